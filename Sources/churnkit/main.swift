@@ -1,0 +1,2 @@
+import LinearAlgebra
+print(BLASLibrary.loaded())
