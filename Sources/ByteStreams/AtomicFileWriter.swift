@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Writes a file so that it appears whole or not at all: bytes go to a
+/// temporary file beside the target, which `commit()` renames into place.
+/// A writer dropped without `commit()` removes its temporary file.
+///
+/// The path `-` writes straight to standard output.
+///
+/// ```swift
+/// let out = try AtomicFileWriter(path: "scores.csv")
+/// try out.write(Array("a,b\n".utf8))
+/// try out.commit()
+/// ```
+public final class AtomicFileWriter {
+  /// The final path (`-` for standard output).
+  public let path: String
+  private let temporaryPath: String?
+  private var descriptor: Int32
+  private var buffer: [UInt8] = []
+  private var committed = false
+  private let bufferLimit = 1 << 20
+
+  /// Starts writing; nothing is visible at `path` until `commit()`.
+  public init(path: String) throws(ByteStreamError) {
+    self.path = path
+    if path == "-" {
+      temporaryPath = nil
+      descriptor = 1
+      return
+    }
+    let slash = path.lastIndex(of: "/")
+    let directory = slash.map { String(path[...$0]) } ?? ""
+    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    let temp = "\(directory).\(name).tmp-\(getpid())"
+    let fd = unsafe open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd < 0 { throw .cannotOpen(path: path, reason: errnoDescription()) }
+    temporaryPath = temp
+    descriptor = fd
+  }
+
+  deinit {
+    if !committed, let temporaryPath {
+      close(descriptor)
+      unsafe unlink(temporaryPath)
+    }
+  }
+
+  /// Appends bytes (buffered).
+  public func write(_ bytes: [UInt8]) throws(ByteStreamError) {
+    buffer.append(contentsOf: bytes)
+    if buffer.count >= bufferLimit { try flush() }
+  }
+
+  /// Appends the UTF-8 bytes of `text`.
+  public func write(_ text: String) throws(ByteStreamError) {
+    buffer.append(contentsOf: text.utf8)
+    if buffer.count >= bufferLimit { try flush() }
+  }
+
+  /// Writes out what is buffered.
+  public func flush() throws(ByteStreamError) {
+    var offset = 0
+    while offset < buffer.count {
+      let n = unsafe buffer.withUnsafeBytes { raw in
+        unsafe Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw .writeFailed(path: path, reason: errnoDescription())
+      }
+      offset += n
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Flushes, syncs and renames the temporary file to the final path.
+  public func commit() throws(ByteStreamError) {
+    try flush()
+    guard let temporaryPath else {
+      committed = true
+      return
+    }
+    if fsync(descriptor) != 0 || close(descriptor) != 0 {
+      throw .writeFailed(path: path, reason: errnoDescription())
+    }
+    descriptor = -1
+    if unsafe rename(temporaryPath, path) != 0 {
+      let reason = errnoDescription()
+      unsafe unlink(temporaryPath)
+      committed = true
+      throw .writeFailed(path: path, reason: reason)
+    }
+    committed = true
+  }
+}

@@ -1,0 +1,214 @@
+/// The complete records of one chunk of a CSV file, as byte ranges into the
+/// chunk's bytes.
+///
+/// Field `f` of record `r` is `bytes[fieldStart…fieldEnd)`, without its
+/// surrounding quotes; a quoted field that contains doubled quotes is flagged
+/// and unescaped only when asked for.
+public struct CSVChunk {
+  /// The raw bytes the ranges point into (the reader's buffer).
+  public internal(set) var bytes: [UInt8] = []
+  private var starts: [Int32] = []
+  private var ends: [Int32] = []
+  private var escaped: [Bool] = []
+  private var recordOffsets: [Int32] = [0]
+  private var recordLines: [Int] = []
+  /// Records whose quoting was malformed, with a description; they still
+  /// appear in the chunk so callers can report them in order.
+  public private(set) var malformed: [Int: String] = [:]
+
+  /// Number of complete records in the chunk.
+  public var recordCount: Int { recordLines.count }
+
+  /// The physical line (1-based) on which record `r` starts.
+  public func line(record r: Int) -> Int { recordLines[r] }
+
+  /// Number of fields in record `r`.
+  public func fieldCount(record r: Int) -> Int { Int(recordOffsets[r + 1] - recordOffsets[r]) }
+
+  /// The raw byte range of a field (quotes removed, doubled quotes kept).
+  @inline(__always)
+  public func fieldRange(record r: Int, field f: Int) -> Range<Int> {
+    let k = Int(recordOffsets[r]) + f
+    return Int(starts[k])..<Int(ends[k])
+  }
+
+  /// Whether the field holds doubled quotes that `fieldBytes` will unescape.
+  @inline(__always)
+  public func hasEscapedQuotes(record r: Int, field f: Int) -> Bool {
+    escaped[Int(recordOffsets[r]) + f]
+  }
+
+  /// The field's bytes with doubled quotes unescaped.
+  public func fieldBytes(record r: Int, field f: Int) -> ArraySlice<UInt8> {
+    let range = fieldRange(record: r, field: f)
+    guard hasEscapedQuotes(record: r, field: f) else { return bytes[range] }
+    var out: [UInt8] = []
+    out.reserveCapacity(range.count)
+    var i = range.lowerBound
+    while i < range.upperBound {
+      out.append(bytes[i])
+      i += bytes[i] == quote ? 2 : 1
+    }
+    return out[...]
+  }
+
+  /// The field as a `String` (invalid UTF-8 is repaired with U+FFFD).
+  public func string(record r: Int, field f: Int) -> String {
+    String(decoding: fieldBytes(record: r, field: f), as: UTF8.self)
+  }
+
+  mutating func reset() {
+    starts.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
+    escaped.removeAll(keepingCapacity: true)
+    recordOffsets.removeAll(keepingCapacity: true)
+    recordOffsets.append(0)
+    recordLines.removeAll(keepingCapacity: true)
+    malformed.removeAll()
+  }
+
+  /// What a parse pass reached.
+  struct ParseOutcome {
+    /// Offset of the first byte not part of a complete record.
+    var consumed: Int
+    /// Line number at `consumed`.
+    var nextLine: Int
+    /// Set when the data ended inside a quoted field: the line it opened on.
+    var unterminatedQuoteLine: Int?
+  }
+
+  /// Parses complete records from `bytes[start..<end]` and appends them.
+  ///
+  /// A record cut off by the end of the bytes is left unparsed (unless
+  /// `isFinal`), so the reader can read more and try again.
+  mutating func parse(
+    from start: Int, to end: Int, isFinal: Bool, firstLine: Int, delimiter: UInt8, maxRecords: Int
+  ) -> ParseOutcome {
+    var starts = self.starts
+    var ends = self.ends
+    var escaped = self.escaped
+    var recordOffsets = self.recordOffsets
+    var recordLines = self.recordLines
+    self.starts = []
+    self.ends = []
+    self.escaped = []
+    self.recordOffsets = []
+    self.recordLines = []
+    defer {
+      self.starts = starts
+      self.ends = ends
+      self.escaped = escaped
+      self.recordOffsets = recordOffsets
+      self.recordLines = recordLines
+    }
+    let bytesCopy = bytes  // shares storage; lets `self` be mutated below
+    let data = bytesCopy.span
+    var pos = start
+    var line = firstLine
+    var records = 0
+    let newline = UInt8(ascii: "\n")
+    let carriageReturn = UInt8(ascii: "\r")
+
+    recordLoop: while pos < end && records < maxRecords {
+      let recordStart = pos
+      let recordLine = line
+      let fieldsBefore = starts.count
+      var malformedReason: String?
+
+      // Rolls back a record that the bytes cut off.
+      func incomplete() -> ParseOutcome? {
+        if isFinal { return nil }
+        starts.removeSubrange(fieldsBefore...)
+        ends.removeSubrange(fieldsBefore...)
+        escaped.removeSubrange(fieldsBefore...)
+        return ParseOutcome(consumed: recordStart, nextLine: recordLine)
+      }
+
+      fieldLoop: while true {
+        if pos < end && data[pos] == quote {
+          var p = pos + 1
+          var hasEscapes = false
+          var fieldEnd = -1
+          while true {
+            if p >= end {
+              if let outcome = incomplete() { return outcome }
+              return ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine)
+            }
+            let b = data[p]
+            if b == quote {
+              if p + 1 >= end && !isFinal {
+                if let outcome = incomplete() { return outcome }
+              }
+              if p + 1 < end && data[p + 1] == quote {
+                hasEscapes = true
+                p += 2
+                continue
+              }
+              fieldEnd = p
+              p += 1
+              break
+            }
+            if b == newline { line += 1 }
+            p += 1
+          }
+          starts.append(Int32(pos + 1))
+          ends.append(Int32(fieldEnd))
+          escaped.append(hasEscapes)
+          pos = p
+          if pos < end && data[pos] != delimiter && data[pos] != newline && data[pos] != carriageReturn {
+            malformedReason = malformedReason ?? "unexpected character after a closing quote"
+            while pos < end && data[pos] != delimiter && data[pos] != newline && data[pos] != carriageReturn {
+              pos += 1
+            }
+          }
+        } else {
+          var p = pos
+          while p < end {
+            let b = data[p]
+            if b == delimiter || b == newline || b == carriageReturn { break }
+            p += 1
+          }
+          starts.append(Int32(pos))
+          ends.append(Int32(p))
+          escaped.append(false)
+          pos = p
+        }
+        // After a field: a delimiter, a line ending, or the end of the data.
+        if pos >= end {
+          if let outcome = incomplete() { return outcome }
+          break fieldLoop
+        }
+        let b = data[pos]
+        if b == delimiter {
+          pos += 1
+          continue fieldLoop
+        }
+        if b == carriageReturn {
+          if pos + 1 >= end, let outcome = incomplete() { return outcome }
+          pos += (pos + 1 < end && data[pos + 1] == newline) ? 2 : 1
+        } else {
+          pos += 1
+        }
+        line += 1
+        break fieldLoop
+      }
+
+      // A blank line is not a record.
+      if starts.count == fieldsBefore + 1 && starts[fieldsBefore] == ends[fieldsBefore]
+        && Int(starts[fieldsBefore]) == recordStart
+      {
+        starts.removeLast()
+        ends.removeLast()
+        escaped.removeLast()
+        continue recordLoop
+      }
+      if let malformedReason { malformed[recordLines.count] = malformedReason }
+      recordOffsets.append(Int32(starts.count))
+      recordLines.append(recordLine)
+      records += 1
+    }
+    return ParseOutcome(consumed: pos, nextLine: line)
+  }
+}
+
+private let quote = UInt8(ascii: "\"")

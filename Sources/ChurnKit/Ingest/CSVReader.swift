@@ -1,0 +1,107 @@
+import ByteStreams
+
+/// A streaming RFC 4180 CSV reader over raw bytes.
+///
+/// It reads a file in chunks (never whole), and exposes each chunk as a table
+/// of complete records whose fields are byte ranges into the chunk, so callers
+/// convert only the fields they need and never allocate a `String` per field.
+/// Handles quoted fields, doubled quotes, embedded commas and newlines, CRLF,
+/// a UTF-8 byte-order mark, a missing final newline, gzip input and `-` for
+/// standard input.
+///
+/// ```swift
+/// var csv = try CSVReader(path: "events.csv")
+/// let header = try csv.readHeader()
+/// while try csv.nextChunk() {
+///   for r in 0..<csv.chunk.recordCount { let id = csv.chunk.string(record: r, field: 0) }
+/// }
+/// ```
+public struct CSVReader {
+  /// The path, for messages.
+  public let path: String
+  /// The records parsed by the last `nextChunk()`.
+  public private(set) var chunk = CSVChunk()
+  private let source: ByteReader
+  private var filled = 0  // valid bytes in buffer
+  private var parsedUpTo = 0  // start of the first unparsed byte
+  private var nextLine = 1  // physical line number of buffer[parsedUpTo]
+  private var atEnd = false
+  private var checkedByteOrderMark = false
+  private let delimiter: UInt8
+
+  /// Opens `path` (`-` for standard input; gzip is detected by content).
+  /// - Parameter chunkSize: bytes per read; memory use is about twice this.
+  public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = 1 << 22) throws(IngestError) {
+    self.path = path
+    self.delimiter = delimiter
+    do {
+      source = try ByteReader(path: path)
+    } catch {
+      throw .unreadable(error.description)
+    }
+    chunk.bytes = [UInt8](repeating: 0, count: max(chunkSize, 16))
+  }
+
+  /// Reads the first record as the header and returns its field names.
+  ///
+  /// - Throws: `.emptyFile` when there is no header.
+  public mutating func readHeader() throws(IngestError) -> [String] {
+    guard try nextChunk(maxRecords: 1), chunk.recordCount == 1 else { throw .emptyFile(path: path) }
+    return (0..<chunk.fieldCount(record: 0)).map { chunk.string(record: 0, field: $0) }
+  }
+
+  /// Parses the next chunk of complete records into `chunk`; returns false at
+  /// the end of the data.
+  public mutating func nextChunk() throws(IngestError) -> Bool {
+    try nextChunk(maxRecords: Int.max)
+  }
+
+  private mutating func nextChunk(maxRecords: Int) throws(IngestError) -> Bool {
+    chunk.reset()
+    while true {
+      if !checkedByteOrderMark && (filled >= 3 || atEnd) {
+        checkedByteOrderMark = true
+        let b = chunk.bytes
+        if filled >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { parsedUpTo = 3 }
+      }
+      if checkedByteOrderMark && (parsedUpTo < filled || atEnd) {
+        let outcome = chunk.parse(
+          from: parsedUpTo, to: filled, isFinal: atEnd, firstLine: nextLine,
+          delimiter: delimiter, maxRecords: maxRecords)
+        if let unterminated = outcome.unterminatedQuoteLine {
+          throw .unterminatedQuote(path: path, line: unterminated)
+        }
+        if chunk.recordCount > 0 {
+          parsedUpTo = outcome.consumed
+          nextLine = outcome.nextLine
+          return true
+        }
+        if atEnd { return false }
+      }
+      try refill()
+    }
+  }
+
+  /// Moves the unparsed tail to the front of the buffer, grows the buffer
+  /// when one record fills it, and reads more bytes.
+  private mutating func refill() throws(IngestError) {
+    if parsedUpTo > 0 {
+      let tail = filled - parsedUpTo
+      for k in 0..<tail { chunk.bytes[k] = chunk.bytes[parsedUpTo + k] }
+      filled = tail
+      parsedUpTo = 0
+    }
+    if filled == chunk.bytes.count {
+      // One record is larger than the buffer: double it.
+      chunk.bytes.append(contentsOf: repeatElement(0, count: chunk.bytes.count))
+    }
+    do {
+      let n = try source.read(into: &chunk.bytes, from: filled)
+      if n == 0 { atEnd = true }
+      filled += n
+    } catch {
+      throw .unreadable(error.description)
+    }
+  }
+}
+
