@@ -40,7 +40,7 @@ let package = Package(
     // MARK: - The library and the command line
     .target(name: "ChurnKit", dependencies: ["LinearAlgebra", "ByteStreams"]),
     .target(name: "ChurnCLI", dependencies: ["ChurnKit"]),
-    .executableTarget(name: "churnkit", dependencies: ["ChurnCLI", "LinearAlgebra"]),
+    .executableTarget(name: "churnkit", dependencies: ["ChurnCLI"]),
 
     // MARK: - Tests
     .target(name: "ChurnTestSupport", dependencies: ["ChurnKit", "LinearAlgebra"]),

@@ -1,2 +1,4 @@
-import LinearAlgebra
-print(BLASLibrary.loaded())
+import ChurnCLI
+import Foundation
+
+exit(ChurnCLI.run(Array(CommandLine.arguments.dropFirst()), console: .standard()))

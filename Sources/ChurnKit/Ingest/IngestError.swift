@@ -35,7 +35,7 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to
 /// be a likely typo (distance below 4, case-insensitive).
-func closestMatch(to word: String, in candidates: [String]) -> String? {
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
   let target = Array(word.lowercased())
   var best: (String, Int)?
   for candidate in candidates {
