@@ -87,7 +87,6 @@ public struct LifecycleGenerator: Sendable {
       truth: truth)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
     return String(decoding: try encoder.encode(doc), as: UTF8.self) + "\n"
   }
 

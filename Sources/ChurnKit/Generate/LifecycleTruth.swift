@@ -28,6 +28,11 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
     public var effectOnChurnLogOdds: [String: Double]
     /// How long the effect lasts after the action, in days.
     public var effectDays: Int
+
+    enum CodingKeys: String, CodingKey {
+      case id, label, cost, channel, eligibleStages = "eligible_stages"
+      case effectOnChurnLogOdds = "effect_on_churn_log_odds", effectDays = "effect_days"
+    }
   }
 
   /// The daily churn hazard model (log-odds scale).
@@ -37,6 +42,12 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
     public var planEffect: [String: Double]
     public var supportTickets30dCoefficient: Double
     public var meanSentiment30dCoefficient: Double
+
+    enum CodingKeys: String, CodingKey {
+      case stageIntercept = "stage_intercept", planEffect = "plan_effect"
+      case supportTickets30dCoefficient = "support_tickets_30d_coefficient"
+      case meanSentiment30dCoefficient = "mean_sentiment_30d_coefficient"
+    }
   }
 
   public var stages: [String]
@@ -60,6 +71,12 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
   /// order, last stage `churned` absorbing) for a reference customer: basic
   /// plan, no tickets, no sentiment, no action.
   public var referenceTransitionMatrix: [[Double]]
+
+  enum CodingKeys: String, CodingKey {
+    case stages, plans, planShares = "plan_shares", stageMoves = "stage_moves", churnHazard = "churn_hazard"
+    case activityRates = "activity_rates", eventChannels = "event_channels", actions
+    case treatmentRate = "treatment_rate", referenceTransitionMatrix = "reference_transition_matrix"
+  }
 
   /// The default process.
   public static let standard: LifecycleTruth = {

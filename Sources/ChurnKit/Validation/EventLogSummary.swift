@@ -5,6 +5,11 @@ public struct EventLogSummary: Codable, Sendable {
   public struct Count: Codable, Sendable, Equatable {
     public let name: String
     public let count: Int
+
+    public init(name: String, count: Int) {
+      self.name = name
+      self.count = count
+    }
   }
 
   /// Summary statistics of a numeric column over its non-missing values.

@@ -1,0 +1,122 @@
+import ChurnKit
+import ChurnTestSupport
+import Foundation
+import Testing
+
+struct EventLogReaderTests {
+  func readAll(_ text: String, schema: EventSchema = EventSchema()) throws -> (EventBatch, EventLogReader, IssueLog) {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var reader = try EventLogReader(path: dir.write("e.csv", text), schema: schema, chunkSize: 32)
+    var all = EventBatch()
+    var batch = EventBatch()
+    var issues = IssueLog()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      all.customer += batch.customer
+      all.time += batch.time
+      all.event += batch.event
+      all.channel += batch.channel
+      all.amount += batch.amount
+      all.sentiment += batch.sentiment
+      all.stage += batch.stage
+      all.line += batch.line
+    }
+    return (all, reader, issues)
+  }
+
+  @Test func readsTypedColumns() throws {
+    let (batch, reader, issues) = try readAll("""
+      customer_id,timestamp,event,channel,amount,sentiment,stage,extra
+      A,2024-01-01T00:00:00Z,visit,web,,,awareness,x
+      B,2024-01-02,purchase,,19.99,-0.5,purchase,y
+      A,2024-01-03T12:00:00+01:00,purchase,app,5,,,z
+
+      """)
+    #expect(issues.totalCount == 0)
+    #expect(batch.customer == [0, 1, 0])
+    #expect(reader.customers.strings == ["A", "B"])
+    #expect(batch.time == [1_704_067_200_000_000, 1_704_153_600_000_000, 1_704_279_600_000_000])
+    #expect(reader.eventTypes.strings == ["visit", "purchase"])
+    #expect(batch.event == [0, 1, 1])
+    #expect(batch.channel == [0, -1, 1])
+    #expect(batch.amount[1] == 19.99 && batch.amount[2] == 5 && batch.amount[0].isNaN)
+    #expect(batch.sentiment[1] == -0.5)
+    #expect(batch.stage == [0, 1, -1])
+    #expect(batch.line == [2, 3, 4])
+    #expect(reader.columns.extraColumns == ["extra"])
+    #expect(reader.emptyValues == [0, 0, 0, 1, 1, 2, 1, 0])
+  }
+
+  @Test func mapsColumnsAndConstantEvent() throws {
+    var schema = EventSchema()
+    schema.customerID = "CustomerID"
+    schema.timestamp = "date"
+    schema.amount = "dollars"
+    schema.eventName = "purchase"
+    schema.timeFormat = .yyyyMMdd
+    let (batch, reader, issues) = try readAll("CustomerID,date,qty,dollars\n4,19970101,2,29.33\n4,19970118,1,9.5\n", schema: schema)
+    #expect(issues.totalCount == 0)
+    #expect(batch.amount == [29.33, 9.5])
+    #expect(reader.eventTypes.strings == ["purchase"])
+    #expect(batch.event == [0, 0])
+    #expect(batch.time[1] - batch.time[0] == 17 * 86_400_000_000)
+  }
+
+  @Test func missingRequiredColumnSuggestsTheClosestName() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", "customer,timestamp,event\n")
+    #expect(throws: IngestError.self) { try EventLogReader(path: path, schema: EventSchema()) }
+    do {
+      _ = try EventLogReader(path: path, schema: EventSchema())
+    } catch {
+      #expect(error.description == "\(path): no customer id column 'customer_id' in the header (columns: customer, timestamp, event). Did you mean 'customer'?")
+    }
+  }
+
+  @Test func explicitOptionalColumnMustExist() throws {
+    var schema = EventSchema()
+    schema.amount = "price"
+    schema.explicitColumns = ["amount"]
+    #expect(throws: IngestError.self) { try readAll("customer_id,timestamp,event\n", schema: schema) }
+  }
+
+  @Test func schemaFileIsReadAndValidated() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let good = try dir.write("s.json", #"{"customer_id": "user", "timestamp": "ts", "time_format": "epoch-millis", "event_name": "order"}"#)
+    let schema = try EventSchema.load(path: good)
+    #expect(schema.customerID == "user" && schema.timestamp == "ts" && schema.timeFormat == .epochMilliseconds)
+    #expect(schema.eventName == "order")
+    #expect(schema.explicitColumns == ["customer_id", "timestamp"])
+    let bad = try dir.write("bad.json", #"{"time_format": "weekly"}"#)
+    #expect(throws: IngestError.self) { try EventSchema.load(path: bad) }
+    let broken = try dir.write("broken.json", "{ not json")
+    #expect(throws: IngestError.self) { try EventSchema.load(path: broken) }
+  }
+
+  @Test func rowProblemsAreLocatedAndRowsSkipped() throws {
+    let (batch, _, issues) = try readAll("""
+      customer_id,timestamp,event,amount,sentiment
+      A,2024-01-01,visit,,
+      ,2024-01-01,visit,,
+      B,not-a-date,visit,,
+      C,2024-01-01,,,
+      D,2024-01-01,visit,12,3
+      E,2024-01-01,visit,ten,
+      F,2024-01-01
+
+      """)
+    #expect(batch.line == [2, 6, 7])
+    #expect(issues.errorCount == 4)
+    #expect(issues.warningCount == 2)
+    #expect(issues.kept.map(\.description).map { $0.replacingOccurrences(of: #"^.*/e\.csv"#, with: "e.csv", options: .regularExpression) } == [
+      #"e.csv:3:1: error: customer id is empty (column "customer_id", value "")"#,
+      #"e.csv:4:2: error: \#(TimestampError.unrecognised.description) (column "timestamp", value "not-a-date")"#,
+      #"e.csv:5:3: error: event type is empty (column "event", value "")"#,
+      #"e.csv:6:5: warning: sentiment outside −1…1; kept, but check its scale (column "sentiment", value "3")"#,
+      #"e.csv:7:4: warning: not a number; treated as missing (column "amount", value "ten")"#,
+      "e.csv:8: error: row has 2 fields, the header has 5",
+    ])
+  }
+}

@@ -1,0 +1,66 @@
+import ChurnKit
+import ChurnTestSupport
+import Testing
+
+struct NumberParsingTests {
+  func parse(_ text: String) -> Double? {
+    let bytes = Array(text.utf8)
+    return parseDecimal(bytes, 0..<bytes.count)
+  }
+
+  /// The fast path must round exactly as the standard library's parser
+  /// (strtod): 50,000 random decimals of up to 17 significant digits.
+  @Test func agreesBitForBitWithStandardLibrary() {
+    var rng = SplitMix64(seed: 3)
+    for _ in 0..<50_000 {
+      let digits = Int.random(in: 1...17, using: &rng)
+      var mantissa = ""
+      for _ in 0..<digits { mantissa += String(Int.random(in: 0...9, using: &rng)) }
+      let point = Int.random(in: 0...digits, using: &rng)
+      var text = String(mantissa.prefix(point)) + "." + String(mantissa.dropFirst(point))
+      if Bool.random(using: &rng) { text = "-" + text }
+      if text.hasSuffix(".") { text += "0" }
+      if text.hasPrefix(".") || text.hasPrefix("-.") { text = text.replacingOccurrences(of: ".", with: "0.") }
+      #expect(parse(text)?.bitPattern == Double(text)?.bitPattern, "\(text)")
+    }
+  }
+
+  @Test(arguments: [
+    ("12.5", 12.5), (" 7 ", 7.0), ("-0.25", -0.25), ("+3", 3.0), ("1e3", 1000.0), ("2.5E-3", 0.0025),
+    ("123456789012345678901234", 123456789012345678901234.0), ("0.1", 0.1), (".5", 0.5), ("5.", 5.0),
+  ])
+  func parsesNumbers(_ text: String, _ value: Double) {
+    #expect(parse(text) == value)
+  }
+
+  @Test(arguments: ["", " ", "abc", "1.2.3", "12a", "--1", "inf", "nan", "1e400", "."])
+  func rejectsNonNumbers(_ text: String) {
+    #expect(parse(text) == nil)
+  }
+}
+
+struct InternerTests {
+  @Test func idsAreDenseInFirstAppearanceOrder() {
+    var ids = Interner()
+    #expect(ids.intern("b") == 0)
+    #expect(ids.intern("a") == 1)
+    #expect(ids.intern("b") == 0)
+    #expect(ids.intern("") == 2)
+    #expect(ids.strings == ["b", "a", ""])
+    #expect(ids.lookup("a") == 1)
+    #expect(ids.lookup("z") == nil)
+  }
+
+  /// Through many table growths, every string keeps its id.
+  @Test func survivesGrowth() {
+    var ids = Interner()
+    for k in 0..<20_000 { #expect(ids.intern("customer-\(k)") == Int32(k)) }
+    for k in stride(from: 0, to: 20_000, by: 7) { #expect(ids.lookup("customer-\(k)") == Int32(k)) }
+    #expect(ids.count == 20_000)
+    #expect(ids.string(12_345) == "customer-12345")
+  }
+}
+
+#if canImport(Foundation)
+  import Foundation
+#endif
