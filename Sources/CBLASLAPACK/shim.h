@@ -8,7 +8,11 @@
    LAPACK has no C header in liblapack-dev, so the Fortran entry points are
    declared here: every argument by pointer, plus one trailing hidden length
    (size_t) per CHARACTER argument, as gfortran passes them. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
+#endif
 #include <stddef.h>
+#include <dlfcn.h>
 #include <cblas.h>
 
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda,
@@ -25,5 +29,15 @@ void dgecon_(const char *norm, const int *n, const double *a, const int *lda,
              int *info, size_t norm_len);
 double dlange_(const char *norm, const int *m, const int *n, const double *a,
                const int *lda, double *work, size_t norm_len);
+
+/* The file name of the shared object that provides `symbol` to this process
+   (as the dynamic loader opened it), or NULL. Reports which BLAS and LAPACK
+   Debian's alternatives selected at run time. */
+static inline const char *churnkit_shared_object_defining(const char *symbol) {
+  void *address = dlsym(RTLD_DEFAULT, symbol);
+  Dl_info info;
+  if (address == NULL || dladdr(address, &info) == 0) return NULL;
+  return info.dli_fname;
+}
 
 #endif

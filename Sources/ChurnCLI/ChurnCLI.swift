@@ -76,15 +76,10 @@ public enum ChurnCLI {
 
       """
     for c in commands { out += HelpRenderer.entry(c.spec.name, c.spec.abstract) }
-    out += """
-
-      OPTIONS:
-        --version                 Show the version and the BLAS/LAPACK in use.
-        -h, --help                Show help information.
-
-        See 'churnkit <command> --help' for the options of a command.
-
-      """
+    out += "\nOPTIONS:\n"
+    out += HelpRenderer.entry("--version", "Show the version and the BLAS/LAPACK in use.")
+    out += HelpRenderer.entry("-h, --help", "Show help information.")
+    out += "\n  See 'churnkit <command> --help' for the options of a command.\n"
     return out
   }
 

@@ -1,7 +1,9 @@
+import CBLASLAPACK
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Foundation
 
 /// Which BLAS and LAPACK implementation this process actually loaded.
 ///
@@ -13,19 +15,15 @@ public struct BLASLibrary: Sendable, Equatable {
   public let name: String
   /// OpenBLAS's own configuration string (version, kernel, threads), if any.
   public let configuration: String?
-  /// The resolved paths of the BLAS and LAPACK shared objects mapped into the
-  /// process, from `/proc/self/maps`.
+  /// The resolved paths of the shared objects that provide BLAS (`cblas_ddot`)
+  /// and LAPACK (`dgesv_`) to this process.
   public let blasPath: String?
   public let lapackPath: String?
 
   /// Inspects the running process.
   public static func loaded() -> BLASLibrary {
-    // Make sure the libraries are mapped before reading the maps.
-    _ = dot([1], [1])
-    let mapped = mappedLibraries()
-    let blas = mapped.first { $0.hasSuffix("/libblas.so.3") || $0.contains("libopenblas") }
-    // OpenBLAS's liblapack.so.3 resolves to the same shared object as its BLAS.
-    let lapack = mapped.first { $0.contains("liblapack") } ?? (blas?.contains("openblas") == true ? blas : nil)
+    let blas = sharedObject(defining: "cblas_ddot")
+    let lapack = sharedObject(defining: "dgesv_")
     let config = openBLASConfiguration()
     let name: String
     if config != nil || (blas?.contains("openblas") ?? false) {
@@ -38,16 +36,14 @@ public struct BLASLibrary: Sendable, Equatable {
     return BLASLibrary(name: name, configuration: config, blasPath: blas, lapackPath: lapack)
   }
 
-  /// The shared objects mapped into this process, in load order.
-  static func mappedLibraries() -> [String] {
-    guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
-    var seen: [String] = []
-    for line in maps.split(separator: "\n") {
-      guard let slash = line.firstIndex(of: "/") else { continue }
-      let path = String(line[slash...])
-      if path.contains(".so") && !seen.contains(path) { seen.append(path) }
-    }
-    return seen
+  /// The resolved path of the shared object that provides `symbol` to this
+  /// process (`dlsym` then `dladdr`, then symbolic links resolved).
+  static func sharedObject(defining symbol: String) -> String? {
+    guard let name = unsafe churnkit_shared_object_defining(symbol) else { return nil }
+    let path = unsafe String(cString: name)
+    guard let resolved = unsafe realpath(path, nil) else { return path }
+    defer { unsafe free(resolved) }
+    return unsafe String(cString: resolved)
   }
 
   /// `openblas_get_config()` looked up with `dlsym`, since the symbol exists

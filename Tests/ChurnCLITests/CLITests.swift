@@ -1,0 +1,156 @@
+import ChurnCLI
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// Runs the CLI in-process and returns (stdout, stderr, exit status).
+func run(_ arguments: [String]) -> (out: String, err: String, status: Int32) {
+  let captured = CapturedConsole()
+  let status = ChurnCLI.run(arguments, console: captured.console)
+  return (captured.out, captured.err, status)
+}
+
+struct CLIErrorTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    let id: String
+    let arguments: [String]
+    let firstLine: String
+    var status: Int32 = 64
+    var testDescription: String { id }
+  }
+
+  static let cases: [Case] = [
+    Case(id: "no arguments", arguments: [], firstLine: "OVERVIEW: Predict customer churn and recommend the next best action."),
+    Case(id: "unknown command", arguments: ["valdate"], firstLine: "Error: Unknown command 'valdate'. Did you mean 'validate'?"),
+    Case(id: "unknown command far", arguments: ["frobnicate"], firstLine: "Error: Unknown command 'frobnicate'."),
+    Case(id: "unknown root option", arguments: ["--verison"], firstLine: "Error: Unknown option '--verison'. Did you mean '--version'?"),
+    Case(id: "unknown option", arguments: ["validate", "e.csv", "--max-erors", "3"], firstLine: "Error: Unknown option '--max-erors'. Did you mean '--max-errors'?"),
+    Case(id: "missing value", arguments: ["validate", "e.csv", "--customers"], firstLine: "Error: Missing value for '--customers <file>'."),
+    Case(id: "missing argument", arguments: ["validate"], firstLine: "Error: Missing expected argument '<events>'."),
+    Case(id: "extra argument", arguments: ["validate", "a.csv", "b.csv"], firstLine: "Error: Unexpected argument 'b.csv'."),
+    Case(id: "flag with value", arguments: ["validate", "a.csv", "--json=yes"], firstLine: "Error: Option '--json' takes no value."),
+    Case(id: "repeated option", arguments: ["validate", "a.csv", "--max-errors", "1", "--max-errors", "2"], firstLine: "Error: Option '--max-errors' was given more than once."),
+    Case(
+      id: "bad integer", arguments: ["validate", "a.csv", "--max-errors", "lots"],
+      firstLine: "Error: Invalid value 'lots' for '--max-errors': expected a whole number from 0 to 1000000."),
+    Case(
+      id: "bad time format", arguments: ["validate", "a.csv", "--time-format", "weekly"],
+      firstLine: "Error: Invalid value 'weekly' for '--time-format': expected one of auto, iso8601, yyyyMMdd, epoch-seconds, epoch-millis."),
+    Case(id: "missing file", arguments: ["validate", "/nonexistent/e.csv"], firstLine: "Error: cannot open /nonexistent/e.csv: No such file or directory", status: 1),
+    Case(id: "generate without out", arguments: ["generate"], firstLine: "Error: Missing value for '--out <dir>'."),
+    Case(id: "generate bad start", arguments: ["generate", "--out", "/tmp/x", "--start", "2024-02-30"], firstLine: "Error: Invalid value '2024-02-30' for '--start': expected a date YYYY-MM-DD."),
+  ]
+
+  @Test(arguments: cases)
+  func reportsUsageErrors(_ c: Case) {
+    let result = run(c.arguments)
+    #expect(result.status == c.status)
+    #expect(result.err.split(separator: "\n").first.map(String.init) == c.firstLine)
+    #expect(result.out.isEmpty)
+  }
+
+  @Test func usageErrorsShowUsageAndHint() {
+    let result = run(["validate"])
+    #expect(result.err == """
+      Error: Missing expected argument '<events>'.
+      Usage: churnkit validate <events> [options]
+        See 'churnkit validate --help' for more information.
+
+      """)
+  }
+}
+
+struct CLIHelpTests {
+  @Test func rootHelpIsPinned() {
+    let result = run(["--help"])
+    #expect(result.status == 0)
+    #expect(result.out == """
+      OVERVIEW: Predict customer churn and recommend the next best action.
+
+      USAGE: churnkit <command> [options]
+
+      COMMANDS:
+        validate                Check an event log (and customers table) and summarise
+                                it.
+        generate                Generate synthetic lifecycle data with known truth.
+
+      OPTIONS:
+        --version               Show the version and the BLAS/LAPACK in use.
+        -h, --help              Show help information.
+
+        See 'churnkit <command> --help' for the options of a command.
+
+      """)
+  }
+
+  @Test(arguments: ["validate", "generate"])
+  func everyCommandHasHelpWithAnExample(_ command: String) {
+    for form in [[command, "--help"], [command, "-h"], ["help", command]] {
+      let result = run(form)
+      #expect(result.status == 0)
+      #expect(result.out.hasPrefix("OVERVIEW: "))
+      #expect(result.out.contains("\nUSAGE: churnkit \(command)"))
+      #expect(result.out.contains("\nEXAMPLES:\n  churnkit \(command) "))
+      #expect(result.out.split(separator: "\n").allSatisfy { $0.count <= 80 || $0.hasPrefix("  churnkit ") })
+    }
+  }
+
+  @Test func versionNamesTheLoadedBLAS() {
+    let result = run(["--version"])
+    #expect(result.status == 0)
+    #expect(result.out.hasPrefix("churnkit \(ChurnCLI.version)\nBLAS:   "))
+    #expect(result.out.contains("OpenBLAS") || result.out.contains("reference BLAS"))
+  }
+}
+
+struct ValidateCommandTests {
+  let events = "customer_id,when,type,amount\nA,2024-01-01,visit,\nB,2024-01-02,purchase,12\nC,oops,visit,\n"
+
+  @Test func mapsColumnsFromFlagsAndPrintsJSON() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", events)
+    let result = run(["validate", path, "--time-column", "when", "--event-column", "type", "--json"])
+    #expect(result.status == 0)
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+    #expect(json["valid_rows"] as? Int ?? json["validRows"] as? Int == 2)
+    #expect(json["errors"] as? Int == 1)
+    #expect(json["usable"] as? Bool == true)
+  }
+
+  @Test func strictFailsOnRowErrors() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", events)
+    let result = run(["validate", path, "--time-column", "when", "--event-column", "type", "--strict"])
+    #expect(result.status == 1)
+    #expect(result.out.contains("\(path):4:2: error: "))
+    #expect(result.err == "Error: 1 rows have errors (--strict)\n")
+  }
+
+  @Test func missingColumnIsAFailureWithSuggestion() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", events)
+    let result = run(["validate", path])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(path): no timestamp column 'timestamp' in the header (columns: customer_id, when, type, amount).\n")
+  }
+
+  @Test func schemaFileIsOverriddenByFlags() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", events)
+    let schema = try dir.write("s.json", #"{"timestamp": "when", "event": "kind"}"#)
+    let result = run(["validate", path, "--schema", schema, "--event-column", "type", "--json"])
+    #expect(result.status == 0)
+  }
+
+  @Test func headerOnlyFileFails() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let result = run(["validate", try dir.write("e.csv", "customer_id,timestamp,event\n")])
+    #expect(result.status == 1)
+    #expect(result.out.contains("Not usable: the file has a header but no data rows"))
+  }
+}
