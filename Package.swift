@@ -42,6 +42,9 @@ let package = Package(
     .target(name: "ChurnCLI", dependencies: ["ChurnKit"]),
     .executableTarget(name: "churnkit", dependencies: ["ChurnCLI"]),
 
+    // MARK: - Benchmarks (run by bench/*.sh, always in release)
+    .executableTarget(name: "churnkit-bench", dependencies: ["ChurnKit"], path: "bench/swift"),
+
     // MARK: - Tests
     .target(name: "ChurnTestSupport", dependencies: ["ChurnKit", "LinearAlgebra"]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "ChurnTestSupport"]),

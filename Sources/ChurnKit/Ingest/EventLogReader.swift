@@ -50,7 +50,7 @@ public struct EventLogReader {
     rowsRead += chunk.recordCount
     for r in 0..<chunk.recordCount {
       let line = chunk.line(record: r)
-      if let reason = chunk.malformed[r] {
+      if !chunk.malformed.isEmpty, let reason = chunk.malformed[r] {
         issues.record(ValidationIssue(severity: .error, file: path, line: line, message: reason))
         continue
       }

@@ -5,43 +5,26 @@
 /// A value without an offset is taken as UTC. Fractions beyond microseconds
 /// are truncated.
 enum ISO8601 {
+  static let expected = TimestampError.malformed(expected: "YYYY-MM-DD[THH:MM[:SS[.fff]][Z|±HH:MM]]")
+
   static func parse(_ text: ArraySlice<UInt8>) -> Result<Int64, TimestampError> {
-    let expected = TimestampError.malformed(expected: "YYYY-MM-DD[THH:MM[:SS[.fff]][Z|±HH:MM]]")
-    var i = text.startIndex
-    let end = text.endIndex
-    func digits(_ n: Int) -> Int? {
-      guard i + n <= end else { return nil }
-      for k in i..<(i + n) where !isDigit(text[k]) { return nil }
-      defer { i += n }
-      return digitsValue(text, i, n)
-    }
-    func expect(_ c: Character) -> Bool {
-      guard i < end, text[i] == c.asciiValue! else { return false }
-      i += 1
-      return true
-    }
-    guard let year = digits(4), expect("-"), let month = digits(2), expect("-"), let day = digits(2) else {
-      return .failure(expected)
-    }
+    var cursor = Cursor(text: text, i: text.startIndex)
+    guard let year = cursor.digits(4), cursor.expect("-"), let month = cursor.digits(2), cursor.expect("-"),
+      let day = cursor.digits(2)
+    else { return .failure(expected) }
     var seconds = 0
     var micros = 0
-    if i < end && (text[i] == UInt8(ascii: "T") || text[i] == UInt8(ascii: "t") || text[i] == UInt8(ascii: " ")) {
-      i += 1
-      guard let hour = digits(2), expect(":"), let minute = digits(2) else { return .failure(expected) }
+    if cursor.expect("T") || cursor.expect("t") || cursor.expect(" ") {
+      guard let hour = cursor.digits(2), cursor.expect(":"), let minute = cursor.digits(2) else {
+        return .failure(expected)
+      }
       var second = 0
-      if expect(":") {
-        guard let s = digits(2) else { return .failure(expected) }
+      if cursor.expect(":") {
+        guard let s = cursor.digits(2) else { return .failure(expected) }
         second = s
-        if i < end && (text[i] == UInt8(ascii: ".") || text[i] == UInt8(ascii: ",")) {
-          i += 1
-          var scale = 100_000
-          let fractionStart = i
-          while i < end && isDigit(text[i]) {
-            micros += Int(text[i] &- 48) * scale
-            scale /= 10
-            i += 1
-          }
-          if i == fractionStart { return .failure(expected) }
+        if cursor.expect(".") || cursor.expect(",") {
+          guard let fraction = cursor.fractionMicros() else { return .failure(expected) }
+          micros = fraction
         }
       }
       guard hour < 24, minute < 60, second < 60 else {
@@ -49,30 +32,67 @@ enum ISO8601 {
       }
       seconds = hour * 3600 + minute * 60 + second
       // Offset: the local time minus the offset is UTC.
-      if i < end {
-        let sign = text[i]
-        if sign == UInt8(ascii: "Z") || sign == UInt8(ascii: "z") {
-          i += 1
-        } else if sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-          i += 1
-          guard let oh = digits(2) else { return .failure(expected) }
-          var om = 0
-          if expect(":") {
-            guard let m = digits(2) else { return .failure(expected) }
-            om = m
-          } else if let m = digits(2) {
-            om = m
-          }
-          guard oh <= 23, om < 60 else { return .failure(.outOfRange("UTC offset \(oh):\(om)")) }
-          let offset = (oh * 3600 + om * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
-          seconds -= offset
+      if cursor.expect("Z") || cursor.expect("z") {
+      } else if let sign = cursor.peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+        cursor.i += 1
+        guard let oh = cursor.digits(2) else { return .failure(expected) }
+        var om = 0
+        if cursor.expect(":") {
+          guard let m = cursor.digits(2) else { return .failure(expected) }
+          om = m
+        } else if let m = cursor.digits(2) {
+          om = m
         }
+        guard oh <= 23, om < 60 else { return .failure(.outOfRange("UTC offset \(oh):\(om)")) }
+        seconds -= (oh * 3600 + om * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
       }
-    } else if i < end && text[i] == UInt8(ascii: "Z") {
-      i += 1
+    } else {
+      _ = cursor.expect("Z")
     }
-    guard i == end else { return .failure(expected) }
+    guard cursor.atEnd else { return .failure(expected) }
     return CivilDate.microseconds(year: year, month: month, day: day, seconds: seconds, micros: micros)
+  }
+
+  /// A read position in the text.
+  struct Cursor {
+    let text: ArraySlice<UInt8>
+    var i: Int
+
+    var atEnd: Bool { i == text.endIndex }
+
+    func peek() -> UInt8? { i < text.endIndex ? text[i] : nil }
+
+    /// Consumes `c` if it is next.
+    mutating func expect(_ c: Unicode.Scalar) -> Bool {
+      guard i < text.endIndex, text[i] == UInt8(truncatingIfNeeded: c.value) else { return false }
+      i += 1
+      return true
+    }
+
+    /// Consumes exactly `n` digits and returns their value.
+    mutating func digits(_ n: Int) -> Int? {
+      guard i + n <= text.endIndex else { return nil }
+      var v = 0
+      for k in i..<(i + n) {
+        guard isDigit(text[k]) else { return nil }
+        v = v * 10 + Int(text[k] &- 48)
+      }
+      i += n
+      return v
+    }
+
+    /// Consumes a run of fraction digits as microseconds (truncated).
+    mutating func fractionMicros() -> Int? {
+      var scale = 100_000
+      var micros = 0
+      let start = i
+      while i < text.endIndex && isDigit(text[i]) {
+        micros += Int(text[i] &- 48) * scale
+        scale /= 10
+        i += 1
+      }
+      return i == start ? nil : micros
+    }
   }
 }
 

@@ -1,8 +1,12 @@
 /// Maps byte strings (customer ids, event names) to dense integer ids 0, 1, 2, …
 /// in order of first appearance, without creating a `String` per lookup.
 ///
-/// An open-addressing hash table (linear probing, FNV-1a hashes, load ≤ ½)
-/// over one contiguous byte arena, so ten million lookups cost no allocation.
+/// An open-addressing hash table with linear probing and load at most ½.
+/// Each slot holds two words in the same cache line: the key itself when it
+/// is at most 8 bytes long (most customer ids and category names), else its
+/// hash; and the id, length and a hash fragment. A lookup of a short key
+/// therefore touches one cache line and never the byte arena, which keeps
+/// ten million lookups over hundreds of thousands of customers fast.
 ///
 /// ```swift
 /// var ids = Interner()
@@ -14,8 +18,9 @@
 public struct Interner: Sendable {
   private var arena: [UInt8] = []
   private var bounds: [Int] = [0]  // id k spans arena[bounds[k]..<bounds[k+1]]
-  private var slots: [Int32] = Array(repeating: -1, count: 64)
-  private var hashes: [UInt64] = []
+  /// Two words per slot: [key-or-hash, (id + 1) << 32 | length << 24 | hash fragment].
+  private var table: [UInt64] = Array(repeating: 0, count: 2 * 64)
+  private var hashes: [UInt64] = []  // per id, for rehashing
 
   public init() {}
 
@@ -24,22 +29,28 @@ public struct Interner: Sendable {
 
   /// The id of `bytes[range]`, adding it if new.
   public mutating func intern(_ bytes: [UInt8], _ range: Range<Int>) -> Int32 {
-    let hash = Interner.hash(bytes, range)
-    let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: hash) & mask
+    let (word, hash) = Interner.key(bytes, range)
+    let meta = UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
+    let mask = table.count / 2 - 1
+    var slot = Int(truncatingIfNeeded: hash >> 24) & mask
     while true {
-      let id = slots[slot]
-      if id < 0 { break }
-      if hashes[Int(id)] == hash && equals(Int(id), bytes, range) { return id }
+      let info = table[2 * slot + 1]
+      if info == 0 { break }
+      if info & 0xFFFF_FFFF == meta && table[2 * slot] == word
+        && (range.count <= 8 || equals(Int(info >> 32) - 1, bytes, range))
+      {
+        return Int32(info >> 32) - 1
+      }
       slot = (slot + 1) & mask
     }
-    let id = Int32(count)
+    let id = count
     arena.append(contentsOf: bytes[range])
     bounds.append(arena.count)
     hashes.append(hash)
-    slots[slot] = id
-    if count * 2 > slots.count { grow() }
-    return id
+    table[2 * slot] = word
+    table[2 * slot + 1] = UInt64(id + 1) << 32 | meta
+    if count * 2 > mask + 1 { grow() }
+    return Int32(id)
   }
 
   /// The id of a string, adding it if new.
@@ -51,13 +62,18 @@ public struct Interner: Sendable {
 
   /// The id of `bytes[range]` if it has been seen.
   public func lookup(_ bytes: [UInt8], _ range: Range<Int>) -> Int32? {
-    let hash = Interner.hash(bytes, range)
-    let mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: hash) & mask
+    let (word, hash) = Interner.key(bytes, range)
+    let meta = UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
+    let mask = table.count / 2 - 1
+    var slot = Int(truncatingIfNeeded: hash >> 24) & mask
     while true {
-      let id = slots[slot]
-      if id < 0 { return nil }
-      if hashes[Int(id)] == hash && equals(Int(id), bytes, range) { return id }
+      let info = table[2 * slot + 1]
+      if info == 0 { return nil }
+      if info & 0xFFFF_FFFF == meta && table[2 * slot] == word
+        && (range.count <= 8 || equals(Int(info >> 32) - 1, bytes, range))
+      {
+        return Int32(info >> 32) - 1
+      }
       slot = (slot + 1) & mask
     }
   }
@@ -79,31 +95,50 @@ public struct Interner: Sendable {
   private func equals(_ id: Int, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
     let start = bounds[id]
     guard bounds[id + 1] - start == range.count else { return false }
-    var k = 0
+    var k = start
     for i in range {
-      if arena[start + k] != bytes[i] { return false }
+      if arena[k] != bytes[i] { return false }
       k += 1
     }
     return true
   }
 
   private mutating func grow() {
-    slots = Array(repeating: -1, count: slots.count * 2)
-    let mask = slots.count - 1
-    for id in 0..<count {
-      var slot = Int(truncatingIfNeeded: hashes[id]) & mask
-      while slots[slot] >= 0 { slot = (slot + 1) & mask }
-      slots[slot] = Int32(id)
+    let old = table
+    table = Array(repeating: 0, count: old.count * 2)
+    let mask = table.count / 2 - 1
+    for s in 0..<(old.count / 2) where old[2 * s + 1] != 0 {
+      let id = Int(old[2 * s + 1] >> 32) - 1
+      var slot = Int(truncatingIfNeeded: hashes[id] >> 24) & mask
+      while table[2 * slot + 1] != 0 { slot = (slot + 1) & mask }
+      table[2 * slot] = old[2 * s]
+      table[2 * slot + 1] = old[2 * s + 1]
     }
   }
 
-  /// 64-bit FNV-1a, finished with a multiply-xorshift so the low bits used
-  /// for slots depend on every byte.
-  static func hash(_ bytes: [UInt8], _ range: Range<Int>) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for i in range { h = (h ^ UInt64(bytes[i])) &* 0x100_0000_01B3 }
-    h ^= h >> 29
-    h = h &* 0xBF58_476D_1CE4_E5B9
-    return h ^ (h >> 32)
+  /// The key word (the bytes themselves, little-endian, for keys of at most
+  /// 8 bytes; else the hash) and a 64-bit hash that mixes every byte and the
+  /// length (word-at-a-time multiply–xorshift).
+  @inline(__always)
+  static func key(_ bytes: [UInt8], _ range: Range<Int>) -> (word: UInt64, hash: UInt64) {
+    var h = UInt64(truncatingIfNeeded: range.count) &* 0x9E37_79B9_7F4A_7C15
+    var i = range.lowerBound
+    var first: UInt64 = 0
+    var isFirst = true
+    while i < range.upperBound {
+      var w: UInt64 = 0
+      let n = min(8, range.upperBound - i)
+      for k in 0..<n { w |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+      if isFirst {
+        first = w
+        isFirst = false
+      }
+      h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+      h ^= h >> 31
+      i += n
+    }
+    h = (h ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
+    h ^= h >> 32
+    return (range.count <= 8 ? first : h, h)
   }
 }
