@@ -4,7 +4,7 @@
 /// Field `f` of record `r` is `bytes[fieldStart…fieldEnd)`, without its
 /// surrounding quotes; a quoted field that contains doubled quotes is flagged
 /// and unescaped only when asked for.
-public struct CSVChunk {
+public struct CSVChunk: Sendable {
   /// The raw bytes the ranges point into (the reader's buffer).
   public internal(set) var bytes: [UInt8] = []
   private var starts: [Int32] = []

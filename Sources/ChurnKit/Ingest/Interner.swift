@@ -30,6 +30,12 @@ public struct Interner: Sendable {
   /// The id of `bytes[range]`, adding it if new.
   public mutating func intern(_ bytes: [UInt8], _ range: Range<Int>) -> Int32 {
     let (word, hash) = Interner.key(bytes, range)
+    return intern(bytes, range, word: word, hash: hash)
+  }
+
+  /// `intern(_:_:)` with the key word and hash already computed by
+  /// `Interner.key` (on another thread, say).
+  mutating func intern(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int32 {
     let meta = UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
     let mask = table.count / 2 - 1
     var slot = Int(truncatingIfNeeded: hash >> 24) & mask

@@ -1,0 +1,158 @@
+/// Converts a run of CSV records into typed values and hashed keys without
+/// touching any shared state, so the rows of a chunk can be decoded on
+/// several threads. Interning the keys (which must happen in file order for
+/// stable ids) is left to `EventLogReader`.
+struct EventRowDecoder: Sendable {
+  let path: String
+  let columns: EventColumns
+  let timeFormat: TimestampFormat
+  let computesFingerprints: Bool
+
+  /// The categorical keys of a row, in this order.
+  static let keyCount = 4  // customer, event, channel, stage
+
+  /// Decoded rows: only rows without errors are kept.
+  struct Rows: Sendable {
+    /// Per kept row and key: the key word and hash (`Interner.key`), and the
+    /// byte range; length −1 marks a missing value.
+    var keyWord: [UInt64] = []
+    var keyHash: [UInt64] = []
+    var keyStart: [Int32] = []
+    var keyLength: [Int32] = []
+    /// Unescaped bytes of keys that held doubled quotes, by key index.
+    var escapedKeys: [Int: [UInt8]] = [:]
+    var time: [Int64] = []
+    var amount: [Double] = []
+    var sentiment: [Double] = []
+    var line: [Int] = []
+    var fingerprint: [UInt64] = []
+    var issues: [ValidationIssue] = []
+    var emptyValues: [Int]
+
+    init(width: Int) { emptyValues = Array(repeating: 0, count: width) }
+
+    var count: Int { time.count }
+  }
+
+  func decode(_ chunk: CSVChunk, rows: Range<Int>) -> Rows {
+    var out = Rows(width: columns.header.count)
+    let n = rows.count
+    out.time.reserveCapacity(n)
+    out.keyWord.reserveCapacity(n * EventRowDecoder.keyCount)
+    let bytes = chunk.bytes
+    let width = columns.header.count
+    for r in rows {
+      let line = chunk.line(record: r)
+      if !chunk.malformed.isEmpty, let reason = chunk.malformed[r] {
+        out.issues.append(ValidationIssue(severity: .error, file: path, line: line, message: reason))
+        continue
+      }
+      let fields = chunk.fieldCount(record: r)
+      if fields != width {
+        out.issues.append(ValidationIssue(
+          severity: .error, file: path, line: line,
+          message: "row has \(fields) field\(fields == 1 ? "" : "s"), the header has \(width)"))
+        continue
+      }
+      for f in 0..<width where chunk.fieldRange(record: r, field: f).isEmpty { out.emptyValues[f] += 1 }
+      if decodeRow(chunk, bytes, r, line, &out) && computesFingerprints {
+        out.fingerprint.append(fingerprint(chunk, bytes, r, width))
+      }
+    }
+    return out
+  }
+
+  /// Decodes one record into `out`; false (with an issue) when it has an error.
+  private func decodeRow(_ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ line: Int, _ out: inout Rows) -> Bool {
+    var pending: [ValidationIssue] = []
+    func issue(_ severity: ValidationIssue.Severity, _ f: Int, _ message: String) {
+      pending.append(ValidationIssue(
+        severity: severity, file: path, line: line, column: f + 1, columnName: columns.header[f],
+        value: chunk.string(record: r, field: f), message: message))
+    }
+    let idRange = trimmed(bytes, chunk.fieldRange(record: r, field: columns.customerID))
+    if idRange.isEmpty {
+      issue(.error, columns.customerID, "customer id is empty")
+      out.issues += pending
+      return false
+    }
+    let time: Int64
+    switch timeFormat.parse(chunk.fieldBytes(record: r, field: columns.timestamp)) {
+    case .success(let t): time = t
+    case .failure(let e):
+      issue(.error, columns.timestamp, e.description)
+      out.issues += pending
+      return false
+    }
+    if let f = columns.event, trimmed(bytes, chunk.fieldRange(record: r, field: f)).isEmpty {
+      issue(.error, f, "event type is empty")
+      out.issues += pending
+      return false
+    }
+    appendKey(columns.customerID, chunk, bytes, r, &out)
+    appendKey(columns.event, chunk, bytes, r, &out)
+    appendKey(columns.channel, chunk, bytes, r, &out)
+    appendKey(columns.stage, chunk, bytes, r, &out)
+    out.time.append(time)
+    out.amount.append(number(columns.amount, chunk, bytes, r, issue))
+    let sentiment = number(columns.sentiment, chunk, bytes, r, issue)
+    if sentiment.isFinite && (sentiment < -1 || sentiment > 1), let f = columns.sentiment {
+      issue(.warning, f, "sentiment outside −1…1; kept, but check its scale")
+    }
+    out.sentiment.append(sentiment)
+    out.line.append(line)
+    if !pending.isEmpty { out.issues += pending }
+    return true
+  }
+
+  private func appendKey(_ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ out: inout Rows) {
+    guard let f = field else {
+      out.keyWord.append(0)
+      out.keyHash.append(0)
+      out.keyStart.append(0)
+      out.keyLength.append(-1)
+      return
+    }
+    let range = trimmed(bytes, chunk.fieldRange(record: r, field: f))
+    if chunk.hasEscapedQuotes(record: r, field: f) {
+      out.escapedKeys[out.keyWord.count] = Array(chunk.fieldBytes(record: r, field: f))
+    }
+    let (word, hash) = Interner.key(bytes, range)
+    out.keyWord.append(word)
+    out.keyHash.append(hash)
+    out.keyStart.append(Int32(range.lowerBound))
+    out.keyLength.append(range.isEmpty ? -1 : Int32(range.count))
+  }
+
+  private func number(
+    _ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int,
+    _ issue: (ValidationIssue.Severity, Int, String) -> Void
+  ) -> Double {
+    guard let f = field else { return .nan }
+    let range = chunk.fieldRange(record: r, field: f)
+    if range.isEmpty { return .nan }
+    if let value = parseDecimal(bytes, range) { return value }
+    issue(.warning, f, "not a number; treated as missing")
+    return .nan
+  }
+
+  /// FNV-1a over the record's raw fields, with a separator between fields.
+  private func fingerprint(_ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ width: Int) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for f in 0..<width {
+      for i in chunk.fieldRange(record: r, field: f) { h = (h ^ UInt64(bytes[i])) &* 0x100_0000_01B3 }
+      h = (h ^ 0x1F) &* 0x100_0000_01B3
+    }
+    return h
+  }
+}
+
+/// `range` without leading and trailing spaces.
+@inline(__always)
+func trimmed(_ bytes: [UInt8], _ range: Range<Int>) -> Range<Int> {
+  var lo = range.lowerBound
+  var hi = range.upperBound
+  while lo < hi && bytes[lo] == 0x20 { lo += 1 }
+  while hi > lo && bytes[hi - 1] == 0x20 { hi -= 1 }
+  return lo..<hi
+}
