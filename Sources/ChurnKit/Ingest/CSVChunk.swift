@@ -108,6 +108,13 @@ public struct CSVChunk: Sendable {
     var records = 0
     let newline = UInt8(ascii: "\n")
     let carriageReturn = UInt8(ascii: "\r")
+    // Bytes that end an unquoted field: one table load per byte in the hot
+    // loop instead of three comparisons.
+    var stopTable = [UInt8](repeating: 0, count: 256)
+    stopTable[Int(delimiter)] = 1
+    stopTable[Int(newline)] = 1
+    stopTable[Int(carriageReturn)] = 1
+    let stops = stopTable.span
 
     recordLoop: while pos < end && records < maxRecords {
       let recordStart = pos
@@ -163,11 +170,7 @@ public struct CSVChunk: Sendable {
           }
         } else {
           var p = pos
-          while p < end {
-            let b = data[p]
-            if b == delimiter || b == newline || b == carriageReturn { break }
-            p += 1
-          }
+          while p < end && stops[Int(data[p])] == 0 { p += 1 }
           starts.append(Int32(pos))
           ends.append(Int32(p))
           escaped.append(false)

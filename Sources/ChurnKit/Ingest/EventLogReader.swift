@@ -6,9 +6,12 @@ import Foundation
 ///
 /// Rows with an error (no customer id, an unreadable timestamp, a broken
 /// record) are skipped; rows with a warning (an amount that is not a number)
-/// are kept with the value treated as missing. Each chunk's rows are decoded
-/// on all cores; ids are then assigned in file order, so results do not
-/// depend on the number of threads.
+/// are kept with the value treated as missing.
+///
+/// The work is a three-stage pipeline over the cores: while chunk k is
+/// merged into the batch (ids assigned in file order), chunk k+1 is decoded
+/// into typed values (split between threads) and chunk k+2 is read and split
+/// into records. Results are the same whatever the number of threads.
 ///
 /// ```swift
 /// var reader = try EventLogReader(path: "events.csv", schema: EventSchema())
@@ -20,87 +23,190 @@ public struct EventLogReader {
   public let path: String
   public let schema: EventSchema
   public let columns: EventColumns
-  /// Interned strings; batch ids index into these.
-  public private(set) var customers = Interner()
-  public private(set) var eventTypes = Interner()
-  public private(set) var channels = Interner()
-  public private(set) var stages = Interner()
-  /// Data rows read so far (valid or not), and empty values per header column.
-  public private(set) var rowsRead = 0
-  public private(set) var emptyValues: [Int]
-  /// Whether to fill `EventBatch.fingerprint`.
-  public var computesFingerprints = false
-  /// Threads that decode rows (default: the active processor count).
-  public var decodingThreads = ProcessInfo.processInfo.activeProcessorCount
-
-  private var csv: CSVReader
-  private var constantEvent: Int32 = -1
+  private let pipeline: IngestPipeline
 
   /// Opens `path` and maps its header with `schema`.
-  public init(path: String, schema: EventSchema, chunkSize: Int = 1 << 22) throws(IngestError) {
+  ///
+  /// - Parameter threads: decoding threads (default: the active processors).
+  public init(
+    path: String, schema: EventSchema, chunkSize: Int = 1 << 22,
+    threads: Int = ProcessInfo.processInfo.activeProcessorCount
+  ) throws(IngestError) {
     self.path = path
     self.schema = schema
-    csv = try CSVReader(path: path, chunkSize: chunkSize)
+    var csv = try CSVReader(path: path, chunkSize: chunkSize)
     let header = try csv.readHeader()
     columns = try schema.resolve(header: header, path: path)
-    emptyValues = Array(repeating: 0, count: header.count)
-    if let name = schema.eventName { constantEvent = eventTypes.intern(name) }
+    let decoder = EventRowDecoder(path: path, columns: columns, timeFormat: schema.timeFormat, computesFingerprints: false)
+    let merger = EventMerger(width: header.count, hasEventColumn: columns.event != nil)
+    if let name = schema.eventName { merger.constantEvent = merger.eventTypes.intern(name) }
+    pipeline = IngestPipeline(csv: csv, decoder: decoder, merger: merger, threads: max(1, threads))
+  }
+
+  /// Interned strings; batch ids index into these.
+  public var customers: Interner { pipeline.merger.customers }
+  public var eventTypes: Interner { pipeline.merger.eventTypes }
+  public var channels: Interner { pipeline.merger.channels }
+  public var stages: Interner { pipeline.merger.stages }
+  /// Data rows read so far (valid or not), and empty values per header column.
+  public var rowsRead: Int { pipeline.merger.rowsRead }
+  public var emptyValues: [Int] { pipeline.merger.emptyValues }
+
+  /// Whether to fill `EventBatch.fingerprint`; set before the first batch.
+  public var computesFingerprints: Bool {
+    get { pipeline.decoder.computesFingerprints }
+    nonmutating set { pipeline.decoder.computesFingerprints = newValue }
   }
 
   /// Reads the next chunk into `batch` (replacing its contents); false at the end.
   public mutating func nextBatch(into batch: inout EventBatch, issues: inout IssueLog) throws(IngestError) -> Bool {
     batch.removeAll()
-    guard try csv.nextChunk() else { return false }
-    let chunk = csv.chunk
-    rowsRead += chunk.recordCount
-    let decoder = EventRowDecoder(
-      path: path, columns: columns, timeFormat: schema.timeFormat, computesFingerprints: computesFingerprints)
-    let parts = chunk.recordCount >= 8192 ? max(1, decodingThreads) : 1
-    let results = DecodedParts(count: parts)
-    let n = chunk.recordCount
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
-      results.store(p, decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts)))
-    }
-    for part in results.parts { merge(part, chunk.bytes, into: &batch, issues: &issues) }
+    guard try pipeline.step() else { return false }
+    swap(&batch, &pipeline.merger.batch)
+    for issue in pipeline.merger.issues { issues.record(issue) }
+    pipeline.merger.issues.removeAll()
     return true
-  }
-
-  /// Interns the keys of decoded rows in order and appends them to `batch`.
-  private mutating func merge(_ rows: EventRowDecoder.Rows, _ bytes: [UInt8], into batch: inout EventBatch, issues: inout IssueLog) {
-    for issue in rows.issues { issues.record(issue) }
-    for (f, count) in rows.emptyValues.enumerated() { emptyValues[f] += count }
-    func intern(_ k: Int, _ interner: inout Interner) -> Int32 {
-      let length = Int(rows.keyLength[k])
-      if length < 0 { return -1 }
-      if let unescaped = rows.escapedKeys[k] { return interner.intern(unescaped, 0..<unescaped.count) }
-      let start = Int(rows.keyStart[k])
-      return interner.intern(bytes, start..<(start + length), word: rows.keyWord[k], hash: rows.keyHash[k])
-    }
-    for i in 0..<rows.count {
-      let k = i * EventRowDecoder.keyCount
-      batch.customer.append(intern(k, &customers))
-      batch.event.append(columns.event == nil ? constantEvent : intern(k + 1, &eventTypes))
-      batch.channel.append(intern(k + 2, &channels))
-      batch.stage.append(intern(k + 3, &stages))
-    }
-    batch.time += rows.time
-    batch.amount += rows.amount
-    batch.sentiment += rows.sentiment
-    batch.line += rows.line
-    batch.fingerprint += rows.fingerprint
   }
 }
 
-/// Slots for the results of concurrent decoding, one per part.
-private final class DecodedParts: @unchecked Sendable {
-  private var slots: [EventRowDecoder.Rows?]
-  private let lock = NSLock()
+/// The pipeline's state. Each stage's state is touched by one thread at a
+/// time: the iteration of `concurrentPerform` that runs the stage, or the
+/// caller between steps.
+private final class IngestPipeline: @unchecked Sendable {
+  var decoder: EventRowDecoder
+  let merger: EventMerger
+  private var csv: CSVReader
+  private let threads: Int
+  /// Chunk k+1: split into records, not yet decoded.
+  private var parsed: Result<CSVChunk?, IngestError>?
+  /// Chunk k: decoded, not yet merged.
+  private var decoded: (chunk: CSVChunk, parts: [EventRowDecoder.Rows])?
+  private var started = false
+  private var partSlots: [PartSlot] = []
 
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-  func store(_ index: Int, _ rows: EventRowDecoder.Rows) {
-    lock.withLock { slots[index] = rows }
+  private final class PartSlot: @unchecked Sendable {
+    var rows: EventRowDecoder.Rows?
   }
 
-  var parts: [EventRowDecoder.Rows] { lock.withLock { slots.compactMap { $0 } } }
+  init(csv: CSVReader, decoder: EventRowDecoder, merger: EventMerger, threads: Int) {
+    self.csv = csv
+    self.decoder = decoder
+    self.merger = merger
+    self.threads = threads
+  }
+
+  /// Merges the next chunk into `merger.batch`; false at the end of the data.
+  func step() throws(IngestError) -> Bool {
+    if !started {
+      started = true
+      let first = try readChunk().get()
+      if let first { decoded = (first, decodeAll(first)) }
+      parsed = readChunk()
+    }
+    guard let ready = decoded else { return false }
+    let upcoming = try parsed?.get() ?? nil
+    let parts = upcoming.map { $0.recordCount >= 8192 ? threads : 1 } ?? 0
+    partSlots = (0..<parts).map { _ in PartSlot() }
+    var nextParsed: Result<CSVChunk?, IngestError>?
+    let box = ResultBox()
+    DispatchQueue.concurrentPerform(iterations: 2 + parts) { i in
+      switch i {
+      case 0: self.merger.merge(ready.parts, bytes: ready.chunk.bytes)
+      case 1: if upcoming != nil { box.value = self.readChunk() }
+      default:
+        let p = i - 2
+        let chunk = upcoming!
+        let n = chunk.recordCount
+        self.partSlots[p].rows = self.decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts))
+      }
+    }
+    nextParsed = box.value
+    merger.rowsRead += ready.chunk.recordCount
+    decoded = upcoming.map { ($0, partSlots.map { $0.rows! }) }
+    parsed = nextParsed ?? .success(nil)
+    return true
+  }
+
+  private final class ResultBox: @unchecked Sendable {
+    var value: Result<CSVChunk?, IngestError>?
+  }
+
+  private func readChunk() -> Result<CSVChunk?, IngestError> {
+    do {
+      return .success(try csv.nextChunk() ? csv.chunk : nil)
+    } catch {
+      return .failure(error)
+    }
+  }
+
+  private func decodeAll(_ chunk: CSVChunk) -> [EventRowDecoder.Rows] {
+    [decoder.decode(chunk, rows: 0..<chunk.recordCount)]
+  }
+}
+
+/// The sequential stage: assigns global ids in file order and builds batches.
+private final class EventMerger: @unchecked Sendable {
+  var customers = Interner()
+  var eventTypes = Interner()
+  var channels = Interner()
+  var stages = Interner()
+  var rowsRead = 0
+  var emptyValues: [Int]
+  var constantEvent: Int32 = -1
+  var batch = EventBatch()
+  var issues: [ValidationIssue] = []
+  private let hasEventColumn: Bool
+
+  init(width: Int, hasEventColumn: Bool) {
+    emptyValues = Array(repeating: 0, count: width)
+    self.hasEventColumn = hasEventColumn
+  }
+
+  func merge(_ parts: [EventRowDecoder.Rows], bytes: [UInt8]) {
+    // Work on locals: class properties would pay a dynamic exclusivity
+    // check on every access in the loop.
+    var customers = self.customers, eventTypes = self.eventTypes
+    var channels = self.channels, stages = self.stages
+    var batch = self.batch
+    self.batch = EventBatch()
+    defer {
+      self.customers = customers
+      self.eventTypes = eventTypes
+      self.channels = channels
+      self.stages = stages
+      self.batch = batch
+    }
+    let constantEvent = self.constantEvent
+    let hasEventColumn = self.hasEventColumn
+    for rows in parts {
+      issues += rows.issues
+      for (f, count) in rows.emptyValues.enumerated() { emptyValues[f] += count }
+      func intern(_ k: Int, _ interner: inout Interner) -> Int32 {
+        let length = Int(rows.keyLength[k])
+        if length < 0 { return -1 }
+        if let unescaped = rows.escapedKeys[k] {
+          let t = trimmed(unescaped, 0..<unescaped.count)
+          return interner.intern(unescaped, t)
+        }
+        let start = Int(rows.keyStart[k])
+        return interner.intern(bytes, start..<(start + length), word: rows.keyWord[k], hash: rows.keyHash[k])
+      }
+      batch.customer.reserveCapacity(batch.customer.count + rows.count)
+      batch.event.reserveCapacity(batch.event.count + rows.count)
+      batch.channel.reserveCapacity(batch.channel.count + rows.count)
+      batch.stage.reserveCapacity(batch.stage.count + rows.count)
+      for i in 0..<rows.count {
+        let k = i * EventRowDecoder.keyCount
+        batch.customer.append(intern(k, &customers))
+        batch.event.append(hasEventColumn ? intern(k + 1, &eventTypes) : constantEvent)
+        batch.channel.append(intern(k + 2, &channels))
+        batch.stage.append(intern(k + 3, &stages))
+      }
+      batch.time += rows.time
+      batch.amount += rows.amount
+      batch.sentiment += rows.sentiment
+      batch.line += rows.line
+      batch.fingerprint += rows.fingerprint
+    }
+  }
 }

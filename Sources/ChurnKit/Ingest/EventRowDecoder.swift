@@ -6,7 +6,7 @@ struct EventRowDecoder: Sendable {
   let path: String
   let columns: EventColumns
   let timeFormat: TimestampFormat
-  let computesFingerprints: Bool
+  var computesFingerprints: Bool
 
   /// The categorical keys of a row, in this order.
   static let keyCount = 4  // customer, event, channel, stage
@@ -38,7 +38,13 @@ struct EventRowDecoder: Sendable {
     var out = Rows(width: columns.header.count)
     let n = rows.count
     out.time.reserveCapacity(n)
+    out.amount.reserveCapacity(n)
+    out.sentiment.reserveCapacity(n)
+    out.line.reserveCapacity(n)
     out.keyWord.reserveCapacity(n * EventRowDecoder.keyCount)
+    out.keyHash.reserveCapacity(n * EventRowDecoder.keyCount)
+    out.keyStart.reserveCapacity(n * EventRowDecoder.keyCount)
+    out.keyLength.reserveCapacity(n * EventRowDecoder.keyCount)
     let bytes = chunk.bytes
     let width = columns.header.count
     for r in rows {

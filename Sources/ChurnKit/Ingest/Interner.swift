@@ -1,7 +1,7 @@
 /// Maps byte strings (customer ids, event names) to dense integer ids 0, 1, 2, …
 /// in order of first appearance, without creating a `String` per lookup.
 ///
-/// An open-addressing hash table with linear probing and load at most ½.
+/// An open-addressing hash table with linear probing and load at most ¾.
 /// Each slot holds two words in the same cache line: the key itself when it
 /// is at most 8 bytes long (most customer ids and category names), else its
 /// hash; and the id, length and a hash fragment. A lookup of a short key
@@ -55,7 +55,7 @@ public struct Interner: Sendable {
     hashes.append(hash)
     table[2 * slot] = word
     table[2 * slot + 1] = UInt64(id + 1) << 32 | meta
-    if count * 2 > mask + 1 { grow() }
+    if count * 4 > (mask + 1) * 3 { grow() }
     return Int32(id)
   }
 
@@ -93,6 +93,11 @@ public struct Interner: Sendable {
   /// The string with id `id`.
   public func string(_ id: Int32) -> String {
     String(decoding: arena[bounds[Int(id)]..<bounds[Int(id) + 1]], as: UTF8.self)
+  }
+
+  /// The bytes of the string with id `id`.
+  func bytes(of id: Int32) -> ArraySlice<UInt8> {
+    arena[bounds[Int(id)]..<bounds[Int(id) + 1]]
   }
 
   /// All strings in id order.
