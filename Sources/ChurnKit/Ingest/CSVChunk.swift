@@ -7,9 +7,8 @@
 public struct CSVChunk: Sendable {
   /// The raw bytes the ranges point into (the reader's buffer).
   public internal(set) var bytes: [UInt8] = []
-  private var starts: [Int32] = []
-  private var ends: [Int32] = []
-  private var escaped: [Bool] = []
+  /// One word per field: start << 32 | end << 1 | has-doubled-quotes.
+  private var fields: [UInt64] = []
   private var recordOffsets: [Int32] = [0]
   private var recordLines: [Int] = []
   /// Records whose quoting was malformed, with a description; they still
@@ -28,14 +27,14 @@ public struct CSVChunk: Sendable {
   /// The raw byte range of a field (quotes removed, doubled quotes kept).
   @inline(__always)
   public func fieldRange(record r: Int, field f: Int) -> Range<Int> {
-    let k = Int(recordOffsets[r]) + f
-    return Int(starts[k])..<Int(ends[k])
+    let word = fields[Int(recordOffsets[r]) + f]
+    return Int(word >> 32)..<Int((word & 0xFFFF_FFFF) >> 1)
   }
 
   /// Whether the field holds doubled quotes that `fieldBytes` will unescape.
   @inline(__always)
   public func hasEscapedQuotes(record r: Int, field f: Int) -> Bool {
-    escaped[Int(recordOffsets[r]) + f]
+    fields[Int(recordOffsets[r]) + f] & 1 != 0
   }
 
   /// The field's bytes with doubled quotes unescaped.
@@ -58,9 +57,7 @@ public struct CSVChunk: Sendable {
   }
 
   mutating func reset() {
-    starts.removeAll(keepingCapacity: true)
-    ends.removeAll(keepingCapacity: true)
-    escaped.removeAll(keepingCapacity: true)
+    fields.removeAll(keepingCapacity: true)
     recordOffsets.removeAll(keepingCapacity: true)
     recordOffsets.append(0)
     recordLines.removeAll(keepingCapacity: true)
@@ -84,28 +81,23 @@ public struct CSVChunk: Sendable {
   mutating func parse(
     from start: Int, to end: Int, isFinal: Bool, firstLine: Int, delimiter: UInt8, maxRecords: Int
   ) -> ParseOutcome {
-    var starts = self.starts
-    var ends = self.ends
-    var escaped = self.escaped
+    // Work on locals (no closures capture them, so they stay in registers and
+    // their buffers are checked for uniqueness once, not per append).
+    var fields = self.fields
     var recordOffsets = self.recordOffsets
     var recordLines = self.recordLines
-    self.starts = []
-    self.ends = []
-    self.escaped = []
+    var malformed = self.malformed
+    self.fields = []
     self.recordOffsets = []
     self.recordLines = []
     defer {
-      self.starts = starts
-      self.ends = ends
-      self.escaped = escaped
+      self.fields = fields
       self.recordOffsets = recordOffsets
       self.recordLines = recordLines
+      self.malformed = malformed
     }
     let bytesCopy = bytes  // shares storage; lets `self` be mutated below
     let data = bytesCopy.span
-    var pos = start
-    var line = firstLine
-    var records = 0
     let newline = UInt8(ascii: "\n")
     let carriageReturn = UInt8(ascii: "\r")
     // Bytes that end an unquoted field: one table load per byte in the hot
@@ -115,36 +107,34 @@ public struct CSVChunk: Sendable {
     stopTable[Int(newline)] = 1
     stopTable[Int(carriageReturn)] = 1
     let stops = stopTable.span
+    var pos = start
+    var line = firstLine
+    var records = 0
 
-    recordLoop: while pos < end && records < maxRecords {
+    while pos < end && records < maxRecords {
       let recordStart = pos
       let recordLine = line
-      let fieldsBefore = starts.count
+      let fieldsBefore = fields.count
       var malformedReason: String?
-
-      // Rolls back a record that the bytes cut off.
-      func incomplete() -> ParseOutcome? {
-        if isFinal { return nil }
-        starts.removeSubrange(fieldsBefore...)
-        ends.removeSubrange(fieldsBefore...)
-        escaped.removeSubrange(fieldsBefore...)
-        return ParseOutcome(consumed: recordStart, nextLine: recordLine)
-      }
+      var cutOff = false  // the bytes end before the record does
+      var unterminated = false
 
       fieldLoop: while true {
         if pos < end && data[pos] == quote {
+          // Quoted field: runs to the next quote not followed by another.
           var p = pos + 1
           var hasEscapes = false
           var fieldEnd = -1
           while true {
             if p >= end {
-              if let outcome = incomplete() { return outcome }
-              return ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine)
+              unterminated = true
+              break fieldLoop
             }
             let b = data[p]
             if b == quote {
               if p + 1 >= end && !isFinal {
-                if let outcome = incomplete() { return outcome }
+                cutOff = true  // cannot tell a closing quote from a doubled one yet
+                break fieldLoop
               }
               if p + 1 < end && data[p + 1] == quote {
                 hasEscapes = true
@@ -158,27 +148,21 @@ public struct CSVChunk: Sendable {
             if b == newline { line += 1 }
             p += 1
           }
-          starts.append(Int32(pos + 1))
-          ends.append(Int32(fieldEnd))
-          escaped.append(hasEscapes)
+          fields.append(UInt64(pos + 1) << 32 | UInt64(fieldEnd) << 1 | (hasEscapes ? 1 : 0))
           pos = p
-          if pos < end && data[pos] != delimiter && data[pos] != newline && data[pos] != carriageReturn {
-            malformedReason = malformedReason ?? "unexpected character after a closing quote"
-            while pos < end && data[pos] != delimiter && data[pos] != newline && data[pos] != carriageReturn {
-              pos += 1
-            }
+          if pos < end && stops[Int(data[pos])] == 0 {
+            if malformedReason == nil { malformedReason = "unexpected character after a closing quote" }
+            while pos < end && stops[Int(data[pos])] == 0 { pos += 1 }
           }
         } else {
           var p = pos
           while p < end && stops[Int(data[p])] == 0 { p += 1 }
-          starts.append(Int32(pos))
-          ends.append(Int32(p))
-          escaped.append(false)
+          fields.append(UInt64(pos) << 32 | UInt64(p) << 1)
           pos = p
         }
         // After a field: a delimiter, a line ending, or the end of the data.
         if pos >= end {
-          if let outcome = incomplete() { return outcome }
+          cutOff = !isFinal
           break fieldLoop
         }
         let b = data[pos]
@@ -187,7 +171,10 @@ public struct CSVChunk: Sendable {
           continue fieldLoop
         }
         if b == carriageReturn {
-          if pos + 1 >= end, let outcome = incomplete() { return outcome }
+          if pos + 1 >= end && !isFinal {
+            cutOff = true
+            break fieldLoop
+          }
           pos += (pos + 1 < end && data[pos + 1] == newline) ? 2 : 1
         } else {
           pos += 1
@@ -196,17 +183,20 @@ public struct CSVChunk: Sendable {
         break fieldLoop
       }
 
+      if unterminated && isFinal {
+        return ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine)
+      }
+      if cutOff || unterminated {
+        fields.removeSubrange(fieldsBefore...)
+        return ParseOutcome(consumed: recordStart, nextLine: recordLine)
+      }
       // A blank line is not a record.
-      if starts.count == fieldsBefore + 1 && starts[fieldsBefore] == ends[fieldsBefore]
-        && Int(starts[fieldsBefore]) == recordStart
-      {
-        starts.removeLast()
-        ends.removeLast()
-        escaped.removeLast()
-        continue recordLoop
+      if fields.count == fieldsBefore + 1 && fields[fieldsBefore] == UInt64(recordStart) << 32 | UInt64(recordStart) << 1 {
+        fields.removeLast()
+        continue
       }
       if let malformedReason { malformed[recordLines.count] = malformedReason }
-      recordOffsets.append(Int32(starts.count))
+      recordOffsets.append(Int32(fields.count))
       recordLines.append(recordLine)
       records += 1
     }

@@ -29,7 +29,7 @@ public struct EventLogReader {
   ///
   /// - Parameter threads: decoding threads (default: the active processors).
   public init(
-    path: String, schema: EventSchema, chunkSize: Int = 1 << 22,
+    path: String, schema: EventSchema, chunkSize: Int = 1 << 23,
     threads: Int = ProcessInfo.processInfo.activeProcessorCount
   ) throws(IngestError) {
     self.path = path
@@ -155,6 +155,8 @@ private final class EventMerger: @unchecked Sendable {
   var constantEvent: Int32 = -1
   var batch = EventBatch()
   var issues: [ValidationIssue] = []
+  /// Keeps the prefetching loads in `merge` from being optimised away.
+  private(set) var touchSink: UInt64 = 0
   private let hasEventColumn: Bool
 
   init(width: Int, hasEventColumn: Bool) {
@@ -176,36 +178,50 @@ private final class EventMerger: @unchecked Sendable {
       self.stages = stages
       self.batch = batch
     }
+    var touchSink: UInt64 = 0
+    defer { self.touchSink = touchSink }
     let constantEvent = self.constantEvent
     let hasEventColumn = self.hasEventColumn
     for rows in parts {
       issues += rows.issues
       for (f, count) in rows.emptyValues.enumerated() { emptyValues[f] += count }
+      let hasEscapes = !rows.escapedKeys.isEmpty
       func intern(_ k: Int, _ interner: inout Interner) -> Int32 {
-        let length = Int(rows.keyLength[k])
-        if length < 0 { return -1 }
-        if let unescaped = rows.escapedKeys[k] {
+        let key = rows.keys[k]
+        if key.length < 0 { return -1 }
+        if hasEscapes, let unescaped = rows.escapedKeys[k] {
           let t = trimmed(unescaped, 0..<unescaped.count)
           return interner.intern(unescaped, t)
         }
-        let start = Int(rows.keyStart[k])
-        return interner.intern(bytes, start..<(start + length), word: rows.keyWord[k], hash: rows.keyHash[k])
+        let start = Int(key.start)
+        return interner.intern(bytes, start..<(start + Int(key.length)), word: key.word, hash: key.hash)
       }
       batch.customer.reserveCapacity(batch.customer.count + rows.count)
       batch.event.reserveCapacity(batch.event.count + rows.count)
       batch.channel.reserveCapacity(batch.channel.count + rows.count)
       batch.stage.reserveCapacity(batch.stage.count + rows.count)
-      for i in 0..<rows.count {
-        let k = i * EventRowDecoder.keyCount
-        batch.customer.append(intern(k, &customers))
-        batch.event.append(hasEventColumn ? intern(k + 1, &eventTypes) : constantEvent)
-        batch.channel.append(intern(k + 2, &channels))
-        batch.stage.append(intern(k + 3, &stages))
+      // In blocks: first touch the customers' table slots so their cache
+      // misses overlap, then intern.
+      let block = 128
+      for blockStart in stride(from: 0, to: rows.count, by: block) {
+        let blockEnd = min(blockStart + block, rows.count)
+        for i in blockStart..<blockEnd {
+          touchSink &+= customers.touch(hash: rows.keys[i * EventRowDecoder.keyCount].hash)
+        }
+        for i in blockStart..<blockEnd {
+          let k = i * EventRowDecoder.keyCount
+          batch.customer.append(intern(k, &customers))
+          batch.event.append(hasEventColumn ? intern(k + 1, &eventTypes) : constantEvent)
+          batch.channel.append(intern(k + 2, &channels))
+          batch.stage.append(intern(k + 3, &stages))
+        }
       }
-      batch.time += rows.time
-      batch.amount += rows.amount
-      batch.sentiment += rows.sentiment
-      batch.line += rows.line
+      for v in rows.values {
+        batch.time.append(v.time)
+        batch.amount.append(v.amount)
+        batch.sentiment.append(v.sentiment)
+        batch.line.append(v.line)
+      }
       batch.fingerprint += rows.fingerprint
     }
   }

@@ -11,40 +11,45 @@ struct EventRowDecoder: Sendable {
   /// The categorical keys of a row, in this order.
   static let keyCount = 4  // customer, event, channel, stage
 
-  /// Decoded rows: only rows without errors are kept.
+  /// A categorical value located in the chunk: its key word and hash
+  /// (`Interner.key`) and byte range; length −1 marks a missing value.
+  struct Key: Sendable {
+    var word: UInt64
+    var hash: UInt64
+    var start: Int32
+    var length: Int32
+  }
+
+  /// The numeric values of a row.
+  struct Values: Sendable {
+    var time: Int64
+    var amount: Double
+    var sentiment: Double
+    var line: Int
+  }
+
+  /// Decoded rows: only rows without errors are kept. One append per value
+  /// group keeps the hot loop cheap.
   struct Rows: Sendable {
-    /// Per kept row and key: the key word and hash (`Interner.key`), and the
-    /// byte range; length −1 marks a missing value.
-    var keyWord: [UInt64] = []
-    var keyHash: [UInt64] = []
-    var keyStart: [Int32] = []
-    var keyLength: [Int32] = []
+    /// `keyCount` keys per kept row.
+    var keys: [Key] = []
+    var values: [Values] = []
     /// Unescaped bytes of keys that held doubled quotes, by key index.
     var escapedKeys: [Int: [UInt8]] = [:]
-    var time: [Int64] = []
-    var amount: [Double] = []
-    var sentiment: [Double] = []
-    var line: [Int] = []
     var fingerprint: [UInt64] = []
     var issues: [ValidationIssue] = []
     var emptyValues: [Int]
 
     init(width: Int) { emptyValues = Array(repeating: 0, count: width) }
 
-    var count: Int { time.count }
+    var count: Int { values.count }
   }
 
   func decode(_ chunk: CSVChunk, rows: Range<Int>) -> Rows {
     var out = Rows(width: columns.header.count)
     let n = rows.count
-    out.time.reserveCapacity(n)
-    out.amount.reserveCapacity(n)
-    out.sentiment.reserveCapacity(n)
-    out.line.reserveCapacity(n)
-    out.keyWord.reserveCapacity(n * EventRowDecoder.keyCount)
-    out.keyHash.reserveCapacity(n * EventRowDecoder.keyCount)
-    out.keyStart.reserveCapacity(n * EventRowDecoder.keyCount)
-    out.keyLength.reserveCapacity(n * EventRowDecoder.keyCount)
+    out.values.reserveCapacity(n)
+    out.keys.reserveCapacity(n * EventRowDecoder.keyCount)
     let bytes = chunk.bytes
     let width = columns.header.count
     for r in rows {
@@ -83,7 +88,11 @@ struct EventRowDecoder: Sendable {
       return false
     }
     let time: Int64
-    switch timeFormat.parse(chunk.fieldBytes(record: r, field: columns.timestamp)) {
+    let timeRange = chunk.fieldRange(record: r, field: columns.timestamp)
+    let parsed = chunk.hasEscapedQuotes(record: r, field: columns.timestamp)
+      ? timeFormat.parse(chunk.fieldBytes(record: r, field: columns.timestamp))
+      : timeFormat.parse(bytes.span.extracting(timeRange))
+    switch parsed {
     case .success(let t): time = t
     case .failure(let e):
       issue(.error, columns.timestamp, e.description)
@@ -99,35 +108,27 @@ struct EventRowDecoder: Sendable {
     appendKey(columns.event, chunk, bytes, r, &out)
     appendKey(columns.channel, chunk, bytes, r, &out)
     appendKey(columns.stage, chunk, bytes, r, &out)
-    out.time.append(time)
-    out.amount.append(number(columns.amount, chunk, bytes, r, issue))
+    let amount = number(columns.amount, chunk, bytes, r, issue)
     let sentiment = number(columns.sentiment, chunk, bytes, r, issue)
     if sentiment.isFinite && (sentiment < -1 || sentiment > 1), let f = columns.sentiment {
       issue(.warning, f, "sentiment outside −1…1; kept, but check its scale")
     }
-    out.sentiment.append(sentiment)
-    out.line.append(line)
+    out.values.append(Values(time: time, amount: amount, sentiment: sentiment, line: line))
     if !pending.isEmpty { out.issues += pending }
     return true
   }
 
   private func appendKey(_ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ out: inout Rows) {
     guard let f = field else {
-      out.keyWord.append(0)
-      out.keyHash.append(0)
-      out.keyStart.append(0)
-      out.keyLength.append(-1)
+      out.keys.append(Key(word: 0, hash: 0, start: 0, length: -1))
       return
     }
     let range = trimmed(bytes, chunk.fieldRange(record: r, field: f))
     if chunk.hasEscapedQuotes(record: r, field: f) {
-      out.escapedKeys[out.keyWord.count] = Array(chunk.fieldBytes(record: r, field: f))
+      out.escapedKeys[out.keys.count] = Array(chunk.fieldBytes(record: r, field: f))
     }
     let (word, hash) = Interner.key(bytes, range)
-    out.keyWord.append(word)
-    out.keyHash.append(hash)
-    out.keyStart.append(Int32(range.lowerBound))
-    out.keyLength.append(range.isEmpty ? -1 : Int32(range.count))
+    out.keys.append(Key(word: word, hash: hash, start: Int32(range.lowerBound), length: range.isEmpty ? -1 : Int32(range.count)))
   }
 
   private func number(

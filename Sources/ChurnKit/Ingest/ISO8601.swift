@@ -7,23 +7,23 @@
 enum ISO8601 {
   static let expected = TimestampError.malformed(expected: "YYYY-MM-DD[THH:MM[:SS[.fff]][Z|±HH:MM]]")
 
-  static func parse(_ text: ArraySlice<UInt8>) -> Result<Int64, TimestampError> {
-    var cursor = Cursor(text: text, i: text.startIndex)
-    guard let year = cursor.digits(4), cursor.expect("-"), let month = cursor.digits(2), cursor.expect("-"),
-      let day = cursor.digits(2)
+  static func parse(_ text: Span<UInt8>) -> Result<Int64, TimestampError> {
+    var cursor = Cursor(end: text.count)
+    guard let year = cursor.digits(text, 4), cursor.expect(text, "-"), let month = cursor.digits(text, 2), cursor.expect(text, "-"),
+      let day = cursor.digits(text, 2)
     else { return .failure(expected) }
     var seconds = 0
     var micros = 0
-    if cursor.expect("T") || cursor.expect("t") || cursor.expect(" ") {
-      guard let hour = cursor.digits(2), cursor.expect(":"), let minute = cursor.digits(2) else {
+    if cursor.expect(text, "T") || cursor.expect(text, "t") || cursor.expect(text, " ") {
+      guard let hour = cursor.digits(text, 2), cursor.expect(text, ":"), let minute = cursor.digits(text, 2) else {
         return .failure(expected)
       }
       var second = 0
-      if cursor.expect(":") {
-        guard let s = cursor.digits(2) else { return .failure(expected) }
+      if cursor.expect(text, ":") {
+        guard let s = cursor.digits(text, 2) else { return .failure(expected) }
         second = s
-        if cursor.expect(".") || cursor.expect(",") {
-          guard let fraction = cursor.fractionMicros() else { return .failure(expected) }
+        if cursor.expect(text, ".") || cursor.expect(text, ",") {
+          guard let fraction = cursor.fractionMicros(text) else { return .failure(expected) }
           micros = fraction
         }
       }
@@ -32,22 +32,22 @@ enum ISO8601 {
       }
       seconds = hour * 3600 + minute * 60 + second
       // Offset: the local time minus the offset is UTC.
-      if cursor.expect("Z") || cursor.expect("z") {
-      } else if let sign = cursor.peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+      if cursor.expect(text, "Z") || cursor.expect(text, "z") {
+      } else if let sign = cursor.peek(text), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
         cursor.i += 1
-        guard let oh = cursor.digits(2) else { return .failure(expected) }
+        guard let oh = cursor.digits(text, 2) else { return .failure(expected) }
         var om = 0
-        if cursor.expect(":") {
-          guard let m = cursor.digits(2) else { return .failure(expected) }
+        if cursor.expect(text, ":") {
+          guard let m = cursor.digits(text, 2) else { return .failure(expected) }
           om = m
-        } else if let m = cursor.digits(2) {
+        } else if let m = cursor.digits(text, 2) {
           om = m
         }
         guard oh <= 23, om < 60 else { return .failure(.outOfRange("UTC offset \(oh):\(om)")) }
         seconds -= (oh * 3600 + om * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
       }
     } else {
-      _ = cursor.expect("Z")
+      _ = cursor.expect(text, "Z")
     }
     guard cursor.atEnd else { return .failure(expected) }
     return CivilDate.microseconds(year: year, month: month, day: day, seconds: seconds, micros: micros)
@@ -55,38 +55,35 @@ enum ISO8601 {
 
   /// A read position in the text.
   struct Cursor {
-    let text: ArraySlice<UInt8>
-    var i: Int
+    let end: Int
+    var i = 0
 
-    var atEnd: Bool { i == text.endIndex }
+    var atEnd: Bool { i == end }
 
-    func peek() -> UInt8? { i < text.endIndex ? text[i] : nil }
+    func peek(_ text: Span<UInt8>) -> UInt8? { i < end ? text[i] : nil }
 
     /// Consumes `c` if it is next.
-    mutating func expect(_ c: Unicode.Scalar) -> Bool {
-      guard i < text.endIndex, text[i] == UInt8(truncatingIfNeeded: c.value) else { return false }
+    mutating func expect(_ text: Span<UInt8>, _ c: Unicode.Scalar) -> Bool {
+      guard i < end, text[i] == UInt8(truncatingIfNeeded: c.value) else { return false }
       i += 1
       return true
     }
 
     /// Consumes exactly `n` digits and returns their value.
-    mutating func digits(_ n: Int) -> Int? {
-      guard i + n <= text.endIndex else { return nil }
-      var v = 0
-      for k in i..<(i + n) {
-        guard isDigit(text[k]) else { return nil }
-        v = v * 10 + Int(text[k] &- 48)
-      }
+    mutating func digits(_ text: Span<UInt8>, _ n: Int) -> Int? {
+      guard i + n <= end else { return nil }
+      let v = digitsValue(text, i, n)
+      guard v >= 0 else { return nil }
       i += n
       return v
     }
 
     /// Consumes a run of fraction digits as microseconds (truncated).
-    mutating func fractionMicros() -> Int? {
+    mutating func fractionMicros(_ text: Span<UInt8>) -> Int? {
       var scale = 100_000
       var micros = 0
       let start = i
-      while i < text.endIndex && isDigit(text[i]) {
+      while i < end && isDigit(text[i]) {
         micros += Int(text[i] &- 48) * scale
         scale /= 10
         i += 1

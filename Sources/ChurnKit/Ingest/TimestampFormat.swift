@@ -16,10 +16,19 @@ public enum TimestampFormat: String, Sendable, CaseIterable, Codable {
   /// `1709251200000`.
   case epochMilliseconds = "epoch-millis"
 
-  /// Parses `bytes[range]`; returns microseconds since the epoch, or why the
-  /// value is not a timestamp.
+  /// Parses a value; returns microseconds since the epoch, or why the value
+  /// is not a timestamp.
   public func parse(_ bytes: ArraySlice<UInt8>) -> Result<Int64, TimestampError> {
-    let text = bytes.trimmingSpaces()
+    parse(bytes.span)
+  }
+
+  /// Parses a value (leading and trailing spaces allowed) without copying it.
+  public func parse(_ bytes: Span<UInt8>) -> Result<Int64, TimestampError> {
+    var lo = 0
+    var hi = bytes.count
+    while lo < hi && (bytes[lo] == 0x20 || bytes[lo] == 0x09) { lo += 1 }
+    while hi > lo && (bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09) { hi -= 1 }
+    let text = bytes.extracting(lo..<hi)
     if text.isEmpty { return .failure(.empty) }
     switch self {
     case .iso8601: return ISO8601.parse(text)
@@ -27,8 +36,9 @@ public enum TimestampFormat: String, Sendable, CaseIterable, Codable {
     case .epochSeconds: return parseEpoch(text, unitsPerSecond: 1)
     case .epochMilliseconds: return parseEpoch(text, unitsPerSecond: 1000)
     case .auto:
-      let digits = text.prefix { isDigit($0) }.count
-      if digits == 4 && text.count > 4 && text[text.startIndex + 4] == UInt8(ascii: "-") {
+      var digits = 0
+      while digits < text.count && isDigit(text[digits]) { digits += 1 }
+      if digits == 4 && text.count > 4 && text[4] == UInt8(ascii: "-") {
         return ISO8601.parse(text)
       }
       if digits == text.count && digits == 8 { return parseCompactDate(text) }
@@ -60,50 +70,38 @@ public enum TimestampError: Error, Equatable, CustomStringConvertible {
 @inline(__always)
 func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
 
-extension ArraySlice where Element == UInt8 {
-  /// The slice without leading and trailing spaces and tabs.
-  func trimmingSpaces() -> ArraySlice<UInt8> {
-    var lo = startIndex
-    var hi = endIndex
-    while lo < hi && (self[lo] == 0x20 || self[lo] == 0x09) { lo += 1 }
-    while hi > lo && (self[hi - 1] == 0x20 || self[hi - 1] == 0x09) { hi -= 1 }
-    return self[lo..<hi]
-  }
-}
-
 /// `yyyyMMdd` as midnight UTC.
-func parseCompactDate(_ text: ArraySlice<UInt8>) -> Result<Int64, TimestampError> {
-  guard text.count == 8, text.allSatisfy(isDigit) else { return .failure(.malformed(expected: "yyyyMMdd")) }
-  let s = text.startIndex
-  let year = digitsValue(text, s, 4)
-  let month = digitsValue(text, s + 4, 2)
-  let day = digitsValue(text, s + 6, 2)
+func parseCompactDate(_ text: Span<UInt8>) -> Result<Int64, TimestampError> {
+  guard text.count == 8, digitsValue(text, 0, 8) >= 0 else { return .failure(.malformed(expected: "yyyyMMdd")) }
+  let year = digitsValue(text, 0, 4)
+  let month = digitsValue(text, 4, 2)
+  let day = digitsValue(text, 6, 2)
   return CivilDate.microseconds(year: year, month: month, day: day, seconds: 0, micros: 0)
 }
 
 /// Decimal epoch time, with an optional fraction and sign.
-func parseEpoch(_ text: ArraySlice<UInt8>, unitsPerSecond: Int64) -> Result<Int64, TimestampError> {
-  var i = text.startIndex
+func parseEpoch(_ text: Span<UInt8>, unitsPerSecond: Int64) -> Result<Int64, TimestampError> {
+  var i = 0
   var negative = false
-  if i < text.endIndex && (text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+")) {
+  if i < text.count && (text[i] == UInt8(ascii: "-") || text[i] == UInt8(ascii: "+")) {
     negative = text[i] == UInt8(ascii: "-")
     i += 1
   }
   var whole: Int64 = 0
   var digits = 0
-  while i < text.endIndex && isDigit(text[i]) {
+  while i < text.count && isDigit(text[i]) {
     if digits >= 17 { return .failure(.outOfRange("too many digits")) }
     whole = whole * 10 + Int64(text[i] &- 48)
     digits += 1
     i += 1
   }
   var fractionMicros: Int64 = 0
-  if i < text.endIndex && text[i] == UInt8(ascii: ".") {
+  if i < text.count && text[i] == UInt8(ascii: ".") {
     i += 1
     var scale: Int64 = 1_000_000 / unitsPerSecond
     var fraction: Int64 = 0
     var fractionDigits = 0
-    while i < text.endIndex && isDigit(text[i]) {
+    while i < text.count && isDigit(text[i]) {
       if fractionDigits < 6 {
         scale /= 10
         fraction += Int64(text[i] &- 48) * max(scale, 0)
@@ -114,7 +112,7 @@ func parseEpoch(_ text: ArraySlice<UInt8>, unitsPerSecond: Int64) -> Result<Int6
     fractionMicros = fraction
     if fractionDigits == 0 { return .failure(.malformed(expected: "digits after the decimal point")) }
   }
-  guard digits > 0, i == text.endIndex else {
+  guard digits > 0, i == text.count else {
     return .failure(.malformed(expected: unitsPerSecond == 1 ? "epoch seconds" : "epoch milliseconds"))
   }
   let perUnit = 1_000_000 / unitsPerSecond
@@ -124,9 +122,13 @@ func parseEpoch(_ text: ArraySlice<UInt8>, unitsPerSecond: Int64) -> Result<Int6
   return .success(negative ? -total : total)
 }
 
+/// The value of `count` decimal digits at `start`, or −1 if one is not a digit.
 @inline(__always)
-func digitsValue(_ text: ArraySlice<UInt8>, _ start: Int, _ count: Int) -> Int {
+func digitsValue(_ text: Span<UInt8>, _ start: Int, _ count: Int) -> Int {
   var v = 0
-  for k in start..<(start + count) { v = v * 10 + Int(text[k] &- 48) }
+  for k in start..<(start + count) {
+    guard isDigit(text[k]) else { return -1 }
+    v = v * 10 + Int(text[k] &- 48)
+  }
   return v
 }
