@@ -1,5 +1,5 @@
 // churnkit-bench: times ChurnKit's own stages on a file, for bench/*.sh.
-// Usage: churnkit-bench csv-scan FILE | ingest FILE
+// Usage: churnkit-bench csv-scan FILE | ingest FILE | ingest-stream FILE
 // Prints one JSON line: {"mode":…,"seconds":…,"rows":…,"bytes":…}
 import ChurnKit
 import Foundation
@@ -43,6 +43,12 @@ do {
       all.stage.append(contentsOf: batch.stage)
     }
     rows = all.count
+  case "ingest-stream":
+    // Read into typed batches and drop them (the streaming use: features).
+    var reader = try EventLogReader(path: path, schema: EventSchema())
+    var batch = EventBatch()
+    var issues = IssueLog()
+    while try reader.nextBatch(into: &batch, issues: &issues) { rows += batch.count }
   default:
     FileHandle.standardError.write(Data("unknown mode \(mode)\n".utf8))
     exit(64)

@@ -77,14 +77,20 @@ private final class IngestPipeline: @unchecked Sendable {
   let merger: EventMerger
   private var csv: CSVReader
   private let threads: Int
+  /// Decoding is split finer than the thread count so that the stages of a
+  /// step pack evenly onto the cores.
+  private var partsPerChunk: Int { threads == 1 ? 1 : 2 * threads }
   /// Chunk k+1: split into records, not yet decoded.
   private var parsed: Result<CSVChunk?, IngestError>?
   /// Chunk k: decoded, not yet merged.
   private var decoded: (chunk: CSVChunk, parts: [EventRowDecoder.Rows])?
   private var started = false
-  private var partSlots: [PartSlot] = []
+  /// One per decoding thread, kept from chunk to chunk: part `p` of every
+  /// chunk is decoded with slot `p`'s vocabularies.
+  private let partSlots: [PartSlot]
 
   private final class PartSlot: @unchecked Sendable {
+    var vocabularies = EventRowDecoder.Vocabularies()
     var rows: EventRowDecoder.Rows?
   }
 
@@ -93,6 +99,7 @@ private final class IngestPipeline: @unchecked Sendable {
     self.decoder = decoder
     self.merger = merger
     self.threads = threads
+    partSlots = (0..<(threads == 1 ? 1 : 2 * threads)).map { _ in PartSlot() }
   }
 
   /// Merges the next chunk into `merger.batch`; false at the end of the data.
@@ -105,8 +112,7 @@ private final class IngestPipeline: @unchecked Sendable {
     }
     guard let ready = decoded else { return false }
     let upcoming = try parsed?.get() ?? nil
-    let parts = upcoming.map { $0.recordCount >= 8192 ? threads : 1 } ?? 0
-    partSlots = (0..<parts).map { _ in PartSlot() }
+    let parts = upcoming.map { $0.recordCount >= 8192 ? partsPerChunk : 1 } ?? 0
     var nextParsed: Result<CSVChunk?, IngestError>?
     let box = ResultBox()
     DispatchQueue.concurrentPerform(iterations: 2 + parts) { i in
@@ -117,12 +123,13 @@ private final class IngestPipeline: @unchecked Sendable {
         let p = i - 2
         let chunk = upcoming!
         let n = chunk.recordCount
-        self.partSlots[p].rows = self.decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts))
+        let slot = self.partSlots[p]
+        slot.rows = self.decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &slot.vocabularies)
       }
     }
     nextParsed = box.value
     merger.rowsRead += ready.chunk.recordCount
-    decoded = upcoming.map { ($0, partSlots.map { $0.rows! }) }
+    decoded = upcoming.map { ($0, partSlots.prefix(parts).map { $0.rows! }) }
     parsed = nextParsed ?? .success(nil)
     return true
   }
@@ -140,7 +147,7 @@ private final class IngestPipeline: @unchecked Sendable {
   }
 
   private func decodeAll(_ chunk: CSVChunk) -> [EventRowDecoder.Rows] {
-    [decoder.decode(chunk, rows: 0..<chunk.recordCount)]
+    [decoder.decode(chunk, rows: 0..<chunk.recordCount, vocabularies: &partSlots[0].vocabularies)]
   }
 }
 
@@ -155,7 +162,9 @@ private final class EventMerger: @unchecked Sendable {
   var constantEvent: Int32 = -1
   var batch = EventBatch()
   var issues: [ValidationIssue] = []
-  /// Keeps the prefetching loads in `merge` from being optimised away.
+  /// `localToGlobal[part][category][local id]`.
+  private var localToGlobal: [[[Int32]]] = []
+  /// Keeps the cache-touching loads in `merge` from being optimised away.
   private(set) var touchSink: UInt64 = 0
   private let hasEventColumn: Bool
 
@@ -166,55 +175,66 @@ private final class EventMerger: @unchecked Sendable {
 
   func merge(_ parts: [EventRowDecoder.Rows], bytes: [UInt8]) {
     // Work on locals: class properties would pay a dynamic exclusivity
-    // check on every access in the loop.
-    var customers = self.customers, eventTypes = self.eventTypes
-    var channels = self.channels, stages = self.stages
+    // check on every access in the loops.
+    var customers = self.customers
+    var vocabularies = [eventTypes, channels, stages]
+    var maps = localToGlobal
     var batch = self.batch
     self.batch = EventBatch()
+    var touchSink: UInt64 = 0
     defer {
       self.customers = customers
-      self.eventTypes = eventTypes
-      self.channels = channels
-      self.stages = stages
+      (eventTypes, channels, stages) = (vocabularies[0], vocabularies[1], vocabularies[2])
+      localToGlobal = maps
       self.batch = batch
+      self.touchSink &+= touchSink
     }
-    var touchSink: UInt64 = 0
-    defer { self.touchSink = touchSink }
-    let constantEvent = self.constantEvent
-    let hasEventColumn = self.hasEventColumn
-    for rows in parts {
+    while maps.count < parts.count {
+      maps.append(Array(repeating: [], count: EventRowDecoder.categoryCount))
+    }
+    for (p, rows) in parts.enumerated() {
       issues += rows.issues
       for (f, count) in rows.emptyValues.enumerated() { emptyValues[f] += count }
-      let hasEscapes = !rows.escapedKeys.isEmpty
-      func intern(_ k: Int, _ interner: inout Interner) -> Int32 {
-        let key = rows.keys[k]
-        if key.length < 0 { return -1 }
-        if hasEscapes, let unescaped = rows.escapedKeys[k] {
-          let t = trimmed(unescaped, 0..<unescaped.count)
-          return interner.intern(unescaped, t)
-        }
-        let start = Int(key.start)
-        return interner.intern(bytes, start..<(start + Int(key.length)), word: key.word, hash: key.hash)
+      // Local ids new in this part get global ids in the order they first
+      // occur in the rows (which is the order of local ids).
+      for c in 0..<EventRowDecoder.categoryCount {
+        precondition(maps[p][c].count == Int(rows.firstNewLocal[c]), "local vocabularies out of step")
+        maps[p][c].append(contentsOf: repeatElement(-1, count: rows.newLocalStrings[c].count))
       }
-      batch.customer.reserveCapacity(batch.customer.count + rows.count)
-      batch.event.reserveCapacity(batch.event.count + rows.count)
-      batch.channel.reserveCapacity(batch.channel.count + rows.count)
-      batch.stage.reserveCapacity(batch.stage.count + rows.count)
-      // In blocks: first touch the customers' table slots so their cache
-      // misses overlap, then intern.
+      var categories = rows.categories
+      for (k, local) in categories.enumerated() where local >= 0 {
+        let c = k % EventRowDecoder.categoryCount
+        var global = maps[p][c][Int(local)]
+        if global < 0 {
+          let text = rows.newLocalStrings[c][Int(local - rows.firstNewLocal[c])]
+          global = vocabularies[c].intern(text, 0..<text.count)
+          maps[p][c][Int(local)] = global
+        }
+        categories[k] = global
+      }
+      let n = rows.count
+      batch.customer.reserveCapacity(batch.customer.count + n)
       let block = 128
-      for blockStart in stride(from: 0, to: rows.count, by: block) {
-        let blockEnd = min(blockStart + block, rows.count)
+      for blockStart in stride(from: 0, to: n, by: block) {
+        let blockEnd = min(blockStart + block, n)
+        // First touch the table slots so that their cache misses overlap.
+        for i in blockStart..<blockEnd { touchSink &+= customers.touch(hash: rows.customers[i].hash) }
         for i in blockStart..<blockEnd {
-          touchSink &+= customers.touch(hash: rows.keys[i * EventRowDecoder.keyCount].hash)
+          let key = rows.customers[i]
+          if !rows.escapedCustomers.isEmpty, let unescaped = rows.escapedCustomers[i] {
+            batch.customer.append(customers.intern(unescaped, trimmed(unescaped, 0..<unescaped.count)))
+          } else {
+            let start = Int(key.start)
+            batch.customer.append(
+              customers.intern(bytes, start..<(start + Int(key.length)), word: key.word, hash: key.hash))
+          }
         }
-        for i in blockStart..<blockEnd {
-          let k = i * EventRowDecoder.keyCount
-          batch.customer.append(intern(k, &customers))
-          batch.event.append(hasEventColumn ? intern(k + 1, &eventTypes) : constantEvent)
-          batch.channel.append(intern(k + 2, &channels))
-          batch.stage.append(intern(k + 3, &stages))
-        }
+      }
+      for i in 0..<n {
+        let k = i * EventRowDecoder.categoryCount
+        batch.event.append(hasEventColumn ? categories[k] : constantEvent)
+        batch.channel.append(categories[k + 1])
+        batch.stage.append(categories[k + 2])
       }
       for v in rows.values {
         batch.time.append(v.time)

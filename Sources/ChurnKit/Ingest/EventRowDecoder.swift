@@ -1,15 +1,24 @@
-/// Converts a run of CSV records into typed values and hashed keys without
-/// touching any shared state, so the rows of a chunk can be decoded on
-/// several threads. Interning the keys (which must happen in file order for
-/// stable ids) is left to `EventLogReader`.
+/// Converts a run of CSV records into typed values without touching any
+/// shared state, so the rows of a chunk can be decoded on several threads.
+///
+/// Customer ids are only hashed here; `EventLogReader` interns them in file
+/// order. The small vocabularies (event, channel, stage) are interned into
+/// the decoding thread's own `Vocabularies`, and the reader maps those local
+/// ids to global ones, also in file order, so ids never depend on threads.
 struct EventRowDecoder: Sendable {
   let path: String
   let columns: EventColumns
   let timeFormat: TimestampFormat
   var computesFingerprints: Bool
 
-  /// The categorical keys of a row, in this order.
-  static let keyCount = 4  // customer, event, channel, stage
+  /// The categorical columns interned per thread, in this order.
+  static let categoryCount = 3  // event, channel, stage
+
+  /// One decoding thread's interners for the categorical columns, kept from
+  /// chunk to chunk.
+  struct Vocabularies: Sendable {
+    var categories = Array(repeating: Interner(), count: EventRowDecoder.categoryCount)
+  }
 
   /// A categorical value located in the chunk: its key word and hash
   /// (`Interner.key`) and byte range; length −1 marks a missing value.
@@ -31,11 +40,17 @@ struct EventRowDecoder: Sendable {
   /// Decoded rows: only rows without errors are kept. One append per value
   /// group keeps the hot loop cheap.
   struct Rows: Sendable {
-    /// `keyCount` keys per kept row.
-    var keys: [Key] = []
+    /// The customer id of each kept row.
+    var customers: [Key] = []
+    /// `categoryCount` local ids per kept row (−1 when missing).
+    var categories: [Int32] = []
     var values: [Values] = []
-    /// Unescaped bytes of keys that held doubled quotes, by key index.
-    var escapedKeys: [Int: [UInt8]] = [:]
+    /// Unescaped bytes of customer ids that held doubled quotes, by row.
+    var escapedCustomers: [Int: [UInt8]] = [:]
+    /// Per category: the first local id created while decoding these rows,
+    /// and the strings of the local ids created, in order.
+    var firstNewLocal: [Int32] = []
+    var newLocalStrings: [[[UInt8]]] = []
     var fingerprint: [UInt64] = []
     var issues: [ValidationIssue] = []
     var emptyValues: [Int]
@@ -45,11 +60,13 @@ struct EventRowDecoder: Sendable {
     var count: Int { values.count }
   }
 
-  func decode(_ chunk: CSVChunk, rows: Range<Int>) -> Rows {
+  func decode(_ chunk: CSVChunk, rows: Range<Int>, vocabularies: inout Vocabularies) -> Rows {
     var out = Rows(width: columns.header.count)
     let n = rows.count
     out.values.reserveCapacity(n)
-    out.keys.reserveCapacity(n * EventRowDecoder.keyCount)
+    out.customers.reserveCapacity(n)
+    out.categories.reserveCapacity(n * EventRowDecoder.categoryCount)
+    let before = vocabularies.categories.map { Int32($0.count) }
     let bytes = chunk.bytes
     let width = columns.header.count
     for r in rows {
@@ -66,15 +83,22 @@ struct EventRowDecoder: Sendable {
         continue
       }
       for f in 0..<width where chunk.fieldRange(record: r, field: f).isEmpty { out.emptyValues[f] += 1 }
-      if decodeRow(chunk, bytes, r, line, &out) && computesFingerprints {
+      if decodeRow(chunk, bytes, r, line, &out, &vocabularies) && computesFingerprints {
         out.fingerprint.append(fingerprint(chunk, bytes, r, width))
       }
+    }
+    out.firstNewLocal = before
+    out.newLocalStrings = zip(vocabularies.categories, before).map { interner, first in
+      (first..<Int32(interner.count)).map { Array(interner.bytes(of: $0)) }
     }
     return out
   }
 
   /// Decodes one record into `out`; false (with an issue) when it has an error.
-  private func decodeRow(_ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ line: Int, _ out: inout Rows) -> Bool {
+  private func decodeRow(
+    _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ line: Int, _ out: inout Rows,
+    _ vocabularies: inout Vocabularies
+  ) -> Bool {
     var pending: [ValidationIssue] = []
     func issue(_ severity: ValidationIssue.Severity, _ f: Int, _ message: String) {
       pending.append(ValidationIssue(
@@ -104,10 +128,10 @@ struct EventRowDecoder: Sendable {
       out.issues += pending
       return false
     }
-    appendKey(columns.customerID, chunk, bytes, r, &out)
-    appendKey(columns.event, chunk, bytes, r, &out)
-    appendKey(columns.channel, chunk, bytes, r, &out)
-    appendKey(columns.stage, chunk, bytes, r, &out)
+    appendCustomer(chunk, bytes, r, idRange, &out)
+    out.categories.append(category(columns.event, chunk, bytes, r, &vocabularies.categories[0]))
+    out.categories.append(category(columns.channel, chunk, bytes, r, &vocabularies.categories[1]))
+    out.categories.append(category(columns.stage, chunk, bytes, r, &vocabularies.categories[2]))
     let amount = number(columns.amount, chunk, bytes, r, issue)
     let sentiment = number(columns.sentiment, chunk, bytes, r, issue)
     if sentiment.isFinite && (sentiment < -1 || sentiment > 1), let f = columns.sentiment {
@@ -118,17 +142,24 @@ struct EventRowDecoder: Sendable {
     return true
   }
 
-  private func appendKey(_ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ out: inout Rows) {
-    guard let f = field else {
-      out.keys.append(Key(word: 0, hash: 0, start: 0, length: -1))
-      return
-    }
-    let range = trimmed(bytes, chunk.fieldRange(record: r, field: f))
-    if chunk.hasEscapedQuotes(record: r, field: f) {
-      out.escapedKeys[out.keys.count] = Array(chunk.fieldBytes(record: r, field: f))
+  private func appendCustomer(_ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ range: Range<Int>, _ out: inout Rows) {
+    if chunk.hasEscapedQuotes(record: r, field: columns.customerID) {
+      out.escapedCustomers[out.customers.count] = Array(chunk.fieldBytes(record: r, field: columns.customerID))
     }
     let (word, hash) = Interner.key(bytes, range)
-    out.keys.append(Key(word: word, hash: hash, start: Int32(range.lowerBound), length: range.isEmpty ? -1 : Int32(range.count)))
+    out.customers.append(Key(word: word, hash: hash, start: Int32(range.lowerBound), length: Int32(range.count)))
+  }
+
+  /// The local id of a categorical field, or −1 when the column is absent or empty.
+  private func category(_ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ interner: inout Interner) -> Int32 {
+    guard let f = field else { return -1 }
+    let range = trimmed(bytes, chunk.fieldRange(record: r, field: f))
+    if range.isEmpty { return -1 }
+    if chunk.hasEscapedQuotes(record: r, field: f) {
+      let unescaped = Array(chunk.fieldBytes(record: r, field: f))
+      return interner.intern(unescaped, trimmed(unescaped, 0..<unescaped.count))
+    }
+    return interner.intern(bytes, range)
   }
 
   private func number(
