@@ -120,3 +120,82 @@ struct EventLogReaderTests {
     ])
   }
 }
+
+/// The pipelined, multi-threaded reader must give exactly what a single
+/// thread gives, whatever the chunk size.
+struct EventLogReaderDeterminismTests {
+  struct Everything: Equatable {
+    var batch = EventBatch.Columns()
+    var customers: [String] = []
+    var events: [String] = []
+    var channels: [String] = []
+    var stages: [String] = []
+    var issues: [String] = []
+    var empty: [Int] = []
+  }
+
+  func read(_ path: String, threads: Int, chunkSize: Int) throws -> Everything {
+    var reader = try EventLogReader(path: path, schema: EventSchema(), chunkSize: chunkSize, threads: threads)
+    reader.computesFingerprints = true
+    var batch = EventBatch()
+    var issues = IssueLog(limit: 1000)
+    var all = Everything()
+    while try reader.nextBatch(into: &batch, issues: &issues) { all.batch.append(batch) }
+    all.customers = reader.customers.strings
+    all.events = reader.eventTypes.strings
+    all.channels = reader.channels.strings
+    all.stages = reader.stages.strings
+    all.issues = issues.kept.map(\.description)
+    all.empty = reader.emptyValues
+    return all
+  }
+
+  @Test func threadsAndChunkSizesDoNotChangeResults() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    _ = try LifecycleGenerator(customers: 1500, seed: 11, days: 200).write(to: dir.path)
+    // Add rows with quoted ids and categories, doubled quotes and errors.
+    var text = try dir.read("events.csv")
+    text += "\"C,\"\"odd\"\" id\",2024-05-01T00:00:00Z,\"visit\",\"we\"\"b\",,,awareness\n"
+    text += "C0000001,not a time,visit,web,,,awareness\n"
+    text += "C0000002,2024-05-02T00:00:00Z,\"new \"\"event\"\"\",store,1.5,,retention\n"
+    let path = try dir.write("mixed.csv", text)
+    let reference = try read(path, threads: 1, chunkSize: 1 << 22)
+    #expect(reference.batch.time.count > 20_000)
+    #expect(reference.customers.contains("C,\"odd\" id"))
+    #expect(reference.events.contains("new \"event\""))
+    #expect(reference.channels.contains("we\"b"))
+    #expect(reference.issues.count == 1)
+    for (threads, chunkSize) in [(2, 1 << 22), (2, 1 << 16), (3, 100_000), (1, 4096)] {
+      let other = try read(path, threads: threads, chunkSize: chunkSize)
+      #expect(other == reference, "threads \(threads), chunk \(chunkSize)")
+    }
+  }
+}
+
+extension EventBatch {
+  /// All columns of many batches, for comparisons in tests.
+  struct Columns: Equatable {
+    var customer: [Int32] = []
+    var time: [Int64] = []
+    var event: [Int32] = []
+    var channel: [Int32] = []
+    var amountBits: [UInt64] = []
+    var sentimentBits: [UInt64] = []
+    var stage: [Int32] = []
+    var line: [Int] = []
+    var fingerprint: [UInt64] = []
+
+    mutating func append(_ b: EventBatch) {
+      customer += b.customer
+      time += b.time
+      event += b.event
+      channel += b.channel
+      amountBits += b.amount.map(\.bitPattern)
+      sentimentBits += b.sentiment.map(\.bitPattern)
+      stage += b.stage
+      line += b.line
+      fingerprint += b.fingerprint
+    }
+  }
+}
