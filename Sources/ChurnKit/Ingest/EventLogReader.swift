@@ -176,10 +176,14 @@ private final class EventMerger: @unchecked Sendable {
   func merge(_ parts: [EventRowDecoder.Rows], bytes: [UInt8]) {
     // Work on locals: class properties would pay a dynamic exclusivity
     // check on every access in the loops.
+    // Move them out (not copy), or the first write would copy whole tables.
     var customers = self.customers
     var vocabularies = [eventTypes, channels, stages]
     var maps = localToGlobal
     var batch = self.batch
+    self.customers = Interner()
+    (eventTypes, channels, stages) = (Interner(), Interner(), Interner())
+    localToGlobal = []
     self.batch = EventBatch()
     var touchSink: UInt64 = 0
     defer {
