@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: read a 10M-row generated events CSV into typed columns.
-# ChurnKit's reader (churnkit-bench ingest) beside polars' read_csv and wc -l,
+# ChurnKit's reader (churnkit-bench ingest) beside polars' read_csv (string and
+# categorical id columns) and wc -l,
 # in the same run, median of 3 whole-process runs. Prints a Markdown table.
 #   bench/csv-read.sh            (about 2 minutes, plus data generation once)
 set -euo pipefail
@@ -23,6 +24,7 @@ echo "cores: $(nproc)"
 echo
 .venv/bin/python bench/compare.py --runs 3 --bytes "$bytes" --peer polars \
   "wc -l=wc -l $file" \
-  "polars=.venv/bin/python bench/polars_read.py $file" \
+  "polars=.venv/bin/python bench/polars_read.py $file string" \
+  "polars categorical=.venv/bin/python bench/polars_read.py $file categorical" \
   "churnkit=.build/release/churnkit-bench ingest $file" \
   "churnkit validate=.build/release/churnkit validate $file --json"
