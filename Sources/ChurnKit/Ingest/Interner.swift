@@ -36,27 +36,43 @@ public struct Interner: Sendable {
   /// `intern(_:_:)` with the key word and hash already computed by
   /// `Interner.key` (on another thread, say).
   mutating func intern(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int32 {
-    let meta = UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
-    let mask = table.count / 2 - 1
-    var slot = Int(truncatingIfNeeded: hash >> 24) & mask
-    while true {
-      let info = table[2 * slot + 1]
-      if info == 0 { break }
-      if info & 0xFFFF_FFFF == meta && table[2 * slot] == word
-        && (range.count <= 8 || equals(Int(info >> 32) - 1, bytes, range))
-      {
-        return Int32(info >> 32) - 1
-      }
-      slot = (slot + 1) & mask
-    }
+    let found = probe(bytes, range, word: word, hash: hash)
+    if found >= 0 { return Int32(found) }
+    let slot = ~found
     let id = count
     arena.append(contentsOf: bytes[range])
     bounds.append(arena.count)
     hashes.append(hash)
     table[2 * slot] = word
-    table[2 * slot + 1] = UInt64(id + 1) << 32 | meta
-    if count * 4 > (mask + 1) * 3 { grow() }
+    table[2 * slot + 1] = UInt64(id + 1) << 32 | Interner.meta(range, hash)
+    if count * 4 > table.count / 2 * 3 { grow() }
     return Int32(id)
+  }
+
+  /// The key's id if present, else `~slot` (negative) for the empty slot
+  /// where it would go. (One integer rather than a tuple with an optional:
+  /// this is the hottest call of every read.)
+  @inline(__always)
+  private func probe(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int {
+    let meta = Interner.meta(range, hash)
+    let mask = table.count / 2 - 1
+    var slot = Int(truncatingIfNeeded: hash >> 24) & mask
+    while true {
+      let info = table[2 * slot + 1]
+      if info == 0 { return ~slot }
+      if info & 0xFFFF_FFFF == meta && table[2 * slot] == word
+        && (range.count <= 8 || equals(Int(info >> 32) - 1, bytes, range))
+      {
+        return Int(info >> 32) - 1
+      }
+      slot = (slot + 1) & mask
+    }
+  }
+
+  /// The low word of a slot's info: length (mod 256) and a hash fragment.
+  @inline(__always)
+  private static func meta(_ range: Range<Int>, _ hash: UInt64) -> UInt64 {
+    UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
   }
 
   /// Loads the table slot where `hash` would be found, and returns it.
@@ -80,19 +96,8 @@ public struct Interner: Sendable {
   /// The id of `bytes[range]` if it has been seen.
   public func lookup(_ bytes: [UInt8], _ range: Range<Int>) -> Int32? {
     let (word, hash) = Interner.key(bytes, range)
-    let meta = UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
-    let mask = table.count / 2 - 1
-    var slot = Int(truncatingIfNeeded: hash >> 24) & mask
-    while true {
-      let info = table[2 * slot + 1]
-      if info == 0 { return nil }
-      if info & 0xFFFF_FFFF == meta && table[2 * slot] == word
-        && (range.count <= 8 || equals(Int(info >> 32) - 1, bytes, range))
-      {
-        return Int32(info >> 32) - 1
-      }
-      slot = (slot + 1) & mask
-    }
+    let found = probe(bytes, range, word: word, hash: hash)
+    return found >= 0 ? Int32(found) : nil
   }
 
   /// The id of a string if it has been seen.
