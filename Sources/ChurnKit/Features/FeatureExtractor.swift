@@ -1,0 +1,148 @@
+/// Builds point-in-time feature vectors and churn labels from an event log,
+/// in one streaming pass, for one or several cutoffs.
+///
+/// ```swift
+/// var reader = try EventLogReader(path: "events.csv", schema: EventSchema())
+/// let extractor = FeatureExtractor(
+///   cutoffs: [try Cutoff(parsing: "2025-06-30")], horizon: try Duration(parsing: "90d"),
+///   churnDefinition: .event("cancel"))
+/// let features = try extractor.extract(from: &reader, customers: nil)
+/// for row in features.rows { let x = features.values(of: row) }
+/// ```
+public struct FeatureExtractor: Sendable {
+  public var spec: FeatureSpec
+  public var cutoffs: [Cutoff]
+  public var horizon: Duration
+  public var churnDefinition: ChurnDefinition
+  /// Whether names in the spec must occur in the data (true for the
+  /// `features` and `train` commands; false when scoring with a model's
+  /// spec, where a type absent from new data simply counts zero).
+  public var requiresKnownNames = true
+
+  public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition) {
+    self.spec = spec
+    self.cutoffs = cutoffs.sorted()
+    self.horizon = horizon
+    self.churnDefinition = churnDefinition
+  }
+
+  /// Reads every batch of `reader` and returns the feature set.
+  ///
+  /// - Throws: `FeatureError` for a cutoff outside the data, names in the
+  ///   spec that the data lacks, or a churn event that never occurs;
+  ///   `IngestError` when the log cannot be read.
+  public func extract(
+    from reader: inout EventLogReader, customers table: CustomerTable?, issues: inout IssueLog
+  ) throws -> FeatureSet {
+    try spec.validate()
+    guard !cutoffs.isEmpty else { throw FeatureError.invalidSpec("no cutoff given") }
+    let stageIndex = spec.stages
+    var states = cutoffs.map {
+      CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count)
+    }
+    var roles: [CutoffState.EventRole] = []
+    var stageOfID: [Int] = []
+    var seenBeforeLastCutoff: [Bool] = []  // per event type
+    var channelSeen: [Bool] = []
+    var dataStart = Int64.max
+    var dataEnd = Int64.min
+    let lastCutoff = cutoffs.last!.micros
+    var batch = EventBatch()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      // New vocabulary entries: their roles, stage positions and room.
+      let types = reader.eventTypes
+      while roles.count < types.count {
+        roles.append(role(of: types.string(Int32(roles.count))))
+        seenBeforeLastCutoff.append(false)
+      }
+      while stageOfID.count < reader.stages.count {
+        stageOfID.append(stageIndex.firstIndex(of: reader.stages.string(Int32(stageOfID.count))) ?? -1)
+      }
+      while channelSeen.count < reader.channels.count { channelSeen.append(false) }
+      for s in states.indices {
+        states[s].ensure(customers: reader.customers.count, types: types.count, channels: reader.channels.count)
+      }
+      for i in 0..<batch.count {
+        let t = batch.time[i]
+        if t < dataStart { dataStart = t }
+        if t > dataEnd { dataEnd = t }
+        let e = Int(batch.event[i])
+        let channel = Int(batch.channel[i])
+        if t <= lastCutoff {
+          seenBeforeLastCutoff[e] = true
+          if channel >= 0 { channelSeen[channel] = true }
+        }
+        let stageID = Int(batch.stage[i])
+        let stage = stageID >= 0 ? stageOfID[stageID] : -1
+        for s in states.indices {
+          states[s].add(
+            customer: Int(batch.customer[i]), time: t, type: e, channel: channel, stage: stage,
+            amount: batch.amount[i], sentiment: batch.sentiment[i], role: roles[e])
+        }
+      }
+    }
+    guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
+    for c in cutoffs where c.micros < dataStart || c.micros > dataEnd {
+      throw FeatureError.cutoffOutsideData(
+        cutoff: c.description, firstEvent: formatISO8601(dataStart), lastEvent: formatISO8601(dataEnd))
+    }
+    let allTypes = reader.eventTypes.strings
+    if case .event(let name) = churnDefinition, !allTypes.contains(name) {
+      throw FeatureError.churnEventNeverSeen(name: name, available: allTypes.sorted())
+    }
+    let resolved = try resolve(
+      reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table)
+    return try FeatureSet(
+      spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
+      states: states, reader: reader, table: table, dataEnd: dataEnd)
+  }
+
+  /// What an event type means to the labels.
+  private func role(of name: String) -> CutoffState.EventRole {
+    var isChurn = false
+    if case .event(let churnName) = churnDefinition { isChurn = name == churnName }
+    let isActivity: Bool
+    if let activity = spec.activityEvents {
+      isActivity = activity.contains(name)
+    } else {
+      isActivity = !spec.interventions.contains(name)
+    }
+    return CutoffState.EventRole(isChurnEvent: isChurn, isActivity: isActivity)
+  }
+
+  /// Fixes every vocabulary of the spec from the data.
+  private func resolve(
+    reader: EventLogReader, typesSeen: [Bool], channelsSeen: [Bool], table: CustomerTable?
+  ) throws(FeatureError) -> FeatureSpec {
+    var resolved = spec
+    let allTypes = reader.eventTypes.strings
+    // By default every type seen, except the churn event (constant among
+    // eligible customers) and interventions (they have their own features).
+    var excluded = Set(spec.interventions)
+    if case .event(let name) = churnDefinition { excluded.insert(name) }
+    let seenTypes = allTypes.indices.filter { typesSeen[$0] && !excluded.contains(allTypes[$0]) }
+      .map { allTypes[$0] }.sorted()
+    func check(_ names: [String], kind: String, among known: [String]) throws(FeatureError) {
+      guard requiresKnownNames else { return }
+      for name in names where !known.contains(name) {
+        throw .unknownName(kind: kind, name: name, suggestion: closestMatch(to: name, in: known))
+      }
+    }
+    try check(spec.eventTypes ?? [], kind: "event type", among: allTypes)
+    try check(spec.interventions, kind: "intervention event type", among: allTypes)
+    try check(spec.activityEvents ?? [], kind: "activity event type", among: allTypes)
+    resolved.eventTypes = spec.eventTypes ?? seenTypes
+    let columns = reader.columns
+    resolved.usesAmount = spec.usesAmount ?? (columns.amount != nil)
+    resolved.usesChannel = spec.usesChannel ?? (columns.channel != nil)
+    resolved.usesSentiment = spec.usesSentiment ?? (columns.sentiment != nil)
+    resolved.usesStage = spec.usesStage ?? (columns.stage != nil)
+    let allChannels = reader.channels.strings
+    try check(spec.channels ?? [], kind: "channel", among: allChannels)
+    resolved.channels = spec.channels ?? allChannels.indices.filter { channelsSeen[$0] }.map { allChannels[$0] }.sorted()
+    if resolved.staticEncodings == nil, let table {
+      resolved.staticEncodings = try StaticFeatures.learn(table: table, spec: spec)
+    }
+    return resolved
+  }
+}

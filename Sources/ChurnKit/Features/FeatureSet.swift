@@ -1,0 +1,223 @@
+/// The features and labels of every eligible customer at every cutoff,
+/// computed on demand from compact per-customer state.
+public struct FeatureSet: Sendable {
+  /// The label of a row.
+  public enum Label: Sendable, Equatable {
+    case churned, retained
+    /// The data ends before the horizon is over and nothing decided it.
+    case censored
+  }
+
+  /// One output row: a customer at a cutoff.
+  public struct Row: Sendable {
+    public let customerID: String
+    public let cutoff: Cutoff
+    public let label: Label
+    let customer: Int
+    let state: Int
+  }
+
+  /// The resolved spec: vocabularies and encodings fixed.
+  public let spec: FeatureSpec
+  public let featureNames: [String]
+  /// Rows in order: by cutoff, then by customer id.
+  public let rows: [Row]
+  public let horizon: Duration
+  public let churnDefinition: ChurnDefinition
+
+  private let states: [CutoffState]
+  private let typeIDs: [Int?]  // resolved event types → reader ids
+  private let interventionIDs: [Int?]
+  private let channelIDs: [Int?]
+  private let staticFeatures: StaticFeatures
+
+  init(
+    spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition,
+    states: [CutoffState], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64
+  ) throws(FeatureError) {
+    self.spec = spec
+    self.horizon = horizon
+    self.churnDefinition = churnDefinition
+    self.states = states
+    typeIDs = (spec.eventTypes ?? []).map { reader.eventTypes.lookup($0).map(Int.init) }
+    interventionIDs = spec.interventions.map { reader.eventTypes.lookup($0).map(Int.init) }
+    channelIDs = (spec.channels ?? []).map { reader.channels.lookup($0).map(Int.init) }
+    staticFeatures = try StaticFeatures(encodings: spec.staticEncodings ?? [], table: table)
+    let ids = reader.customers.strings
+    let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+    var rows: [Row] = []
+    for (s, state) in states.enumerated() {
+      let cutoff = Cutoff(micros: state.cutoff)
+      for k in order where FeatureSet.isEligible(state, k, churnDefinition, horizon) {
+        rows.append(Row(
+          customerID: ids[k], cutoff: cutoff,
+          label: FeatureSet.label(state, k, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
+      }
+    }
+    self.rows = rows
+    var names = FeatureWriter(.names)
+    if let first = rows.first { FeatureSet.write(first, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &names) }
+    else { FeatureSet.writeNames(spec, typeIDs, interventionIDs, channelIDs, staticFeatures, &names) }
+    featureNames = names.names
+  }
+
+  /// The feature values of a row, in `featureNames` order.
+  public func values(of row: Row) -> [Double] {
+    var out = FeatureWriter(.values)
+    out.values.reserveCapacity(featureNames.count)
+    FeatureSet.write(row, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+    return out.values
+  }
+
+  /// Rows whose label is censored.
+  public var censoredCount: Int { rows.filter { $0.label == .censored }.count }
+
+  // MARK: - Eligibility and labels
+
+  static func isEligible(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, _ horizon: Duration) -> Bool {
+    guard k < s.last.count, s.last[k] != .min else { return false }
+    switch definition {
+    case .event: return !s.churnEventBefore[k]
+    case .inactivity: return s.lastActivityBefore[k] != .min && s.lastActivityBefore[k] > s.cutoff - horizon.micros
+    }
+  }
+
+  static func label(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, dataEnd: Int64) -> Label {
+    let observed = dataEnd >= s.horizonEnd
+    switch definition {
+    case .event:
+      if s.churnEventAfter[k] { return .churned }
+      return observed ? .retained : .censored
+    case .inactivity:
+      if s.activityAfter[k] { return .retained }
+      return observed ? .churned : .censored
+    }
+  }
+
+  // MARK: - The features, in order (docs/features.md)
+
+  private static func writeNames(
+    _ spec: FeatureSpec, _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
+    _ staticFeatures: StaticFeatures, _ out: inout FeatureWriter
+  ) {
+    // No row to walk: use an empty state, which writes the same names.
+    var state = CutoffState(cutoff: 0, horizon: Duration(days: 1), spec: spec, stageCount: spec.stages.count)
+    state.ensure(customers: 1, types: (typeIDs + interventionIDs).compactMap { $0 }.max().map { $0 + 1 } ?? 0,
+                 channels: channelIDs.compactMap { $0 }.max().map { $0 + 1 } ?? 0)
+    let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
+    write(row, [state], typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+  }
+
+  private static func write(
+    _ row: Row, _ states: [CutoffState], _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
+    _ staticFeatures: StaticFeatures, _ spec: FeatureSpec, _ out: inout FeatureWriter
+  ) {
+    let s = states[row.state]
+    let k = row.customer
+    let T = s.cutoff
+    let day = Double(microsPerDay)
+    func daysSince(_ t: Int64) -> Double {
+      t == .min ? spec.neverDays : min(Double(T - t) / day, spec.neverDays)
+    }
+    let windows = spec.windows
+    let w = windows.count
+
+    out.add("days_since_first_event", Double(T - s.first[k]) / day)
+    out.add("days_since_last_event", Double(T - s.last[k]) / day)
+    for j in 0..<w { out.add("count_\(windows[j])d", Double(s.countAll[k, j])) }
+    for (name, id) in zip(spec.eventTypes ?? [], typeIDs) {
+      out.add("days_since_last_\(name)", id.map { daysSince(s.typeLast[k, $0]) } ?? spec.neverDays)
+      for j in 0..<w {
+        out.add("count_\(name)_\(windows[j])d", id.map { Double(s.typeCount[k, $0 * w + j]) } ?? 0)
+      }
+    }
+    if spec.usesAmount == true {
+      for j in 0..<w {
+        let n = s.amountCount[k, j]
+        out.add("amount_sum_\(windows[j])d", s.amountSum[k, j])
+        out.add("amount_mean_\(windows[j])d", n > 0 ? s.amountSum[k, j] / Double(n) : 0)
+      }
+    }
+    let tw = spec.trendWindow
+    out.add("trend_count_\(tw)d", trend(Double(s.trendCount[k, 0]), Double(s.trendCount[k, 1])))
+    if spec.usesAmount == true {
+      out.add("trend_amount_\(tw)d", trend(s.trendAmount[k, 0], s.trendAmount[k, 1]))
+    }
+    writeGaps(s, k, &out)
+    if spec.usesChannel == true {
+      var total = 0
+      for c in 0..<s.channelCount.columns { total += Int(s.channelCount[k, c]) }
+      for (name, id) in zip(spec.channels ?? [], channelIDs) {
+        let count = id.map { $0 < s.channelCount.columns ? Int(s.channelCount[k, $0]) : 0 } ?? 0
+        out.add("share_channel_\(name)", total > 0 ? Double(count) / Double(total) : 0)
+      }
+    }
+    if spec.usesStage == true { writeStage(s, k, spec, &out) }
+    if spec.usesSentiment == true {
+      for (j, sw) in spec.sentimentWindows.enumerated() {
+        let n = s.sentimentCount[k, j]
+        out.add("sentiment_mean_\(sw)d", n > 0 ? s.sentimentSum[k, j] / Double(n) : 0)
+        out.add("sentiment_min_\(sw)d", n > 0 ? s.sentimentMin[k, j] : 0)
+        out.add("sentiment_count_\(sw)d", Double(n))
+        out.add("sentiment_negative_\(sw)d", Double(s.sentimentNegative[k, j]))
+      }
+      out.add("sentiment_last", s.sentimentLast[k].isNaN ? 0 : s.sentimentLast[k])
+    }
+    for (name, id) in zip(spec.interventions, interventionIDs) {
+      out.add("treatment_count_\(name)", id.map { Double(s.typeTotal[k, $0]) } ?? 0)
+      out.add("days_since_treatment_\(name)", id.map { daysSince(s.typeLast[k, $0]) } ?? spec.neverDays)
+    }
+    staticFeatures.write(customerID: row.customerID, cutoff: T, into: &out)
+  }
+
+  /// (recent − previous) / (|recent| + |previous|), 0 when both are 0.
+  static func trend(_ recent: Double, _ previous: Double) -> Double {
+    let scale = abs(recent) + abs(previous)
+    return scale > 0 ? (recent - previous) / scale : 0
+  }
+
+  /// Gaps between consecutive active days in the last 365.
+  private static func writeGaps(_ s: CutoffState, _ k: Int, _ out: inout FeatureWriter) {
+    var days: [Int] = []
+    if out.mode == .values {
+      for word in 0..<CutoffState.activeDayWords {
+        var bits = s.activeDays[k, word]
+        while bits != 0 {
+          days.append(word * 64 + bits.trailingZeroBitCount)
+          bits &= bits - 1
+        }
+      }
+    }
+    out.add("active_days_365d", Double(days.count))
+    var mean = 0.0, std = 0.0, lastOverMean = 0.0
+    if days.count >= 2 {
+      let gaps = (1..<days.count).map { Double(days[$0] - days[$0 - 1]) }
+      mean = Double(days.last! - days.first!) / Double(gaps.count)
+      std = (gaps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(gaps.count)).squareRoot()
+      lastOverMean = gaps[0] / mean
+    }
+    out.add("gap_mean_days", mean)
+    out.add("gap_std_days", std)
+    out.add("gap_last_over_mean", lastOverMean)
+  }
+
+  /// Current stage (of the latest event with a stage; ties go to the later
+  /// stage in the spec) and days since the customer was last seen in another.
+  private static func writeStage(_ s: CutoffState, _ k: Int, _ spec: FeatureSpec, _ out: inout FeatureWriter) {
+    var current = -1
+    var latest = Int64.min
+    for j in 0..<spec.stages.count where s.stageLatest[k, j] != .min && s.stageLatest[k, j] >= latest {
+      latest = s.stageLatest[k, j]
+      current = j
+    }
+    for (j, name) in spec.stages.enumerated() { out.add("stage_\(name)", j == current ? 1 : 0) }
+    var daysInStage = 0.0
+    if current >= 0 {
+      var other = Int64.min
+      for j in 0..<spec.stages.count where j != current { other = max(other, s.stageLatest[k, j]) }
+      let since = other == .min ? s.stageEarliest[k, current] : other
+      daysInStage = Double(s.cutoff - since) / Double(microsPerDay)
+    }
+    out.add("days_in_stage", daysInStage)
+  }
+}
