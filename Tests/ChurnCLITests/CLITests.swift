@@ -72,6 +72,8 @@ struct CLIHelpTests {
       COMMANDS:
         validate                Check an event log (and customers table) and summarise
                                 it.
+        features                Build point-in-time features and churn labels at one
+                                or more cutoffs.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -83,7 +85,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "generate"])
+  @Test(arguments: ["validate", "features", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)
