@@ -82,7 +82,9 @@ public struct FeatureExtractor: Sendable {
       }
     }
     guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
-    for c in cutoffs where c.micros < dataStart || c.micros > dataEnd {
+    // A cutoff on the day of the last event (its end, say) is inside the data.
+    let lastDayEnd = (dataEnd / microsPerDay + 1) * microsPerDay - 1
+    for c in cutoffs where c.micros < dataStart || c.micros > lastDayEnd {
       throw FeatureError.cutoffOutsideData(
         cutoff: c.description, firstEvent: formatISO8601(dataStart), lastEvent: formatISO8601(dataEnd))
     }

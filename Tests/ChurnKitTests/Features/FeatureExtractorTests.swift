@@ -1,0 +1,217 @@
+import ChurnKit
+import ChurnTestSupport
+import Foundation
+import Testing
+
+/// Runs the extractor on CSV text and returns rows keyed by "customer@cutoff".
+func extract(
+  _ events: String, cutoffs: [String], horizon: String = "30d", definition: ChurnDefinition = .inactivity,
+  spec: FeatureSpec = FeatureSpec(), customers: String? = nil
+) throws -> (FeatureSet, [String: [String: Double]], [String: FeatureSet.Label]) {
+  let dir = try TemporaryDirectory()
+  defer { dir.remove() }
+  var reader = try EventLogReader(path: dir.write("e.csv", events), schema: EventSchema(), chunkSize: 64)
+  var issues = IssueLog()
+  let table = try customers.map { try CustomerTable(path: dir.write("c.csv", $0), issues: &issues) }
+  let extractor = FeatureExtractor(
+    spec: spec, cutoffs: try cutoffs.map { try Cutoff(parsing: $0) }, horizon: try Duration(parsing: horizon),
+    churnDefinition: definition)
+  let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
+  var values: [String: [String: Double]] = [:]
+  var labels: [String: FeatureSet.Label] = [:]
+  for row in set.rows {
+    let key = "\(row.customerID)@\(row.cutoff)"
+    values[key] = Dictionary(uniqueKeysWithValues: zip(set.featureNames, set.values(of: row)))
+    labels[key] = row.label
+  }
+  return (set, values, labels)
+}
+
+struct FeatureExtractorTests {
+  let header = "customer_id,timestamp,event,channel,amount,sentiment,stage\n"
+
+  /// The cutoff 2024-03-31 means 2024-03-31T23:59:59.999999Z.
+  @Test func windowBoundariesAreHalfOpenIntervalsEndingAtTheCutoff() throws {
+    let events = header + """
+      A,2024-03-31T23:59:59.999999Z,visit,web,,,
+      A,2024-03-24T23:59:59.999999Z,visit,web,,,
+      A,2024-03-25T00:00:00Z,visit,web,,,
+      A,2024-03-01T00:00:00Z,visit,web,,,
+      A,2024-04-01T00:00:00Z,visit,web,,,
+      A,2024-05-15T00:00:00Z,visit,web,,,
+
+      """
+    let (_, values, _) = try extract(events, cutoffs: ["2024-03-31"])
+    let a = try #require(values["A@2024-03-31"])
+    // The event exactly at T counts; the one exactly 7 days earlier does not
+    // count in the 7-day window; the one a microsecond later (midnight) does.
+    #expect(a["count_7d"] == 2)
+    #expect(a["count_30d"] == 3)  // 1 March 00:00 is 30 days and 23:59:59.999999 before T
+    #expect(a["count_90d"] == 4)
+    #expect(a["count_visit_7d"] == 2)
+    #expect(a["days_since_last_event"] == 0)
+    #expect(a["days_since_first_event"] == Double(30 * 86_400_000_000 + 86_399_999_999) / 86_400_000_000)
+    // Active days: day 0 (the last), day 6 (25 March) and day 7 (24 March), day 30 (1 March).
+    #expect(a["active_days_365d"] == 4)
+    #expect(a["gap_mean_days"] == 10)
+    #expect(a["gap_last_over_mean"] == 0.6)
+  }
+
+  @Test func eventsAfterTheCutoffNeverChangeAFeature() throws {
+    let base = header + """
+      A,2024-01-05T10:00:00Z,visit,web,,,awareness
+      A,2024-02-01T10:00:00Z,purchase,app,30.5,,purchase
+      B,2024-02-10T08:00:00Z,visit,app,,0.5,consideration
+      B,2024-03-01T08:00:00Z,support_ticket,phone,,-0.5,retention
+      C,2024-03-30T08:00:00Z,visit,web,,,awareness
+      Z,2024-06-01T00:00:00Z,visit,web,,,awareness
+
+      """
+    // After T: new customers, new event types, channels and stages, amounts,
+    // sentiment, cancellations; and an event exactly one microsecond after T.
+    let future = """
+      A,2024-04-01T00:00:00Z,brand_new_type,carrier_pigeon,999,-1,advocacy
+      B,2024-04-02T00:00:00Z,cancel,phone,,,churned
+      D,2024-04-03T00:00:00Z,visit,web,,,awareness
+      A,2024-12-01T00:00:00Z,purchase,store,1e6,1,retention
+
+      """
+    let (setBefore, before, _) = try extract(base, cutoffs: ["2024-03-31"], horizon: "90d")
+    let (setAfter, after, labels) = try extract(base + future, cutoffs: ["2024-03-31"], horizon: "90d")
+    #expect(setBefore.featureNames == setAfter.featureNames)
+    #expect(before == after)
+    #expect(labels["A@2024-03-31"] == .retained)
+    #expect(labels["C@2024-03-31"] == .churned)
+  }
+
+  @Test func rowOrderDoesNotMatter() throws {
+    var lines: [String] = []
+    var rng = SplitMix64(seed: 5)
+    let types = ["visit", "purchase", "login", "support_ticket"]
+    for i in 0..<400 {
+      let day = 1 + Int(rng.next() % 28)
+      let month = 1 + Int(rng.next() % 4)
+      let type = types[Int(rng.next() % 4)]
+      let amount = type == "purchase" ? "\(Double(rng.next() % 10_000) / 100)" : ""
+      let sentiment = type == "support_ticket" ? "\(Double(Int(rng.next() % 200) - 100) / 100)" : ""
+      lines.append("C\(i % 23),2024-0\(month)-\(day < 10 ? "0" : "")\(day)T\(10 + i % 10):00:00Z,\(type),web,\(amount),\(sentiment),retention")
+    }
+    var shuffled = lines
+    shuffled.shuffle(using: &rng)
+    let a = try extract(header + lines.joined(separator: "\n") + "\n", cutoffs: ["2024-03-15"])
+    let b = try extract(header + shuffled.joined(separator: "\n") + "\n", cutoffs: ["2024-03-15"])
+    #expect(a.0.featureNames == b.0.featureNames)
+    for (key, row) in a.1 {
+      for (name, value) in row {
+        #expect(b.1[key]?[name]?.isApproximatelyEqual(to: value, relativeTolerance: 1e-12) == true, "\(key) \(name)")
+      }
+    }
+  }
+
+  @Test func labelsFollowTheChurnDefinitionAndCensoring() throws {
+    let events = header + """
+      A,2024-01-10T00:00:00Z,visit,web,,,
+      B,2024-01-10T00:00:00Z,visit,web,,,
+      B,2024-02-10T00:00:00Z,cancel,web,,,
+      C,2024-01-02T00:00:00Z,cancel,web,,,
+      D,2024-01-20T00:00:00Z,visit,web,,,
+      D,2024-02-20T00:00:00Z,login,web,,,
+      E,2024-03-05T00:00:00Z,visit,web,,,
+
+      """
+    let (_, _, byEvent) = try extract(events, cutoffs: ["2024-01-31"], horizon: "30d", definition: .event("cancel"))
+    #expect(byEvent["A@2024-01-31"] == .retained)
+    #expect(byEvent["B@2024-01-31"] == .churned)
+    #expect(byEvent["C@2024-01-31"] == nil)  // already churned
+    #expect(byEvent["E@2024-01-31"] == nil)  // no history yet
+    // Inactivity: churned when nothing happens in (T, T+30d].
+    let (_, _, byInactivity) = try extract(events, cutoffs: ["2024-01-31"], horizon: "30d", definition: .inactivity)
+    #expect(byInactivity["A@2024-01-31"] == .churned)
+    #expect(byInactivity["B@2024-01-31"] == .retained)
+    #expect(byInactivity["D@2024-01-31"] == .retained)
+    // A horizon past the end of the data: undecided labels are censored.
+    let (_, _, late) = try extract(events, cutoffs: ["2024-02-29"], horizon: "90d", definition: .event("cancel"))
+    #expect(late["A@2024-02-29"] == .censored)
+    #expect(late["D@2024-02-29"] == .censored)
+  }
+
+  @Test func severalCutoffsStackRowsPerCustomerAndCutoff() throws {
+    let events = header + """
+      A,2024-01-10T00:00:00Z,visit,web,,,
+      A,2024-02-10T00:00:00Z,visit,web,,,
+      B,2024-02-05T00:00:00Z,visit,web,,,
+      B,2024-04-05T00:00:00Z,visit,web,,,
+
+      """
+    let (set, values, _) = try extract(events, cutoffs: ["2024-02-29", "2024-01-31"])
+    #expect(set.rows.map { "\($0.customerID)@\($0.cutoff)" } == ["A@2024-01-31", "A@2024-02-29", "B@2024-02-29"])
+    #expect(values["A@2024-01-31"]?["count_30d"] == 1)
+    #expect(values["A@2024-02-29"]?["count_30d"] == 1)
+    #expect(values["A@2024-02-29"]?["count_90d"] == 2)
+  }
+
+  @Test func staticAttributesAreEncodedWithRareAndMissingRules() throws {
+    let events = header + (0..<12).map { "C\($0),2024-01-0\(1 + $0 % 9)T00:00:00Z,visit,web,,," }.joined(separator: "\n") + "\n"
+    var customers = "customer_id,plan,score,signup\n"
+    for i in 0..<12 {
+      let plan = i < 10 ? "basic" : "gold"
+      let score = i == 3 ? "" : "\(i)"
+      customers += "C\(i),\(plan),\(score),2023-12-0\(1 + i % 9)\n"
+    }
+    var spec = FeatureSpec()
+    spec.rareCategoryMinCustomers = 5
+    let (set, values, _) = try extract(events, cutoffs: ["2024-01-09"], spec: spec, customers: customers)
+    #expect(Array(set.featureNames.suffix(5)) == ["plan_basic", "plan_other", "score", "score_missing", "signup_days"])
+    let c10 = try #require(values["C10@2024-01-09"])
+    #expect(c10["plan_basic"] == 0 && c10["plan_other"] == 1)
+    let c3 = try #require(values["C3@2024-01-09"])
+    // Mean of 0…11 without 3 is 63/11.
+    #expect(c3["score"] == 63.0 / 11.0 && c3["score_missing"] == 1)
+    #expect(c10["score_missing"] == 0)
+    // Signed up 2023-12-02: 38 days and a day less a microsecond before the cutoff.
+    #expect(values["C1@2024-01-09"]?["signup_days"] == Double(38 * 86_400_000_000 + 86_399_999_999) / 86_400_000_000)
+  }
+
+  @Test func badRequestsGetClearErrors() throws {
+    let events = header + "A,2024-01-10T00:00:00Z,visit,web,,,\nA,2024-02-10T00:00:00Z,visit,web,,,\n"
+    #expect(throws: FeatureError.cutoffOutsideData(
+      cutoff: "2023-12-31", firstEvent: "2024-01-10T00:00:00Z", lastEvent: "2024-02-10T00:00:00Z")) {
+      try extract(events, cutoffs: ["2023-12-31"])
+    }
+    #expect(throws: FeatureError.churnEventNeverSeen(name: "cancle", available: ["visit"])) {
+      try extract(events, cutoffs: ["2024-01-31"], definition: .event("cancle"))
+    }
+    var spec = FeatureSpec()
+    spec.eventTypes = ["vist"]
+    #expect(throws: FeatureError.unknownName(kind: "event type", name: "vist", suggestion: "visit")) {
+      try extract(events, cutoffs: ["2024-01-31"], definition: .inactivity, spec: spec)
+    }
+    spec = FeatureSpec()
+    spec.windows = []
+    #expect(throws: FeatureError.invalidSpec("'windows' is empty: give at least one window in days")) {
+      try extract(events, cutoffs: ["2024-01-31"], definition: .inactivity, spec: spec)
+    }
+    #expect(throws: FeatureError.invalidDuration("90x")) { try Duration(parsing: "90x") }
+    #expect(throws: FeatureError.invalidDuration("0d")) { try Duration(parsing: "0d") }
+    #expect(try Duration(parsing: "12w").days == 84)
+    #expect(try Duration(parsing: "3m").days == 90)
+    #expect(throws: FeatureError.invalidCutoff("2024-02-30")) { try Cutoff(parsing: "2024-02-30") }
+    let from = try Cutoff(parsing: "2024-03-01")
+    let to = try Cutoff(parsing: "2024-01-01")
+    #expect(throws: FeatureError.self) { try Cutoff.series(from: from, to: to, every: Duration(days: 30)) }
+  }
+
+  @Test func specFileRejectsUnknownSettings() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("spec.json", #"{"windows": [7, 30], "trend_windw": 14}"#)
+    #expect {
+      try FeatureSpec.load(path: path)
+    } throws: { error in
+      "\(error)".contains("unknown setting 'trend_windw' in the feature spec. Did you mean 'trend_window'?")
+    }
+    let good = try dir.write("good.json", #"{"windows": [7, 30], "interventions": ["discount_offer"]}"#)
+    let spec = try FeatureSpec.load(path: good)
+    #expect(spec.windows == [7, 30] && spec.interventions == ["discount_offer"] && spec.trendWindow == 30)
+  }
+}
