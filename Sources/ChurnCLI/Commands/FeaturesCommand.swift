@@ -53,7 +53,11 @@ enum FeaturesCommand: Command {
     }
     let extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
     let features = try extractor.extract(from: &reader, customers: table, issues: &issues)
-    try features.writeCSV(to: out)
+    if out == "-" {
+      features.writeCSV { console.out($0) }
+    } else {
+      try features.writeCSV(to: out)
+    }
     let summary = FeatureRunSummary(features, issues: issues, rowsRead: reader.rowsRead)
     console.err(summary.text)
     for issue in issues.kept.prefix(5) { console.err("  \(issue)\n") }

@@ -6,7 +6,13 @@ extension FeatureSet {
   /// label is an empty field.
   public func writeCSV(to path: String) throws(ByteStreamError) {
     let out = try AtomicFileWriter(path: path)
-    try out.write((["customer_id", "cutoff"] + featureNames + ["label"]).map(CSVFormatting.escape).joined(separator: ",") + "\n")
+    try writeCSV { (text: String) throws(ByteStreamError) in try out.write(text) }
+    try out.commit()
+  }
+
+  /// Hands the CSV text to `write`, a line at a time.
+  public func writeCSV<E: Error>(_ write: (String) throws(E) -> Void) throws(E) {
+    try write((["customer_id", "cutoff"] + featureNames + ["label"]).map(CSVFormatting.escape).joined(separator: ",") + "\n")
     var line = ""
     for row in rows {
       line.removeAll(keepingCapacity: true)
@@ -22,8 +28,7 @@ extension FeatureSet {
       case .retained: line += ",0\n"
       case .censored: line += ",\n"
       }
-      try out.write(line)
+      try write(line)
     }
-    try out.commit()
   }
 }
