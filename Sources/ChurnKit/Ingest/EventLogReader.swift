@@ -102,7 +102,15 @@ private final class IngestPipeline: @unchecked Sendable {
     partSlots = (0..<(threads == 1 ? 1 : 2 * threads)).map { _ in PartSlot() }
   }
 
+  /// Background work in flight: decoding chunk k+1 and reading chunk k+2.
+  private var background: DispatchGroup?
+
   /// Merges the next chunk into `merger.batch`; false at the end of the data.
+  ///
+  /// Before merging chunk k on the caller's thread, it starts decoding
+  /// chunk k+1 and reading chunk k+2 in the background, so they also
+  /// overlap with whatever the caller does with batch k. Interners are only
+  /// ever touched by the caller's thread.
   func step() throws(IngestError) -> Bool {
     if !started {
       started = true
@@ -110,28 +118,40 @@ private final class IngestPipeline: @unchecked Sendable {
       if let first { decoded = (first, decodeAll(first)) }
       parsed = readChunk()
     }
+    background?.wait()
+    background = nil
     guard let ready = decoded else { return false }
     let upcoming = try parsed?.get() ?? nil
-    let parts = upcoming.map { $0.recordCount >= 8192 ? partsPerChunk : 1 } ?? 0
-    var nextParsed: Result<CSVChunk?, IngestError>?
-    let box = ResultBox()
-    DispatchQueue.concurrentPerform(iterations: 2 + parts) { i in
-      switch i {
-      case 0: self.merger.merge(ready.parts, bytes: ready.chunk.bytes)
-      case 1: if upcoming != nil { box.value = self.readChunk() }
-      default:
-        let p = i - 2
-        let chunk = upcoming!
-        let n = chunk.recordCount
-        let slot = self.partSlots[p]
-        slot.rows = self.decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &slot.vocabularies)
-      }
-    }
-    nextParsed = box.value
+    decoded = nil
+    parsed = nil
+    if let upcoming { startBackground(upcoming) }
+    merger.merge(ready.parts, bytes: ready.chunk.bytes)
     merger.rowsRead += ready.chunk.recordCount
-    decoded = upcoming.map { ($0, partSlots.prefix(parts).map { $0.rows! }) }
-    parsed = nextParsed ?? .success(nil)
     return true
+  }
+
+  /// Decodes `chunk` (in parts) and reads the chunk after it, concurrently,
+  /// off the caller's thread; `step` collects both.
+  private func startBackground(_ chunk: CSVChunk) {
+    let group = DispatchGroup()
+    background = group
+    let parts = chunk.recordCount >= 8192 ? partsPerChunk : 1
+    group.enter()
+    DispatchQueue.global().async {
+      let box = ResultBox()
+      DispatchQueue.concurrentPerform(iterations: 1 + parts) { i in
+        if i == parts {
+          box.value = self.readChunk()
+          return
+        }
+        let n = chunk.recordCount
+        let slot = self.partSlots[i]
+        slot.rows = self.decoder.decode(chunk, rows: (n * i / parts)..<(n * (i + 1) / parts), vocabularies: &slot.vocabularies)
+      }
+      self.decoded = (chunk, self.partSlots.prefix(parts).map { $0.rows! })
+      self.parsed = box.value ?? .success(nil)
+      group.leave()
+    }
   }
 
   private final class ResultBox: @unchecked Sendable {
