@@ -4,46 +4,22 @@
 ///
 /// Events at or before T update the feature state; events in (T, T + H]
 /// update only the label state. Nothing after T can reach a feature.
+///
+/// Each customer's state is two contiguous records — 64-bit words (times,
+/// sums, bit sets) and 32-bit counts — so an event touches a few cache
+/// lines rather than one per accumulator.
 struct CutoffState: Sendable {
   let cutoff: Int64
   let horizonEnd: Int64
-  /// Window lengths in microseconds.
   private let windows: [Int64]
   private let trendWindow: Int64
   private let sentimentWindows: [Int64]
-
-  // Feature state.
-  var first: [Int64] = []
-  var last: [Int64] = []
-  var countAll: PerCustomerArray<Int32>
-  var amountSum: PerCustomerArray<Double>
-  var amountCount: PerCustomerArray<Int32>
-  /// Per event type: count in each window (type × window), total, last time.
-  var typeCount: PerCustomerArray<Int32>
-  var typeTotal: PerCustomerArray<Int32>
-  var typeLast: PerCustomerArray<Int64>
-  /// Trend: [recent, previous] counts and amounts.
-  var trendCount: PerCustomerArray<Int32>
-  var trendAmount: PerCustomerArray<Double>
-  var channelCount: PerCustomerArray<Int32>
-  /// Per stage (spec order): latest and earliest time seen in it.
-  var stageLatest: PerCustomerArray<Int64>
-  var stageEarliest: PerCustomerArray<Int64>
-  /// Per sentiment window: sum, count, minimum, negatives.
-  var sentimentSum: PerCustomerArray<Double>
-  var sentimentCount: PerCustomerArray<Int32>
-  var sentimentMin: PerCustomerArray<Double>
-  var sentimentNegative: PerCustomerArray<Int32>
-  var sentimentLastTime: [Int64] = []
-  var sentimentLast: [Double] = []
-  /// Days with any event in the last 365, as bits (bit d: the day d days before T).
-  var activeDays: PerCustomerArray<UInt64>
-
-  // Label state.
-  var churnEventBefore: [Bool] = []
-  var churnEventAfter: [Bool] = []
-  var lastActivityBefore: [Int64] = []
-  var activityAfter: [Bool] = []
+  private(set) var layout: CutoffLayout
+  /// `wide[k * layout.wideStride + offset]`.
+  private(set) var wide: [Int64] = []
+  /// `narrow[k * layout.narrowStride + offset]`.
+  private(set) var narrow: [Int32] = []
+  private(set) var customers = 0
 
   static let activeDayWords = 6  // 384 bits ≥ 365 days
 
@@ -53,63 +29,60 @@ struct CutoffState: Sendable {
     windows = spec.windows.map { Int64($0) * microsPerDay }
     trendWindow = Int64(spec.trendWindow) * microsPerDay
     sentimentWindows = spec.sentimentWindows.map { Int64($0) * microsPerDay }
-    let w = spec.windows.count
-    let sw = spec.sentimentWindows.count
-    countAll = PerCustomerArray(columns: w, initial: 0)
-    amountSum = PerCustomerArray(columns: w, initial: 0)
-    amountCount = PerCustomerArray(columns: w, initial: 0)
-    typeCount = PerCustomerArray(columns: 8 * w, initial: 0)
-    typeTotal = PerCustomerArray(columns: 8, initial: 0)
-    typeLast = PerCustomerArray(columns: 8, initial: .min)
-    trendCount = PerCustomerArray(columns: 2, initial: 0)
-    trendAmount = PerCustomerArray(columns: 2, initial: 0)
-    channelCount = PerCustomerArray(columns: 4, initial: 0)
-    stageLatest = PerCustomerArray(columns: max(stageCount, 1), initial: .min)
-    stageEarliest = PerCustomerArray(columns: max(stageCount, 1), initial: .max)
-    sentimentSum = PerCustomerArray(columns: sw, initial: 0)
-    sentimentCount = PerCustomerArray(columns: sw, initial: 0)
-    sentimentMin = PerCustomerArray(columns: sw, initial: .infinity)
-    sentimentNegative = PerCustomerArray(columns: sw, initial: 0)
-    activeDays = PerCustomerArray(columns: CutoffState.activeDayWords, initial: 0)
+    layout = CutoffLayout(
+      windows: spec.windows.count, sentimentWindows: spec.sentimentWindows.count, stages: stageCount,
+      types: 8, channels: 4)
   }
 
   /// Makes room for customers `0..<customers`, event types `0..<types` and
   /// channels `0..<channels`.
-  mutating func ensure(customers: Int, types: Int, channels: Int) {
-    if customers > first.count {
-      let n = max(customers, first.count * 2, 1024)
-      let extra = n - first.count
-      first.append(contentsOf: repeatElement(.max, count: extra))
-      last.append(contentsOf: repeatElement(.min, count: extra))
-      sentimentLastTime.append(contentsOf: repeatElement(.min, count: extra))
-      sentimentLast.append(contentsOf: repeatElement(.nan, count: extra))
-      churnEventBefore.append(contentsOf: repeatElement(false, count: extra))
-      churnEventAfter.append(contentsOf: repeatElement(false, count: extra))
-      lastActivityBefore.append(contentsOf: repeatElement(.min, count: extra))
-      activityAfter.append(contentsOf: repeatElement(false, count: extra))
-      countAll.ensure(rows: n)
-      amountSum.ensure(rows: n)
-      amountCount.ensure(rows: n)
-      typeCount.ensure(rows: n)
-      typeTotal.ensure(rows: n)
-      typeLast.ensure(rows: n)
-      trendCount.ensure(rows: n)
-      trendAmount.ensure(rows: n)
-      channelCount.ensure(rows: n)
-      stageLatest.ensure(rows: n)
-      stageEarliest.ensure(rows: n)
-      sentimentSum.ensure(rows: n)
-      sentimentCount.ensure(rows: n)
-      sentimentMin.ensure(rows: n)
-      sentimentNegative.ensure(rows: n)
-      activeDays.ensure(rows: n)
+  mutating func ensure(customers count: Int, types: Int, channels: Int) {
+    if types > layout.types || channels > layout.channels {
+      let grown = CutoffLayout(
+        windows: layout.windows, sentimentWindows: layout.sentimentWindows, stages: layout.stages,
+        types: max(types, layout.types * 2), channels: max(channels, layout.channels * 2))
+      relayout(to: grown)
     }
-    if types > typeTotal.columns {
-      typeTotal.ensure(columns: types)
-      typeLast.ensure(columns: typeTotal.columns)
-      typeCount.ensure(columns: typeTotal.columns * windows.count)
+    if count > customers {
+      let n = max(count, customers * 2, 1024)
+      let wideRecord = layout.wideTemplate
+      let narrowRecord = layout.narrowTemplate
+      wide.reserveCapacity(n * layout.wideStride)
+      narrow.reserveCapacity(n * layout.narrowStride)
+      for _ in customers..<n {
+        wide.append(contentsOf: wideRecord)
+        narrow.append(contentsOf: narrowRecord)
+      }
+      customers = n
     }
-    if channels > channelCount.columns { channelCount.ensure(columns: channels) }
+  }
+
+  /// Moves every record to a layout with more room for types or channels.
+  private mutating func relayout(to new: CutoffLayout) {
+    let old = layout
+    var newWide = [Int64]()
+    var newNarrow = [Int32]()
+    newWide.reserveCapacity(customers * new.wideStride)
+    newNarrow.reserveCapacity(customers * new.narrowStride)
+    for k in 0..<customers {
+      let w = k * old.wideStride
+      newWide.append(contentsOf: wide[w..<(w + old.wideStride)])  // type times are last
+      newWide.append(contentsOf: repeatElement(Int64.min, count: new.types - old.types))
+      let n = k * old.narrowStride
+      newNarrow.append(contentsOf: narrow[n..<(n + old.channelCount)])
+      newNarrow.append(contentsOf: narrow[(n + old.channelCount)..<(n + old.channelCount + old.channels)])
+      newNarrow.append(contentsOf: repeatElement(0, count: new.channels - old.channels))
+      newNarrow.append(contentsOf: narrow[(n + old.typeTotal)..<(n + old.typeTotal + old.types)])
+      newNarrow.append(contentsOf: repeatElement(0, count: new.types - old.types))
+      for e in 0..<new.types {
+        for j in 0..<old.windows {
+          newNarrow.append(e < old.types ? narrow[n + old.typeCount + e * old.windows + j] : 0)
+        }
+      }
+    }
+    wide = newWide
+    narrow = newNarrow
+    layout = new
   }
 
   /// What an event means to the labels.
@@ -118,6 +91,10 @@ struct CutoffState: Sendable {
     var isActivity: Bool
   }
 
+  static let churnBeforeFlag: Int32 = 1
+  static let churnAfterFlag: Int32 = 2
+  static let activityAfterFlag: Int32 = 4
+
   /// Adds one event. `stage` is the spec index of its stage (−1 if none or
   /// not in the spec), `channel` −1 when missing, amount/sentiment NaN when missing.
   @inline(__always)
@@ -125,54 +102,140 @@ struct CutoffState: Sendable {
     customer k: Int, time t: Int64, type e: Int, channel: Int, stage: Int, amount: Double,
     sentiment: Double, role: EventRole
   ) {
+    let L = layout
+    let n = k * L.narrowStride
     if t > cutoff {
       if t <= horizonEnd {
-        if role.isChurnEvent { churnEventAfter[k] = true }
-        if role.isActivity { activityAfter[k] = true }
+        if role.isChurnEvent { narrow[n + L.flags] |= CutoffState.churnAfterFlag }
+        if role.isActivity { narrow[n + L.flags] |= CutoffState.activityAfterFlag }
       }
       return
     }
-    if role.isChurnEvent { churnEventBefore[k] = true }
-    if role.isActivity && t > lastActivityBefore[k] { lastActivityBefore[k] = t }
-    if t < first[k] { first[k] = t }
-    if t > last[k] { last[k] = t }
+    let w0 = k * L.wideStride
+    if role.isChurnEvent { narrow[n + L.flags] |= CutoffState.churnBeforeFlag }
+    if role.isActivity && t > wide[w0 + L.lastActivity] { wide[w0 + L.lastActivity] = t }
+    if t < wide[w0 + L.first] { wide[w0 + L.first] = t }
+    if t > wide[w0 + L.last] { wide[w0 + L.last] = t }
     let age = cutoff - t  // ≥ 0
-    let w = windows.count
-    typeTotal[k, e] += 1
-    if t > typeLast[k, e] { typeLast[k, e] = t }
+    let w = L.windows
+    narrow[n + L.typeTotal + e] += 1
+    if t > wide[w0 + L.typeLast + e] { wide[w0 + L.typeLast + e] = t }
     let hasAmount = !amount.isNaN
     for j in 0..<w where age < windows[j] {
-      countAll[k, j] += 1
-      typeCount[k, e * w + j] += 1
+      narrow[n + L.countAll + j] += 1
+      narrow[n + L.typeCount + e * w + j] += 1
       if hasAmount {
-        amountSum[k, j] += amount
-        amountCount[k, j] += 1
+        CutoffState.addDouble(&wide[w0 + L.amountSum + j], amount)
+        narrow[n + L.amountCount + j] += 1
       }
     }
     if age < 2 * trendWindow {
       let half = age < trendWindow ? 0 : 1
-      trendCount[k, half] += 1
-      if hasAmount { trendAmount[k, half] += amount }
+      narrow[n + L.trendCount + half] += 1
+      if hasAmount { CutoffState.addDouble(&wide[w0 + L.trendAmount + half], amount) }
     }
-    if channel >= 0 { channelCount[k, channel] += 1 }
+    if channel >= 0 { narrow[n + L.channelCount + channel] += 1 }
     if stage >= 0 {
-      if t > stageLatest[k, stage] { stageLatest[k, stage] = t }
-      if t < stageEarliest[k, stage] { stageEarliest[k, stage] = t }
+      if t > wide[w0 + L.stageLatest + stage] { wide[w0 + L.stageLatest + stage] = t }
+      if t < wide[w0 + L.stageEarliest + stage] { wide[w0 + L.stageEarliest + stage] = t }
     }
     if !sentiment.isNaN {
       for j in 0..<sentimentWindows.count where age < sentimentWindows[j] {
-        sentimentSum[k, j] += sentiment
-        sentimentCount[k, j] += 1
-        if sentiment < sentimentMin[k, j] { sentimentMin[k, j] = sentiment }
-        if sentiment < 0 { sentimentNegative[k, j] += 1 }
+        CutoffState.addDouble(&wide[w0 + L.sentimentSum + j], sentiment)
+        narrow[n + L.sentimentCount + j] += 1
+        if sentiment < Double(bitPattern: UInt64(bitPattern: wide[w0 + L.sentimentMin + j])) {
+          wide[w0 + L.sentimentMin + j] = Int64(bitPattern: sentiment.bitPattern)
+        }
+        if sentiment < 0 { narrow[n + L.sentimentNegative + j] += 1 }
       }
       // Latest sentiment; at equal times the lowest, so order never matters.
-      if t > sentimentLastTime[k] || (t == sentimentLastTime[k] && sentiment < sentimentLast[k]) {
-        sentimentLastTime[k] = t
-        sentimentLast[k] = sentiment
+      let lastTime = wide[w0 + L.sentimentLastTime]
+      let lastValue = Double(bitPattern: UInt64(bitPattern: wide[w0 + L.sentimentLast]))
+      if t > lastTime || (t == lastTime && sentiment < lastValue) {
+        wide[w0 + L.sentimentLastTime] = t
+        wide[w0 + L.sentimentLast] = Int64(bitPattern: sentiment.bitPattern)
       }
     }
     let day = age / microsPerDay
-    if day < 365 { activeDays[k, Int(day >> 6)] |= 1 << UInt64(day & 63) }
+    if day < 365 { wide[w0 + L.activeDays + Int(day >> 6)] |= Int64(bitPattern: 1 << UInt64(day & 63)) }
   }
+
+  @inline(__always)
+  private static func addDouble(_ word: inout Int64, _ x: Double) {
+    word = Int64(bitPattern: (Double(bitPattern: UInt64(bitPattern: word)) + x).bitPattern)
+  }
+
+  // MARK: - Reading (for FeatureSet)
+
+  @inline(__always) func time(_ k: Int, _ offset: Int) -> Int64 { wide[k * layout.wideStride + offset] }
+  @inline(__always) func double(_ k: Int, _ offset: Int) -> Double {
+    Double(bitPattern: UInt64(bitPattern: wide[k * layout.wideStride + offset]))
+  }
+  @inline(__always) func bits(_ k: Int, _ offset: Int) -> UInt64 {
+    UInt64(bitPattern: wide[k * layout.wideStride + offset])
+  }
+  @inline(__always) func count(_ k: Int, _ offset: Int) -> Int32 { narrow[k * layout.narrowStride + offset] }
+  @inline(__always) func flag(_ k: Int, _ flag: Int32) -> Bool {
+    narrow[k * layout.narrowStride + layout.flags] & flag != 0
+  }
+}
+
+/// Where each accumulator sits in a customer's two records.
+struct CutoffLayout: Sendable {
+  let windows: Int
+  let sentimentWindows: Int
+  let stages: Int
+  let types: Int
+  let channels: Int
+
+  // 64-bit record.
+  let first = 0, last = 1, lastActivity = 2, sentimentLastTime = 3, sentimentLast = 4
+  var amountSum: Int { 5 }
+  var trendAmount: Int { amountSum + windows }
+  var activeDays: Int { trendAmount + 2 }
+  var stageLatest: Int { activeDays + CutoffState.activeDayWords }
+  var stageEarliest: Int { stageLatest + stages }
+  var sentimentSum: Int { stageEarliest + stages }
+  var sentimentMin: Int { sentimentSum + sentimentWindows }
+  var typeLast: Int { sentimentMin + sentimentWindows }
+  var wideStride: Int { typeLast + types }
+
+  // 32-bit record.
+  let flags = 0
+  var countAll: Int { 1 }
+  var amountCount: Int { countAll + windows }
+  var trendCount: Int { amountCount + windows }
+  var sentimentCount: Int { trendCount + 2 }
+  var sentimentNegative: Int { sentimentCount + sentimentWindows }
+  var channelCount: Int { sentimentNegative + sentimentWindows }
+  var typeTotal: Int { channelCount + channels }
+  var typeCount: Int { typeTotal + types }
+  var narrowStride: Int { typeCount + types * windows }
+
+  init(windows: Int, sentimentWindows: Int, stages: Int, types: Int, channels: Int) {
+    self.windows = windows
+    self.sentimentWindows = sentimentWindows
+    self.stages = max(stages, 1)
+    self.types = types
+    self.channels = channels
+  }
+
+  /// A new customer's 64-bit record: no events yet.
+  var wideTemplate: [Int64] {
+    var r = [Int64](repeating: 0, count: wideStride)
+    r[first] = .max
+    r[last] = .min
+    r[lastActivity] = .min
+    r[sentimentLastTime] = .min
+    r[sentimentLast] = Int64(bitPattern: Double.nan.bitPattern)
+    for s in 0..<stages {
+      r[stageLatest + s] = .min
+      r[stageEarliest + s] = .max
+    }
+    for j in 0..<sentimentWindows { r[sentimentMin + j] = Int64(bitPattern: Double.infinity.bitPattern) }
+    for e in 0..<types { r[typeLast + e] = .min }
+    return r
+  }
+
+  var narrowTemplate: [Int32] { [Int32](repeating: 0, count: narrowStride) }
 }

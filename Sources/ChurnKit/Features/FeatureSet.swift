@@ -75,10 +75,12 @@ public struct FeatureSet: Sendable {
   // MARK: - Eligibility and labels
 
   static func isEligible(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, _ horizon: Duration) -> Bool {
-    guard k < s.last.count, s.last[k] != .min else { return false }
+    guard k < s.customers, s.time(k, s.layout.last) != .min else { return false }
     switch definition {
-    case .event: return !s.churnEventBefore[k]
-    case .inactivity: return s.lastActivityBefore[k] != .min && s.lastActivityBefore[k] > s.cutoff - horizon.micros
+    case .event: return !s.flag(k, CutoffState.churnBeforeFlag)
+    case .inactivity:
+      let lastActivity = s.time(k, s.layout.lastActivity)
+      return lastActivity != .min && lastActivity > s.cutoff - horizon.micros
     }
   }
 
@@ -86,10 +88,10 @@ public struct FeatureSet: Sendable {
     let observed = dataEnd >= s.horizonEnd
     switch definition {
     case .event:
-      if s.churnEventAfter[k] { return .churned }
+      if s.flag(k, CutoffState.churnAfterFlag) { return .churned }
       return observed ? .retained : .censored
     case .inactivity:
-      if s.activityAfter[k] { return .retained }
+      if s.flag(k, CutoffState.activityAfterFlag) { return .retained }
       return observed ? .churned : .censored
     }
   }
@@ -122,50 +124,55 @@ public struct FeatureSet: Sendable {
     let windows = spec.windows
     let w = windows.count
 
-    out.add("days_since_first_event", Double(T - s.first[k]) / day)
-    out.add("days_since_last_event", Double(T - s.last[k]) / day)
-    for j in 0..<w { out.add("count_\(windows[j])d", Double(s.countAll[k, j])) }
+    let L = s.layout
+    out.add("days_since_first_event", Double(T - s.time(k, L.first)) / day)
+    out.add("days_since_last_event", Double(T - s.time(k, L.last)) / day)
+    for j in 0..<w { out.add("count_\(windows[j])d", Double(s.count(k, L.countAll + j))) }
     for (name, id) in zip(spec.eventTypes ?? [], typeIDs) {
-      out.add("days_since_last_\(name)", id.map { daysSince(s.typeLast[k, $0]) } ?? spec.neverDays)
+      let known = id.flatMap { $0 < L.types ? $0 : nil }
+      out.add("days_since_last_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
       for j in 0..<w {
-        out.add("count_\(name)_\(windows[j])d", id.map { Double(s.typeCount[k, $0 * w + j]) } ?? 0)
+        out.add("count_\(name)_\(windows[j])d", known.map { Double(s.count(k, L.typeCount + $0 * w + j)) } ?? 0)
       }
     }
     if spec.usesAmount == true {
       for j in 0..<w {
-        let n = s.amountCount[k, j]
-        out.add("amount_sum_\(windows[j])d", s.amountSum[k, j])
-        out.add("amount_mean_\(windows[j])d", n > 0 ? s.amountSum[k, j] / Double(n) : 0)
+        let n = s.count(k, L.amountCount + j)
+        let sum = s.double(k, L.amountSum + j)
+        out.add("amount_sum_\(windows[j])d", sum)
+        out.add("amount_mean_\(windows[j])d", n > 0 ? sum / Double(n) : 0)
       }
     }
     let tw = spec.trendWindow
-    out.add("trend_count_\(tw)d", trend(Double(s.trendCount[k, 0]), Double(s.trendCount[k, 1])))
+    out.add("trend_count_\(tw)d", trend(Double(s.count(k, L.trendCount)), Double(s.count(k, L.trendCount + 1))))
     if spec.usesAmount == true {
-      out.add("trend_amount_\(tw)d", trend(s.trendAmount[k, 0], s.trendAmount[k, 1]))
+      out.add("trend_amount_\(tw)d", trend(s.double(k, L.trendAmount), s.double(k, L.trendAmount + 1)))
     }
     writeGaps(s, k, &out)
     if spec.usesChannel == true {
       var total = 0
-      for c in 0..<s.channelCount.columns { total += Int(s.channelCount[k, c]) }
+      for c in 0..<L.channels { total += Int(s.count(k, L.channelCount + c)) }
       for (name, id) in zip(spec.channels ?? [], channelIDs) {
-        let count = id.map { $0 < s.channelCount.columns ? Int(s.channelCount[k, $0]) : 0 } ?? 0
+        let count = id.map { $0 < L.channels ? Int(s.count(k, L.channelCount + $0)) : 0 } ?? 0
         out.add("share_channel_\(name)", total > 0 ? Double(count) / Double(total) : 0)
       }
     }
     if spec.usesStage == true { writeStage(s, k, spec, &out) }
     if spec.usesSentiment == true {
       for (j, sw) in spec.sentimentWindows.enumerated() {
-        let n = s.sentimentCount[k, j]
-        out.add("sentiment_mean_\(sw)d", n > 0 ? s.sentimentSum[k, j] / Double(n) : 0)
-        out.add("sentiment_min_\(sw)d", n > 0 ? s.sentimentMin[k, j] : 0)
+        let n = s.count(k, L.sentimentCount + j)
+        out.add("sentiment_mean_\(sw)d", n > 0 ? s.double(k, L.sentimentSum + j) / Double(n) : 0)
+        out.add("sentiment_min_\(sw)d", n > 0 ? s.double(k, L.sentimentMin + j) : 0)
         out.add("sentiment_count_\(sw)d", Double(n))
-        out.add("sentiment_negative_\(sw)d", Double(s.sentimentNegative[k, j]))
+        out.add("sentiment_negative_\(sw)d", Double(s.count(k, L.sentimentNegative + j)))
       }
-      out.add("sentiment_last", s.sentimentLast[k].isNaN ? 0 : s.sentimentLast[k])
+      let last = s.double(k, L.sentimentLast)
+      out.add("sentiment_last", last.isNaN ? 0 : last)
     }
     for (name, id) in zip(spec.interventions, interventionIDs) {
-      out.add("treatment_count_\(name)", id.map { Double(s.typeTotal[k, $0]) } ?? 0)
-      out.add("days_since_treatment_\(name)", id.map { daysSince(s.typeLast[k, $0]) } ?? spec.neverDays)
+      let known = id.flatMap { $0 < L.types ? $0 : nil }
+      out.add("treatment_count_\(name)", known.map { Double(s.count(k, L.typeTotal + $0)) } ?? 0)
+      out.add("days_since_treatment_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
     }
     staticFeatures.write(customerID: row.customerID, cutoff: T, into: &out)
   }
@@ -181,7 +188,7 @@ public struct FeatureSet: Sendable {
     var days: [Int] = []
     if out.mode == .values {
       for word in 0..<CutoffState.activeDayWords {
-        var bits = s.activeDays[k, word]
+        var bits = s.bits(k, s.layout.activeDays + word)
         while bits != 0 {
           days.append(word * 64 + bits.trailingZeroBitCount)
           bits &= bits - 1
@@ -206,16 +213,17 @@ public struct FeatureSet: Sendable {
   private static func writeStage(_ s: CutoffState, _ k: Int, _ spec: FeatureSpec, _ out: inout FeatureWriter) {
     var current = -1
     var latest = Int64.min
-    for j in 0..<spec.stages.count where s.stageLatest[k, j] != .min && s.stageLatest[k, j] >= latest {
-      latest = s.stageLatest[k, j]
+    let L = s.layout
+    for j in 0..<spec.stages.count where s.time(k, L.stageLatest + j) != .min && s.time(k, L.stageLatest + j) >= latest {
+      latest = s.time(k, L.stageLatest + j)
       current = j
     }
     for (j, name) in spec.stages.enumerated() { out.add("stage_\(name)", j == current ? 1 : 0) }
     var daysInStage = 0.0
     if current >= 0 {
       var other = Int64.min
-      for j in 0..<spec.stages.count where j != current { other = max(other, s.stageLatest[k, j]) }
-      let since = other == .min ? s.stageEarliest[k, current] : other
+      for j in 0..<spec.stages.count where j != current { other = max(other, s.time(k, L.stageLatest + j)) }
+      let since = other == .min ? s.time(k, L.stageEarliest + current) : other
       daysInStage = Double(s.cutoff - since) / Double(microsPerDay)
     }
     out.add("days_in_stage", daysInStage)
