@@ -54,7 +54,7 @@ enum FeaturesCommand: Command {
     let extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
     let features = try extractor.extract(from: &reader, customers: table, issues: &issues)
     if out == "-" {
-      features.writeCSV { console.out($0) }
+      features.writeCSV { console.out(String(decoding: $0, as: UTF8.self)) }
     } else {
       try features.writeCSV(to: out)
     }

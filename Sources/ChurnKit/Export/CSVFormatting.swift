@@ -12,11 +12,41 @@ public enum CSVFormatting {
   /// without a fraction ("3"), others in Swift's shortest round-trip form
   /// ("0.1", "1e-05"); NaN as an empty field.
   public static func number(_ value: Double) -> String {
-    if value.isNaN { return "" }
+    var bytes: [UInt8] = []
+    appendNumber(value, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// `number(value)`'s bytes appended to `bytes`, without a `String` for
+  /// whole numbers (most feature values are counts and 0/1 flags).
+  @inline(__always)
+  public static func appendNumber(_ value: Double, to bytes: inout [UInt8]) {
+    if value.isNaN { return }
     if value == value.rounded(.towardZero) && abs(value) < 1e15 {
-      return String(Int64(value))
+      appendInteger(Int64(value), to: &bytes)
+    } else {
+      bytes.append(contentsOf: value.description.utf8)
     }
-    return "\(value)"
+  }
+
+  /// Decimal digits of `value` appended to `bytes`.
+  public static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {
+    if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var length = 0
+    var rest = magnitude
+    repeat {
+      length += 1
+      rest /= 10
+    } while rest > 0
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: length))
+    var i = start + length - 1
+    repeat {
+      bytes[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+      magnitude /= 10
+      i -= 1
+    } while magnitude > 0
   }
 }
 

@@ -44,6 +44,7 @@ public struct FeatureExtractor: Sendable {
     var stageOfID: [Int] = []
     var seenBeforeLastCutoff: [Bool] = []  // per event type
     var channelSeen: [Bool] = []
+    var touchSink: Int64 = 0
     var dataStart = Int64.max
     var dataEnd = Int64.min
     let lastCutoff = cutoffs.last!.micros
@@ -62,25 +63,35 @@ public struct FeatureExtractor: Sendable {
       for s in states.indices {
         states[s].ensure(customers: reader.customers.count, types: types.count, channels: reader.channels.count)
       }
-      for i in 0..<batch.count {
-        let t = batch.time[i]
-        if t < dataStart { dataStart = t }
-        if t > dataEnd { dataEnd = t }
-        let e = Int(batch.event[i])
-        let channel = Int(batch.channel[i])
-        if t <= lastCutoff {
-          seenBeforeLastCutoff[e] = true
-          if channel >= 0 { channelSeen[channel] = true }
-        }
-        let stageID = Int(batch.stage[i])
-        let stage = stageID >= 0 ? stageOfID[stageID] : -1
+      // In blocks: touch the customers' records first, so that their cache
+      // misses overlap, then add the events.
+      let block = 64
+      for blockStart in stride(from: 0, to: batch.count, by: block) {
+        let blockEnd = min(blockStart + block, batch.count)
         for s in states.indices {
-          states[s].add(
-            customer: Int(batch.customer[i]), time: t, type: e, channel: channel, stage: stage,
-            amount: batch.amount[i], sentiment: batch.sentiment[i], role: roles[e])
+          for i in blockStart..<blockEnd { touchSink &+= states[s].touch(customer: Int(batch.customer[i])) }
+        }
+        for i in blockStart..<blockEnd {
+          let t = batch.time[i]
+          if t < dataStart { dataStart = t }
+          if t > dataEnd { dataEnd = t }
+          let e = Int(batch.event[i])
+          let channel = Int(batch.channel[i])
+          if t <= lastCutoff {
+            seenBeforeLastCutoff[e] = true
+            if channel >= 0 { channelSeen[channel] = true }
+          }
+          let stageID = Int(batch.stage[i])
+          let stage = stageID >= 0 ? stageOfID[stageID] : -1
+          for s in states.indices {
+            states[s].add(
+              customer: Int(batch.customer[i]), time: t, type: e, channel: channel, stage: stage,
+              amount: batch.amount[i], sentiment: batch.sentiment[i], role: roles[e])
+          }
         }
       }
     }
+    if touchSink == 42 { dataStart = min(dataStart, .max) }  // keeps the touches
     guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
     // A cutoff on the day of the last event (its end, say) is inside the data.
     let lastDayEnd = (dataEnd / microsPerDay + 1) * microsPerDay - 1
