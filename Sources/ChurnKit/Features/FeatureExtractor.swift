@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// Builds point-in-time feature vectors and churn labels from an event log,
 /// in one streaming pass, for one or several cutoffs.
 ///
@@ -37,14 +40,15 @@ public struct FeatureExtractor: Sendable {
     try spec.validate()
     guard !cutoffs.isEmpty else { throw FeatureError.invalidSpec("no cutoff given") }
     let stageIndex = spec.stages
-    var states = cutoffs.map {
-      CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count)
-    }
+    // Customers are split into partitions (customer id mod P), each with
+    // its own state, so that events are added on all cores at once.
+    let partitions = StatePartitions(
+      count: max(1, ProcessInfo.processInfo.activeProcessorCount),
+      make: { cutoffs.map { CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count) } })
     var roles: [CutoffState.EventRole] = []
     var stageOfID: [Int] = []
     var seenBeforeLastCutoff: [Bool] = []  // per event type
     var channelSeen: [Bool] = []
-    var touchSink: Int64 = 0
     var dataStart = Int64.max
     var dataEnd = Int64.min
     let lastCutoff = cutoffs.last!.micros
@@ -60,38 +64,19 @@ public struct FeatureExtractor: Sendable {
         stageOfID.append(stageIndex.firstIndex(of: reader.stages.string(Int32(stageOfID.count))) ?? -1)
       }
       while channelSeen.count < reader.channels.count { channelSeen.append(false) }
-      for s in states.indices {
-        states[s].ensure(customers: reader.customers.count, types: types.count, channels: reader.channels.count)
-      }
-      // In blocks: touch the customers' records first, so that their cache
-      // misses overlap, then add the events.
-      let block = 64
-      for blockStart in stride(from: 0, to: batch.count, by: block) {
-        let blockEnd = min(blockStart + block, batch.count)
-        for s in states.indices {
-          for i in blockStart..<blockEnd { touchSink &+= states[s].touch(customer: Int(batch.customer[i])) }
-        }
-        for i in blockStart..<blockEnd {
-          let t = batch.time[i]
-          if t < dataStart { dataStart = t }
-          if t > dataEnd { dataEnd = t }
-          let e = Int(batch.event[i])
-          let channel = Int(batch.channel[i])
-          if t <= lastCutoff {
-            seenBeforeLastCutoff[e] = true
-            if channel >= 0 { channelSeen[channel] = true }
-          }
-          let stageID = Int(batch.stage[i])
-          let stage = stageID >= 0 ? stageOfID[stageID] : -1
-          for s in states.indices {
-            states[s].add(
-              customer: Int(batch.customer[i]), time: t, type: e, channel: channel, stage: stage,
-              amount: batch.amount[i], sentiment: batch.sentiment[i], role: roles[e])
-          }
+      for i in 0..<batch.count {
+        let t = batch.time[i]
+        if t < dataStart { dataStart = t }
+        if t > dataEnd { dataEnd = t }
+        if t <= lastCutoff {
+          seenBeforeLastCutoff[Int(batch.event[i])] = true
+          if batch.channel[i] >= 0 { channelSeen[Int(batch.channel[i])] = true }
         }
       }
+      partitions.add(
+        batch, customers: reader.customers.count, types: types.count, channels: reader.channels.count,
+        roles: roles, stageOfID: stageOfID)
     }
-    if touchSink == 42 { dataStart = min(dataStart, .max) }  // keeps the touches
     guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
     // A cutoff on the day of the last event (its end, say) is inside the data.
     let lastDayEnd = (dataEnd / microsPerDay + 1) * microsPerDay - 1
@@ -107,7 +92,7 @@ public struct FeatureExtractor: Sendable {
       reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table)
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
-      states: states, reader: reader, table: table, dataEnd: dataEnd)
+      partitions: partitions.states, reader: reader, table: table, dataEnd: dataEnd)
   }
 
   /// What an event type means to the labels.
@@ -157,5 +142,50 @@ public struct FeatureExtractor: Sendable {
       resolved.staticEncodings = try StaticFeatures.learn(table: table, spec: spec)
     }
     return resolved
+  }
+}
+
+/// The per-cutoff states of each partition of customers (id mod count);
+/// partition p is only ever touched by the iteration that adds its events.
+final class StatePartitions: @unchecked Sendable {
+  private final class Partition: @unchecked Sendable {
+    var states: [CutoffState]
+    init(_ states: [CutoffState]) { self.states = states }
+  }
+
+  private let partitions: [Partition]
+
+  init(count: Int, make: () -> [CutoffState]) {
+    partitions = (0..<count).map { _ in Partition(make()) }
+  }
+
+  /// `states[partition][cutoff]`.
+  var states: [[CutoffState]] { partitions.map(\.states) }
+
+  /// Adds a batch's events, each partition on its own thread.
+  func add(
+    _ batch: EventBatch, customers: Int, types: Int, channels: Int, roles: [CutoffState.EventRole],
+    stageOfID: [Int]
+  ) {
+    let count = partitions.count
+    DispatchQueue.concurrentPerform(iterations: count) { p in
+      var states = self.partitions[p].states
+      self.partitions[p].states = []
+      defer { self.partitions[p].states = states }
+      let localCustomers = (customers + count - 1) / count
+      for s in states.indices { states[s].ensure(customers: localCustomers, types: types, channels: channels) }
+      for i in 0..<batch.count {
+        let k = Int(batch.customer[i])
+        guard k % count == p else { continue }
+        let e = Int(batch.event[i])
+        let stageID = Int(batch.stage[i])
+        for s in states.indices {
+          states[s].add(
+            customer: k / count, time: batch.time[i], type: e, channel: Int(batch.channel[i]),
+            stage: stageID >= 0 ? stageOfID[stageID] : -1, amount: batch.amount[i],
+            sentiment: batch.sentiment[i], role: roles[e])
+        }
+      }
+    }
   }
 }

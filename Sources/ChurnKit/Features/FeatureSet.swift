@@ -25,7 +25,8 @@ public struct FeatureSet: Sendable {
   public let horizon: Duration
   public let churnDefinition: ChurnDefinition
 
-  private let states: [CutoffState]
+  /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
+  private let states: [[CutoffState]]
   private let typeIDs: [Int?]  // resolved event types → reader ids
   private let interventionIDs: [Int?]
   private let channelIDs: [Int?]
@@ -33,7 +34,7 @@ public struct FeatureSet: Sendable {
 
   init(
     spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition,
-    states: [CutoffState], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64
+    partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64
   ) throws(FeatureError) {
     self.spec = spec
     self.horizon = horizon
@@ -46,12 +47,12 @@ public struct FeatureSet: Sendable {
     let ids = reader.customers.strings
     let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
     var rows: [Row] = []
-    for (s, state) in states.enumerated() {
-      let cutoff = Cutoff(micros: state.cutoff)
-      for k in order where FeatureSet.isEligible(state, k, churnDefinition, horizon) {
+    let p = states.count
+    for (s, cutoff) in cutoffs.enumerated() {
+      for k in order where FeatureSet.isEligible(states[k % p][s], k / p, churnDefinition, horizon) {
         rows.append(Row(
           customerID: ids[k], cutoff: cutoff,
-          label: FeatureSet.label(state, k, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
+          label: FeatureSet.label(states[k % p][s], k / p, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
       }
     }
     self.rows = rows
@@ -107,15 +108,15 @@ public struct FeatureSet: Sendable {
     state.ensure(customers: 1, types: (typeIDs + interventionIDs).compactMap { $0 }.max().map { $0 + 1 } ?? 0,
                  channels: channelIDs.compactMap { $0 }.max().map { $0 + 1 } ?? 0)
     let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
-    write(row, [state], typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+    write(row, [[state]], typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
   }
 
   private static func write(
-    _ row: Row, _ states: [CutoffState], _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
+    _ row: Row, _ states: [[CutoffState]], _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
     _ staticFeatures: StaticFeatures, _ spec: FeatureSpec, _ out: inout FeatureWriter
   ) {
-    let s = states[row.state]
-    let k = row.customer
+    let s = states[row.customer % states.count][row.state]
+    let k = row.customer / states.count
     let T = s.cutoff
     let day = Double(microsPerDay)
     func daysSince(_ t: Int64) -> Double {
