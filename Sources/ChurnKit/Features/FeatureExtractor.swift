@@ -74,7 +74,7 @@ public struct FeatureExtractor: Sendable {
         }
       }
       partitions.add(
-        batch, customers: reader.customers.count, types: types.count, channels: reader.channels.count,
+        batch, customers: reader.customerCount, types: types.count, channels: reader.channels.count,
         roles: roles, stageOfID: stageOfID)
     }
     guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }

@@ -43,14 +43,22 @@ public struct EventLogReader {
     pipeline = IngestPipeline(csv: csv, decoder: decoder, merger: merger, threads: max(1, threads))
   }
 
-  /// Interned strings; batch ids index into these.
-  public var customers: Interner { pipeline.merger.customers }
-  public var eventTypes: Interner { pipeline.merger.eventTypes }
-  public var channels: Interner { pipeline.merger.channels }
-  public var stages: Interner { pipeline.merger.stages }
+  /// Customer ids; batch ids index into these. Complete once the log is
+  /// read (asking while reading waits for the work in flight); while
+  /// reading, `customerCount` is the cheap way to size per-customer state.
+  public var customers: Interner {
+    pipeline.waitUntilIdle()
+    return pipeline.merger.customers
+  }
+  /// Customers seen in the batches returned so far.
+  public var customerCount: Int { pipeline.snapshot.customerCount }
+  /// Event types, channels and stages of the batches returned so far.
+  public var eventTypes: Interner { pipeline.snapshot.eventTypes }
+  public var channels: Interner { pipeline.snapshot.channels }
+  public var stages: Interner { pipeline.snapshot.stages }
   /// Data rows read so far (valid or not), and empty values per header column.
-  public var rowsRead: Int { pipeline.merger.rowsRead }
-  public var emptyValues: [Int] { pipeline.merger.emptyValues }
+  public var rowsRead: Int { pipeline.snapshot.rowsRead }
+  public var emptyValues: [Int] { pipeline.snapshot.emptyValues }
 
   /// Whether to fill `EventBatch.fingerprint`; set before the first batch.
   public var computesFingerprints: Bool {
@@ -61,17 +69,17 @@ public struct EventLogReader {
   /// Reads the next chunk into `batch` (replacing its contents); false at the end.
   public mutating func nextBatch(into batch: inout EventBatch, issues: inout IssueLog) throws(IngestError) -> Bool {
     batch.removeAll()
-    guard try pipeline.step() else { return false }
-    swap(&batch, &pipeline.merger.batch)
-    for issue in pipeline.merger.issues { issues.record(issue) }
-    pipeline.merger.issues.removeAll()
+    guard let merged = try pipeline.step() else { return false }
+    batch = merged.batch
+    for issue in merged.issues { issues.record(issue) }
     return true
   }
 }
 
-/// The pipeline's state. Each stage's state is touched by one thread at a
-/// time: the iteration of `concurrentPerform` that runs the stage, or the
-/// caller between steps.
+/// The pipeline's state. While the caller works on batch k, one background
+/// step merges chunk k+1 (global ids, in file order), decodes chunk k+2 (in
+/// parts) and reads chunk k+3, all at once. Each piece of state is touched by
+/// one thread at a time: the background step, or the caller between steps.
 private final class IngestPipeline: @unchecked Sendable {
   var decoder: EventRowDecoder
   let merger: EventMerger
@@ -80,14 +88,33 @@ private final class IngestPipeline: @unchecked Sendable {
   /// Decoding is split finer than the thread count so that the stages of a
   /// step pack evenly onto the cores.
   private var partsPerChunk: Int { threads == 1 ? 1 : 2 * threads }
-  /// Chunk k+1: split into records, not yet decoded.
+  /// A chunk split into records, not yet decoded (or why it could not be read).
   private var parsed: Result<CSVChunk?, IngestError>?
-  /// Chunk k: decoded, not yet merged.
+  /// A chunk decoded, not yet merged.
   private var decoded: (chunk: CSVChunk, parts: [EventRowDecoder.Rows])?
+  /// The batch the last background step merged, if it merged one.
+  private var merged: Merged?
   private var started = false
-  /// One per decoding thread, kept from chunk to chunk: part `p` of every
+  private var background: DispatchGroup?
+  /// What the caller may read about the batches returned so far.
+  private(set) var snapshot = Snapshot()
+  /// One per decoding part, kept from chunk to chunk: part `p` of every
   /// chunk is decoded with slot `p`'s vocabularies.
   private let partSlots: [PartSlot]
+
+  struct Merged {
+    var batch: EventBatch
+    var issues: [ValidationIssue]
+  }
+
+  struct Snapshot {
+    var customerCount = 0
+    var eventTypes = Interner()
+    var channels = Interner()
+    var stages = Interner()
+    var rowsRead = 0
+    var emptyValues: [Int] = []
+  }
 
   private final class PartSlot: @unchecked Sendable {
     var vocabularies = EventRowDecoder.Vocabularies()
@@ -100,56 +127,79 @@ private final class IngestPipeline: @unchecked Sendable {
     self.merger = merger
     self.threads = threads
     partSlots = (0..<(threads == 1 ? 1 : 2 * threads)).map { _ in PartSlot() }
+    snapshot.eventTypes = merger.eventTypes
+    snapshot.emptyValues = merger.emptyValues
   }
 
-  /// Background work in flight: decoding chunk k+1 and reading chunk k+2.
-  private var background: DispatchGroup?
-
-  /// Merges the next chunk into `merger.batch`; false at the end of the data.
-  ///
-  /// Before merging chunk k on the caller's thread, it starts decoding
-  /// chunk k+1 and reading chunk k+2 in the background, so they also
-  /// overlap with whatever the caller does with batch k. Interners are only
-  /// ever touched by the caller's thread.
-  func step() throws(IngestError) -> Bool {
-    if !started {
-      started = true
-      let first = try readChunk().get()
-      if let first { decoded = (first, decodeAll(first)) }
-      parsed = readChunk()
-    }
+  /// Blocks until no background step is running.
+  func waitUntilIdle() {
     background?.wait()
     background = nil
-    guard let ready = decoded else { return false }
-    let upcoming = try parsed?.get() ?? nil
-    decoded = nil
-    parsed = nil
-    if let upcoming { startBackground(upcoming) }
-    merger.merge(ready.parts, bytes: ready.chunk.bytes)
-    merger.rowsRead += ready.chunk.recordCount
-    return true
   }
 
-  /// Decodes `chunk` (in parts) and reads the chunk after it, concurrently,
-  /// off the caller's thread; `step` collects both.
-  private func startBackground(_ chunk: CSVChunk) {
+  /// The next merged batch, or nil at the end of the data.
+  func step() throws(IngestError) -> Merged? {
+    if !started {
+      started = true
+      parsed = readChunk()
+      startBackground()  // decodes chunk 0, reads chunk 1
+      waitUntilIdle()
+      startBackground()  // merges chunk 0, decodes chunk 1, reads chunk 2
+    }
+    waitUntilIdle()
+    guard let result = merged else {
+      // Nothing left to merge: report a read error that stopped the data.
+      if case .failure(let error) = parsed { throw error }
+      return nil
+    }
+    merged = nil
+    snapshot = Snapshot(
+      customerCount: merger.customers.count, eventTypes: merger.eventTypes, channels: merger.channels,
+      stages: merger.stages, rowsRead: merger.rowsRead, emptyValues: merger.emptyValues)
+    startBackground()
+    return result
+  }
+
+  /// One background step over whatever is ready: merge the decoded chunk,
+  /// decode the parsed one, read the next.
+  private func startBackground() {
+    let toMerge = decoded
+    let toDecode: CSVChunk? = if case .success(let chunk)? = parsed { chunk } else { nil }
+    decoded = nil
+    if toDecode != nil || parsed == nil { parsed = nil }  // keep an error to report later
+    if toMerge == nil && toDecode == nil { return }
+    let parts = toDecode.map { $0.recordCount >= 8192 ? partsPerChunk : 1 } ?? 0
     let group = DispatchGroup()
     background = group
-    let parts = chunk.recordCount >= 8192 ? partsPerChunk : 1
     group.enter()
     DispatchQueue.global().async {
       let box = ResultBox()
-      DispatchQueue.concurrentPerform(iterations: 1 + parts) { i in
-        if i == parts {
-          box.value = self.readChunk()
-          return
+      DispatchQueue.concurrentPerform(iterations: 2 + parts) { i in
+        switch i {
+        case 0:
+          if let toMerge {
+            self.merger.merge(toMerge.parts, bytes: toMerge.chunk.bytes)
+            self.merger.rowsRead += toMerge.chunk.recordCount
+          }
+        case 1:
+          if toDecode != nil { box.value = self.readChunk() }
+        default:
+          let p = i - 2
+          let chunk = toDecode!
+          let n = chunk.recordCount
+          let slot = self.partSlots[p]
+          slot.rows = self.decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &slot.vocabularies)
         }
-        let n = chunk.recordCount
-        let slot = self.partSlots[i]
-        slot.rows = self.decoder.decode(chunk, rows: (n * i / parts)..<(n * (i + 1) / parts), vocabularies: &slot.vocabularies)
       }
-      self.decoded = (chunk, self.partSlots.prefix(parts).map { $0.rows! })
-      self.parsed = box.value ?? .success(nil)
+      if toMerge != nil {
+        self.merged = Merged(batch: self.merger.batch, issues: self.merger.issues)
+        self.merger.batch = EventBatch()
+        self.merger.issues = []
+      }
+      if let toDecode {
+        self.decoded = (toDecode, self.partSlots.prefix(parts).map { $0.rows! })
+        self.parsed = box.value ?? .success(nil)
+      }
       group.leave()
     }
   }
@@ -164,10 +214,6 @@ private final class IngestPipeline: @unchecked Sendable {
     } catch {
       return .failure(error)
     }
-  }
-
-  private func decodeAll(_ chunk: CSVChunk) -> [EventRowDecoder.Rows] {
-    [decoder.decode(chunk, rows: 0..<chunk.recordCount, vocabularies: &partSlots[0].vocabularies)]
   }
 }
 

@@ -150,6 +150,23 @@ struct EventLogReaderDeterminismTests {
     return all
   }
 
+  @Test func aBrokenQuoteLateInTheFileStopsTheReadWithItsLine() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var text = "customer_id,timestamp,event\n"
+    for i in 0..<20_000 { text += "C\(i % 97),2024-01-01T00:00:00Z,visit\n" }
+    text += "X,2024-01-02T00:00:00Z,\"never closed\n"
+    let path = try dir.write("e.csv", text)
+    var reader = try EventLogReader(path: path, schema: EventSchema(), chunkSize: 4096, threads: 2)
+    var batch = EventBatch()
+    var issues = IssueLog()
+    var rows = 0
+    #expect(throws: IngestError.unterminatedQuote(path: path, line: 20_002)) {
+      while try reader.nextBatch(into: &batch, issues: &issues) { rows += batch.count }
+    }
+    #expect(rows == 20_000)
+  }
+
   @Test func threadsAndChunkSizesDoNotChangeResults() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
