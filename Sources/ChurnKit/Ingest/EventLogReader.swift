@@ -56,9 +56,17 @@ public struct EventLogReader {
   public var eventTypes: Interner { pipeline.snapshot.eventTypes }
   public var channels: Interner { pipeline.snapshot.channels }
   public var stages: Interner { pipeline.snapshot.stages }
-  /// Data rows read so far (valid or not), and empty values per header column.
+  /// Data rows read so far (valid or not), and empty values per header
+  /// column (when `countsEmptyValues`).
   public var rowsRead: Int { pipeline.snapshot.rowsRead }
   public var emptyValues: [Int] { pipeline.snapshot.emptyValues }
+
+  /// Whether to count empty values per column (`emptyValues`); set before
+  /// the first batch. Validation needs it; features do not.
+  public var countsEmptyValues: Bool {
+    get { pipeline.decoder.countsEmptyValues }
+    nonmutating set { pipeline.decoder.countsEmptyValues = newValue }
+  }
 
   /// Whether to fill `EventBatch.fingerprint`; set before the first batch.
   public var computesFingerprints: Bool {

@@ -10,6 +10,7 @@ struct EventRowDecoder: Sendable {
   let columns: EventColumns
   let timeFormat: TimestampFormat
   var computesFingerprints: Bool
+  var countsEmptyValues = false
 
   /// The categorical columns interned per thread, in this order.
   static let categoryCount = 3  // event, channel, stage
@@ -82,7 +83,9 @@ struct EventRowDecoder: Sendable {
           message: "row has \(fields) field\(fields == 1 ? "" : "s"), the header has \(width)"))
         continue
       }
-      for f in 0..<width where chunk.fieldRange(record: r, field: f).isEmpty { out.emptyValues[f] += 1 }
+      if countsEmptyValues {
+        for f in 0..<width where chunk.fieldRange(record: r, field: f).isEmpty { out.emptyValues[f] += 1 }
+      }
       if decodeRow(chunk, bytes, r, line, &out, &vocabularies) && computesFingerprints {
         out.fingerprint.append(fingerprint(chunk, bytes, r, width))
       }

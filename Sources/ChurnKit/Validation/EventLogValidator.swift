@@ -29,6 +29,7 @@ public struct EventLogValidator {
     var issues = IssueLog(limit: maxIssues)
     var reader = try EventLogReader(path: eventsPath, schema: schema)
     reader.computesFingerprints = true
+    reader.countsEmptyValues = true
     var batch = EventBatch()
     var tally = Tally()
     while try reader.nextBatch(into: &batch, issues: &issues) {

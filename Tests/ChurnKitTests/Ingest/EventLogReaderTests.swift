@@ -8,6 +8,7 @@ struct EventLogReaderTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     var reader = try EventLogReader(path: dir.write("e.csv", text), schema: schema, chunkSize: 32)
+    reader.countsEmptyValues = true
     var all = EventBatch()
     var batch = EventBatch()
     var issues = IssueLog()
@@ -137,6 +138,7 @@ struct EventLogReaderDeterminismTests {
   func read(_ path: String, threads: Int, chunkSize: Int) throws -> Everything {
     var reader = try EventLogReader(path: path, schema: EventSchema(), chunkSize: chunkSize, threads: threads)
     reader.computesFingerprints = true
+    reader.countsEmptyValues = true
     var batch = EventBatch()
     var issues = IssueLog(limit: 1000)
     var all = Everything()
