@@ -94,6 +94,23 @@ struct FeaturesCommandTests {
     #expect(result.err.split(separator: "\n").first.map(String.init) == c.firstLine)
   }
 
+  /// The resolved spec fixes the columns: applied again it reproduces the
+  /// same file, and at another cutoff the same columns.
+  @Test func resolvedSpecReproducesTheColumns() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", events)
+    let common = ["features", "--events", path, "--horizon", "9d", "--churn-definition", "event:cancel"]
+    #expect(run(common + ["--cutoff", "2024-01-31", "--out", "\(dir.path)/a.csv", "--spec-out", "\(dir.path)/spec.json"]).status == 0)
+    let spec = try dir.read("spec.json")
+    // Only types seen by the cutoff: the purchase on 10 February is later.
+    #expect(spec.contains("\"event_types\" : [\n    \"visit\"\n  ]"))
+    #expect(run(common + ["--cutoff", "2024-01-31", "--out", "\(dir.path)/b.csv", "--spec", "\(dir.path)/spec.json"]).status == 0)
+    #expect(try dir.read("a.csv") == dir.read("b.csv"))
+    #expect(run(common + ["--cutoff", "2024-01-20", "--out", "\(dir.path)/c.csv", "--spec", "\(dir.path)/spec.json"]).status == 0)
+    #expect(try dir.read("c.csv").prefix { $0 != "\n" } == dir.read("a.csv").prefix { $0 != "\n" })
+  }
+
   @Test func writesToStandardOutput() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -26,6 +26,9 @@ enum FeaturesCommand: Command {
         name: "churn-definition", valueName: "definition",
         help: "event:NAME (an explicit cancel event) or inactivity.", defaultValue: "inactivity"),
       .init(name: "spec", valueName: "file", help: "Feature spec as JSON (see docs/features.md)."),
+      .init(
+        name: "spec-out", valueName: "file",
+        help: "Write the resolved spec (every vocabulary and imputation value fixed) as JSON, to rebuild the same columns later with --spec."),
       .init(name: "out", valueName: "file", help: "Output CSV, or - for standard output. Required."),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
     ] + MappingOptions.options,
@@ -58,6 +61,7 @@ enum FeaturesCommand: Command {
     } else {
       try features.writeCSV(to: out)
     }
+    if let specOut = arguments.value("spec-out") { try features.spec.write(to: specOut) }
     let summary = FeatureRunSummary(features, issues: issues, rowsRead: reader.rowsRead)
     console.err(summary.text)
     for issue in issues.kept.prefix(5) { console.err("  \(issue)\n") }

@@ -1,3 +1,4 @@
+import ByteStreams
 import Foundation
 
 /// Which features to compute and how; saved with every model so scoring
@@ -95,6 +96,15 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     }
     if !(neverDays > 0) { throw .invalidSpec("'never_days' must be positive") }
     if rareCategoryMinCustomers < 1 { throw .invalidSpec("'rare_category_min_customers' must be at least 1") }
+  }
+
+  /// The spec as stable JSON (sorted keys), written atomically.
+  public func write(to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let out = try AtomicFileWriter(path: path)
+    try out.write(Array(try encoder.encode(self)) + [0x0A])
+    try out.commit()
   }
 
   /// Reads a spec file, naming the file and the problem when it is invalid.
