@@ -4,17 +4,7 @@
 # categorical id columns) and wc -l,
 # in the same run, median of 3 whole-process runs. Prints a Markdown table.
 #   bench/csv-read.sh            (about 2 minutes, plus data generation once)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
-scripts/bootstrap
-scripts/python-env
-swift build -c release --product churnkit >&2
-swift build -c release --product churnkit-bench >&2
-data=bench/data/10m
-if [ ! -f "$data/events.csv" ]; then
-  .build/release/churnkit generate --customers 312000 --seed 7 --out "$data" >&2
-fi
+source "$(dirname "$0")/setup.sh"
 file="$data/events.csv"
 bytes=$(stat -c %s "$file")
 echo "file: $file, $(wc -l < "$file") lines, $bytes bytes"

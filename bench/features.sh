@@ -3,17 +3,7 @@
 # file — ChurnKit beside polars computing the same feature set (checked equal
 # on the shipped sample first), whole processes, median of 3, same run.
 #   bench/features.sh
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
-scripts/bootstrap
-scripts/python-env
-swift build -c release --product churnkit >&2
-data=bench/data/10m
-if [ ! -f "$data/events.csv" ]; then
-  .build/release/churnkit generate --customers 312000 --seed 7 --out "$data" >&2
-fi
-mkdir -p bench/out
+source "$(dirname "$0")/setup.sh"
 ck=".build/release/churnkit features --events $data/events.csv --customers $data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --out bench/out/churnkit.csv"
 pl=".venv/bin/python bench/polars_features.py $data/events.csv $data/customers.csv 2025-06-30 90 bench/out/polars.csv"
 # Same computation: on the sample, the peer's output must equal ChurnKit's.
