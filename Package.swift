@@ -49,6 +49,6 @@ let package = Package(
     .target(name: "ChurnTestSupport", dependencies: ["ChurnKit", "LinearAlgebra"]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "ChurnTestSupport"]),
     .testTarget(name: "ChurnKitTests", dependencies: ["ChurnKit", "ByteStreams", "ChurnTestSupport"]),
-    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCLI", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCLI", "ChurnKit", "ChurnTestSupport"]),
   ]
 )

@@ -14,7 +14,9 @@ public enum ChurnCLI {
   /// The version printed by `--version` and stored in artifacts.
   public static let version = ChurnKitVersion.current
 
-  static let commands: [any Command.Type] = [ValidateCommand.self, FeaturesCommand.self, GenerateCommand.self]
+  static let commands: [any Command.Type] = [
+    ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, GenerateCommand.self,
+  ]
 
   /// Runs one invocation; `arguments` excludes the program name.
   public static func run(_ arguments: [String], console: Console) -> Int32 {

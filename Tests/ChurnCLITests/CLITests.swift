@@ -74,6 +74,8 @@ struct CLIHelpTests {
                                 it.
         features                Build point-in-time features and churn labels at one
                                 or more cutoffs.
+        train                   Fit the logistic churn model; report coefficients and
+                                inference.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -85,7 +87,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "features", "generate"])
+  @Test(arguments: ["validate", "features", "train", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)

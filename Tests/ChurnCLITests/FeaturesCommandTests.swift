@@ -1,4 +1,5 @@
 import ChurnCLI
+import ChurnKit
 import ChurnTestSupport
 import Foundation
 import Testing
@@ -123,5 +124,37 @@ struct FeaturesCommandTests {
     let lines = result.out.split(separator: "\n")
     #expect(lines.count == 1 + 3 + 3)
     #expect(lines[1].hasPrefix("A,2024-01-25,"))
+  }
+}
+
+struct TrainCommandTests {
+  @Test func fitsAFeatureFileAndReportsTheTable() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var rng = SplitMix64(seed: 9)
+    var csv = "customer_id,cutoff,tenure,tickets,label\n"
+    for i in 0..<400 {
+      let tenure = Double(rng.next() % 1000) / 10
+      let tickets = Double(rng.next() % 5)
+      let p = 1 / (1 + exp(-(-1 - 0.02 * tenure + 0.6 * tickets)))
+      csv += "c\(i),2025-01-31,\(tenure),\(tickets),\(rng.nextUniform() < p ? 1 : 0)\n"
+    }
+    csv += "late,2025-01-31,3,1,\n"  // censored: skipped
+    let path = try dir.write("f.csv", csv)
+    let result = run(["train", "--features", path])
+    #expect(result.status == 0)
+    #expect(result.out.hasPrefix("Logistic regression (Newton–Cholesky), 400 rows, 2 features\n"))
+    #expect(result.out.contains("\n(intercept) "))
+    #expect(result.out.contains("\ntickets "))
+    #expect(result.err == "skipped 1 rows with an empty (censored) label\n")
+  }
+
+  @Test func nonNumericFeatureIsLocated() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("f.csv", "customer_id,x,label\na,1,0\nb,oops,1\n")
+    let result = run(["train", "--features", path])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(path):3:2: feature 'x' has value 'oops', not a number\n")
   }
 }

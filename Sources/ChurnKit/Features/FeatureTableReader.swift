@@ -1,0 +1,62 @@
+import LinearAlgebra
+
+/// A numeric feature matrix with labels, read from a CSV the user brings
+/// (or that `churnkit features` wrote): one row per example, a label column
+/// of 0/1, every other column a number.
+public struct LabelledFeatures: Sendable {
+  public let featureNames: [String]
+  /// n × p, column-major.
+  public let x: Matrix
+  public let y: [Double]
+  /// Rows skipped because their label was empty (censored).
+  public let unlabelledRows: Int
+
+  /// Reads `path`. Columns named in `exclude` (by default `customer_id` and
+  /// `cutoff`, when present) are keys, not features.
+  ///
+  /// - Throws: `IngestError` for an unreadable file or a missing label
+  ///   column; `ModelError.invalidOption` naming file:line:column and the
+  ///   value for anything that is not a number (or a label not 0/1).
+  public init(path: String, label: String, exclude: [String] = ["customer_id", "cutoff"]) throws {
+    var csv = try CSVReader(path: path)
+    let header = try csv.readHeader()
+    guard let labelIndex = header.firstIndex(of: label) else {
+      throw IngestError.missingColumn(path: path, role: "label", expected: label, available: header)
+    }
+    let featureIndexes = header.indices.filter { $0 != labelIndex && !exclude.contains(header[$0]) }
+    featureNames = featureIndexes.map { header[$0] }
+    var columns = Array(repeating: [Double](), count: featureIndexes.count)
+    var labels: [Double] = []
+    var unlabelled = 0
+    while try csv.nextChunk() {
+      let chunk = csv.chunk
+      let bytes = chunk.bytes
+      for r in 0..<chunk.recordCount {
+        let line = chunk.line(record: r)
+        guard chunk.fieldCount(record: r) == header.count else {
+          throw ModelError.invalidOption("\(path):\(line): row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
+        }
+        let labelRange = chunk.fieldRange(record: r, field: labelIndex)
+        if trimmed(bytes, labelRange).isEmpty {
+          unlabelled += 1
+          continue
+        }
+        guard let value = parseDecimal(bytes, labelRange), value == 0 || value == 1 else {
+          throw ModelError.invalidOption(
+            "\(path):\(line):\(labelIndex + 1): label '\(chunk.string(record: r, field: labelIndex))' is not 0 or 1")
+        }
+        labels.append(value)
+        for (c, f) in featureIndexes.enumerated() {
+          guard let v = parseDecimal(bytes, chunk.fieldRange(record: r, field: f)) else {
+            throw ModelError.invalidOption(
+              "\(path):\(line):\(f + 1): feature '\(header[f])' has value '\(chunk.string(record: r, field: f))', not a number")
+          }
+          columns[c].append(v)
+        }
+      }
+    }
+    y = labels
+    x = Matrix(rows: labels.count, columns: featureIndexes.count, columnMajor: columns.flatMap { $0 })
+    unlabelledRows = unlabelled
+  }
+}

@@ -1,0 +1,74 @@
+import LinearAlgebra
+
+/// Newton's method for a smooth convex loss, each step solved by Cholesky
+/// (LAPACK `dpotrf`/`dpotrs`), with backtracking so the loss never rises.
+///
+/// The call order follows scikit-learn's `NewtonSolver`: gradient and
+/// Hessian → inner solve → line search → convergence check. Converged when
+/// both max |∇L| ≤ `gradientTolerance` and half the Newton decrement
+/// ½ ΔᵀHΔ ≤ `decrementTolerance` (never "the coefficients stopped moving").
+struct NewtonCholeskySolver {
+  var maxIterations = 100
+  var gradientTolerance = 1e-8
+  var decrementTolerance = 1e-12
+
+  struct Outcome {
+    var beta: [Double]
+    var hessian: Matrix
+    var iterations: Int
+    var converged: Bool
+    var warnings: [FitWarning]
+  }
+
+  func minimize(_ loss: LogisticLoss, start: [Double]) throws(ModelError) -> Outcome {
+    var beta = start
+    var eta = loss.linearPredictor(beta)
+    var value = loss.value(beta, eta: eta)
+    var warnings: [FitWarning] = []
+    for iteration in 1...maxIterations {
+      let g = loss.gradient(beta, eta: eta)
+      var h = loss.hessian(eta: eta)
+      // Inner solve H Δ = −g; a Hessian that is not positive definite means
+      // collinear columns (or separation): say so, and regularise to go on.
+      var step: [Double]
+      do {
+        step = try Cholesky(h).solve(g.map { -$0 })
+      } catch {
+        if case .notPositiveDefinite(let k) = error {
+          throw ModelError.rankDeficient(column: k - 1)
+        }
+        throw ModelError.numericalFailure("\(error)")
+      }
+      let slope = zip(g, step).reduce(0) { $0 + $1.0 * $1.1 }  // gᵀΔ < 0
+      let decrement = -0.5 * slope
+      let maxGradient = g.map(abs).max() ?? 0
+      if maxGradient <= gradientTolerance * Double(max(loss.rows, 1)) && decrement <= decrementTolerance {
+        return Outcome(beta: beta, hessian: h, iterations: iteration - 1, converged: true, warnings: warnings)
+      }
+      // Backtracking (Armijo, σ = 1e-4): halve until the loss falls enough.
+      var t = 1.0
+      var accepted = false
+      for _ in 0..<40 {
+        let trial = zip(beta, step).map { $0 + t * $1 }
+        let trialEta = loss.linearPredictor(trial)
+        let trialValue = loss.value(trial, eta: trialEta)
+        if trialValue <= value + 1e-4 * t * slope || (trialValue <= value && decrement < 1e-10) {
+          beta = trial
+          eta = trialEta
+          value = trialValue
+          accepted = true
+          break
+        }
+        t *= 0.5
+      }
+      if !accepted {
+        // No decrease is possible at machine precision: we are at the optimum.
+        h = loss.hessian(eta: eta)
+        return Outcome(beta: beta, hessian: h, iterations: iteration, converged: decrement < 1e-8, warnings: warnings)
+      }
+    }
+    warnings.append(.notConverged(iterations: maxIterations))
+    return Outcome(
+      beta: beta, hessian: loss.hessian(eta: eta), iterations: maxIterations, converged: false, warnings: warnings)
+  }
+}

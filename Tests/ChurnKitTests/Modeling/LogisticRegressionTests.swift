@@ -1,0 +1,108 @@
+import ChurnKit
+import ChurnTestSupport
+import Foundation
+import LinearAlgebra
+import Testing
+
+struct LogisticRegressionTests {
+  /// Simulated data with known coefficients.
+  func simulate(n: Int, beta: [Double], intercept: Double, seed: UInt64) -> (Matrix, [Double]) {
+    var rng = SplitMix64(seed: seed)
+    var x = Matrix(rows: n, columns: beta.count)
+    var y = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      var eta = intercept
+      for j in beta.indices {
+        let v = Double.random(in: -2..<2, using: &rng) * Double(j + 1)
+        x[i, j] = v
+        eta += beta[j] * v
+      }
+      y[i] = rng.nextUniform() < 1 / (1 + exp(-eta)) ? 1 : 0
+    }
+    return (x, y)
+  }
+
+  /// The true coefficients lie within 4 standard errors of the estimates,
+  /// and standardising changes nothing on the original scale.
+  @Test func recoversKnownCoefficients() throws {
+    let beta = [0.9, -0.4, 0.15]
+    let (x, y) = simulate(n: 4000, beta: beta, intercept: -0.7, seed: 3)
+    let fit = try LogisticRegression().fit(x, y, featureNames: ["a", "b", "c"])
+    let raw = try LogisticRegression(standardize: false).fit(x, y, featureNames: ["a", "b", "c"])
+    #expect(fit.converged && fit.warnings.isEmpty)
+    for (term, truth) in zip(fit.terms, [-0.7] + beta) {
+      #expect(abs(term.coefficient - truth) < 4 * term.standardError, "\(term.name)")
+    }
+    #expect(maxRelativeDifference(fit.terms.map(\.coefficient), raw.terms.map(\.coefficient)) < 1e-9)
+    #expect(maxRelativeDifference(fit.terms.map(\.standardError), raw.terms.map(\.standardError)) < 1e-7)
+    #expect(fit.terms.map(\.name) == ["(intercept)", "a", "b", "c"])
+    #expect(fit.pseudoRSquared > 0 && fit.pseudoRSquared < 1)
+  }
+
+  /// At the optimum the gradient of the log-likelihood vanishes: checked by
+  /// central finite differences, independently of the solver's own gradient.
+  @Test func optimumIsAStationaryPoint() throws {
+    let (x, y) = simulate(n: 800, beta: [0.5, -0.2], intercept: 0.3, seed: 4)
+    let fit = try LogisticRegression(standardize: false).fit(x, y, featureNames: ["a", "b"])
+    func logLikelihood(_ b: [Double]) -> Double {
+      var total = 0.0
+      for i in 0..<x.rows {
+        let eta = b[0] + b[1] * x[i, 0] + b[2] * x[i, 1]
+        total += y[i] * eta - log(1 + exp(eta))
+      }
+      return total
+    }
+    let b = fit.terms.map(\.coefficient)
+    #expect(abs(logLikelihood(b) - fit.logLikelihood) < 1e-9 * abs(fit.logLikelihood))
+    for j in 0..<3 {
+      var up = b, down = b
+      up[j] += 1e-5
+      down[j] -= 1e-5
+      let derivative = (logLikelihood(up) - logLikelihood(down)) / 2e-5
+      #expect(abs(derivative) < 1e-4, "coefficient \(j)")
+    }
+  }
+
+  @Test func constantAndCollinearFeaturesAreNamed() throws {
+    let (x0, y) = simulate(n: 300, beta: [0.5, 0.5], intercept: 0, seed: 5)
+    var constant = Matrix(rows: 300, columns: 3)
+    var collinear = Matrix(rows: 300, columns: 3)
+    for i in 0..<300 {
+      for j in 0..<2 {
+        constant[i, j] = x0[i, j]
+        collinear[i, j] = x0[i, j]
+      }
+      constant[i, 2] = 7
+      collinear[i, 2] = 2 * x0[i, 0] - x0[i, 1]
+    }
+    #expect(throws: ModelError.constantColumn(name: "flat")) {
+      try LogisticRegression(standardize: false).fit(constant, y, featureNames: ["a", "b", "flat"])
+    }
+    #expect(throws: ModelError.collinearColumn(name: "combo")) {
+      try LogisticRegression().fit(collinear, y, featureNames: ["a", "b", "combo"])
+    }
+    // A penalty makes both fits well posed.
+    _ = try LogisticRegression(l2: 1).fit(collinear, y, featureNames: ["a", "b", "combo"])
+    #expect(ModelError.constantColumn(name: "flat").description == "feature 'flat' is constant: drop it, or add an L2 penalty (--l2)")
+  }
+
+  @Test func badLabelsAreRefused() {
+    let x = Matrix(rows: 3, columns: 1, columnMajor: [1, 2, 3])
+    #expect(throws: ModelError.singleClass(label: 1)) { try LogisticRegression().fit(x, [1, 1, 1], featureNames: ["a"]) }
+    #expect(throws: ModelError.invalidLabel(row: 1, value: 2)) { try LogisticRegression().fit(x, [0, 2, 1], featureNames: ["a"]) }
+    #expect(throws: ModelError.self) { try LogisticRegression(l2: -1).fit(x, [0, 1, 1], featureNames: ["a"]) }
+  }
+
+  @Test func separationIsReportedNotHidden() throws {
+    // y = 1 exactly when a > 0: the maximum-likelihood coefficient is infinite.
+    var x = Matrix(rows: 200, columns: 1)
+    var y = [Double](repeating: 0, count: 200)
+    for i in 0..<200 {
+      x[i, 0] = Double(i) - 99.5
+      y[i] = x[i, 0] > 0 ? 1 : 0
+    }
+    let fit = try LogisticRegression(maxIterations: 50).fit(x, y, featureNames: ["a"])
+    #expect(fit.warnings.contains(.separation(features: ["a"])))
+    #expect(fit.terms.allSatisfy { $0.coefficient.isFinite })
+  }
+}
