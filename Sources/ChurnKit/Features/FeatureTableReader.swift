@@ -10,6 +10,9 @@ public struct LabelledFeatures: Sendable {
   public let y: [Double]
   /// Rows skipped because their label was empty (censored).
   public let unlabelledRows: Int
+  /// The value of the first key column (`customer_id`) of each row, when
+  /// the file has one: holdouts are split by it.
+  public let keys: [String]?
 
   /// Reads `path`. Columns named in `exclude` (by default `customer_id` and
   /// `cutoff`, when present) are keys, not features.
@@ -28,6 +31,8 @@ public struct LabelledFeatures: Sendable {
     var columns = Array(repeating: [Double](), count: featureIndexes.count)
     var labels: [Double] = []
     var unlabelled = 0
+    let keyIndex = exclude.first.flatMap { header.firstIndex(of: $0) }
+    var keyValues: [String] = []
     while try csv.nextChunk() {
       let chunk = csv.chunk
       let bytes = chunk.bytes
@@ -46,6 +51,7 @@ public struct LabelledFeatures: Sendable {
             "\(path):\(line):\(labelIndex + 1): label '\(chunk.string(record: r, field: labelIndex))' is not 0 or 1")
         }
         labels.append(value)
+        if let keyIndex { keyValues.append(chunk.string(record: r, field: keyIndex)) }
         for (c, f) in featureIndexes.enumerated() {
           guard let v = parseDecimal(bytes, chunk.fieldRange(record: r, field: f)) else {
             throw ModelError.invalidOption(
@@ -58,5 +64,40 @@ public struct LabelledFeatures: Sendable {
     y = labels
     x = Matrix(rows: labels.count, columns: featureIndexes.count, columnMajor: columns.flatMap { $0 })
     unlabelledRows = unlabelled
+    keys = keyIndex == nil ? nil : keyValues
+  }
+
+  private init(featureNames: [String], x: Matrix, y: [Double], keys: [String]?) {
+    self.featureNames = featureNames
+    self.x = x
+    self.y = y
+    self.keys = keys
+    unlabelledRows = 0
+  }
+
+  /// The rows at `indexes`, in that order.
+  public func subset(_ indexes: [Int]) -> LabelledFeatures {
+    var m = Matrix(rows: indexes.count, columns: x.columns)
+    for j in 0..<x.columns {
+      for (r, i) in indexes.enumerated() { m.storage[j * indexes.count + r] = x.storage[j * x.rows + i] }
+    }
+    return LabelledFeatures(featureNames: featureNames, x: m, y: indexes.map { y[$0] }, keys: keys.map { k in indexes.map { k[$0] } })
+  }
+
+  /// Splits rows into training and holdout by customer: each distinct key
+  /// goes to the holdout with probability `fraction` (a seeded hash of the
+  /// key, so a customer's rows at several cutoffs stay together and the split
+  /// is the same on every run).
+  public func holdoutSplit(fraction: Double, seed: UInt64) -> (training: [Int], holdout: [Int]) {
+    var training: [Int] = []
+    var holdout: [Int] = []
+    for i in 0..<y.count {
+      let key = keys?[i] ?? String(i)
+      var h: UInt64 = 0xCBF2_9CE4_8422_2325
+      for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+      var rng = SplitMix64(seed: h ^ seed)
+      if rng.nextUniform() < fraction { holdout.append(i) } else { training.append(i) }
+    }
+    return (training, holdout)
   }
 }
