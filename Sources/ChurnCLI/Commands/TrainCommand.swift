@@ -9,65 +9,120 @@ struct TrainReport: Encodable {
   let holdout: BinaryMetrics?
 }
 
-/// `churnkit train`: fits the churn model (so far: on a feature matrix the
-/// user brings, with `--features`).
+/// `churnkit train`: fits the churn model, from an event log (features,
+/// labels, holdout, fit, evaluation, saved model) or from a feature matrix
+/// the user brings.
 enum TrainCommand: Command {
   static let spec = CommandSpec(
     name: "train",
     abstract: "Fit the logistic churn model; report coefficients and inference.",
     discussion: """
-      Fits logistic regression by Newton's method with Cholesky solves \
-      (system BLAS/LAPACK): coefficients on the original scale of the \
-      features, standard errors, z, p-values, 95% intervals and odds \
-      ratios. Rows with an empty label (censored) are skipped and counted.
+      From an event log (--events, --cutoff, --horizon): builds the features \
+      and labels at the cutoff, holds out customers (--holdout) or a later \
+      cutoff (--holdout-cutoff), fits logistic regression by Newton's method \
+      with Cholesky solves (system BLAS/LAPACK), evaluates it, and saves the \
+      model (--out). From a matrix (--features FILE --label COLUMN): fits and \
+      evaluates it. Either way prints the coefficient table (original scale: \
+      standard errors, z, p-values, 95% intervals, odds ratios) and the \
+      metrics. Rows with an empty (censored) label are skipped and counted.
       """,
     options: [
-      .init(name: "features", valueName: "file", help: "Feature CSV with a 0/1 label column (as churnkit features writes). Required."),
-      .init(name: "label", valueName: "column", help: "The label column.", defaultValue: "label"),
-      .init(name: "exclude", valueName: "columns", help: "Key columns that are not features, comma-separated.", defaultValue: "customer_id,cutoff"),
+      .init(name: "events", valueName: "file", help: "Event log to train from."),
+      .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
+      .init(name: "cutoff", valueName: "date", help: "Training cutoff (with --events)."),
+      .init(name: "horizon", valueName: "duration", help: "Label horizon, e.g. 90d (with --events)."),
+      .init(name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.", defaultValue: "inactivity"),
+      .init(name: "spec", valueName: "file", help: "Feature spec as JSON."),
+      .init(name: "out", valueName: "file", help: "Where to save the model (with --events)."),
+      .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
+      .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
+      .init(name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).", defaultValue: "customer_id,cutoff"),
       .init(name: "l2", valueName: "lambda", help: "L2 penalty on the coefficients (not the intercept).", defaultValue: "0"),
       .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
       .init(name: "holdout", valueName: "fraction", help: "Share of customers held out for evaluation (split by customer id)."),
+      .init(name: "holdout-cutoff", valueName: "date", help: "Evaluate at this later cutoff instead (with --events)."),
       .init(name: "seed", valueName: "s", help: "Seed of the holdout split.", defaultValue: "42"),
-      .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label as CSV."),
-      .init(name: "json", valueName: nil, help: "Print the fit as JSON on standard output."),
-    ],
-    examples: ["churnkit train --features features.csv --label label --l2 1.0"])
+      .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
+      .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
+    ] + MappingOptions.options,
+    examples: [
+      "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out models/churn-model.json",
+      "churnkit train --features features.csv --label label --l2 1.0",
+    ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let path = arguments.value("features") else { throw CLIError.missingValue(option: "features", valueName: "file") }
     let l2Text = arguments.value("l2") ?? "0"
     guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
       throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
     }
-    let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
-    let data = try LabelledFeatures(path: path, label: arguments.value("label") ?? "label", exclude: exclude)
-    var holdoutFraction = 0.0
+    let estimator = LogisticRegression(
+      l2: l2, standardize: !arguments.flag("no-standardize"),
+      maxIterations: try arguments.integer("max-iterations", default: 100, in: 1...10_000))
+    let seedText = arguments.value("seed") ?? "42"
+    guard let seed = UInt64(seedText) else {
+      throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
+    }
+    var holdoutFraction: Double?
     if let text = arguments.value("holdout") {
       guard let f = Double(text), f > 0, f < 1 else {
         throw CLIError.invalidValue(option: "holdout", value: text, reason: "expected a fraction between 0 and 1, e.g. 0.3")
       }
       holdoutFraction = f
     }
-    let seedText = arguments.value("seed") ?? "42"
-    guard let seed = UInt64(seedText) else {
-      throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
+    if arguments.value("events") != nil {
+      return try fromEvents(arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
     }
-    let (trainingRows, holdoutRows) = holdoutFraction > 0
-      ? data.holdoutSplit(fraction: holdoutFraction, seed: seed) : (Array(0..<data.y.count), [])
+    guard let path = arguments.value("features") else {
+      throw CLIError.missingValue(option: "events", valueName: "file")
+    }
+    return try fromMatrix(path, arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
+  }
+
+  private static func fromEvents(
+    _ arguments: ParsedArguments, estimator: LogisticRegression, holdoutFraction: Double?, seed: UInt64,
+    console: Console
+  ) throws -> Int32 {
+    guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingValue(option: "cutoff", valueName: "date") }
+    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingValue(option: "horizon", valueName: "duration") }
+    guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
+    if holdoutFraction != nil && arguments.value("holdout-cutoff") != nil {
+      throw CLIError.invalidValue(option: "holdout-cutoff", value: arguments.value("holdout-cutoff")!, reason: "give --holdout or --holdout-cutoff, not both")
+    }
+    var holdout = ChurnModelTrainer.Holdout.none
+    if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }
+    if let later = arguments.value("holdout-cutoff") { holdout = .cutoff(try Cutoff(parsing: later)) }
+    let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
+    let extractor = FeatureExtractor(
+      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: horizonText),
+      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity"))
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
+    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    let outcome = try ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
+      .train(from: &reader, customers: table, issues: &issues)
+    let model = outcome.model
+    try model.write(to: out)
+    report(fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics, arguments, console)
+    if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
+    if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
+    console.err("saved \(out)\n")
+    return ExitStatus.success
+  }
+
+  private static func fromMatrix(
+    _ path: String, _ arguments: ParsedArguments, estimator: LogisticRegression, holdoutFraction: Double?,
+    seed: UInt64, console: Console
+  ) throws -> Int32 {
+    let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
+    let data = try LabelledFeatures(path: path, label: arguments.value("label") ?? "label", exclude: exclude)
+    let (trainingRows, holdoutRows) = holdoutFraction.map { data.holdoutSplit(fraction: $0, seed: seed) }
+      ?? (Array(0..<data.y.count), [])
     let training = data.subset(trainingRows)
-    let estimator = LogisticRegression(
-      l2: l2, standardize: !arguments.flag("no-standardize"),
-      maxIterations: try arguments.integer("max-iterations", default: 100, in: 1...10_000))
     let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames)
     func predictions(_ rows: [Int]) -> [Double] { rows.map { i in fit.probability(data.x.row(i)) } }
     let trainingPredictions = predictions(trainingRows)
     let holdoutPredictions = predictions(holdoutRows)
-    let report = TrainReport(
-      fit: fit,
-      training: BinaryMetrics(probabilities: trainingPredictions, labels: training.y),
-      holdout: holdoutRows.isEmpty ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }))
     if let out = arguments.value("predictions-out") {
       let writer = try AtomicFileWriter(path: out)
       try writer.write("key,set,probability,label\n")
@@ -79,17 +134,28 @@ enum TrainCommand: Command {
       }
       try writer.commit()
     }
+    report(
+      fit: fit, training: BinaryMetrics(probabilities: trainingPredictions, labels: training.y),
+      holdout: holdoutRows.isEmpty ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }),
+      arguments, console)
+    if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
+    return ExitStatus.success
+  }
+
+  private static func report(
+    fit: LogisticRegressionFit, training: BinaryMetrics, holdout: BinaryMetrics?, _ arguments: ParsedArguments,
+    _ console: Console
+  ) {
     if arguments.flag("json") {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      console.out(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+      let report = TrainReport(fit: fit, training: training, holdout: holdout)
+      console.out(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n")
     } else {
-      console.out(fit.summaryTable() + "\n" + report.training.renderText(title: "Training"))
-      if let holdout = report.holdout { console.out(holdout.renderText(title: "Holdout")) }
+      console.out(fit.summaryTable() + "\n" + training.renderText(title: "Training"))
+      if let holdout { console.out(holdout.renderText(title: "Holdout")) }
     }
-    if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
     for warning in fit.warnings { console.err("warning: \(warning)\n") }
-    return ExitStatus.success
   }
 }

@@ -49,6 +49,7 @@ public struct FeatureExtractor: Sendable {
     var stageOfID: [Int] = []
     var seenBeforeLastCutoff: [Bool] = []  // per event type
     var channelSeen: [Bool] = []
+    var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
     var dataStart = Int64.max
     var dataEnd = Int64.min
     let lastCutoff = cutoffs.last!.micros
@@ -66,6 +67,8 @@ public struct FeatureExtractor: Sendable {
       while channelSeen.count < reader.channels.count { channelSeen.append(false) }
       for i in 0..<batch.count {
         let t = batch.time[i]
+        fingerprint = (fingerprint ^ UInt64(bitPattern: t) ^ UInt64(UInt32(bitPattern: batch.customer[i])) << 40
+          ^ UInt64(UInt32(bitPattern: batch.event[i])) << 20 ^ batch.amount[i].bitPattern) &* 0x100_0000_01B3
         if t < dataStart { dataStart = t }
         if t > dataEnd { dataEnd = t }
         if t <= lastCutoff {
@@ -92,7 +95,8 @@ public struct FeatureExtractor: Sendable {
       reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table)
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
-      partitions: partitions.states, reader: reader, table: table, dataEnd: dataEnd)
+      partitions: partitions.states, reader: reader, table: table, dataEnd: dataEnd,
+      eventsFingerprint: String(fingerprint, radix: 16))
   }
 
   /// What an event type means to the labels.

@@ -1,3 +1,5 @@
+import LinearAlgebra
+
 /// The features and labels of every eligible customer at every cutoff,
 /// computed on demand from compact per-customer state.
 public struct FeatureSet: Sendable {
@@ -24,6 +26,9 @@ public struct FeatureSet: Sendable {
   public let rows: [Row]
   public let horizon: Duration
   public let churnDefinition: ChurnDefinition
+  /// A fingerprint of the events read (times, customers, types, amounts, in
+  /// file order), to tell later whether a model saw the same data.
+  public let eventsFingerprint: String
 
   /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
   private let states: [[CutoffState]]
@@ -34,8 +39,10 @@ public struct FeatureSet: Sendable {
 
   init(
     spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition,
-    partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64
+    partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64,
+    eventsFingerprint: String
   ) throws(FeatureError) {
+    self.eventsFingerprint = eventsFingerprint
     self.spec = spec
     self.horizon = horizon
     self.churnDefinition = churnDefinition
@@ -68,6 +75,18 @@ public struct FeatureSet: Sendable {
     out.values.reserveCapacity(featureNames.count)
     FeatureSet.write(row, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
     return out.values
+  }
+
+  /// The feature matrix (n × p) and 0/1 labels of some rows, none censored.
+  public func matrix(rows indexes: [Int]) -> (x: Matrix, y: [Double]) {
+    var x = Matrix(rows: indexes.count, columns: featureNames.count)
+    var y = [Double](repeating: 0, count: indexes.count)
+    for (r, i) in indexes.enumerated() {
+      precondition(rows[i].label != .censored, "matrix: row \(i) is censored")
+      for (j, v) in values(of: rows[i]).enumerated() { x.storage[j * indexes.count + r] = v }
+      y[r] = rows[i].label == .churned ? 1 : 0
+    }
+    return (x, y)
   }
 
   /// Rows whose label is censored.

@@ -92,11 +92,11 @@ public struct LabelledFeatures: Sendable {
     var training: [Int] = []
     var holdout: [Int] = []
     for i in 0..<y.count {
-      let key = keys?[i] ?? String(i)
-      var h: UInt64 = 0xCBF2_9CE4_8422_2325
-      for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-      var rng = SplitMix64(seed: h ^ seed)
-      if rng.nextUniform() < fraction { holdout.append(i) } else { training.append(i) }
+      if CustomerHoldout.contains(keys?[i] ?? String(i), fraction: fraction, seed: seed) {
+        holdout.append(i)
+      } else {
+        training.append(i)
+      }
     }
     return (training, holdout)
   }

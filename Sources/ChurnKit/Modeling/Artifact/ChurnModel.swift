@@ -1,0 +1,108 @@
+import ByteStreams
+import Foundation
+
+/// A trained churn model as saved to disk: everything scoring needs (the
+/// resolved feature spec, the coefficients and their scaling) and everything
+/// a reader wants to know (inference, training data, metrics).
+///
+/// The file is JSON: `{"checksum": "crc32:…", "model": {…}}`, the checksum
+/// taken over the canonical encoding of `model` (sorted keys), and written
+/// atomically. A damaged file, or one from a newer format, is refused.
+public struct ChurnModel: Codable, Sendable {
+  /// The format this version writes and reads.
+  public static let currentFormatVersion = 1
+
+  /// Where the training rows came from.
+  public struct Training: Codable, Sendable {
+    public var events: String
+    /// Rows and bytes of the events file, and a fingerprint of its contents.
+    public var eventRows: Int
+    public var eventsFingerprint: String
+    public var cutoffs: [String]
+    public var horizonDays: Int
+    public var churnDefinition: String
+    public var rows: Int
+    public var baseRate: Double
+    public var holdout: String?
+    public var metrics: BinaryMetrics
+    public var holdoutMetrics: BinaryMetrics?
+  }
+
+  public var formatVersion = ChurnModel.currentFormatVersion
+  public var churnkitVersion = ChurnKitVersion.current
+  public var featureSpec: FeatureSpec
+  public var features: [String]
+  public var fit: LogisticRegressionFit
+  public var training: Training
+
+  public init(featureSpec: FeatureSpec, fit: LogisticRegressionFit, training: Training) {
+    self.featureSpec = featureSpec
+    self.features = fit.featureNames
+    self.fit = fit
+    self.training = training
+  }
+
+  private struct File: Codable {
+    var checksum: String
+    var model: ChurnModel
+  }
+
+  /// Undefined metrics (an AUC with one class) are written as "nan".
+  static let nonFinite = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  static let nonFiniteDecoding = JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+  private static func canonical(_ model: ChurnModel) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = nonFinite
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Array(try encoder.encode(model))
+  }
+
+  /// Writes the model to `path` (atomically).
+  public func write(to path: String) throws {
+    for term in fit.terms where !term.coefficient.isFinite || !term.standardError.isFinite {
+      throw ModelError.numericalFailure("coefficient of '\(term.name)' is not finite; the model is not saved")
+    }
+    let checksum = "crc32:" + Checksum.crc32Hex(try ChurnModel.canonical(self))
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let out = try AtomicFileWriter(path: path)
+    try out.write(Array(try encoder.encode(File(checksum: checksum, model: self))) + [0x0A])
+    try out.commit()
+  }
+
+  /// Reads and verifies a model file.
+  public static func load(path: String) throws -> ChurnModel {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ModelError.invalidOption("cannot read model \(path)")
+    }
+    // The version first, so a newer format gets the right message.
+    struct Probe: Decodable {
+      struct Inner: Decodable { var formatVersion: Int? }
+      var model: Inner?
+    }
+    guard let probe = try? JSONDecoder().decode(Probe.self, from: data), let version = probe.model?.formatVersion else {
+      throw ModelError.invalidOption("\(path) is not a ChurnKit model (damaged or not JSON)")
+    }
+    if version > currentFormatVersion {
+      throw ModelError.invalidOption(
+        "\(path) has model format \(version), newer than this churnkit reads (\(currentFormatVersion)): upgrade churnkit")
+    }
+    let file: File
+    do {
+      let decoder = JSONDecoder()
+      decoder.nonConformingFloatDecodingStrategy = nonFiniteDecoding
+      file = try decoder.decode(File.self, from: data)
+    } catch {
+      throw ModelError.invalidOption("\(path) is damaged: \(error)")
+    }
+    let expected = "crc32:" + Checksum.crc32Hex(try canonical(file.model))
+    guard expected == file.checksum else {
+      throw ModelError.invalidOption("\(path) is damaged: its checksum does not match its contents")
+    }
+    return file.model
+  }
+}

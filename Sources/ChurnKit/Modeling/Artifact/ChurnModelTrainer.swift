@@ -1,0 +1,87 @@
+/// From an event log to a saved-ready `ChurnModel`: features at the cutoff,
+/// a holdout, the fit and its evaluation.
+///
+/// ```swift
+/// var reader = try EventLogReader(path: "events.csv", schema: EventSchema())
+/// let trainer = ChurnModelTrainer(
+///   extractor: FeatureExtractor(cutoffs: [cutoff], horizon: horizon, churnDefinition: .event("cancel")),
+///   estimator: LogisticRegression(l2: 1), holdout: .customers(fraction: 0.3, seed: 42))
+/// let model = try trainer.train(from: &reader, customers: nil)
+/// ```
+public struct ChurnModelTrainer: Sendable {
+  /// How evaluation data is held out.
+  public enum Holdout: Sendable, Equatable {
+    case none
+    /// A share of customers, chosen by a seeded hash of their id.
+    case customers(fraction: Double, seed: UInt64)
+    /// Train at the extractor's cutoff, evaluate at a later one: the honest backtest.
+    case cutoff(Cutoff)
+  }
+
+  public var extractor: FeatureExtractor
+  public var estimator: LogisticRegression
+  public var holdout: Holdout
+
+  public init(extractor: FeatureExtractor, estimator: LogisticRegression, holdout: Holdout = .none) {
+    self.extractor = extractor
+    self.estimator = estimator
+    self.holdout = holdout
+  }
+
+  /// What training produced, beside the model.
+  public struct Outcome: Sendable {
+    public let model: ChurnModel
+    public let censoredRows: Int
+  }
+
+  public func train(
+    from reader: inout EventLogReader, customers table: CustomerTable?, issues: inout IssueLog
+  ) throws -> Outcome {
+    var extractor = self.extractor
+    guard extractor.cutoffs.count == 1, let trainCutoff = extractor.cutoffs.first else {
+      throw ModelError.invalidOption("training takes exactly one cutoff")
+    }
+    if case .cutoff(let later) = holdout {
+      guard later != trainCutoff else {
+        throw ModelError.invalidOption("the holdout cutoff must differ from the training cutoff")
+      }
+      extractor.cutoffs = [trainCutoff, later].sorted()
+    }
+    let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
+    let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
+    let censored = set.rows.count - labelled.count
+    var trainingRows: [Int]
+    var holdoutRows: [Int] = []
+    var holdoutDescription: String?
+    switch holdout {
+    case .none:
+      trainingRows = labelled
+    case .customers(let fraction, let seed):
+      trainingRows = []
+      for i in labelled {
+        if CustomerHoldout.contains(set.rows[i].customerID, fraction: fraction, seed: seed) { holdoutRows.append(i) } else { trainingRows.append(i) }
+      }
+      holdoutDescription = "\(fraction) of customers (seed \(seed))"
+    case .cutoff(let later):
+      trainingRows = labelled.filter { set.rows[$0].cutoff == trainCutoff }
+      holdoutRows = labelled.filter { set.rows[$0].cutoff == later }
+      holdoutDescription = "cutoff \(later)"
+    }
+    guard !trainingRows.isEmpty else { throw ModelError.noRows }
+    let (x, y) = set.matrix(rows: trainingRows)
+    let fit = try estimator.fit(x, y, featureNames: set.featureNames)
+    let metrics = BinaryMetrics(probabilities: (0..<x.rows).map { fit.probability(x.row($0)) }, labels: y)
+    var holdoutMetrics: BinaryMetrics?
+    if !holdoutRows.isEmpty {
+      let (hx, hy) = set.matrix(rows: holdoutRows)
+      holdoutMetrics = BinaryMetrics(probabilities: (0..<hx.rows).map { fit.probability(hx.row($0)) }, labels: hy)
+    }
+    let training = ChurnModel.Training(
+      events: reader.path, eventRows: reader.rowsRead, eventsFingerprint: set.eventsFingerprint,
+      cutoffs: extractor.cutoffs.map(\.description), horizonDays: set.horizon.days,
+      churnDefinition: set.churnDefinition.description, rows: trainingRows.count,
+      baseRate: y.reduce(0, +) / Double(y.count), holdout: holdoutDescription, metrics: metrics,
+      holdoutMetrics: holdoutMetrics)
+    return Outcome(model: ChurnModel(featureSpec: set.spec, fit: fit, training: training), censoredRows: censored)
+  }
+}
