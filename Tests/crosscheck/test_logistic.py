@@ -45,6 +45,10 @@ def train(csv, *extra):
     return json.loads(out)
 
 
+def terms(report):
+    return report["fit"]["terms"]
+
+
 def rel(a, b):
     return np.max(np.abs(np.asarray(a) - np.asarray(b)) / np.maximum(np.abs(b), 1e-12))
 
@@ -56,14 +60,14 @@ def test_maximum_likelihood_matches_statsmodels(standardize):
     fit = train(csv, *([] if standardize else ["--no-standardize"]))
     os.unlink(csv)
     ref = sm.Logit(y, sm.add_constant(x)).fit(method="newton", tol=1e-12, maxiter=100, disp=False)
-    ours = [t["coefficient"] for t in fit["terms"]]
-    se = [t["standardError"] for t in fit["terms"]]
+    ours = [t["coefficient"] for t in terms(fit)]
+    se = [t["standardError"] for t in terms(fit)]
     assert rel(ours, ref.params) < 1e-6
     assert rel(se, ref.bse) < 1e-4
-    assert rel([t["pValue"] for t in fit["terms"]], ref.pvalues) < 1e-4
-    assert abs(fit["logLikelihood"] - ref.llf) < 1e-8 * abs(ref.llf)
-    assert abs(fit["nullLogLikelihood"] - ref.llnull) < 1e-8 * abs(ref.llnull)
-    cov = np.array(fit["covariance"])
+    assert rel([t["pValue"] for t in terms(fit)], ref.pvalues) < 1e-4
+    assert abs(fit["fit"]["logLikelihood"] - ref.llf) < 1e-8 * abs(ref.llf)
+    assert abs(fit["fit"]["nullLogLikelihood"] - ref.llnull) < 1e-8 * abs(ref.llnull)
+    cov = np.array(fit["fit"]["covariance"])
     assert rel(cov.ravel(), np.asarray(ref.cov_params()).ravel()) < 1e-4
 
 
@@ -74,7 +78,17 @@ def test_l2_matches_scikit_learn(lam):
     fit = train(csv, "--no-standardize", "--l2", str(lam))
     os.unlink(csv)
     ref = LogisticRegression(C=1 / lam, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(x, y)
-    ours = [t["coefficient"] for t in fit["terms"]]
+    ours = [t["coefficient"] for t in terms(fit)]
     expected = np.concatenate([ref.intercept_, ref.coef_[0]])
     assert rel(ours, expected) < 1e-6
-    assert any("not classical" in json.dumps(w) or "penalisedInference" in json.dumps(w) for w in fit["warnings"])
+    assert any("penalisedInference" in json.dumps(w) for w in fit["fit"]["warnings"])
+
+
+def test_balanced_class_weights_match_scikit_learn():
+    x, y = dataset(n=2000, seed=3)
+    y[np.arange(len(y)) % 3 != 0] = 0  # rarer positives
+    csv = write_csv(x, y)
+    fit = train(csv, "--no-standardize", "--l2", "1", "--class-weight", "balanced")
+    os.unlink(csv)
+    ref = LogisticRegression(C=1.0, class_weight="balanced", solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(x, y)
+    assert rel([t["coefficient"] for t in terms(fit)], np.concatenate([ref.intercept_, ref.coef_[0]])) < 1e-6

@@ -39,6 +39,7 @@ enum TrainCommand: Command {
       .init(name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).", defaultValue: "customer_id,cutoff"),
       .init(name: "l2", valueName: "lambda", help: "L2 penalty on the coefficients (not the intercept).", defaultValue: "0"),
       .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
+      .init(name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).", defaultValue: "none"),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
       .init(name: "holdout", valueName: "fraction", help: "Share of customers held out for evaluation (split by customer id)."),
       .init(name: "holdout-cutoff", valueName: "date", help: "Evaluate at this later cutoff instead (with --events)."),
@@ -56,9 +57,10 @@ enum TrainCommand: Command {
     guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
       throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
     }
-    let estimator = LogisticRegression(
+    var estimator = LogisticRegression(
       l2: l2, standardize: !arguments.flag("no-standardize"),
       maxIterations: try arguments.integer("max-iterations", default: 100, in: 1...10_000))
+    estimator.classWeight = try arguments.choice("class-weight", default: LogisticRegression.ClassWeight.none)
     let seedText = arguments.value("seed") ?? "42"
     guard let seed = UInt64(seedText) else {
       throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")

@@ -13,13 +13,24 @@ import LinearAlgebra
 /// its standard deviation before fitting (the penalty then applies on that
 /// scale, as in glmnet), and coefficients are reported on the original scale.
 ///
+/// `classWeight: .balanced` weights each row by n / (2 · rows of its class),
+/// as scikit-learn's `class_weight="balanced"`, so rare churners count as
+/// much as the many who stay.
+///
 /// ```swift
 /// let fit = try LogisticRegression(l2: 0).fit(x, y, featureNames: ["tenure", "tickets"])
 /// fit.terms[1].oddsRatio
 /// ```
 public struct LogisticRegression: Sendable {
+  /// How rows are weighted by class.
+  public enum ClassWeight: String, Sendable, CaseIterable {
+    case none
+    case balanced
+  }
+
   /// L2 penalty λ on the (standardised) coefficients; 0 for plain maximum likelihood.
   public var l2: Double
+  public var classWeight: ClassWeight = .none
   public var standardize: Bool
   public var maxIterations: Int
 
@@ -51,7 +62,12 @@ public struct LogisticRegression: Sendable {
     guard n > 0 else { throw .noRows }
     for (i, v) in y.enumerated() where v != 0 && v != 1 { throw .invalidLabel(row: i, value: v) }
     if y.allSatisfy({ $0 == y[0] }) { throw .singleClass(label: y[0]) }
-    let w = weights ?? Array(repeating: 1, count: n)
+    var w = weights ?? Array(repeating: 1, count: n)
+    if classWeight == .balanced {
+      let positives = y.reduce(0, +)
+      let perClass = [Double(n) / (2 * (Double(n) - positives)), Double(n) / (2 * positives)]
+      for i in 0..<n { w[i] *= perClass[Int(y[i])] }
+    }
     // Centre and scale (population standard deviation, as scikit-learn's
     // StandardScaler); or leave the columns as they are.
     var means = [Double](repeating: 0, count: p)
