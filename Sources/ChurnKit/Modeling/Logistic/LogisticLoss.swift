@@ -5,38 +5,52 @@ import LinearAlgebra
 #endif
 
 /// The penalised negative log-likelihood of logistic regression, with its
-/// gradient and Hessian, over a design matrix whose first column is the
-/// intercept (all ones, never penalised):
+/// gradient and Hessian, in the standardised coordinates γ of a raw feature
+/// matrix X (n × p, never copied): column j enters as (xⱼ − mⱼ)/sⱼ, and γ₀,
+/// the intercept, is never penalised.
 ///
 /// ```
-/// L(β) = Σᵢ wᵢ [log(1 + e^ηᵢ) − yᵢ ηᵢ] + (λ/2) Σ_{j≥1} βⱼ²,   η = Xβ
-/// ∇L   = Xᵀ(w ∘ (p − y)) + λ β₋₀,                            p = σ(η)
-/// ∇²L  = Xᵀ diag(w ∘ p ∘ (1 − p)) X + λ I₋₀
+/// L(γ) = Σᵢ wᵢ [log(1 + e^ηᵢ) − yᵢ ηᵢ] + (λ/2) Σ_{j≥1} γⱼ²,   η = γ₀ + Σⱼ γⱼ (xⱼ − mⱼ)/sⱼ
+/// ∇L   = Zᵀ(w ∘ (p − y)) + λ γ₋₀,                            p = σ(η), Z = [1, (X − m)/s]
+/// ∇²L  = Zᵀ diag(w ∘ p ∘ (1 − p)) Z + λ I₋₀
 /// ```
 ///
-/// The Hessian is summed over row blocks with BLAS `dsyrk`, so its extra
-/// memory is O(p²) plus one block, never n × n.
+/// Xγ/s and Xᵀr are BLAS `dgemv` on X itself; ZᵀWZ is summed over blocks of
+/// rows with `dsyrk`, each block standardised on the fly, so the extra
+/// memory is O(p²) plus one block.
 struct LogisticLoss {
   let x: Matrix
   let y: [Double]
   let weights: [Double]
   let l2: Double
-  let hasIntercept: Bool
+  let means: [Double]
+  let scales: [Double]
 
-  /// Rows per block when forming XᵀWX.
+  /// Rows per block when forming ZᵀWZ.
   static let blockRows = 2048
 
   var rows: Int { x.rows }
-  var columns: Int { x.columns }
+  /// Parameters: the intercept and one per column of X.
+  var parameters: Int { x.columns + 1 }
 
-  /// The linear predictor Xβ (BLAS `dgemv`).
-  func linearPredictor(_ beta: [Double]) -> [Double] { x.multiplied(by: beta) }
+  /// The linear predictor η.
+  func linearPredictor(_ gamma: [Double]) -> [Double] {
+    var slopes = [Double](repeating: 0, count: x.columns)
+    var offset = gamma[0]
+    for j in 0..<x.columns {
+      slopes[j] = gamma[j + 1] / scales[j]
+      offset -= slopes[j] * means[j]
+    }
+    var eta = [Double](repeating: offset, count: rows)
+    x.multiply(slopes, into: &eta, alpha: 1, beta: 1)
+    return eta
+  }
 
-  /// L(β), computed stably from η.
-  func value(_ beta: [Double], eta: [Double]) -> Double {
+  /// L(γ), computed stably from η.
+  func value(_ gamma: [Double], eta: [Double]) -> Double {
     var total = 0.0
     for i in 0..<rows { total += weights[i] * (log1pExp(eta[i]) - y[i] * eta[i]) }
-    return total + 0.5 * l2 * penaltyNorm(beta)
+    return total + 0.5 * l2 * penaltyNorm(gamma)
   }
 
   /// The unpenalised log-likelihood at η.
@@ -47,45 +61,52 @@ struct LogisticLoss {
   }
 
   /// ∇L at η.
-  func gradient(_ beta: [Double], eta: [Double]) -> [Double] {
+  func gradient(_ gamma: [Double], eta: [Double]) -> [Double] {
     var residual = [Double](repeating: 0, count: rows)
-    for i in 0..<rows { residual[i] = weights[i] * (logistic(eta[i]) - y[i]) }
-    var g = x.multiplied(by: residual, transposed: true)
-    for j in penalised { g[j] += l2 * beta[j] }
+    var residualSum = 0.0
+    for i in 0..<rows {
+      residual[i] = weights[i] * (logistic(eta[i]) - y[i])
+      residualSum += residual[i]
+    }
+    let xr = x.multiplied(by: residual, transposed: true)
+    var g = [Double](repeating: 0, count: parameters)
+    g[0] = residualSum
+    for j in 0..<x.columns { g[j + 1] = (xr[j] - means[j] * residualSum) / scales[j] + l2 * gamma[j + 1] }
     return g
   }
 
   /// ∇²L at η, both triangles filled.
   func hessian(eta: [Double]) -> Matrix {
-    let p = columns
-    var h = Matrix(rows: p, columns: p)
-    var block = Matrix(rows: 0, columns: p)
+    let q = parameters
+    var h = Matrix(rows: q, columns: q)
+    var block = Matrix(rows: 0, columns: q)
     for start in stride(from: 0, to: rows, by: LogisticLoss.blockRows) {
       let end = min(start + LogisticLoss.blockRows, rows)
       let m = end - start
-      if block.rows != m { block = Matrix(rows: m, columns: p) }
+      if block.rows != m { block = Matrix(rows: m, columns: q) }
       var root = [Double](repeating: 0, count: m)
       for i in 0..<m {
-        let q = logistic(eta[start + i])
-        root[i] = (weights[start + i] * q * (1 - q)).squareRoot()
+        let p = logistic(eta[start + i])
+        root[i] = (weights[start + i] * p * (1 - p)).squareRoot()
+        block.storage[i] = root[i]
       }
-      for j in 0..<p {
+      for j in 0..<x.columns {
         let source = j * rows + start
-        let target = j * m
-        for i in 0..<m { block.storage[target + i] = x.storage[source + i] * root[i] }
+        let target = (j + 1) * m
+        let mean = means[j]
+        let inverseScale = 1 / scales[j]
+        for i in 0..<m { block.storage[target + i] = (x.storage[source + i] - mean) * inverseScale * root[i] }
       }
       Matrix.accumulateGram(of: block, into: &h, alpha: 1, beta: 1)
     }
     h.symmetrizeFromLower()
-    for j in penalised { h[j, j] += l2 }
+    for j in 1..<q { h[j, j] += l2 }
     return h
   }
 
-  private var penalised: Range<Int> { (hasIntercept ? 1 : 0)..<columns }
-
-  private func penaltyNorm(_ beta: [Double]) -> Double {
+  private func penaltyNorm(_ gamma: [Double]) -> Double {
     var s = 0.0
-    for j in penalised { s += beta[j] * beta[j] }
+    for j in 1..<parameters { s += gamma[j] * gamma[j] }
     return s
   }
 }

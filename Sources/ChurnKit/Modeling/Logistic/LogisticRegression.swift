@@ -69,22 +69,20 @@ public struct LogisticRegression: Sendable {
       for i in 0..<n { w[i] *= perClass[Int(y[i])] }
     }
     // Centre and scale (population standard deviation, as scikit-learn's
-    // StandardScaler); or leave the columns as they are.
+    // StandardScaler), or leave the columns as they are. X is never copied:
+    // the loss standardises on the fly.
     var means = [Double](repeating: 0, count: p)
     var scales = [Double](repeating: 1, count: p)
-    var design = Matrix(rows: n, columns: p + 1)
-    for i in 0..<n { design.storage[i] = 1 }
-    for j in 0..<p {
-      let column = x.storage[(j * n)..<((j + 1) * n)]
-      if standardize {
+    if standardize {
+      for j in 0..<p {
+        let column = x.storage[(j * n)..<((j + 1) * n)]
         let mean = column.reduce(0, +) / Double(n)
         let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
         means[j] = mean
         scales[j] = variance > 0 ? variance.squareRoot() : 1
       }
-      for (i, v) in column.enumerated() { design.storage[(j + 1) * n + i] = (v - means[j]) / scales[j] }
     }
-    let loss = LogisticLoss(x: design, y: y, weights: w, l2: l2, hasIntercept: true)
+    let loss = LogisticLoss(x: x, y: y, weights: w, l2: l2, means: means, scales: scales)
     var start = [Double](repeating: 0, count: p + 1)
     let rate = zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } / w.reduce(0, +)
     start[0] = log(rate / (1 - rate))
