@@ -43,7 +43,8 @@ let package = Package(
     .executableTarget(name: "churnkit", dependencies: ["ChurnCLI"]),
 
     // MARK: - Benchmarks (run by bench/*.sh, always in release)
-    .executableTarget(name: "churnkit-bench", dependencies: ["ChurnKit"], path: "bench/swift"),
+    .executableTarget(
+      name: "churnkit-bench", dependencies: ["ChurnKit", "ByteStreams", "LinearAlgebra"], path: "bench/swift"),
 
     // MARK: - Tests
     .target(name: "ChurnTestSupport", dependencies: ["ChurnKit", "LinearAlgebra"]),

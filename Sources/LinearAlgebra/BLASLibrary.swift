@@ -58,3 +58,65 @@ public struct BLASLibrary: Sendable, Equatable {
     return unsafe String(cString: cString).trimmingCharacters(in: .whitespaces)
   }
 }
+
+extension BLASLibrary {
+  /// Runs `body` with the BLAS library limited to `threads` threads (when
+  /// the loaded library is OpenBLAS; the reference BLAS has one anyway),
+  /// then restores the previous count. Use it around code that already
+  /// runs BLAS calls on several threads of its own, so the two kinds of
+  /// parallelism do not fight over the cores.
+  ///
+  /// The BLAS thread count is a property of the process, so concurrent
+  /// callers of this function would race: call it from one place at a time.
+  public static func withThreadCount<T>(_ threads: Int32, _ body: () throws -> T) rethrows -> T {
+    typealias Get = @convention(c) () -> Int32
+    typealias Set = @convention(c) (Int32) -> Void
+    guard let handle = unsafe dlopen(nil, RTLD_NOW) else { return try body() }
+    defer { unsafe _ = dlclose(handle) }
+    guard let getSymbol = unsafe dlsym(handle, "openblas_get_num_threads"),
+      let setSymbol = unsafe dlsym(handle, "openblas_set_num_threads")
+    else { return try body() }
+    let get = unsafe unsafeBitCast(getSymbol, to: Get.self)
+    let set = unsafe unsafeBitCast(setSymbol, to: Set.self)
+    let previous = get()
+    set(threads)
+    defer { set(previous) }
+    return try body()
+  }
+}
+
+extension Matrix {
+  /// `y ← alpha · A[rows, :] x + beta · y` for a range of rows (BLAS `dgemv`
+  /// on the sub-matrix, in place), so threads can split one product.
+  public func multiply(
+    rows range: Range<Int>, _ x: [Double], into y: inout [Double], alpha: Double = 1, beta: Double = 0
+  ) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= rows, "gemv: rows outside the matrix")
+    precondition(x.count == columns && y.count == range.count, "gemv: vector lengths")
+    if range.isEmpty { return }
+    if columns == 0 {
+      for k in y.indices { y[k] *= beta }
+      return
+    }
+    unsafe storage.withUnsafeBufferPointer { a in
+      unsafe cblas_dgemv(
+        CblasColMajor, CblasNoTrans, blasInt(range.count), blasInt(columns), alpha,
+        a.baseAddress! + range.lowerBound, blasInt(rows), x, 1, beta, &y, 1)
+    }
+  }
+
+  /// `A[rows, :]ᵀ v` for a range of rows (BLAS `dgemv` on the sub-matrix).
+  public func transposedProduct(rows range: Range<Int>, _ v: ArraySlice<Double>) -> [Double] {
+    precondition(range.lowerBound >= 0 && range.upperBound <= rows, "gemv: rows outside the matrix")
+    precondition(v.count == range.count, "gemv: vector length")
+    var out = [Double](repeating: 0, count: columns)
+    if range.isEmpty || columns == 0 { return out }
+    let vector = Array(v)
+    unsafe storage.withUnsafeBufferPointer { a in
+      unsafe cblas_dgemv(
+        CblasColMajor, CblasTrans, blasInt(range.count), blasInt(columns), 1,
+        a.baseAddress! + range.lowerBound, blasInt(rows), vector, 1, 0, &out, 1)
+    }
+    return out
+  }
+}

@@ -86,9 +86,19 @@ public struct LogisticRegression: Sendable {
     var start = [Double](repeating: 0, count: p + 1)
     let rate = zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } / w.reduce(0, +)
     start[0] = log(rate / (1 - rate))
+    // The loss splits its work over the cores itself; one BLAS thread per
+    // part keeps the two kinds of parallelism from fighting.
+    let solver = NewtonCholeskySolver(maxIterations: maxIterations)
+    let attempt = BLASLibrary.withThreadCount(1) { () -> Result<NewtonCholeskySolver.Outcome, ModelError> in
+      do throws(ModelError) {
+        return .success(try solver.minimize(loss, start: start))
+      } catch {
+        return .failure(error)
+      }
+    }
     let outcome: NewtonCholeskySolver.Outcome
-    do {
-      outcome = try NewtonCholeskySolver(maxIterations: maxIterations).minimize(loss, start: start)
+    do throws(ModelError) {
+      outcome = try attempt.get()
     } catch {
       if case .rankDeficient(let column) = error {
         let name = column == 0 ? "(intercept)" : featureNames[column - 1]
