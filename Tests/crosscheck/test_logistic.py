@@ -92,3 +92,21 @@ def test_balanced_class_weights_match_scikit_learn():
     os.unlink(csv)
     ref = LogisticRegression(C=1.0, class_weight="balanced", solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(x, y)
     assert rel([t["coefficient"] for t in terms(fit)], np.concatenate([ref.intercept_, ref.coef_[0]])) < 1e-6
+
+
+@pytest.mark.parametrize("c,ratio", [(0.05, 0.5), (0.01, 0.9)])
+def test_elastic_net_matches_scikit_learn(c, ratio):
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 1, (2000, 6))
+    eta = -0.4 + x @ np.array([1.0, -0.6, 0.3, 0.0, 0.05, 0.0])
+    y = (rng.random(2000) < 1 / (1 + np.exp(-eta))).astype(float)
+    csv = write_csv(x, y)
+    fit = train(csv, "--no-standardize", "--l1", repr(ratio / c), "--l2", repr((1 - ratio) / c))
+    os.unlink(csv)
+    ref = LogisticRegression(penalty="elasticnet", l1_ratio=ratio, C=c, solver="saga", tol=1e-12,
+                             max_iter=200000).fit(x, y)
+    ours = np.array([t["coefficient"] for t in terms(fit)])
+    expected = np.concatenate([ref.intercept_, ref.coef_[0]])
+    assert np.max(np.abs(ours - expected)) < 1e-4
+    # Exact zeros where scikit-learn has them.
+    assert set(np.flatnonzero(np.abs(expected[1:]) < 1e-8)) == set(np.flatnonzero(ours[1:] == 0))

@@ -37,7 +37,8 @@ enum TrainCommand: Command {
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).", defaultValue: "customer_id,cutoff"),
-      .init(name: "l2", valueName: "lambda", help: "L2 penalty on the coefficients (not the intercept).", defaultValue: "0"),
+      .init(name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).", defaultValue: "0"),
+      .init(name: "l1", valueName: "a", help: "L1 penalty a‖β‖₁: elastic net with --l2.", defaultValue: "0"),
       .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
       .init(name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).", defaultValue: "none"),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
@@ -57,10 +58,15 @@ enum TrainCommand: Command {
     guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
       throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
     }
+    let l1Text = arguments.value("l1") ?? "0"
+    guard let l1 = Double(l1Text), l1 >= 0, l1.isFinite else {
+      throw CLIError.invalidValue(option: "l1", value: l1Text, reason: "expected a number ≥ 0")
+    }
     var estimator = LogisticRegression(
       l2: l2, standardize: !arguments.flag("no-standardize"),
       maxIterations: try arguments.integer("max-iterations", default: 100, in: 1...10_000))
     estimator.classWeight = try arguments.choice("class-weight", default: LogisticRegression.ClassWeight.none)
+    estimator.l1 = l1
     let seedText = arguments.value("seed") ?? "42"
     guard let seed = UInt64(seedText) else {
       throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")

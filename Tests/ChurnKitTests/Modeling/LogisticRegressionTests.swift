@@ -106,6 +106,34 @@ struct LogisticRegressionTests {
     #expect(ModelError.constantColumn(name: "flat").description == "feature 'flat' is constant: drop it, or add an L2 penalty (--l2)")
   }
 
+  /// The lasso's optimality conditions: at the optimum, every zero
+  /// coefficient has |∂L/∂βⱼ| ≤ a, every other one ∂L/∂βⱼ = −a·sign(βⱼ);
+  /// and a large enough penalty zeroes them all.
+  @Test func l1SolutionSatisfiesTheOptimalityConditions() throws {
+    let (x, y) = simulate(n: 1500, beta: [1.0, 0.02, -0.5], intercept: -0.2, seed: 8)
+    var estimator = LogisticRegression(standardize: false)
+    estimator.l1 = 20
+    let fit = try estimator.fit(x, y, featureNames: ["a", "b", "c"])
+    let b = fit.terms.map(\.coefficient)
+    var gradient = [0.0, 0.0, 0.0, 0.0]
+    for i in 0..<x.rows {
+      let p = 1 / (1 + exp(-(b[0] + b[1] * x[i, 0] + b[2] * x[i, 1] + b[3] * x[i, 2])))
+      gradient[0] += p - y[i]
+      for j in 0..<3 { gradient[j + 1] += (p - y[i]) * x[i, j] }
+    }
+    #expect(abs(gradient[0]) < 1e-6)
+    for j in 1...3 {
+      if b[j] == 0 {
+        #expect(abs(gradient[j]) <= 20 + 1e-6)
+      } else {
+        #expect(abs(gradient[j] + 20 * (b[j] > 0 ? 1 : -1)) < 1e-5)
+      }
+    }
+    estimator.l1 = 1e5
+    let empty = try estimator.fit(x, y, featureNames: ["a", "b", "c"])
+    #expect(empty.coefficients == [0, 0, 0])
+  }
+
   @Test func badLabelsAreRefused() {
     let x = Matrix(rows: 3, columns: 1, columnMajor: [1, 2, 3])
     #expect(throws: ModelError.singleClass(label: 1)) { try LogisticRegression().fit(x, [1, 1, 1], featureNames: ["a"]) }

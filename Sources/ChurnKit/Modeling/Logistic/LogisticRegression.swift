@@ -30,6 +30,8 @@ public struct LogisticRegression: Sendable {
 
   /// L2 penalty λ on the (standardised) coefficients; 0 for plain maximum likelihood.
   public var l2: Double
+  /// L1 penalty a: the objective gains a‖β‖₁ (elastic net with `l2`).
+  public var l1: Double = 0
   public var classWeight: ClassWeight = .none
   public var standardize: Bool
   public var maxIterations: Int
@@ -44,6 +46,7 @@ public struct LogisticRegression: Sendable {
   public func validate() -> [String] {
     var problems: [String] = []
     if !(l2 >= 0) || !l2.isFinite { problems.append("the L2 penalty must be a finite number ≥ 0, got \(l2)") }
+    if !(l1 >= 0) || !l1.isFinite { problems.append("the L1 penalty must be a finite number ≥ 0, got \(l1)") }
     if maxIterations < 1 { problems.append("the iteration limit must be at least 1, got \(maxIterations)") }
     return problems
   }
@@ -89,9 +92,10 @@ public struct LogisticRegression: Sendable {
     // The loss splits its work over the cores itself; one BLAS thread per
     // part keeps the two kinds of parallelism from fighting.
     let solver = NewtonCholeskySolver(maxIterations: maxIterations)
+    let lasso = ProximalNewtonSolver(l1: l1, maxIterations: maxIterations)
     let attempt = BLASLibrary.withThreadCount(1) { () -> Result<NewtonCholeskySolver.Outcome, ModelError> in
       do throws(ModelError) {
-        return .success(try solver.minimize(loss, start: start))
+        return .success(l1 > 0 ? try lasso.minimize(loss, start: start) : try solver.minimize(loss, start: start))
       } catch {
         return .failure(error)
       }
@@ -108,7 +112,7 @@ public struct LogisticRegression: Sendable {
       throw error
     }
     return try LogisticRegressionFit(
-      outcome: outcome, loss: loss, means: means, scales: scales, featureNames: featureNames, l2: l2,
+      outcome: outcome, loss: loss, means: means, scales: scales, featureNames: featureNames, l2: l2, l1: l1,
       standardized: standardize)
   }
 }

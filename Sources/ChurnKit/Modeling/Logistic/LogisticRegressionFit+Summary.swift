@@ -5,7 +5,7 @@ extension LogisticRegressionFit {
   public func summaryTable() -> String {
     var out = "Logistic regression (Newton–Cholesky), \(rows) rows, \(terms.count - 1) features\n"
     out += String(format: "  log-likelihood %.6f   null %.6f   pseudo R² %.4f   AIC %.3f\n", logLikelihood, nullLogLikelihood, pseudoRSquared, aic)
-    out += "  L2 penalty \(l2), \(iterations) iterations, \(converged ? "converged" : "NOT converged")\n\n"
+    out += "  L2 penalty \(l2), L1 penalty \(l1), \(iterations) iterations, \(converged ? "converged" : "NOT converged")\n\n"
     let width = max(12, terms.map(\.name.count).max() ?? 0)
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
     out += pad("term", width) + "        coef     std err          z      P>|z|      [0.025      0.975]   odds ratio\n"
@@ -14,7 +14,7 @@ extension LogisticRegressionFit {
       out += String(format: " %11.5g %11.5g %10.3f %10.4g %11.5g %11.5g %12.5g\n",
                     t.coefficient, t.standardError, t.z, t.pValue, t.lower95, t.upper95, t.oddsRatio)
     }
-    if l2 > 0 { out += "\nWith a penalty the intervals and p-values are not classical.\n" }
+    if l2 > 0 || l1 > 0 { out += "\nWith a penalty the intervals and p-values are not classical.\n" }
     return out
   }
 }

@@ -29,6 +29,7 @@ public struct LogisticRegressionFit: Sendable, Codable {
   public let means: [Double]
   public let scales: [Double]
   public let l2: Double
+  public let l1: Double
   public let rows: Int
   public let logLikelihood: Double
   public let nullLogLikelihood: Double
@@ -53,7 +54,7 @@ public struct LogisticRegressionFit: Sendable, Codable {
 
   init(
     outcome: NewtonCholeskySolver.Outcome, loss: LogisticLoss, means: [Double], scales: [Double],
-    featureNames: [String], l2: Double, standardized: Bool
+    featureNames: [String], l2: Double, l1: Double, standardized: Bool
   ) throws(ModelError) {
     let p = featureNames.count
     let gamma = outcome.beta
@@ -84,6 +85,7 @@ public struct LogisticRegressionFit: Sendable, Codable {
     self.means = means
     self.scales = scales
     self.l2 = l2
+    self.l1 = l1
     rows = loss.rows
     let eta = loss.linearPredictor(gamma)
     logLikelihood = loss.logLikelihood(eta: eta)
@@ -98,7 +100,7 @@ public struct LogisticRegressionFit: Sendable, Codable {
     // (almost) separable along those features.
     let runaway = (0..<p).filter { abs(gamma[$0 + 1]) > 15 }.map { featureNames[$0] }
     if !runaway.isEmpty { warnings.append(.separation(features: runaway)) }
-    if l2 > 0 { warnings.append(.penalisedInference) }
+    if l2 > 0 || l1 > 0 { warnings.append(.penalisedInference) }
     self.warnings = warnings
   }
 }
