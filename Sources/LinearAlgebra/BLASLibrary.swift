@@ -59,6 +59,10 @@ public struct BLASLibrary: Sendable, Equatable {
   }
 }
 
+/// Serialises `BLASLibrary.withThreadCount`: the one piece of process-wide
+/// state here, because the BLAS thread count itself is process-wide.
+private let threadCountLock = NSRecursiveLock()
+
 extension BLASLibrary {
   /// Runs `body` with the BLAS library limited to `threads` threads (when
   /// the loaded library is OpenBLAS; the reference BLAS has one anyway),
@@ -66,9 +70,12 @@ extension BLASLibrary {
   /// runs BLAS calls on several threads of its own, so the two kinds of
   /// parallelism do not fight over the cores.
   ///
-  /// The BLAS thread count is a property of the process, so concurrent
-  /// callers of this function would race: call it from one place at a time.
+  /// The BLAS thread count is a property of the process (and results can
+  /// differ in the last bits between thread counts), so callers are
+  /// serialised: a second caller waits until the first one's body is done.
   public static func withThreadCount<T>(_ threads: Int32, _ body: () throws -> T) rethrows -> T {
+    threadCountLock.lock()
+    defer { threadCountLock.unlock() }
     typealias Get = @convention(c) () -> Int32
     typealias Set = @convention(c) (Int32) -> Void
     guard let handle = unsafe dlopen(nil, RTLD_NOW) else { return try body() }
