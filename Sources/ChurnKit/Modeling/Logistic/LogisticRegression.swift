@@ -58,6 +58,23 @@ public struct LogisticRegression: Sendable {
   ///   for constant or collinear features (by name, with the remedy).
   /// - Complexity: O(n · p²) per Newton iteration.
   public func fit(_ x: Matrix, _ y: [Double], featureNames: [String], weights: [Double]? = nil) throws(ModelError) -> LogisticRegressionFit {
+    // The loss splits its work over the cores itself; one BLAS thread per
+    // part keeps the two kinds of parallelism from fighting, and holding it
+    // for the whole fit (inference included) makes the result independent
+    // of whatever else the process does with BLAS.
+    let result = BLASLibrary.withThreadCount(1) { () -> Result<LogisticRegressionFit, ModelError> in
+      do throws(ModelError) {
+        return .success(try fitWithOneBLASThread(x, y, featureNames: featureNames, weights: weights))
+      } catch {
+        return .failure(error)
+      }
+    }
+    return try result.get()
+  }
+
+  private func fitWithOneBLASThread(
+    _ x: Matrix, _ y: [Double], featureNames: [String], weights: [Double]?
+  ) throws(ModelError) -> LogisticRegressionFit {
     if let problem = validate().first { throw .invalidOption(problem) }
     let n = x.rows
     let p = x.columns
@@ -89,20 +106,11 @@ public struct LogisticRegression: Sendable {
     var start = [Double](repeating: 0, count: p + 1)
     let rate = zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } / w.reduce(0, +)
     start[0] = log(rate / (1 - rate))
-    // The loss splits its work over the cores itself; one BLAS thread per
-    // part keeps the two kinds of parallelism from fighting.
-    let solver = NewtonCholeskySolver(maxIterations: maxIterations)
-    let lasso = ProximalNewtonSolver(l1: l1, maxIterations: maxIterations)
-    let attempt = BLASLibrary.withThreadCount(1) { () -> Result<NewtonCholeskySolver.Outcome, ModelError> in
-      do throws(ModelError) {
-        return .success(l1 > 0 ? try lasso.minimize(loss, start: start) : try solver.minimize(loss, start: start))
-      } catch {
-        return .failure(error)
-      }
-    }
     let outcome: NewtonCholeskySolver.Outcome
     do throws(ModelError) {
-      outcome = try attempt.get()
+      outcome = l1 > 0
+        ? try ProximalNewtonSolver(l1: l1, maxIterations: maxIterations).minimize(loss, start: start)
+        : try NewtonCholeskySolver(maxIterations: maxIterations).minimize(loss, start: start)
     } catch {
       if case .rankDeficient(let column) = error {
         let name = column == 0 ? "(intercept)" : featureNames[column - 1]
