@@ -87,3 +87,16 @@ public struct Matrix: Sendable, Equatable, CustomStringConvertible {
     rowList.map { $0.map { "\($0)" }.joined(separator: " ") }.joined(separator: "\n")
   }
 }
+
+extension Matrix {
+  /// The rows at `indexes`, in that order.
+  public func selectingRows(_ indexes: [Int]) -> Matrix {
+    var m = Matrix(rows: indexes.count, columns: columns)
+    for j in 0..<columns {
+      let source = j * rows
+      let target = j * indexes.count
+      for (r, i) in indexes.enumerated() { m.storage[target + r] = storage[source + i] }
+    }
+    return m
+  }
+}

@@ -7,6 +7,7 @@ struct TrainReport: Encodable {
   let fit: LogisticRegressionFit
   let training: BinaryMetrics
   let holdout: BinaryMetrics?
+  let crossValidation: [CrossValidation.Point]?
 }
 
 /// `churnkit train`: fits the churn model, from an event log (features,
@@ -42,6 +43,7 @@ enum TrainCommand: Command {
       .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
       .init(name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).", defaultValue: "none"),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
+      .init(name: "cv", valueName: "k", help: "Choose --l2 by k-fold cross-validation (folds of whole customers, stratified) on log loss."),
       .init(name: "holdout", valueName: "fraction", help: "Share of customers held out for evaluation (split by customer id)."),
       .init(name: "holdout-cutoff", valueName: "date", help: "Evaluate at this later cutoff instead (with --events)."),
       .init(name: "seed", valueName: "s", help: "Seed of the holdout split.", defaultValue: "42"),
@@ -67,6 +69,13 @@ enum TrainCommand: Command {
       maxIterations: try arguments.integer("max-iterations", default: 100, in: 1...10_000))
     estimator.classWeight = try arguments.choice("class-weight", default: LogisticRegression.ClassWeight.none)
     estimator.l1 = l1
+    var crossValidation: CrossValidation?
+    if arguments.value("cv") != nil {
+      if arguments.value("l2") != nil {
+        throw CLIError.invalidValue(option: "cv", value: arguments.value("cv")!, reason: "cross-validation chooses --l2; give one or the other")
+      }
+      crossValidation = CrossValidation(folds: try arguments.integer("cv", default: 5, in: 2...100))
+    }
     let seedText = arguments.value("seed") ?? "42"
     guard let seed = UInt64(seedText) else {
       throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
@@ -79,17 +88,21 @@ enum TrainCommand: Command {
       holdoutFraction = f
     }
     if arguments.value("events") != nil {
-      return try fromEvents(arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
+      return try fromEvents(
+        arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction, seed: seed,
+        console: console)
     }
     guard let path = arguments.value("features") else {
       throw CLIError.missingValue(option: "events", valueName: "file")
     }
-    return try fromMatrix(path, arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
+    return try fromMatrix(
+      path, arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction,
+      seed: seed, console: console)
   }
 
   private static func fromEvents(
-    _ arguments: ParsedArguments, estimator: LogisticRegression, holdoutFraction: Double?, seed: UInt64,
-    console: Console
+    _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
+    holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
     guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingValue(option: "cutoff", valueName: "date") }
     guard let horizonText = arguments.value("horizon") else { throw CLIError.missingValue(option: "horizon", valueName: "duration") }
@@ -107,11 +120,14 @@ enum TrainCommand: Command {
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
-    let outcome = try ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
-      .train(from: &reader, customers: table, issues: &issues)
+    var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
+    trainer.crossValidation = crossValidation
+    let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
     let model = outcome.model
     try model.write(to: out)
-    report(fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics, arguments, console)
+    report(
+      fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
+      path: model.training.crossValidationPath, arguments, console)
     if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
     if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     console.err("saved \(out)\n")
@@ -119,14 +135,23 @@ enum TrainCommand: Command {
   }
 
   private static func fromMatrix(
-    _ path: String, _ arguments: ParsedArguments, estimator: LogisticRegression, holdoutFraction: Double?,
-    seed: UInt64, console: Console
+    _ path: String, _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
+    holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
     let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
     let data = try LabelledFeatures(path: path, label: arguments.value("label") ?? "label", exclude: exclude)
     let (trainingRows, holdoutRows) = holdoutFraction.map { data.holdoutSplit(fraction: $0, seed: seed) }
       ?? (Array(0..<data.y.count), [])
     let training = data.subset(trainingRows)
+    var estimator = estimator
+    var cvPath: [CrossValidation.Point]?
+    if let crossValidation {
+      let keys = training.keys ?? trainingRows.map(String.init)
+      let (best, points) = try crossValidation.path(
+        x: training.x, y: training.y, keys: keys, featureNames: data.featureNames, estimator: estimator)
+      estimator.l2 = best
+      cvPath = points
+    }
     let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames)
     func predictions(_ rows: [Int]) -> [Double] { rows.map { i in fit.probability(data.x.row(i)) } }
     let trainingPredictions = predictions(trainingRows)
@@ -145,22 +170,31 @@ enum TrainCommand: Command {
     report(
       fit: fit, training: BinaryMetrics(probabilities: trainingPredictions, labels: training.y),
       holdout: holdoutRows.isEmpty ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }),
-      arguments, console)
+      path: cvPath, arguments, console)
     if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
     return ExitStatus.success
   }
 
   private static func report(
-    fit: LogisticRegressionFit, training: BinaryMetrics, holdout: BinaryMetrics?, _ arguments: ParsedArguments,
-    _ console: Console
+    fit: LogisticRegressionFit, training: BinaryMetrics, holdout: BinaryMetrics?, path: [CrossValidation.Point]?,
+    _ arguments: ParsedArguments, _ console: Console
   ) {
     if arguments.flag("json") {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      let report = TrainReport(fit: fit, training: training, holdout: holdout)
+      let report = TrainReport(fit: fit, training: training, holdout: holdout, crossValidation: path)
       console.out(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n")
     } else {
+      if let path {
+        var text = "Cross-validation (mean held-out log loss ± standard error):\n"
+        for point in path {
+          let chosen = point.l2 == fit.l2 ? "  ← chosen" : ""
+          let failed = point.failedFolds > 0 ? "  (\(point.failedFolds) folds could not be fitted)" : ""
+          text += String(format: "  l2 %-10.4g %.6f ± %.6f", point.l2, point.meanLogLoss, point.standardError) + chosen + failed + "\n"
+        }
+        console.out(text + "\n")
+      }
       console.out(fit.summaryTable() + "\n" + training.renderText(title: "Training"))
       if let holdout { console.out(holdout.renderText(title: "Holdout")) }
     }

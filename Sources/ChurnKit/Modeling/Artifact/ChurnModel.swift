@@ -26,6 +26,9 @@ public struct ChurnModel: Codable, Sendable {
     public var holdout: String?
     public var metrics: BinaryMetrics
     public var holdoutMetrics: BinaryMetrics?
+    /// When the penalty was chosen by cross-validation: the folds and the path.
+    public var crossValidationFolds: Int?
+    public var crossValidationPath: [CrossValidation.Point]?
   }
 
   public var formatVersion = ChurnModel.currentFormatVersion

@@ -21,6 +21,8 @@ public struct ChurnModelTrainer: Sendable {
   public var extractor: FeatureExtractor
   public var estimator: LogisticRegression
   public var holdout: Holdout
+  /// When set, the L2 penalty is chosen by cross-validation on the training rows.
+  public var crossValidation: CrossValidation?
 
   public init(extractor: FeatureExtractor, estimator: LogisticRegression, holdout: Holdout = .none) {
     self.extractor = extractor
@@ -69,6 +71,15 @@ public struct ChurnModelTrainer: Sendable {
     }
     guard !trainingRows.isEmpty else { throw ModelError.noRows }
     let (x, y) = set.matrix(rows: trainingRows)
+    var estimator = self.estimator
+    var path: [CrossValidation.Point]?
+    if let crossValidation {
+      let keys = trainingRows.map { set.rows[$0].customerID }
+      let (best, points) = try crossValidation.path(
+        x: x, y: y, keys: keys, featureNames: set.featureNames, estimator: estimator)
+      estimator.l2 = best
+      path = points
+    }
     let fit = try estimator.fit(x, y, featureNames: set.featureNames)
     let metrics = BinaryMetrics(probabilities: (0..<x.rows).map { fit.probability(x.row($0)) }, labels: y)
     var holdoutMetrics: BinaryMetrics?
@@ -81,7 +92,7 @@ public struct ChurnModelTrainer: Sendable {
       cutoffs: extractor.cutoffs.map(\.description), horizonDays: set.horizon.days,
       churnDefinition: set.churnDefinition.description, rows: trainingRows.count,
       baseRate: y.reduce(0, +) / Double(y.count), holdout: holdoutDescription, metrics: metrics,
-      holdoutMetrics: holdoutMetrics)
+      holdoutMetrics: holdoutMetrics, crossValidationFolds: crossValidation?.folds, crossValidationPath: path)
     return Outcome(model: ChurnModel(featureSpec: set.spec, fit: fit, training: training), censoredRows: censored)
   }
 }
