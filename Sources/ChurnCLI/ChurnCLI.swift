@@ -15,7 +15,7 @@ public enum ChurnCLI {
   public static let version = ChurnKitVersion.current
 
   static let commands: [any Command.Type] = [
-    ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, GenerateCommand.self,
+    ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, GenerateCommand.self,
   ]
 
   /// Runs one invocation; `arguments` excludes the program name.

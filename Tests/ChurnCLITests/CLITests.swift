@@ -76,6 +76,8 @@ struct CLIHelpTests {
                                 or more cutoffs.
         train                   Fit the logistic churn model; report coefficients and
                                 inference.
+        evaluate                Evaluate a saved model on newly labelled data, with
+                                calibration drift.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -87,7 +89,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "features", "train", "generate"])
+  @Test(arguments: ["validate", "features", "train", "evaluate", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)

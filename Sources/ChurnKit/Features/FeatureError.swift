@@ -9,6 +9,7 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case invalidSpec(String)
   case unknownName(kind: String, name: String, suggestion: String?)
   case noEvents(path: String)
+  case missingInput(String)
 
   public var description: String {
     switch self {
@@ -31,6 +32,8 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "unknown \(kind) '\(name)' in the feature spec" + (suggestion.map { ". Did you mean '\($0)'?" } ?? "")
     case .noEvents(let path):
       return "\(path): no usable events"
+    case .missingInput(let what):
+      return what
     }
   }
 }

@@ -39,6 +39,7 @@ public struct FeatureExtractor: Sendable {
   ) throws -> FeatureSet {
     try spec.validate()
     guard !cutoffs.isEmpty else { throw FeatureError.invalidSpec("no cutoff given") }
+    try checkInputs(reader.columns, table: table, path: reader.path)
     let stageIndex = spec.stages
     // Customers are split into partitions (customer id mod P), each with
     // its own state, so that events are added on all cores at once.
@@ -97,6 +98,23 @@ public struct FeatureExtractor: Sendable {
       spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
       partitions: partitions.states, reader: reader, table: table, dataEnd: dataEnd,
       eventsFingerprint: String(fingerprint, radix: 16))
+  }
+
+  /// A spec fixed by a model needs the columns and the customers table it
+  /// was built from: say which one is missing before reading anything.
+  private func checkInputs(_ columns: EventColumns, table: CustomerTable?, path: String) throws(FeatureError) {
+    let needs: [(Bool?, Int?, String)] = [
+      (spec.usesAmount, columns.amount, "amount"), (spec.usesChannel, columns.channel, "channel"),
+      (spec.usesSentiment, columns.sentiment, "sentiment"), (spec.usesStage, columns.stage, "stage"),
+    ]
+    for (uses, column, name) in needs where uses == true && column == nil {
+      throw .missingInput(
+        "\(path): the model's features use the \(name) column, which these events do not have (columns: \(columns.header.joined(separator: ", ")))")
+    }
+    if let encodings = spec.staticEncodings, !encodings.isEmpty, table == nil {
+      throw .missingInput(
+        "the model's features use customers-table columns (\(encodings.map(\.column).joined(separator: ", "))): pass the customers table")
+    }
   }
 
   /// What an event type means to the labels.
