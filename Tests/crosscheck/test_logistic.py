@@ -110,3 +110,17 @@ def test_elastic_net_matches_scikit_learn(c, ratio):
     assert np.max(np.abs(ours - expected)) < 1e-4
     # Exact zeros where scikit-learn has them.
     assert set(np.flatnonzero(np.abs(expected[1:]) < 1e-8)) == set(np.flatnonzero(ours[1:] == 0))
+
+
+def test_sample_weights_match_scikit_learn():
+    x, y = dataset(n=1500, seed=4)
+    w = np.random.default_rng(5).uniform(0.2, 3.0, len(y))
+    path = tempfile.NamedTemporaryFile(suffix=".csv", delete=False, mode="w")
+    path.write("customer_id,f0,f1,f2,f3,w,label\n")
+    for i in range(len(y)):
+        path.write(f"c{i}," + ",".join(repr(float(v)) for v in x[i]) + f",{float(w[i])!r},{int(y[i])}\n")
+    path.close()
+    fit = train(path.name, "--no-standardize", "--l2", "0.5", "--weight-column", "w")
+    os.unlink(path.name)
+    ref = LogisticRegression(C=2.0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(x, y, sample_weight=w)
+    assert rel([t["coefficient"] for t in terms(fit)], np.concatenate([ref.intercept_, ref.coef_[0]])) < 1e-6

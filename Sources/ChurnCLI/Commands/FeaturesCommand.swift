@@ -54,8 +54,11 @@ enum FeaturesCommand: Command {
     let table = try arguments.value("customers").map { path in
       try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
     }
-    let extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
+    var extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
+    let progress = ProgressLine("reading events", console: console)
+    extractor.progress = progress.callback
     let features = try extractor.extract(from: &reader, customers: table, issues: &issues)
+    progress.finish()
     if out == "-" {
       features.writeCSV { console.out(String(decoding: $0, as: UTF8.self)) }
     } else {

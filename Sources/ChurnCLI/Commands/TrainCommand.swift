@@ -37,6 +37,7 @@ enum TrainCommand: Command {
       .init(name: "out", valueName: "file", help: "Where to save the model (with --events)."),
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
+      .init(name: "weight-column", valueName: "column", help: "Per-row sample weights (with --features)."),
       .init(name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).", defaultValue: "customer_id,cutoff"),
       .init(name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).", defaultValue: "0"),
       .init(name: "l1", valueName: "a", help: "L1 penalty a‖β‖₁: elastic net with --l2.", defaultValue: "0"),
@@ -114,15 +115,18 @@ enum TrainCommand: Command {
     if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }
     if let later = arguments.value("holdout-cutoff") { holdout = .cutoff(try Cutoff(parsing: later)) }
     let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
-    let extractor = FeatureExtractor(
+    var extractor = FeatureExtractor(
       spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: horizonText),
       churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity"))
+    let progress = ProgressLine("reading events", console: console)
+    extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
+    progress.finish()
     let model = outcome.model
     try model.write(to: out)
     report(
@@ -139,7 +143,8 @@ enum TrainCommand: Command {
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
     let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
-    let data = try LabelledFeatures(path: path, label: arguments.value("label") ?? "label", exclude: exclude)
+    let data = try LabelledFeatures(
+      path: path, label: arguments.value("label") ?? "label", exclude: exclude, weightColumn: arguments.value("weight-column"))
     let (trainingRows, holdoutRows) = holdoutFraction.map { data.holdoutSplit(fraction: $0, seed: seed) }
       ?? (Array(0..<data.y.count), [])
     let training = data.subset(trainingRows)
@@ -152,7 +157,7 @@ enum TrainCommand: Command {
       estimator.l2 = best
       cvPath = points
     }
-    let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames)
+    let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames, weights: training.weights)
     func predictions(_ rows: [Int]) -> [Double] { rows.map { i in fit.probability(data.x.row(i)) } }
     let trainingPredictions = predictions(trainingRows)
     let holdoutPredictions = predictions(holdoutRows)

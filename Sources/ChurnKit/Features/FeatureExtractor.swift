@@ -21,6 +21,9 @@ public struct FeatureExtractor: Sendable {
   /// `features` and `train` commands; false when scoring with a model's
   /// spec, where a type absent from new data simply counts zero).
   public var requiresKnownNames = true
+  /// Called after each batch with the number of rows read so far (for a
+  /// progress display; the library itself never prints).
+  public var progress: (@Sendable (Int) -> Void)?
 
   public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition) {
     self.spec = spec
@@ -80,6 +83,7 @@ public struct FeatureExtractor: Sendable {
       partitions.add(
         batch, customers: reader.customerCount, types: types.count, channels: reader.channels.count,
         roles: roles, stageOfID: stageOfID)
+      progress?(reader.rowsRead)
     }
     guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
     // A cutoff on the day of the last event (its end, say) is inside the data.

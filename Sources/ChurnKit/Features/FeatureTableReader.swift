@@ -13,6 +13,8 @@ public struct LabelledFeatures: Sendable {
   /// The value of the first key column (`customer_id`) of each row, when
   /// the file has one: holdouts are split by it.
   public let keys: [String]?
+  /// Per-row sample weights, when a weight column was named.
+  public let weights: [Double]?
 
   /// Reads `path`. Columns named in `exclude` (by default `customer_id` and
   /// `cutoff`, when present) are keys, not features.
@@ -20,19 +22,29 @@ public struct LabelledFeatures: Sendable {
   /// - Throws: `IngestError` for an unreadable file or a missing label
   ///   column; `ModelError.invalidOption` naming file:line:column and the
   ///   value for anything that is not a number (or a label not 0/1).
-  public init(path: String, label: String, exclude: [String] = ["customer_id", "cutoff"]) throws {
+  public init(
+    path: String, label: String, exclude: [String] = ["customer_id", "cutoff"], weightColumn: String? = nil
+  ) throws {
     var csv = try CSVReader(path: path)
     let header = try csv.readHeader()
     guard let labelIndex = header.firstIndex(of: label) else {
       throw IngestError.missingColumn(path: path, role: "label", expected: label, available: header)
     }
-    let featureIndexes = header.indices.filter { $0 != labelIndex && !exclude.contains(header[$0]) }
+    var weightIndex: Int?
+    if let weightColumn {
+      guard let i = header.firstIndex(of: weightColumn) else {
+        throw IngestError.missingColumn(path: path, role: "weight", expected: weightColumn, available: header)
+      }
+      weightIndex = i
+    }
+    let featureIndexes = header.indices.filter { $0 != labelIndex && $0 != weightIndex && !exclude.contains(header[$0]) }
     featureNames = featureIndexes.map { header[$0] }
     var columns = Array(repeating: [Double](), count: featureIndexes.count)
     var labels: [Double] = []
     var unlabelled = 0
     let keyIndex = exclude.first.flatMap { header.firstIndex(of: $0) }
     var keyValues: [String] = []
+    var weightValues: [Double] = []
     while try csv.nextChunk() {
       let chunk = csv.chunk
       let bytes = chunk.bytes
@@ -50,6 +62,13 @@ public struct LabelledFeatures: Sendable {
           throw ModelError.invalidOption(
             "\(path):\(line):\(labelIndex + 1): label '\(chunk.string(record: r, field: labelIndex))' is not 0 or 1")
         }
+        if let weightIndex {
+          guard let w = parseDecimal(bytes, chunk.fieldRange(record: r, field: weightIndex)), w >= 0, w.isFinite else {
+            throw ModelError.invalidOption(
+              "\(path):\(line):\(weightIndex + 1): weight '\(chunk.string(record: r, field: weightIndex))' is not a number ≥ 0")
+          }
+          weightValues.append(w)
+        }
         labels.append(value)
         if let keyIndex { keyValues.append(chunk.string(record: r, field: keyIndex)) }
         for (c, f) in featureIndexes.enumerated() {
@@ -65,13 +84,15 @@ public struct LabelledFeatures: Sendable {
     x = Matrix(rows: labels.count, columns: featureIndexes.count, columnMajor: columns.flatMap { $0 })
     unlabelledRows = unlabelled
     keys = keyIndex == nil ? nil : keyValues
+    weights = weightIndex == nil ? nil : weightValues
   }
 
-  private init(featureNames: [String], x: Matrix, y: [Double], keys: [String]?) {
+  private init(featureNames: [String], x: Matrix, y: [Double], keys: [String]?, weights: [Double]?) {
     self.featureNames = featureNames
     self.x = x
     self.y = y
     self.keys = keys
+    self.weights = weights
     unlabelledRows = 0
   }
 
@@ -81,7 +102,9 @@ public struct LabelledFeatures: Sendable {
     for j in 0..<x.columns {
       for (r, i) in indexes.enumerated() { m.storage[j * indexes.count + r] = x.storage[j * x.rows + i] }
     }
-    return LabelledFeatures(featureNames: featureNames, x: m, y: indexes.map { y[$0] }, keys: keys.map { k in indexes.map { k[$0] } })
+    return LabelledFeatures(
+      featureNames: featureNames, x: m, y: indexes.map { y[$0] }, keys: keys.map { k in indexes.map { k[$0] } },
+      weights: weights.map { w in indexes.map { w[$0] } })
   }
 
   /// Splits rows into training and holdout by customer: each distinct key

@@ -1,0 +1,39 @@
+import Foundation
+
+/// A one-line progress display on standard error, shown only when standard
+/// error is a terminal, redrawn at most five times a second.
+final class ProgressLine: @unchecked Sendable {
+  private let console: Console
+  private let label: String
+  private var lastDraw = Date.distantPast
+  private var drawn = false
+  private let lock = NSLock()
+
+  init(_ label: String, console: Console) {
+    self.label = label
+    self.console = console
+  }
+
+  /// A callback for library code that reports a count.
+  var callback: (@Sendable (Int) -> Void)? {
+    guard console.errorIsTerminal else { return nil }
+    return { [self] count in self.update(count) }
+  }
+
+  func update(_ count: Int) {
+    lock.withLock {
+      let now = Date()
+      guard now.timeIntervalSince(lastDraw) >= 0.2 else { return }
+      lastDraw = now
+      drawn = true
+      console.err("\r\(label): \(count.formatted()) rows\u{1B}[K")
+    }
+  }
+
+  /// Clears the line.
+  func finish() {
+    lock.withLock {
+      if drawn { console.err("\r\u{1B}[K") }
+    }
+  }
+}
