@@ -15,7 +15,8 @@ public enum ChurnCLI {
   public static let version = ChurnKitVersion.current
 
   static let commands: [any Command.Type] = [
-    ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, GenerateCommand.self,
+    ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, ScoreCommand.self,
+    GenerateCommand.self,
   ]
 
   /// Runs one invocation; `arguments` excludes the program name.

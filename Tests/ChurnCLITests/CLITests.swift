@@ -78,6 +78,7 @@ struct CLIHelpTests {
                                 inference.
         evaluate                Evaluate a saved model on newly labelled data, with
                                 calibration drift.
+        score                   Score every eligible customer with a saved model.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -89,7 +90,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "features", "train", "evaluate", "generate"])
+  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)

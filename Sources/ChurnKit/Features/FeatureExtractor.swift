@@ -21,6 +21,9 @@ public struct FeatureExtractor: Sendable {
   /// `features` and `train` commands; false when scoring with a model's
   /// spec, where a type absent from new data simply counts zero).
   public var requiresKnownNames = true
+  /// Whether a cutoff after the day of the last event is allowed (scoring
+  /// "as of today" on data that ends yesterday); labels are then censored.
+  public var allowsCutoffAfterData = false
   /// Called after each batch with the number of rows read so far (for a
   /// progress display; the library itself never prints).
   public var progress: (@Sendable (Int) -> Void)?
@@ -88,7 +91,7 @@ public struct FeatureExtractor: Sendable {
     guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
     // A cutoff on the day of the last event (its end, say) is inside the data.
     let lastDayEnd = (dataEnd / microsPerDay + 1) * microsPerDay - 1
-    for c in cutoffs where c.micros < dataStart || c.micros > lastDayEnd {
+    for c in cutoffs where c.micros < dataStart || (c.micros > lastDayEnd && !allowsCutoffAfterData) {
       throw FeatureError.cutoffOutsideData(
         cutoff: c.description, firstEvent: formatISO8601(dataStart), lastEvent: formatISO8601(dataEnd))
     }

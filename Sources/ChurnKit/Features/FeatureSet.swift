@@ -89,6 +89,12 @@ public struct FeatureSet: Sendable {
     return (x, y)
   }
 
+  /// Over the rows: static values not among the model's categories, values
+  /// missing and imputed, and customers absent from the customers table.
+  public func staticInputCounts() -> (unseen: Int, imputed: Int, withoutAttributes: Int) {
+    staticFeatures.inputCounts(customerIDs: rows.map(\.customerID))
+  }
+
   /// Rows whose label is censored.
   public var censoredCount: Int { rows.filter { $0.label == .censored }.count }
 

@@ -65,6 +65,32 @@ struct StaticFeatures: Sendable {
     rowByID = table.indexByID
   }
 
+  /// Counts, over these customers, values outside the known categories,
+  /// missing values that were imputed, and customers absent from the table.
+  func inputCounts(customerIDs: [String]) -> (unseen: Int, imputed: Int, withoutAttributes: Int) {
+    var unseen = 0, imputed = 0, absent = 0
+    guard !encodings.isEmpty else { return (0, 0, 0) }
+    for id in customerIDs {
+      guard let row = rowByID[id] else {
+        absent += 1
+        continue
+      }
+      for (e, encoding) in encodings.enumerated() {
+        let raw = columns[e][row].trimmingCharacters(in: " ")
+        switch encoding.kind {
+        case .categorical:
+          if !raw.isEmpty && !encoding.categories.contains(raw) { unseen += 1 }
+        case .numeric:
+          let bytes = Array(raw.utf8)
+          if parseDecimal(bytes, 0..<bytes.count) == nil { imputed += 1 }
+        case .date:
+          if StaticFeatures.date(raw) == nil { imputed += 1 }
+        }
+      }
+    }
+    return (unseen, imputed, absent)
+  }
+
   /// Writes the static features of one customer at `cutoff`.
   func write(customerID: String, cutoff: Int64, into out: inout FeatureWriter) {
     let row = rowByID[customerID]

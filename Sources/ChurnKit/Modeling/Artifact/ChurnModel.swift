@@ -1,5 +1,6 @@
 import ByteStreams
 import Foundation
+import LinearAlgebra
 
 /// A trained churn model as saved to disk: everything scoring needs (the
 /// resolved feature spec, the coefficients and their scaling) and everything
@@ -37,12 +38,44 @@ public struct ChurnModel: Codable, Sendable {
   public var features: [String]
   public var fit: LogisticRegressionFit
   public var training: Training
+  /// What scoring compares against: the training rows' feature means (the
+  /// baseline of reason codes), risk-band cut points (deciles of the
+  /// training scores; band 10 is the riskiest) and reference distributions
+  /// for drift.
+  public var reference: Reference
 
-  public init(featureSpec: FeatureSpec, fit: LogisticRegressionFit, training: Training) {
+  /// Training-time references for scoring.
+  public struct Reference: Codable, Sendable {
+    public var featureMeans: [Double]
+    /// Nine increasing probabilities: band k (1…10) holds scores above the
+    /// (k−1)-th cut and at most the k-th.
+    public var riskBandCuts: [Double]
+    public var score: DistributionReference
+    public var features: [DistributionReference]
+
+    public init(x: Matrix, scores: [Double]) {
+      let n = max(x.rows, 1)
+      featureMeans = (0..<x.columns).map { j in x.column(j).reduce(0, +) / Double(n) }
+      let sorted = scores.sorted()
+      riskBandCuts = (1..<10).map { d in sorted.isEmpty ? Double(d) / 10 : sorted[min(sorted.count - 1, sorted.count * d / 10)] }
+      score = DistributionReference(values: scores)
+      features = (0..<x.columns).map { DistributionReference(values: x.column($0)) }
+    }
+
+    /// The risk band (1…10) of a probability.
+    public func riskBand(_ p: Double) -> Int {
+      var band = 1
+      for cut in riskBandCuts where p > cut { band += 1 }
+      return band
+    }
+  }
+
+  public init(featureSpec: FeatureSpec, fit: LogisticRegressionFit, training: Training, reference: Reference) {
     self.featureSpec = featureSpec
     self.features = fit.featureNames
     self.fit = fit
     self.training = training
+    self.reference = reference
   }
 
   private struct File: Codable {

@@ -81,7 +81,8 @@ public struct ChurnModelTrainer: Sendable {
       path = points
     }
     let fit = try estimator.fit(x, y, featureNames: set.featureNames)
-    let metrics = BinaryMetrics(probabilities: (0..<x.rows).map { fit.probability(x.row($0)) }, labels: y)
+    let trainingScores = (0..<x.rows).map { fit.probability(x.row($0)) }
+    let metrics = BinaryMetrics(probabilities: trainingScores, labels: y)
     var holdoutMetrics: BinaryMetrics?
     if !holdoutRows.isEmpty {
       let (hx, hy) = set.matrix(rows: holdoutRows)
@@ -93,6 +94,8 @@ public struct ChurnModelTrainer: Sendable {
       churnDefinition: set.churnDefinition.description, rows: trainingRows.count,
       baseRate: y.reduce(0, +) / Double(y.count), holdout: holdoutDescription, metrics: metrics,
       holdoutMetrics: holdoutMetrics, crossValidationFolds: crossValidation?.folds, crossValidationPath: path)
-    return Outcome(model: ChurnModel(featureSpec: set.spec, fit: fit, training: training), censoredRows: censored)
+    let reference = ChurnModel.Reference(x: x, scores: trainingScores)
+    return Outcome(
+      model: ChurnModel(featureSpec: set.spec, fit: fit, training: training, reference: reference), censoredRows: censored)
   }
 }

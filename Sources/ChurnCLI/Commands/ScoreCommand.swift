@@ -1,0 +1,69 @@
+import ByteStreams
+import ChurnKit
+import Foundation
+
+/// `churnkit score`: churn probabilities, risk bands and reasons.
+enum ScoreCommand: Command {
+  static let spec = CommandSpec(
+    name: "score",
+    abstract: "Score every eligible customer with a saved model.",
+    discussion: """
+      Builds the model's features from the events at the as-of time (which \
+      may be after the last event) and writes one row per eligible customer: \
+      churn probability, risk band (deciles of the training scores; 10 is \
+      the riskiest), the three features that raise the risk most against the \
+      training mean (with a plain-language sentence) and the current stage. \
+      The file appears only when complete. The run summary (score \
+      distribution, drift of the score and of every feature by population \
+      stability index, unseen categories and imputed values) goes to \
+      standard error, or as JSON to standard output with --json.
+      """,
+    options: [
+      .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
+      .init(name: "events", valueName: "file", help: "Event log (or - for standard input). Required."),
+      .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
+      .init(name: "as-of", valueName: "date", help: "Score as of this date (end of day, UTC) or date-time. Required."),
+      .init(name: "out", valueName: "file", help: "Output file, or - for standard output. Required."),
+      .init(name: "format", valueName: "format", help: "csv or jsonl.", defaultValue: "csv"),
+      .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
+    ] + MappingOptions.options,
+    examples: [
+      "churnkit score --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --out scores.csv"
+    ])
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
+    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
+    guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
+    if out == "-" && arguments.flag("json") {
+      throw CLIError.invalidValue(option: "json", value: "", reason: "the scores go to standard output; write them to a file with --out FILE")
+    }
+    let format = try arguments.choice("format", default: ScoreFormat.csv)
+    let model = try ChurnModel.load(path: modelPath)
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    let progress = ProgressLine("reading events", console: console)
+    let run = try ChurnScorer(model: model).score(
+      events: &reader, customers: table, asOf: try Cutoff(parsing: asOf), issues: &issues, progress: progress.callback)
+    progress.finish()
+    if out == "-" {
+      run.write(format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
+    } else {
+      let writer = try AtomicFileWriter(path: out)
+      try run.write(format: format) { (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes) }
+      try writer.commit()
+    }
+    let summary = run.summary()
+    console.err(summary.renderText())
+    if issues.totalCount > 0 { console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
+    if arguments.flag("json") {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      console.out(String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
+    }
+    return ExitStatus.success
+  }
+}

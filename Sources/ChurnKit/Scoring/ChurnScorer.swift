@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+
+/// Scores customers with a saved model: the model's features at the as-of
+/// time, the churn probability, its risk band, the three features that push
+/// the risk up most (with a plain-language sentence), and the current stage.
+///
+/// ```swift
+/// let scorer = ChurnScorer(model: try ChurnModel.load(path: "models/churn-model.json"))
+/// let run = try scorer.score(events: &reader, customers: table, asOf: cutoff, issues: &issues)
+/// ```
+public struct ChurnScorer: Sendable {
+  public let model: ChurnModel
+
+  public init(model: ChurnModel) { self.model = model }
+
+  /// One reason: a feature's contribution to the log-odds against the
+  /// training mean, βⱼ (xⱼ − x̄ⱼ).
+  public struct Reason: Sendable, Codable, Equatable {
+    public let feature: String
+    public let value: Double
+    public let typical: Double
+    public let contribution: Double
+    public let text: String
+  }
+
+  /// Everything scoring computes about one customer.
+  public struct Score: Sendable {
+    public let customerID: String
+    public let probability: Double
+    public let riskBand: Int
+    public let reasons: [Reason]
+    public let stage: String?
+    /// The log-odds decomposed: intercept + Σ βⱼ x̄ⱼ (the training-mean
+    /// customer) + Σ contributions = logit(probability).
+    public let baselineLogOdds: Double
+    public let contributions: [Double]
+  }
+
+  /// The scores of every eligible customer, with their features kept for drift.
+  public struct Run: Sendable {
+    public let asOf: Cutoff
+    public let features: FeatureSet
+    public let model: ChurnModel
+
+    /// The score of row `i` of `features.rows`.
+    public func score(_ i: Int) -> Score {
+      ChurnScorer(model: model).score(row: features.rows[i], values: features.values(of: features.rows[i]))
+    }
+  }
+
+  /// Builds features for every eligible customer at `asOf` (which may be
+  /// after the last event) with the model's spec, horizon and churn definition.
+  public func score(
+    events reader: inout EventLogReader, customers table: CustomerTable?, asOf: Cutoff,
+    issues: inout IssueLog, progress: (@Sendable (Int) -> Void)? = nil
+  ) throws -> Run {
+    var extractor = FeatureExtractor(
+      spec: model.featureSpec, cutoffs: [asOf], horizon: Duration(days: model.training.horizonDays),
+      churnDefinition: try ChurnDefinition(parsing: model.training.churnDefinition))
+    extractor.requiresKnownNames = false
+    extractor.allowsCutoffAfterData = true
+    extractor.progress = progress
+    let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
+    guard set.featureNames == model.features else {
+      throw ModelError.invalidOption("the features built from these events differ from the model's")
+    }
+    return Run(asOf: asOf, features: set, model: model)
+  }
+
+  /// Scores one feature vector.
+  public func score(row: FeatureSet.Row, values: [Double]) -> Score {
+    let fit = model.fit
+    let means = model.reference.featureMeans
+    var contributions = [Double](repeating: 0, count: values.count)
+    var baseline = fit.intercept
+    var logit = fit.intercept
+    for (j, b) in fit.coefficients.enumerated() {
+      contributions[j] = b * (values[j] - means[j])
+      baseline += b * means[j]
+      logit += b * values[j]
+    }
+    let top = contributions.indices.filter { contributions[$0] > 0 }
+      .sorted { (contributions[$0], -$0) > (contributions[$1], -$1) }.prefix(3)
+    let reasons = top.map { j in
+      Reason(
+        feature: model.features[j], value: values[j], typical: means[j], contribution: contributions[j],
+        text: FeaturePhrases.sentence(model.features[j], value: values[j], typical: means[j]))
+    }
+    let probability = logistic(logit)
+    var stage: String?
+    for (j, name) in model.features.enumerated() where name.hasPrefix("stage_") && values[j] == 1 {
+      stage = String(name.dropFirst(6))
+    }
+    return Score(
+      customerID: row.customerID, probability: probability, riskBand: model.reference.riskBand(probability),
+      reasons: Array(reasons), stage: stage, baselineLogOdds: baseline, contributions: contributions)
+  }
+}

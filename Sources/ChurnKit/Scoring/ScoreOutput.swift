@@ -1,0 +1,175 @@
+import ByteStreams
+import Dispatch
+import Foundation
+
+/// Writes scores as CSV or JSON Lines, formatted in parallel blocks and
+/// written in order, and summarises the run.
+public enum ScoreFormat: String, Sendable, CaseIterable {
+  case csv
+  case jsonl
+}
+
+extension ChurnScorer.Run {
+  /// Hands the scores' bytes to `write`, in order.
+  public func write<E: Error>(format: ScoreFormat, _ write: ([UInt8]) throws(E) -> Void) throws(E) {
+    if format == .csv {
+      var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
+      for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
+      try write(Array((header.joined(separator: ",") + "\n").utf8))
+    }
+    let rows = features.rows.count
+    let blockSize = 2048
+    let blocks = (rows + blockSize - 1) / blockSize
+    for first in stride(from: 0, to: blocks, by: 8) {
+      let count = min(8, blocks - first)
+      let slots = (0..<count).map { _ in ByteSlot() }
+      DispatchQueue.concurrentPerform(iterations: count) { b in
+        let start = (first + b) * blockSize
+        slots[b].bytes = self.bytes(rows: start..<min(start + blockSize, rows), format: format)
+      }
+      for slot in slots { try write(slot.bytes) }
+    }
+  }
+
+  private func bytes(rows range: Range<Int>, format: ScoreFormat) -> [UInt8] {
+    var out: [UInt8] = []
+    let asOfText = asOf.description
+    for i in range {
+      let s = score(i)
+      switch format {
+      case .csv:
+        var fields = [CSVFormatting.escape(s.customerID), asOfText, "\(s.probability)", String(s.riskBand), s.stage ?? ""]
+        for k in 0..<3 {
+          if k < s.reasons.count {
+            let r = s.reasons[k]
+            fields += [CSVFormatting.escape(r.feature), CSVFormatting.number(r.value), "\(r.contribution)", CSVFormatting.escape(r.text)]
+          } else {
+            fields += ["", "", "", ""]
+          }
+        }
+        out.append(contentsOf: (fields.joined(separator: ",") + "\n").utf8)
+      case .jsonl:
+        var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOfText))"
+        line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
+        line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
+        line += s.reasons.map { r in
+          "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
+        }.joined(separator: ",")
+        line += "]}\n"
+        out.append(contentsOf: line.utf8)
+      }
+    }
+    return out
+  }
+
+  /// Scores, bands and drift of the whole run.
+  public func summary() -> ScoreSummary { ScoreSummary(self) }
+}
+
+private final class ByteSlot: @unchecked Sendable {
+  var bytes: [UInt8] = []
+}
+
+/// JSON text for strings and numbers written by hand.
+enum JSONText {
+  /// A JSON string literal: quotes, backslashes and control characters escaped.
+  static func string(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}" {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+
+  /// A JSON number (non-finite values, which JSON lacks, as null).
+  static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+}
+
+/// What `churnkit score --json` reports.
+public struct ScoreSummary: Sendable, Codable {
+  public struct Drift: Sendable, Codable, Equatable {
+    public let name: String
+    public let stabilityIndex: Double
+    public let shifted: Bool
+  }
+
+  public let asOf: String
+  public let rows: Int
+  public let meanProbability: Double
+  /// 10th, 50th and 90th percentiles of the probabilities.
+  public let percentiles: [Double]
+  /// Customers per risk band, band 1 (lowest) first.
+  public let bandCounts: [Int]
+  /// Population stability index of the score and of every feature against
+  /// training; shifted when above 0.2.
+  public let scoreDrift: Drift
+  public let featureDrift: [Drift]
+  /// Static-attribute values the model had not seen (mapped to `_other`),
+  /// and values missing and imputed, over the scored customers.
+  public let unseenCategories: Int
+  public let imputedValues: Int
+  public let customersWithoutAttributes: Int
+
+  init(_ run: ChurnScorer.Run) {
+    let rows = run.features.rows
+    let model = run.model
+    var probabilities = [Double](repeating: 0, count: rows.count)
+    var columns = [[Double]](repeating: [Double](repeating: 0, count: rows.count), count: model.features.count)
+    var bands = [Int](repeating: 0, count: 10)
+    for i in rows.indices {
+      let values = run.features.values(of: rows[i])
+      let s = ChurnScorer(model: model).score(row: rows[i], values: values)
+      probabilities[i] = s.probability
+      bands[s.riskBand - 1] += 1
+      for j in values.indices { columns[j][i] = values[j] }
+    }
+    asOf = run.asOf.description
+    self.rows = rows.count
+    meanProbability = probabilities.isEmpty ? .nan : probabilities.reduce(0, +) / Double(rows.count)
+    let sorted = probabilities.sorted()
+    percentiles = [0.1, 0.5, 0.9].map { q in sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
+    bandCounts = bands
+    let scorePSI = model.reference.score.stabilityIndex(probabilities)
+    scoreDrift = Drift(name: "churn_probability", stabilityIndex: scorePSI, shifted: scorePSI > 0.2)
+    featureDrift = model.features.indices.map { j in
+      let psi = model.reference.features[j].stabilityIndex(columns[j])
+      return Drift(name: model.features[j], stabilityIndex: psi, shifted: psi > 0.2)
+    }
+    (unseenCategories, imputedValues, customersWithoutAttributes) = run.features.staticInputCounts()
+  }
+
+  /// The summary as text for a terminal.
+  public func renderText() -> String {
+    func f(_ v: Double) -> String { String(format: "%.4f", v) }
+    var out = "Scored \(rows) customers as of \(asOf): mean churn probability \(f(meanProbability))"
+    out += " (p10 \(f(percentiles[0])), median \(f(percentiles[1])), p90 \(f(percentiles[2])))\n"
+    out += "  customers per risk band (1 = lowest … 10 = highest): \(bandCounts.map(String.init).joined(separator: " "))\n"
+    out += "  score drift against training: PSI \(f(scoreDrift.stabilityIndex))\(scoreDrift.shifted ? " — SHIFTED" : "")\n"
+    let shifted = featureDrift.filter(\.shifted)
+    if shifted.isEmpty {
+      out += "  no feature's distribution has shifted (PSI ≤ 0.2)\n"
+    } else {
+      out += "  features whose distribution has shifted (PSI > 0.2): "
+      out += shifted.sorted { $0.stabilityIndex > $1.stabilityIndex }.prefix(10)
+        .map { "\($0.name) \(f($0.stabilityIndex))" }.joined(separator: ", ") + "\n"
+    }
+    if unseenCategories + imputedValues + customersWithoutAttributes > 0 {
+      out += "  static attributes: \(unseenCategories) unseen categories, \(imputedValues) imputed values, "
+      out += "\(customersWithoutAttributes) customers not in the customers table\n"
+    }
+    return out
+  }
+}

@@ -1,0 +1,84 @@
+import ChurnCLI
+import ChurnKit
+import ChurnTestSupport
+import Foundation
+import Testing
+
+struct ScoreCommandTests {
+  func trainedModel(_ dir: TemporaryDirectory) throws -> String {
+    _ = try LifecycleGenerator(customers: 800, seed: 21, days: 330).write(to: dir.path)
+    let model = "\(dir.path)/model.json"
+    let result = run([
+      "train", "--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv",
+      "--cutoff", "2024-08-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--l2", "1", "--out", model,
+    ])
+    #expect(result.status == 0, "\(result.err)")
+    return model
+  }
+
+  /// Reason codes add up: intercept + Σ βⱼ x̄ⱼ + Σ contributions = logit(p);
+  /// the top three are the largest positive contributions; and the training
+  /// rows fall about a tenth into each risk band.
+  @Test func reasonsDecomposeTheLogOddsAndBandsAreDeciles() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = try ChurnModel.load(path: trainedModel(dir))
+    var reader = try EventLogReader(path: "\(dir.path)/events.csv", schema: EventSchema())
+    var issues = IssueLog()
+    let table = try CustomerTable(path: "\(dir.path)/customers.csv", issues: &issues)
+    let run = try ChurnScorer(model: model).score(
+      events: &reader, customers: table, asOf: try Cutoff(parsing: "2024-08-31"), issues: &issues)
+    var bands = [Int](repeating: 0, count: 10)
+    for i in run.features.rows.indices {
+      let s = run.score(i)
+      let logit = log(s.probability / (1 - s.probability))
+      let total = s.baselineLogOdds + s.contributions.reduce(0, +)
+      #expect(abs(total - logit) < 1e-9 * max(1, abs(logit)), "\(s.customerID)")
+      let sorted = s.contributions.filter { $0 > 0 }.sorted(by: >)
+      #expect(s.reasons.map(\.contribution) == Array(sorted.prefix(3)))
+      bands[s.riskBand - 1] += 1
+    }
+    // Scored at the training cutoff, the rows are (a superset of) the
+    // training rows: every band holds some 10%.
+    let n = Double(run.features.rows.count)
+    #expect(bands.allSatisfy { Double($0) / n > 0.04 && Double($0) / n < 0.2 }, "\(bands)")
+  }
+
+  @Test func writesCSVAndJSONLinesWithEscapedStrings() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = try trainedModel(dir)
+    // A customer id that needs escaping in both formats.
+    var events = try dir.read("events.csv")
+    events += "\"C\"\"odd, \\\\ id\",2024-08-30T10:00:00Z,visit,web,,,awareness\n"
+    let path = try dir.write("events2.csv", events)
+    let csv = run([
+      "score", "--model", model, "--events", path, "--customers", "\(dir.path)/customers.csv", "--as-of", "2024-12-31",
+      "--out", "-",
+    ])
+    #expect(csv.status == 0, "\(csv.err)")
+    #expect(csv.out.hasPrefix("customer_id,as_of,churn_probability,risk_band,stage,reason_1,"))
+    #expect(csv.out.contains("\n\"C\"\"odd, \\\\ id\",2024-12-31,"))
+    #expect(csv.err.contains("Scored "))
+    #expect(csv.err.contains("1 customers not in the customers table"))
+    let jsonl = run([
+      "score", "--model", model, "--events", path, "--customers", "\(dir.path)/customers.csv", "--as-of", "2024-12-31",
+      "--out", "\(dir.path)/s.jsonl", "--format", "jsonl", "--json",
+    ])
+    #expect(jsonl.status == 0)
+    let lines = try dir.read("s.jsonl").split(separator: "\n")
+    #expect(lines.count == csv.out.split(separator: "\n").count - 1)
+    for line in lines {
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      #expect(object["churn_probability"] is Double)
+      #expect((object["reasons"] as? [Any])?.count ?? 0 <= 3)
+    }
+    #expect(lines.contains { $0.contains(#""customer_id":"C\"odd, \\\\ id""#) })
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(jsonl.out.utf8)) as? [String: Any])
+    #expect(summary["rows"] as? Int == lines.count)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
