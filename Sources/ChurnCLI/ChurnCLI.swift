@@ -16,6 +16,7 @@ public enum ChurnCLI {
 
   static let commands: [any Command.Type] = [
     ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, ScoreCommand.self,
+    ExportCommand.self,
     GenerateCommand.self,
   ]
 

@@ -79,6 +79,8 @@ struct CLIHelpTests {
         evaluate                Evaluate a saved model on newly labelled data, with
                                 calibration drift.
         score                   Score every eligible customer with a saved model.
+        export                  Export a saved model as a coefficient table, SQL or
+                                PMML.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -90,7 +92,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "generate"])
+  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)

@@ -30,6 +30,26 @@ public struct ChurnModel: Codable, Sendable {
     /// When the penalty was chosen by cross-validation: the folds and the path.
     public var crossValidationFolds: Int?
     public var crossValidationPath: [CrossValidation.Point]?
+
+    public init(
+      events: String, eventRows: Int, eventsFingerprint: String, cutoffs: [String], horizonDays: Int,
+      churnDefinition: String, rows: Int, baseRate: Double, holdout: String?, metrics: BinaryMetrics,
+      holdoutMetrics: BinaryMetrics?, crossValidationFolds: Int? = nil, crossValidationPath: [CrossValidation.Point]? = nil
+    ) {
+      self.events = events
+      self.eventRows = eventRows
+      self.eventsFingerprint = eventsFingerprint
+      self.cutoffs = cutoffs
+      self.horizonDays = horizonDays
+      self.churnDefinition = churnDefinition
+      self.rows = rows
+      self.baseRate = baseRate
+      self.holdout = holdout
+      self.metrics = metrics
+      self.holdoutMetrics = holdoutMetrics
+      self.crossValidationFolds = crossValidationFolds
+      self.crossValidationPath = crossValidationPath
+    }
   }
 
   public var formatVersion = ChurnModel.currentFormatVersion
@@ -56,8 +76,15 @@ public struct ChurnModel: Codable, Sendable {
     public init(x: Matrix, scores: [Double]) {
       let n = max(x.rows, 1)
       featureMeans = (0..<x.columns).map { j in x.column(j).reduce(0, +) / Double(n) }
+      // Each cut lies halfway between two neighbouring training scores, so
+      // no training customer sits exactly on a band boundary (where the
+      // last bits of a warehouse's arithmetic could tip it either way).
       let sorted = scores.sorted()
-      riskBandCuts = (1..<10).map { d in sorted.isEmpty ? Double(d) / 10 : sorted[min(sorted.count - 1, sorted.count * d / 10)] }
+      riskBandCuts = (1..<10).map { d in
+        guard sorted.count >= 2 else { return Double(d) / 10 }
+        let k = max(1, min(sorted.count - 1, sorted.count * d / 10))
+        return (sorted[k - 1] + sorted[k]) / 2
+      }
       score = DistributionReference(values: scores)
       features = (0..<x.columns).map { DistributionReference(values: x.column($0)) }
     }

@@ -1,0 +1,51 @@
+import ByteStreams
+import ChurnKit
+import Foundation
+
+/// `churnkit export`: the model for a warehouse, Spark or a PMML evaluator.
+enum ExportCommand: Command {
+  static let spec = CommandSpec(
+    name: "export",
+    abstract: "Export a saved model as a coefficient table, SQL or PMML.",
+    discussion: """
+      csv: the coefficient table (term, coefficient, standard error, z, \
+      p-value, 95% interval, odds ratio, training mean). json: the same with \
+      the model's metadata. sql: a SELECT that computes churn_probability and \
+      risk_band from a table of features, for --dialect sqlite, postgres, \
+      duckdb or spark; identifiers are quoted, so no feature name can inject \
+      SQL. pmml: a PMML 4.4 RegressionModel with logit normalisation. The \
+      coefficients are on the features' original scale.
+      """,
+    options: [
+      .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
+      .init(name: "format", valueName: "format", help: "csv, json, sql or pmml. Required."),
+      .init(name: "dialect", valueName: "dialect", help: "SQL dialect: sqlite, postgres, duckdb or spark.", defaultValue: "sqlite"),
+      .init(name: "table", valueName: "name", help: "The features table the SQL reads.", defaultValue: "features"),
+      .init(name: "out", valueName: "file", help: "Output file, or - for standard output.", defaultValue: "-"),
+    ],
+    examples: ["churnkit export --model models/churn-model.json --format sql --dialect duckdb --out score.sql"])
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
+    guard arguments.value("format") != nil else { throw CLIError.missingValue(option: "format", valueName: "format") }
+    let format = try arguments.choice("format", default: ModelExport.Format.csv)
+    let dialect = try arguments.choice("dialect", default: ModelExport.Dialect.sqlite)
+    let model = try ChurnModel.load(path: modelPath)
+    let text: String
+    switch format {
+    case .csv: text = ModelExport.csv(model)
+    case .json: text = try ModelExport.json(model)
+    case .sql: text = ModelExport.sql(model, dialect: dialect, table: arguments.value("table") ?? "features")
+    case .pmml: text = ModelExport.pmml(model)
+    }
+    let out = arguments.value("out") ?? "-"
+    if out == "-" {
+      console.out(text)
+    } else {
+      let writer = try AtomicFileWriter(path: out)
+      try writer.write(text)
+      try writer.commit()
+    }
+    return ExitStatus.success
+  }
+}
