@@ -44,6 +44,28 @@ struct ScoreCommandTests {
     #expect(bands.allSatisfy { Double($0) / n > 0.04 && Double($0) / n < 0.2 }, "\(bands)")
   }
 
+  /// Scoring the feature file gives the same bytes as scoring the events it
+  /// came from; a file that lacks a model feature fails before any output.
+  @Test func featureFileScoresEqualEventScores() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = try trainedModel(dir)
+    let common = ["--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv"]
+    #expect(run(["features"] + common + ["--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out", "\(dir.path)/f.csv"]).status == 0)
+    let fromEvents = run(["score", "--model", model] + common + ["--as-of", "2024-10-31", "--out", "-"])
+    let fromFile = run(["score", "--model", model, "--features", "\(dir.path)/f.csv", "--out", "-"])
+    #expect(fromEvents.status == 0 && fromFile.status == 0)
+    #expect(fromEvents.out == fromFile.out)
+    let header = try dir.read("f.csv").prefix { $0 != "\n" }
+    let dropped = header.split(separator: ",").filter { $0 != "count_7d" }.joined(separator: ",")
+    let body = try dir.read("f.csv").drop { $0 != "\n" }
+    let broken = try dir.write("g.csv", dropped + body)
+    let result = run(["score", "--model", model, "--features", broken, "--out", "\(dir.path)/never.csv"])
+    #expect(result.status == 1)
+    #expect(result.err.hasPrefix("Error: \(broken) lacks 1 of the model's features: count_7d"))
+    #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
+  }
+
   @Test func writesCSVAndJSONLinesWithEscapedStrings() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -20,7 +20,8 @@ enum ScoreCommand: Command {
       """,
     options: [
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
-      .init(name: "events", valueName: "file", help: "Event log (or - for standard input). Required."),
+      .init(name: "events", valueName: "file", help: "Event log (or - for standard input)."),
+      .init(name: "features", valueName: "file", help: "Or: a feature file (as churnkit features writes), scored as it streams."),
       .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
       .init(name: "as-of", valueName: "date", help: "Score as of this date (end of day, UTC) or date-time. Required."),
       .init(name: "out", valueName: "file", help: "Output file, or - for standard output. Required."),
@@ -33,14 +34,17 @@ enum ScoreCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
-    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
-    guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
     guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
     if out == "-" && arguments.flag("json") {
       throw CLIError.invalidValue(option: "json", value: "", reason: "the scores go to standard output; write them to a file with --out FILE")
     }
     let format = try arguments.choice("format", default: ScoreFormat.csv)
     let model = try ChurnModel.load(path: modelPath)
+    if let features = arguments.value("features") {
+      return try scoreFeatureFile(features, model: model, format: format, out: out, arguments, console)
+    }
+    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
@@ -56,8 +60,27 @@ enum ScoreCommand: Command {
       try writer.commit()
     }
     let summary = run.summary()
-    console.err(summary.renderText())
     if issues.totalCount > 0 { console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
+    return try finish(summary, arguments, console)
+  }
+
+  private static func scoreFeatureFile(
+    _ path: String, model: ChurnModel, format: ScoreFormat, out: String, _ arguments: ParsedArguments, _ console: Console
+  ) throws -> Int32 {
+    let scorer = FeatureFileScorer(model: model)
+    let tally: ScoreTally
+    if out == "-" {
+      tally = try scorer.score(path: path, format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
+    } else {
+      let writer = try AtomicFileWriter(path: out)
+      tally = try scorer.score(path: path, format: format) { try writer.write($0) }
+      try writer.commit()
+    }
+    return try finish(ScoreSummary(tally, asOf: arguments.value("as-of") ?? "(from the file)"), arguments, console)
+  }
+
+  private static func finish(_ summary: ScoreSummary, _ arguments: ParsedArguments, _ console: Console) throws -> Int32 {
+    console.err(summary.renderText())
     if arguments.flag("json") {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -70,6 +70,11 @@ public struct ChurnScorer: Sendable {
 
   /// Scores one feature vector.
   public func score(row: FeatureSet.Row, values: [Double]) -> Score {
+    score(customerID: row.customerID, values: values)
+  }
+
+  /// Scores one feature vector (in the model's feature order).
+  public func score(customerID: String, values: [Double]) -> Score {
     let fit = model.fit
     let means = model.reference.featureMeans
     var contributions = [Double](repeating: 0, count: values.count)
@@ -93,7 +98,7 @@ public struct ChurnScorer: Sendable {
       stage = String(name.dropFirst(6))
     }
     return Score(
-      customerID: row.customerID, probability: probability, riskBand: model.reference.riskBand(probability),
+      customerID: customerID, probability: probability, riskBand: model.reference.riskBand(probability),
       reasons: Array(reasons), stage: stage, baselineLogOdds: baseline, contributions: contributions)
   }
 }

@@ -44,6 +44,11 @@ public struct DistributionReference: Sendable, Codable, Equatable {
   public func stabilityIndex(_ values: [Double]) -> Double {
     var counts = [Double](repeating: 0, count: shares.count)
     for v in values where !v.isNaN { counts[bin(v)] += 1 }
+    return stabilityIndex(counts: counts)
+  }
+
+  /// The population stability index of new data given its count per bin.
+  public func stabilityIndex(counts: [Double]) -> Double {
     let total = max(counts.reduce(0, +), 1)
     var psi = 0.0
     for (count, expected) in zip(counts, shares) {

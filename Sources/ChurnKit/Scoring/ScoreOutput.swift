@@ -7,16 +7,46 @@ import Foundation
 public enum ScoreFormat: String, Sendable, CaseIterable {
   case csv
   case jsonl
+
+  /// The CSV header line (JSON Lines has none).
+  var header: String? {
+    guard self == .csv else { return nil }
+    var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
+    for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
+    return header.joined(separator: ",") + "\n"
+  }
+
+  /// One score as a line of this format.
+  static func append(_ s: ChurnScorer.Score, asOf: String, format: ScoreFormat, to out: inout [UInt8]) {
+    switch format {
+    case .csv:
+      var fields = [CSVFormatting.escape(s.customerID), CSVFormatting.escape(asOf), "\(s.probability)", String(s.riskBand), s.stage ?? ""]
+      for k in 0..<3 {
+        if k < s.reasons.count {
+          let r = s.reasons[k]
+          fields += [CSVFormatting.escape(r.feature), CSVFormatting.number(r.value), "\(r.contribution)", CSVFormatting.escape(r.text)]
+        } else {
+          fields += ["", "", "", ""]
+        }
+      }
+      out.append(contentsOf: (fields.joined(separator: ",") + "\n").utf8)
+    case .jsonl:
+      var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
+      line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
+      line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
+      line += s.reasons.map { r in
+        "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
+      }.joined(separator: ",")
+      line += "]}\n"
+      out.append(contentsOf: line.utf8)
+    }
+  }
 }
 
 extension ChurnScorer.Run {
   /// Hands the scores' bytes to `write`, in order.
   public func write<E: Error>(format: ScoreFormat, _ write: ([UInt8]) throws(E) -> Void) throws(E) {
-    if format == .csv {
-      var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
-      for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
-      try write(Array((header.joined(separator: ",") + "\n").utf8))
-    }
+    if let header = format.header { try write(Array(header.utf8)) }
     let rows = features.rows.count
     let blockSize = 2048
     let blocks = (rows + blockSize - 1) / blockSize
@@ -34,31 +64,7 @@ extension ChurnScorer.Run {
   private func bytes(rows range: Range<Int>, format: ScoreFormat) -> [UInt8] {
     var out: [UInt8] = []
     let asOfText = asOf.description
-    for i in range {
-      let s = score(i)
-      switch format {
-      case .csv:
-        var fields = [CSVFormatting.escape(s.customerID), asOfText, "\(s.probability)", String(s.riskBand), s.stage ?? ""]
-        for k in 0..<3 {
-          if k < s.reasons.count {
-            let r = s.reasons[k]
-            fields += [CSVFormatting.escape(r.feature), CSVFormatting.number(r.value), "\(r.contribution)", CSVFormatting.escape(r.text)]
-          } else {
-            fields += ["", "", "", ""]
-          }
-        }
-        out.append(contentsOf: (fields.joined(separator: ",") + "\n").utf8)
-      case .jsonl:
-        var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOfText))"
-        line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
-        line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
-        line += s.reasons.map { r in
-          "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
-        }.joined(separator: ",")
-        line += "]}\n"
-        out.append(contentsOf: line.utf8)
-      }
-    }
+    for i in range { ScoreFormat.append(score(i), asOf: asOfText, format: format, to: &out) }
     return out
   }
 
@@ -98,6 +104,34 @@ enum JSONText {
   static func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 }
 
+/// Running totals of a scoring run in constant memory per feature: the
+/// probabilities (for percentiles), the risk bands, and every feature's
+/// count per reference bin (for drift).
+public struct ScoreTally: Sendable {
+  public let model: ChurnModel
+  public private(set) var probabilities: [Double] = []
+  public private(set) var bands = [Int](repeating: 0, count: 10)
+  public private(set) var binCounts: [[Double]]
+
+  public init(model: ChurnModel) {
+    self.model = model
+    binCounts = model.reference.features.map { [Double](repeating: 0, count: $0.shares.count) }
+  }
+
+  public mutating func add(values: [Double], score: ChurnScorer.Score) {
+    probabilities.append(score.probability)
+    bands[score.riskBand - 1] += 1
+    for (j, v) in values.enumerated() where !v.isNaN { binCounts[j][model.reference.features[j].bin(v)] += 1 }
+  }
+
+  /// Adds another tally's rows (after this one's).
+  public mutating func merge(_ other: ScoreTally) {
+    probabilities += other.probabilities
+    for k in 0..<10 { bands[k] += other.bands[k] }
+    for j in binCounts.indices { for b in binCounts[j].indices { binCounts[j][b] += other.binCounts[j][b] } }
+  }
+}
+
 /// What `churnkit score --json` reports.
 public struct ScoreSummary: Sendable, Codable {
   public struct Drift: Sendable, Codable, Equatable {
@@ -124,31 +158,31 @@ public struct ScoreSummary: Sendable, Codable {
   public let customersWithoutAttributes: Int
 
   init(_ run: ChurnScorer.Run) {
-    let rows = run.features.rows
-    let model = run.model
-    var probabilities = [Double](repeating: 0, count: rows.count)
-    var columns = [[Double]](repeating: [Double](repeating: 0, count: rows.count), count: model.features.count)
-    var bands = [Int](repeating: 0, count: 10)
-    for i in rows.indices {
-      let values = run.features.values(of: rows[i])
-      let s = ChurnScorer(model: model).score(row: rows[i], values: values)
-      probabilities[i] = s.probability
-      bands[s.riskBand - 1] += 1
-      for j in values.indices { columns[j][i] = values[j] }
+    var tally = ScoreTally(model: run.model)
+    let scorer = ChurnScorer(model: run.model)
+    for row in run.features.rows {
+      let values = run.features.values(of: row)
+      tally.add(values: values, score: scorer.score(row: row, values: values))
     }
-    asOf = run.asOf.description
-    self.rows = rows.count
-    meanProbability = probabilities.isEmpty ? .nan : probabilities.reduce(0, +) / Double(rows.count)
-    let sorted = probabilities.sorted()
+    self.init(tally, asOf: run.asOf.description, staticCounts: run.features.staticInputCounts())
+  }
+
+  /// The summary of a tally of scored rows.
+  public init(_ tally: ScoreTally, asOf: String, staticCounts: (Int, Int, Int) = (0, 0, 0)) {
+    let model = tally.model
+    self.asOf = asOf
+    rows = tally.probabilities.count
+    meanProbability = rows == 0 ? .nan : tally.probabilities.reduce(0, +) / Double(rows)
+    let sorted = tally.probabilities.sorted()
     percentiles = [0.1, 0.5, 0.9].map { q in sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
-    bandCounts = bands
-    let scorePSI = model.reference.score.stabilityIndex(probabilities)
+    bandCounts = tally.bands
+    let scorePSI = model.reference.score.stabilityIndex(tally.probabilities)
     scoreDrift = Drift(name: "churn_probability", stabilityIndex: scorePSI, shifted: scorePSI > 0.2)
     featureDrift = model.features.indices.map { j in
-      let psi = model.reference.features[j].stabilityIndex(columns[j])
+      let psi = model.reference.features[j].stabilityIndex(counts: tally.binCounts[j])
       return Drift(name: model.features[j], stabilityIndex: psi, shifted: psi > 0.2)
     }
-    (unseenCategories, imputedValues, customersWithoutAttributes) = run.features.staticInputCounts()
+    (unseenCategories, imputedValues, customersWithoutAttributes) = staticCounts
   }
 
   /// The summary as text for a terminal.
