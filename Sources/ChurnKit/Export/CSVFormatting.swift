@@ -2,10 +2,17 @@
 public enum CSVFormatting {
   /// `field` quoted when it holds a comma, quote, CR or LF (quotes doubled).
   public static func escape(_ field: String) -> String {
-    guard field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
-      return field
+    var needsQuotes = false
+    for b in field.utf8 where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D {
+      needsQuotes = true
+      break
     }
-    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    guard needsQuotes else { return field }
+    var quoted = "\""
+    for c in field.unicodeScalars {
+      if c == "\"" { quoted += "\"\"" } else { quoted.unicodeScalars.append(c) }
+    }
+    return quoted + "\""
   }
 
   /// The shortest text that reads back as exactly `value`: whole numbers

@@ -11,8 +11,18 @@ import Foundation
 /// ```
 public struct ChurnScorer: Sendable {
   public let model: ChurnModel
+  /// Plain-language names and typical phrases of the features, worked out once.
+  private let phrases: [String]
+  private let typicalTexts: [String]
+  private let stageFeatures: [(index: Int, stage: String)]
 
-  public init(model: ChurnModel) { self.model = model }
+  public init(model: ChurnModel) {
+    self.model = model
+    phrases = model.features.map(FeaturePhrases.phrase)
+    typicalTexts = model.reference.featureMeans.map(FeaturePhrases.format)
+    stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
+      .map { ($0.offset, String($0.element.dropFirst(6))) }
+  }
 
   /// One reason: a feature's contribution to the log-odds against the
   /// training mean, βⱼ (xⱼ − x̄ⱼ).
@@ -45,8 +55,10 @@ public struct ChurnScorer: Sendable {
 
     /// The score of row `i` of `features.rows`.
     public func score(_ i: Int) -> Score {
-      ChurnScorer(model: model).score(row: features.rows[i], values: features.values(of: features.rows[i]))
+      scorer.score(row: features.rows[i], values: features.values(of: features.rows[i]))
     }
+
+    let scorer: ChurnScorer
   }
 
   /// Builds features for every eligible customer at `asOf` (which may be
@@ -65,7 +77,7 @@ public struct ChurnScorer: Sendable {
     guard set.featureNames == model.features else {
       throw ModelError.invalidOption("the features built from these events differ from the model's")
     }
-    return Run(asOf: asOf, features: set, model: model)
+    return Run(asOf: asOf, features: set, model: model, scorer: self)
   }
 
   /// Scores one feature vector.
@@ -85,18 +97,24 @@ public struct ChurnScorer: Sendable {
       baseline += b * means[j]
       logit += b * values[j]
     }
-    let top = contributions.indices.filter { contributions[$0] > 0 }
-      .sorted { (contributions[$0], -$0) > (contributions[$1], -$1) }.prefix(3)
+    // The three largest positive contributions (ties: the earlier feature).
+    var top: [Int] = []
+    for _ in 0..<3 {
+      var best = -1
+      for j in contributions.indices where contributions[j] > 0 && !top.contains(j) {
+        if best < 0 || contributions[j] > contributions[best] { best = j }
+      }
+      if best < 0 { break }
+      top.append(best)
+    }
     let reasons = top.map { j in
       Reason(
         feature: model.features[j], value: values[j], typical: means[j], contribution: contributions[j],
-        text: FeaturePhrases.sentence(model.features[j], value: values[j], typical: means[j]))
+        text: phrases[j] + ": " + FeaturePhrases.format(values[j]) + ", typical " + typicalTexts[j])
     }
     let probability = logistic(logit)
     var stage: String?
-    for (j, name) in model.features.enumerated() where name.hasPrefix("stage_") && values[j] == 1 {
-      stage = String(name.dropFirst(6))
-    }
+    for (j, name) in stageFeatures where values[j] == 1 { stage = name }
     return Score(
       customerID: customerID, probability: probability, riskBand: model.reference.riskBand(probability),
       reasons: Array(reasons), stage: stage, baselineLogOdds: baseline, contributions: contributions)

@@ -47,17 +47,34 @@ enum FeaturePhrases {
 
   /// "support ticket events in the last 30 days: 4, typical 0.6".
   static func sentence(_ name: String, value: Double, typical: Double) -> String {
-    "\(phrase(name)): \(format(value)), typical \(format(typical))"
+    sentence(phrase: phrase(name), value: value, typical: typical)
   }
 
+  /// The sentence with the phrase already worked out.
+  static func sentence(phrase: String, value: Double, typical: Double) -> String {
+    phrase + ": " + format(value) + ", typical " + format(typical)
+  }
+
+  /// A value for people: whole numbers as they are, others to 0 decimals
+  /// from 100 up, 1 decimal from 1 up, else 2 (trailing zeros dropped).
   static func format(_ v: Double) -> String {
-    if v == v.rounded() && abs(v) < 1e9 { return String(Int64(v)) }
+    guard v.isFinite else { return "n/a" }
+    if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
     let magnitude = abs(v)
     let digits = magnitude >= 100 ? 0 : (magnitude >= 1 ? 1 : 2)
-    var text = String(format: "%.\(digits)f", v)
-    if text.contains(".") {
-      while text.hasSuffix("0") { text.removeLast() }
-      if text.hasSuffix(".") { text.removeLast() }
+    let scale = digits == 0 ? 1.0 : (digits == 1 ? 10.0 : 100.0)
+    let scaled = Int64((magnitude * scale).rounded())
+    var text = v < 0 && scaled != 0 ? "-" : ""
+    text += String(scaled / Int64(scale))
+    var fraction = scaled % Int64(scale)
+    if fraction != 0 {
+      var decimals = digits
+      while fraction % 10 == 0 {
+        fraction /= 10
+        decimals -= 1
+      }
+      let f = String(fraction)
+      text += "." + String(repeating: "0", count: decimals - f.count) + f
     }
     return text
   }

@@ -20,16 +20,33 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
   static func append(_ s: ChurnScorer.Score, asOf: String, format: ScoreFormat, to out: inout [UInt8]) {
     switch format {
     case .csv:
-      var fields = [CSVFormatting.escape(s.customerID), CSVFormatting.escape(asOf), "\(s.probability)", String(s.riskBand), s.stage ?? ""]
+      // Straight into bytes: no intermediate strings per field.
+      let comma = UInt8(ascii: ",")
+      out.append(contentsOf: CSVFormatting.escape(s.customerID).utf8)
+      out.append(comma)
+      out.append(contentsOf: CSVFormatting.escape(asOf).utf8)
+      out.append(comma)
+      out.append(contentsOf: s.probability.description.utf8)
+      out.append(comma)
+      CSVFormatting.appendInteger(Int64(s.riskBand), to: &out)
+      out.append(comma)
+      if let stage = s.stage { out.append(contentsOf: CSVFormatting.escape(stage).utf8) }
       for k in 0..<3 {
-        if k < s.reasons.count {
-          let r = s.reasons[k]
-          fields += [CSVFormatting.escape(r.feature), CSVFormatting.number(r.value), "\(r.contribution)", CSVFormatting.escape(r.text)]
-        } else {
-          fields += ["", "", "", ""]
+        out.append(comma)
+        guard k < s.reasons.count else {
+          out.append(contentsOf: ",,,".utf8)
+          continue
         }
+        let r = s.reasons[k]
+        out.append(contentsOf: CSVFormatting.escape(r.feature).utf8)
+        out.append(comma)
+        CSVFormatting.appendNumber(r.value, to: &out)
+        out.append(comma)
+        out.append(contentsOf: r.contribution.description.utf8)
+        out.append(comma)
+        out.append(contentsOf: CSVFormatting.escape(r.text).utf8)
       }
-      out.append(contentsOf: (fields.joined(separator: ",") + "\n").utf8)
+      out.append(UInt8(ascii: "\n"))
     case .jsonl:
       var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
       line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
