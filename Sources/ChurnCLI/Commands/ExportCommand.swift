@@ -18,7 +18,8 @@ enum ExportCommand: Command {
       """,
     options: [
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
-      .init(name: "format", valueName: "format", help: "csv, json, sql or pmml. Required."),
+      .init(name: "format", valueName: "format", help: "csv, json, sql, pmml, sql-features or sql-score. Required."),
+      .init(name: "as-of", valueName: "date", help: "Cutoff of sql-features and sql-score (features from the events table)."),
       .init(name: "dialect", valueName: "dialect", help: "SQL dialect: sqlite, postgres, duckdb or spark.", defaultValue: "sqlite"),
       .init(name: "table", valueName: "name", help: "The features table the SQL reads.", defaultValue: "features"),
       .init(name: "out", valueName: "file", help: "Output file, or - for standard output.", defaultValue: "-"),
@@ -28,16 +29,30 @@ enum ExportCommand: Command {
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
     guard arguments.value("format") != nil else { throw CLIError.missingValue(option: "format", valueName: "format") }
-    let format = try arguments.choice("format", default: ModelExport.Format.csv)
     let dialect = try arguments.choice("dialect", default: ModelExport.Dialect.sqlite)
     let model = try ChurnModel.load(path: modelPath)
     let text: String
+    if let whole = arguments.value("format"), whole == "sql-features" || whole == "sql-score" {
+      guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
+      let cutoff = try Cutoff(parsing: asOf)
+      text = whole == "sql-features"
+        ? try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect) + ";\n"
+        : try FeatureSQL.scores(model, cutoff: cutoff, dialect: dialect)
+      try emit(text, arguments, console)
+      return ExitStatus.success
+    }
+    let format = try arguments.choice("format", default: ModelExport.Format.csv)
     switch format {
     case .csv: text = ModelExport.csv(model)
     case .json: text = try ModelExport.json(model)
     case .sql: text = ModelExport.sql(model, dialect: dialect, table: arguments.value("table") ?? "features")
     case .pmml: text = ModelExport.pmml(model)
     }
+    try emit(text, arguments, console)
+    return ExitStatus.success
+  }
+
+  private static func emit(_ text: String, _ arguments: ParsedArguments, _ console: Console) throws {
     let out = arguments.value("out") ?? "-"
     if out == "-" {
       console.out(text)
@@ -46,6 +61,5 @@ enum ExportCommand: Command {
       try writer.write(text)
       try writer.commit()
     }
-    return ExitStatus.success
   }
 }
