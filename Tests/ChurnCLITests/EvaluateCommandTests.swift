@@ -5,23 +5,12 @@ import Foundation
 import Testing
 
 struct EvaluateCommandTests {
-  /// Trains on generated data at one cutoff, without a holdout.
-  func trained(_ dir: TemporaryDirectory) throws -> String {
-    _ = try LifecycleGenerator(customers: 800, seed: 12, days: 330).write(to: dir.path)
-    let model = "\(dir.path)/model.json"
-    let result = run([
-      "train", "--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv",
-      "--cutoff", "2024-08-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--l2", "1", "--out", model,
-    ])
-    #expect(result.status == 0, "\(result.err)")
-    return model
-  }
 
   /// Evaluated at its own training cutoff, a model reproduces its training metrics.
   @Test func reproducesTrainingMetricsAtTheTrainingCutoff() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try trained(dir)
+    let model = try trainSmallModel(in: dir, seed: 12)
     let result = run([
       "evaluate", "--model", model, "--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv",
       "--cutoff", "2024-08-31", "--json",
@@ -42,7 +31,7 @@ struct EvaluateCommandTests {
   @Test func missingInputsAreNamed() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try trained(dir)
+    let model = try trainSmallModel(in: dir, seed: 12)
     // The same events without the amount column.
     let lines = try dir.read("events.csv").split(separator: "\n").map { line -> String in
       var fields = line.split(separator: ",", omittingEmptySubsequences: false)

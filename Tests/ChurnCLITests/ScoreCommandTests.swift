@@ -5,16 +5,6 @@ import Foundation
 import Testing
 
 struct ScoreCommandTests {
-  func trainedModel(_ dir: TemporaryDirectory) throws -> String {
-    _ = try LifecycleGenerator(customers: 800, seed: 21, days: 330).write(to: dir.path)
-    let model = "\(dir.path)/model.json"
-    let result = run([
-      "train", "--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv",
-      "--cutoff", "2024-08-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--l2", "1", "--out", model,
-    ])
-    #expect(result.status == 0, "\(result.err)")
-    return model
-  }
 
   /// Reason codes add up: intercept + Σ βⱼ x̄ⱼ + Σ contributions = logit(p);
   /// the top three are the largest positive contributions; and the training
@@ -22,7 +12,7 @@ struct ScoreCommandTests {
   @Test func reasonsDecomposeTheLogOddsAndBandsAreDeciles() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try ChurnModel.load(path: trainedModel(dir))
+    let model = try ChurnModel.load(path: trainSmallModel(in: dir, seed: 21))
     var reader = try EventLogReader(path: "\(dir.path)/events.csv", schema: EventSchema())
     var issues = IssueLog()
     let table = try CustomerTable(path: "\(dir.path)/customers.csv", issues: &issues)
@@ -49,7 +39,7 @@ struct ScoreCommandTests {
   @Test func featureFileScoresEqualEventScores() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try trainedModel(dir)
+    let model = try trainSmallModel(in: dir, seed: 21)
     let common = ["--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv"]
     #expect(run(["features"] + common + ["--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out", "\(dir.path)/f.csv"]).status == 0)
     let fromEvents = run(["score", "--model", model] + common + ["--as-of", "2024-10-31", "--out", "-"])
@@ -69,7 +59,7 @@ struct ScoreCommandTests {
   @Test func writesCSVAndJSONLinesWithEscapedStrings() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try trainedModel(dir)
+    let model = try trainSmallModel(in: dir, seed: 21)
     // A customer id that needs escaping in both formats.
     var events = try dir.read("events.csv")
     events += "\"C\"\"odd, \\\\ id\",2024-08-30T10:00:00Z,visit,web,,,awareness\n"

@@ -48,10 +48,7 @@ enum EvaluateCommand: Command {
       throw CLIError.missingValue(option: "events", valueName: "file")
     }
     if arguments.flag("json") {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      console.out(String(decoding: try encoder.encode(evaluation), as: UTF8.self) + "\n")
+      console.out(try JSONOutput.text(evaluation))
     } else {
       console.out(evaluation.renderText())
     }

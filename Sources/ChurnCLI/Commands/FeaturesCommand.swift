@@ -154,8 +154,6 @@ struct FeatureRunSummary: Encodable {
   }
 
   func json() throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    try JSONOutput.text(self)
   }
 }

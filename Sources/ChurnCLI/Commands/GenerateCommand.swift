@@ -42,9 +42,7 @@ enum GenerateCommand: Command {
     }
     let report = try generator.write(to: out)
     if arguments.flag("json") {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      console.out(String(decoding: try encoder.encode(report), as: UTF8.self) + "\n")
+      console.out(try JSONOutput.text(report))
     } else {
       console.err("wrote \(report.events) events for \(report.customers) customers (\(report.churned) churned) to \(out)\n")
     }

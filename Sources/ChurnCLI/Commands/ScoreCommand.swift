@@ -82,10 +82,7 @@ enum ScoreCommand: Command {
   private static func finish(_ summary: ScoreSummary, _ arguments: ParsedArguments, _ console: Console) throws -> Int32 {
     console.err(summary.renderText())
     if arguments.flag("json") {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      console.out(String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
+      console.out(try JSONOutput.text(summary))
     }
     return ExitStatus.success
   }

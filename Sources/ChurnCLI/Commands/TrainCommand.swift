@@ -129,7 +129,7 @@ enum TrainCommand: Command {
     progress.finish()
     let model = outcome.model
     try model.write(to: out)
-    report(
+    try report(
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
     if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
@@ -172,7 +172,7 @@ enum TrainCommand: Command {
       }
       try writer.commit()
     }
-    report(
+    try report(
       fit: fit, training: BinaryMetrics(probabilities: trainingPredictions, labels: training.y),
       holdout: holdoutRows.isEmpty ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }),
       path: cvPath, arguments, console)
@@ -183,13 +183,9 @@ enum TrainCommand: Command {
   private static func report(
     fit: LogisticRegressionFit, training: BinaryMetrics, holdout: BinaryMetrics?, path: [CrossValidation.Point]?,
     _ arguments: ParsedArguments, _ console: Console
-  ) {
+  ) throws {
     if arguments.flag("json") {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-      let report = TrainReport(fit: fit, training: training, holdout: holdout, crossValidation: path)
-      console.out(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self) + "\n")
+      console.out(try JSONOutput.text(TrainReport(fit: fit, training: training, holdout: holdout, crossValidation: path)))
     } else {
       if let path {
         var text = "Cross-validation (mean held-out log loss ± standard error):\n"

@@ -34,9 +34,7 @@ enum ValidateCommand: Command {
       customerIDColumn: arguments.value("customers-id-column"))
     let summary = try validator.validate(eventsPath: arguments.positionals[0], customersPath: arguments.value("customers"))
     if arguments.flag("json") {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-      console.out(String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n")
+      console.out(try JSONOutput.text(summary))
     } else {
       console.out(summary.renderText())
     }

@@ -45,23 +45,14 @@ struct NewtonCholeskySolver {
       if maxGradient <= gradientTolerance * Double(max(loss.rows, 1)) && decrement <= decrementTolerance {
         return Outcome(beta: beta, hessian: h, iterations: iteration - 1, converged: true, warnings: warnings)
       }
-      // Backtracking (Armijo, σ = 1e-4): halve until the loss falls enough.
-      var t = 1.0
-      var accepted = false
-      for _ in 0..<40 {
-        let trial = zip(beta, step).map { $0 + t * $1 }
-        let trialEta = loss.linearPredictor(trial)
-        let trialValue = loss.value(trial, eta: trialEta)
-        if trialValue <= value + 1e-4 * t * slope || (trialValue <= value && decrement < 1e-10) {
-          beta = trial
-          eta = trialEta
-          value = trialValue
-          accepted = true
-          break
-        }
-        t *= 0.5
-      }
-      if !accepted {
+      if let accepted = BacktrackingLineSearch().search(
+        from: beta, along: step, value: value, slope: slope, loss: loss, acceptsAnyDecrease: decrement < 1e-10,
+        objective: { loss.value($0, eta: $1) })
+      {
+        beta = accepted.point
+        eta = accepted.eta
+        value = accepted.value
+      } else {
         // No decrease is possible at machine precision: we are at the optimum.
         h = loss.hessian(eta: eta)
         return Outcome(beta: beta, hessian: h, iterations: iteration, converged: decrement < 1e-8, warnings: warnings)

@@ -59,22 +59,13 @@ struct ProximalNewtonSolver {
         return NewtonCholeskySolver.Outcome(
           beta: gamma, hessian: h, iterations: iteration - 1, converged: true, warnings: [])
       }
-      var t = 1.0
-      var accepted = false
-      for _ in 0..<40 {
-        let trial = zip(gamma, d).map { $0 + t * $1 }
-        let trialEta = loss.linearPredictor(trial)
-        let trialValue = objective(trial, trialEta)
-        if trialValue <= value + 1e-4 * t * delta {
-          gamma = trial
-          eta = trialEta
-          value = trialValue
-          accepted = true
-          break
-        }
-        t *= 0.5
-      }
-      if !accepted {
+      if let accepted = BacktrackingLineSearch().search(
+        from: gamma, along: d, value: value, slope: delta, loss: loss, objective: objective)
+      {
+        gamma = accepted.point
+        eta = accepted.eta
+        value = accepted.value
+      } else {
         return NewtonCholeskySolver.Outcome(
           beta: gamma, hessian: loss.hessian(eta: eta), iterations: iteration, converged: true, warnings: [])
       }
