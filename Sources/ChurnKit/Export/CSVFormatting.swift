@@ -3,16 +3,13 @@ public enum CSVFormatting {
   /// `field` quoted when it holds a comma, quote, CR or LF (quotes doubled).
   public static func escape(_ field: String) -> String {
     var needsQuotes = false
-    for b in field.utf8 where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D {
-      needsQuotes = true
-      break
+    var hasQuote = false
+    for b in field.utf8 {
+      if b == 0x22 { hasQuote = true }
+      if b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true }
     }
     guard needsQuotes else { return field }
-    var quoted = "\""
-    for c in field.unicodeScalars {
-      if c == "\"" { quoted += "\"\"" } else { quoted.unicodeScalars.append(c) }
-    }
-    return quoted + "\""
+    return "\"" + (hasQuote ? field.replacingQuotesForCSV : field) + "\""
   }
 
   /// The shortest text that reads back as exactly `value`: whole numbers
@@ -54,6 +51,18 @@ public enum CSVFormatting {
       magnitude /= 10
       i -= 1
     } while magnitude > 0
+  }
+}
+
+extension String {
+  /// The string with every `"` doubled, for inside a quoted CSV field.
+  var replacingQuotesForCSV: String {
+    guard utf8.contains(0x22) else { return self }
+    var out = ""
+    for c in unicodeScalars {
+      if c == "\"" { out += "\"\"" } else { out.unicodeScalars.append(c) }
+    }
+    return out
   }
 }
 

@@ -50,7 +50,22 @@ public func parseDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
   }
   guard sawDigit else { return fallbackDecimal(bytes, lo, hi) }
   if i < hi && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
-    return fallbackDecimal(bytes, lo, hi)
+    // An exponent, as shortest round-trip output writes small numbers ("1e-05").
+    var j = i + 1
+    var negativeExponent = false
+    if j < hi && (bytes[j] == UInt8(ascii: "-") || bytes[j] == UInt8(ascii: "+")) {
+      negativeExponent = bytes[j] == UInt8(ascii: "-")
+      j += 1
+    }
+    var e = 0
+    let digitsStart = j
+    while j < hi && isDigit(bytes[j]) && j - digitsStart < 4 {
+      e = e * 10 + Int(bytes[j] &- 48)
+      j += 1
+    }
+    guard j > digitsStart, j == hi else { return fallbackDecimal(bytes, lo, hi) }
+    exponent += negativeExponent ? -e : e
+    i = j
   }
   guard i == hi else { return nil }
   if significant > 19 || mantissa > (1 << 53) || exponent < -22 || exponent > 22 {

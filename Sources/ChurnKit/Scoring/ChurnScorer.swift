@@ -26,12 +26,18 @@ public struct ChurnScorer: Sendable {
 
   /// One reason: a feature's contribution to the log-odds against the
   /// training mean, βⱼ (xⱼ − x̄ⱼ).
-  public struct Reason: Sendable, Codable, Equatable {
+  public struct Reason: Sendable, Equatable {
     public let feature: String
     public let value: Double
     public let typical: Double
     public let contribution: Double
-    public let text: String
+    /// The feature's plain-language name and typical value, worked out once
+    /// per model.
+    let phrase: String
+    let typicalText: String
+
+    /// "support ticket events in the last 30 days: 4, typical 0.6".
+    public var text: String { phrase + ": " + FeaturePhrases.format(value) + ", typical " + typicalText }
   }
 
   /// Everything scoring computes about one customer.
@@ -110,7 +116,7 @@ public struct ChurnScorer: Sendable {
     let reasons = top.map { j in
       Reason(
         feature: model.features[j], value: values[j], typical: means[j], contribution: contributions[j],
-        text: phrases[j] + ": " + FeaturePhrases.format(values[j]) + ", typical " + typicalTexts[j])
+        phrase: phrases[j], typicalText: typicalTexts[j])
     }
     let probability = logistic(logit)
     var stage: String?

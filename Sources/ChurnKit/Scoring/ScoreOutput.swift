@@ -44,7 +44,14 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
         out.append(comma)
         out.append(contentsOf: r.contribution.description.utf8)
         out.append(comma)
-        out.append(contentsOf: CSVFormatting.escape(r.text).utf8)
+        // The sentence always holds a comma: quoted, built straight into bytes.
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: r.phrase.replacingQuotesForCSV.utf8)
+        out.append(contentsOf: ": ".utf8)
+        out.append(contentsOf: FeaturePhrases.format(r.value).utf8)
+        out.append(contentsOf: ", typical ".utf8)
+        out.append(contentsOf: r.typicalText.utf8)
+        out.append(UInt8(ascii: "\""))
       }
       out.append(UInt8(ascii: "\n"))
     case .jsonl:
