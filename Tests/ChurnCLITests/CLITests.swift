@@ -81,6 +81,7 @@ struct CLIHelpTests {
         score                   Score every eligible customer with a saved model.
         export                  Export a saved model as a coefficient table, SQL or
                                 PMML.
+        journey                 Estimate how customers move between lifecycle stages.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -92,7 +93,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "generate"])
+  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)

@@ -1,0 +1,134 @@
+import LinearAlgebra
+
+/// Estimates a `StageTransitionModel` from an event log with a stage column.
+///
+/// ```swift
+/// var reader = try EventLogReader(path: "events.csv", schema: EventSchema())
+/// let model = try StageModelEstimator(churnEvent: "cancel").estimate(from: &reader, issues: &issues)
+/// ```
+public struct StageModelEstimator: Sendable {
+  /// Stages in order; the last is the absorbing `churned`.
+  public var stages = ["awareness", "consideration", "purchase", "onboarding", "retention", "advocacy", "churned"]
+  /// An event type that means the customer churned.
+  public var churnEvent: String?
+  /// Days without any event after which a customer counts as churned.
+  public var inactivityDays: Int?
+  /// The period of the discrete-time matrix, in days.
+  public var periodDays = 1
+  /// Dirichlet prior count added to every cell of a transient row.
+  public var dirichletAlpha = 0.5
+  /// Horizons (in periods) for the churn-within probabilities.
+  public var horizons = [30, 90, 365]
+
+  public init(churnEvent: String? = nil, inactivityDays: Int? = nil) {
+    self.churnEvent = churnEvent
+    self.inactivityDays = inactivityDays
+  }
+
+  public func estimate(from reader: inout EventLogReader, issues: inout IssueLog) throws -> StageTransitionModel {
+    guard reader.columns.stage != nil else {
+      throw FeatureError.missingInput("\(reader.path): the stage model needs a stage column (see --stage-column)")
+    }
+    guard stages.last == "churned", stages.count >= 2 else {
+      throw ModelError.invalidOption("the stage list must end with the absorbing stage 'churned'")
+    }
+    let churned = stages.count - 1
+    // Observations (customer, time, stage index); churn events map to `churned`.
+    var customer: [Int32] = []
+    var time: [Int64] = []
+    var stage: [Int8] = []
+    var stageOfID: [Int] = []
+    var churnTypeID: Int32 = -1
+    var dataEnd = Int64.min
+    var batch = EventBatch()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      while stageOfID.count < reader.stages.count {
+        stageOfID.append(stages.firstIndex(of: reader.stages.string(Int32(stageOfID.count))) ?? -1)
+      }
+      if churnTypeID < 0, let name = churnEvent { churnTypeID = reader.eventTypes.lookup(name) ?? -1 }
+      for i in 0..<batch.count {
+        dataEnd = max(dataEnd, batch.time[i])
+        var s = batch.stage[i] >= 0 ? stageOfID[Int(batch.stage[i])] : -1
+        if batch.event[i] == churnTypeID { s = churned }
+        guard s >= 0 else { continue }
+        customer.append(batch.customer[i])
+        time.append(batch.time[i])
+        stage.append(Int8(s))
+      }
+    }
+    let order = customer.indices.sorted { (customer[$0], time[$0], stage[$0]) < (customer[$1], time[$1], stage[$1]) }
+    let k = stages.count
+    var moves = Array(repeating: Array(repeating: 0, count: k), count: k)
+    var days = [Double](repeating: 0, count: k)
+    var periodCounts = Array(repeating: Array(repeating: 0.0, count: k), count: k)
+    let day = Double(microsPerDay)
+    let period = Double(periodDays)
+    var customers = 0
+
+    // Walks one customer's observations into spells.
+    func spells(_ indexes: ArraySlice<Int>) {
+      customers += 1
+      var current = Int(stage[indexes.first!])
+      var enter = time[indexes.first!]
+      var lastSeen = enter
+      func close(at end: Int64, to next: Int?) {
+        let d = Double(end - enter) / day
+        days[current] += d
+        let steps = (d / period).rounded(.down)
+        if let next {
+          moves[current][next] += 1
+          periodCounts[current][current] += max(steps - 1, 0)
+          periodCounts[current][next] += 1
+        } else {
+          periodCounts[current][current] += steps
+        }
+      }
+      for i in indexes.dropFirst() where current != churned {
+        let s = Int(stage[i])
+        if let window = inactivityDays, time[i] - lastSeen > Int64(window) * microsPerDay {
+          let churnAt = lastSeen + Int64(window) * microsPerDay
+          close(at: churnAt, to: churned)
+          current = churned
+          break
+        }
+        if s != current {
+          let moveAt = s == churned ? time[i] : lastSeen + (time[i] - lastSeen) / 2
+          close(at: moveAt, to: s)
+          current = s
+          enter = moveAt
+        }
+        lastSeen = time[i]
+      }
+      guard current != churned else { return }
+      if let window = inactivityDays, dataEnd - lastSeen > Int64(window) * microsPerDay {
+        close(at: lastSeen + Int64(window) * microsPerDay, to: churned)
+      } else {
+        close(at: dataEnd, to: nil)  // censored
+      }
+    }
+    var start = 0
+    while start < order.count {
+      var end = start + 1
+      while end < order.count && customer[order[end]] == customer[order[start]] { end += 1 }
+      spells(order[start..<end])
+      start = end
+    }
+
+    var p = Matrix(rows: k, columns: k)
+    var q = Matrix(rows: k, columns: k)
+    for i in 0..<(k - 1) {
+      let total = periodCounts[i].reduce(0, +) + dirichletAlpha * Double(k)
+      for j in 0..<k { p[i, j] = (periodCounts[i][j] + dirichletAlpha) / total }
+      for j in 0..<k where j != i && days[i] > 0 {
+        q[i, j] = Double(moves[i][j]) / days[i]
+        q[i, i] -= q[i, j]
+      }
+    }
+    p[k - 1, k - 1] = 1
+    let analysis = try AbsorbingChainAnalysis(p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) })
+    return StageTransitionModel(
+      stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
+      periodCounts: periodCounts, transitionMatrix: p.rowList, generator: q.rowList, customers: customers,
+      absorption: analysis)
+  }
+}

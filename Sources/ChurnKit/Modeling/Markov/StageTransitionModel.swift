@@ -1,0 +1,88 @@
+import LinearAlgebra
+
+/// How customers move between lifecycle stages, estimated from the stage of
+/// each event: the discrete-time transition matrix per period (Dirichlet
+/// smoothed counts), the continuous-time generator (maximum likelihood from
+/// moves and time in stage), and what the absorbing chain implies.
+///
+/// Stage spells come from each customer's events in time order: a spell
+/// lasts from the first event seen in a stage until the move to the next
+/// one, dated halfway between the last event in the old stage and the first
+/// in the new (the move happened somewhere in between). A churn event, or
+/// no event for `inactivityDays`, moves the customer to `churned`, which
+/// absorbs. The last spell of a customer who has not churned is censored at
+/// the end of the data.
+public struct StageTransitionModel: Sendable, Codable {
+  public let stages: [String]
+  public let periodDays: Int
+  public let dirichletAlpha: Double
+  /// Observed moves between different stages.
+  public let moves: [[Int]]
+  /// Days spent in each stage (time at risk).
+  public let daysInStage: [Double]
+  /// Period steps counted per stage pair, stays on the diagonal.
+  public let periodCounts: [[Double]]
+  /// P: probability of being in stage j one period after stage i.
+  public let transitionMatrix: [[Double]]
+  /// Q per day: moves from i to j over days in i; rows sum to 0.
+  public let generator: [[Double]]
+  public let customers: Int
+  public let absorption: AbsorbingChainAnalysis
+}
+
+/// What an absorbing chain with `churned` as its absorbing state implies.
+public struct AbsorbingChainAnalysis: Sendable, Codable {
+  /// The transient stages, in order (all but `churned`).
+  public let transientStages: [String]
+  /// N = (I − P_TT)⁻¹: expected periods in stage j starting from stage i.
+  public let fundamentalMatrix: [[Double]]
+  /// N · 1: expected periods until churn from each transient stage.
+  public let expectedPeriodsToChurn: [Double]
+  /// Probability of churning within h periods from each transient stage, per h.
+  public let churnWithin: [Int: [Double]]
+  /// Probability of reaching `advocacy` before churning, when there is such a stage.
+  public let advocacyBeforeChurn: [Double]?
+
+  /// Computes the analysis of `p` (row-stochastic, `churned` last).
+  public init(p: Matrix, stages: [String], horizons: [Int]) throws(LinearAlgebraError) {
+    let k = stages.count - 1  // transient stages
+    transientStages = Array(stages.prefix(k))
+    var iMinusPT = Matrix.identity(k)
+    for i in 0..<k { for j in 0..<k { iMinusPT[i, j] -= p[i, j] } }
+    let n = try iMinusPT.inverse()
+    fundamentalMatrix = n.rowList
+    expectedPeriodsToChurn = n.multiplied(by: [Double](repeating: 1, count: k))
+    var within: [Int: [Double]] = [:]
+    for h in horizons {
+      let ph = AbsorbingChainAnalysis.power(p, h)
+      within[h] = (0..<k).map { ph[$0, k] }
+    }
+    churnWithin = within
+    // Advocacy before churn: make advocacy absorbing too, B = N′ R′.
+    if let a = stages.firstIndex(of: "advocacy"), a < k {
+      let others = (0..<k).filter { $0 != a }
+      var m = Matrix.identity(others.count)
+      for (r, i) in others.enumerated() { for (c, j) in others.enumerated() { m[r, c] -= p[i, j] } }
+      let reach = try m.solve(others.map { p[$0, a] })
+      var result = [Double](repeating: 0, count: k)
+      for (r, i) in others.enumerated() { result[i] = reach[r] }
+      result[a] = 1
+      advocacyBeforeChurn = result
+    } else {
+      advocacyBeforeChurn = nil
+    }
+  }
+
+  /// P^h by repeated squaring.
+  static func power(_ p: Matrix, _ h: Int) -> Matrix {
+    var result = Matrix.identity(p.rows)
+    var base = p
+    var e = h
+    while e > 0 {
+      if e & 1 == 1 { result = result.multiplied(by: base) }
+      base = base.multiplied(by: base)
+      e >>= 1
+    }
+    return result
+  }
+}

@@ -1,0 +1,60 @@
+import ChurnKit
+import ChurnTestSupport
+import LinearAlgebra
+import Testing
+
+struct StageModelTests {
+  /// A two-stage chain with known answers: N = (I − Q)⁻¹ = [[0.4, 0.3], [0.1, 0.5]] / 0.17.
+  @Test func absorbingAnalysisMatchesClosedForm() throws {
+    let p = Matrix(rowMajor: [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0, 0, 1]])
+    let a = try AbsorbingChainAnalysis(p: p, stages: ["a", "b", "churned"], horizons: [1, 2])
+    let n = a.fundamentalMatrix
+    #expect(maxRelativeDifference(n.flatMap { $0 }, [0.4 / 0.17, 0.3 / 0.17, 0.1 / 0.17, 0.5 / 0.17]) < 1e-14)
+    #expect(maxRelativeDifference(a.expectedPeriodsToChurn, [70.0 / 17, 60.0 / 17]) < 1e-14)
+    #expect(a.churnWithin[1] == [0.2, 0.3])
+    // Two steps: churn now, or move and then churn.
+    #expect(abs(a.churnWithin[2]![0] - (0.2 + 0.5 * 0.2 + 0.3 * 0.3)) < 1e-15)
+    #expect(a.advocacyBeforeChurn == nil)
+  }
+
+  /// Spells from a hand-made log: moves dated halfway between observations,
+  /// days at risk, censoring at the end of the data, churn by event.
+  @Test func estimatesMovesAndTimeAtRiskFromSpells() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", """
+      customer_id,timestamp,event,stage
+      A,2024-01-01T00:00:00Z,visit,awareness
+      A,2024-01-03T00:00:00Z,visit,awareness
+      A,2024-01-07T00:00:00Z,compare,consideration
+      A,2024-01-11T00:00:00Z,cancel,consideration
+      B,2024-01-01T00:00:00Z,visit,awareness
+      B,2024-01-21T00:00:00Z,visit,awareness
+
+      """)
+    var reader = try EventLogReader(path: path, schema: EventSchema())
+    var issues = IssueLog()
+    var estimator = StageModelEstimator(churnEvent: "cancel")
+    estimator.stages = ["awareness", "consideration", "churned"]
+    let model = try estimator.estimate(from: &reader, issues: &issues)
+    // A: awareness 1 → 5 January (halfway between 3 and 7), consideration 5 → 11, churned.
+    // B: awareness 1 → 21 January, censored at the end of the data.
+    #expect(model.moves == [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    #expect(model.daysInStage == [4 + 20, 6, 0])
+    #expect(abs(model.generator[0][1] - 1.0 / 24) < 1e-15)
+    #expect(abs(model.generator[1][2] - 1.0 / 6) < 1e-15)
+    // Period counts: A stays 3 days then moves; B stays 20 days (censored).
+    #expect(model.periodCounts[0] == [3 + 20, 1, 0])
+    let alpha = 0.5
+    #expect(abs(model.transitionMatrix[0][1] - (1 + alpha) / (24 + 3 * alpha)) < 1e-15)
+    #expect(model.transitionMatrix[2] == [0, 0, 1])
+  }
+
+  @Test func aLogWithoutStagesIsRefused() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var reader = try EventLogReader(path: dir.write("e.csv", "customer_id,timestamp,event\nA,2024-01-01,visit\n"), schema: EventSchema())
+    var issues = IssueLog()
+    #expect(throws: FeatureError.self) { try StageModelEstimator().estimate(from: &reader, issues: &issues) }
+  }
+}
