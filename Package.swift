@@ -39,7 +39,7 @@ let package = Package(
 
     // MARK: - The library and the command line
     .target(name: "ChurnKit", dependencies: ["LinearAlgebra", "ByteStreams"]),
-    .target(name: "ChurnCLI", dependencies: ["ChurnKit", "ByteStreams", "LinearAlgebra"]),
+    .target(name: "ChurnCLI", dependencies: ["ChurnKit", "ByteStreams"]),
     .executableTarget(name: "churnkit", dependencies: ["ChurnCLI"]),
 
     // MARK: - Benchmarks (run by bench/*.sh, always in release)

@@ -1,7 +1,6 @@
 import ByteStreams
 import ChurnKit
 import Foundation
-import LinearAlgebra
 
 /// `churnkit journey`: the stage-transition model (the report comes later).
 enum JourneyCommand: Command {
@@ -40,9 +39,8 @@ enum JourneyCommand: Command {
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
     let model = try estimator.estimate(from: &reader, issues: &issues)
-    let q = Matrix(rowMajor: model.generator)
     var expm: [String: [[Double]]] = [:]
-    for t in [1, 30, 90, 365] { expm[String(t)] = try q.scaled(by: Double(t)).exponential().rowList }
+    for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
     console.out(render(model))
     if let path = arguments.value("json") {
       let text = try JSONOutput.text(Document(model: model, continuousTimeTransition: expm))

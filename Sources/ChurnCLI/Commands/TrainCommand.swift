@@ -1,4 +1,3 @@
-import ByteStreams
 import ChurnKit
 import Foundation
 
@@ -145,37 +144,13 @@ enum TrainCommand: Command {
     let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
     let data = try LabelledFeatures(
       path: path, label: arguments.value("label") ?? "label", exclude: exclude, weightColumn: arguments.value("weight-column"))
-    let (trainingRows, holdoutRows) = holdoutFraction.map { data.holdoutSplit(fraction: $0, seed: seed) }
-      ?? (Array(0..<data.y.count), [])
-    let training = data.subset(trainingRows)
-    var estimator = estimator
-    var cvPath: [CrossValidation.Point]?
-    if let crossValidation {
-      let keys = training.keys ?? trainingRows.map(String.init)
-      let (best, points) = try crossValidation.path(
-        x: training.x, y: training.y, keys: keys, featureNames: data.featureNames, estimator: estimator)
-      estimator.l2 = best
-      cvPath = points
-    }
-    let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames, weights: training.weights)
-    func predictions(_ rows: [Int]) -> [Double] { rows.map { i in fit.probability(data.x.row(i)) } }
-    let trainingPredictions = predictions(trainingRows)
-    let holdoutPredictions = predictions(holdoutRows)
-    if let out = arguments.value("predictions-out") {
-      let writer = try AtomicFileWriter(path: out)
-      try writer.write("key,set,probability,label\n")
-      for (set, rows, p) in [("training", trainingRows, trainingPredictions), ("holdout", holdoutRows, holdoutPredictions)] {
-        for (i, row) in rows.enumerated() {
-          let key = data.keys.map { CSVFormatting.escape($0[row]) } ?? String(row)
-          try writer.write("\(key),\(set),\(p[i]),\(Int(data.y[row]))\n")
-        }
-      }
-      try writer.commit()
-    }
+    let outcome = try MatrixTrainer(
+      estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) }
+    ).train(data)
+    if let out = arguments.value("predictions-out") { try MatrixTrainer.writePredictions(outcome, data: data, to: out) }
     try report(
-      fit: fit, training: BinaryMetrics(probabilities: trainingPredictions, labels: training.y),
-      holdout: holdoutRows.isEmpty ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }),
-      path: cvPath, arguments, console)
+      fit: outcome.fit, training: outcome.trainingMetrics, holdout: outcome.holdoutMetrics, path: outcome.path,
+      arguments, console)
     if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
     return ExitStatus.success
   }

@@ -28,6 +28,11 @@ public struct StageTransitionModel: Sendable, Codable {
   public let generator: [[Double]]
   public let customers: Int
   public let absorption: AbsorbingChainAnalysis
+
+  /// The continuous-time transition matrix over `days`: e^{Q·days}.
+  public func continuousTimeTransition(days: Double) throws(LinearAlgebraError) -> [[Double]] {
+    try Matrix(rowMajor: generator).scaled(by: days).exponential().rowList
+  }
 }
 
 /// What an absorbing chain with `churned` as its absorbing state implies.

@@ -1,0 +1,71 @@
+import ByteStreams
+
+/// Fits and evaluates the churn model on a feature matrix the user brings
+/// (`LabelledFeatures`): the customer holdout, the optional cross-validated
+/// penalty, the fit, and predictions and metrics for both parts.
+public struct MatrixTrainer: Sendable {
+  public var estimator: LogisticRegression
+  public var crossValidation: CrossValidation?
+  /// Share of customers held out (by a seeded hash of the key column), if any.
+  public var holdout: (fraction: Double, seed: UInt64)?
+
+  public init(estimator: LogisticRegression, crossValidation: CrossValidation? = nil, holdout: (fraction: Double, seed: UInt64)? = nil) {
+    self.estimator = estimator
+    self.crossValidation = crossValidation
+    self.holdout = holdout
+  }
+
+  /// What training produced.
+  public struct Outcome: Sendable {
+    public let fit: LogisticRegressionFit
+    public let trainingRows: [Int]
+    public let holdoutRows: [Int]
+    public let trainingPredictions: [Double]
+    public let holdoutPredictions: [Double]
+    public let trainingMetrics: BinaryMetrics
+    public let holdoutMetrics: BinaryMetrics?
+    public let path: [CrossValidation.Point]?
+  }
+
+  public func train(_ data: LabelledFeatures) throws -> Outcome {
+    let (trainingRows, holdoutRows) = holdout.map { data.holdoutSplit(fraction: $0.fraction, seed: $0.seed) }
+      ?? (Array(0..<data.y.count), [])
+    let training = data.subset(trainingRows)
+    var estimator = self.estimator
+    var path: [CrossValidation.Point]?
+    if let crossValidation {
+      let keys = training.keys ?? trainingRows.map(String.init)
+      let (best, points) = try crossValidation.path(
+        x: training.x, y: training.y, keys: keys, featureNames: data.featureNames, estimator: estimator)
+      estimator.l2 = best
+      path = points
+    }
+    let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames, weights: training.weights)
+    func predictions(_ rows: [Int]) -> [Double] { rows.map { fit.probability(data.x.row($0)) } }
+    let trainingPredictions = predictions(trainingRows)
+    let holdoutPredictions = predictions(holdoutRows)
+    return Outcome(
+      fit: fit, trainingRows: trainingRows, holdoutRows: holdoutRows, trainingPredictions: trainingPredictions,
+      holdoutPredictions: holdoutPredictions,
+      trainingMetrics: BinaryMetrics(probabilities: trainingPredictions, labels: training.y),
+      holdoutMetrics: holdoutRows.isEmpty
+        ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }),
+      path: path)
+  }
+
+  /// Writes `key,set,probability,label` for every row (atomically).
+  public static func writePredictions(_ outcome: Outcome, data: LabelledFeatures, to path: String) throws {
+    let writer = try AtomicFileWriter(path: path)
+    try writer.write("key,set,probability,label\n")
+    let parts = [
+      ("training", outcome.trainingRows, outcome.trainingPredictions), ("holdout", outcome.holdoutRows, outcome.holdoutPredictions),
+    ]
+    for (set, rows, p) in parts {
+      for (i, row) in rows.enumerated() {
+        let key = data.keys.map { CSVFormatting.escape($0[row]) } ?? String(row)
+        try writer.write("\(key),\(set),\(p[i]),\(Int(data.y[row]))\n")
+      }
+    }
+    try writer.commit()
+  }
+}
