@@ -107,11 +107,36 @@ public struct StageModelEstimator: Sendable {
       }
     }
     var start = 0
+    var gaps: [PanelChainEstimator.Gap: Int] = [:]
     while start < order.count {
       var end = start + 1
       while end < order.count && customer[order[end]] == customer[order[start]] { end += 1 }
       spells(order[start..<end])
+      if periodDays == 1 { dailyGaps(order[start..<end], into: &gaps) }
       start = end
+    }
+
+    // The stage of each observed day (a churn event counts from the next
+    // day: the customer was still in their stage that day), and the gaps
+    // between consecutive observed days.
+    func dailyGaps(_ indexes: ArraySlice<Int>, into gaps: inout [PanelChainEstimator.Gap: Int]) {
+      var previous: (day: Int64, stage: Int)?
+      var observations: [(day: Int64, stage: Int)] = []
+      for i in indexes {
+        let s = Int(stage[i])
+        let d = time[i] / microsPerDay + (s == churned ? 1 : 0)
+        if let last = observations.last, last.day == d {
+          observations[observations.count - 1].stage = s
+        } else {
+          observations.append((d, s))
+        }
+      }
+      for o in observations {
+        if let p = previous, p.stage != churned {
+          gaps[PanelChainEstimator.Gap(from: p.stage, to: o.stage, days: Int(o.day - p.day)), default: 0] += 1
+        }
+        previous = o
+      }
     }
 
     var p = Matrix(rows: k, columns: k)
@@ -125,10 +150,19 @@ public struct StageModelEstimator: Sendable {
       }
     }
     p[k - 1, k - 1] = 1
+    let counted = p.rowList
+    var iterations = 0
+    if periodDays == 1 && !gaps.isEmpty {
+      // Maximum likelihood over the unseen days between observations,
+      // started from the spell estimate.
+      let em = PanelChainEstimator(states: k, absorbing: churned).estimate(gaps: gaps, start: counted)
+      p = Matrix(rowMajor: em.p)
+      iterations = em.iterations
+    }
     let analysis = try AbsorbingChainAnalysis(p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) })
     return StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
-      periodCounts: periodCounts, transitionMatrix: p.rowList, generator: q.rowList, customers: customers,
-      absorption: analysis)
+      periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
+      maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis)
   }
 }

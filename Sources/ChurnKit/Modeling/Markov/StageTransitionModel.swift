@@ -11,7 +11,8 @@ import LinearAlgebra
 /// in the new (the move happened somewhere in between). A churn event, or
 /// no event for `inactivityDays`, moves the customer to `churned`, which
 /// absorbs. The last spell of a customer who has not churned is censored at
-/// the end of the data.
+/// the end of the data. For daily periods the matrix is then refined by
+/// `PanelChainEstimator` (maximum likelihood over the unseen days).
 public struct StageTransitionModel: Sendable, Codable {
   public let stages: [String]
   public let periodDays: Int
@@ -22,8 +23,15 @@ public struct StageTransitionModel: Sendable, Codable {
   public let daysInStage: [Double]
   /// Period steps counted per stage pair, stays on the diagonal.
   public let periodCounts: [[Double]]
-  /// P: probability of being in stage j one period after stage i.
+  /// P from the spell counts with Dirichlet smoothing.
+  public let countTransitionMatrix: [[Double]]
+  /// P: probability of being in stage j one period after stage i — for a
+  /// one-day period the panel-data maximum-likelihood estimate (which also
+  /// accounts for the unseen days between events), else `countTransitionMatrix`.
+  /// The absorbing analysis uses it.
   public let transitionMatrix: [[Double]]
+  /// EM iterations of the panel-data estimate (0 when not used).
+  public let maximumLikelihoodIterations: Int
   /// Q per day: moves from i to j over days in i; rows sum to 0.
   public let generator: [[Double]]
   public let customers: Int
