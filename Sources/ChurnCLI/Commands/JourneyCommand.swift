@@ -2,7 +2,7 @@ import ByteStreams
 import ChurnKit
 import Foundation
 
-/// `churnkit journey`: the stage-transition model (the report comes later).
+/// `churnkit journey`: the stage-transition model and the journey map.
 enum JourneyCommand: Command {
   static let spec = CommandSpec(
     name: "journey",
@@ -13,16 +13,20 @@ enum JourneyCommand: Command {
       (moves over days in stage) and its transition matrices e^(Qt), and the \
       absorbing chain: expected periods until churn, churn within 30/90/365 \
       days, and the chance of reaching advocacy before churning, from each \
-      stage. Writes the whole model as JSON with --json.
+      stage. Writes the journey map (HTML: stage flow, funnel, heatmap, churn \
+      outlook, time in stage, channels and sentiment per stage) with --out \
+      and the whole model as JSON with --json.
       """,
     options: [
       .init(name: "events", valueName: "file", help: "Event log with a stage column. Required."),
       .init(name: "churn-event", valueName: "name", help: "Event type that means the customer churned."),
       .init(name: "inactivity", valueName: "duration", help: "No event for this long counts as churn, e.g. 90d."),
       .init(name: "period", valueName: "duration", help: "Period of the discrete-time matrix.", defaultValue: "1d"),
+      .init(name: "out", valueName: "file", help: "Write the journey map, one self-contained HTML page (or - for standard output)."),
+      .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
       .init(name: "json", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
     ] + MappingOptions.options,
-    examples: ["churnkit journey --events training-data/events.csv --churn-event cancel --json journey.json"])
+    examples: ["churnkit journey --events training-data/events.csv --churn-event cancel --out journey.html --json journey.json"])
 
   /// What --json writes: the model and e^(Qt) at the horizons.
   struct Document: Encodable {
@@ -41,18 +45,27 @@ enum JourneyCommand: Command {
     let model = try estimator.estimate(from: &reader, issues: &issues)
     var expm: [String: [[Double]]] = [:]
     for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
-    console.out(render(model))
+    let toStdout = arguments.value("out") == "-" || arguments.value("json") == "-"
+    if toStdout { console.err(render(model)) } else { console.out(render(model)) }
+    if let path = arguments.value("out") {
+      let title = arguments.value("title") ?? "Customer journey"
+      try write(JourneyReport(model: model, title: title).html(), to: path, console: console)
+    }
     if let path = arguments.value("json") {
-      let text = try JSONOutput.text(Document(model: model, continuousTimeTransition: expm))
-      if path == "-" {
-        console.out(text)
-      } else {
-        let writer = try AtomicFileWriter(path: path)
-        try writer.write(text)
-        try writer.commit()
-      }
+      try write(try JSONOutput.text(Document(model: model, continuousTimeTransition: expm)), to: path, console: console)
     }
     return ExitStatus.success
+  }
+
+  /// Writes to standard output for "-", else atomically to the file.
+  private static func write(_ text: String, to path: String, console: Console) throws {
+    if path == "-" {
+      console.out(text)
+    } else {
+      let writer = try AtomicFileWriter(path: path)
+      try writer.write(text)
+      try writer.commit()
+    }
   }
 
   static func render(_ m: StageTransitionModel) -> String {

@@ -40,6 +40,8 @@ public struct StageModelEstimator: Sendable {
     var stageOfID: [Int] = []
     var churnTypeID: Int32 = -1
     var dataEnd = Int64.min
+    let k = stages.count
+    var profile = StageProfileAccumulator(stages: k)
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
       while stageOfID.count < reader.stages.count {
@@ -51,13 +53,13 @@ public struct StageModelEstimator: Sendable {
         var s = batch.stage[i] >= 0 ? stageOfID[Int(batch.stage[i])] : -1
         if batch.event[i] == churnTypeID { s = churned }
         guard s >= 0 else { continue }
+        profile.add(stage: s, channel: batch.channel[i], sentiment: batch.sentiment[i])
         customer.append(batch.customer[i])
         time.append(batch.time[i])
         stage.append(Int8(s))
       }
     }
     let order = customer.indices.sorted { (customer[$0], time[$0], stage[$0]) < (customer[$1], time[$1], stage[$1]) }
-    let k = stages.count
     var moves = Array(repeating: Array(repeating: 0, count: k), count: k)
     var days = [Double](repeating: 0, count: k)
     var periodCounts = Array(repeating: Array(repeating: 0.0, count: k), count: k)
@@ -69,11 +71,15 @@ public struct StageModelEstimator: Sendable {
     func spells(_ indexes: ArraySlice<Int>) {
       customers += 1
       var current = Int(stage[indexes.first!])
+      var visited: UInt64 = 1 << UInt64(current)
       var enter = time[indexes.first!]
       var lastSeen = enter
       func close(at end: Int64, to next: Int?) {
         let d = Double(end - enter) / day
         days[current] += d
+        profile.spells[current] += 1
+        if next != nil { profile.completedDwell[current].append(d) }
+        if let next { visited |= 1 << UInt64(next) }
         let steps = (d / period).rounded(.down)
         if let next {
           moves[current][next] += 1
@@ -99,6 +105,7 @@ public struct StageModelEstimator: Sendable {
         }
         lastSeen = time[i]
       }
+      defer { profile.countReached(visited) }
       guard current != churned else { return }
       if let window = inactivityDays, dataEnd - lastSeen > Int64(window) * microsPerDay {
         close(at: lastSeen + Int64(window) * microsPerDay, to: churned)
@@ -163,6 +170,7 @@ public struct StageModelEstimator: Sendable {
     return StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
-      maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis)
+      maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis,
+      profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days))
   }
 }

@@ -36,6 +36,8 @@ public struct StageTransitionModel: Sendable, Codable {
   public let generator: [[Double]]
   public let customers: Int
   public let absorption: AbsorbingChainAnalysis
+  /// Per stage: customers reached, dwell, channels and sentiment.
+  public let profiles: [StageProfile]
 
   /// The continuous-time transition matrix over `days`: e^{Q·days}.
   public func continuousTimeTransition(days: Double) throws(LinearAlgebraError) -> [[Double]] {

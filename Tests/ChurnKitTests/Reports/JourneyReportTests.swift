@@ -1,0 +1,77 @@
+import ChurnKit
+import ChurnTestSupport
+import Foundation
+import Testing
+
+struct JourneyReportTests {
+  /// Four customers with channels and sentiment; one channel name is markup.
+  static let log = """
+    customer_id,timestamp,event,stage,channel,sentiment
+    A,2024-01-01T00:00:00Z,visit,awareness,web,0.5
+    A,2024-01-03T00:00:00Z,visit,awareness,<script>alert(1)</script>,-0.5
+    A,2024-01-07T00:00:00Z,compare,consideration,web,
+    A,2024-01-11T00:00:00Z,cancel,consideration,email,-1
+    B,2024-01-01T00:00:00Z,visit,awareness,web,1.0
+    B,2024-01-21T00:00:00Z,visit,awareness,web,
+    C,2024-01-01T00:00:00Z,visit,awareness,app,
+    C,2024-01-03T00:00:00Z,compare,consideration,app,
+    D,2024-01-01T00:00:00Z,visit,awareness,app,
+    D,2024-01-09T00:00:00Z,visit,awareness,app,
+    D,2024-01-11T00:00:00Z,compare,consideration,app,
+
+    """
+
+  static func model() throws -> StageTransitionModel {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var reader = try EventLogReader(path: dir.write("e.csv", log), schema: EventSchema())
+    var issues = IssueLog()
+    var estimator = StageModelEstimator(churnEvent: "cancel")
+    estimator.stages = ["awareness", "consideration", "churned"]
+    return try estimator.estimate(from: &reader, issues: &issues)
+  }
+
+  @Test func stageProfilesCountReachDwellChannelsAndSentiment() throws {
+    let profiles = try Self.model().profiles
+    #expect(profiles.map(\.stage) == ["awareness", "consideration", "churned"])
+    let awareness = profiles[0]
+    #expect(awareness.customersReached == 4)
+    #expect(awareness.spells == 4)
+    // Days: A 4 (moves on 5 January), B 20 (censored), C 1, D 9.
+    #expect(abs(awareness.meanDwellDays - 34.0 / 4) < 1e-12)
+    // Finished stays 1, 4, 9; numpy.quantile(..., method="linear").
+    #expect(maxRelativeDifference(awareness.dwellQuantiles, [1.6, 2.5, 4, 6.5, 8]) < 1e-12)
+    #expect(awareness.events == 7)
+    #expect(awareness.channels.map(\.channel) == ["app", "web", "<script>alert(1)</script>"])
+    #expect(awareness.channels.map(\.events) == [3, 3, 1])
+    #expect(abs(awareness.meanSentiment! - 1.0 / 3) < 1e-15)
+    #expect(awareness.sentimentEvents == 3)
+    let consideration = profiles[1]
+    #expect(consideration.customersReached == 3)
+    #expect(consideration.spells == 3)
+    #expect(consideration.dwellQuantiles == [6, 6, 6, 6, 6])
+    #expect(consideration.meanSentiment == nil)
+    let churned = profiles[2]
+    #expect(churned.customersReached == 1)
+    #expect(churned.channels.map(\.channel) == ["email"] && churned.channels.map(\.events) == [1])
+    #expect(churned.meanSentiment == -1)
+  }
+
+  @Test func reportDrawsEveryChartAndEscapesDataStrings() throws {
+    let html = JourneyReport(model: try Self.model(), title: "Shop & <Co>").html()
+    for id in JourneyReport.chartIDs { #expect(html.contains("<svg id=\"\(id)\""), "chart \(id) missing") }
+    #expect(html.contains("<title>Shop &amp; &lt;Co&gt;</title>"))
+    #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+    #expect(!html.lowercased().contains("<script"))
+    // Self-contained: no URL but the SVG namespace.
+    #expect(!html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").contains("://"))
+    // One node per transient stage, one heatmap cell per stage pair.
+    #expect(html.components(separatedBy: "<circle class=\"node\"").count - 1 == 2)
+    #expect(html.components(separatedBy: "<rect class=\"cell\"").count - 1 == 9)
+    // Moves drawn: awareness → consideration (3), consideration → churned (1).
+    #expect(html.contains("awareness → consideration: 3 moves"))
+    #expect(html.contains("consideration → churned: 1 customers"))
+    // Byte-identical on a second run.
+    #expect(JourneyReport(model: try Self.model(), title: "Shop & <Co>").html() == html)
+  }
+}
