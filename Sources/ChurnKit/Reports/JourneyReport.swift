@@ -167,7 +167,7 @@ public struct JourneyReport: Sendable {
         let shade = p.squareRoot()
         let x = left + Double(j) * cell
         svg += "<rect class=\"cell\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(cell - 2))\" height=\"\(HTML.number(cellHeight - 2))\" fill=\"\(HTML.sequential(shade))\"><title>\(HTML.escape("\(model.stages[i]) → \(model.stages[j]): \(HTML.number(p, 5))"))</title></rect>"
-        svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + 4))\" text-anchor=\"middle\" class=\"small\" fill=\"\(shade > 0.55 ? "#ffffff" : "#111111")\">\(HTML.number(p, 4))</text>\n"
+        svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + 4))\" text-anchor=\"middle\" class=\"small\(shade > 0.55 ? " on-dark" : "")\">\(HTML.number(p, 4))</text>\n"
       }
     }
     return svg + "</svg>"
@@ -314,7 +314,7 @@ public struct JourneyReport: Sendable {
     h1{font-size:1.7rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .25rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
     .lede{color:#444;margin:0}.caption{color:#555;margin:.2rem 0 .6rem;font-size:.9rem}
     svg{display:block;max-width:100%;height:auto}text{fill:#222}
-    .label{font-size:14px}.small{font-size:12px}.axis{font-size:13px;fill:#444}
+    .label{font-size:14px}.on-dark{fill:#fff}.small{font-size:12px}.axis{font-size:13px;fill:#444}
     .band{fill:none;stroke-opacity:.55;stroke-linecap:round}.node{fill:#0072B2;fill-opacity:.85;stroke:#fff;stroke-width:2}
     .grid{stroke:#e3e3e3}.zero{stroke:#888}.whisker{stroke:#333;stroke-width:1.5}.median{stroke:#000;stroke-width:2.5}
     .box{stroke:#333}.mean{fill:#000}.segment{stroke:#fff;stroke-width:1}.cell{stroke:none}
