@@ -1,6 +1,7 @@
 import ChurnKit
 import ChurnTestSupport
 import LinearAlgebra
+import Foundation
 import Testing
 
 struct StageModelTests {
@@ -91,5 +92,35 @@ struct StageModelRecoveryTests {
         #expect(abs(estimated - probability) < 0.2 * probability, "\(from) → \(to): \(estimated) vs \(probability)")
       }
     }
+  }
+}
+
+struct PanelChainEstimatorTests {
+  /// The E-step's recurrences against enumerating every path of every gap.
+  @Test func expectedTransitionsMatchPathEnumeration() {
+    let p: [[Double]] = [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0, 0, 1]]
+    let gaps: [PanelChainEstimator.Gap: Int] = [
+      .init(from: 0, to: 1, days: 1): 3, .init(from: 0, to: 1, days: 4): 2, .init(from: 1, to: 0, days: 3): 5,
+      .init(from: 0, to: 2, days: 2): 1, .init(from: 1, to: 1, days: 5): 4, .init(from: 0, to: 0, days: 4): 2,
+    ]
+    var expected = [[Double]](repeating: [0, 0, 0], count: 3)
+    for (gap, count) in gaps {
+      var weighted = [[Double]](repeating: [0, 0, 0], count: 3)
+      var total = 0.0
+      // Every sequence of g − 1 unseen states between the observed ends.
+      let inner = gap.days - 1
+      for code in 0..<Int(pow(3.0, Double(inner))) {
+        var path = [gap.from]
+        var c = code
+        for _ in 0..<inner { path.append(c % 3); c /= 3 }
+        path.append(gap.to)
+        let weight = zip(path, path.dropFirst()).reduce(1.0) { $0 * p[$1.0][$1.1] }
+        total += weight
+        for (i, j) in zip(path, path.dropFirst()) { weighted[i][j] += weight }
+      }
+      for i in 0..<3 { for j in 0..<3 { expected[i][j] += Double(count) * weighted[i][j] / total } }
+    }
+    let ours = PanelChainEstimator(states: 3, absorbing: 2).expectedTransitions(gaps: gaps, p: p)
+    #expect(maxRelativeDifference(ours.flatMap { $0 }, expected.flatMap { $0 }) < 1e-12)
   }
 }
