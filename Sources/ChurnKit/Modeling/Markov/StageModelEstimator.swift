@@ -59,7 +59,7 @@ public struct StageModelEstimator: Sendable {
         stage.append(Int8(s))
       }
     }
-    let order = customer.indices.sorted { (customer[$0], time[$0], stage[$0]) < (customer[$1], time[$1], stage[$1]) }
+    let order = Self.customerTimeOrder(customer: customer, time: time, stage: stage)
     var moves = Array(repeating: Array(repeating: 0, count: k), count: k)
     var days = [Double](repeating: 0, count: k)
     var periodCounts = Array(repeating: Array(repeating: 0.0, count: k), count: k)
@@ -172,5 +172,33 @@ public struct StageModelEstimator: Sendable {
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
       maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis,
       profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days))
+  }
+
+  /// Indexes of the observations ordered by (customer, time, stage): a
+  /// counting sort by customer (ids are dense), then each customer's few
+  /// observations sorted only when the log did not already have them in order.
+  static func customerTimeOrder(customer: [Int32], time: [Int64], stage: [Int8]) -> [Int] {
+    let customers = Int(customer.max() ?? -1) + 1
+    var start = [Int](repeating: 0, count: customers + 1)
+    for c in customer { start[Int(c) + 1] += 1 }
+    for c in 0..<customers { start[c + 1] += start[c] }
+    var next = start
+    var order = [Int](repeating: 0, count: customer.count)
+    for (i, c) in customer.enumerated() {
+      order[next[Int(c)]] = i
+      next[Int(c)] += 1
+    }
+    func before(_ a: Int, _ b: Int) -> Bool { (time[a], stage[a]) < (time[b], stage[b]) }
+    for c in 0..<customers {
+      let range = start[c]..<start[c + 1]
+      guard range.count > 1 else { continue }
+      var sorted = true
+      for k in range.dropFirst() where before(order[k], order[k - 1]) {
+        sorted = false
+        break
+      }
+      if !sorted { order[range].sort(by: before) }
+    }
+    return order
   }
 }
