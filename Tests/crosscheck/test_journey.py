@@ -38,3 +38,44 @@ def test_absorbing_chain_and_expm_match_numpy_and_scipy():
     for t, matrix in doc["continuousTimeTransition"].items():
         expected = expm(q * float(t))
         assert np.max(np.abs(np.array(matrix) - expected)) < 1e-10, t
+
+
+def test_kaplan_meier_retention_matches_lifelines():
+    """Retention from each customer's first event to their cancel (censored
+    at the end of the data), in whole days: every cohort's curve and 95%
+    interval against lifelines' KaplanMeierFitter."""
+    import polars as pl
+    from lifelines import KaplanMeierFitter
+
+    out = os.path.join(tempfile.mkdtemp(), "journey.json")
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
+                    "--json", out], check=True, capture_output=True, cwd=ROOT)
+    curves = {c["cohort"]: c["curve"] for c in json.load(open(out))["model"]["retention"]}
+
+    events = pl.read_csv(os.path.join(ROOT, "training-data/events.csv"), columns=["customer_id", "timestamp", "event"])
+    events = events.with_columns(pl.col("timestamp").str.to_datetime(time_zone="UTC"))
+    end = events["timestamp"].max()
+    per = events.group_by("customer_id").agg(
+        pl.col("timestamp").min().alias("first"),
+        pl.col("timestamp").filter(pl.col("event") == "cancel").min().alias("cancel"))
+    per = per.with_columns(
+        ((pl.col("cancel").fill_null(end) - pl.col("first")).dt.total_microseconds() // 86_400_000_000).alias("days"),
+        pl.col("cancel").is_not_null().alias("churned"),
+        (pl.col("first").dt.year().cast(pl.Utf8) + "-Q" + pl.col("first").dt.quarter().cast(pl.Utf8)).alias("cohort"))
+    groups = {"all": per}
+    for (cohort,), frame in per.group_by("cohort"):
+        groups[cohort] = frame
+    assert sorted(groups) == sorted(curves)
+    for cohort, frame in groups.items():
+        ours = curves[cohort]
+        km = KaplanMeierFitter().fit(frame["days"].to_numpy(), frame["churned"].to_numpy())
+        table = km.event_table
+        at_event = table[table["observed"] > 0].index.to_numpy()
+        assert ours["days"] == [int(d) for d in at_event], cohort
+        assert ours["atRisk"] == table.loc[at_event, "at_risk"].astype(int).tolist()
+        assert np.max(np.abs(np.array(ours["survival"]) - km.survival_function_.loc[at_event].to_numpy()[:, 0])) < 1e-12
+        ci = km.confidence_interval_.loc[at_event].to_numpy()
+        low, high = np.minimum(ci[:, 0], ci[:, 1]), np.maximum(ci[:, 0], ci[:, 1])
+        inside = (np.array(ours["survival"]) > 0) & (np.array(ours["survival"]) < 1)
+        assert np.max(np.abs(np.array(ours["lower"])[inside] - low[inside])) < 1e-10, cohort
+        assert np.max(np.abs(np.array(ours["upper"])[inside] - high[inside])) < 1e-10, cohort

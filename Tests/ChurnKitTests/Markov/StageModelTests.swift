@@ -124,3 +124,20 @@ struct PanelChainEstimatorTests {
     #expect(maxRelativeDifference(ours.flatMap { $0 }, expected.flatMap { $0 }) < 1e-12)
   }
 }
+
+struct KaplanMeierTests {
+  /// By hand: 4 at risk on day 3 (one churns), 3 on day 5 (one churns, one
+  /// is censored), 1 on day 8 (churns).
+  @Test func survivalByHand() {
+    let curve = KaplanMeierCurve(durations: [5, 3, 8, 5], churned: [false, true, true, true])
+    #expect(curve.days == [3, 5, 8])
+    #expect(curve.atRisk == [4, 3, 1])
+    #expect(curve.churned == [1, 1, 1])
+    #expect(curve.survival == [0.75, 0.5, 0])
+    #expect(curve.survival(atDay: 4) == 0.75 && curve.survival(atDay: 2) == 1)
+    // Greenwood on the log(−log) scale at day 3: var = 1/(4·3).
+    let s = 0.75, v = 1.0 / 12, z = 1.959963984540054
+    let lower = exp(-exp(log(-log(s)) - z * v.squareRoot() / log(s)))
+    #expect(abs(curve.lower[0] - lower) < 1e-15 && curve.lower[0] < s && curve.upper[0] > s)
+  }
+}

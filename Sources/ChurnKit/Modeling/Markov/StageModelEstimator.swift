@@ -66,10 +66,13 @@ public struct StageModelEstimator: Sendable {
     let day = Double(microsPerDay)
     let period = Double(periodDays)
     var customers = 0
+    var lifetimes = CustomerLifetimes()
 
     // Walks one customer's observations into spells.
     func spells(_ indexes: ArraySlice<Int>) {
       customers += 1
+      let firstSeen = time[indexes.first!]
+      var churnedAt: Int64?
       var current = Int(stage[indexes.first!])
       var visited: UInt64 = 1 << UInt64(current)
       var enter = time[indexes.first!]
@@ -80,6 +83,7 @@ public struct StageModelEstimator: Sendable {
         profile.spells[current] += 1
         if next != nil { profile.completedDwell[current].append(d) }
         if let next { visited |= 1 << UInt64(next) }
+        if next == churned { churnedAt = end }
         let steps = (d / period).rounded(.down)
         if let next {
           moves[current][next] += 1
@@ -105,7 +109,11 @@ public struct StageModelEstimator: Sendable {
         }
         lastSeen = time[i]
       }
-      defer { profile.countReached(visited) }
+      defer {
+        profile.countReached(visited)
+        if current == churned && churnedAt == nil { churnedAt = firstSeen }  // churn on the first record
+        lifetimes.append(firstSeen: firstSeen, end: churnedAt ?? dataEnd, churned: churnedAt != nil)
+      }
       guard current != churned else { return }
       if let window = inactivityDays, dataEnd - lastSeen > Int64(window) * microsPerDay {
         close(at: lastSeen + Int64(window) * microsPerDay, to: churned)
@@ -171,7 +179,8 @@ public struct StageModelEstimator: Sendable {
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
       maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis,
-      profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days))
+      profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days),
+      retention: lifetimes.retentionByCohort())
   }
 
   /// Indexes of the observations ordered by (customer, time, stage): a

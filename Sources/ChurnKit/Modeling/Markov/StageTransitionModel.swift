@@ -38,6 +38,9 @@ public struct StageTransitionModel: Sendable, Codable {
   public let absorption: AbsorbingChainAnalysis
   /// Per stage: customers reached, dwell, channels and sentiment.
   public let profiles: [StageProfile]
+  /// Kaplan–Meier retention from each customer's first event: all customers
+  /// first, then one curve per quarter of the first event ("2024-Q3").
+  public let retention: [CohortRetention]
 
   /// The continuous-time transition matrix over `days`: e^{Q·days}.
   public func continuousTimeTransition(days: Double) throws(LinearAlgebraError) -> [[Double]] {
