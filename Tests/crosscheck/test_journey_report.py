@@ -16,7 +16,7 @@ import zlib
 from test_features import CHURNKIT, ROOT
 
 MARKUP = "<script>alert(1)</script>"
-CHARTS = ["flow", "funnel", "heatmap", "dwell", "channels", "sentiment"]
+CHARTS = ["flow", "funnel", "heatmap", "retention", "dwell", "channels", "sentiment"]
 STAGES = ["awareness", "consideration", "purchase", "onboarding", "retention", "advocacy"]
 
 

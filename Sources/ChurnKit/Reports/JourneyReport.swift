@@ -21,7 +21,7 @@ public struct JourneyReport: Sendable {
   }
 
   /// Stable ids of the charts, in page order; tests check each is drawn.
-  public static let chartIDs = ["flow", "funnel", "heatmap", "dwell", "channels", "sentiment"]
+  public static let chartIDs = ["flow", "funnel", "heatmap", "retention", "dwell", "channels", "sentiment"]
 
   public func html() -> String {
     var page = """
@@ -42,6 +42,7 @@ public struct JourneyReport: Sendable {
     page += section("Funnel", "Customers who reached each stage, with the share of the first stage and of the stage before. Customers may skip stages, so this is not a strict funnel.", funnel())
     page += section("Transition probabilities", transitionCaption(), heatmap())
     page += section("Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.", outlookTable())
+    page += section("Retention by cohort", "Kaplan–Meier estimate of the share of customers still active, by days since their first event; customers still active at the end of the data count as long as they were seen. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).", retentionChart())
     page += section("Time in stage", "Finished stays in each stage, in days: box from the 25th to the 75th percentile, line at the median, whiskers from the 10th to the 90th. The dot is the mean over all stays, unfinished ones counted as far as seen.", dwellChart())
     page += section("Channels per stage", "Share of each stage's events by channel.", channelChart())
     page += section("Sentiment per stage", "Mean sentiment of the events that carry one (−1 very negative, +1 very positive).", sentimentChart())
@@ -189,6 +190,63 @@ public struct JourneyReport: Sendable {
     return html + "</tbody></table>"
   }
 
+  private func retentionChart() -> String {
+    guard let all = model.retention.first else { return "<p>No customers.</p>" }
+    let cohorts = Array(model.retention.dropFirst().suffix(7))
+    let left = 70.0, top = 16.0, plotWidth = 620.0, plotHeight = 300.0
+    let maxDay = Double(max(all.curve.longestFollowUp, 1))
+    let tickStep = Self.niceCeiling(maxDay / 5)
+    let xMax = (maxDay / tickStep).rounded(.up) * tickStep
+    func x(_ d: Double) -> Double { left + plotWidth * d / xMax }
+    func y(_ s: Double) -> Double { top + plotHeight * (1 - s) }
+    var svg = svgOpen(id: "retention", width: 960, height: Int(top + plotHeight + 60), title: "Kaplan–Meier retention by cohort")
+    for tick in stride(from: 0.0, through: xMax + tickStep * 1e-9, by: tickStep) {
+      svg += "<line class=\"grid\" x1=\"\(HTML.number(x(tick)))\" y1=\"\(HTML.number(top))\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(top + plotHeight))\"/>"
+      svg += text(x(tick), top + plotHeight + 16, HTML.number(tick, 0), cls: "small")
+    }
+    for share in stride(from: 0.0, through: 1.0, by: 0.25) {
+      svg += "<line class=\"grid\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(y(share)))\" x2=\"\(HTML.number(left + plotWidth))\" y2=\"\(HTML.number(y(share)))\"/>"
+      svg += text(left - 8, y(share) + 4, HTML.percent(share, 0), anchor: "end", cls: "small")
+    }
+    svg += "\n"
+    // Steps: flat until each churn day, then down.
+    func steps(_ days: [Int], _ values: [Double], until end: Int) -> [(Double, Double)] {
+      var points = [(0.0, 1.0)]
+      var last = 1.0
+      for (d, v) in zip(days, values) {
+        points.append((Double(d), last))
+        points.append((Double(d), v))
+        last = v
+      }
+      points.append((Double(max(end, days.last ?? 0)), last))
+      return points
+    }
+    let curve = all.curve
+    if !curve.days.isEmpty {
+      let upper = steps(curve.days, curve.upper, until: curve.longestFollowUp)
+      let lower = steps(curve.days, curve.lower, until: curve.longestFollowUp)
+      let outline = upper + lower.reversed()
+      svg += "<path class=\"interval\" d=\"M" + outline.map { "\(HTML.number(x($0.0))),\(HTML.number(y($0.1)))" }.joined(separator: " L") + " Z\"><title>95% interval, all customers</title></path>\n"
+    }
+    func line(_ c: CohortRetention, colour: String, width: Double) -> String {
+      let points = steps(c.curve.days, c.curve.survival, until: c.curve.longestFollowUp)
+      let label = "\(c.cohort): \(c.curve.customers) customers, \(HTML.percent(c.curve.survival.last ?? 1)) still active after \(c.curve.days.last ?? 0) days"
+      return "<path class=\"curve\" stroke=\"\(colour)\" stroke-width=\"\(HTML.number(width))\" d=\"M" + points.map { "\(HTML.number(x($0.0))),\(HTML.number(y($0.1)))" }.joined(separator: " L") + "\"><title>\(HTML.escape(label))</title></path>\n"
+    }
+    for (n, c) in cohorts.enumerated() { svg += line(c, colour: HTML.categorical[n], width: 1.6) }
+    svg += line(all, colour: "#000000", width: 2.6)
+    // Legend to the right.
+    let entries = [("all customers", "#000000", all.curve.customers)] + cohorts.enumerated().map { ($1.cohort, HTML.categorical[$0], $1.curve.customers) }
+    for (n, entry) in entries.enumerated() {
+      let ly = top + 8 + Double(n) * 22
+      svg += "<rect x=\"\(HTML.number(left + plotWidth + 24))\" y=\"\(HTML.number(ly - 10))\" width=\"14\" height=\"14\" fill=\"\(entry.1)\"/>"
+      svg += text(left + plotWidth + 44, ly + 2, "\(entry.0) (\(entry.2))", anchor: "start", cls: "small")
+    }
+    svg += text(left + plotWidth / 2, top + plotHeight + 40, "days since first event", cls: "axis")
+    svg += "<text class=\"axis\" transform=\"translate(16,\(HTML.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">still active</text>\n"
+    return svg + "</svg>"
+  }
+
   private func dwellChart() -> String {
     let stages = transient
     let rowHeight = 34.0, left = 150.0, plotWidth = 700.0
@@ -317,7 +375,7 @@ public struct JourneyReport: Sendable {
     .label{font-size:14px}.on-dark{fill:#fff}.small{font-size:12px}.axis{font-size:13px;fill:#444}
     .band{fill:none;stroke-opacity:.55;stroke-linecap:round}.node{fill:#0072B2;fill-opacity:.85;stroke:#fff;stroke-width:2}
     .grid{stroke:#e3e3e3}.zero{stroke:#888}.whisker{stroke:#333;stroke-width:1.5}.median{stroke:#000;stroke-width:2.5}
-    .box{stroke:#333}.mean{fill:#000}.segment{stroke:#fff;stroke-width:1}.cell{stroke:none}
+    .box{stroke:#333}.curve{fill:none;stroke-linejoin:round}.interval{fill:#000;fill-opacity:.12;stroke:none}.mean{fill:#000}.segment{stroke:#fff;stroke-width:1}.cell{stroke:none}
     table{border-collapse:collapse;font-size:.92rem;margin:.4rem 0}th,td{padding:.3rem .7rem;border-bottom:1px solid #e5e5e5;text-align:right}
     th[scope=row],thead th:first-child{text-align:left}thead th{border-bottom:2px solid #999}
     footer{margin:2.5rem 0 1rem;color:#666;font-size:.85rem}

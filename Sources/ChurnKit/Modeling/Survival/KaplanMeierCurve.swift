@@ -15,6 +15,8 @@ import Foundation
 public struct KaplanMeierCurve: Sendable, Codable, Equatable {
   /// Customers in the curve.
   public let customers: Int
+  /// The longest time any of them was followed, in days (the curve ends there).
+  public let longestFollowUp: Int
   /// Days with at least one churn, increasing.
   public let days: [Int]
   /// Customers still at risk at each of those days.
@@ -30,6 +32,7 @@ public struct KaplanMeierCurve: Sendable, Codable, Equatable {
   public init(durations: [Int], churned isChurn: [Bool]) {
     precondition(durations.count == isChurn.count, "one churn flag per duration")
     customers = durations.count
+    longestFollowUp = durations.max() ?? 0
     let order = durations.indices.sorted { durations[$0] < durations[$1] }
     var days: [Int] = [], atRisk: [Int] = [], churned: [Int] = []
     var survival: [Double] = [], lower: [Double] = [], upper: [Double] = []
