@@ -42,6 +42,8 @@ public struct StageModelEstimator: Sendable {
     var dataEnd = Int64.min
     let k = stages.count
     var profile = StageProfileAccumulator(stages: k)
+    var touchpoints = TouchpointAccumulator(stages: k)
+    var touch: [Int32] = []
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
       while stageOfID.count < reader.stages.count {
@@ -54,6 +56,7 @@ public struct StageModelEstimator: Sendable {
         if batch.event[i] == churnTypeID { s = churned }
         guard s >= 0 else { continue }
         profile.add(stage: s, channel: batch.channel[i], sentiment: batch.sentiment[i])
+        touch.append(touchpoints.add(stage: s, event: batch.event[i], channel: batch.channel[i], sentiment: batch.sentiment[i]))
         customer.append(batch.customer[i])
         time.append(batch.time[i])
         stage.append(Int8(s))
@@ -69,7 +72,8 @@ public struct StageModelEstimator: Sendable {
     var lifetimes = CustomerLifetimes()
 
     // Walks one customer's observations into spells.
-    func spells(_ indexes: ArraySlice<Int>) {
+    // Returns the time of a churn inferred from inactivity, if any.
+    func spells(_ indexes: ArraySlice<Int>) -> Int64? {
       customers += 1
       let firstSeen = time[indexes.first!]
       var churnedAt: Int64?
@@ -77,13 +81,20 @@ public struct StageModelEstimator: Sendable {
       var visited: UInt64 = 1 << UInt64(current)
       var enter = time[indexes.first!]
       var lastSeen = enter
+      var lastTouch = touch[indexes.first!]
+      var inactivityChurn: Int64?
+      profile.firstStage[current] += 1
       func close(at end: Int64, to next: Int?) {
         let d = Double(end - enter) / day
         days[current] += d
         profile.spells[current] += 1
         if next != nil { profile.completedDwell[current].append(d) }
         if let next { visited |= 1 << UInt64(next) }
-        if next == churned { churnedAt = end }
+        if next == churned {
+          churnedAt = end
+          touchpoints.countChurn(stage: current, lastTouch: lastTouch)
+          profile.churnDwell[current].append(d)
+        }
         let steps = (d / period).rounded(.down)
         if let next {
           moves[current][next] += 1
@@ -98,6 +109,7 @@ public struct StageModelEstimator: Sendable {
         if let window = inactivityDays, time[i] - lastSeen > Int64(window) * microsPerDay {
           let churnAt = lastSeen + Int64(window) * microsPerDay
           close(at: churnAt, to: churned)
+          inactivityChurn = churnAt
           current = churned
           break
         }
@@ -108,36 +120,41 @@ public struct StageModelEstimator: Sendable {
           enter = moveAt
         }
         lastSeen = time[i]
+        lastTouch = touch[i]
       }
       defer {
         profile.countReached(visited)
         if current == churned && churnedAt == nil { churnedAt = firstSeen }  // churn on the first record
         lifetimes.append(firstSeen: firstSeen, end: churnedAt ?? dataEnd, churned: churnedAt != nil)
       }
-      guard current != churned else { return }
+      guard current != churned else { return inactivityChurn }
       if let window = inactivityDays, dataEnd - lastSeen > Int64(window) * microsPerDay {
-        close(at: lastSeen + Int64(window) * microsPerDay, to: churned)
+        inactivityChurn = lastSeen + Int64(window) * microsPerDay
+        close(at: inactivityChurn!, to: churned)
       } else {
         close(at: dataEnd, to: nil)  // censored
       }
+      return inactivityChurn
     }
     var start = 0
     var gaps: [PanelChainEstimator.Gap: Int] = [:]
     while start < order.count {
       var end = start + 1
       while end < order.count && customer[order[end]] == customer[order[start]] { end += 1 }
-      spells(order[start..<end])
-      if periodDays == 1 { dailyGaps(order[start..<end], into: &gaps) }
+      let inferredChurn = spells(order[start..<end])
+      if periodDays == 1 { dailyGaps(order[start..<end], inactivityChurn: inferredChurn, into: &gaps) }
       start = end
     }
 
     // The stage of each observed day (a churn event counts from the next
     // day: the customer was still in their stage that day), and the gaps
-    // between consecutive observed days.
-    func dailyGaps(_ indexes: ArraySlice<Int>, into gaps: inout [PanelChainEstimator.Gap: Int]) {
+    // between consecutive observed days. A churn inferred from inactivity is
+    // observed like a churn event at the end of the window; later events
+    // are left out, as in the spells.
+    func dailyGaps(_ indexes: ArraySlice<Int>, inactivityChurn: Int64?, into gaps: inout [PanelChainEstimator.Gap: Int]) {
       var previous: (day: Int64, stage: Int)?
       var observations: [(day: Int64, stage: Int)] = []
-      for i in indexes {
+      for i in indexes where inactivityChurn.map({ time[i] <= $0 }) ?? true {
         let s = Int(stage[i])
         let d = time[i] / microsPerDay + (s == churned ? 1 : 0)
         if let last = observations.last, last.day == d {
@@ -145,6 +162,9 @@ public struct StageModelEstimator: Sendable {
         } else {
           observations.append((d, s))
         }
+      }
+      if let churnAt = inactivityChurn, observations.last?.stage != churned {
+        observations.append((churnAt / microsPerDay + 1, churned))
       }
       for o in observations {
         if let p = previous, p.stage != churned {
@@ -180,7 +200,10 @@ public struct StageModelEstimator: Sendable {
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
       maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis,
       profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days),
-      retention: lifetimes.retentionByCohort())
+      retention: lifetimes.retentionByCohort(),
+      painPoints: try PainPointAnalysis(
+        p: p, stages: stages, moves: moves, profile: profile, touchpoints: touchpoints,
+        eventNames: reader.eventTypes, channelNames: reader.channels, horizon: max(1, 365 / periodDays), periodDays: periodDays))
   }
 
   /// Indexes of the observations ordered by (customer, time, stage): a

@@ -38,6 +38,10 @@ struct StageProfileAccumulator {
   var reached: [Int]
   var spells: [Int]
   var completedDwell: [[Double]]
+  /// Lengths of the stays that ended in churn.
+  var churnDwell: [[Double]]
+  /// Customers whose first observation was in each stage.
+  var firstStage: [Int]
 
   init(stages k: Int) {
     events = Array(repeating: 0, count: k)
@@ -47,6 +51,8 @@ struct StageProfileAccumulator {
     reached = Array(repeating: 0, count: k)
     spells = Array(repeating: 0, count: k)
     completedDwell = Array(repeating: [], count: k)
+    churnDwell = Array(repeating: [], count: k)
+    firstStage = Array(repeating: 0, count: k)
   }
 
   mutating func add(stage s: Int, channel: Int32, sentiment: Double) {

@@ -41,6 +41,9 @@ public struct StageTransitionModel: Sendable, Codable {
   /// Kaplan–Meier retention from each customer's first event: all customers
   /// first, then one curve per quarter of the first event ("2024-Q3").
   public let retention: [CohortRetention]
+  /// Where churn comes from: stages by removal effect, touchpoints by last
+  /// touch before churn, and the ranked list the report shows.
+  public let painPoints: PainPointAnalysis
 
   /// The continuous-time transition matrix over `days`: e^{Q·days}.
   public func continuousTimeTransition(days: Double) throws(LinearAlgebraError) -> [[Double]] {
