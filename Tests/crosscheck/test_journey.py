@@ -79,3 +79,34 @@ def test_kaplan_meier_retention_matches_lifelines():
         inside = (np.array(ours["survival"]) > 0) & (np.array(ours["survival"]) < 1)
         assert np.max(np.abs(np.array(ours["lower"])[inside] - low[inside])) < 1e-10, cohort
         assert np.max(np.abs(np.array(ours["upper"])[inside] - high[inside])) < 1e-10, cohort
+
+
+def test_removal_effects_match_numpy():
+    """Pain points: churn within 365 days from the observed start mix, and
+    each stage's removal effect (its churn flow turned into staying),
+    recomputed with numpy from the JSON's matrix."""
+    out = os.path.join(tempfile.mkdtemp(), "journey.json")
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
+                    "--inactivity", "60d", "--json", out], check=True, capture_output=True, cwd=ROOT)
+    model = json.load(open(out))["model"]
+    pain = model["painPoints"]
+    p = np.array(model["transitionMatrix"])
+    k = len(model["stages"]) - 1
+    start = np.array(pain["startDistribution"])
+    assert abs(start.sum() - 1) < 1e-12
+
+    def churn_within(chain):
+        return float(start @ np.linalg.matrix_power(chain, pain["horizonPeriods"])[:k, k])
+
+    base = churn_within(p)
+    assert abs(pain["churnWithinHorizon"] - base) < 1e-10
+    for i, row in enumerate(pain["stages"]):
+        without = p.copy()
+        without[i, i] += without[i, k]
+        without[i, k] = 0
+        assert abs(row["removalEffect"] - (base - churn_within(without)) / base) < 1e-9, row["stage"]
+    # Last-touch churns in a stage add up to the customers who churned from it.
+    for row in pain["stages"]:
+        touches = [t for t in pain["touchpoints"] if t["stage"] == row["stage"]]
+        assert sum(t["lastTouchChurns"] for t in touches) == row["churned"]
+        assert abs(sum(t["eventShare"] for t in touches) - 1) < 1e-12

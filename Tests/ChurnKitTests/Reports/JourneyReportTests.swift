@@ -57,6 +57,22 @@ struct JourneyReportTests {
     #expect(churned.meanSentiment == -1)
   }
 
+  /// A churned from consideration after `compare` via web: that touchpoint
+  /// carries the stage's one churn; removing consideration's churn flow
+  /// removes all churn (but for the EM's 1e-6 prior on awareness → churned).
+  @Test func painPointsCountLastTouchAndRemovalEffect() throws {
+    let pain = try Self.model().painPoints
+    let consideration = pain.touchpoints.filter { $0.stage == "consideration" }
+    #expect(consideration.map(\.lastTouchChurns).reduce(0, +) == 1)
+    #expect(consideration.first { $0.event == "compare" && $0.channel == "web" }?.lastTouchChurns == 1)
+    #expect(consideration.first { $0.event == "compare" && $0.channel == "app" }?.events == 2)
+    #expect(pain.stages.map(\.churned) == [0, 1])
+    #expect(pain.startDistribution == [1, 0])
+    #expect(pain.stages[1].removalEffect > 0.9999)
+    #expect(pain.stages[0].removalEffect < 1e-6)
+    #expect(pain.stages[1].medianDwellBeforeChurnDays == 6)
+  }
+
   @Test func reportDrawsEveryChartAndEscapesDataStrings() throws {
     let html = JourneyReport(model: try Self.model(), title: "Shop & <Co>").html()
     for id in JourneyReport.chartIDs { #expect(html.contains("<svg id=\"\(id)\""), "chart \(id) missing") }
