@@ -41,6 +41,7 @@ public struct JourneyReport: Sendable {
     page += section("Stage flow", "How customers move between stages. Circle area: customers who reached the stage; band width: observed moves; vermillion: moves into churn. Forward moves arc above, moves back below.", flowDiagram())
     page += section("Funnel", "Customers who reached each stage, with the share of the first stage and of the stage before. Customers may skip stages, so this is not a strict funnel.", funnel())
     page += section("Transition probabilities", transitionCaption(), heatmap())
+    page += section("Pain points", "Where churn comes from, largest first, in customers: for a stage, its removal effect (the share of churn within a year that would disappear if nobody churned from it) times the customers seen to churn; for a touchpoint, the churns it was the last touch before, beyond its share of the stage's events.", painPoints())
     page += section("Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.", outlookTable())
     page += section("Retention by cohort", "Kaplan–Meier estimate of the share of customers still active, by days since their first event; customers still active at the end of the data count as long as they were seen. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).", retentionChart())
     page += section("Time in stage", "Finished stays in each stage, in days: box from the 25th to the 75th percentile, line at the median, whiskers from the 10th to the 90th. The dot is the mean over all stays, unfinished ones counted as far as seen.", dwellChart())
@@ -172,6 +173,22 @@ public struct JourneyReport: Sendable {
       }
     }
     return svg + "</svg>"
+  }
+
+  private func painPoints() -> String {
+    let pain = model.painPoints
+    var html = "<ol class=\"pain\">\n"
+    for point in pain.ranked {
+      html += "<li><span class=\"score\">\(HTML.number(point.customers, 0))</span> \(HTML.escape(point.explanation))</li>\n"
+    }
+    if pain.ranked.isEmpty { html += "<li>No stage or touchpoint stands out.</li>\n" }
+    html += "</ol>\n<table><thead><tr><th scope=\"col\">stage</th><th scope=\"col\">churned from it</th><th scope=\"col\">removal effect</th><th scope=\"col\">median days before churn</th><th scope=\"col\">median days before moving on</th><th scope=\"col\">mean sentiment</th></tr></thead><tbody>\n"
+    for row in pain.stages {
+      html += "<tr><th scope=\"row\">\(HTML.escape(row.stage))</th><td>\(row.churned)</td><td>\(HTML.percent(row.removalEffect))</td>"
+      html += "<td>\(row.medianDwellBeforeChurnDays.map { HTML.number($0, 0) } ?? "–")</td><td>\(row.medianDwellDays.map { HTML.number($0, 0) } ?? "–")</td>"
+      html += "<td>\(row.meanSentiment.map { HTML.number($0, 2) } ?? "–")</td></tr>\n"
+    }
+    return html + "</tbody></table>"
   }
 
   private func outlookTable() -> String {
@@ -378,6 +395,7 @@ public struct JourneyReport: Sendable {
     .box{stroke:#333}.curve{fill:none;stroke-linejoin:round}.interval{fill:#000;fill-opacity:.12;stroke:none}.mean{fill:#000}.segment{stroke:#fff;stroke-width:1}.cell{stroke:none}
     table{border-collapse:collapse;font-size:.92rem;margin:.4rem 0}th,td{padding:.3rem .7rem;border-bottom:1px solid #e5e5e5;text-align:right}
     th[scope=row],thead th:first-child{text-align:left}thead th{border-bottom:2px solid #999}
+    .pain{padding-left:1.4rem}.pain li{margin:.35rem 0}.score{display:inline-block;min-width:3.2rem;font-weight:600;color:#D55E00}
     footer{margin:2.5rem 0 1rem;color:#666;font-size:.85rem}
     @media print{body{margin:0;max-width:none}section{break-inside:avoid}}
     """
