@@ -149,10 +149,6 @@ public enum ModelExport {
     return out
   }
 
-  /// Text for an XML attribute value.
-  static func xml(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-      .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-      .replacingOccurrences(of: "'", with: "&apos;")
-  }
+  /// Text for an XML attribute value (the same five escapes as HTML).
+  static func xml(_ s: String) -> String { HTML.escape(s) }
 }

@@ -4,7 +4,8 @@
 /// through `HTML.escape` before it lands in the page, in element text or in
 /// an attribute value alike.
 enum HTML {
-  /// Text safe inside an element or a quoted attribute.
+  /// Text safe inside an element or a quoted attribute, in HTML and in XML
+  /// alike (PMML uses it too).
   ///
   /// ```swift
   /// HTML.escape("<script>")  // "&lt;script&gt;"
