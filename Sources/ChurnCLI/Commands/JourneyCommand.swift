@@ -22,6 +22,8 @@ enum JourneyCommand: Command {
       .init(name: "churn-event", valueName: "name", help: "Event type that means the customer churned."),
       .init(name: "inactivity", valueName: "duration", help: "No event for this long counts as churn, e.g. 90d."),
       .init(name: "period", valueName: "duration", help: "Period of the discrete-time matrix.", defaultValue: "1d"),
+      .init(name: "bootstrap", valueName: "n", help: "Bootstrap replicates over customers for the intervals of the daily matrix (0: none).", defaultValue: "100"),
+      .init(name: "seed", valueName: "n", help: "Seed of the bootstrap draws.", defaultValue: "1"),
       .init(name: "out", valueName: "file", help: "Write the journey map, one self-contained HTML page (or - for standard output)."),
       .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
       .init(name: "json", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
@@ -40,6 +42,8 @@ enum JourneyCommand: Command {
     var estimator = StageModelEstimator(
       churnEvent: arguments.value("churn-event"), inactivityDays: try arguments.value("inactivity").map { try Duration(parsing: $0).days })
     estimator.periodDays = try Duration(parsing: arguments.value("period") ?? "1d").days
+    estimator.bootstrapReplicates = try arguments.integer("bootstrap", default: 100, in: 0...10_000)
+    estimator.seed = UInt64(try arguments.integer("seed", default: 1, in: 0...Int.max))
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
     let model = try estimator.estimate(from: &reader, issues: &issues)

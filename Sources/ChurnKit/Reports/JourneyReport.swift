@@ -71,7 +71,10 @@ public struct JourneyReport: Sendable {
     let source = model.maximumLikelihoodIterations > 0
       ? "fitted by maximum likelihood over the unseen days between events"
       : "from counted stays and moves with Dirichlet smoothing (α = \(HTML.number(model.dirichletAlpha, 2)))"
-    return "Probability of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after the row's stage, \(source)."
+    let intervals = model.bootstrapReplicates > 0
+      ? " Small print: the 95% interval from \(model.bootstrapReplicates) bootstrap resamples of customers."
+      : ""
+    return "Probability of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after the row's stage, \(source).\(intervals)"
   }
 
   private func section(_ heading: String, _ caption: String, _ body: String) -> String {
@@ -168,8 +171,19 @@ public struct JourneyReport: Sendable {
         // Stays dominate a daily matrix; a square-root scale keeps moves visible.
         let shade = p.squareRoot()
         let x = left + Double(j) * cell
-        svg += "<rect class=\"cell\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(cell - 2))\" height=\"\(HTML.number(cellHeight - 2))\" fill=\"\(HTML.sequential(shade))\"><title>\(HTML.escape("\(model.stages[i]) → \(model.stages[j]): \(HTML.number(p, 5))"))</title></rect>"
-        svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + 4))\" text-anchor=\"middle\" class=\"small\(shade > 0.55 ? " on-dark" : "")\">\(HTML.number(p, 4))</text>\n"
+        var label = "\(model.stages[i]) → \(model.stages[j]): \(HTML.number(p, 5))"
+        var range: String?
+        if let lower = model.transitionLower?[i][j], let upper = model.transitionUpper?[i][j], i != k - 1 {
+          range = "\(HTML.number(lower, 4))–\(HTML.number(upper, 4))"
+          label += " (95% interval \(range!))"
+        }
+        let ink = shade > 0.55 ? " on-dark" : ""
+        svg += "<rect class=\"cell\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(cell - 2))\" height=\"\(HTML.number(cellHeight - 2))\" fill=\"\(HTML.sequential(shade))\"><title>\(HTML.escape(label))</title></rect>"
+        svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + (range == nil ? 4 : -1)))\" text-anchor=\"middle\" class=\"small\(ink)\">\(HTML.number(p, 4))</text>"
+        if let range {
+          svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + 13))\" text-anchor=\"middle\" class=\"tiny\(ink)\">\(HTML.escape(range))</text>"
+        }
+        svg += "\n"
       }
     }
     return svg + "</svg>"
@@ -389,7 +403,7 @@ public struct JourneyReport: Sendable {
     h1{font-size:1.7rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .25rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
     .lede{color:#444;margin:0}.caption{color:#555;margin:.2rem 0 .6rem;font-size:.9rem}
     svg{display:block;max-width:100%;height:auto}text{fill:#222}
-    .label{font-size:14px}.on-dark{fill:#fff}.small{font-size:12px}.axis{font-size:13px;fill:#444}
+    .label{font-size:14px}.on-dark{fill:#fff}.small{font-size:12px}.tiny{font-size:9.5px;fill:#444}.tiny.on-dark{fill:#e8eef7}.axis{font-size:13px;fill:#444}
     .band{fill:none;stroke-opacity:.55;stroke-linecap:round}.node{fill:#0072B2;fill-opacity:.85;stroke:#fff;stroke-width:2}
     .grid{stroke:#e3e3e3}.zero{stroke:#888}.whisker{stroke:#333;stroke-width:1.5}.median{stroke:#000;stroke-width:2.5}
     .box{stroke:#333}.curve{fill:none;stroke-linejoin:round}.interval{fill:#000;fill-opacity:.12;stroke:none}.mean{fill:#000}.segment{stroke:#fff;stroke-width:1}.cell{stroke:none}

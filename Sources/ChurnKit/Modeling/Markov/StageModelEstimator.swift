@@ -19,6 +19,11 @@ public struct StageModelEstimator: Sendable {
   public var dirichletAlpha = 0.5
   /// Horizons (in periods) for the churn-within probabilities.
   public var horizons = [30, 90, 365]
+  /// Bootstrap replicates over customers for the intervals of the daily
+  /// matrix (0: none).
+  public var bootstrapReplicates = 100
+  /// Seed of the bootstrap draws.
+  public var seed: UInt64 = 1
 
   public init(churnEvent: String? = nil, inactivityDays: Int? = nil) {
     self.churnEvent = churnEvent
@@ -138,6 +143,7 @@ public struct StageModelEstimator: Sendable {
     }
     var start = 0
     var gaps: [PanelChainEstimator.Gap: Int] = [:]
+    var bootstrap = PanelBootstrap()
     while start < order.count {
       var end = start + 1
       while end < order.count && customer[order[end]] == customer[order[start]] { end += 1 }
@@ -166,12 +172,16 @@ public struct StageModelEstimator: Sendable {
       if let churnAt = inactivityChurn, observations.last?.stage != churned {
         observations.append((churnAt / microsPerDay + 1, churned))
       }
+      var customerGaps: [PanelChainEstimator.Gap] = []
       for o in observations {
         if let p = previous, p.stage != churned {
-          gaps[PanelChainEstimator.Gap(from: p.stage, to: o.stage, days: Int(o.day - p.day)), default: 0] += 1
+          let gap = PanelChainEstimator.Gap(from: p.stage, to: o.stage, days: Int(o.day - p.day))
+          gaps[gap, default: 0] += 1
+          if bootstrapReplicates > 0 { customerGaps.append(gap) }
         }
         previous = o
       }
+      if bootstrapReplicates > 0 { bootstrap.addCustomer(customerGaps) }
     }
 
     var p = Matrix(rows: k, columns: k)
@@ -187,18 +197,24 @@ public struct StageModelEstimator: Sendable {
     p[k - 1, k - 1] = 1
     let counted = p.rowList
     var iterations = 0
+    var interval: (lower: [[Double]], upper: [[Double]])?
     if periodDays == 1 && !gaps.isEmpty {
       // Maximum likelihood over the unseen days between observations,
       // started from the spell estimate.
-      let em = PanelChainEstimator(states: k, absorbing: churned).estimate(gaps: gaps, start: counted)
+      let panel = PanelChainEstimator(states: k, absorbing: churned)
+      let em = panel.estimate(gaps: gaps, start: counted)
       p = Matrix(rowMajor: em.p)
       iterations = em.iterations
+      if bootstrapReplicates > 0 {
+        interval = bootstrap.intervals(estimator: panel, fitted: em.p, replicates: bootstrapReplicates, seed: seed)
+      }
     }
     let analysis = try AbsorbingChainAnalysis(p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) })
     return StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
-      maximumLikelihoodIterations: iterations, generator: q.rowList, customers: customers, absorption: analysis,
+      maximumLikelihoodIterations: iterations, bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
+      transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers, absorption: analysis,
       profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days),
       retention: lifetimes.retentionByCohort(),
       painPoints: try PainPointAnalysis(

@@ -32,6 +32,12 @@ public struct StageTransitionModel: Sendable, Codable {
   public let transitionMatrix: [[Double]]
   /// EM iterations of the panel-data estimate (0 when not used).
   public let maximumLikelihoodIterations: Int
+  /// Bootstrap replicates behind the intervals (0: no intervals).
+  public let bootstrapReplicates: Int
+  /// 95% bootstrap interval of each transition probability (percentiles
+  /// over customer resamples); nil without a bootstrap.
+  public let transitionLower: [[Double]]?
+  public let transitionUpper: [[Double]]?
   /// Q per day: moves from i to j over days in i; rows sum to 0.
   public let generator: [[Double]]
   public let customers: Int
