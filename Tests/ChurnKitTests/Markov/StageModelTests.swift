@@ -141,3 +141,70 @@ struct KaplanMeierTests {
     #expect(abs(curve.lower[0] - lower) < 1e-15 && curve.lower[0] < s && curve.upper[0] > s)
   }
 }
+
+/// The bootstrap intervals are as wide as the estimator really varies: a
+/// correctly specified daily chain (two stages and churn, each day seen with
+/// probability 0.4) is simulated 24 times; the spread of the 24 estimates of
+/// each move probability is compared with the width of the bootstrap
+/// interval on one more data set ((upper − lower) / 3.92 ≈ one standard
+/// error). With 24 draws the Monte Carlo standard deviation itself is known
+/// to about ±15%, hence the band 0.6–1.6.
+struct StageModelBootstrapTests {
+  static let truth: [[Double]] = [[0.90, 0.08, 0.02], [0.03, 0.95, 0.02], [0, 0, 1]]
+
+  static func simulate(seed: UInt64, customers: Int, days: Int) -> String {
+    var rng = SplitMix64(seed: seed)
+    func uniform() -> Double { Double(rng.next() >> 11) * 0x1p-53 }
+    var csv = "customer_id,timestamp,event,stage\n"
+    let names = ["a", "b"]
+    for c in 0..<customers {
+      var state = 0
+      csv += "C\(c),2024-01-01,visit,a\n"
+      for day in 1..<days {
+        let u = uniform()
+        let row = truth[state]
+        state = u < row[0] ? 0 : (u < row[0] + row[1] ? 1 : 2)
+        let date = CivilDate.date(daysSinceEpoch: CivilDate.daysSinceEpoch(year: 2024, month: 1, day: 1) + day)
+        let stamp = "\(date.year)-\(date.month < 10 ? "0" : "")\(date.month)-\(date.day < 10 ? "0" : "")\(date.day)"
+        if state == 2 {
+          csv += "C\(c),\(stamp),cancel,\(names[0])\n"
+          break
+        }
+        if uniform() < 0.4 { csv += "C\(c),\(stamp),visit,\(names[state])\n" }
+      }
+    }
+    return csv
+  }
+
+  static func fit(_ csv: String, bootstrap: Int) throws -> StageTransitionModel {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var reader = try EventLogReader(path: dir.write("e.csv", csv), schema: EventSchema())
+    var issues = IssueLog()
+    var estimator = StageModelEstimator(churnEvent: "cancel")
+    estimator.stages = ["a", "b", "churned"]
+    estimator.bootstrapReplicates = bootstrap
+    estimator.seed = 5
+    return try estimator.estimate(from: &reader, issues: &issues)
+  }
+
+  @Test func intervalWidthMatchesTheEstimatorsSpread() throws {
+    let cells = [(0, 1), (0, 2), (1, 0), (1, 2)]
+    var estimates = [[Double]](repeating: [], count: cells.count)
+    for seed in 0..<24 {
+      let model = try Self.fit(Self.simulate(seed: UInt64(100 + seed), customers: 300, days: 60), bootstrap: 0)
+      for (n, (i, j)) in cells.enumerated() { estimates[n].append(model.transitionMatrix[i][j]) }
+    }
+    let model = try Self.fit(Self.simulate(seed: 7, customers: 300, days: 60), bootstrap: 200)
+    let lower = try #require(model.transitionLower), upper = try #require(model.transitionUpper)
+    for (n, (i, j)) in cells.enumerated() {
+      let mean = estimates[n].reduce(0, +) / 24
+      let sd = (estimates[n].map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 23).squareRoot()
+      let bootstrapSE = (upper[i][j] - lower[i][j]) / 3.92
+      #expect(bootstrapSE / sd > 0.6 && bootstrapSE / sd < 1.6, "\(i) → \(j): bootstrap \(bootstrapSE), spread \(sd)")
+      // The estimator is unbiased here: the mean of the 24 fits is near the truth.
+      #expect(abs(mean - Self.truth[i][j]) < 3 * sd / 24.0.squareRoot() + 1e-3, "\(i) → \(j): mean \(mean)")
+      #expect(lower[i][j] <= model.transitionMatrix[i][j] && model.transitionMatrix[i][j] <= upper[i][j])
+    }
+  }
+}
