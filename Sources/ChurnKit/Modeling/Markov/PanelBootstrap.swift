@@ -10,26 +10,40 @@ struct PanelBootstrap {
   /// Distinct gaps; customers refer to them by index.
   private(set) var table: [PanelChainEstimator.Gap] = []
   private var index: [PanelChainEstimator.Gap: Int32] = [:]
-  /// Gap indexes, customer after customer.
-  private var gapsOfCustomers: [Int32] = []
-  /// Where each customer's gaps start in `gapsOfCustomers` (customers + 1 entries).
+  /// Each customer's distinct gaps (index into `table`) and how often they
+  /// occur, customer after customer: a customer seen on most days repeats a
+  /// few gaps many times, so this is much shorter than the gap list.
+  private var gapOfCustomers: [Int32] = []
+  private var countOfCustomers: [Int32] = []
+  /// Where each customer's entries start (customers + 1 entries).
   private var starts: [Int] = [0]
 
   var customers: Int { starts.count - 1 }
 
   /// Records one customer's gaps (call once per customer, in order).
   mutating func addCustomer(_ gaps: [PanelChainEstimator.Gap]) {
+    var indexes: [Int32] = []
+    indexes.reserveCapacity(gaps.count)
     for gap in gaps {
       if let i = index[gap] {
-        gapsOfCustomers.append(i)
+        indexes.append(i)
       } else {
         let i = Int32(table.count)
         index[gap] = i
         table.append(gap)
-        gapsOfCustomers.append(i)
+        indexes.append(i)
       }
     }
-    starts.append(gapsOfCustomers.count)
+    indexes.sort()
+    var k = 0
+    while k < indexes.count {
+      var run = 1
+      while k + run < indexes.count && indexes[k + run] == indexes[k] { run += 1 }
+      gapOfCustomers.append(indexes[k])
+      countOfCustomers.append(Int32(run))
+      k += run
+    }
+    starts.append(gapOfCustomers.count)
   }
 
   /// Lower and upper 95% percentile intervals of every transition probability.
@@ -39,15 +53,18 @@ struct PanelBootstrap {
     let k = estimator.states
     let n = customers
     var settings = estimator
-    settings.tolerance = 1e-8
+    settings.tolerance = 1e-6
     settings.iterations = 500
     let refit = settings
     let fits = RowPartition(rows: replicates, parts: replicates, threshold: 0).map { range -> [Double] in
       var rng = SplitMix64(seed: seed &+ UInt64(range.lowerBound))
+      // How often each customer is drawn, then their gaps times that.
+      var drawn = [Int32](repeating: 0, count: n)
+      for _ in 0..<n { drawn[Int(rng.next() % UInt64(n))] += 1 }
       var counts = [Int](repeating: 0, count: table.count)
-      for _ in 0..<n {
-        let c = Int(rng.next() % UInt64(n))
-        for g in starts[c]..<starts[c + 1] { counts[Int(gapsOfCustomers[g])] += 1 }
+      for c in 0..<n where drawn[c] > 0 {
+        let weight = Int(drawn[c])
+        for e in starts[c]..<starts[c + 1] { counts[Int(gapOfCustomers[e])] += weight * Int(countOfCustomers[e]) }
       }
       var gaps: [PanelChainEstimator.Gap: Int] = [:]
       for (i, count) in counts.enumerated() where count > 0 { gaps[table[i]] = count }
