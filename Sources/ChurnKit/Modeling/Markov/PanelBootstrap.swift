@@ -9,7 +9,9 @@
 struct PanelBootstrap {
   /// Distinct gaps; customers refer to them by index.
   private(set) var table: [PanelChainEstimator.Gap] = []
-  private var index: [PanelChainEstimator.Gap: Int32] = [:]
+  /// Index into `table` by stage pair (from × 64 + to) and then days; −1
+  /// where not seen yet. Arrays, not a hash table: this runs once per gap.
+  private var index: [[Int32]] = Array(repeating: [], count: 64 * 64)
   /// Each customer's distinct gaps (index into `table`) and how often they
   /// occur, customer after customer: a customer seen on most days repeats a
   /// few gaps many times, so this is much shorter than the gap list.
@@ -25,14 +27,17 @@ struct PanelBootstrap {
     var indexes: [Int32] = []
     indexes.reserveCapacity(gaps.count)
     for gap in gaps {
-      if let i = index[gap] {
-        indexes.append(i)
-      } else {
-        let i = Int32(table.count)
-        index[gap] = i
-        table.append(gap)
-        indexes.append(i)
+      let pair = gap.from * 64 + gap.to
+      if index[pair].count <= gap.days {
+        index[pair] += Array(repeating: -1, count: gap.days + 1 - index[pair].count)
       }
+      var i = index[pair][gap.days]
+      if i < 0 {
+        i = Int32(table.count)
+        index[pair][gap.days] = i
+        table.append(gap)
+      }
+      indexes.append(i)
     }
     indexes.sort()
     var k = 0

@@ -34,6 +34,7 @@ public struct StageModelEstimator: Sendable {
     guard reader.columns.stage != nil else {
       throw FeatureError.missingInput("\(reader.path): the stage model needs a stage column (see --stage-column)")
     }
+    guard stages.count <= 64 else { throw ModelError.invalidOption("at most 64 stages are supported, not \(stages.count)") }
     guard stages.last == "churned", stages.count >= 2 else {
       throw ModelError.invalidOption("the stage list must end with the absorbing stage 'churned'")
     }
