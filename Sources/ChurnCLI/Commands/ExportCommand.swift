@@ -38,7 +38,7 @@ enum ExportCommand: Command {
       text = whole == "sql-features"
         ? try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect) + ";\n"
         : try FeatureSQL.scores(model, cutoff: cutoff, dialect: dialect)
-      try emit(text, arguments, console)
+      try TextOutput.write(text, to: arguments.value("out") ?? "-", console: console)
       return ExitStatus.success
     }
     let format = try arguments.choice("format", default: ModelExport.Format.csv)
@@ -48,18 +48,8 @@ enum ExportCommand: Command {
     case .sql: text = ModelExport.sql(model, dialect: dialect, table: arguments.value("table") ?? "features")
     case .pmml: text = ModelExport.pmml(model)
     }
-    try emit(text, arguments, console)
+    try TextOutput.write(text, to: arguments.value("out") ?? "-", console: console)
     return ExitStatus.success
   }
 
-  private static func emit(_ text: String, _ arguments: ParsedArguments, _ console: Console) throws {
-    let out = arguments.value("out") ?? "-"
-    if out == "-" {
-      console.out(text)
-    } else {
-      let writer = try AtomicFileWriter(path: out)
-      try writer.write(text)
-      try writer.commit()
-    }
-  }
 }

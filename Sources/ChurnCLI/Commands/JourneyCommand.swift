@@ -53,24 +53,14 @@ enum JourneyCommand: Command {
     if toStdout { console.err(render(model)) } else { console.out(render(model)) }
     if let path = arguments.value("out") {
       let title = arguments.value("title") ?? "Customer journey"
-      try write(JourneyReport(model: model, title: title).html(), to: path, console: console)
+      try TextOutput.write(JourneyReport(model: model, title: title).html(), to: path, console: console)
     }
     if let path = arguments.value("json") {
-      try write(try JSONOutput.text(Document(model: model, continuousTimeTransition: expm)), to: path, console: console)
+      try TextOutput.write(try JSONOutput.text(Document(model: model, continuousTimeTransition: expm)), to: path, console: console)
     }
     return ExitStatus.success
   }
 
-  /// Writes to standard output for "-", else atomically to the file.
-  private static func write(_ text: String, to path: String, console: Console) throws {
-    if path == "-" {
-      console.out(text)
-    } else {
-      let writer = try AtomicFileWriter(path: path)
-      try writer.write(text)
-      try writer.commit()
-    }
-  }
 
   static func render(_ m: StageTransitionModel) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
