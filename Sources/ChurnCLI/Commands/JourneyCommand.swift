@@ -8,14 +8,15 @@ enum JourneyCommand: Command {
     name: "journey",
     abstract: "Estimate how customers move between lifecycle stages.",
     discussion: """
-      From the stage of each event: the discrete-time transition matrix per \
-      period (Dirichlet-smoothed counts), the continuous-time generator \
-      (moves over days in stage) and its transition matrices e^(Qt), and the \
-      absorbing chain: expected periods until churn, churn within 30/90/365 \
-      days, and the chance of reaching advocacy before churning, from each \
-      stage. Writes the journey map (HTML: stage flow, funnel, heatmap, churn \
-      outlook, time in stage, channels and sentiment per stage) with --out \
-      and the whole model as JSON with --json.
+      From the stage of each event: the daily transition matrix fitted by \
+      maximum likelihood over the unseen days between events, with 95% \
+      bootstrap intervals over customers (or, for longer --period, \
+      Dirichlet-smoothed counts); the continuous-time generator and e^(Qt); \
+      the absorbing chain (expected time to churn, churn within 30/90/365 \
+      days, advocacy before churn); Kaplan–Meier retention by quarter of \
+      first event; and pain points (stage removal effects, touchpoints that \
+      were the last touch before churn). --out writes the journey map, one \
+      self-contained HTML page; --json the whole model.
       """,
     options: [
       .init(name: "events", valueName: "file", help: "Event log with a stage column. Required."),
