@@ -91,8 +91,8 @@ public struct PainPointAnalysis: Sendable, Codable {
       let effect = base > 0 ? (base - churnWithin(without)) / base : 0
       let reached = profile.reached[i]
       let sentiment = profile.sentimentCount[i] > 0 ? profile.sentimentSum[i] / Double(profile.sentimentCount[i]) : nil
-      let moving = StageProfileAccumulator.quantiles(profile.completedDwell[i].isEmpty ? [] : Self.movedOn(profile, i), [0.5]).first
-      let beforeChurn = StageProfileAccumulator.quantiles(profile.churnDwell[i], [0.5]).first
+      let moving = Quantiles.linear(profile.movedOnDwell[i], at: [0.5]).first
+      let beforeChurn = Quantiles.linear(profile.churnDwell[i], at: [0.5]).first
       let row = StagePainPoint(
         stage: names[i], customersReached: reached, churned: moves[i][churned], removalEffect: effect,
         meanSentiment: sentiment, medianDwellDays: moving, medianDwellBeforeChurnDays: beforeChurn)
@@ -137,19 +137,6 @@ public struct PainPointAnalysis: Sendable, Codable {
     touchpoints = touchRows
     self.ranked = Array(
       ranked.sorted { ($1.customers, $0.stage, $0.touchpoint ?? "") < ($0.customers, $1.stage, $1.touchpoint ?? "") }.prefix(10))
-  }
-
-  /// Finished stays in stage `i` that did not end in churn.
-  private static func movedOn(_ profile: StageProfileAccumulator, _ i: Int) -> [Double] {
-    // `completedDwell` holds every finished stay; remove the churn ones (a multiset difference).
-    var churnCounts: [Double: Int] = [:]
-    for d in profile.churnDwell[i] { churnCounts[d, default: 0] += 1 }
-    var out: [Double] = []
-    out.reserveCapacity(profile.completedDwell[i].count)
-    for d in profile.completedDwell[i] {
-      if let n = churnCounts[d], n > 0 { churnCounts[d] = n - 1 } else { out.append(d) }
-    }
-    return out
   }
 }
 

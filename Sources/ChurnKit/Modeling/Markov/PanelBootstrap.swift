@@ -78,7 +78,7 @@ struct PanelBootstrap {
     var lower = fitted, upper = fitted
     for i in 0..<k {
       for j in 0..<k {
-        let q = StageProfileAccumulator.quantiles(fits.map { $0[i * k + j] }, [0.025, 0.975])
+        let q = Quantiles.linear(fits.map { $0[i * k + j] }, at: [0.025, 0.975])
         lower[i][j] = q[0]
         upper[i][j] = q[1]
       }

@@ -100,6 +100,8 @@ public struct StageModelEstimator: Sendable {
           churnedAt = end
           touchpoints.countChurn(stage: current, lastTouch: lastTouch)
           profile.churnDwell[current].append(d)
+        } else if next != nil {
+          profile.movedOnDwell[current].append(d)
         }
         let steps = (d / period).rounded(.down)
         if let next {

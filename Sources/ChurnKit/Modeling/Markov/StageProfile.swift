@@ -38,8 +38,10 @@ struct StageProfileAccumulator {
   var reached: [Int]
   var spells: [Int]
   var completedDwell: [[Double]]
-  /// Lengths of the stays that ended in churn.
+  /// Lengths of the stays that ended in churn, and of those that moved on
+  /// to another stage.
   var churnDwell: [[Double]]
+  var movedOnDwell: [[Double]]
   /// Customers whose first observation was in each stage.
   var firstStage: [Int]
 
@@ -52,6 +54,7 @@ struct StageProfileAccumulator {
     spells = Array(repeating: 0, count: k)
     completedDwell = Array(repeating: [], count: k)
     churnDwell = Array(repeating: [], count: k)
+    movedOnDwell = Array(repeating: [], count: k)
     firstStage = Array(repeating: 0, count: k)
   }
 
@@ -77,22 +80,10 @@ struct StageProfileAccumulator {
       return StageProfile(
         stage: stages[s], customersReached: reached[s], spells: spells[s],
         meanDwellDays: spells[s] > 0 ? days[s] / Double(spells[s]) : 0,
-        dwellQuantiles: Self.quantiles(completedDwell[s], [0.1, 0.25, 0.5, 0.75, 0.9]),
+        dwellQuantiles: Quantiles.linear(completedDwell[s], at: [0.1, 0.25, 0.5, 0.75, 0.9]),
         events: events[s], channels: channels,
         meanSentiment: sentimentCount[s] > 0 ? sentimentSum[s] / Double(sentimentCount[s]) : nil,
         sentimentEvents: sentimentCount[s])
-    }
-  }
-
-  /// Linear-interpolation quantiles (numpy's default, "linear").
-  static func quantiles(_ values: [Double], _ levels: [Double]) -> [Double] {
-    guard !values.isEmpty else { return [] }
-    let sorted = values.sorted()
-    return levels.map { q in
-      let position = q * Double(sorted.count - 1)
-      let lower = Int(position.rounded(.down))
-      let upper = min(lower + 1, sorted.count - 1)
-      return sorted[lower] + (position - Double(lower)) * (sorted[upper] - sorted[lower])
     }
   }
 }
