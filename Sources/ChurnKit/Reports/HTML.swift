@@ -27,16 +27,10 @@ enum HTML {
   }
 
   /// A number with `digits` decimals, as SVG coordinates and labels need it.
-  static func number(_ value: Double, _ digits: Int = 1) -> String {
-    guard value.isFinite else { return "–" }
-    return String(format: "%.\(digits)f", value)
-  }
+  static func number(_ value: Double, _ digits: Int = 1) -> String { NumberText.fixed(value, digits) }
 
   /// A share as a percentage, e.g. 0.1234 → "12.3%".
-  static func percent(_ share: Double, _ digits: Int = 1) -> String {
-    guard share.isFinite else { return "–" }
-    return String(format: "%.\(digits)f%%", share * 100)
-  }
+  static func percent(_ share: Double, _ digits: Int = 1) -> String { NumberText.percent(share, digits) }
 
   /// The Okabe–Ito palette: distinguishable with every common form of
   /// colour blindness, and in greyscale print by order.

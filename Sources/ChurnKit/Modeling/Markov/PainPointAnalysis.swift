@@ -98,12 +98,12 @@ public struct PainPointAnalysis: Sendable, Codable {
         meanSentiment: sentiment, medianDwellDays: moving, medianDwellBeforeChurnDays: beforeChurn)
       stageRows.append(row)
       guard effect > 0, moves[i][churned] > 0 else { continue }
-      var line = "Removing churn from \(names[i]) would cut churn within \(horizon * periodDays) days by \(HTML.percent(effect))"
-      line += "; \(moves[i][churned]) customers churned from it (\(HTML.percent(Double(moves[i][churned]) / Double(max(reached, 1)))) of those who reached it)"
+      var line = "Removing churn from \(names[i]) would cut churn within \(horizon * periodDays) days by \(NumberText.percent(effect))"
+      line += "; \(moves[i][churned]) customers churned from it (\(NumberText.percent(Double(moves[i][churned]) / Double(max(reached, 1)))) of those who reached it)"
       if let b = beforeChurn, let m = moving {
-        line += ", after a median \(HTML.number(b, 0)) days there against \(HTML.number(m, 0)) for those who moved on"
+        line += ", after a median \(NumberText.fixed(b, 0)) days there against \(NumberText.fixed(m, 0)) for those who moved on"
       }
-      if let s = sentiment { line += "; mean sentiment \(HTML.number(s, 2))" }
+      if let s = sentiment { line += "; mean sentiment \(NumberText.fixed(s, 2))" }
       ranked.append(PainPoint(
         kind: .stage, stage: names[i], touchpoint: nil, customers: effect * Double(churnedCustomers), explanation: line + "."))
     }
@@ -128,9 +128,9 @@ public struct PainPointAnalysis: Sendable, Codable {
         let excess = Double(touches.churns[cell]) - eventShare * Double(stageChurns)
         guard excess >= 1, touches.churns[cell] >= 5, churnShare >= 1.2 * eventShare else { continue }
         let name = channel.isEmpty ? eventName : "\(eventName) via \(channel)"
-        var line = "In \(names[i]), \(name) was the last touch before \(touches.churns[cell]) of \(stageChurns) churns (\(HTML.percent(churnShare)))"
-        line += " though it is \(HTML.percent(eventShare)) of the stage's events (\(HTML.number(churnShare / eventShare, 1))×)"
-        if let s = sentiment { line += "; mean sentiment \(HTML.number(s, 2))" }
+        var line = "In \(names[i]), \(name) was the last touch before \(touches.churns[cell]) of \(stageChurns) churns (\(NumberText.percent(churnShare)))"
+        line += " though it is \(NumberText.percent(eventShare)) of the stage's events (\(NumberText.fixed(churnShare / eventShare, 1))×)"
+        if let s = sentiment { line += "; mean sentiment \(NumberText.fixed(s, 2))" }
         ranked.append(PainPoint(kind: .touchpoint, stage: names[i], touchpoint: name, customers: excess, explanation: line + "."))
       }
     }

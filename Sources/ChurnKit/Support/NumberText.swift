@@ -1,0 +1,17 @@
+import Foundation
+
+/// Numbers as people read them in reports and explanations: fixed decimals,
+/// shares as percentages, "–" for a number that is not finite.
+enum NumberText {
+  /// `value` with `digits` decimals, e.g. 3.14159, 2 → "3.14".
+  static func fixed(_ value: Double, _ digits: Int = 1) -> String {
+    guard value.isFinite else { return "–" }
+    return String(format: "%.\(digits)f", value)
+  }
+
+  /// A share as a percentage, e.g. 0.1234 → "12.3%".
+  static func percent(_ share: Double, _ digits: Int = 1) -> String {
+    guard share.isFinite else { return "–" }
+    return String(format: "%.\(digits)f%%", share * 100)
+  }
+}
