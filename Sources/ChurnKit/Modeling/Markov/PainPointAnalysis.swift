@@ -144,39 +144,30 @@ public struct PainPointAnalysis: Sendable, Codable {
 /// where a touchpoint is an (event type, channel) pair.
 struct TouchpointAccumulator {
   let stages: Int
-  /// Touchpoint id by event id + 1 and channel id + 1 (−1: not seen yet).
-  private var index: [[Int32]] = []
-  private(set) var keys: [(event: Int32, channel: Int32)] = []
+  let keys: [(event: Int32, channel: Int32)]
   /// Indexed touchpoint × stages + stage.
-  private(set) var events: [Int] = []
-  private(set) var sentimentSum: [Double] = []
-  private(set) var sentimentCount: [Int] = []
-  private(set) var churns: [Int] = []
+  private(set) var events: [Int]
+  private(set) var sentimentSum: [Double]
+  private(set) var sentimentCount: [Int]
+  private(set) var churns: [Int]
 
-  init(stages: Int) { self.stages = stages }
+  init(stages: Int, keys: [(event: Int32, channel: Int32)]) {
+    self.stages = stages
+    self.keys = keys
+    events = Array(repeating: 0, count: keys.count * stages)
+    sentimentSum = Array(repeating: 0, count: keys.count * stages)
+    sentimentCount = Array(repeating: 0, count: keys.count * stages)
+    churns = Array(repeating: 0, count: keys.count * stages)
+  }
 
-  /// Counts one event and returns its touchpoint id.
-  mutating func add(stage: Int, event: Int32, channel: Int32, sentiment: Double) -> Int32 {
-    let e = Int(event) + 1, c = Int(channel) + 1
-    while index.count <= e { index.append([]) }
-    while index[e].count <= c { index[e].append(-1) }
-    var id = index[e][c]
-    if id < 0 {
-      id = Int32(keys.count)
-      index[e][c] = id
-      keys.append((event, channel))
-      events += Array(repeating: 0, count: stages)
-      sentimentSum += Array(repeating: 0, count: stages)
-      sentimentCount += Array(repeating: 0, count: stages)
-      churns += Array(repeating: 0, count: stages)
-    }
-    let cell = Int(id) * stages + stage
+  /// Counts one event at touchpoint `touch` (an index into `keys`).
+  mutating func add(stage: Int, touch: Int32, sentiment: Double) {
+    let cell = Int(touch) * stages + stage
     events[cell] += 1
     if sentiment.isFinite {
       sentimentSum[cell] += sentiment
       sentimentCount[cell] += 1
     }
-    return id
   }
 
   mutating func countChurn(stage: Int, lastTouch: Int32) {

@@ -24,6 +24,9 @@ public struct StageModelEstimator: Sendable {
   public var bootstrapReplicates = 100
   /// Seed of the bootstrap draws.
   public var seed: UInt64 = 1
+  /// Stages from event types, for logs without a stage column (or to
+  /// override it); nil: the stage column.
+  public var stageMapping: StageMapping?
 
   public init(churnEvent: String? = nil, inactivityDays: Int? = nil) {
     self.churnEvent = churnEvent
@@ -31,44 +34,57 @@ public struct StageModelEstimator: Sendable {
   }
 
   public func estimate(from reader: inout EventLogReader, issues: inout IssueLog) throws -> StageTransitionModel {
-    guard reader.columns.stage != nil else {
-      throw FeatureError.missingInput("\(reader.path): the stage model needs a stage column (see --stage-column)")
+    let observations = try observe(&reader, issues: &issues)
+    return try fit(observations, customers: observations.customerRuns)
+  }
+
+  /// One chain per segment (and one for all customers): `segmentOf` gives a
+  /// customer's segment from their id (nil: in no segment, left out of the
+  /// segment chains). Segments come back sorted by name.
+  public func estimateBySegment(
+    from reader: inout EventLogReader, issues: inout IssueLog, segmentOf: (String) -> String?
+  ) throws -> (all: StageTransitionModel, segments: [(name: String, model: StageTransitionModel)]) {
+    let observations = try observe(&reader, issues: &issues)
+    let all = try fit(observations, customers: observations.customerRuns)
+    var runs: [String: [Range<Int>]] = [:]
+    var segmentOfCustomer: [Int32: String?] = [:]
+    for run in observations.customerRuns {
+      let c = observations.customer[observations.order[run.lowerBound]]
+      let segment = segmentOfCustomer[c] ?? segmentOf(observations.customerNames.string(c))
+      segmentOfCustomer[c] = segment
+      if let segment { runs[segment, default: []].append(run) }
+    }
+    var segments: [(name: String, model: StageTransitionModel)] = []
+    for name in runs.keys.sorted() {
+      segments.append((name, try fit(observations, customers: runs[name]!)))
+    }
+    return (all, segments)
+  }
+
+  /// Reads the log into stage observations (checking the configuration first).
+  func observe(_ reader: inout EventLogReader, issues: inout IssueLog) throws -> StageObservations {
+    guard reader.columns.stage != nil || stageMapping != nil else {
+      throw FeatureError.missingInput(
+        "\(reader.path): the stage model needs a stage column (see --stage-column) or a mapping from event types to stages (--stage-map)")
     }
     guard stages.count <= 64 else { throw ModelError.invalidOption("at most 64 stages are supported, not \(stages.count)") }
-    guard stages.last == "churned", stages.count >= 2 else {
-      throw ModelError.invalidOption("the stage list must end with the absorbing stage 'churned'")
+    guard stages.last == "churned", stages.count >= 2, Set(stages).count == stages.count else {
+      throw ModelError.invalidOption("the stage list must have distinct names and end with the absorbing stage 'churned'")
     }
+    try stageMapping?.validate(against: stages)
+    return try StageObservations(reader: &reader, issues: &issues, stages: stages, churnEvent: churnEvent, mapping: stageMapping)
+  }
+
+  /// Fits the model on the customers whose runs of `observations.order` are given.
+  func fit(_ observations: StageObservations, customers runs: [Range<Int>]) throws -> StageTransitionModel {
     let churned = stages.count - 1
-    // Observations (customer, time, stage index); churn events map to `churned`.
-    var customer: [Int32] = []
-    var time: [Int64] = []
-    var stage: [Int8] = []
-    var stageOfID: [Int] = []
-    var churnTypeID: Int32 = -1
-    var dataEnd = Int64.min
     let k = stages.count
+    let customer = observations.customer, time = observations.time, stage = observations.stage
+    let touch = observations.touch
+    let dataEnd = observations.dataEnd
     var profile = StageProfileAccumulator(stages: k)
-    var touchpoints = TouchpointAccumulator(stages: k)
-    var touch: [Int32] = []
-    var batch = EventBatch()
-    while try reader.nextBatch(into: &batch, issues: &issues) {
-      while stageOfID.count < reader.stages.count {
-        stageOfID.append(stages.firstIndex(of: reader.stages.string(Int32(stageOfID.count))) ?? -1)
-      }
-      if churnTypeID < 0, let name = churnEvent { churnTypeID = reader.eventTypes.lookup(name) ?? -1 }
-      for i in 0..<batch.count {
-        dataEnd = max(dataEnd, batch.time[i])
-        var s = batch.stage[i] >= 0 ? stageOfID[Int(batch.stage[i])] : -1
-        if batch.event[i] == churnTypeID { s = churned }
-        guard s >= 0 else { continue }
-        profile.add(stage: s, channel: batch.channel[i], sentiment: batch.sentiment[i])
-        touch.append(touchpoints.add(stage: s, event: batch.event[i], channel: batch.channel[i], sentiment: batch.sentiment[i]))
-        customer.append(batch.customer[i])
-        time.append(batch.time[i])
-        stage.append(Int8(s))
-      }
-    }
-    let order = Self.customerTimeOrder(customer: customer, time: time, stage: stage)
+    var touchpoints = TouchpointAccumulator(stages: k, keys: observations.touchKeys)
+    let order = observations.order
     var moves = Array(repeating: Array(repeating: 0, count: k), count: k)
     var days = [Double](repeating: 0, count: k)
     var periodCounts = Array(repeating: Array(repeating: 0.0, count: k), count: k)
@@ -81,6 +97,11 @@ public struct StageModelEstimator: Sendable {
     // Returns the time of a churn inferred from inactivity, if any.
     func spells(_ indexes: ArraySlice<Int>) -> Int64? {
       customers += 1
+      for i in indexes {
+        let s = Int(stage[i])
+        profile.add(stage: s, channel: observations.touchKeys[Int(touch[i])].channel, sentiment: observations.sentiment[i])
+        touchpoints.add(stage: s, touch: touch[i], sentiment: observations.sentiment[i])
+      }
       let firstSeen = time[indexes.first!]
       var churnedAt: Int64?
       var current = Int(stage[indexes.first!])
@@ -144,15 +165,11 @@ public struct StageModelEstimator: Sendable {
       }
       return inactivityChurn
     }
-    var start = 0
     var gaps: [PanelChainEstimator.Gap: Int] = [:]
     var bootstrap = PanelBootstrap()
-    while start < order.count {
-      var end = start + 1
-      while end < order.count && customer[order[end]] == customer[order[start]] { end += 1 }
-      let inferredChurn = spells(order[start..<end])
-      if periodDays == 1 { dailyGaps(order[start..<end], inactivityChurn: inferredChurn, into: &gaps) }
-      start = end
+    for run in runs {
+      let inferredChurn = spells(order[run])
+      if periodDays == 1 { dailyGaps(order[run], inactivityChurn: inferredChurn, into: &gaps) }
     }
 
     // The stage of each observed day (a churn event counts from the next
@@ -218,38 +235,10 @@ public struct StageModelEstimator: Sendable {
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
       maximumLikelihoodIterations: iterations, bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
       transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers, absorption: analysis,
-      profiles: profile.profiles(stages: stages, channelNames: reader.channels, days: days),
+      profiles: profile.profiles(stages: stages, channelNames: observations.channelNames, days: days),
       retention: lifetimes.retentionByCohort(),
       painPoints: try PainPointAnalysis(
         p: p, stages: stages, moves: moves, profile: profile, touchpoints: touchpoints,
-        eventNames: reader.eventTypes, channelNames: reader.channels, horizon: max(1, 365 / periodDays), periodDays: periodDays))
-  }
-
-  /// Indexes of the observations ordered by (customer, time, stage): a
-  /// counting sort by customer (ids are dense), then each customer's few
-  /// observations sorted only when the log did not already have them in order.
-  static func customerTimeOrder(customer: [Int32], time: [Int64], stage: [Int8]) -> [Int] {
-    let customers = Int(customer.max() ?? -1) + 1
-    var start = [Int](repeating: 0, count: customers + 1)
-    for c in customer { start[Int(c) + 1] += 1 }
-    for c in 0..<customers { start[c + 1] += start[c] }
-    var next = start
-    var order = [Int](repeating: 0, count: customer.count)
-    for (i, c) in customer.enumerated() {
-      order[next[Int(c)]] = i
-      next[Int(c)] += 1
-    }
-    func before(_ a: Int, _ b: Int) -> Bool { (time[a], stage[a]) < (time[b], stage[b]) }
-    for c in 0..<customers {
-      let range = start[c]..<start[c + 1]
-      guard range.count > 1 else { continue }
-      var sorted = true
-      for k in range.dropFirst() where before(order[k], order[k - 1]) {
-        sorted = false
-        break
-      }
-      if !sorted { order[range].sort(by: before) }
-    }
-    return order
+        eventNames: observations.eventNames, channelNames: observations.channelNames, horizon: max(1, 365 / periodDays), periodDays: periodDays))
   }
 }
