@@ -40,10 +40,56 @@ struct JourneyCommandTests {
   @Test func aLogWithoutStagesFailsWithoutWritingAnything() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let events = try dir.write("e.csv", "customer_id,timestamp,event\nA,2024-01-01,visit\n")
+    let events = try dir.write("e.csv", "customer_id,timestamp,event\nA,2024-01-01,ping\n")
     let result = run(["journey", "--events", events, "--out", "\(dir.path)/journey.html"])
     #expect(result.status != 0)
-    #expect(result.err.contains("stage column"))
+    #expect(result.err.contains("no event gives a stage"), "\(result.err)")
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["e.csv"])
+  }
+
+  /// Without a stage column the default mapping is used, and said so.
+  @Test func stagesComeFromEventTypesWithoutAStageColumn() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let events = try dir.write("e.csv", """
+      customer_id,timestamp,event
+      A,2024-01-01,visit
+      A,2024-01-04,compare
+      A,2024-01-09,purchase
+      B,2024-01-01,visit
+      B,2024-01-03,cancel
+
+      """)
+    let result = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0"])
+    #expect(result.status == 0, "\(result.err)")
+    #expect(result.err.contains("default mapping"))
+    #expect(result.out.hasPrefix("Stage model from 2 customers"))
+    let custom = try dir.write("m.json", #"{"stages": {"visit": "a", "purchase": "b"}}"#)
+    let mapped = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0",
+                      "--stage-map", custom, "--stages", "a,b,churned"])
+    #expect(mapped.status == 0, "\(mapped.err)")
+    #expect(!mapped.err.contains("default mapping"))
+    let wrong = run(["journey", "--events", events, "--stage-map", custom])
+    #expect(wrong.status != 0 && wrong.err.contains("'purchase' maps to 'b', which is not a stage"), "\(wrong.err)")
+  }
+
+  @Test func segmentsNeedACustomersTableWithThatColumn() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let events = try dir.write("e.csv", Self.log)
+    let customers = try dir.write("c.csv", "customer_id,plan\nA,basic\nB,pro\n")
+    let page = "\(dir.path)/journey.html", model = "\(dir.path)/journey.json"
+    let noTable = run(["journey", "--events", events, "--segment", "plan"])
+    #expect(noTable.status != 0 && noTable.err.contains("--customers"))
+    let noColumn = run(["journey", "--events", events, "--customers", customers, "--segment", "region"])
+    #expect(noColumn.status != 0 && noColumn.err.contains("columns: plan"), "\(noColumn.err)")
+    let ok = run(["journey", "--events", events, "--customers", customers, "--segment", "plan", "--churn-event", "cancel",
+                  "--bootstrap", "0", "--out", page, "--json", model])
+    #expect(ok.status == 0, "\(ok.err)")
+    #expect(ok.out.contains("Churn within 365 days by plan"))
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model))) as? [String: Any]
+    let segments = (json?["segments"] as? [String: Any])?["segments"] as? [[String: Any]]
+    #expect(segments?.map { $0["name"] as? String } == ["basic", "pro"])
+    #expect(try String(contentsOfFile: page, encoding: .utf8).contains("<svg id=\"segments\""))
   }
 }

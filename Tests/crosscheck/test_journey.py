@@ -110,3 +110,27 @@ def test_removal_effects_match_numpy():
         touches = [t for t in pain["touchpoints"] if t["stage"] == row["stage"]]
         assert sum(t["lastTouchChurns"] for t in touches) == row["churned"]
         assert abs(sum(t["eventShare"] for t in touches) - 1) < 1e-12
+
+
+def test_segment_homogeneity_test_matches_scipy():
+    """--segment plan: the likelihood-ratio statistic is twice the segments'
+    log-likelihoods over the pooled one, its p-value scipy's chi-square
+    survival, its degrees of freedom (segments − 1) × free cells."""
+    from scipy import stats
+    out = os.path.join(tempfile.mkdtemp(), "journey.json")
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
+                    "--customers", "training-data/customers.csv", "--segment", "plan", "--bootstrap", "0",
+                    "--json", out], check=True, capture_output=True, cwd=ROOT)
+    doc = json.load(open(out))
+    pooled, comparison = doc["model"], doc["segments"]
+    segments = comparison["segments"]
+    assert [s["name"] for s in segments] == sorted(s["name"] for s in segments)
+    assert sum(s["customers"] for s in segments) == pooled["customers"]
+    test = comparison["homogeneity"]
+    statistic = 2 * (sum(s["model"]["logLikelihood"] for s in segments) - pooled["logLikelihood"])
+    assert abs(test["statistic"] - statistic) < 1e-9 * abs(statistic)
+    p = np.array(pooled["transitionMatrix"])
+    free = sum(int((p[i] > 1e-6).sum()) - 1 for i in range(len(p) - 1))
+    assert test["degreesOfFreedom"] == (len(segments) - 1) * free
+    expected = stats.chi2.sf(test["statistic"], test["degreesOfFreedom"])
+    assert abs(test["pValue"] - expected) <= 1e-12 * expected + 1e-300

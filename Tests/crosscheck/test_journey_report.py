@@ -16,7 +16,7 @@ import zlib
 from test_features import CHURNKIT, ROOT
 
 MARKUP = "<script>alert(1)</script>"
-CHARTS = ["flow", "funnel", "heatmap", "retention", "dwell", "channels", "sentiment"]
+CHARTS = ["flow", "funnel", "heatmap", "segments", "retention", "dwell", "channels", "sentiment"]
 STAGES = ["awareness", "consideration", "purchase", "onboarding", "retention", "advocacy"]
 
 
@@ -37,6 +37,13 @@ def small_log(path):
                 day += rng.randrange(1, 6)
         if rng.random() < 0.3:
             rows.append(f"C{c},2024-{1 + day // 28:02d}-{1 + day % 28:02d},cancel,{stage},email,-0.8")
+    open(path, "w").write("\n".join(rows) + "\n")
+
+
+def segments_table(path):
+    """A plan per customer, one of them named with the markup string."""
+    plans = ["basic", "pro", '"' + MARKUP + '"']
+    rows = ["customer_id,plan"] + [f"C{c},{plans[c % 3]}" for c in range(80)]
     open(path, "w").write("\n".join(rows) + "\n")
 
 
@@ -67,7 +74,10 @@ def test_journey_map_renders_in_chromium_with_every_chart_and_escaped_names():
     work = tempfile.mkdtemp()
     events, page = os.path.join(work, "events.csv"), os.path.join(work, "journey.html")
     small_log(events)
+    customers = os.path.join(work, "customers.csv")
+    segments_table(customers)
     subprocess.run([CHURNKIT, "journey", "--events", events, "--churn-event", "cancel", "--out", page,
+                    "--customers", customers, "--segment", "plan",
                     "--title", "Test shop " + MARKUP], check=True, capture_output=True, cwd=ROOT)
     text = open(page, encoding="utf-8").read()
     assert "<script" not in text.lower()

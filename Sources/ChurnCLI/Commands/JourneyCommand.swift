@@ -16,10 +16,18 @@ enum JourneyCommand: Command {
       days, advocacy before churn); Kaplan–Meier retention by quarter of \
       first event; and pain points (stage removal effects, touchpoints that \
       were the last touch before churn). --out writes the journey map, one \
-      self-contained HTML page; --json the whole model.
+      self-contained HTML page; --json the whole model. Without a stage \
+      column, stages come from event types (--stage-map; the default \
+      mapping fits `churnkit generate`'s events, see docs/journey.md). \
+      --segment fits one chain per value of a customers-table column and \
+      tests whether they differ.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log with a stage column. Required."),
+      .init(name: "events", valueName: "file", help: "Event log (with a stage column, or see --stage-map). Required."),
+      .init(name: "customers", valueName: "file", help: "Customers table, for --segment."),
+      .init(name: "segment", valueName: "column", help: "Fit one chain per value of this customers-table column and compare them."),
+      .init(name: "stage-map", valueName: "file", help: "Stages from event types: a JSON mapping, or 'default' (used when the log has no stage column)."),
+      .init(name: "stages", valueName: "list", help: "Stage list in order, ending with churned.", defaultValue: "awareness,consideration,purchase,onboarding,retention,advocacy,churned"),
       .init(name: "churn-event", valueName: "name", help: "Event type that means the customer churned."),
       .init(name: "inactivity", valueName: "duration", help: "No event for this long counts as churn, e.g. 90d."),
       .init(name: "period", valueName: "duration", help: "Period of the discrete-time matrix.", defaultValue: "1d"),
@@ -29,13 +37,18 @@ enum JourneyCommand: Command {
       .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
       .init(name: "json", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
     ] + MappingOptions.options,
-    examples: ["churnkit journey --events training-data/events.csv --churn-event cancel --out journey.html --json journey.json"])
+    examples: [
+      "churnkit journey --events training-data/events.csv --churn-event cancel --out journey.html --json journey.json",
+      "churnkit journey --events training-data/events.csv --customers training-data/customers.csv --segment plan --churn-event cancel --out journey.html",
+    ])
 
   /// What --json writes: the model and e^(Qt) at the horizons.
   struct Document: Encodable {
     let model: StageTransitionModel
     /// e^(Q·t) for t in days, keyed by t.
     let continuousTimeTransition: [String: [[Double]]]
+    /// With --segment: one chain per segment and the homogeneity test.
+    let segments: StageSegmentComparison?
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -45,19 +58,48 @@ enum JourneyCommand: Command {
     estimator.periodDays = try Duration(parsing: arguments.value("period") ?? "1d").days
     estimator.bootstrapReplicates = try arguments.integer("bootstrap", default: 100, in: 0...10_000)
     estimator.seed = UInt64(try arguments.integer("seed", default: 1, in: 0...Int.max))
+    if let list = arguments.value("stages") {
+      estimator.stages = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
-    let model = try estimator.estimate(from: &reader, issues: &issues)
+    if let map = arguments.value("stage-map") {
+      estimator.stageMapping = try StageMapping.load(path: map)
+    } else if reader.columns.stage == nil {
+      estimator.stageMapping = .default
+      console.err("journey: \(events) has no stage column; stages come from event types by the default mapping (see --stage-map)")
+    }
+    let model: StageTransitionModel
+    var comparison: StageSegmentComparison?
+    if let column = arguments.value("segment") {
+      guard let path = arguments.value("customers") else {
+        throw CLIError.invalidValue(option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
+      }
+      let table = try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
+      guard let a = table.attributeNames.firstIndex(of: column) else {
+        throw CLIError.invalidValue(
+          option: "segment", value: column,
+          reason: "\(path) has no such column (columns: \(table.attributeNames.joined(separator: ", ")))")
+      }
+      let fitted = try estimator.estimateBySegment(from: &reader, issues: &issues) { id in
+        table.indexByID[id].map { table.values[a][$0] }
+      }
+      model = fitted.all
+      comparison = StageSegmentComparison(column: column, pooled: fitted.all, segments: fitted.segments)
+    } else {
+      model = try estimator.estimate(from: &reader, issues: &issues)
+    }
     var expm: [String: [[Double]]] = [:]
     for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
     let toStdout = arguments.value("out") == "-" || arguments.value("json") == "-"
-    if toStdout { console.err(render(model)) } else { console.out(render(model)) }
+    let summary = render(model) + (comparison.map(render) ?? "")
+    if toStdout { console.err(summary) } else { console.out(summary) }
     if let path = arguments.value("out") {
       let title = arguments.value("title") ?? "Customer journey"
-      try TextOutput.write(JourneyReport(model: model, title: title).html(), to: path, console: console)
+      try TextOutput.write(JourneyReport(model: model, title: title, segments: comparison).html(), to: path, console: console)
     }
     if let path = arguments.value("json") {
-      try TextOutput.write(try JSONOutput.text(Document(model: model, continuousTimeTransition: expm)), to: path, console: console)
+      try TextOutput.write(try JSONOutput.text(Document(model: model, continuousTimeTransition: expm, segments: comparison)), to: path, console: console)
     }
     return ExitStatus.success
   }
@@ -77,6 +119,23 @@ enum JourneyCommand: Command {
       for h in a.churnWithin.keys.sorted() { line += pad(String(format: "%.4f", a.churnWithin[h]![i]), 11) }
       if let adv = a.advocacyBeforeChurn { line += String(format: "%.4f", adv[i]) }
       out += line + "\n"
+    }
+    return out
+  }
+
+  static func render(_ c: StageSegmentComparison) -> String {
+    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+    guard let first = c.segments.first else { return "" }
+    let horizon = first.model.absorption.churnWithin.keys.max() ?? 1
+    let stages = first.model.absorption.transientStages
+    var out = "\nChurn within \(horizon * first.model.periodDays) days by \(c.column)\n"
+    out += pad(c.column, 15) + pad("customers", 11) + stages.map { pad(String($0.prefix(10)), 11) }.joined() + "\n"
+    for s in c.segments {
+      out += pad(s.name, 15) + pad(String(s.customers), 11)
+      out += (s.model.absorption.churnWithin[horizon] ?? []).map { pad(String(format: "%.4f", $0), 11) }.joined() + "\n"
+    }
+    if let t = c.homogeneity {
+      out += String(format: "Homogeneity (one chain vs one per segment): LR %.1f on %d df, p = %.3g\n", t.statistic, t.degreesOfFreedom, t.pValue)
     }
     return out
   }

@@ -14,14 +14,19 @@
 public struct JourneyReport: Sendable {
   public let model: StageTransitionModel
   public let title: String
+  /// One chain per segment, shown side by side after the churn outlook.
+  public let segments: StageSegmentComparison?
 
-  public init(model: StageTransitionModel, title: String = "Customer journey") {
+  public init(model: StageTransitionModel, title: String = "Customer journey", segments: StageSegmentComparison? = nil) {
     self.model = model
     self.title = title
+    self.segments = segments
   }
 
   /// Stable ids of the charts, in page order; tests check each is drawn.
-  public static let chartIDs = ["flow", "funnel", "heatmap", "retention", "dwell", "channels", "sentiment"]
+  public var chartIDs: [String] {
+    ["flow", "funnel", "heatmap"] + (segments == nil ? [] : ["segments"]) + ["retention", "dwell", "channels", "sentiment"]
+  }
 
   public func html() -> String {
     var page = """
@@ -43,6 +48,9 @@ public struct JourneyReport: Sendable {
     page += section("Transition probabilities", transitionCaption(), heatmap())
     page += section("Pain points", "Where churn comes from, largest first, in customers: for a stage, its removal effect (the share of churn within a year that would disappear if nobody churned from it) times the customers seen to churn; for a touchpoint, the churns it was the last touch before, beyond its share of the stage's events.", painPoints())
     page += section("Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.", outlookTable())
+    if let segments {
+      page += section("Segments compared by \(segments.column)", segmentCaption(segments), segmentChart(segments) + segmentTable(segments))
+    }
     page += section("Retention by cohort", "Kaplan–Meier estimate of the share of customers still active, by days since their first event; customers still active at the end of the data count as long as they were seen. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).", retentionChart())
     page += section("Time in stage", "Finished stays in each stage, in days: box from the 25th to the 75th percentile, line at the median, whiskers from the 10th to the 90th. The dot is the mean over all stays, unfinished ones counted as far as seen.", dwellChart())
     page += section("Channels per stage", "Share of each stage's events by channel.", channelChart())
@@ -219,6 +227,70 @@ public struct JourneyReport: Sendable {
       html += "</tr>\n"
     }
     return html + "</tbody></table>"
+  }
+
+  private func segmentCaption(_ c: StageSegmentComparison) -> String {
+    var text = "One chain fitted per value of \(c.column): the probability of churning within a year from each stage."
+    if let test = c.homogeneity {
+      let verdict = test.pValue < 0.05 ? "The segments move differently" : "No evidence that the segments move differently"
+      text += " \(verdict): likelihood ratio \(HTML.number(test.statistic, 1)) on \(test.degreesOfFreedom) degrees of freedom, p = \(NumberText.pValue(test.pValue)) (one chain for everyone against one per segment)."
+    }
+    return text
+  }
+
+  /// Grouped bars: per transient stage, one bar per segment (churn within
+  /// the longest horizon).
+  private func segmentChart(_ c: StageSegmentComparison) -> String {
+    let stages = transient
+    let shown = Array(c.segments.prefix(HTML.categorical.count))
+    let horizon = model.absorption.churnWithin.keys.max() ?? 1
+    let barHeight = 12.0, gap = 14.0, left = 150.0, plotWidth = 600.0
+    let groupHeight = Double(shown.count) * barHeight + gap
+    let legendHeight = 24.0 * Double((shown.count + 3) / 4)
+    let height = legendHeight + Double(stages.count) * groupHeight + 50
+    let values = shown.flatMap { s in s.model.absorption.churnWithin[horizon] ?? [] }
+    let upper = Self.niceCeiling(max(values.max() ?? 0, 0.01))
+    func x(_ v: Double) -> Double { left + plotWidth * v / upper }
+    var svg = svgOpen(id: "segments", width: 960, height: Int(height), title: "Churn within \(horizon * model.periodDays) days by stage and \(c.column)")
+    for (n, segment) in shown.enumerated() {
+      let lx = left + Double(n % 4) * 190, ly = 14 + 24 * Double(n / 4)
+      svg += "<rect x=\"\(HTML.number(lx))\" y=\"\(HTML.number(ly - 10))\" width=\"12\" height=\"12\" fill=\"\(HTML.categorical[n])\"/>"
+      svg += text(lx + 18, ly, "\(segment.name) (\(segment.customers))", anchor: "start", cls: "small")
+    }
+    let top = legendHeight + 6
+    let bottom = top + Double(stages.count) * groupHeight
+    for tick in Self.ticks(upTo: upper) {
+      svg += "<line class=\"grid\" x1=\"\(HTML.number(x(tick)))\" y1=\"\(HTML.number(top))\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(bottom))\"/>"
+      svg += text(x(tick), bottom + 16, HTML.percent(tick, 0), cls: "small")
+    }
+    svg += "\n"
+    for (row, i) in stages.enumerated() {
+      let y0 = top + Double(row) * groupHeight
+      svg += text(left - 10, y0 + Double(shown.count) * barHeight / 2 + 4, model.stages[i], anchor: "end", cls: "label")
+      for (n, segment) in shown.enumerated() {
+        let v = segment.model.absorption.churnWithin[horizon]?[i] ?? 0
+        let y = y0 + Double(n) * barHeight
+        svg += "<rect x=\"\(HTML.number(left))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(max(x(v) - left, 0.5)))\" height=\"\(HTML.number(barHeight - 2))\" fill=\"\(HTML.categorical[n])\"><title>\(HTML.escape("\(segment.name), \(model.stages[i]): \(HTML.percent(v)) churn within \(horizon * model.periodDays) days"))</title></rect>"
+      }
+      svg += "\n"
+    }
+    svg += text(left + plotWidth / 2, height - 6, "probability of churning within \(horizon * model.periodDays) days", cls: "axis")
+    return svg + "</svg>"
+  }
+
+  private func segmentTable(_ c: StageSegmentComparison) -> String {
+    let horizon = model.absorption.churnWithin.keys.max() ?? 1
+    var html = "<table><thead><tr><th scope=\"col\">\(HTML.escape(c.column))</th><th scope=\"col\">customers</th><th scope=\"col\">seen to churn</th>"
+    for i in transient { html += "<th scope=\"col\">\(HTML.escape(model.stages[i]))</th>" }
+    html += "</tr></thead><tbody>\n"
+    for segment in c.segments {
+      let churnedCustomers = segment.model.profiles.last?.customersReached ?? 0
+      let share = segment.customers > 0 ? Double(churnedCustomers) / Double(segment.customers) : 0
+      html += "<tr><th scope=\"row\">\(HTML.escape(segment.name))</th><td>\(segment.customers)</td><td>\(HTML.percent(share))</td>"
+      for i in transient { html += "<td>\(HTML.percent(segment.model.absorption.churnWithin[horizon]?[i] ?? 0))</td>" }
+      html += "</tr>\n"
+    }
+    return html + "</tbody></table><p class=\"caption\">Stage columns: churn within \(horizon * model.periodDays) days from that stage.</p>"
   }
 
   private func retentionChart() -> String {

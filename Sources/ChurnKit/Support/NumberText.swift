@@ -14,4 +14,11 @@ enum NumberText {
     guard share.isFinite else { return "–" }
     return String(format: "%.\(digits)f%%", share * 100)
   }
+
+  /// A p-value: three significant digits, or "< 1e-300" at the floor.
+  static func pValue(_ p: Double) -> String {
+    guard p.isFinite else { return "–" }
+    if p < 1e-300 { return "< 1e-300" }
+    return p < 0.001 ? String(format: "%.2e", p) : String(format: "%.3f", p)
+  }
 }

@@ -152,14 +152,18 @@ struct KaplanMeierTests {
 struct StageModelBootstrapTests {
   static let truth: [[Double]] = [[0.90, 0.08, 0.02], [0.03, 0.95, 0.02], [0, 0, 1]]
 
-  static func simulate(seed: UInt64, customers: Int, days: Int) -> String {
+  /// Customers walking the chain `truth` (stages a, b, churned) for `days`
+  /// days, seen on 40% of days; ids are `prefix` + number.
+  static func simulate(
+    seed: UInt64, customers: Int, days: Int, truth: [[Double]] = truth, prefix: String = "C", header: Bool = true
+  ) -> String {
     var rng = SplitMix64(seed: seed)
     func uniform() -> Double { Double(rng.next() >> 11) * 0x1p-53 }
-    var csv = "customer_id,timestamp,event,stage\n"
+    var csv = header ? "customer_id,timestamp,event,stage\n" : ""
     let names = ["a", "b"]
     for c in 0..<customers {
       var state = 0
-      csv += "C\(c),2024-01-01,visit,a\n"
+      csv += "\(prefix)\(c),2024-01-01,visit,a\n"
       for day in 1..<days {
         let u = uniform()
         let row = truth[state]
@@ -167,10 +171,10 @@ struct StageModelBootstrapTests {
         let date = CivilDate.date(daysSinceEpoch: CivilDate.daysSinceEpoch(year: 2024, month: 1, day: 1) + day)
         let stamp = "\(date.year)-\(date.month < 10 ? "0" : "")\(date.month)-\(date.day < 10 ? "0" : "")\(date.day)"
         if state == 2 {
-          csv += "C\(c),\(stamp),cancel,\(names[0])\n"
+          csv += "\(prefix)\(c),\(stamp),cancel,\(names[0])\n"
           break
         }
-        if uniform() < 0.4 { csv += "C\(c),\(stamp),visit,\(names[state])\n" }
+        if uniform() < 0.4 { csv += "\(prefix)\(c),\(stamp),visit,\(names[state])\n" }
       }
     }
     return csv

@@ -73,9 +73,26 @@ struct JourneyReportTests {
     #expect(pain.stages[1].medianDwellBeforeChurnDays == 6)
   }
 
+  @Test func segmentsGetTheirChartAndTableWithEscapedNames() throws {
+    let model = try Self.model()
+    let comparison = StageSegmentComparison(
+      column: "plan <b>", pooled: model, segments: [("<script>alert(1)</script>", model), ("basic & co", model)])
+    let report = JourneyReport(model: model, segments: comparison)
+    let html = report.html()
+    #expect(report.chartIDs.contains("segments"))
+    for id in report.chartIDs { #expect(html.contains("<svg id=\"\(id)\""), "chart \(id) missing") }
+    #expect(html.contains("Segments compared by plan &lt;b&gt;"))
+    #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && html.contains("basic &amp; co"))
+    #expect(!html.lowercased().contains("<script"))
+    // Identical segments: the test sees no difference.
+    #expect(comparison.homogeneity.map { $0.statistic == 0 && $0.pValue == 1 } ?? true)
+  }
+
   @Test func reportDrawsEveryChartAndEscapesDataStrings() throws {
-    let html = JourneyReport(model: try Self.model(), title: "Shop & <Co>").html()
-    for id in JourneyReport.chartIDs { #expect(html.contains("<svg id=\"\(id)\""), "chart \(id) missing") }
+    let report = JourneyReport(model: try Self.model(), title: "Shop & <Co>")
+    let html = report.html()
+    #expect(!report.chartIDs.contains("segments"))
+    for id in report.chartIDs { #expect(html.contains("<svg id=\"\(id)\""), "chart \(id) missing") }
     #expect(html.contains("<title>Shop &amp; &lt;Co&gt;</title>"))
     #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
     #expect(!html.lowercased().contains("<script"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Maximum-likelihood estimation of a daily Markov chain from stages seen
 /// only on some days (panel data), by expectation–maximisation.
 ///
@@ -64,6 +66,21 @@ public struct PanelChainEstimator: Sendable {
       if change < tolerance { return (p, iteration) }
     }
     return (p, iterations)
+  }
+
+  /// The panel log-likelihood Σ count · log (P^g)[from, to] of the gaps
+  /// under `p` (−∞ when a gap is impossible under `p`).
+  public func logLikelihood(gaps: [Gap: Int], p: [[Double]]) -> Double {
+    let k = states
+    let byDays = Self.group(gaps)
+    let flat = p.flatMap { $0 }
+    var power = flat
+    var total = 0.0
+    for g in byDays.indices.dropFirst() {
+      if g > 1 { power = Self.multiply(power, flat, k) }
+      for gap in byDays[g] { total += gap.count * log(power[gap.from * k + gap.to]) }
+    }
+    return total
   }
 
   /// The E-step: expected i → j steps over all gaps under `p` (k×k row-major).

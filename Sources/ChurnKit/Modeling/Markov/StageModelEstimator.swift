@@ -39,20 +39,18 @@ public struct StageModelEstimator: Sendable {
   }
 
   /// One chain per segment (and one for all customers): `segmentOf` gives a
-  /// customer's segment from their id (nil: in no segment, left out of the
-  /// segment chains). Segments come back sorted by name.
+  /// customer's segment from their id (nil or empty: the segment
+  /// `StageSegmentComparison.missing`). Segments come back sorted by name.
   public func estimateBySegment(
     from reader: inout EventLogReader, issues: inout IssueLog, segmentOf: (String) -> String?
   ) throws -> (all: StageTransitionModel, segments: [(name: String, model: StageTransitionModel)]) {
     let observations = try observe(&reader, issues: &issues)
     let all = try fit(observations, customers: observations.customerRuns)
     var runs: [String: [Range<Int>]] = [:]
-    var segmentOfCustomer: [Int32: String?] = [:]
     for run in observations.customerRuns {
       let c = observations.customer[observations.order[run.lowerBound]]
-      let segment = segmentOfCustomer[c] ?? segmentOf(observations.customerNames.string(c))
-      segmentOfCustomer[c] = segment
-      if let segment { runs[segment, default: []].append(run) }
+      let segment = segmentOf(observations.customerNames.string(c)).flatMap { $0.isEmpty ? nil : $0 }
+      runs[segment ?? StageSegmentComparison.missing, default: []].append(run)
     }
     var segments: [(name: String, model: StageTransitionModel)] = []
     for name in runs.keys.sorted() {
@@ -72,7 +70,14 @@ public struct StageModelEstimator: Sendable {
       throw ModelError.invalidOption("the stage list must have distinct names and end with the absorbing stage 'churned'")
     }
     try stageMapping?.validate(against: stages)
-    return try StageObservations(reader: &reader, issues: &issues, stages: stages, churnEvent: churnEvent, mapping: stageMapping)
+    let observations = try StageObservations(
+      reader: &reader, issues: &issues, stages: stages, churnEvent: churnEvent, mapping: stageMapping)
+    guard !observations.order.isEmpty else {
+      let source = stageMapping == nil ? "stage column value" : "event type in the stage mapping"
+      throw FeatureError.missingInput(
+        "\(reader.path): no event gives a stage (no \(source) is one of \(stages.joined(separator: ", ")))")
+    }
+    return observations
   }
 
   /// Fits the model on the customers whose runs of `observations.order` are given.
@@ -217,6 +222,7 @@ public struct StageModelEstimator: Sendable {
     p[k - 1, k - 1] = 1
     let counted = p.rowList
     var iterations = 0
+    var logLikelihood: Double?
     var interval: (lower: [[Double]], upper: [[Double]])?
     if periodDays == 1 && !gaps.isEmpty {
       // Maximum likelihood over the unseen days between observations,
@@ -225,6 +231,7 @@ public struct StageModelEstimator: Sendable {
       let em = panel.estimate(gaps: gaps, start: counted)
       p = Matrix(rowMajor: em.p)
       iterations = em.iterations
+      logLikelihood = panel.logLikelihood(gaps: gaps, p: em.p)
       if bootstrapReplicates > 0 {
         interval = bootstrap.intervals(estimator: panel, fitted: em.p, replicates: bootstrapReplicates, seed: seed)
       }
@@ -233,7 +240,7 @@ public struct StageModelEstimator: Sendable {
     return StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
-      maximumLikelihoodIterations: iterations, bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
+      maximumLikelihoodIterations: iterations, logLikelihood: logLikelihood, bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
       transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers, absorption: analysis,
       profiles: profile.profiles(stages: stages, channelNames: observations.channelNames, days: days),
       retention: lifetimes.retentionByCohort(),

@@ -32,6 +32,9 @@ public struct StageTransitionModel: Sendable, Codable {
   public let transitionMatrix: [[Double]]
   /// EM iterations of the panel-data estimate (0 when not used).
   public let maximumLikelihoodIterations: Int
+  /// The panel log-likelihood of the observed gaps at `transitionMatrix`
+  /// (nil when the panel estimate is not used).
+  public let logLikelihood: Double?
   /// Bootstrap replicates behind the intervals (0: no intervals).
   public let bootstrapReplicates: Int
   /// 95% bootstrap interval of each transition probability (percentiles
