@@ -2,6 +2,7 @@
 exported PMML run by the JPMML evaluator give the same probabilities (and
 risk bands) as `churnkit score`, within 1e-9."""
 import csv
+import json
 import os
 import sqlite3
 import subprocess
@@ -20,10 +21,13 @@ ARGS = ["--events", "training-data/events.csv", "--customers", "training-data/cu
 @pytest.fixture(scope="module")
 def data():
     tmp = tempfile.mkdtemp()
+    spec = os.path.join(tmp, "spec.json")
+    with open(spec, "w") as f:
+        json.dump(json.load(open(MODEL))["model"]["featureSpec"], f)
     features = os.path.join(tmp, "features.csv")
     scores = os.path.join(tmp, "scores.csv")
     subprocess.run([CHURNKIT, "features", *ARGS, "--cutoff", "2025-06-30", "--horizon", "90d",
-                    "--churn-definition", "event:cancel", "--out", features], check=True, capture_output=True, cwd=ROOT)
+                    "--churn-definition", "event:cancel", "--spec", spec, "--out", features], check=True, capture_output=True, cwd=ROOT)
     subprocess.run([CHURNKIT, "score", "--model", MODEL, *ARGS, "--as-of", "2025-06-30", "--out", scores],
                    check=True, capture_output=True, cwd=ROOT)
     with open(scores) as f:

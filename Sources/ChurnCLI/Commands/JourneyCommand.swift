@@ -27,7 +27,7 @@ enum JourneyCommand: Command {
       .init(name: "customers", valueName: "file", help: "Customers table, for --segment."),
       .init(name: "segment", valueName: "column", help: "Fit one chain per value of this customers-table column and compare them."),
       .init(name: "stage-map", valueName: "file", help: "Stages from event types: a JSON mapping, or 'default' (used when the log has no stage column)."),
-      .init(name: "stages", valueName: "list", help: "Stage list in order, ending with churned.", defaultValue: "awareness,consideration,purchase,onboarding,retention,advocacy,churned"),
+      .init(name: "stages", valueName: "list", help: "Stage list in order, ending with churned (default: awareness, consideration, purchase, onboarding, retention, advocacy, churned)."),
       .init(name: "churn-event", valueName: "name", help: "Event type that means the customer churned."),
       .init(name: "inactivity", valueName: "duration", help: "No event for this long counts as churn, e.g. 90d."),
       .init(name: "period", valueName: "duration", help: "Period of the discrete-time matrix.", defaultValue: "1d"),

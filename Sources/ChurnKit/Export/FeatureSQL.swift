@@ -3,7 +3,8 @@
 ///
 /// Covers every feature family of `docs/features.md` — recency, frequency
 /// (overall and per event type), amounts, trends, active-day gaps, channel
-/// mix, stage and days in stage, sentiment, interventions and static
+/// mix, stage, days in stage and the stage chain's churn probability,
+/// sentiment, interventions and static
 /// attributes (categorical and date columns; numeric static columns are not
 /// covered and are refused) — for the dialects it is tested in: SQLite and
 /// DuckDB. Input: `events(customer_id, timestamp, event, channel, amount,
@@ -154,6 +155,12 @@ public enum FeatureSQL {
       }
       inStage += " ELSE 0.0 END"
       columns.append(inStage)
+      if let p = spec.stageChurn?.probabilities {
+        // The stage chain's churn probability, looked up by the current stage.
+        var markov = "CASE (\(current))"
+        for s in stages.indices { markov += " WHEN \(s) THEN \(ModelExport.literal(p[s]))" }
+        columns.append(markov + " ELSE 0.0 END")
+      }
     }
     if spec.usesSentiment == true {
       for j in spec.sentimentWindows.indices {

@@ -99,12 +99,48 @@ public struct FeatureExtractor: Sendable {
     if case .event(let name) = churnDefinition, !allTypes.contains(name) {
       throw FeatureError.churnEventNeverSeen(name: name, available: allTypes.sorted())
     }
-    let resolved = try resolve(
+    var resolved = try resolve(
       reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table)
+    if let feature = resolved.stageChurn, feature.probabilities == nil {
+      resolved.stageChurn = try fitStageChurn(feature, usesStage: resolved.usesStage == true, reader: reader)
+    }
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
       partitions: partitions.states, reader: reader, table: table, dataEnd: dataEnd,
       eventsFingerprint: String(fingerprint, radix: 16))
+  }
+
+  /// Fits the stage chain on the events up to the earliest cutoff (a second
+  /// pass over the file) and fills in each stage's probability of churning
+  /// within the horizon.
+  private func fitStageChurn(
+    _ feature: StageChurnFeature, usesStage: Bool, reader: EventLogReader
+  ) throws -> StageChurnFeature {
+    guard usesStage else {
+      throw FeatureError.missingInput("'stage_churn' needs the event log's stage column (\(reader.path) has none)")
+    }
+    guard reader.path != "-" else {
+      throw FeatureError.missingInput("'stage_churn' reads the event log twice: give it as a file, not standard input")
+    }
+    let h = feature.horizonDays ?? horizon.days
+    let through = cutoffs[0]
+    var estimator = StageModelEstimator()
+    estimator.stages = spec.stages
+    switch churnDefinition {
+    case .event(let name): estimator.churnEvent = name
+    case .inactivity: estimator.inactivityDays = horizon.days
+    }
+    estimator.bootstrapReplicates = 0
+    estimator.horizons = [h]
+    estimator.observedThrough = through.micros
+    var second = try EventLogReader(path: reader.path, schema: reader.schema)
+    var ignored = IssueLog(limit: 0)  // the first pass reported them
+    let model = try estimator.estimate(from: &second, issues: &ignored)
+    var fitted = feature
+    fitted.horizonDays = h
+    fitted.probabilities = (model.absorption.churnWithin[h] ?? []) + [1]
+    fitted.fittedThrough = through.description
+    return fitted
   }
 
   /// A spec fixed by a model needs the columns and the customers table it

@@ -253,5 +253,8 @@ public struct FeatureSet: Sendable {
       daysInStage = Double(s.cutoff - since) / Double(microsPerDay)
     }
     out.add("days_in_stage", daysInStage)
+    if let feature = spec.stageChurn, let p = feature.probabilities, let h = feature.horizonDays {
+      out.add("markov_churn_\(h)d", current >= 0 ? p[current] : 0)
+    }
   }
 }

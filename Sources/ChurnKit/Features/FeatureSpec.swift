@@ -45,6 +45,9 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
   public var usesChannel: Bool?
   public var usesSentiment: Bool?
   public var usesStage: Bool?
+  /// The stage model as a feature: `markov_churn_{h}d`, the probability of
+  /// churning within h days from the customer's current stage (nil: off).
+  public var stageChurn: StageChurnFeature?
 
   public init() {}
 
@@ -54,7 +57,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     case neverDays = "never_days", rareCategoryMinCustomers = "rare_category_min_customers"
     case staticColumns = "static_columns", staticEncodings = "static_encodings"
     case usesAmount = "uses_amount", usesChannel = "uses_channel", usesSentiment = "uses_sentiment"
-    case usesStage = "uses_stage"
+    case usesStage = "uses_stage", stageChurn = "stage_churn"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -82,6 +85,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     usesChannel = try c.decodeIfPresent(Bool.self, forKey: .usesChannel)
     usesSentiment = try c.decodeIfPresent(Bool.self, forKey: .usesSentiment)
     usesStage = try c.decodeIfPresent(Bool.self, forKey: .usesStage)
+    stageChurn = try c.decodeIfPresent(StageChurnFeature.self, forKey: .stageChurn)
   }
 
   /// Checks the settings that need no data.
@@ -96,6 +100,15 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     }
     if !(neverDays > 0) { throw .invalidSpec("'never_days' must be positive") }
     if rareCategoryMinCustomers < 1 { throw .invalidSpec("'rare_category_min_customers' must be at least 1") }
+    if let feature = stageChurn {
+      if let h = feature.horizonDays, h < 1 || h > 36_500 {
+        throw .invalidSpec("'stage_churn.horizon_days' of \(h): must be from 1 to 36500 days")
+      }
+      if stages.last != "churned" { throw .invalidSpec("'stage_churn' needs a stage list that ends with 'churned'") }
+      if let p = feature.probabilities, p.count != stages.count {
+        throw .invalidSpec("'stage_churn.probabilities' has \(p.count) values for \(stages.count) stages")
+      }
+    }
   }
 
   /// The spec as stable JSON (sorted keys), written atomically.
@@ -124,6 +137,26 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     }
     try spec.validate()
     return spec
+  }
+}
+
+/// The stage-transition model as a churn feature: the probability of
+/// churning within `horizonDays` from each stage, from a chain fitted on the
+/// events up to the earliest cutoff (never later ones). Request it with
+/// `"stage_churn": {}` in the spec; the resolved spec stores the fitted
+/// probabilities, so scoring looks them up instead of refitting.
+public struct StageChurnFeature: Codable, Sendable, Equatable {
+  /// Horizon in days (nil: the label horizon).
+  public var horizonDays: Int?
+  /// Per stage of the spec's list (churned: 1); filled in by training.
+  public var probabilities: [Double]?
+  /// The chain was fitted on events up to this instant (ISO 8601).
+  public var fittedThrough: String?
+
+  public init(horizonDays: Int? = nil) { self.horizonDays = horizonDays }
+
+  enum CodingKeys: String, CodingKey {
+    case horizonDays = "horizon_days", probabilities, fittedThrough = "fitted_through"
   }
 }
 

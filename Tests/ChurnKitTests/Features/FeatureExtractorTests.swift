@@ -214,4 +214,53 @@ struct FeatureExtractorTests {
     let spec = try FeatureSpec.load(path: good)
     #expect(spec.windows == [7, 30] && spec.interventions == ["discount_offer"] && spec.trendWindow == 30)
   }
+
+  /// `stage_churn`: the chain is fitted on the events up to the cutoff only —
+  /// the same as fitting a log cut there (so nothing later leaks in) — and
+  /// each customer gets their current stage's probability.
+  @Test func stageChurnComesFromAChainFittedUpToTheCutoff() throws {
+    var lines: [String] = []
+    var rng = SplitMix64(seed: 11)
+    let stages = ["awareness", "consideration", "retention"]
+    for c in 0..<40 {
+      var stage = 0
+      for day in 1...28 where rng.next() % 3 == 0 {
+        if stage < 2 && rng.next() % 4 == 0 { stage += 1 }
+        lines.append("C\(c),2024-01-\(day < 10 ? "0" : "")\(day)T12:00:00Z,visit,web,,,\(stages[stage])")
+        if rng.next() % 40 == 0 {
+          lines.append("C\(c),2024-01-\(day < 10 ? "0" : "")\(day)T13:00:00Z,cancel,web,,,\(stages[stage])")
+          break
+        }
+      }
+    }
+    let early = lines.filter { $0.contains("2024-01-0") || $0.contains("2024-01-1") }  // through 19 January
+    let later = lines.filter { !early.contains($0) }
+    var spec = FeatureSpec()
+    spec.stages = stages + ["churned"]
+    spec.stageChurn = StageChurnFeature(horizonDays: 10)
+    let cutoff = "2024-01-19T13:00:00Z"  // the last early event
+    let full = try extract(header + (early + later).joined(separator: "\n") + "\n", cutoffs: [cutoff], definition: .event("cancel"), spec: spec)
+    let cut = try extract(header + early.joined(separator: "\n") + "\n", cutoffs: [cutoff], definition: .event("cancel"), spec: spec)
+    let fitted = try #require(full.0.spec.stageChurn?.probabilities)
+    #expect(fitted == cut.0.spec.stageChurn?.probabilities)
+    #expect(full.0.spec.stageChurn?.fittedThrough == cutoff)
+    // Independently: the estimator on the cut log.
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var reader = try EventLogReader(path: dir.write("cut.csv", header + early.joined(separator: "\n") + "\n"), schema: EventSchema())
+    var issues = IssueLog()
+    var estimator = StageModelEstimator(churnEvent: "cancel")
+    estimator.stages = spec.stages
+    estimator.horizons = [10]
+    estimator.bootstrapReplicates = 0
+    let chain = try estimator.estimate(from: &reader, issues: &issues)
+    #expect(fitted == chain.absorption.churnWithin[10]! + [1])
+    for (key, row) in full.1 {
+      let current = try #require(stages.indices.first { row["stage_\(stages[$0])"] == 1 }, "\(key)")
+      #expect(row["markov_churn_10d"] == fitted[current], "\(key)")
+    }
+    // A resolved spec is applied as it is: no refit on other data.
+    let reused = try extract(header + later.joined(separator: "\n") + "\n", cutoffs: ["2024-01-28"], definition: .event("cancel"), spec: full.0.spec)
+    #expect(reused.0.spec.stageChurn == full.0.spec.stageChurn)
+  }
 }

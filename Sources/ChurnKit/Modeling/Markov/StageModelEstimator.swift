@@ -27,6 +27,9 @@ public struct StageModelEstimator: Sendable {
   /// Stages from event types, for logs without a stage column (or to
   /// override it); nil: the stage column.
   public var stageMapping: StageMapping?
+  /// Fit on the events up to this instant only (µs since the epoch), the
+  /// data ending there: a point-in-time chain for features at a cutoff.
+  public var observedThrough: Int64?
 
   public init(churnEvent: String? = nil, inactivityDays: Int? = nil) {
     self.churnEvent = churnEvent
@@ -71,7 +74,8 @@ public struct StageModelEstimator: Sendable {
     }
     try stageMapping?.validate(against: stages)
     let observations = try StageObservations(
-      reader: &reader, issues: &issues, stages: stages, churnEvent: churnEvent, mapping: stageMapping)
+      reader: &reader, issues: &issues, stages: stages, churnEvent: churnEvent, mapping: stageMapping,
+      through: observedThrough)
     guard !observations.order.isEmpty else {
       let source = stageMapping == nil ? "stage column value" : "event type in the stage mapping"
       throw FeatureError.missingInput(

@@ -22,9 +22,11 @@ struct StageObservations {
 
   /// Reads the log. Stages come from the stage column, or, with a
   /// `mapping`, from the event types; an event of type `churnEvent` is an
-  /// observation of `churned`.
+  /// observation of `churned`. With `through`, later events are left out
+  /// and the data ends at that instant.
   init(
-    reader: inout EventLogReader, issues: inout IssueLog, stages: [String], churnEvent: String?, mapping: StageMapping?
+    reader: inout EventLogReader, issues: inout IssueLog, stages: [String], churnEvent: String?, mapping: StageMapping?,
+    through: Int64? = nil
   ) throws {
     let churned = stages.count - 1
     var stageOfID: [Int] = []
@@ -46,6 +48,7 @@ struct StageObservations {
       }
       if churnTypeID < 0, let name = churnEvent { churnTypeID = reader.eventTypes.lookup(name) ?? -1 }
       for i in 0..<batch.count {
+        if let through, batch.time[i] > through { continue }
         dataEnd = max(dataEnd, batch.time[i])
         let event = batch.event[i]
         var s: Int
@@ -72,6 +75,7 @@ struct StageObservations {
         sentiment.append(batch.sentiment[i])
       }
     }
+    if let through { dataEnd = through }
     eventNames = reader.eventTypes
     channelNames = reader.channels
     customerNames = reader.customers
