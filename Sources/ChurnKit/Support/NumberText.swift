@@ -21,4 +21,11 @@ enum NumberText {
     if p < 1e-300 { return "< 1e-300" }
     return p < 0.001 ? String(format: "%.2e", p) : String(format: "%.3f", p)
   }
+
+  /// The shortest text that reads back as `value` ("30", "0.25").
+  static func compact(_ value: Double) -> String {
+    guard value.isFinite else { return "–" }
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return "\(value)"
+  }
 }
