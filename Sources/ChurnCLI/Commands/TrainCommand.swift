@@ -24,7 +24,10 @@ enum TrainCommand: Command {
       model (--out). From a matrix (--features FILE --label COLUMN): fits and \
       evaluates it. Either way prints the coefficient table (original scale: \
       standard errors, z, p-values, 95% intervals, odds ratios) and the \
-      metrics. Rows with an empty (censored) label are skipped and counted.
+      metrics. Rows with an empty (censored) label are skipped and counted. \
+      With --actions CATALOG it also learns what each action does to churn \
+      (next best action, docs/actions.md) from the treatments in the log, \
+      and saves that in the model.
       """,
     options: [
       .init(name: "events", valueName: "file", help: "Event log to train from."),
@@ -48,6 +51,10 @@ enum TrainCommand: Command {
       .init(name: "holdout-cutoff", valueName: "date", help: "Evaluate at this later cutoff instead (with --events)."),
       .init(name: "seed", valueName: "s", help: "Seed of the holdout split.", defaultValue: "42"),
       .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
+      .init(name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."),
+      .init(name: "assignment", valueName: "kind", help: "How treatments were given: random, or observational (inverse propensity weights).", defaultValue: "random"),
+      .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
+      .init(name: "uplift-window", valueName: "duration", help: "Snapshot spacing and treatment window for uplift.", defaultValue: "14d"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
     ] + MappingOptions.options,
     examples: [
@@ -126,11 +133,22 @@ enum TrainCommand: Command {
     trainer.crossValidation = crossValidation
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
     progress.finish()
-    let model = outcome.model
+    var model = outcome.model
+    if let catalogPath = arguments.value("actions") {
+      var uplift = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
+      uplift.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
+      uplift.valueFeature = arguments.value("value-feature")
+      uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
+      uplift.l2 = estimator.l2 > 0 ? estimator.l2 : 1
+      uplift.seed = seed
+      console.err("learning uplift from the treatments in \(reader.path)\n")
+      model.uplift = try uplift.train(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
+    }
     try model.write(to: out)
     try report(
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
+    if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
     if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
     if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     console.err("saved \(out)\n")

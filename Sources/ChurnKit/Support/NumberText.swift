@@ -28,4 +28,12 @@ enum NumberText {
     if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
     return "\(value)"
   }
+
+  /// With an explicit sign: "+3.2", "−1.5" (a true minus sign).
+  static func signed(_ value: Double, _ digits: Int = 1) -> String {
+    guard value.isFinite else { return "–" }
+    let text = String(format: "%.\(digits)f", abs(value))
+    if Double(text) == 0 { return text }
+    return (value < 0 ? "−" : "+") + text
+  }
 }

@@ -63,6 +63,9 @@ public struct ChurnModel: Codable, Sendable {
   /// training scores; band 10 is the riskiest) and reference distributions
   /// for drift.
   public var reference: Reference
+  /// Next best action: what each intervention does to churn, learned with
+  /// `train --actions` (nil: a churn model only).
+  public var uplift: UpliftModel?
 
   /// Training-time references for scoring.
   public struct Reference: Codable, Sendable {

@@ -1,0 +1,31 @@
+import ChurnKit
+import Foundation
+
+/// The uplift part of `train`'s report: effects per action and stage, the
+/// propensity diagnostics, and the holdout evaluation.
+enum UpliftText {
+  static func render(_ u: UpliftModel) -> String {
+    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
+    var out = "Next best action: churn prevented within \(u.horizonDays) days (points), T-learner shrunk toward the stage effect\n"
+    out += pad("action", 18) + pad("treated", 9) + pad("overall", 16) + u.stages.dropLast().map { pad(String($0.prefix(11)), 12) }.joined() + "\n"
+    for e in u.effects {
+      out += pad(e.action, 18) + pad(String(e.treatedRows), 9)
+      out += pad(pts(e.overall) + " ± " + String(format: "%.2f", 1.96 * e.overallStandardError * 100), 16)
+      out += e.stages.dropLast().map { pad($0.treatedRows > 0 ? pts($0.prior) + " (w \(String(format: "%.2f", $0.customerWeight)))" : "–", 12) }.joined() + "\n"
+    }
+    out += "\nPropensity (assignment: \(u.assignment.rawValue)): AUC near 0.5 means treatment looks random\n"
+    for d in u.propensity {
+      out += "  \(pad(d.action, 16)) AUC \(String(format: "%.3f", d.auc))  treated \(d.treatedRows), controls \(d.controlRows), clipped \(String(format: "%.1f%%", d.clippedShare * 100)), effective treated \(String(format: "%.0f", d.effectiveTreatedRows))\n"
+    }
+    out += "\nHoldout (\(u.evaluation.holdout)):\n"
+    for r in u.evaluation.actions {
+      out += "  \(pad(r.action, 16)) Qini coefficient \(String(format: "%.3f", r.qiniCoefficient))  uplift AUC \(String(format: "%.3f", r.upliftAUC))  (\(r.treatedRows) treated, \(r.controlRows) controls)\n"
+    }
+    out += "  Policy value per customer against no action (inverse propensity weighted, 95% bootstrap interval):\n"
+    for p in u.evaluation.policies {
+      out += "    \(pad(p.policy, 32)) \(String(format: "%+.2f [%+.2f, %+.2f]", p.netValuePerCustomer, p.lower95, p.upper95))  treats \(String(format: "%.1f%%", p.treatedShare * 100)), churn prevented \(String(format: "%+.2f", p.churnPreventedPerCustomer * 100)) pts\n"
+    }
+    return out
+  }
+}

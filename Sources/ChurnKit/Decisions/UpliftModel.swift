@@ -1,0 +1,211 @@
+/// What each action does to churn, for whom, and what that is worth: the
+/// fitted next-best-action model, saved inside the churn model file.
+///
+/// Per action a and customer x: the T-learner's uplift τ̂(x) = p_control(x) −
+/// p_a(x) (churn prevented within the horizon), shrunk toward the action's
+/// effect in the customer's stage (empirical Bayes: τ = τ_s + w_s (τ̂ − τ_s),
+/// w_s = σ² / (σ² + v̄_s), σ² the spread of true effects, v̄_s the sampling
+/// variance of τ̂ in that stage); then expected net value = τ · value − cost.
+/// `docs/actions.md` has the derivations.
+///
+/// ```swift
+/// let decision = model.uplift!.decide(features: x, columns: columns)
+/// decision.action.map { catalog.actions[$0].id } ?? "none"
+/// ```
+public struct UpliftModel: Sendable, Codable {
+  public var catalog: ActionCatalog
+  /// Outcome: churn within this many days of the treatment.
+  public var horizonDays: Int
+  /// Treatments in the `windowDays` after a snapshot count for it.
+  public var windowDays: Int
+  public var assignment: Assignment
+  public var control: LogisticRegressionFit
+  /// Per action; nil when no treated row was seen (the stage prior is used).
+  public var treated: [LogisticRegressionFit?]
+  public var effects: [ActionEffects]
+  public var value: CustomerValue
+  public var propensity: [PropensityDiagnostics]
+  public var evaluation: UpliftEvaluation
+  public var stages: [String]
+
+  public enum Assignment: String, Sendable, Codable, CaseIterable {
+    /// Treatments were assigned at random (within eligibility).
+    case random
+    /// Not at random: fits are weighted by inverse propensity.
+    case observational
+  }
+
+  /// Effect of one action overall and per stage (churn prevented within the
+  /// horizon: control churn rate − treated churn rate).
+  public struct ActionEffects: Sendable, Codable {
+    public var action: String
+    public var treatedRows: Int
+    public var overall: Double
+    public var overallStandardError: Double
+    public var stages: [StageEffect]
+    /// σ²: variance of true per-customer effects (method of moments, ≥ 0).
+    public var heterogeneityVariance: Double
+  }
+
+  public struct StageEffect: Sendable, Codable {
+    public var stage: String
+    public var treatedRows: Int
+    public var controlRows: Int
+    /// The direct difference in this stage (nil without rows on both sides).
+    public var direct: Double?
+    public var standardError: Double?
+    /// The direct difference shrunk toward the action's overall effect.
+    public var prior: Double
+    /// Weight of a customer's own estimate against the prior (0…1).
+    public var customerWeight: Double
+  }
+
+  public struct PropensityDiagnostics: Sendable, Codable {
+    public var action: String
+    public var treatedRows: Int
+    public var controlRows: Int
+    /// AUC of the propensity model (≈ 0.5: assignment looks random).
+    public var auc: Double
+    /// Range and quartiles of the propensity among treated and control rows.
+    public var treatedQuantiles: [Double]
+    public var controlQuantiles: [Double]
+    /// Share of rows whose propensity was clipped to [clip, 1 − clip].
+    public var clippedShare: Double
+    public var clip: Double
+    /// Kish effective sample size of the treated rows' weights.
+    public var effectiveTreatedRows: Double
+  }
+
+  /// Holdout evaluation: ranking quality per action and the value of policies.
+  public struct UpliftEvaluation: Sendable, Codable {
+    public var holdout: String
+    public var actions: [ActionRanking]
+    public var policies: [PolicyValue]
+  }
+
+  public struct ActionRanking: Sendable, Codable {
+    public var action: String
+    public var treatedRows: Int
+    public var controlRows: Int
+    public var qiniCoefficient: Double
+    public var upliftAUC: Double
+    /// The Qini curve at up to 21 points: share targeted, incremental retained.
+    public var curveTargeted: [Double]
+    public var curveQini: [Double]
+  }
+
+  /// A policy's value per customer against doing nothing, estimated by
+  /// self-normalised inverse propensity weighting on the holdout.
+  public struct PolicyValue: Sendable, Codable {
+    public var policy: String
+    public var treatedShare: Double
+    public var netValuePerCustomer: Double
+    public var lower95: Double
+    public var upper95: Double
+    public var churnPreventedPerCustomer: Double
+  }
+
+  /// One action's figures for one customer.
+  public struct Option: Sendable {
+    public let action: Int
+    /// Why it is not an option (nil: eligible).
+    public let ineligibleBecause: String?
+    public let churnWithout: Double
+    public let churnWith: Double
+    /// Churn prevented (shrunk estimate).
+    public let uplift: Double
+    public let netValue: Double
+  }
+
+  public struct Decision: Sendable {
+    /// The best action with a positive net value (nil: none).
+    public let action: Int?
+    /// The next best eligible action, if any.
+    public let runnerUp: Int?
+    public let value: Double
+    public let options: [Option]
+  }
+
+  /// Feature positions the decisions read.
+  public struct Columns: Sendable {
+    let stages: [Int?]
+    let daysSinceTreatment: [Int?]
+    let conditions: [[Int]]
+    let value: CustomerValue.Columns
+    let names: [String]
+  }
+
+  public func columns(for names: [String]) throws(ModelError) -> Columns {
+    let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    var conditions: [[Int]] = []
+    for a in catalog.actions {
+      var list: [Int] = []
+      for c in a.conditions {
+        guard let j = index[c.feature] else { throw .invalidOption("action '\(a.id)': the model has no feature '\(c.feature)'") }
+        list.append(j)
+      }
+      conditions.append(list)
+    }
+    return Columns(
+      stages: stages.map { index["stage_\($0)"] },
+      daysSinceTreatment: catalog.actions.map { index["days_since_treatment_\($0.id)"] },
+      conditions: conditions, value: try value.columns(in: names), names: names)
+  }
+
+  /// The stage of a feature vector (from the one-hot `stage_*` features).
+  public func stage(of x: [Double], columns: Columns) -> Int? {
+    for (s, j) in columns.stages.enumerated() { if let j, x[j] == 1 { return s } }
+    return nil
+  }
+
+  /// Every action's figures and the choice for one customer.
+  public func decide(features x: [Double], columns: Columns) -> Decision {
+    let s = stage(of: x, columns: columns)
+    let value = self.value.of(features: x, stage: s, columns: columns.value)
+    let pControl = control.probability(x)
+    var options: [Option] = []
+    for (a, action) in catalog.actions.enumerated() {
+      var reason: String?
+      if !action.eligibleStages.isEmpty && !(s.map { action.eligibleStages.contains(stages[$0]) } ?? false) {
+        reason = "not for stage \(s.map { stages[$0] } ?? "unknown")"
+      } else if let failed = zip(action.conditions, columns.conditions[a]).first(where: { !$0.0.holds(for: x[$0.1]) }) {
+        reason = "\(failed.0.description) does not hold"
+      } else if action.cooldownDays > 0, let j = columns.daysSinceTreatment[a], x[j] < Double(action.cooldownDays) {
+        reason = "cooldown: received \(NumberText.fixed(x[j], 0)) days ago (cooldown \(action.cooldownDays))"
+      }
+      let effects = self.effects[a]
+      let prior = s.map { effects.stages[$0].prior } ?? effects.overall
+      let weight = s.map { effects.stages[$0].customerWeight } ?? 0
+      var uplift = prior
+      var pWith = pControl - prior
+      if let fit = treated[a] {
+        let raw = pControl - fit.probability(x)
+        uplift = prior + weight * (raw - prior)
+        pWith = pControl - uplift
+      }
+      options.append(Option(
+        action: a, ineligibleBecause: reason, churnWithout: pControl, churnWith: min(1, max(0, pWith)), uplift: uplift,
+        netValue: uplift * value - action.cost))
+    }
+    let ranked = options.filter { $0.ineligibleBecause == nil }.sorted { ($0.netValue, -$0.action) > ($1.netValue, -$1.action) }
+    let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
+    let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
+    return Decision(action: best, runnerUp: runnerUp, value: value, options: options)
+  }
+
+  /// One line on the choice, e.g. "discount_offer: churn 12.0% → 7.9% (−4.1 pts) × value 830 − cost 10 = +24.0".
+  public func reason(for d: Decision) -> String {
+    func figures(_ o: Option) -> String {
+      let id = catalog.actions[o.action].id
+      return "\(id): churn \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
+    }
+    if let a = d.action {
+      var text = figures(d.options[a])
+      if let r = d.runnerUp { text += "; runner-up \(catalog.actions[r].id) \(NumberText.signed(d.options[r].netValue, 1))" }
+      return text
+    }
+    if let r = d.runnerUp { return "no action pays: best is " + figures(d.options[r]) }
+    let why = d.options.compactMap { o in o.ineligibleBecause.map { "\(catalog.actions[o.action].id) \($0)" } }
+    return "no eligible action (" + why.joined(separator: "; ") + ")"
+  }
+}

@@ -1,0 +1,444 @@
+import Foundation
+import LinearAlgebra
+
+/// Learns an `UpliftModel` from the treatments in an event log (events whose
+/// type is an action id) and what happened after them.
+///
+/// The design: snapshots of every customer every `windowDays` (the grid of
+/// cutoffs T). A customer treated in (T, T + window] gives a treated row —
+/// features at T, outcome churn within the horizon after the treatment; one
+/// not treated gives a control row, its outcome measured from a pseudo
+/// treatment time drawn uniformly in the same window, so both groups are
+/// alive at the moment their outcome starts. Rows whose horizon the data
+/// does not cover are left out. Customers are split into training and
+/// holdout (seeded hash of the id); the models are fitted on training rows
+/// and judged on the holdout.
+///
+/// ```swift
+/// let trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: "models/actions.json"))
+/// let uplift = try trainer.train(events: "events.csv", schema: EventSchema(), customers: table, churnModel: model)
+/// ```
+public struct UpliftTrainer: Sendable {
+  public var catalog: ActionCatalog
+  public var assignment: UpliftModel.Assignment = .random
+  /// Snapshot spacing and the treatment window after each snapshot, in days.
+  public var windowDays = 14
+  public var holdoutFraction = 0.3
+  public var seed: UInt64 = 42
+  /// Ridge penalty of the outcome and propensity models (standardised scale).
+  public var l2 = 1.0
+  /// Take customer value from this feature instead of revenue × lifetime.
+  public var valueFeature: String?
+  public var valueHorizonDays = 1095
+  public var propensityClip = 0.005
+  /// Control rows kept at most (a seeded uniform sample beyond that).
+  public var maxControlRows = 60_000
+  public var bootstrapReplicates = 200
+
+  public init(catalog: ActionCatalog) { self.catalog = catalog }
+
+  /// A treated or control row.
+  struct Row {
+    let customer: String
+    let action: Int  // −1: control
+    let churned: Bool
+    let stage: Int?
+    let x: [Double]
+    let holdout: Bool
+  }
+
+  public func train(
+    events path: String, schema: EventSchema, customers table: CustomerTable?, churnModel: ChurnModel
+  ) throws -> UpliftModel {
+    guard path != "-" else {
+      throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
+    }
+    let spec = churnModel.featureSpec
+    guard case .event(let churnEvent) = try ChurnDefinition(parsing: churnModel.training.churnDefinition) else {
+      throw ModelError.invalidOption(
+        "learning uplift needs a churn event (--churn-definition event:NAME): the outcome is dated from the treatment")
+    }
+    try catalog.validate()
+    try catalog.validate(features: churnModel.features, stages: spec.stages)
+    for a in catalog.actions where !spec.interventions.contains(a.id) {
+      throw ModelError.invalidOption(
+        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked")
+    }
+    let horizon = churnModel.training.horizonDays
+    let window = Int64(windowDays) * microsPerDay
+
+    // Pass 1: treatment times and churn times per customer.
+    var reader = try EventLogReader(path: path, schema: schema)
+    var issues = IssueLog(limit: 0)
+    var treatments: [[(time: Int64, action: Int)]] = []
+    var churnTime: [Int64] = []
+    var dataStart = Int64.max, dataEnd = Int64.min
+    var actionOfType: [Int] = []
+    var churnType: Int32 = -1
+    var batch = EventBatch()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      while actionOfType.count < reader.eventTypes.count {
+        let name = reader.eventTypes.string(Int32(actionOfType.count))
+        actionOfType.append(catalog.actions.firstIndex { $0.id == name } ?? -1)
+        if name == churnEvent { churnType = Int32(actionOfType.count - 1) }
+      }
+      let customers = reader.customerCount
+      if treatments.count < customers {
+        treatments += Array(repeating: [], count: customers - treatments.count)
+        churnTime += Array(repeating: .max, count: customers - churnTime.count)
+      }
+      for i in 0..<batch.count {
+        let t = batch.time[i], c = Int(batch.customer[i]), e = batch.event[i]
+        dataStart = min(dataStart, t)
+        dataEnd = max(dataEnd, t)
+        guard e >= 0 else { continue }
+        if e == churnType { churnTime[c] = min(churnTime[c], t) }
+        let a = actionOfType[Int(e)]
+        if a >= 0 { treatments[c].append((t, a)) }
+      }
+    }
+    let customerIndex = reader.customers
+    for c in treatments.indices where treatments[c].count > 1 { treatments[c].sort { ($0.time, $0.action) < ($1.time, $1.action) } }
+    let treatedEvents = treatments.reduce(0) { $0 + $1.count }
+    guard treatedEvents > 0 else {
+      throw ModelError.invalidOption(
+        "\(path) has no treatment: no event type is one of the catalog's actions (\(catalog.actions.map(\.id).joined(separator: ", ")))")
+    }
+
+    // Pass 2: features at every snapshot.
+    let first = (dataStart / microsPerDay + 60) * microsPerDay + microsPerDay - 1
+    let last = dataEnd - Int64(horizon) * microsPerDay - window
+    guard first < last else {
+      throw ModelError.invalidOption("the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window")
+    }
+    let grid = stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
+    var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: .event(churnEvent))
+    extractor.requiresKnownNames = false
+    var second = try EventLogReader(path: path, schema: schema)
+    let set = try extractor.extract(from: &second, customers: table, issues: &issues)
+    guard set.featureNames == churnModel.features else {
+      throw ModelError.invalidOption("the features rebuilt for uplift differ from the churn model's")
+    }
+    let stageColumns = spec.stages.map { set.featureNames.firstIndex(of: "stage_\($0)") }
+    func stage(_ x: [Double]) -> Int? {
+      for (s, j) in stageColumns.enumerated() { if let j, x[j] == 1 { return s } }
+      return nil
+    }
+
+    // Rows.
+    var rows: [Row] = []
+    let controlRate = min(1, Double(maxControlRows) / Double(max(set.rows.count, 1)))
+    for row in set.rows {
+      guard let c32 = customerIndex.lookup(row.customerID) else { continue }
+      let c = Int(c32)
+      let T = row.cutoff.micros
+      let treatment = treatments[c].first { $0.time > T && $0.time <= T + window }
+      var key = SplitMix64(seed: Self.hash(row.customerID) ^ UInt64(bitPattern: T) ^ seed)
+      let start: Int64
+      if let treatment {
+        start = treatment.time
+      } else {
+        guard controlRate >= 1 || key.nextUniform() < controlRate else { continue }
+        start = T + Int64(key.nextUniform() * Double(window))
+      }
+      guard churnTime[c] > start, start + Int64(horizon) * microsPerDay <= dataEnd else { continue }
+      let x = set.values(of: row)
+      rows.append(Row(
+        customer: row.customerID, action: treatment?.action ?? -1,
+        churned: churnTime[c] <= start + Int64(horizon) * microsPerDay, stage: stage(x), x: x,
+        holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
+    }
+    let names = set.featureNames
+    let training = rows.filter { !$0.holdout }
+    let m = catalog.actions.count
+    func eligible(_ a: Int, _ s: Int?) -> Bool {
+      let stages = catalog.actions[a].eligibleStages
+      return stages.isEmpty || (s.map { stages.contains(spec.stages[$0]) } ?? false)
+    }
+
+    // Propensity per action: treated with a against controls, where a is eligible.
+    let estimator = LogisticRegression(l2: l2)
+    var propensityFits: [LogisticRegressionFit?] = []
+    var diagnostics: [UpliftModel.PropensityDiagnostics] = []
+    for a in 0..<m {
+      let part = training.filter { ($0.action == a || $0.action == -1) && eligible(a, $0.stage) }
+      let y = part.map { $0.action == a ? 1.0 : 0.0 }
+      let treatedCount = Int(y.reduce(0, +))
+      guard treatedCount >= 5, treatedCount < part.count else {
+        propensityFits.append(nil)
+        continue
+      }
+      let fit = try estimator.fit(Matrix(rowMajor: part.map(\.x)), y, featureNames: names)
+      let e = part.map { fit.probability($0.x) }
+      let clipped = e.filter { $0 < propensityClip || $0 > 1 - propensityClip }.count
+      let treatedE = zip(e, y).filter { $1 == 1 }.map { $0.0 }
+      let controlE = zip(e, y).filter { $1 == 0 }.map { $0.0 }
+      let w = treatedE.map { 1 / min(max($0, propensityClip), 1 - propensityClip) }
+      let ess = pow(w.reduce(0, +), 2) / w.reduce(0) { $0 + $1 * $1 }
+      diagnostics.append(UpliftModel.PropensityDiagnostics(
+        action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
+        auc: BinaryMetrics(probabilities: e, labels: y).rocAUC,
+        treatedQuantiles: Quantiles.linear(treatedE, at: [0, 0.25, 0.5, 0.75, 1]),
+        controlQuantiles: Quantiles.linear(controlE, at: [0, 0.25, 0.5, 0.75, 1]),
+        clippedShare: Double(clipped) / Double(part.count), clip: propensityClip, effectiveTreatedRows: ess))
+      propensityFits.append(fit)
+    }
+    func propensity(_ a: Int, _ row: Row) -> Double {
+      guard eligible(a, row.stage), let fit = propensityFits[a] else { return 0 }
+      return min(max(fit.probability(row.x), propensityClip), 1 - propensityClip)
+    }
+    func weight(_ row: Row) -> Double {
+      guard assignment == .observational else { return 1 }
+      if row.action >= 0 { return 1 / max(propensity(row.action, row), propensityClip) }
+      let any = (0..<m).reduce(0) { $0 + propensity($1, row) }
+      return 1 / max(1 - any, propensityClip)
+    }
+
+    // Outcome models: one for controls, one per action.
+    func fitOutcome(_ part: [Row]) throws -> LogisticRegressionFit {
+      var w = part.map(weight)
+      let mean = w.reduce(0, +) / Double(max(w.count, 1))
+      w = w.map { $0 / mean }
+      return try estimator.fit(
+        Matrix(rowMajor: part.map(\.x)), part.map { $0.churned ? 1 : 0 }, featureNames: names,
+        weights: assignment == .observational ? w : nil)
+    }
+    let controls = training.filter { $0.action == -1 }
+    guard controls.count >= 20 else { throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift") }
+    let control = try fitOutcome(controls)
+    var treatedFits: [LogisticRegressionFit?] = []
+    for a in 0..<m {
+      let part = training.filter { $0.action == a }
+      treatedFits.append(part.count >= 20 ? try fitOutcome(part) : nil)
+    }
+
+    // Stage-level effects, shrunk toward the action's overall effect.
+    var effects: [UpliftModel.ActionEffects] = []
+    for a in 0..<m {
+      func rate(_ part: [Row]) -> (rate: Double, n: Int, se: Double) {
+        let w = part.map(weight)
+        let total = w.reduce(0, +)
+        guard total > 0 else { return (0, 0, .infinity) }
+        let r = zip(part, w).reduce(0) { $0 + ($1.0.churned ? $1.1 : 0) } / total
+        let effective = total * total / w.reduce(0) { $0 + $1 * $1 }
+        return (r, part.count, (r * (1 - r) / max(effective, 1)).squareRoot())
+      }
+      let treatedRows = training.filter { $0.action == a }
+      let controlRows = controls.filter { eligible(a, $0.stage) }
+      let t = rate(treatedRows), c = rate(controlRows)
+      let overall = treatedRows.isEmpty ? 0 : c.rate - t.rate
+      let overallSE = treatedRows.isEmpty ? Double.infinity : (t.se * t.se + c.se * c.se).squareRoot()
+      var direct: [(d: Double, se: Double)?] = []
+      var counts: [(Int, Int)] = []
+      for s in spec.stages.indices {
+        let ts = treatedRows.filter { $0.stage == s }, cs = controlRows.filter { $0.stage == s }
+        counts.append((ts.count, cs.count))
+        if ts.count >= 5 && cs.count >= 5 && eligible(a, s) {
+          let tr = rate(ts), cr = rate(cs)
+          direct.append((cr.rate - tr.rate, max((tr.se * tr.se + cr.se * cr.se).squareRoot(), 1e-6)))
+        } else {
+          direct.append(nil)
+        }
+      }
+      let observed = direct.compactMap { $0 }
+      var between = 0.0
+      if observed.count >= 2 {
+        let mean = observed.reduce(0) { $0 + $1.d } / Double(observed.count)
+        let spread = observed.reduce(0) { $0 + ($1.d - mean) * ($1.d - mean) } / Double(observed.count - 1)
+        between = max(0, spread - observed.reduce(0) { $0 + $1.se * $1.se } / Double(observed.count))
+      }
+      let priors = direct.map { d -> Double in
+        guard let d else { return overall }
+        let k = between / (between + d.se * d.se)
+        return overall + k * (d.d - overall)
+      }
+      // Heterogeneity of customer effects around the stage priors, and the
+      // sampling variance of the customer estimates (delta method), per stage.
+      var weights = [Double](repeating: 0, count: spec.stages.count)
+      var heterogeneity = 0.0
+      if let fit = treatedFits[a] {
+        var rng = SplitMix64(seed: seed ^ UInt64(a + 1))
+        let population = training.filter { eligible(a, $0.stage) }
+        let sample = population.count <= 4000 ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
+        var deviations: [Double] = [], variances: [Double] = []
+        var varianceByStage = [[Double]](repeating: [], count: spec.stages.count)
+        for row in sample {
+          let raw = control.probability(row.x) - fit.probability(row.x)
+          let v = Self.probabilityVariance(control, row.x) + Self.probabilityVariance(fit, row.x)
+          deviations.append(raw - (row.stage.map { priors[$0] } ?? overall))
+          variances.append(v)
+          if let s = row.stage { varianceByStage[s].append(v) }
+        }
+        if deviations.count >= 2 {
+          let mean = deviations.reduce(0, +) / Double(deviations.count)
+          let spread = deviations.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(deviations.count - 1)
+          heterogeneity = max(0, spread + mean * mean - variances.reduce(0, +) / Double(variances.count))
+        }
+        for s in spec.stages.indices where !varianceByStage[s].isEmpty {
+          let v = varianceByStage[s].reduce(0, +) / Double(varianceByStage[s].count)
+          weights[s] = heterogeneity / (heterogeneity + v)
+        }
+      }
+      effects.append(UpliftModel.ActionEffects(
+        action: catalog.actions[a].id, treatedRows: treatedRows.count, overall: overall,
+        overallStandardError: overallSE,
+        stages: spec.stages.indices.map { s in
+          UpliftModel.StageEffect(
+            stage: spec.stages[s], treatedRows: counts[s].0, controlRows: counts[s].1, direct: direct[s]?.d,
+            standardError: direct[s]?.se, prior: priors[s], customerWeight: weights[s])
+        },
+        heterogeneityVariance: heterogeneity))
+    }
+
+    // Customer value.
+    var value = CustomerValue(source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
+    if valueFeature == nil {
+      var chain = StageModelEstimator(churnEvent: churnEvent)
+      chain.stages = spec.stages
+      chain.bootstrapReplicates = 0
+      chain.observedThrough = (try? Cutoff(parsing: churnModel.training.cutoffs.first ?? ""))?.micros
+      var third = try EventLogReader(path: path, schema: schema)
+      let stageModel = try chain.estimate(from: &third, issues: &issues)
+      value.expectedDays = CustomerValue.expectedDaysAlive(p: stageModel.transitionMatrix, horizon: valueHorizonDays)
+      let staged = training.compactMap(\.stage)
+      value.expectedDaysWithoutStage = staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
+    }
+    _ = try value.columns(in: names)
+
+    var model = UpliftModel(
+      catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, control: control,
+      treated: treatedFits, effects: effects, value: value, propensity: diagnostics,
+      evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
+    model.evaluation = try evaluate(
+      model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel,
+      propensity: { a, row in propensity(a, row) })
+    return model
+  }
+
+  /// Var(p̂) ≈ (p(1 − p))² x̃ᵀ Σ x̃ with x̃ = (1, x).
+  static func probabilityVariance(_ fit: LogisticRegressionFit, _ x: [Double]) -> Double {
+    let p = fit.probability(x)
+    let cov = fit.covariance
+    var q = 0.0
+    for i in 0...x.count {
+      let xi = i == 0 ? 1 : x[i - 1]
+      guard xi != 0 else { continue }
+      var s = 0.0
+      for j in 0...x.count {
+        let xj = j == 0 ? 1 : x[j - 1]
+        if xj != 0 { s += cov[i][j] * xj }
+      }
+      q += xi * s
+    }
+    return p * p * (1 - p) * (1 - p) * max(q, 0)
+  }
+
+  static func hash(_ id: String) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+    return h
+  }
+
+  /// Ranking per action (Qini, AUUC) and policy values on the holdout rows.
+  func evaluate(
+    _ model: UpliftModel, rows: [Row], names: [String], churnModel: ChurnModel,
+    propensity: (Int, Row) -> Double
+  ) throws -> UpliftModel.UpliftEvaluation {
+    let columns = try model.columns(for: names)
+    let m = catalog.actions.count
+    let decisions = rows.map { model.decide(features: $0.x, columns: columns) }
+    var rankings: [UpliftModel.ActionRanking] = []
+    for a in 0..<m {
+      let part = rows.indices.filter { rows[$0].action == a || (rows[$0].action == -1 && decisions[$0].options[a].ineligibleBecause.map { $0.hasPrefix("not for stage") } != true) }
+      let treatedCount = part.filter { rows[$0].action == a }.count
+      guard treatedCount > 0, treatedCount < part.count else { continue }
+      let curve = UpliftCurve(
+        outcomes: part.map { rows[$0].churned ? 0 : 1 }, scores: part.map { decisions[$0].options[a].uplift },
+        treated: part.map { rows[$0].action == a })
+      let n = curve.targeted.last ?? 1
+      let picks = (0...20).map { k -> Int in
+        let target = n * Double(k) / 20
+        return curve.targeted.firstIndex { $0 >= target } ?? curve.targeted.count - 1
+      }
+      rankings.append(UpliftModel.ActionRanking(
+        action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
+        qiniCoefficient: curve.qiniCoefficient, upliftAUC: curve.upliftAUC,
+        curveTargeted: picks.map { curve.targeted[$0] / n }, curveQini: picks.map { curve.qini[$0] }))
+    }
+
+    // Policies: probabilities of each action (index m = none) per row.
+    let none = m
+    func logged(_ row: Row) -> Int { row.action >= 0 ? row.action : none }
+    func loggingProbability(_ row: Row) -> Double {
+      if row.action >= 0 { return propensity(row.action, row) }
+      let any = (0..<m).reduce(0) { $0 + propensity($1, row) }
+      return max(1 - any, propensityClip)
+    }
+    let recommended: [Int] = decisions.map { $0.action ?? none }
+    let eligibleActions: [[Int]] = decisions.map { d in d.options.filter { $0.ineligibleBecause == nil }.map(\.action) }
+    let risk = rows.map { churnModel.fit.probability($0.x) }
+    let treatCount = recommended.filter { $0 != none }.count
+    let bestOverall: [Int?] = eligibleActions.map { list in list.max { (model.effects[$0].overall, -$0) < (model.effects[$1].overall, -$1) } }
+    var highestRisk = [Int](repeating: none, count: rows.count)
+    for i in rows.indices.filter({ bestOverall[$0] != nil }).sorted(by: { (risk[$0], -$0) > (risk[$1], -$1) }).prefix(treatCount) {
+      highestRisk[i] = bestOverall[i]!
+    }
+    let values = decisions.map(\.value)
+    let costs = catalog.actions.map(\.cost) + [0]
+    // π(logged action | x) for each policy.
+    let policies: [(String, (Int) -> Double)] = [
+      ("recommended", { i in recommended[i] == logged(rows[i]) ? 1 : 0 }),
+      ("no action", { i in logged(rows[i]) == none ? 1 : 0 }),
+      ("random eligible action or none", { i in
+        let a = logged(rows[i])
+        return a == none || eligibleActions[i].contains(a) ? 1 / Double(eligibleActions[i].count + 1) : 0
+      }),
+      ("treat the highest risk", { i in highestRisk[i] == logged(rows[i]) ? 1 : 0 }),
+    ]
+    let treatedShares: [Double] = [
+      Double(treatCount) / Double(max(rows.count, 1)), 0,
+      eligibleActions.reduce(0) { $0 + Double($1.count) / Double($1.count + 1) } / Double(max(rows.count, 1)),
+      Double(highestRisk.filter { $0 != none }.count) / Double(max(rows.count, 1)),
+    ]
+    let p = rows.map(loggingProbability)
+    let reward = rows.indices.map { i in -(rows[i].churned ? values[i] : 0) - costs[logged(rows[i])] }
+    let churn = rows.map { $0.churned ? 1.0 : 0.0 }
+    // Customers as the bootstrap unit.
+    var groups: [String: [Int]] = [:]
+    for (i, row) in rows.enumerated() where p[i] > 0 { groups[row.customer, default: []].append(i) }
+    let keys = groups.keys.sorted()
+    func estimate(_ members: [Int], _ pi: (Int) -> Double) -> (value: Double, churn: Double) {
+      var w = 0.0, v = 0.0, c = 0.0
+      for i in members {
+        let weight = pi(i) / p[i]
+        w += weight
+        v += weight * reward[i]
+        c += weight * churn[i]
+      }
+      return w > 0 ? (v / w, c / w) : (0, 0)
+    }
+    // Treated rows whose stage at the snapshot did not admit their action
+    // (they moved stage before the treatment) have no logging probability.
+    let all = rows.indices.filter { p[$0] > 0 }
+    let baseline = estimate(all, policies[1].1)
+
+    var replicates = [[Double]](repeating: [], count: policies.count)
+    var rng = SplitMix64(seed: seed)
+    for _ in 0..<bootstrapReplicates {
+      var members: [Int] = []
+      for _ in keys.indices { members += groups[keys[Int(rng.next() % UInt64(keys.count))]]! }
+      let base = estimate(members, policies[1].1).value
+      for (k, policy) in policies.enumerated() { replicates[k].append(estimate(members, policy.1).value - base) }
+    }
+    var values95: [UpliftModel.PolicyValue] = []
+    for (k, policy) in policies.enumerated() {
+      let e = estimate(all, policy.1)
+      let interval = Quantiles.linear(replicates[k], at: [0.025, 0.975])
+      values95.append(UpliftModel.PolicyValue(
+        policy: policy.0, treatedShare: treatedShares[k], netValuePerCustomer: e.value - baseline.value,
+        lower95: interval.first ?? .nan, upper95: interval.last ?? .nan, churnPreventedPerCustomer: baseline.churn - e.churn))
+    }
+    return UpliftModel.UpliftEvaluation(
+      holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings, policies: values95)
+  }
+}
