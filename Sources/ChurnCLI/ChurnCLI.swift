@@ -16,7 +16,7 @@ public enum ChurnCLI {
 
   static let commands: [any Command.Type] = [
     ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, ScoreCommand.self,
-    ExportCommand.self, JourneyCommand.self,
+    ExportCommand.self, JourneyCommand.self, RecommendCommand.self,
     GenerateCommand.self,
   ]
 

@@ -15,8 +15,11 @@ public struct ChurnScorer: Sendable {
   private let phrases: [String]
   private let typicalTexts: [String]
   private let stageFeatures: [(index: Int, stage: String)]
+  /// Feature positions the next-best-action decision reads (with an uplift part).
+  let actionColumns: UpliftModel.Columns?
 
   public init(model: ChurnModel) {
+    actionColumns = try? model.uplift?.columns(for: model.features)
     self.model = model
     phrases = model.features.map(FeaturePhrases.phrase)
     typicalTexts = model.reference.featureMeans.map(FeaturePhrases.format)
@@ -51,6 +54,19 @@ public struct ChurnScorer: Sendable {
     /// customer) + Σ contributions = logit(probability).
     public let baselineLogOdds: Double
     public let contributions: [Double]
+    /// The next best action, when the model has an uplift part.
+    public let action: ActionChoice?
+  }
+
+  /// The next best action of one customer, as scoring reports it.
+  public struct ActionChoice: Sendable {
+    /// An action id, or "none".
+    public let best: String
+    /// Churn prevented and expected net value of `best` (0 for none).
+    public let uplift: Double
+    public let netValue: Double
+    public let runnerUp: String?
+    public let reason: String
   }
 
   /// The scores of every eligible customer, with their features kept for drift.
@@ -121,8 +137,16 @@ public struct ChurnScorer: Sendable {
     let probability = logistic(logit)
     var stage: String?
     for (j, name) in stageFeatures where values[j] == 1 { stage = name }
+    var choice: ActionChoice?
+    if let uplift = model.uplift, let columns = actionColumns {
+      let d = uplift.decide(features: values, columns: columns)
+      choice = ActionChoice(
+        best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",
+        uplift: d.action.map { d.options[$0].uplift } ?? 0, netValue: d.action.map { d.options[$0].netValue } ?? 0,
+        runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id }, reason: uplift.reason(for: d))
+    }
     return Score(
       customerID: customerID, probability: probability, riskBand: model.reference.riskBand(probability),
-      reasons: Array(reasons), stage: stage, baselineLogOdds: baseline, contributions: contributions)
+      reasons: Array(reasons), stage: stage, baselineLogOdds: baseline, contributions: contributions, action: choice)
   }
 }

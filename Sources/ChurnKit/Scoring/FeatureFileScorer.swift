@@ -28,7 +28,7 @@ public struct FeatureFileScorer: Sendable {
     let columns = model.features.map { header.firstIndex(of: $0)! }
     let keyColumn = header.firstIndex(of: "customer_id")
     let asOfColumn = header.firstIndex(of: "cutoff")
-    if let h = format.header { try write(Array(h.utf8)) }
+    if let h = format.header(actions: model.uplift != nil) { try write(Array(h.utf8)) }
     var tally = ScoreTally(model: model)
     let scorer = ChurnScorer(model: model)
     let parts = ProcessInfo.processInfo.activeProcessorCount * 2

@@ -8,11 +8,13 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
   case csv
   case jsonl
 
-  /// The CSV header line (JSON Lines has none).
-  var header: String? {
+  /// The CSV header line (JSON Lines has none); with next-best-action
+  /// columns when the model has an uplift part.
+  func header(actions: Bool) -> String? {
     guard self == .csv else { return nil }
     var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
     for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
+    if actions { header += ["next_best_action", "expected_uplift", "expected_net_value", "runner_up_action", "action_reason"] }
     return header.joined(separator: ",") + "\n"
   }
 
@@ -53,6 +55,18 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
         out.append(contentsOf: r.typicalText.utf8)
         out.append(UInt8(ascii: "\""))
       }
+      if let a = s.action {
+        out.append(comma)
+        out.append(contentsOf: CSVFormatting.escape(a.best).utf8)
+        out.append(comma)
+        out.append(contentsOf: a.uplift.description.utf8)
+        out.append(comma)
+        out.append(contentsOf: a.netValue.description.utf8)
+        out.append(comma)
+        if let r = a.runnerUp { out.append(contentsOf: CSVFormatting.escape(r).utf8) }
+        out.append(comma)
+        out.append(contentsOf: CSVFormatting.escape(a.reason).utf8)
+      }
       out.append(UInt8(ascii: "\n"))
     case .jsonl:
       var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
@@ -61,7 +75,13 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
       line += s.reasons.map { r in
         "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
       }.joined(separator: ",")
-      line += "]}\n"
+      line += "]"
+      if let a = s.action {
+        line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
+        line += ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
+        line += ",\"action_reason\":\(JSONText.string(a.reason))"
+      }
+      line += "}\n"
       out.append(contentsOf: line.utf8)
     }
   }
@@ -70,7 +90,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
 extension ChurnScorer.Run {
   /// Hands the scores' bytes to `write`, in order.
   public func write<E: Error>(format: ScoreFormat, _ write: ([UInt8]) throws(E) -> Void) throws(E) {
-    if let header = format.header { try write(Array(header.utf8)) }
+    if let header = format.header(actions: model.uplift != nil) { try write(Array(header.utf8)) }
     let rows = features.rows.count
     let blockSize = 2048
     let blocks = (rows + blockSize - 1) / blockSize

@@ -1,0 +1,132 @@
+import ByteStreams
+import ChurnKit
+import Foundation
+
+/// `churnkit recommend`: the next-best-action plan for a batch of customers.
+enum RecommendCommand: Command {
+  static let spec = CommandSpec(
+    name: "recommend",
+    abstract: "Plan the next best action for every customer, within capacities and a budget.",
+    discussion: """
+      Scores every eligible customer with a model trained with --actions, \
+      works out each action's expected net value (churn prevented × customer \
+      value − cost) where the catalog's stages, conditions and cooldowns \
+      allow it, and assigns actions across the batch to maximise the total \
+      under each action's capacity and --budget. Prints the plan (customers, \
+      spend, expected churn prevented and value per action) and the holdout \
+      estimate of the policy's value from training (inverse propensity \
+      weighted, with its interval); --out writes the assignment. On \
+      generated data, --truth truth.json also prints the true value of the \
+      plan against the oracle and simple rules.
+      """,
+    options: [
+      .init(name: "model", valueName: "file", help: "A model trained with --actions. Required."),
+      .init(name: "events", valueName: "file", help: "Event log. Required."),
+      .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
+      .init(name: "as-of", valueName: "date", help: "Decide as of this date or date-time. Required."),
+      .init(name: "budget", valueName: "amount", help: "Total spend allowed (default: no limit)."),
+      .init(name: "out", valueName: "file", help: "Write the assignment CSV (or - for standard output)."),
+      .init(name: "truth", valueName: "file", help: "truth.json of generated data: judge the plan against the true effects."),
+      .init(name: "json", valueName: nil, help: "Print the plan summary as JSON on standard output."),
+    ] + MappingOptions.options,
+    examples: [
+      "churnkit recommend --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --budget 5000 --out plan.csv"
+    ])
+
+  struct Summary: Encodable {
+    let asOf: String
+    let customers: Int
+    let budget: Double?
+    let spend: Double
+    let expectedNetValue: Double
+    let actions: [ActionPlanner.ActionTotals]
+    let holdoutPolicyValues: [UpliftModel.PolicyValue]
+    let truth: PolicyTruthEvaluation?
+  }
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
+    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
+    var budget: Double?
+    if let text = arguments.value("budget") {
+      guard let b = Double(text), b >= 0, b.isFinite else {
+        throw CLIError.invalidValue(option: "budget", value: text, reason: "expected a non-negative number")
+      }
+      budget = b
+    }
+    if arguments.value("out") == "-" && arguments.flag("json") {
+      throw CLIError.invalidValue(option: "json", value: "", reason: "the assignment goes to standard output; write it to a file with --out FILE")
+    }
+    let model = try ChurnModel.load(path: modelPath)
+    let planner = try ActionPlanner(model: model)
+    let oracle = try arguments.value("truth").map(TruthOracle.load(path:))
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    let progress = ProgressLine("reading events", console: console)
+    let run = try ChurnScorer(model: model).score(
+      events: &reader, customers: table, asOf: try Cutoff(parsing: asOf), issues: &issues, progress: progress.callback)
+    progress.finish()
+    let plan = planner.plan(run, budget: budget)
+    var truth: PolicyTruthEvaluation?
+    if let oracle {
+      guard let table, let planColumn = table.attributeNames.firstIndex(of: "plan") else {
+        throw CLIError.invalidValue(option: "truth", value: arguments.value("truth")!, reason: "judging against the truth needs the generated customers table (--customers) with its plan column")
+      }
+      truth = try PolicyTruthEvaluation(
+        plan: plan, model: model, features: run.features, truth: oracle.truth,
+        planOf: { id in table.indexByID[id].map { table.values[planColumn][$0] } })
+    }
+    if let out = arguments.value("out") {
+      var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"
+      for a in plan.assignments {
+        text += [
+          CSVFormatting.escape(a.customerID), CSVFormatting.escape(a.stage ?? ""), a.churnProbability.description,
+          a.value.description, CSVFormatting.escape(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
+          a.uplift.description, a.netValue.description, CSVFormatting.escape(a.reason),
+        ].joined(separator: ",") + "\n"
+      }
+      try TextOutput.write(text, to: out, console: console)
+    }
+    let summary = Summary(
+      asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
+      actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)
+    let text = render(summary)
+    if arguments.flag("json") {
+      console.err(text)
+      console.out(try JSONOutput.text(summary))
+    } else if arguments.value("out") == "-" {
+      console.err(text)
+    } else {
+      console.out(text)
+    }
+    return ExitStatus.success
+  }
+
+  static func render(_ s: Summary) -> String {
+    func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
+    var out = "Plan for \(s.customers) customers as of \(s.asOf)"
+    out += s.budget.map { String(format: ", budget %.2f", $0) } ?? ", no budget limit"
+    out += "\n\n" + pad("action", 18) + pad("customers", 11) + pad("capacity", 10) + pad("spend", 12) + pad("churn prevented", 17) + "expected net value\n"
+    for t in s.actions {
+      out += pad(t.action, 18) + pad(String(t.customers), 11) + pad(t.capacity.map(String.init) ?? "–", 10)
+      out += pad(String(format: "%.2f", t.spend), 12) + pad(String(format: "%.2f", t.churnPrevented), 17) + String(format: "%.2f", t.netValue) + "\n"
+    }
+    out += pad("total", 18) + pad(String(s.actions.reduce(0) { $0 + $1.customers }), 11) + pad("", 10)
+    out += pad(String(format: "%.2f", s.spend), 12) + pad(String(format: "%.2f", s.actions.reduce(0) { $0 + $1.churnPrevented }), 17)
+    out += String(format: "%.2f", s.expectedNetValue) + "\n"
+    out += "\nValue per customer against no action on the training holdout (inverse propensity weighted, 95% interval):\n"
+    for p in s.holdoutPolicyValues {
+      out += "  " + pad(p.policy, 32) + String(format: "%+.2f [%+.2f, %+.2f]\n", p.netValuePerCustomer, p.lower95, p.upper95)
+    }
+    if let t = s.truth {
+      out += "\nTrue value from truth.json (the plan's customer values and costs):\n"
+      for p in t.policies {
+        out += "  " + pad(p.policy, 26) + pad("\(p.customers) customers", 16) + String(format: "churn prevented %7.2f   net value %10.2f\n", p.trueChurnPrevented, p.trueNetValue)
+      }
+      out += String(format: "  the plan reaches %.1f%% of the oracle's value\n", t.shareOfOracle * 100)
+    }
+    return out
+  }
+}
