@@ -27,6 +27,7 @@ enum RecommendCommand: Command {
       .init(name: "budget", valueName: "amount", help: "Total spend allowed (default: no limit)."),
       .init(name: "out", valueName: "file", help: "Write the assignment CSV (or - for standard output)."),
       .init(name: "truth", valueName: "file", help: "truth.json of generated data: judge the plan against the true effects."),
+      .init(name: "truth-out", valueName: "file", help: "With --truth: write each customer's estimated and true uplift per action."),
       .init(name: "json", valueName: nil, help: "Print the plan summary as JSON on standard output."),
     ] + MappingOptions.options,
     examples: [
@@ -77,6 +78,19 @@ enum RecommendCommand: Command {
       truth = try PolicyTruthEvaluation(
         plan: plan, model: model, features: run.features, truth: oracle.truth,
         planOf: { id in table.indexByID[id].map { table.values[planColumn][$0] } })
+      if let path = arguments.value("truth-out"), let truth {
+        let ids = model.uplift!.catalog.actions.map(\.id)
+        var text = "customer_id,stage,value,churn_probability," + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"
+        for (i, a) in plan.assignments.enumerated() {
+          text += "\(CSVFormatting.escape(a.customerID)),\(CSVFormatting.escape(a.stage ?? "")),\(a.value),\(a.churnProbability)"
+          for k in ids.indices {
+            let o = plan.decisions[i].options[k]
+            text += ",\(o.ineligibleBecause == nil ? 1 : 0),\(o.uplift),\(truth.trueUplift[i][k])"
+          }
+          text += "\n"
+        }
+        try TextOutput.write(text, to: path, console: console)
+      }
     }
     if let out = arguments.value("out") {
       var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"

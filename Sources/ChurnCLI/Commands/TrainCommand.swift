@@ -53,7 +53,10 @@ enum TrainCommand: Command {
       .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
       .init(name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."),
       .init(name: "assignment", valueName: "kind", help: "How treatments were given: random, or observational (inverse propensity weights).", defaultValue: "random"),
+      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions) or t (a model per action and one for untreated).", defaultValue: "s"),
+      .init(name: "uplift-holdout-out", valueName: "file", help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
       .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
+      .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),
       .init(name: "uplift-window", valueName: "duration", help: "Snapshot spacing and treatment window for uplift.", defaultValue: "14d"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
     ] + MappingOptions.options,
@@ -137,12 +140,18 @@ enum TrainCommand: Command {
     if let catalogPath = arguments.value("actions") {
       var uplift = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
       uplift.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
+      uplift.learner = try arguments.choice("learner", default: UpliftModel.Learner.s)
       uplift.valueFeature = arguments.value("value-feature")
       uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
-      uplift.l2 = estimator.l2 > 0 ? estimator.l2 : 1
+      uplift.l2 = try arguments.value("uplift-l2").map { text in
+        guard let v = Double(text), v >= 0 else { throw CLIError.invalidValue(option: "uplift-l2", value: text, reason: "expected a non-negative number") }
+        return v
+      } ?? 10
       uplift.seed = seed
       console.err("learning uplift from the treatments in \(reader.path)\n")
-      model.uplift = try uplift.train(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
+      let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
+      model.uplift = learned.model
+      if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }
     }
     try model.write(to: out)
     try report(

@@ -7,12 +7,20 @@ enum UpliftText {
   static func render(_ u: UpliftModel) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
-    var out = "Next best action: churn prevented within \(u.horizonDays) days (points), T-learner shrunk toward the stage effect\n"
-    out += pad("action", 18) + pad("treated", 9) + pad("overall", 16) + u.stages.dropLast().map { pad(String($0.prefix(11)), 12) }.joined() + "\n"
-    for e in u.effects {
-      out += pad(e.action, 18) + pad(String(e.treatedRows), 9)
-      out += pad(pts(e.overall) + " ± " + String(format: "%.2f", 1.96 * e.overallStandardError * 100), 16)
-      out += e.stages.dropLast().map { pad($0.treatedRows > 0 ? pts($0.prior) + " (w \(String(format: "%.2f", $0.customerWeight)))" : "–", 12) }.joined() + "\n"
+    var out = "Next best action (\(u.learner == .s ? "S-learner" : "T-learner"), churn within \(u.horizonDays) days of the treatment):\n"
+    for (a, e) in u.effects.enumerated() {
+      out += "  \(pad(e.action, 16)) treated \(pad(String(e.treatedRows), 6)) churn prevented \(pts(e.overall)) ± \(String(format: "%.2f", 1.96 * e.overallStandardError * 100)) pts (treated against untreated)\n"
+      if u.learner == .s {
+        let stages = e.stages.filter { $0.logOddsPrior != nil }
+        if !stages.isEmpty {
+          out += "    log-odds effect by stage: " + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
+        }
+        let modifiers = u.effectModifiers[a]
+        out += "    varies with: " + (modifiers.isEmpty ? "nothing significant" : modifiers.joined(separator: ", "))
+        out += " (spread of customer effects σ² \(String(format: "%.4f", e.heterogeneityVariance)))\n"
+      } else {
+        out += "    by stage (shrunk): " + e.stages.filter { $0.treatedRows > 0 && $0.direct != nil }.map { "\($0.stage) \(pts($0.prior)) (weight \(String(format: "%.2f", $0.customerWeight)))" }.joined(separator: ", ") + "\n"
+      }
     }
     out += "\nPropensity (assignment: \(u.assignment.rawValue)): AUC near 0.5 means treatment looks random\n"
     for d in u.propensity {

@@ -9,7 +9,7 @@
 /// largest average effect); "random" (as many customers, drawn at random,
 /// a random eligible action); and no action. True value = Σ (true uplift ×
 /// value − cost), with the plan's customer values.
-public struct PolicyTruthEvaluation: Sendable, Codable {
+public struct PolicyTruthEvaluation: Sendable, Encodable {
   public struct Policy: Sendable, Codable {
     public let policy: String
     public let customers: Int
@@ -21,6 +21,10 @@ public struct PolicyTruthEvaluation: Sendable, Codable {
   public let policies: [Policy]
   /// The plan's true net value over the oracle's.
   public let shareOfOracle: Double
+  /// Per customer (the plan's order) and action: the true churn prevented.
+  public let trueUplift: [[Double]]
+
+  enum CodingKeys: String, CodingKey { case policies, shareOfOracle }
 
   public init(
     plan: ActionPlanner.Plan, model: ChurnModel, features: FeatureSet, truth: LifecycleTruth,
@@ -58,6 +62,7 @@ public struct PolicyTruthEvaluation: Sendable, Codable {
       let base = oracle.churnProbability(state, days: horizon)
       trueUplift.append(catalog.actions.map { base - oracle.churnProbability(state, action: $0.id, days: horizon) })
     }
+    self.trueUplift = trueUplift
     let n = plan.assignments.count
     let costs = catalog.actions.map(\.cost)
     let eligible: [[Int]] = plan.decisions.map { d in d.options.filter { $0.ineligibleBecause == nil }.map(\.action) }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What each action does to churn, for whom, and what that is worth: the
 /// fitted next-best-action model, saved inside the churn model file.
 ///
@@ -19,9 +21,63 @@ public struct UpliftModel: Sendable, Codable {
   /// Treatments in the `windowDays` after a snapshot count for it.
   public var windowDays: Int
   public var assignment: Assignment
+  public var learner: Learner
   public var control: LogisticRegressionFit
-  /// Per action; nil when no treated row was seen (the stage prior is used).
+  /// T-learner: per action, the model of treated customers; S-learner: per
+  /// action, one model of treated and control customers over the features,
+  /// the treatment and treatment × every feature. Nil when too few treated
+  /// rows were seen (the stage prior is used).
   public var treated: [LogisticRegressionFit?]
+
+  public enum Learner: String, Sendable, Codable, CaseIterable {
+    /// One model per action and one for untreated customers.
+    case t
+    /// One model per action with treatment × feature interactions.
+    case s
+  }
+
+  /// Per action, the features the S-learner lets its effect depend on
+  /// (effect modifiers), by name: the groups among the customers-table
+  /// attributes and the stage whose interactions were significant.
+  public var effectModifiers: [[String]]
+  /// Their positions among the features (set when loaded or trained).
+  var modifierColumns: [[Int]] = []
+
+  enum CodingKeys: String, CodingKey {
+    case catalog, horizonDays, windowDays, assignment, learner, control, treated, effects, value, propensity
+    case evaluation, stages, effectModifiers
+  }
+
+  /// The S-learner's inputs for action `a`: features, then t, then t × each
+  /// of its effect modifiers.
+  func interactionRow(_ x: [Double], treated: Bool, action a: Int) -> [Double] {
+    x + [treated ? 1 : 0] + modifierColumns[a].map { treated ? x[$0] : 0 }
+  }
+
+  /// S-learner: the treatment's log-odds effect for x (logit p(x, treated) −
+  /// logit p(x, untreated)) and its sampling variance cᵀΣc.
+  public func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {
+    guard learner == .s, let fit = treated[a] else { return nil }
+    let p = x.count
+    var c: [(term: Int, value: Double)] = [(p + 1, 1)]
+    for (k, j) in modifierColumns[a].enumerated() where x[j] != 0 { c.append((p + 2 + k, x[j])) }
+    var delta = 0.0, variance = 0.0
+    for (i, vi) in c {
+      delta += fit.terms[i].coefficient * vi
+      for (j, vj) in c { variance += vi * vj * fit.covariance[i][j] }
+    }
+    return (delta, max(variance, 0))
+  }
+
+  /// The unshrunk estimate of churn prevented by action `a` (nil: no model).
+  public func rawUplift(_ a: Int, _ x: [Double]) -> Double? {
+    guard let fit = treated[a] else { return nil }
+    switch learner {
+    case .t: return control.probability(x) - fit.probability(x)
+    case .s:
+      return fit.probability(interactionRow(x, treated: false, action: a)) - fit.probability(interactionRow(x, treated: true, action: a))
+    }
+  }
   public var effects: [ActionEffects]
   public var value: CustomerValue
   public var propensity: [PropensityDiagnostics]
@@ -43,7 +99,8 @@ public struct UpliftModel: Sendable, Codable {
     public var overall: Double
     public var overallStandardError: Double
     public var stages: [StageEffect]
-    /// σ²: variance of true per-customer effects (method of moments, ≥ 0).
+    /// σ²: variance of true per-customer effects (method of moments, ≥ 0);
+    /// on the log-odds scale for the S-learner.
     public var heterogeneityVariance: Double
   }
 
@@ -56,8 +113,12 @@ public struct UpliftModel: Sendable, Codable {
     public var standardError: Double?
     /// The direct difference shrunk toward the action's overall effect.
     public var prior: Double
-    /// Weight of a customer's own estimate against the prior (0…1).
+    /// Weight of a customer's own estimate against the prior (0…1); the
+    /// S-learner weighs each customer by their own variance instead.
     public var customerWeight: Double
+    /// S-learner: the mean log-odds effect of the stage's customers, the
+    /// prior their own log-odds effects are shrunk toward.
+    public var logOddsPrior: Double?
   }
 
   public struct PropensityDiagnostics: Sendable, Codable {
@@ -135,6 +196,20 @@ public struct UpliftModel: Sendable, Codable {
     let names: [String]
   }
 
+  /// Resolves the effect modifiers' positions; call once after loading.
+  public mutating func bind(features names: [String]) throws(ModelError) {
+    var columns: [[Int]] = []
+    for list in effectModifiers {
+      var action: [Int] = []
+      for m in list {
+        guard let j = names.firstIndex(of: m) else { throw .invalidOption("effect modifier '\(m)' is not among the model's features") }
+        action.append(j)
+      }
+      columns.append(action)
+    }
+    modifierColumns = columns
+  }
+
   public func columns(for names: [String]) throws(ModelError) -> Columns {
     let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     var conditions: [[Int]] = []
@@ -177,14 +252,24 @@ public struct UpliftModel: Sendable, Codable {
       let prior = s.map { effects.stages[$0].prior } ?? effects.overall
       let weight = s.map { effects.stages[$0].customerWeight } ?? 0
       var uplift = prior
+      var pWithout = pControl
       var pWith = pControl - prior
-      if let fit = treated[a] {
-        let raw = pControl - fit.probability(x)
+      if let (delta, variance) = logOddsEffect(a, x), let fit = treated[a] {
+        // Shrink the customer's log-odds effect toward their stage's, by
+        // their own sampling variance; the effect then scales with their risk.
+        let logPrior = s.flatMap { effects.stages[$0].logOddsPrior } ?? delta
+        let sigma2 = effects.heterogeneityVariance
+        let w = sigma2 + variance > 0 ? sigma2 / (sigma2 + variance) : 0
+        let shrunk = logPrior + w * (delta - logPrior)
+        pWithout = fit.probability(interactionRow(x, treated: false, action: a))
+        pWith = logistic(log(pWithout / (1 - pWithout)) + shrunk)
+        uplift = pWithout - pWith
+      } else if let raw = rawUplift(a, x) {
         uplift = prior + weight * (raw - prior)
         pWith = pControl - uplift
       }
       options.append(Option(
-        action: a, ineligibleBecause: reason, churnWithout: pControl, churnWith: min(1, max(0, pWith)), uplift: uplift,
+        action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)), uplift: uplift,
         netValue: uplift * value - action.cost))
     }
     let ranked = options.filter { $0.ineligibleBecause == nil }.sorted { ($0.netValue, -$0.action) > ($1.netValue, -$1.action) }

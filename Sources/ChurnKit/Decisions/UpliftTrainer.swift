@@ -1,3 +1,4 @@
+import ByteStreams
 import Foundation
 import LinearAlgebra
 
@@ -21,6 +22,12 @@ import LinearAlgebra
 public struct UpliftTrainer: Sendable {
   public var catalog: ActionCatalog
   public var assignment: UpliftModel.Assignment = .random
+  public var learner: UpliftModel.Learner = .s
+  /// The S-learner's effect modifiers (nil: chosen among the groups of
+  /// customers-table attributes and the stage by a Wald test at
+  /// `modifierSignificance`).
+  public var effectModifiers: [String]?
+  public var modifierSignificance = 0.05
   /// Snapshot spacing and the treatment window after each snapshot, in days.
   public var windowDays = 14
   public var holdoutFraction = 0.3
@@ -47,9 +54,40 @@ public struct UpliftTrainer: Sendable {
     let holdout: Bool
   }
 
+  /// The holdout rows as the evaluation saw them: what was done, what
+  /// happened, and each action's predicted uplift.
+  public struct HoldoutPredictions: Sendable {
+    public var actions: [String]
+    public var customers: [String] = []
+    /// The action given (an id, or "none").
+    public var given: [String] = []
+    public var churned: [Bool] = []
+    /// Per row and action: whether the row's stage admits the action, and its predicted uplift.
+    public var stageAdmits: [[Bool]] = []
+    public var uplift: [[Double]] = []
+
+    /// Writes `customer_id,action,churned` and per action `admits_<id>,uplift_<id>` (atomically).
+    public func write(to path: String) throws {
+      let writer = try AtomicFileWriter(path: path)
+      try writer.write("customer_id,action,churned," + actions.map { "admits_\($0),uplift_\($0)" }.joined(separator: ",") + "\n")
+      for i in customers.indices {
+        var line = "\(CSVFormatting.escape(customers[i])),\(CSVFormatting.escape(given[i])),\(churned[i] ? 1 : 0)"
+        for a in actions.indices { line += ",\(stageAdmits[i][a] ? 1 : 0),\(uplift[i][a])" }
+        try writer.write(line + "\n")
+      }
+      try writer.commit()
+    }
+  }
+
   public func train(
     events path: String, schema: EventSchema, customers table: CustomerTable?, churnModel: ChurnModel
   ) throws -> UpliftModel {
+    try trainWithHoldout(events: path, schema: schema, customers: table, churnModel: churnModel).model
+  }
+
+  public func trainWithHoldout(
+    events path: String, schema: EventSchema, customers table: CustomerTable?, churnModel: ChurnModel
+  ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
     guard path != "-" else {
       throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
     }
@@ -149,145 +187,10 @@ public struct UpliftTrainer: Sendable {
         holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
     }
     let names = set.featureNames
-    let training = rows.filter { !$0.holdout }
     let m = catalog.actions.count
     func eligible(_ a: Int, _ s: Int?) -> Bool {
       let stages = catalog.actions[a].eligibleStages
       return stages.isEmpty || (s.map { stages.contains(spec.stages[$0]) } ?? false)
-    }
-
-    // Propensity per action: treated with a against controls, where a is eligible.
-    let estimator = LogisticRegression(l2: l2)
-    var propensityFits: [LogisticRegressionFit?] = []
-    var diagnostics: [UpliftModel.PropensityDiagnostics] = []
-    for a in 0..<m {
-      let part = training.filter { ($0.action == a || $0.action == -1) && eligible(a, $0.stage) }
-      let y = part.map { $0.action == a ? 1.0 : 0.0 }
-      let treatedCount = Int(y.reduce(0, +))
-      guard treatedCount >= 5, treatedCount < part.count else {
-        propensityFits.append(nil)
-        continue
-      }
-      let fit = try estimator.fit(Matrix(rowMajor: part.map(\.x)), y, featureNames: names)
-      let e = part.map { fit.probability($0.x) }
-      let clipped = e.filter { $0 < propensityClip || $0 > 1 - propensityClip }.count
-      let treatedE = zip(e, y).filter { $1 == 1 }.map { $0.0 }
-      let controlE = zip(e, y).filter { $1 == 0 }.map { $0.0 }
-      let w = treatedE.map { 1 / min(max($0, propensityClip), 1 - propensityClip) }
-      let ess = pow(w.reduce(0, +), 2) / w.reduce(0) { $0 + $1 * $1 }
-      diagnostics.append(UpliftModel.PropensityDiagnostics(
-        action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
-        auc: BinaryMetrics(probabilities: e, labels: y).rocAUC,
-        treatedQuantiles: Quantiles.linear(treatedE, at: [0, 0.25, 0.5, 0.75, 1]),
-        controlQuantiles: Quantiles.linear(controlE, at: [0, 0.25, 0.5, 0.75, 1]),
-        clippedShare: Double(clipped) / Double(part.count), clip: propensityClip, effectiveTreatedRows: ess))
-      propensityFits.append(fit)
-    }
-    func propensity(_ a: Int, _ row: Row) -> Double {
-      guard eligible(a, row.stage), let fit = propensityFits[a] else { return 0 }
-      return min(max(fit.probability(row.x), propensityClip), 1 - propensityClip)
-    }
-    func weight(_ row: Row) -> Double {
-      guard assignment == .observational else { return 1 }
-      if row.action >= 0 { return 1 / max(propensity(row.action, row), propensityClip) }
-      let any = (0..<m).reduce(0) { $0 + propensity($1, row) }
-      return 1 / max(1 - any, propensityClip)
-    }
-
-    // Outcome models: one for controls, one per action.
-    func fitOutcome(_ part: [Row]) throws -> LogisticRegressionFit {
-      var w = part.map(weight)
-      let mean = w.reduce(0, +) / Double(max(w.count, 1))
-      w = w.map { $0 / mean }
-      return try estimator.fit(
-        Matrix(rowMajor: part.map(\.x)), part.map { $0.churned ? 1 : 0 }, featureNames: names,
-        weights: assignment == .observational ? w : nil)
-    }
-    let controls = training.filter { $0.action == -1 }
-    guard controls.count >= 20 else { throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift") }
-    let control = try fitOutcome(controls)
-    var treatedFits: [LogisticRegressionFit?] = []
-    for a in 0..<m {
-      let part = training.filter { $0.action == a }
-      treatedFits.append(part.count >= 20 ? try fitOutcome(part) : nil)
-    }
-
-    // Stage-level effects, shrunk toward the action's overall effect.
-    var effects: [UpliftModel.ActionEffects] = []
-    for a in 0..<m {
-      func rate(_ part: [Row]) -> (rate: Double, n: Int, se: Double) {
-        let w = part.map(weight)
-        let total = w.reduce(0, +)
-        guard total > 0 else { return (0, 0, .infinity) }
-        let r = zip(part, w).reduce(0) { $0 + ($1.0.churned ? $1.1 : 0) } / total
-        let effective = total * total / w.reduce(0) { $0 + $1 * $1 }
-        return (r, part.count, (r * (1 - r) / max(effective, 1)).squareRoot())
-      }
-      let treatedRows = training.filter { $0.action == a }
-      let controlRows = controls.filter { eligible(a, $0.stage) }
-      let t = rate(treatedRows), c = rate(controlRows)
-      let overall = treatedRows.isEmpty ? 0 : c.rate - t.rate
-      let overallSE = treatedRows.isEmpty ? Double.infinity : (t.se * t.se + c.se * c.se).squareRoot()
-      var direct: [(d: Double, se: Double)?] = []
-      var counts: [(Int, Int)] = []
-      for s in spec.stages.indices {
-        let ts = treatedRows.filter { $0.stage == s }, cs = controlRows.filter { $0.stage == s }
-        counts.append((ts.count, cs.count))
-        if ts.count >= 5 && cs.count >= 5 && eligible(a, s) {
-          let tr = rate(ts), cr = rate(cs)
-          direct.append((cr.rate - tr.rate, max((tr.se * tr.se + cr.se * cr.se).squareRoot(), 1e-6)))
-        } else {
-          direct.append(nil)
-        }
-      }
-      let observed = direct.compactMap { $0 }
-      var between = 0.0
-      if observed.count >= 2 {
-        let mean = observed.reduce(0) { $0 + $1.d } / Double(observed.count)
-        let spread = observed.reduce(0) { $0 + ($1.d - mean) * ($1.d - mean) } / Double(observed.count - 1)
-        between = max(0, spread - observed.reduce(0) { $0 + $1.se * $1.se } / Double(observed.count))
-      }
-      let priors = direct.map { d -> Double in
-        guard let d else { return overall }
-        let k = between / (between + d.se * d.se)
-        return overall + k * (d.d - overall)
-      }
-      // Heterogeneity of customer effects around the stage priors, and the
-      // sampling variance of the customer estimates (delta method), per stage.
-      var weights = [Double](repeating: 0, count: spec.stages.count)
-      var heterogeneity = 0.0
-      if let fit = treatedFits[a] {
-        var rng = SplitMix64(seed: seed ^ UInt64(a + 1))
-        let population = training.filter { eligible(a, $0.stage) }
-        let sample = population.count <= 4000 ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
-        var deviations: [Double] = [], variances: [Double] = []
-        var varianceByStage = [[Double]](repeating: [], count: spec.stages.count)
-        for row in sample {
-          let raw = control.probability(row.x) - fit.probability(row.x)
-          let v = Self.probabilityVariance(control, row.x) + Self.probabilityVariance(fit, row.x)
-          deviations.append(raw - (row.stage.map { priors[$0] } ?? overall))
-          variances.append(v)
-          if let s = row.stage { varianceByStage[s].append(v) }
-        }
-        if deviations.count >= 2 {
-          let mean = deviations.reduce(0, +) / Double(deviations.count)
-          let spread = deviations.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(deviations.count - 1)
-          heterogeneity = max(0, spread + mean * mean - variances.reduce(0, +) / Double(variances.count))
-        }
-        for s in spec.stages.indices where !varianceByStage[s].isEmpty {
-          let v = varianceByStage[s].reduce(0, +) / Double(varianceByStage[s].count)
-          weights[s] = heterogeneity / (heterogeneity + v)
-        }
-      }
-      effects.append(UpliftModel.ActionEffects(
-        action: catalog.actions[a].id, treatedRows: treatedRows.count, overall: overall,
-        overallStandardError: overallSE,
-        stages: spec.stages.indices.map { s in
-          UpliftModel.StageEffect(
-            stage: spec.stages[s], treatedRows: counts[s].0, controlRows: counts[s].1, direct: direct[s]?.d,
-            standardError: direct[s]?.se, prior: priors[s], customerWeight: weights[s])
-        },
-        heterogeneityVariance: heterogeneity))
     }
 
     // Customer value.
@@ -300,19 +203,248 @@ public struct UpliftTrainer: Sendable {
       var third = try EventLogReader(path: path, schema: schema)
       let stageModel = try chain.estimate(from: &third, issues: &issues)
       value.expectedDays = CustomerValue.expectedDaysAlive(p: stageModel.transitionMatrix, horizon: valueHorizonDays)
-      let staged = training.compactMap(\.stage)
+      let staged = rows.compactMap(\.stage)
       value.expectedDaysWithoutStage = staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
     }
     _ = try value.columns(in: names)
 
-    var model = UpliftModel(
-      catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, control: control,
-      treated: treatedFits, effects: effects, value: value, propensity: diagnostics,
-      evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
-    model.evaluation = try evaluate(
-      model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel,
-      propensity: { a, row in propensity(a, row) })
-    return model
+    /// Fits every model on `training`; returns the model and the clipped
+    /// propensity of an action for a row.
+    func fitAll(_ training: [Row]) throws -> (model: UpliftModel, propensity: (Int, Row) -> Double) {
+      // Propensity per action: treated with a against controls, where a is eligible.
+      let estimator = LogisticRegression(l2: l2)
+      var propensityFits: [LogisticRegressionFit?] = []
+      var diagnostics: [UpliftModel.PropensityDiagnostics] = []
+      for a in 0..<m {
+        let part = training.filter { ($0.action == a || $0.action == -1) && eligible(a, $0.stage) }
+        let y = part.map { $0.action == a ? 1.0 : 0.0 }
+        let treatedCount = Int(y.reduce(0, +))
+        guard treatedCount >= 5, treatedCount < part.count else {
+          propensityFits.append(nil)
+          continue
+        }
+        let fit = try estimator.fit(Matrix(rowMajor: part.map(\.x)), y, featureNames: names)
+        let e = part.map { fit.probability($0.x) }
+        let clipped = e.filter { $0 < propensityClip || $0 > 1 - propensityClip }.count
+        let treatedE = zip(e, y).filter { $1 == 1 }.map { $0.0 }
+        let controlE = zip(e, y).filter { $1 == 0 }.map { $0.0 }
+        let w = treatedE.map { 1 / min(max($0, propensityClip), 1 - propensityClip) }
+        let ess = pow(w.reduce(0, +), 2) / w.reduce(0) { $0 + $1 * $1 }
+        diagnostics.append(UpliftModel.PropensityDiagnostics(
+          action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
+          auc: BinaryMetrics(probabilities: e, labels: y).rocAUC,
+          treatedQuantiles: Quantiles.linear(treatedE, at: [0, 0.25, 0.5, 0.75, 1]),
+          controlQuantiles: Quantiles.linear(controlE, at: [0, 0.25, 0.5, 0.75, 1]),
+          clippedShare: Double(clipped) / Double(part.count), clip: propensityClip, effectiveTreatedRows: ess))
+        propensityFits.append(fit)
+      }
+      func propensity(_ a: Int, _ row: Row) -> Double {
+        guard eligible(a, row.stage), let fit = propensityFits[a] else { return 0 }
+        return min(max(fit.probability(row.x), propensityClip), 1 - propensityClip)
+      }
+      func weight(_ row: Row) -> Double {
+        guard assignment == .observational else { return 1 }
+        if row.action >= 0 { return 1 / max(propensity(row.action, row), propensityClip) }
+        let any = (0..<m).reduce(0) { $0 + propensity($1, row) }
+        return 1 / max(1 - any, propensityClip)
+      }
+
+      // Outcome models: one for controls, one per action.
+      func fitOutcome(_ part: [Row]) throws -> LogisticRegressionFit {
+        var w = part.map(weight)
+        let mean = w.reduce(0, +) / Double(max(w.count, 1))
+        w = w.map { $0 / mean }
+        return try estimator.fit(
+          Matrix(rowMajor: part.map(\.x)), part.map { $0.churned ? 1 : 0 }, featureNames: names,
+          weights: assignment == .observational ? w : nil)
+      }
+      let controls = training.filter { $0.action == -1 }
+      guard controls.count >= 20 else { throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift") }
+      let control = try fitOutcome(controls)
+      var treatedFits: [LogisticRegressionFit?] = []
+      // Candidate effect modifiers in groups: each customers-table column, and the stage.
+      // A one-hot group (categorical column, stage) is tested for differences
+      // between its levels; other groups for being zero.
+      var groups: [(name: String, features: [String], oneHot: Bool)] = (spec.staticEncodings ?? []).map { e in
+        (e.column, names.filter { $0 == e.column || $0.hasPrefix(e.column + "_") }, e.kind == .categorical)
+      }
+      groups.append(("stage", names.filter { $0.hasPrefix("stage_") }, true))
+      // Columns constant over the rows tell nothing about the effect.
+      let varying = Set(names.indices.filter { j in training.contains { $0.x[j] != training[0].x[j] } }.map { names[$0] })
+      groups = groups.map { ($0.name, $0.features.filter(varying.contains), $0.oneHot) }.filter { $0.features.count > ($0.oneHot ? 1 : 0) }
+      if let chosen = effectModifiers { groups = [("chosen", chosen, false)] }
+      var shell = UpliftModel(
+        catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
+        control: control, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m), effects: [],
+        value: CustomerValue(source: .feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 0),
+        propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
+      try shell.bind(features: names)
+      var modifiers: [[String]] = Array(repeating: [], count: m)
+      for a in 0..<m {
+        let part = training.filter { $0.action == a }
+        guard part.count >= 20 else {
+          treatedFits.append(nil)
+          continue
+        }
+        switch learner {
+        case .t: treatedFits.append(try fitOutcome(part))
+        case .s:
+          let both = part + controls.filter { eligible(a, $0.stage) }
+          var w = both.map(weight)
+          let mean = w.reduce(0, +) / Double(max(w.count, 1))
+          w = w.map { $0 / mean }
+          func fitS() throws -> LogisticRegressionFit {
+            try estimator.fit(
+              Matrix(rowMajor: both.map { shell.interactionRow($0.x, treated: $0.action == a, action: a) }),
+              both.map { $0.churned ? 1 : 0 },
+              featureNames: names + ["treated"] + shell.effectModifiers[a].map { "treated × " + $0 },
+              weights: assignment == .observational ? w : nil)
+          }
+          var fit = try fitS()
+          if effectModifiers == nil {
+            // Keep the groups whose interactions are jointly significant
+            // (Wald test, 5%), then refit with those only.
+            var kept: [String] = []
+            var offset = 0
+            for group in groups {
+              let terms = (0..<group.features.count).map { names.count + 2 + offset + $0 }
+              offset += group.features.count
+              if Self.waldPValue(fit, terms: terms, contrasts: group.oneHot) < modifierSignificance { kept += group.features }
+            }
+            shell.effectModifiers[a] = kept
+            try shell.bind(features: names)
+            fit = try fitS()
+          }
+          modifiers[a] = shell.effectModifiers[a]
+          treatedFits.append(fit)
+        }
+      }
+
+      // Stage-level effects, shrunk toward the action's overall effect.
+      var effects: [UpliftModel.ActionEffects] = []
+      for a in 0..<m {
+        func rate(_ part: [Row]) -> (rate: Double, n: Int, se: Double) {
+          let w = part.map(weight)
+          let total = w.reduce(0, +)
+          guard total > 0 else { return (0, 0, .infinity) }
+          let r = zip(part, w).reduce(0) { $0 + ($1.0.churned ? $1.1 : 0) } / total
+          let effective = total * total / w.reduce(0) { $0 + $1 * $1 }
+          return (r, part.count, (r * (1 - r) / max(effective, 1)).squareRoot())
+        }
+        let treatedRows = training.filter { $0.action == a }
+        let controlRows = controls.filter { eligible(a, $0.stage) }
+        let t = rate(treatedRows), c = rate(controlRows)
+        let overall = treatedRows.isEmpty ? 0 : c.rate - t.rate
+        let overallSE = treatedRows.isEmpty ? Double.infinity : (t.se * t.se + c.se * c.se).squareRoot()
+        var direct: [(d: Double, se: Double)?] = []
+        var counts: [(Int, Int)] = []
+        for s in spec.stages.indices {
+          let ts = treatedRows.filter { $0.stage == s }, cs = controlRows.filter { $0.stage == s }
+          counts.append((ts.count, cs.count))
+          if ts.count >= 5 && cs.count >= 5 && eligible(a, s) {
+            let tr = rate(ts), cr = rate(cs)
+            direct.append((cr.rate - tr.rate, max((tr.se * tr.se + cr.se * cr.se).squareRoot(), 1e-6)))
+          } else {
+            direct.append(nil)
+          }
+        }
+        let observed = direct.compactMap { $0 }
+        var between = 0.0
+        if observed.count >= 2 {
+          let mean = observed.reduce(0) { $0 + $1.d } / Double(observed.count)
+          let spread = observed.reduce(0) { $0 + ($1.d - mean) * ($1.d - mean) } / Double(observed.count - 1)
+          between = max(0, spread - observed.reduce(0) { $0 + $1.se * $1.se } / Double(observed.count))
+        }
+        let priors = direct.map { d -> Double in
+          guard let d else { return overall }
+          let k = between / (between + d.se * d.se)
+          return overall + k * (d.d - overall)
+        }
+        // Heterogeneity of customer effects around the stage priors, and the
+        // sampling variance of the customer estimates (delta method), per stage.
+        var weights = [Double](repeating: 0, count: spec.stages.count)
+        var heterogeneity = 0.0
+        var logOddsPriors = [Double?](repeating: nil, count: spec.stages.count)
+        if learner == .s, treatedFits[a] != nil {
+          // Log-odds effects: stage means as priors, σ² their spread within
+          // stages beyond the sampling variance.
+          shell.treated = treatedFits
+          let population = training.filter { eligible(a, $0.stage) }
+          var rng = SplitMix64(seed: seed ^ UInt64(a + 1))
+          let sample = population.count <= 4000 ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
+          let effectsOfSample = sample.map { shell.logOddsEffect(a, $0.x)! }
+          var sums = [Double](repeating: 0, count: spec.stages.count), counts = [Int](repeating: 0, count: spec.stages.count)
+          for (row, e) in zip(sample, effectsOfSample) {
+            if let s = row.stage {
+              sums[s] += e.delta
+              counts[s] += 1
+            }
+          }
+          let overallDelta = effectsOfSample.reduce(0) { $0 + $1.delta } / Double(max(effectsOfSample.count, 1))
+          for s in spec.stages.indices where counts[s] > 0 { logOddsPriors[s] = sums[s] / Double(counts[s]) }
+          var squares = 0.0, variances = 0.0
+          for (row, e) in zip(sample, effectsOfSample) {
+            let prior = row.stage.flatMap { logOddsPriors[$0] } ?? overallDelta
+            squares += (e.delta - prior) * (e.delta - prior)
+            variances += e.variance
+          }
+          let n = Double(max(sample.count, 1))
+          heterogeneity = max(0, squares / n - variances / n)
+        } else if let fit = treatedFits[a] {
+          shell.treated = treatedFits
+          var rng = SplitMix64(seed: seed ^ UInt64(a + 1))
+          let population = training.filter { eligible(a, $0.stage) }
+          let sample = population.count <= 4000 ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
+          var deviations: [Double] = [], variances: [Double] = []
+          var varianceByStage = [[Double]](repeating: [], count: spec.stages.count)
+          for row in sample {
+            let raw = shell.rawUplift(a, row.x) ?? 0
+            let v = learner == .t
+              ? Self.probabilityVariance(control, row.x) + Self.probabilityVariance(fit, row.x)
+              : Self.differenceVariance(fit, shell.interactionRow(row.x, treated: false, action: a), shell.interactionRow(row.x, treated: true, action: a))
+            deviations.append(raw - (row.stage.map { priors[$0] } ?? overall))
+            variances.append(v)
+            if let s = row.stage { varianceByStage[s].append(v) }
+          }
+          if deviations.count >= 2 {
+            let mean = deviations.reduce(0, +) / Double(deviations.count)
+            let spread = deviations.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(deviations.count - 1)
+            heterogeneity = max(0, spread + mean * mean - variances.reduce(0, +) / Double(variances.count))
+          }
+          for s in spec.stages.indices where !varianceByStage[s].isEmpty {
+            let v = varianceByStage[s].reduce(0, +) / Double(varianceByStage[s].count)
+            weights[s] = heterogeneity / (heterogeneity + v)
+          }
+        }
+        effects.append(UpliftModel.ActionEffects(
+          action: catalog.actions[a].id, treatedRows: treatedRows.count, overall: overall,
+          overallStandardError: overallSE,
+          stages: spec.stages.indices.map { s in
+            UpliftModel.StageEffect(
+              stage: spec.stages[s], treatedRows: counts[s].0, controlRows: counts[s].1, direct: direct[s]?.d,
+              standardError: direct[s]?.se, prior: priors[s], customerWeight: weights[s], logOddsPrior: logOddsPriors[s])
+          },
+          heterogeneityVariance: heterogeneity))
+      }
+
+
+      let model = UpliftModel(
+        catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
+        control: control, treated: treatedFits, effectModifiers: modifiers, effects: effects, value: value, propensity: diagnostics,
+        evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
+      var bound = model
+      try bound.bind(features: names)
+      return (bound, propensity)
+    }
+
+    // Judged on the holdout when fitted without it, then refitted on every row.
+    let held = try fitAll(rows.filter { !$0.holdout })
+    let (evaluation, predictions) = try evaluate(
+      held.model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel, propensity: held.propensity)
+    var model = try fitAll(rows).model
+    model.evaluation = evaluation
+    model.evaluation.holdout += "; the saved models are refitted on all rows"
+    return (model, predictions)
   }
 
   /// Var(p̂) ≈ (p(1 − p))² x̃ᵀ Σ x̃ with x̃ = (1, x).
@@ -333,6 +465,41 @@ public struct UpliftTrainer: Sendable {
     return p * p * (1 - p) * (1 - p) * max(q, 0)
   }
 
+  /// Var(p̂(z0) − p̂(z1)) ≈ gᵀ Σ g with g = p0(1 − p0) z̃0 − p1(1 − p1) z̃1.
+  static func differenceVariance(_ fit: LogisticRegressionFit, _ z0: [Double], _ z1: [Double]) -> Double {
+    let p0 = fit.probability(z0), p1 = fit.probability(z1)
+    var g = [Double](repeating: 0, count: z0.count + 1)
+    g[0] = p0 * (1 - p0) - p1 * (1 - p1)
+    for j in z0.indices { g[j + 1] = p0 * (1 - p0) * z0[j] - p1 * (1 - p1) * z1[j] }
+    let cov = fit.covariance
+    var q = 0.0
+    for i in g.indices where g[i] != 0 {
+      var s = 0.0
+      for j in g.indices where g[j] != 0 { s += cov[i][j] * g[j] }
+      q += g[i] * s
+    }
+    return max(q, 0)
+  }
+
+  /// p-value of the Wald test that the coefficients of `terms` are all 0 —
+  /// or, with `contrasts`, all equal (their differences from the first are
+  /// 0: a one-hot group's levels do not differ) — against a chi-square with
+  /// as many degrees of freedom as differences tested.
+  static func waldPValue(_ fit: LogisticRegressionFit, terms: [Int], contrasts: Bool = false) -> Double {
+    guard terms.count > (contrasts ? 1 : 0) else { return 1 }
+    // Rows of C: e_k − e_0 for contrasts, else the identity.
+    let rows: [[(Int, Double)]] = contrasts
+      ? terms.dropFirst().map { [($0, 1.0), (terms[0], -1.0)] }
+      : terms.map { [($0, 1.0)] }
+    let beta = rows.map { row in row.reduce(0) { $0 + $1.1 * fit.terms[$1.0].coefficient } }
+    let sigma = Matrix(rowMajor: rows.map { r in
+      rows.map { c in r.reduce(0) { sum, a in c.reduce(sum) { $0 + a.1 * $1.1 * fit.covariance[a.0][$1.0] } } }
+    })
+    guard let solved = try? sigma.solve(beta) else { return 1 }
+    let statistic = zip(beta, solved).reduce(0) { $0 + $1.0 * $1.1 }
+    return ChiSquareDistribution(degreesOfFreedom: Double(rows.count)).survival(max(statistic, 0))
+  }
+
   static func hash(_ id: String) -> UInt64 {
     var h: UInt64 = 0xCBF2_9CE4_8422_2325
     for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
@@ -343,13 +510,22 @@ public struct UpliftTrainer: Sendable {
   func evaluate(
     _ model: UpliftModel, rows: [Row], names: [String], churnModel: ChurnModel,
     propensity: (Int, Row) -> Double
-  ) throws -> UpliftModel.UpliftEvaluation {
+  ) throws -> (UpliftModel.UpliftEvaluation, HoldoutPredictions) {
     let columns = try model.columns(for: names)
     let m = catalog.actions.count
     let decisions = rows.map { model.decide(features: $0.x, columns: columns) }
+    func admits(_ i: Int, _ a: Int) -> Bool { decisions[i].options[a].ineligibleBecause.map { $0.hasPrefix("not for stage") } != true }
+    var predictions = HoldoutPredictions(actions: catalog.actions.map(\.id))
+    for (i, row) in rows.enumerated() {
+      predictions.customers.append(row.customer)
+      predictions.given.append(row.action >= 0 ? catalog.actions[row.action].id : "none")
+      predictions.churned.append(row.churned)
+      predictions.stageAdmits.append((0..<m).map { admits(i, $0) })
+      predictions.uplift.append(decisions[i].options.map(\.uplift))
+    }
     var rankings: [UpliftModel.ActionRanking] = []
     for a in 0..<m {
-      let part = rows.indices.filter { rows[$0].action == a || (rows[$0].action == -1 && decisions[$0].options[a].ineligibleBecause.map { $0.hasPrefix("not for stage") } != true) }
+      let part = rows.indices.filter { rows[$0].action == a || (rows[$0].action == -1 && admits($0, a)) }
       let treatedCount = part.filter { rows[$0].action == a }.count
       guard treatedCount > 0, treatedCount < part.count else { continue }
       let curve = UpliftCurve(
@@ -438,7 +614,7 @@ public struct UpliftTrainer: Sendable {
         policy: policy.0, treatedShare: treatedShares[k], netValuePerCustomer: e.value - baseline.value,
         lower95: interval.first ?? .nan, upper95: interval.last ?? .nan, churnPreventedPerCustomer: baseline.churn - e.churn))
     }
-    return UpliftModel.UpliftEvaluation(
-      holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings, policies: values95)
+    return (UpliftModel.UpliftEvaluation(
+      holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings, policies: values95), predictions)
   }
 }

@@ -169,6 +169,8 @@ public struct ChurnModel: Codable, Sendable {
     guard expected == file.checksum else {
       throw ModelError.invalidOption("\(path) is damaged: its checksum does not match its contents")
     }
-    return file.model
+    var model = file.model
+    try model.uplift?.bind(features: model.features)
+    return model
   }
 }
