@@ -28,6 +28,14 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   public var expectedDaysWithoutStage: Double
   public var horizonDays: Int
 
+  public init(source: Source, feature: String? = nil, expectedDays: [Double], expectedDaysWithoutStage: Double, horizonDays: Int) {
+    self.source = source
+    self.feature = feature
+    self.expectedDays = expectedDays
+    self.expectedDaysWithoutStage = expectedDaysWithoutStage
+    self.horizonDays = horizonDays
+  }
+
   /// Indexes of the features the value reads, resolved against a model's names.
   public struct Columns: Sendable {
     let value: Int?
@@ -65,7 +73,7 @@ public struct CustomerValue: Sendable, Codable, Equatable {
 
   /// Σ_{t=1}^{horizon} P(alive after t days | stage) under the daily matrix `p`
   /// (churned last), for each stage.
-  static func expectedDaysAlive(p: [[Double]], horizon: Int) -> [Double] {
+  public static func expectedDaysAlive(p: [[Double]], horizon: Int) -> [Double] {
     let k = p.count
     return (0..<k).map { start in
       guard start < k - 1 else { return 0 }

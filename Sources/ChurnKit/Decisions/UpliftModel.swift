@@ -48,6 +48,26 @@ public struct UpliftModel: Sendable, Codable {
     case evaluation, stages, effectModifiers
   }
 
+  public init(
+    catalog: ActionCatalog, horizonDays: Int, windowDays: Int, assignment: Assignment, learner: Learner,
+    control: LogisticRegressionFit, treated: [LogisticRegressionFit?], effectModifiers: [[String]], effects: [ActionEffects],
+    value: CustomerValue, propensity: [PropensityDiagnostics], evaluation: UpliftEvaluation, stages: [String]
+  ) {
+    self.catalog = catalog
+    self.horizonDays = horizonDays
+    self.windowDays = windowDays
+    self.assignment = assignment
+    self.learner = learner
+    self.control = control
+    self.treated = treated
+    self.effectModifiers = effectModifiers
+    self.effects = effects
+    self.value = value
+    self.propensity = propensity
+    self.evaluation = evaluation
+    self.stages = stages
+  }
+
   /// The S-learner's inputs for action `a`: features, then t, then t × each
   /// of its effect modifiers.
   func interactionRow(_ x: [Double], treated: Bool, action a: Int) -> [Double] {
@@ -102,6 +122,15 @@ public struct UpliftModel: Sendable, Codable {
     /// σ²: variance of true per-customer effects (method of moments, ≥ 0);
     /// on the log-odds scale for the S-learner.
     public var heterogeneityVariance: Double
+
+    public init(action: String, treatedRows: Int, overall: Double, overallStandardError: Double, stages: [StageEffect], heterogeneityVariance: Double) {
+      self.action = action
+      self.treatedRows = treatedRows
+      self.overall = overall
+      self.overallStandardError = overallStandardError
+      self.stages = stages
+      self.heterogeneityVariance = heterogeneityVariance
+    }
   }
 
   public struct StageEffect: Sendable, Codable {
@@ -119,6 +148,20 @@ public struct UpliftModel: Sendable, Codable {
     /// S-learner: the mean log-odds effect of the stage's customers, the
     /// prior their own log-odds effects are shrunk toward.
     public var logOddsPrior: Double?
+
+    public init(
+      stage: String, treatedRows: Int, controlRows: Int, direct: Double? = nil, standardError: Double? = nil, prior: Double,
+      customerWeight: Double, logOddsPrior: Double? = nil
+    ) {
+      self.stage = stage
+      self.treatedRows = treatedRows
+      self.controlRows = controlRows
+      self.direct = direct
+      self.standardError = standardError
+      self.prior = prior
+      self.customerWeight = customerWeight
+      self.logOddsPrior = logOddsPrior
+    }
   }
 
   public struct PropensityDiagnostics: Sendable, Codable {
@@ -142,6 +185,12 @@ public struct UpliftModel: Sendable, Codable {
     public var holdout: String
     public var actions: [ActionRanking]
     public var policies: [PolicyValue]
+
+    public init(holdout: String, actions: [ActionRanking], policies: [PolicyValue]) {
+      self.holdout = holdout
+      self.actions = actions
+      self.policies = policies
+    }
   }
 
   public struct ActionRanking: Sendable, Codable {
