@@ -82,6 +82,8 @@ struct CLIHelpTests {
         export                  Export a saved model as a coefficient table, SQL or
                                 PMML.
         journey                 Estimate how customers move between lifecycle stages.
+        recommend               Plan each customer's next best action within
+                                capacities and a budget.
         generate                Generate synthetic lifecycle data with known truth.
 
       OPTIONS:
@@ -93,7 +95,7 @@ struct CLIHelpTests {
       """)
   }
 
-  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "generate"])
+  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "generate"])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)

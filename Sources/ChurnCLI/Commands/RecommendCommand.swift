@@ -6,7 +6,7 @@ import Foundation
 enum RecommendCommand: Command {
   static let spec = CommandSpec(
     name: "recommend",
-    abstract: "Plan the next best action for every customer, within capacities and a budget.",
+    abstract: "Plan each customer's next best action within capacities and a budget.",
     discussion: """
       Scores every eligible customer with a model trained with --actions, \
       works out each action's expected net value (churn prevented × customer \
