@@ -22,6 +22,14 @@ enum UpliftText {
         out += "    by stage (shrunk): " + e.stages.filter { $0.treatedRows > 0 && $0.direct != nil }.map { "\($0.stage) \(pts($0.prior)) (weight \(String(format: "%.2f", $0.customerWeight)))" }.joined(separator: ", ") + "\n"
       }
     }
+    if !u.stageTransitions.isEmpty {
+      out += "\nStage moves within \(u.stageTransitions[0].windowDays) days of an action, as rate ratios against the stage's days without one (95% interval):\n"
+      for e in u.stageTransitions {
+        let churn = e.churnRateRatio.map { r in String(format: "%.2f", r) + (e.churnRateRatioInterval.map { String(format: " [%.2f, %.2f]", $0.lower, $0.upper) } ?? "") } ?? "–"
+        let advance = e.advanceRateRatio.map { String(format: "%.2f", $0) } ?? "–"
+        out += "  \(pad(e.action, 16)) \(pad(e.stage, 14)) churn ×\(pad(churn, 20)) advance ×\(pad(advance, 6)) (\(String(format: "%.0f", e.exposedDays)) days after the action, \(e.exposedChurns) churned)\n"
+      }
+    }
     out += "\nPropensity (assignment: \(u.assignment.rawValue)): AUC near 0.5 means treatment looks random\n"
     for d in u.propensity {
       out += "  \(pad(d.action, 16)) AUC \(String(format: "%.3f", d.auc))  treated \(d.treatedRows), controls \(d.controlRows), clipped \(String(format: "%.1f%%", d.clippedShare * 100)), effective treated \(String(format: "%.0f", d.effectiveTreatedRows))\n"

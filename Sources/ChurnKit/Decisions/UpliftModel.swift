@@ -45,7 +45,7 @@ public struct UpliftModel: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case catalog, horizonDays, windowDays, assignment, learner, control, treated, effects, value, propensity
-    case evaluation, stages, effectModifiers
+    case evaluation, stages, effectModifiers, stageTransitions
   }
 
   public init(
@@ -103,6 +103,10 @@ public struct UpliftModel: Sendable, Codable {
   public var propensity: [PropensityDiagnostics]
   public var evaluation: UpliftEvaluation
   public var stages: [String]
+  /// Stage-level effects from the stage chain: per action and stage, churn
+  /// and advance rates within the horizon after the action against the
+  /// stage's baseline.
+  public var stageTransitions: [ActionStageEffect] = []
 
   public enum Assignment: String, Sendable, Codable, CaseIterable {
     /// Treatments were assigned at random (within eligibility).

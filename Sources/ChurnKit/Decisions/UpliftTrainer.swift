@@ -194,14 +194,18 @@ public struct UpliftTrainer: Sendable {
     }
 
     // Customer value.
+    // The stage chain up to the training cutoff: expected lifetimes for the
+    // value, and the action-conditioned stage transitions.
+    var chain = StageModelEstimator(churnEvent: churnEvent)
+    chain.stages = spec.stages
+    chain.bootstrapReplicates = 0
+    chain.observedThrough = (try? Cutoff(parsing: churnModel.training.cutoffs.first ?? ""))?.micros
+    chain.actionEvents = catalog.actions.map(\.id)
+    chain.actionWindowDays = horizon
+    var third = try EventLogReader(path: path, schema: schema)
+    let stageModel = try chain.estimate(from: &third, issues: &issues)
     var value = CustomerValue(source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
     if valueFeature == nil {
-      var chain = StageModelEstimator(churnEvent: churnEvent)
-      chain.stages = spec.stages
-      chain.bootstrapReplicates = 0
-      chain.observedThrough = (try? Cutoff(parsing: churnModel.training.cutoffs.first ?? ""))?.micros
-      var third = try EventLogReader(path: path, schema: schema)
-      let stageModel = try chain.estimate(from: &third, issues: &issues)
       value.expectedDays = CustomerValue.expectedDaysAlive(p: stageModel.transitionMatrix, horizon: valueHorizonDays)
       let staged = rows.compactMap(\.stage)
       value.expectedDaysWithoutStage = staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
@@ -443,6 +447,7 @@ public struct UpliftTrainer: Sendable {
       held.model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel, propensity: held.propensity)
     var model = try fitAll(rows).model
     model.evaluation = evaluation
+    model.stageTransitions = stageModel.actionEffects ?? []
     model.evaluation.holdout += "; the saved models are refitted on all rows"
     return (model, predictions)
   }

@@ -79,3 +79,44 @@ struct StageMappingTests {
     #expect(try StageMapping.load(path: "default") == .default)
   }
 }
+
+/// Action-conditioned stage moves: time after an action is split from the
+/// rest, and each move is filed where it happened.
+struct ActionStageEffectTests {
+  @Test func splitsDaysAndMovesAroundTheAction() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    // A: in stage a from 1 Jan, offer on 11 Jan, cancels 21 Jan (inside the 20-day window).
+    // B: in stage a from 1 Jan, no offer, cancels 31 Jan.
+    // C: in stage a from 1 Jan, offer on 2 Jan, moves to b on 30 Jan (seen 29 Jan in a, 31 Jan in b).
+    let path = try dir.write("e.csv", """
+      customer_id,timestamp,event,stage
+      A,2024-01-01T00:00:00Z,visit,a
+      A,2024-01-11T00:00:00Z,offer,a
+      A,2024-01-21T00:00:00Z,cancel,a
+      B,2024-01-01T00:00:00Z,visit,a
+      B,2024-01-31T00:00:00Z,cancel,a
+      C,2024-01-01T00:00:00Z,visit,a
+      C,2024-01-02T00:00:00Z,offer,a
+      C,2024-01-29T00:00:00Z,visit,a
+      C,2024-01-31T00:00:00Z,visit,b
+
+      """)
+    var reader = try EventLogReader(path: path, schema: EventSchema())
+    var issues = IssueLog()
+    var estimator = StageModelEstimator(churnEvent: "cancel")
+    estimator.stages = ["a", "b", "churned"]
+    estimator.bootstrapReplicates = 0
+    estimator.actionEvents = ["offer"]
+    estimator.actionWindowDays = 20
+    let model = try estimator.estimate(from: &reader, issues: &issues)
+    let a = try #require(model.actionEffects?.first { $0.stage == "a" })
+    // Exposed: A 11→21 (10 days), C 2→22 (20 days); baseline: A 1→11 (10),
+    // B 1→31 (30), C 1→2 and 22→30 (1 + 8).
+    #expect(abs(a.exposedDays - 30) < 1e-12)
+    #expect(abs(a.baselineDays - 49) < 1e-12)
+    #expect(a.exposedChurns == 1 && a.baselineChurns == 1)
+    #expect(a.exposedAdvances == 0 && a.baselineAdvances == 1)
+    #expect(abs(a.churnRateRatio! - (1.0 / 30) / (1.0 / 49)) < 1e-12)
+  }
+}

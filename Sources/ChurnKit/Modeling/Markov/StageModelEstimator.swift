@@ -30,6 +30,11 @@ public struct StageModelEstimator: Sendable {
   /// Fit on the events up to this instant only (µs since the epoch), the
   /// data ending there: a point-in-time chain for features at a cutoff.
   public var observedThrough: Int64?
+  /// Event types that are actions: the model then reports, per action and
+  /// stage, the churn and advance rates within `actionWindowDays` of the
+  /// action against the stage's rates outside any action's window.
+  public var actionEvents: [String] = []
+  public var actionWindowDays = 90
 
   public init(churnEvent: String? = nil, inactivityDays: Int? = nil) {
     self.churnEvent = churnEvent
@@ -101,6 +106,10 @@ public struct StageModelEstimator: Sendable {
     let period = Double(periodDays)
     var customers = 0
     var lifetimes = CustomerLifetimes()
+    var exposure = ExposureAccumulator(actions: actionEvents, windowDays: actionWindowDays, stages: k)
+    let actionOfEvent: [Int32: Int] = Dictionary(
+      actionEvents.enumerated().compactMap { a, name in observations.eventNames.lookup(name).map { ($0, a) } },
+      uniquingKeysWith: { a, _ in a })
 
     // Walks one customer's observations into spells.
     // Returns the time of a churn inferred from inactivity, if any.
@@ -110,6 +119,12 @@ public struct StageModelEstimator: Sendable {
         let s = Int(stage[i])
         profile.add(stage: s, channel: observations.touchKeys[Int(touch[i])].channel, sentiment: observations.sentiment[i])
         touchpoints.add(stage: s, touch: touch[i], sentiment: observations.sentiment[i])
+      }
+      var treatments = [[Int64]](repeating: [], count: actionEvents.count)
+      if !actionOfEvent.isEmpty {
+        for i in indexes {
+          if let a = actionOfEvent[observations.touchKeys[Int(touch[i])].event] { treatments[a].append(time[i]) }
+        }
       }
       let firstSeen = time[indexes.first!]
       var churnedAt: Int64?
@@ -121,6 +136,7 @@ public struct StageModelEstimator: Sendable {
       var inactivityChurn: Int64?
       profile.firstStage[current] += 1
       func close(at end: Int64, to next: Int?) {
+        if !actionOfEvent.isEmpty { exposure.add(stage: current, enter: enter, end: end, next: next, treatments: treatments) }
         let d = Double(end - enter) / day
         days[current] += d
         profile.spells[current] += 1
@@ -248,6 +264,7 @@ public struct StageModelEstimator: Sendable {
       transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers, absorption: analysis,
       profiles: profile.profiles(stages: stages, channelNames: observations.channelNames, days: days),
       retention: lifetimes.retentionByCohort(),
+      actionEffects: actionEvents.isEmpty ? nil : exposure.effects(stages: stages, windowDays: actionWindowDays),
       painPoints: try PainPointAnalysis(
         p: p, stages: stages, moves: moves, profile: profile, touchpoints: touchpoints,
         eventNames: observations.eventNames, channelNames: observations.channelNames, horizon: max(1, 365 / periodDays), periodDays: periodDays))

@@ -50,6 +50,9 @@ public struct StageTransitionModel: Sendable, Codable {
   /// Kaplan–Meier retention from each customer's first event: all customers
   /// first, then one curve per quarter of the first event ("2024-Q3").
   public let retention: [CohortRetention]
+  /// With `StageModelEstimator.actionEvents`: churn and advance rates after
+  /// each action against the stage's baseline (nil otherwise).
+  public let actionEffects: [ActionStageEffect]?
   /// Where churn comes from: stages by removal effect, touchpoints by last
   /// touch before churn, and the ranked list the report shows.
   public let painPoints: PainPointAnalysis
