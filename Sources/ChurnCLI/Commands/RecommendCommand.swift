@@ -27,12 +27,16 @@ enum RecommendCommand: Command {
       .init(name: "budget", valueName: "amount", help: "Total spend allowed (default: no limit)."),
       .init(name: "out", valueName: "file", help: "Write the assignment CSV (or - for standard output)."),
       .init(name: "truth", valueName: "file", help: "truth.json of generated data: judge the plan against the true effects."),
+      .init(name: "truth-method", valueName: "kind", help: "hazard (today's tickets and sentiment held fixed; fast) or simulate (replay each customer in the generator; exact up to Monte Carlo error, slow).", defaultValue: "hazard"),
+      .init(name: "truth-replications", valueName: "n", help: "With simulate: futures per customer and action, for the oracle's choice and again for the valuation.", defaultValue: "2000"),
       .init(name: "truth-out", valueName: "file", help: "With --truth: write each customer's estimated and true uplift per action."),
       .init(name: "json", valueName: nil, help: "Print the plan summary as JSON on standard output."),
     ] + MappingOptions.options,
     examples: [
       "churnkit recommend --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --budget 5000 --out plan.csv"
     ])
+
+  enum TruthMethod: String, CaseIterable { case simulate, hazard }
 
   struct Summary: Encodable {
     let asOf: String
@@ -75,9 +79,20 @@ enum RecommendCommand: Command {
       guard let table, let planColumn = table.attributeNames.firstIndex(of: "plan") else {
         throw CLIError.invalidValue(option: "truth", value: arguments.value("truth")!, reason: "judging against the truth needs the generated customers table (--customers) with its plan column")
       }
-      truth = try PolicyTruthEvaluation(
-        plan: plan, model: model, features: run.features, truth: oracle.truth,
-        planOf: { id in table.indexByID[id].map { table.values[planColumn][$0] } })
+      let trueUplift: [[Double]]
+      var oracleUplift: [[Double]]?
+      switch try arguments.choice("truth-method", default: TruthMethod.hazard) {
+      case .simulate:
+        var simulation = try SimulationOracle(truthFile: arguments.value("truth")!)
+        simulation.replications = try arguments.integer("truth-replications", default: 2000, in: 1...100_000)
+        trueUplift = try PolicyTruthEvaluation.simulatedUplifts(plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf))
+        oracleUplift = try PolicyTruthEvaluation.simulatedUplifts(plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf), stream: 1)
+      case .hazard:
+        trueUplift = try PolicyTruthEvaluation.hazardUplifts(
+          plan: plan, model: model, features: run.features, truth: oracle.truth,
+          planOf: { id in table.indexByID[id].map { table.values[planColumn][$0] } })
+      }
+      truth = try PolicyTruthEvaluation(plan: plan, model: model, trueUplift: trueUplift, oracleUplift: oracleUplift)
       if let path = arguments.value("truth-out"), let truth {
         let ids = model.uplift!.catalog.actions.map(\.id)
         var text = "customer_id,stage,value,churn_probability," + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// On generated data, the true value of a plan and of its rivals, from
 /// `truth.json` (`TruthOracle`): the check that recommendations are right,
 /// not just self-consistent.
@@ -26,10 +28,11 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
 
   enum CodingKeys: String, CodingKey { case policies, shareOfOracle }
 
-  public init(
-    plan: ActionPlanner.Plan, model: ChurnModel, features: FeatureSet, truth: LifecycleTruth,
-    planOf customer: (String) -> String?, seed: UInt64 = 1
-  ) throws {
+  /// True uplifts from the hazard with today's tickets and sentiment held
+  /// fixed (`TruthOracle`): fast, approximate.
+  public static func hazardUplifts(
+    plan: ActionPlanner.Plan, model: ChurnModel, features: FeatureSet, truth: LifecycleTruth, planOf customer: (String) -> String?
+  ) throws -> [[Double]] {
     guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
     let names = model.features
     func column(_ name: String) throws -> Int {
@@ -62,6 +65,33 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
       let base = oracle.churnProbability(state, days: horizon)
       trueUplift.append(catalog.actions.map { base - oracle.churnProbability(state, action: $0.id, days: horizon) })
     }
+    return trueUplift
+  }
+
+  /// True uplifts by replaying each customer in the generator and running
+  /// the future with and without each action (`SimulationOracle`), on all cores.
+  public static func simulatedUplifts(
+    plan: ActionPlanner.Plan, model: ChurnModel, oracle: SimulationOracle, asOf: Cutoff, stream: UInt64 = 0
+  ) throws -> [[Double]] {
+    guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
+    let ids = uplift.catalog.actions.map(\.id)
+    let horizon = uplift.horizonDays
+    let results = UpliftSlots(count: plan.assignments.count)
+    DispatchQueue.concurrentPerform(iterations: plan.assignments.count) { i in
+      // Only where some action is eligible does the truth matter.
+      guard plan.decisions[i].options.contains(where: { $0.ineligibleBecause == nil }),
+        let p = oracle.churnProbabilities(customer: plan.assignments[i].customerID, asOf: asOf, actions: [nil] + ids, days: horizon, stream: stream)
+      else { return }
+      results.set(i, ids.indices.map { p[0] - p[$0 + 1] })
+    }
+    return results.values(width: ids.count)
+  }
+
+  /// Values every policy with `trueUplift`; the oracle chooses with
+  /// `oracleUplift` (an independent estimate of the same truth; default the same).
+  public init(plan: ActionPlanner.Plan, model: ChurnModel, trueUplift: [[Double]], oracleUplift: [[Double]]? = nil, seed: UInt64 = 1) throws {
+    guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
+    let catalog = uplift.catalog
     self.trueUplift = trueUplift
     let n = plan.assignments.count
     let costs = catalog.actions.map(\.cost)
@@ -77,8 +107,9 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
       return Policy(policy: name, customers: actions.compactMap { $0 }.count, spend: spend, trueChurnPrevented: prevented, trueNetValue: net)
     }
     let recommended = plan.assignments.map(\.action)
+    let choosing = oracleUplift ?? trueUplift
     let trueValues = (0..<n).map { i in
-      catalog.actions.indices.map { a in eligible[i].contains(a) ? trueUplift[i][a] * plan.assignments[i].value - costs[a] : -.infinity }
+      catalog.actions.indices.map { a in eligible[i].contains(a) ? choosing[i][a] * plan.assignments[i].value - costs[a] : -.infinity }
     }
     let best = CapacityAssignment(values: trueValues, capacities: catalog.actions.map(\.capacity), costs: costs, budget: plan.budget).solve()
     let count = recommended.compactMap { $0 }.count
@@ -108,4 +139,12 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     ]
     shareOfOracle = policies[1].trueNetValue > 0 ? policies[0].trueNetValue / policies[1].trueNetValue : .nan
   }
+}
+
+/// One slot per customer, each written by one iteration.
+private final class UpliftSlots: @unchecked Sendable {
+  private var slots: [[Double]?]
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+  func set(_ i: Int, _ v: [Double]) { slots[i] = v }
+  func values(width: Int) -> [[Double]] { slots.map { $0 ?? Array(repeating: 0, count: width) } }
 }

@@ -91,19 +91,22 @@ public struct LifecycleGenerator: Sendable {
   }
 
   private func makePopulation(_ model: SimulationModel) -> [SimulatedCustomer] {
+    (0..<customers).map { makeCustomer($0, model) }
+  }
+
+  /// Customer k as the simulation starts them (their own random stream).
+  func makeCustomer(_ k: Int, _ model: SimulationModel) -> SimulatedCustomer {
     let root = SplitMix64(seed: seed)
     let arrivalWindow = max(1, Int(Double(days) * arrivalFraction))
-    return (0..<customers).map { k in
-      var rng = root.split(UInt64(k))
-      let arrival = Int(rng.next() % UInt64(arrivalWindow))
-      let plan = model.draw(truth.planShares, &rng)
-      let region = Int(rng.next() % UInt64(model.regions.count))
-      let acquisition = Int(rng.next() % UInt64(model.acquisitionChannels.count))
-      let propensity = rng.nextNormal()
-      return SimulatedCustomer(
-        index: k, rng: rng, arrivalDay: arrival, plan: plan, region: region, acquisition: acquisition,
-        propensity: propensity)
-    }
+    var rng = root.split(UInt64(k))
+    let arrival = Int(rng.next() % UInt64(arrivalWindow))
+    let plan = model.draw(truth.planShares, &rng)
+    let region = Int(rng.next() % UInt64(model.regions.count))
+    let acquisition = Int(rng.next() % UInt64(model.acquisitionChannels.count))
+    let propensity = rng.nextNormal()
+    return SimulatedCustomer(
+      index: k, rng: rng, arrivalDay: arrival, plan: plan, region: region, acquisition: acquisition,
+      propensity: propensity)
   }
 
   /// "2024-03-01T" for a day number.
