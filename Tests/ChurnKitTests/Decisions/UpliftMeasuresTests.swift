@@ -41,3 +41,35 @@ struct UpliftMeasuresTests {
     #expect(abs(oracle.churnProbability(earlier, days: 90) - (1 - pow(treated, 10) * pow(1 - h, 80))) < 1e-14)
   }
 }
+
+/// The simulation oracle replays generated customers exactly.
+struct SimulationOracleTests {
+  @Test func replaysHistoryAndUsesCommonFutures() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    _ = try LifecycleGenerator(customers: 60, seed: 9, days: 240).write(to: dir.path)
+    var oracle = try SimulationOracle(truthFile: dir.path + "/truth.json")
+    oracle.replications = 50
+    let events = try String(contentsOfFile: dir.path + "/events.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+    let customers = try String(contentsOfFile: dir.path + "/customers.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+    // A customer who cancelled: churned by the end of that day, not the day before.
+    let cancel = try #require(events.first { $0.contains(",cancel,") }).split(separator: ",")
+    let id = String(cancel[0])
+    let day = try Cutoff(parsing: String(cancel[1].prefix(10)))
+    let dayBefore = Cutoff(micros: day.micros - 86_400_000_000)
+    #expect(oracle.churnProbabilities(customer: id, asOf: day, actions: [nil], days: 30) == nil)
+    #expect(oracle.churnProbabilities(customer: id, asOf: dayBefore, actions: [nil], days: 30) != nil)
+    // A premium customer alive at the end: the discount has no effect on
+    // premium churn, so with common futures the probabilities are equal.
+    let premium = customers.map { $0.split(separator: ",") }.filter { $0[2] == "premium" }.map { String($0[0]) }
+    let end = try Cutoff(parsing: "2024-08-27")
+    var checked = 0
+    for id in premium {
+      guard let p = oracle.churnProbabilities(customer: id, asOf: end, actions: [nil, "discount_offer", "loyalty_call"], days: 90) else { continue }
+      #expect(p[0] == p[1])
+      #expect(p[2] <= p[0])
+      checked += 1
+    }
+    #expect(checked > 0)
+  }
+}
