@@ -66,13 +66,7 @@ enum RecommendCommand: Command {
     let model = try ChurnModel.load(path: modelPath)
     let planner = try ActionPlanner(model: model)
     let oracle = try arguments.value("truth").map(TruthOracle.load(path:))
-    var issues = IssueLog(limit: 20)
-    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
-    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
-    let progress = ProgressLine("reading events", console: console)
-    let run = try ChurnScorer(model: model).score(
-      events: &reader, customers: table, asOf: try Cutoff(parsing: asOf), issues: &issues, progress: progress.callback)
-    progress.finish()
+    let (run, table, issues) = try ScoreCommand.scoreEvents(events, asOf: asOf, model: model, arguments, console)
     let plan = planner.plan(run, budget: budget)
     var truth: PolicyTruthEvaluation?
     if let oracle {
@@ -130,6 +124,7 @@ enum RecommendCommand: Command {
     } else {
       console.out(text)
     }
+    if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     return ExitStatus.success
   }
 

@@ -45,13 +45,7 @@ enum ScoreCommand: Command {
     }
     guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
     guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
-    var issues = IssueLog(limit: 20)
-    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
-    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
-    let progress = ProgressLine("reading events", console: console)
-    let run = try ChurnScorer(model: model).score(
-      events: &reader, customers: table, asOf: try Cutoff(parsing: asOf), issues: &issues, progress: progress.callback)
-    progress.finish()
+    let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
     if out == "-" {
       run.write(format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
     } else {
@@ -62,6 +56,21 @@ enum ScoreCommand: Command {
     let summary = run.summary()
     if issues.totalCount > 0 { console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     return try finish(summary, arguments, console)
+  }
+
+  /// Reads the events (and customers table) and scores every eligible
+  /// customer at `asOf`, with progress on a terminal.
+  static func scoreEvents(
+    _ events: String, asOf: String, model: ChurnModel, _ arguments: ParsedArguments, _ console: Console
+  ) throws -> (run: ChurnScorer.Run, customers: CustomerTable?, issues: IssueLog) {
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    let progress = ProgressLine("reading events", console: console)
+    let run = try ChurnScorer(model: model).score(
+      events: &reader, customers: table, asOf: try Cutoff(parsing: asOf), issues: &issues, progress: progress.callback)
+    progress.finish()
+    return (run, table, issues)
   }
 
   private static func scoreFeatureFile(
