@@ -17,8 +17,13 @@ public struct ChurnScorer: Sendable {
   private let stageFeatures: [(index: Int, stage: String)]
   /// Feature positions the next-best-action decision reads (with an uplift part).
   let actionColumns: UpliftModel.Columns?
+  /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
+  private let coefficients: [Double]
+  private let baselineLogOdds: Double
 
   public init(model: ChurnModel) {
+    coefficients = model.fit.coefficients
+    baselineLogOdds = zip(model.fit.coefficients, model.reference.featureMeans).reduce(model.fit.intercept) { $0 + $1.0 * $1.1 }
     actionColumns = try? model.uplift?.columns(for: model.features)
     self.model = model
     phrases = model.features.map(FeaturePhrases.phrase)
@@ -109,14 +114,12 @@ public struct ChurnScorer: Sendable {
 
   /// Scores one feature vector (in the model's feature order).
   public func score(customerID: String, values: [Double]) -> Score {
-    let fit = model.fit
     let means = model.reference.featureMeans
     var contributions = [Double](repeating: 0, count: values.count)
-    var baseline = fit.intercept
-    var logit = fit.intercept
-    for (j, b) in fit.coefficients.enumerated() {
+    let baseline = baselineLogOdds
+    var logit = model.fit.intercept
+    for (j, b) in coefficients.enumerated() {
       contributions[j] = b * (values[j] - means[j])
-      baseline += b * means[j]
       logit += b * values[j]
     }
     // The three largest positive contributions (ties: the earlier feature).

@@ -155,24 +155,51 @@ public struct ScoreTally: Sendable {
   public let model: ChurnModel
   public private(set) var probabilities: [Double] = []
   public private(set) var bands = [Int](repeating: 0, count: 10)
-  public private(set) var binCounts: [[Double]]
+  /// Per feature, rows per bin of its training deciles.
+  public var binCounts: [[Double]] {
+    (0..<offsets.count - 1).map { Array(counts[offsets[$0]..<offsets[$0 + 1]]) }
+  }
+  /// Every feature's cut points back to back (feature j's from
+  /// `cutStart[j]` to `cutStart[j + 1]`), and its counts likewise at
+  /// `offsets[j]`: flat, so the per-row tally touches no nested array.
+  private let cuts: [Double]
+  private let cutStart: [Int]
+  private let offsets: [Int]
+  private var counts: [Double]
 
   public init(model: ChurnModel) {
     self.model = model
-    binCounts = model.reference.features.map { [Double](repeating: 0, count: $0.shares.count) }
+    let references = model.reference.features
+    cuts = references.flatMap(\.cuts)
+    var start = [0], offset = [0]
+    for r in references {
+      start.append(start.last! + r.cuts.count)
+      offset.append(offset.last! + r.shares.count)
+    }
+    cutStart = start
+    offsets = offset
+    counts = [Double](repeating: 0, count: offset.last!)
   }
 
   public mutating func add(values: [Double], score: ChurnScorer.Score) {
     probabilities.append(score.probability)
     bands[score.riskBand - 1] += 1
-    for (j, v) in values.enumerated() where !v.isNaN { binCounts[j][model.reference.features[j].bin(v)] += 1 }
+    for (j, v) in values.enumerated() where !v.isNaN {
+      // The bin: the number of cuts below v (cuts[k−1] < v ≤ cuts[k]).
+      var lo = cutStart[j], hi = cutStart[j + 1]
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if v <= cuts[mid] { hi = mid } else { lo = mid + 1 }
+      }
+      counts[offsets[j] + lo - cutStart[j]] += 1
+    }
   }
 
   /// Adds another tally's rows (after this one's).
   public mutating func merge(_ other: ScoreTally) {
     probabilities += other.probabilities
     for k in 0..<10 { bands[k] += other.bands[k] }
-    for j in binCounts.indices { for b in binCounts[j].indices { binCounts[j][b] += other.binCounts[j][b] } }
+    for i in counts.indices { counts[i] += other.counts[i] }
   }
 }
 
