@@ -21,3 +21,7 @@ for data in training-data bench/out/gen20k; do
       --as-of "$asof" --truth "$data/truth.json" | sed -n '/True value/,$p'
   done
 done
+echo "== training-data, as of 2025-12-30, exact truth (each customer replayed, 2,000 futures to choose, 2,000 to value)"
+"$ck" recommend --model bench/out/nba-training-data.json --events training-data/events.csv \
+  --customers training-data/customers.csv --as-of 2025-12-30 --truth training-data/truth.json \
+  --truth-method simulate --truth-replications 2000 | sed -n '/True value/,$p'
