@@ -31,6 +31,7 @@ enum FeaturesCommand: Command {
         help: "Write the resolved spec (every vocabulary and imputation value fixed) as JSON, to rebuild the same columns later with --spec."),
       .init(name: "out", valueName: "file", help: "Output CSV, or - for standard output. Required."),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
+      InterventionsOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit features --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --out features.csv"
@@ -50,7 +51,9 @@ enum FeaturesCommand: Command {
     let definition = try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity")
     let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
     var issues = IssueLog(limit: 20)
-    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let source = try InterventionsOption.events(events, arguments)
+    defer { source.merged?.remove() }
+    var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { path in
       try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
     }

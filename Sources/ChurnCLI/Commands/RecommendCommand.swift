@@ -31,6 +31,7 @@ enum RecommendCommand: Command {
       .init(name: "truth-replications", valueName: "n", help: "With simulate: futures per customer and action, for the oracle's choice and again for the valuation.", defaultValue: "2000"),
       .init(name: "truth-out", valueName: "file", help: "With --truth: write each customer's estimated and true uplift per action."),
       .init(name: "json", valueName: nil, help: "Print the plan summary as JSON on standard output."),
+      InterventionsOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit recommend --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --budget 5000 --out plan.csv"

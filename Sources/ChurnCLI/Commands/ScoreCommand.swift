@@ -27,6 +27,7 @@ enum ScoreCommand: Command {
       .init(name: "out", valueName: "file", help: "Output file, or - for standard output. Required."),
       .init(name: "format", valueName: "format", help: "csv or jsonl.", defaultValue: "csv"),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
+      InterventionsOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit score --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --out scores.csv"
@@ -64,7 +65,9 @@ enum ScoreCommand: Command {
     _ events: String, asOf: String, model: ChurnModel, _ arguments: ParsedArguments, _ console: Console
   ) throws -> (run: ChurnScorer.Run, customers: CustomerTable?, issues: IssueLog) {
     var issues = IssueLog(limit: 20)
-    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let source = try InterventionsOption.events(events, arguments)
+    defer { source.merged?.remove() }
+    var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
     let progress = ProgressLine("reading events", console: console)
     let run = try ChurnScorer(model: model).score(

@@ -59,6 +59,7 @@ enum TrainCommand: Command {
       .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),
       .init(name: "uplift-window", valueName: "duration", help: "Snapshot spacing and treatment window for uplift.", defaultValue: "14d"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
+      InterventionsOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out models/churn-model.json",
@@ -130,7 +131,9 @@ enum TrainCommand: Command {
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)
-    var reader = try EventLogReader(path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
+    let source = try InterventionsOption.events(arguments.value("events")!, arguments)
+    defer { source.merged?.remove() }
+    var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
@@ -153,6 +156,7 @@ enum TrainCommand: Command {
       model.uplift = learned.model
       if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }
     }
+    if let file = arguments.value("interventions") { model.training.events = "\(arguments.value("events")!) + \(file)" }
     try model.write(to: out)
     try report(
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
