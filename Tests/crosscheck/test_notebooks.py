@@ -1,13 +1,14 @@
-"""The exported notebooks are up to date with what the code prints now: the
-CDNOW notebook is executed again (with the debug churnkit, in a temporary
-folder) and its Markdown export must match notebooks-exported/ line for line
-once numbers are masked — the same sections, outputs and figures, whatever
-the last digits. Other notebooks must at least have an export."""
+"""The exported notebooks are up to date with what the code prints now: each
+notebook is executed again (with the debug churnkit, in a temporary folder)
+and its Markdown export must match notebooks-exported/ line for line once
+numbers are masked — the same sections, outputs and figures, whatever the
+last digits."""
 import os
 import re
 import tempfile
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from nbconvert import MarkdownExporter
 
@@ -31,15 +32,17 @@ def test_every_notebook_is_exported():
         assert os.path.exists(os.path.join(EXPORTED, name + ".md")), f"{name} is not exported: run scripts/export-notebooks"
 
 
-def test_cdnow_notebook_output_matches_its_export():
-    notebook = nbformat.read(os.path.join(NOTEBOOKS, "cdnow.ipynb"), as_version=4)
+@pytest.mark.parametrize("name", ["cdnow", "generated"])
+def test_notebook_output_matches_its_export(name):
+    notebook = nbformat.read(os.path.join(NOTEBOOKS, name + ".ipynb"), as_version=4)
     work = tempfile.mkdtemp()
     env = {"CHURNKIT": CHURNKIT, "CHURNKIT_ROOT": ROOT, "NOTEBOOK_WORK": work}
     os.environ.update(env)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": NOTEBOOKS}}).execute()
-    body, resources = MarkdownExporter().from_notebook_node(notebook, resources={"unique_key": "cdnow", "output_files_dir": "cdnow_files"})
-    exported = open(os.path.join(EXPORTED, "cdnow.md"), encoding="utf-8").read()
-    assert masked(body) == masked(exported), "notebooks-exported/cdnow.md is out of date: run scripts/export-notebooks"
+    body, resources = MarkdownExporter().from_notebook_node(
+        notebook, resources={"unique_key": name, "output_files_dir": name + "_files"})
+    exported = open(os.path.join(EXPORTED, name + ".md"), encoding="utf-8").read()
+    assert masked(body) == masked(exported), f"notebooks-exported/{name}.md is out of date: run scripts/export-notebooks"
     figures = sorted(resources.get("outputs", {}))
-    assert figures == sorted("cdnow_files/" + f for f in os.listdir(os.path.join(EXPORTED, "cdnow_files")))
+    assert figures == sorted(f"{name}_files/" + f for f in os.listdir(os.path.join(EXPORTED, name + "_files")))
     assert len(figures) >= 2
