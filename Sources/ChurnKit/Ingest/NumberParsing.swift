@@ -4,7 +4,11 @@
 /// The common case (at most 19 significant digits and a power of ten up to
 /// 22) uses Clinger's exact fast path: an integer mantissa and a power of ten
 /// that are both exact doubles, combined by one correctly rounded operation.
-/// Anything else falls back to the standard library.
+/// Longer mantissas (the 17-digit values shortest round-trip output writes)
+/// go through Eisel and Lemire's method: the mantissa times a 128-bit
+/// approximation of the power of ten, correctly rounded unless the product
+/// lies too close to a halfway point to tell. Anything else falls back to
+/// the standard library.
 ///
 /// - Returns: nil when the text is not a number (empty, letters, `1.2.3`).
 public func parseDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
@@ -68,6 +72,9 @@ public func parseDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
     i = j
   }
   guard i == hi else { return nil }
+  if significant <= 19 && mantissa > (1 << 53), let value = EiselLemire.double(mantissa, exponent) {
+    return negative ? -value : value
+  }
   if significant > 19 || mantissa > (1 << 53) || exponent < -22 || exponent > 22 {
     return fallbackDecimal(bytes, lo, hi)
   }
@@ -93,4 +100,80 @@ private func fallbackDecimal(_ bytes: [UInt8], _ lo: Int, _ hi: Int) -> Double? 
   let text = String(decoding: bytes[lo..<hi], as: UTF8.self)
   guard let value = Double(text), value.isFinite else { return nil }
   return value
+}
+
+/// w × 10^q correctly rounded to a double, for w ≠ 0 and q in a small range,
+/// or nil when the 128-bit product cannot decide the rounding (or q is out
+/// of range): then the caller asks the standard library.
+enum EiselLemire {
+  static let smallest = -30
+  static let largest = 30
+
+  /// For each q: T, the 128 leading bits of 10^q (truncated; top bit set),
+  /// and E with 10^q ≈ T · 2^E.
+  static let table: [(high: UInt64, low: UInt64, exponent: Int)] = (smallest...largest).map { q in
+    func bitLength(_ x: UInt128) -> Int { 128 - x.leadingZeroBitCount }
+    var five: UInt128 = 1
+    for _ in 0..<abs(q) { five *= 5 }
+    let t: UInt128
+    let e: Int
+    if q >= 0 {
+      // 10^q = 5^q · 2^q, exact in 128 bits for q ≤ 55.
+      let shift = 128 - bitLength(five)
+      t = five << UInt128(shift)
+      e = q - shift
+    } else {
+      // 10^q = 2^q / 5^n: T = ⌊2^(127+b) / 5^n⌋ with b the bit length of 5^n,
+      // by long division one bit at a time.
+      let b = bitLength(five)
+      var quotient: UInt128 = 0
+      var remainder: UInt128 = 0
+      for bit in 0..<(128 + b) {
+        remainder = (remainder << 1) | (bit == 0 ? 1 : 0)
+        quotient <<= 1
+        if remainder >= five {
+          remainder -= five
+          quotient |= 1
+        }
+      }
+      t = quotient
+      e = q - 127 - b
+    }
+    return (UInt64(truncatingIfNeeded: t >> 64), UInt64(truncatingIfNeeded: t), e)
+  }
+
+  static func double(_ w: UInt64, _ q: Int) -> Double? {
+    guard w != 0, q >= smallest, q <= largest else { return nil }
+    let power = table[q - smallest]
+    let lz = w.leadingZeroBitCount
+    let wn = w << UInt64(lz)
+    // z = ⌊wn · T / 2^64⌋ (128 bits): first with T's high word only.
+    var (zHigh, zLow) = wn.multipliedFullWidth(by: power.high)
+    let upper = Int(zHigh >> 63)
+    let dropped = 9 + upper  // bits of zHigh below the 54 kept
+    let mask: UInt64 = (1 << UInt64(dropped)) - 1
+    if zHigh & mask == mask {
+      let (carry, _) = wn.multipliedFullWidth(by: power.low)
+      let (sum, overflow) = zLow.addingReportingOverflow(carry)
+      zLow = sum
+      if overflow { zHigh &+= 1 }
+      // T is truncated, so the true product may be one more in the last
+      // place: if that could still carry into the kept bits, give up.
+      if Int(zHigh >> 63) != upper || (zHigh & mask == mask && zLow == .max) { return nil }
+    }
+    var mantissa = zHigh >> UInt64(dropped)  // 54 bits
+    // An exact halfway case (nothing below the rounding bit) needs ties to
+    // even, which the truncated product cannot promise: give up.
+    if zLow == 0 && zHigh & mask == 0 && mantissa & 3 == 1 { return nil }
+    mantissa = (mantissa + (mantissa & 1)) >> 1
+    var binary = 64 + 64 + dropped + 1 + power.exponent - lz
+    if mantissa >= (1 << 53) {
+      mantissa >>= 1
+      binary += 1
+    }
+    // value = mantissa · 2^binary with mantissa in [2^52, 2^53).
+    let biased = binary + 52 + 1023
+    guard biased > 0, biased < 2047 else { return nil }
+    return Double(bitPattern: UInt64(biased) << 52 | (mantissa & ((1 << 52) - 1)))
+  }
 }

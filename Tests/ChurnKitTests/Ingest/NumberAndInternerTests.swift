@@ -64,3 +64,51 @@ struct InternerTests {
 #if canImport(Foundation)
   import Foundation
 #endif
+
+/// The fast decimal paths against the standard library's correctly rounded
+/// parser, bit for bit.
+struct DecimalParsingTests {
+  func parse(_ text: String) -> Double? {
+    let bytes = Array(text.utf8)
+    return parseDecimal(bytes, 0..<bytes.count)
+  }
+
+  @Test func longMantissasRoundLikeTheStandardLibrary() {
+    var rng = SplitMix64(seed: 17)
+    var checked = 0
+    for _ in 0..<200_000 {
+      let digits = 16 + Int(rng.next() % 4)  // 16–19 significant digits
+      var mantissa = String(1 + rng.next() % 9)
+      for _ in 1..<digits { mantissa += String(rng.next() % 10) }
+      let point = Int(rng.next() % UInt64(digits + 8)) - 4
+      var text: String
+      if point <= 0 {
+        text = "0." + String(repeating: "0", count: -point) + mantissa
+      } else if point >= digits {
+        text = mantissa + String(repeating: "0", count: point - digits)
+      } else {
+        text = String(mantissa.prefix(point)) + "." + String(mantissa.dropFirst(point))
+      }
+      if rng.next() % 2 == 0 { text = "-" + text }
+      let expected = Double(text)!
+      #expect(parse(text)?.bitPattern == expected.bitPattern, "\(text)")
+      checked += 1
+    }
+    #expect(checked == 200_000)
+  }
+
+  /// Values just around halfway between two doubles, and shortest
+  /// round-trip output of random doubles.
+  @Test func halfwayCasesAndRoundTrips() {
+    for text in ["9007199254740993", "9007199254740995", "9007199254740994.5", "18014398509481985", "0.30000000000000004",
+                 "1.7976931348623157", "4.9406564584124654e-1", "2.2250738585072014", "123456789012345678.9"] {
+      #expect(parse(text)?.bitPattern == Double(text)!.bitPattern, "\(text)")
+    }
+    var rng = SplitMix64(seed: 23)
+    for _ in 0..<100_000 {
+      let value = Double(bitPattern: rng.next() >> 2 | 0x3C00_0000_0000_0000) * (rng.next() % 2 == 0 ? 1 : 1e-12)
+      let text = "\(value)"
+      #expect(parse(text) == value, "\(text)")
+    }
+  }
+}
