@@ -17,11 +17,21 @@ public struct ChurnScorer: Sendable {
   private let stageFeatures: [(index: Int, stage: String)]
   /// Feature positions the next-best-action decision reads (with an uplift part).
   let actionColumns: UpliftModel.Columns?
+  /// Per feature, the CSV bytes of its reason columns that do not depend on
+  /// the customer: the escaped name, the sentence's opening and its close.
+  let csvFeatureNames: [[UInt8]]
+  let csvSentenceOpenings: [[UInt8]]
+  let csvSentenceClosings: [[UInt8]]
   /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
   private let coefficients: [Double]
   private let baselineLogOdds: Double
 
   public init(model: ChurnModel) {
+    let sentences = model.features.map(FeaturePhrases.phrase)
+    let typical = model.reference.featureMeans.map(FeaturePhrases.format)
+    csvFeatureNames = model.features.map { Array(CSVFormatting.escape($0).utf8) }
+    csvSentenceOpenings = sentences.map { Array(("\"" + $0.replacingQuotesForCSV + ": ").utf8) }
+    csvSentenceClosings = typical.map { Array((", typical " + $0.replacingQuotesForCSV + "\"").utf8) }
     coefficients = model.fit.coefficients
     baselineLogOdds = zip(model.fit.coefficients, model.reference.featureMeans).reduce(model.fit.intercept) { $0 + $1.0 * $1.1 }
     actionColumns = try? model.uplift?.columns(for: model.features)
@@ -43,6 +53,8 @@ public struct ChurnScorer: Sendable {
     /// per model.
     let phrase: String
     let typicalText: String
+    /// The feature's position in the model (for texts worked out once).
+    let index: Int
 
     /// "support ticket events in the last 30 days: 4, typical 0.6".
     public var text: String { phrase + ": " + FeaturePhrases.format(value) + ", typical " + typicalText }
@@ -135,7 +147,7 @@ public struct ChurnScorer: Sendable {
     let reasons = top.map { j in
       Reason(
         feature: model.features[j], value: values[j], typical: means[j], contribution: contributions[j],
-        phrase: phrases[j], typicalText: typicalTexts[j])
+        phrase: phrases[j], typicalText: typicalTexts[j], index: j)
     }
     let probability = logistic(logit)
     var stage: String?

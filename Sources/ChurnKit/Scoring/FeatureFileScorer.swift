@@ -58,7 +58,7 @@ public struct FeatureFileScorer: Sendable {
           let id = keyColumn.map { chunk.string(record: r, field: $0) } ?? String(r)
           let s = scorer.score(customerID: id, values: values)
           partTally.add(values: values, score: s)
-          ScoreFormat.append(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", format: format, to: &out)
+          ScoreFormat.append(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", format: format, scorer: scorer, to: &out)
         }
         results[p].bytes = out
         results[p].tally = partTally

@@ -19,7 +19,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
   }
 
   /// One score as a line of this format.
-  static func append(_ s: ChurnScorer.Score, asOf: String, format: ScoreFormat, to out: inout [UInt8]) {
+  static func append(_ s: ChurnScorer.Score, asOf: String, format: ScoreFormat, scorer: ChurnScorer, to out: inout [UInt8]) {
     switch format {
     case .csv:
       // Straight into bytes: no intermediate strings per field.
@@ -40,20 +40,16 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
           continue
         }
         let r = s.reasons[k]
-        out.append(contentsOf: CSVFormatting.escape(r.feature).utf8)
+        out.append(contentsOf: scorer.csvFeatureNames[r.index])
         out.append(comma)
         CSVFormatting.appendNumber(r.value, to: &out)
         out.append(comma)
         out.append(contentsOf: r.contribution.description.utf8)
         out.append(comma)
-        // The sentence always holds a comma: quoted, built straight into bytes.
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: r.phrase.replacingQuotesForCSV.utf8)
-        out.append(contentsOf: ": ".utf8)
+        // The sentence always holds a comma: quoted; only the value varies.
+        out.append(contentsOf: scorer.csvSentenceOpenings[r.index])
         out.append(contentsOf: FeaturePhrases.format(r.value).utf8)
-        out.append(contentsOf: ", typical ".utf8)
-        out.append(contentsOf: r.typicalText.utf8)
-        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: scorer.csvSentenceClosings[r.index])
       }
       if let a = s.action {
         out.append(comma)
@@ -108,7 +104,7 @@ extension ChurnScorer.Run {
   private func bytes(rows range: Range<Int>, format: ScoreFormat) -> [UInt8] {
     var out: [UInt8] = []
     let asOfText = asOf.description
-    for i in range { ScoreFormat.append(score(i), asOf: asOfText, format: format, to: &out) }
+    for i in range { ScoreFormat.append(score(i), asOf: asOfText, format: format, scorer: scorer, to: &out) }
     return out
   }
 
