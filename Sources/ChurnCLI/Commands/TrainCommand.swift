@@ -53,7 +53,7 @@ enum TrainCommand: Command {
       .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
       .init(name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."),
       .init(name: "assignment", valueName: "kind", help: "How treatments were given: random, or observational (inverse propensity weights).", defaultValue: "random"),
-      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions) or t (a model per action and one for untreated).", defaultValue: "s"),
+      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work).", defaultValue: "s"),
       .init(name: "uplift-holdout-out", valueName: "file", help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
       .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
       .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),

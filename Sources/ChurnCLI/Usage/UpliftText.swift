@@ -7,13 +7,20 @@ enum UpliftText {
   static func render(_ u: UpliftModel) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
-    var out = "Next best action (\(u.learner == .s ? "S-learner" : "T-learner"), churn within \(u.horizonDays) days of the treatment):\n"
+    var out = switch u.learner {
+    case .s: "Next best action (S-learner, churn within \(u.horizonDays) days of the treatment):\n"
+    case .t: "Next best action (T-learner, churn within \(u.horizonDays) days of the treatment):\n"
+    case .hazard: "Next best action (hazard learner: churn per \(u.hazard?.periodDays ?? u.windowDays)-day period with each action's exposure):\n"
+    }
     for (a, e) in u.effects.enumerated() {
       out += "  \(pad(e.action, 16)) treated \(pad(String(e.treatedRows), 6)) churn prevented \(pts(e.overall)) ± \(String(format: "%.2f", 1.96 * e.overallStandardError * 100)) pts (treated against untreated)\n"
-      if u.learner == .s {
+      if u.learner != .t {
+        if let days = u.hazard?.effectDays[a] {
+          out += "    works for \(days) days" + (u.catalog.actions[a].effectDays == nil ? " (most likely of the durations tried)" : " (catalog)") + "\n"
+        }
         let stages = e.stages.filter { $0.logOddsPrior != nil }
         if !stages.isEmpty {
-          out += "    log-odds effect by stage: " + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
+          out += "    log-odds effect\(u.learner == .hazard ? " on the period's hazard" : "") by stage: " + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
         }
         let modifiers = u.effectModifiers[a]
         out += "    varies with: " + (modifiers.isEmpty ? "nothing significant" : modifiers.joined(separator: ", "))

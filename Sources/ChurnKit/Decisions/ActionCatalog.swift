@@ -31,10 +31,13 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     public var cooldownDays: Int
     /// At most this many customers per batch (nil: no limit).
     public var capacity: Int?
+    /// Days an action keeps working after it is given, for the hazard
+    /// learner (nil: chosen from the data by likelihood).
+    public var effectDays: Int?
 
     public init(
       id: String, label: String? = nil, cost: Double, channel: String? = nil, eligibleStages: [String] = [],
-      conditions: [Condition] = [], cooldownDays: Int = 0, capacity: Int? = nil
+      conditions: [Condition] = [], cooldownDays: Int = 0, capacity: Int? = nil, effectDays: Int? = nil
     ) {
       self.id = id
       self.label = label ?? id
@@ -44,10 +47,12 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
       self.conditions = conditions
       self.cooldownDays = cooldownDays
       self.capacity = capacity
+      self.effectDays = effectDays
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
       case id, label, cost, channel, eligibleStages = "eligible_stages", conditions, cooldownDays = "cooldown_days", capacity
+      case effectDays = "effect_days"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +70,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
       conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions) ?? []
       cooldownDays = try c.decodeIfPresent(Int.self, forKey: .cooldownDays) ?? 0
       capacity = try c.decodeIfPresent(Int.self, forKey: .capacity)
+      effectDays = try c.decodeIfPresent(Int.self, forKey: .effectDays)
     }
 
     /// Whether a customer in `stage` with these features may receive it
@@ -148,7 +154,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
   }
 
   /// Checks what needs no data: ids unique and non-empty, costs and cooldowns
-  /// non-negative, capacities positive.
+  /// non-negative, capacities positive, effect durations 1 to 3650 days.
   public func validate() throws(CatalogError) {
     guard !actions.isEmpty else { throw CatalogError("the catalog has no action") }
     var seen: Set<String> = []
@@ -158,6 +164,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
       guard a.cost >= 0, a.cost.isFinite else { throw CatalogError("action '\(a.id)': cost must be a non-negative number") }
       guard a.cooldownDays >= 0 else { throw CatalogError("action '\(a.id)': cooldown_days must be 0 or more") }
       if let c = a.capacity, c < 0 { throw CatalogError("action '\(a.id)': capacity must be 0 or more") }
+      if let d = a.effectDays, !(1...3650).contains(d) { throw CatalogError("action '\(a.id)': effect_days must be 1 to 3650") }
       for c in a.conditions where !c.value.isFinite {
         throw CatalogError("action '\(a.id)': condition on '\(c.feature)' needs a finite value")
       }

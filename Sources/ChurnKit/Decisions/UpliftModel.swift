@@ -34,7 +34,13 @@ public struct UpliftModel: Sendable, Codable {
     case t
     /// One model per action with treatment × feature interactions.
     case s
+    /// One model of the churn hazard per period (`HazardTerms`) with each
+    /// action's exposure, and exposure × effect modifiers, as inputs.
+    case hazard
   }
+
+  /// The hazard learner's time structure (nil for the S- and T-learners).
+  public var hazard: HazardTerms?
 
   /// Per action, the features the S-learner lets its effect depend on
   /// (effect modifiers), by name: the groups among the customers-table
@@ -45,7 +51,7 @@ public struct UpliftModel: Sendable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case catalog, horizonDays, windowDays, assignment, learner, control, treated, effects, value, propensity
-    case evaluation, stages, effectModifiers, stageTransitions
+    case evaluation, stages, effectModifiers, stageTransitions, hazard
   }
 
   public init(
@@ -74,13 +80,22 @@ public struct UpliftModel: Sendable, Codable {
     x + [treated ? 1 : 0] + modifierColumns[a].map { treated ? x[$0] : 0 }
   }
 
-  /// S-learner: the treatment's log-odds effect for x (logit p(x, treated) −
-  /// logit p(x, untreated)) and its sampling variance cᵀΣc.
+  /// S-learner and hazard learner: the action's log-odds effect for x
+  /// (on the horizon's churn for S, on one period's hazard for the hazard
+  /// learner) and its sampling variance cᵀΣc.
   public func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {
-    guard learner == .s, let fit = treated[a] else { return nil }
-    let p = x.count
-    var c: [(term: Int, value: Double)] = [(p + 1, 1)]
-    for (k, j) in modifierColumns[a].enumerated() where x[j] != 0 { c.append((p + 2 + k, x[j])) }
+    let fit: LogisticRegressionFit, base: Int
+    switch learner {
+    case .t: return nil
+    case .s:
+      guard let f = treated[a] else { return nil }
+      (fit, base) = (f, x.count + 1)
+    case .hazard:
+      guard hazard != nil else { return nil }
+      (fit, base) = (control, exposureTerm(a, features: x.count))
+    }
+    var c: [(term: Int, value: Double)] = [(base, 1)]
+    for (k, j) in modifierColumns[a].enumerated() where x[j] != 0 { c.append((base + 1 + k, x[j])) }
     var delta = 0.0, variance = 0.0
     for (i, vi) in c {
       delta += fit.terms[i].coefficient * vi
@@ -89,10 +104,12 @@ public struct UpliftModel: Sendable, Codable {
     return (delta, max(variance, 0))
   }
 
-  /// The unshrunk estimate of churn prevented by action `a` (nil: no model).
+  /// The unshrunk estimate of churn prevented by action `a` (nil: no model;
+  /// the hazard learner's needs the treatment history: `decide`).
   public func rawUplift(_ a: Int, _ x: [Double]) -> Double? {
     guard let fit = treated[a] else { return nil }
     switch learner {
+    case .hazard: return nil
     case .t: return control.probability(x) - fit.probability(x)
     case .s:
       return fit.probability(interactionRow(x, treated: false, action: a)) - fit.probability(interactionRow(x, treated: true, action: a))
@@ -290,7 +307,8 @@ public struct UpliftModel: Sendable, Codable {
   public func decide(features x: [Double], columns: Columns) -> Decision {
     let s = stage(of: x, columns: columns)
     let value = self.value.of(features: x, stage: s, columns: columns.value)
-    let pControl = control.probability(x)
+    let pControl = learner == .hazard ? 0 : control.probability(x)
+    let hazardChurn = learner == .hazard ? HazardForecast(model: self, x: x, stage: s, columns: columns) : nil
     var options: [Option] = []
     for (a, action) in catalog.actions.enumerated() {
       var reason: String?
@@ -307,13 +325,11 @@ public struct UpliftModel: Sendable, Codable {
       var uplift = prior
       var pWithout = pControl
       var pWith = pControl - prior
-      if let (delta, variance) = logOddsEffect(a, x), let fit = treated[a] {
-        // Shrink the customer's log-odds effect toward their stage's, by
-        // their own sampling variance; the effect then scales with their risk.
-        let logPrior = s.flatMap { effects.stages[$0].logOddsPrior } ?? delta
-        let sigma2 = effects.heterogeneityVariance
-        let w = sigma2 + variance > 0 ? sigma2 / (sigma2 + variance) : 0
-        let shrunk = logPrior + w * (delta - logPrior)
+      if let hazardChurn {
+        pWithout = hazardChurn.withoutAction
+        pWith = hazardChurn.with(a)
+        uplift = pWithout - pWith
+      } else if let shrunk = shrunkLogOddsEffect(a, x, stage: s), let fit = treated[a] {
         pWithout = fit.probability(interactionRow(x, treated: false, action: a))
         pWith = logistic(log(pWithout / (1 - pWithout)) + shrunk)
         uplift = pWithout - pWith
@@ -329,6 +345,19 @@ public struct UpliftModel: Sendable, Codable {
     let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
     let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
     return Decision(action: best, runnerUp: runnerUp, value: value, options: options)
+  }
+
+  /// The customer's log-odds effect of action `a` (S-learner, hazard
+  /// learner) shrunk toward their stage's by their own sampling variance:
+  /// δ_s + w (δ − δ_s), w = σ² / (σ² + v). The effect then scales with
+  /// their risk.
+  func shrunkLogOddsEffect(_ a: Int, _ x: [Double], stage s: Int?) -> Double? {
+    guard let (delta, variance) = logOddsEffect(a, x) else { return nil }
+    let effects = self.effects[a]
+    let logPrior = s.flatMap { effects.stages[$0].logOddsPrior } ?? delta
+    let sigma2 = effects.heterogeneityVariance
+    let w = sigma2 + variance > 0 ? sigma2 / (sigma2 + variance) : 0
+    return logPrior + w * (delta - logPrior)
   }
 
   /// One line on the choice, e.g. "discount_offer: churn 12.0% → 7.9% (−4.1 pts) × value 830 − cost 10 = +24.0".

@@ -73,6 +73,10 @@ public struct UpliftTrainer: Sendable {
     }
     try catalog.validate()
     try catalog.validate(features: churnModel.features, stages: spec.stages)
+    if learner == .hazard && assignment == .observational {
+      throw ModelError.invalidOption(
+        "the hazard learner assumes treatments given at random: use --learner s or t with --assignment observational")
+    }
     for a in catalog.actions where !spec.interventions.contains(a.id) {
       throw ModelError.invalidOption(
         "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked")
@@ -158,7 +162,7 @@ public struct UpliftTrainer: Sendable {
 
     /// Fits every model on `training`; returns the model and the clipped
     /// propensity of an action for a row.
-    func fitAll(_ training: [Row]) throws -> (model: UpliftModel, propensity: (Int, Row) -> Double) {
+    func fitAll(_ training: [Row], _ periods: [PeriodRow]) throws -> (model: UpliftModel, propensity: (Int, Row) -> Double) {
       // Propensity per action: treated with a against controls, where a is eligible.
       let estimator = LogisticRegression(l2: l2)
       var propensityFits: [LogisticRegressionFit?] = []
@@ -208,7 +212,6 @@ public struct UpliftTrainer: Sendable {
       }
       let controls = training.filter { $0.action == -1 }
       guard controls.count >= 20 else { throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift") }
-      let control = try fitOutcome(controls)
       var treatedFits: [LogisticRegressionFit?] = []
       // Candidate effect modifiers in groups: each customers-table column, and the stage.
       // A one-hot group (categorical column, stage) is tested for differences
@@ -221,14 +224,35 @@ public struct UpliftTrainer: Sendable {
       let varying = Set(names.indices.filter { j in training.contains { $0.x[j] != training[0].x[j] } }.map { names[$0] })
       groups = groups.map { ($0.name, $0.features.filter(varying.contains), $0.oneHot) }.filter { $0.features.count > ($0.oneHot ? 1 : 0) }
       if let chosen = effectModifiers { groups = [("chosen", chosen, false)] }
+      // The hazard learner's one model is kept as `control`.
+      let controlOutcome = try fitOutcome(controls)
       var shell = UpliftModel(
+        catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
+        control: controlOutcome, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m), effects: [],
+        value: CustomerValue(source: .feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 0),
+        propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
+      let control = learner == .hazard
+        ? try fitHazard(periods, set: set, names: names, groups: groups, horizon: horizon, shell: &shell)
+        : controlOutcome
+      let hazardTerms = shell.hazard
+      let hazardModifiers = shell.effectModifiers
+      shell = UpliftModel(
         catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
         control: control, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m), effects: [],
         value: CustomerValue(source: .feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 0),
         propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
       try shell.bind(features: names)
-      var modifiers: [[String]] = Array(repeating: [], count: m)
+      shell.hazard = hazardTerms
+      if learner == .hazard {
+        shell.effectModifiers = hazardModifiers
+        try shell.bind(features: names)
+      }
+      var modifiers: [[String]] = learner == .hazard ? hazardModifiers : Array(repeating: [], count: m)
       for a in 0..<m {
+        guard learner != .hazard else {
+          treatedFits.append(nil)
+          continue
+        }
         let part = training.filter { $0.action == a }
         guard part.count >= 20 else {
           treatedFits.append(nil)
@@ -236,6 +260,7 @@ public struct UpliftTrainer: Sendable {
         }
         switch learner {
         case .t: treatedFits.append(try fitOutcome(part))
+        case .hazard: treatedFits.append(nil)
         case .s:
           let both = part + controls.filter { eligible(a, $0.stage) }
           var w = both.map(weight)
@@ -313,7 +338,7 @@ public struct UpliftTrainer: Sendable {
         var weights = [Double](repeating: 0, count: spec.stages.count)
         var heterogeneity = 0.0
         var logOddsPriors = [Double?](repeating: nil, count: spec.stages.count)
-        if learner == .s, treatedFits[a] != nil {
+        if learner == .s ? treatedFits[a] != nil : learner == .hazard {
           // Log-odds effects: stage means as priors, σ² their spread within
           // stages beyond the sampling variance.
           shell.treated = treatedFits
@@ -381,15 +406,18 @@ public struct UpliftTrainer: Sendable {
         control: control, treated: treatedFits, effectModifiers: modifiers, effects: effects, value: value, propensity: diagnostics,
         evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
       var bound = model
+      bound.hazard = hazardTerms
       try bound.bind(features: names)
       return (bound, propensity)
     }
 
     // Judged on the holdout when fitted without it, then refitted on every row.
-    let held = try fitAll(rows.filter { !$0.holdout })
+    let periods = learner == .hazard
+      ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } } : []
+    let held = try fitAll(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
     let (evaluation, predictions) = try evaluate(
       held.model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel, propensity: held.propensity)
-    var model = try fitAll(rows).model
+    var model = try fitAll(rows, periods).model
     model.evaluation = evaluation
     model.stageTransitions = stageModel.actionEffects ?? []
     model.evaluation.holdout += "; the saved models are refitted on all rows"

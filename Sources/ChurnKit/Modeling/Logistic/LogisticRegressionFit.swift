@@ -47,9 +47,15 @@ public struct LogisticRegressionFit: Sendable, Codable {
 
   /// The churn probability of one feature vector (original scale).
   public func probability(_ features: [Double]) -> Double {
-    var eta = intercept
-    for (b, v) in zip(coefficients, features) { eta += b * v }
-    return logistic(eta)
+    logistic(logOdds(features))
+  }
+
+  /// Intercept + Σ βⱼ xⱼ over the given features (original scale); a
+  /// shorter vector leaves the later terms out.
+  public func logOdds(_ features: [Double]) -> Double {
+    var eta = terms[0].coefficient
+    for j in 0..<min(features.count, terms.count - 1) { eta += terms[j + 1].coefficient * features[j] }
+    return eta
   }
 
   init(
