@@ -53,7 +53,7 @@ enum TrainCommand: Command {
       .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
       .init(name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."),
       .init(name: "assignment", valueName: "kind", help: "How treatments were given: random, or observational (inverse propensity weights).", defaultValue: "random"),
-      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work).", defaultValue: "s"),
+      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).", defaultValue: "hazard; s with --assignment observational"),
       .init(name: "uplift-holdout-out", valueName: "file", help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
       .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
       .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),
@@ -143,7 +143,7 @@ enum TrainCommand: Command {
     if let catalogPath = arguments.value("actions") {
       var uplift = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
       uplift.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
-      uplift.learner = try arguments.choice("learner", default: UpliftModel.Learner.s)
+      uplift.learner = try arguments.choice("learner", default: uplift.assignment == .observational ? .s : UpliftModel.Learner.hazard)
       uplift.valueFeature = arguments.value("value-feature")
       uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
       uplift.l2 = try arguments.value("uplift-l2").map { text in

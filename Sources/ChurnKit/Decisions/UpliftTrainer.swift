@@ -22,7 +22,7 @@ import LinearAlgebra
 public struct UpliftTrainer: Sendable {
   public var catalog: ActionCatalog
   public var assignment: UpliftModel.Assignment = .random
-  public var learner: UpliftModel.Learner = .s
+  public var learner: UpliftModel.Learner = .hazard
   /// The S-learner's effect modifiers (nil: chosen among the groups of
   /// customers-table attributes and the stage by a Wald test at
   /// `modifierSignificance`).

@@ -48,7 +48,7 @@ struct HazardLearnerTests {
           stages: ["a", "b"].map { UpliftModel.StageEffect(stage: $0, treatedRows: 10, controlRows: 10, prior: 0.02, customerWeight: 0) },
           heterogeneityVariance: 0)
       },
-      value: CustomerValue(source: .revenue, expectedDays: [400, 500], expectedDaysWithoutStage: 450, horizonDays: 1095),
+      value: CustomerValue(source: .feature, feature: "f", expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 1095),
       propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: ["a", "b"])
     model.hazard = UpliftModel.HazardTerms(periodDays: 14, effectDays: effectDays)
     try model.bind(features: names)
