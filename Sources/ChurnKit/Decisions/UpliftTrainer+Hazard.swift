@@ -8,6 +8,11 @@ import LinearAlgebra
 /// when churn happened, does not count a later treatment of a control as
 /// no treatment, and lets an action's effect end.
 extension UpliftTrainer {
+  /// Effect modifiers tested together: a one-hot group (a categorical
+  /// column, the stage) for differences between its levels, others for
+  /// being zero.
+  typealias ModifierGroup = (name: String, features: [String], oneHot: Bool)
+
   /// One customer-period: the feature row at the period's start, churn
   /// within the period, and the treatments given before it that may still
   /// work (days from the period's start, ≤ 0).
@@ -72,7 +77,7 @@ extension UpliftTrainer {
   /// effect modifiers (groups kept by a Wald test, as the S-learner's), then
   /// the final fit. Sets `shell`'s modifiers and time structure.
   func fitHazard(
-    _ periods: [PeriodRow], set: FeatureSet, names: [String], groups: [(name: String, features: [String], oneHot: Bool)],
+    _ periods: [PeriodRow], set: FeatureSet, names: [String], groups: [ModifierGroup],
     horizon: Int, shell: inout UpliftModel
   ) throws -> LogisticRegressionFit {
     let n = periods.count, p = names.count, m = catalog.actions.count
