@@ -3,7 +3,7 @@ import PackageDescription
 
 // Dependencies point one way:
 //   churnkit (executable) → ChurnCLI → ChurnKit → LinearAlgebra → CBLASLAPACK
-//                                          └────→ ByteStreams   → CZlib
+//                                          └────→ ByteStreams   → CZlib, CMalloc
 // Only LinearAlgebra and ByteStreams touch unsafe pointers, and both compile
 // with strict memory safety so every unsafe operation is marked and visible.
 let package = Package(
@@ -24,6 +24,7 @@ let package = Package(
       path: "Sources/CZlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
     // MARK: - The only modules with unsafe code
     .target(
@@ -33,14 +34,14 @@ let package = Package(
     ),
     .target(
       name: "ByteStreams",
-      dependencies: ["CZlib"],
+      dependencies: ["CZlib", "CMalloc"],
       swiftSettings: [.strictMemorySafety()]
     ),
 
     // MARK: - The library and the command line
     .target(name: "ChurnKit", dependencies: ["LinearAlgebra", "ByteStreams"]),
     .target(name: "ChurnCLI", dependencies: ["ChurnKit", "ByteStreams"]),
-    .executableTarget(name: "churnkit", dependencies: ["ChurnCLI"]),
+    .executableTarget(name: "churnkit", dependencies: ["ChurnCLI", "ByteStreams"]),
 
     // MARK: - Benchmarks (run by bench/*.sh, always in release)
     .executableTarget(

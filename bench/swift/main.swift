@@ -7,6 +7,7 @@ import ChurnKit
 import Foundation
 import LinearAlgebra
 
+ProcessMemory.keepFreedMemory()
 let arguments = CommandLine.arguments
 if arguments.count == 6 && arguments[1] == "fit" {
   runFit(directory: arguments[2], n: Int(arguments[3])!, p: Int(arguments[4])!, l2: Double(arguments[5])!)

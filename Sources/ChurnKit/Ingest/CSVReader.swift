@@ -28,6 +28,11 @@ public struct CSVReader {
   private var atEnd = false
   private var checkedByteOrderMark = false
   private let delimiter: UInt8
+  /// Buffers of earlier chunks, reused in turn: by the time one comes round
+  /// again its chunk has been dropped, so refilling it copies nothing (a
+  /// buffer still shared is copied on write, as any array).
+  private var spares: [[UInt8]] = []
+  private static let rotation = 4
 
   /// Opens `path` (`-` for standard input; gzip is detected by content).
   /// - Parameter chunkSize: bytes per read; memory use is about twice this.
@@ -86,8 +91,14 @@ public struct CSVReader {
   /// when one record fills it, and reads more bytes.
   private mutating func refill() throws(IngestError) {
     if parsedUpTo > 0 {
+      // The unparsed tail moves to the front of the next buffer in turn;
+      // this one stays with the chunk handed out.
       let tail = filled - parsedUpTo
-      for k in 0..<tail { chunk.bytes[k] = chunk.bytes[parsedUpTo + k] }
+      var next = spares.count >= Self.rotation ? spares.removeFirst() : []
+      if next.count != chunk.bytes.count { next = [UInt8](repeating: 0, count: chunk.bytes.count) }
+      for k in 0..<tail { next[k] = chunk.bytes[parsedUpTo + k] }
+      spares.append(chunk.bytes)
+      chunk.bytes = next
       filled = tail
       parsedUpTo = 0
     }

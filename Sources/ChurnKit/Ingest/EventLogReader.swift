@@ -275,21 +275,14 @@ private final class EventMerger: @unchecked Sendable {
       for (f, count) in rows.emptyValues.enumerated() { emptyValues[f] += count }
       // Local ids new in this part get global ids in the order they first
       // occur in the rows (which is the order of local ids).
+      // (Local ids are numbered in order of first occurrence, so interning
+      // the new ones in id order is interning them in row order.)
       for c in 0..<EventRowDecoder.categoryCount {
         precondition(maps[p][c].count == Int(rows.firstNewLocal[c]), "local vocabularies out of step")
-        maps[p][c].append(contentsOf: repeatElement(-1, count: rows.newLocalStrings[c].count))
+        for text in rows.newLocalStrings[c] { maps[p][c].append(vocabularies[c].intern(text, 0..<text.count)) }
       }
-      var categories = rows.categories
-      for (k, local) in categories.enumerated() where local >= 0 {
-        let c = k % EventRowDecoder.categoryCount
-        var global = maps[p][c][Int(local)]
-        if global < 0 {
-          let text = rows.newLocalStrings[c][Int(local - rows.firstNewLocal[c])]
-          global = vocabularies[c].intern(text, 0..<text.count)
-          maps[p][c][Int(local)] = global
-        }
-        categories[k] = global
-      }
+      let categories = rows.categories
+      let (eventMap, channelMap, stageMap) = (maps[p][0], maps[p][1], maps[p][2])
       let n = rows.count
       batch.customer.reserveCapacity(batch.customer.count + n)
       let block = 128
@@ -310,9 +303,10 @@ private final class EventMerger: @unchecked Sendable {
       }
       for i in 0..<n {
         let k = i * EventRowDecoder.categoryCount
-        batch.event.append(hasEventColumn ? categories[k] : constantEvent)
-        batch.channel.append(categories[k + 1])
-        batch.stage.append(categories[k + 2])
+        let (event, channel, stage) = (categories[k], categories[k + 1], categories[k + 2])
+        batch.event.append(hasEventColumn ? (event < 0 ? -1 : eventMap[Int(event)]) : constantEvent)
+        batch.channel.append(channel < 0 ? -1 : channelMap[Int(channel)])
+        batch.stage.append(stage < 0 ? -1 : stageMap[Int(stage)])
       }
       for v in rows.values {
         batch.time.append(v.time)

@@ -19,6 +19,15 @@ struct EventRowDecoder: Sendable {
   /// chunk to chunk.
   struct Vocabularies: Sendable {
     var categories = Array(repeating: Interner(), count: EventRowDecoder.categoryCount)
+    /// Per category, the id last seen in each slot of (length, first byte,
+    /// last byte): these columns hold a handful of names, so one byte
+    /// comparison usually replaces hashing and probing.
+    var recent = Array(repeating: [Int32](repeating: -1, count: 1024), count: EventRowDecoder.categoryCount)
+
+    @inline(__always)
+    static func recentSlot(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
+      (range.count &* 97 ^ Int(bytes[range.lowerBound]) &* 13 ^ Int(bytes[range.upperBound - 1]) << 3) & 1023
+    }
   }
 
   /// A categorical value located in the chunk: its key word and hash
@@ -132,9 +141,9 @@ struct EventRowDecoder: Sendable {
       return false
     }
     appendCustomer(chunk, bytes, r, idRange, &out)
-    out.categories.append(category(columns.event, chunk, bytes, r, &vocabularies.categories[0]))
-    out.categories.append(category(columns.channel, chunk, bytes, r, &vocabularies.categories[1]))
-    out.categories.append(category(columns.stage, chunk, bytes, r, &vocabularies.categories[2]))
+    out.categories.append(category(columns.event, 0, chunk, bytes, r, &vocabularies))
+    out.categories.append(category(columns.channel, 1, chunk, bytes, r, &vocabularies))
+    out.categories.append(category(columns.stage, 2, chunk, bytes, r, &vocabularies))
     let amount = number(columns.amount, chunk, bytes, r, issue)
     let sentiment = number(columns.sentiment, chunk, bytes, r, issue)
     if sentiment.isFinite && (sentiment < -1 || sentiment > 1), let f = columns.sentiment {
@@ -154,15 +163,22 @@ struct EventRowDecoder: Sendable {
   }
 
   /// The local id of a categorical field, or −1 when the column is absent or empty.
-  private func category(_ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ interner: inout Interner) -> Int32 {
+  private func category(
+    _ field: Int?, _ c: Int, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ vocabularies: inout Vocabularies
+  ) -> Int32 {
     guard let f = field else { return -1 }
     let range = trimmed(bytes, chunk.fieldRange(record: r, field: f))
     if range.isEmpty { return -1 }
     if chunk.hasEscapedQuotes(record: r, field: f) {
       let unescaped = Array(chunk.fieldBytes(record: r, field: f))
-      return interner.intern(unescaped, trimmed(unescaped, 0..<unescaped.count))
+      return vocabularies.categories[c].intern(unescaped, trimmed(unescaped, 0..<unescaped.count))
     }
-    return interner.intern(bytes, range)
+    let slot = Vocabularies.recentSlot(bytes, range)
+    let seen = vocabularies.recent[c][slot]
+    if seen >= 0 && vocabularies.categories[c].equals(Int(seen), bytes, range) { return seen }
+    let id = vocabularies.categories[c].intern(bytes, range)
+    vocabularies.recent[c][slot] = id
+    return id
   }
 
   private func number(

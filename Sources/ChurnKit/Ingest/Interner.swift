@@ -119,7 +119,8 @@ public struct Interner: Sendable {
   /// All strings in id order.
   public var strings: [String] { (0..<count).map { string(Int32($0)) } }
 
-  private func equals(_ id: Int, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+  /// Whether the string with id `id` is `bytes[range]`.
+  func equals(_ id: Int, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
     let start = bounds[id]
     guard bounds[id + 1] - start == range.count else { return false }
     var k = start

@@ -48,6 +48,18 @@ struct EventLogReaderTests {
     #expect(reader.emptyValues == [0, 0, 0, 1, 1, 2, 1, 0])
   }
 
+  /// Names alike in length, first and last byte share a slot of the
+  /// decoder's "recent" table; each must still get its own id.
+  @Test func namesSharingARecentSlotKeepTheirIds() throws {
+    let names = ["axc", "abc", "axc", "a-c", "abc", "abc", "axc"]
+    let rows = names.enumerated().map { "C\($0.offset),2024-01-0\($0.offset + 1),\($0.element),\($0.element)" }
+    let (batch, reader, issues) = try readAll("customer_id,timestamp,event,channel\n" + rows.joined(separator: "\n") + "\n")
+    #expect(issues.totalCount == 0)
+    #expect(reader.eventTypes.strings == ["axc", "abc", "a-c"])
+    #expect(batch.event.map { reader.eventTypes.string($0) } == names)
+    #expect(batch.channel.map { reader.channels.string($0) } == names)
+  }
+
   @Test func mapsColumnsAndConstantEvent() throws {
     var schema = EventSchema()
     schema.customerID = "CustomerID"
