@@ -40,6 +40,10 @@ public struct UpliftTrainer: Sendable {
   public var propensityClip = 0.005
   /// Control rows kept at most (a seeded uniform sample beyond that).
   public var maxControlRows = 60_000
+  /// Snapshot rows (customers × snapshot dates) built at most: beyond that
+  /// the models learn from a seeded sample of customers (`EventLogSample`),
+  /// so a large log fits in memory (every row holds all the features).
+  public var maxSnapshotRows = 1_500_000
   public var bootstrapReplicates = 200
 
   public init(catalog: ActionCatalog) { self.catalog = catalog }
@@ -98,6 +102,16 @@ public struct UpliftTrainer: Sendable {
       throw ModelError.invalidOption("the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window")
     }
     let grid = stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
+    if history.customers.count * grid.count > maxSnapshotRows {
+      let share = Double(maxSnapshotRows) / Double(history.customers.count * grid.count)
+      let sample = try EventLogSample.write(events: path, schema: schema, share: share, seed: seed)
+      defer { sample.remove() }
+      var sampled = self
+      sampled.maxSnapshotRows = .max
+      var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, churnModel: churnModel)
+      result.model.evaluation.holdout += "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
+      return result
+    }
     var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: .event(churnEvent))
     extractor.requiresKnownNames = false
     var second = try EventLogReader(path: path, schema: schema)
