@@ -58,6 +58,7 @@ enum TrainCommand: Command {
       .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
       .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),
       .init(name: "uplift-window", valueName: "duration", help: "Snapshot spacing and treatment window for uplift.", defaultValue: "14d"),
+      .init(name: "uplift-max-rows", valueName: "n", help: "Snapshot rows (customers × snapshot dates) for uplift at most; beyond, a seeded sample of customers.", defaultValue: "1500000"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
       InterventionsOption.option,
     ] + MappingOptions.options,
@@ -150,6 +151,10 @@ enum TrainCommand: Command {
         guard let v = Double(text), v >= 0 else { throw CLIError.invalidValue(option: "uplift-l2", value: text, reason: "expected a non-negative number") }
         return v
       } ?? 10
+      if let text = arguments.value("uplift-max-rows") {
+        guard let n = Int(text), n > 0 else { throw CLIError.invalidValue(option: "uplift-max-rows", value: text, reason: "expected a positive whole number") }
+        uplift.maxSnapshotRows = n
+      }
       uplift.seed = seed
       console.err("learning uplift from the treatments in \(reader.path)\n")
       let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
