@@ -17,12 +17,10 @@ public enum EventLogSample {
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
   }
 
-  /// Whether customer `id` is in the seeded sample of the given share.
+  /// Whether customer `id` is in the seeded sample of the given share (the
+  /// holdout's seeded hash, with a seed of its own so the two are independent).
   public static func contains(_ id: String, share: Double, seed: UInt64) -> Bool {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    var key = SplitMix64(seed: h ^ seed ^ 0x5A3B_1E)
-    return key.nextUniform() < share
+    CustomerHoldout.contains(id, fraction: share, seed: seed ^ 0x5A3B_1E)
   }
 
   /// Copies the header and the rows of the sampled customers of `events`
