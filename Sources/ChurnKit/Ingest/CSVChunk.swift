@@ -11,6 +11,9 @@ public struct CSVChunk: Sendable {
   private var fields: [UInt64] = []
   private var recordOffsets: [Int32] = [0]
   private var recordLines: [Int] = []
+  /// Added to `recordLines`: a chunk parsed apart from the ones before it
+  /// counts its lines from 0 and learns where it starts afterwards.
+  var lineBase = 0
   /// Records whose quoting was malformed, with a description; they still
   /// appear in the chunk so callers can report them in order.
   public private(set) var malformed: [Int: String] = [:]
@@ -19,7 +22,7 @@ public struct CSVChunk: Sendable {
   public var recordCount: Int { recordLines.count }
 
   /// The physical line (1-based) on which record `r` starts.
-  public func line(record r: Int) -> Int { recordLines[r] }
+  public func line(record r: Int) -> Int { lineBase + recordLines[r] }
 
   /// Number of fields in record `r`.
   public func fieldCount(record r: Int) -> Int { Int(recordOffsets[r + 1] - recordOffsets[r]) }
@@ -62,6 +65,7 @@ public struct CSVChunk: Sendable {
     recordOffsets.append(0)
     recordLines.removeAll(keepingCapacity: true)
     malformed.removeAll()
+    lineBase = 0
   }
 
   /// What a parse pass reached.
@@ -71,7 +75,10 @@ public struct CSVChunk: Sendable {
     /// Line number at `consumed`.
     var nextLine: Int
     /// Set when the data ended inside a quoted field: the line it opened on.
-    var unterminatedQuoteLine: Int?
+    var unterminatedQuoteLine: Int? = nil
+    /// Whether any field was quoted (a quoted field may hold line breaks,
+    /// so bytes cut at a line break may not start a record).
+    var sawQuote = false
   }
 
   /// Parses complete records from `bytes[start..<end]` and appends them.
@@ -110,6 +117,7 @@ public struct CSVChunk: Sendable {
     var pos = start
     var line = firstLine
     var records = 0
+    var sawQuote = false
 
     while pos < end && records < maxRecords {
       let recordStart = pos
@@ -122,6 +130,7 @@ public struct CSVChunk: Sendable {
       fieldLoop: while true {
         if pos < end && data[pos] == quote {
           // Quoted field: runs to the next quote not followed by another.
+          sawQuote = true
           var p = pos + 1
           var hasEscapes = false
           var fieldEnd = -1
@@ -184,11 +193,11 @@ public struct CSVChunk: Sendable {
       }
 
       if unterminated && isFinal {
-        return ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine)
+        return ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine, sawQuote: true)
       }
       if cutOff || unterminated {
         fields.removeSubrange(fieldsBefore...)
-        return ParseOutcome(consumed: recordStart, nextLine: recordLine)
+        return ParseOutcome(consumed: recordStart, nextLine: recordLine, sawQuote: sawQuote)
       }
       // A blank line is not a record.
       if fields.count == fieldsBefore + 1 && fields[fieldsBefore] == UInt64(recordStart) << 32 | UInt64(recordStart) << 1 {
@@ -200,7 +209,7 @@ public struct CSVChunk: Sendable {
       recordLines.append(recordLine)
       records += 1
     }
-    return ParseOutcome(consumed: pos, nextLine: line)
+    return ParseOutcome(consumed: pos, nextLine: line, sawQuote: sawQuote)
   }
 }
 

@@ -1,4 +1,5 @@
 import ByteStreams
+import Dispatch
 
 /// A streaming RFC 4180 CSV reader over raw bytes.
 ///
@@ -33,6 +34,9 @@ public struct CSVReader {
   /// buffer still shared is copied on write, as any array).
   private var spares: [[UInt8]] = []
   private static let rotation = 4
+  /// Set once a quoted field is met: from then on `nextChunks(parts:)`
+  /// parses in one piece (a quoted field may hold a line break).
+  private var quotesSeen = false
 
   /// Opens `path` (`-` for standard input; gzip is detected by content).
   /// - Parameter chunkSize: bytes per read; memory use is about twice this.
@@ -85,6 +89,68 @@ public struct CSVReader {
       }
       try refill()
     }
+  }
+
+  /// Parses the next chunk of complete records as up to `parts` chunks cut at
+  /// line breaks and parsed at once on all cores, in file order; empty at the
+  /// end of the data.
+  ///
+  /// Cutting at a line break is only sound when no field is quoted; a piece
+  /// that meets a quote sends the chunk (and the rest of the file) through
+  /// the one-piece parse, so the records and lines are always those of
+  /// `nextChunk()`.
+  public mutating func nextChunks(parts: Int) throws(IngestError) -> [CSVChunk] {
+    chunk.reset()
+    guard parts > 1 && !quotesSeen else { return try nextChunk() ? [chunk] : [] }
+    while !atEnd && (parsedUpTo > 0 || filled < chunk.bytes.count) { try refill() }
+    if !checkedByteOrderMark {
+      checkedByteOrderMark = true
+      let b = chunk.bytes
+      if filled >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { parsedUpTo = 3 }
+    }
+    let newline = UInt8(ascii: "\n")
+    let bytes = chunk.bytes
+    // The pieces end after a line break (or at the end of the data).
+    var end = filled
+    if !atEnd {
+      while end > parsedUpTo && bytes[end - 1] != newline { end -= 1 }
+    }
+    guard end - parsedUpTo >= 1 << 16 else { return try nextChunk() ? [chunk] : [] }
+    var bounds = [parsedUpTo]
+    for k in 1..<parts {
+      var cut = max(bounds.last!, parsedUpTo + (end - parsedUpTo) * k / parts)
+      while cut < end && cut > parsedUpTo && bytes[cut - 1] != newline { cut += 1 }
+      bounds.append(cut)
+    }
+    bounds.append(end)
+    let cuts = bounds
+    let slots = (0..<parts).map { _ in ChunkSlot() }
+    let delimiter = self.delimiter
+    DispatchQueue.concurrentPerform(iterations: parts) { k in
+      var piece = CSVChunk()
+      piece.bytes = bytes
+      slots[k].outcome = piece.parse(
+        from: cuts[k], to: cuts[k + 1], isFinal: true, firstLine: 0, delimiter: delimiter, maxRecords: .max)
+      slots[k].chunk = piece
+    }
+    if slots.contains(where: { $0.outcome!.sawQuote }) {
+      quotesSeen = true
+      return try nextChunk() ? [chunk] : []
+    }
+    var pieces: [CSVChunk] = []
+    for slot in slots {
+      var piece = slot.chunk!
+      piece.lineBase = nextLine
+      nextLine += slot.outcome!.nextLine
+      if piece.recordCount > 0 { pieces.append(piece) }
+    }
+    parsedUpTo = end
+    return pieces
+  }
+
+  private final class ChunkSlot: @unchecked Sendable {
+    var chunk: CSVChunk?
+    var outcome: CSVChunk.ParseOutcome?
   }
 
   /// Moves the unparsed tail to the front of the buffer, grows the buffer

@@ -22,6 +22,8 @@ public struct ChurnScorer: Sendable {
   let csvFeatureNames: [[UInt8]]
   let csvSentenceOpenings: [[UInt8]]
   let csvSentenceClosings: [[UInt8]]
+  /// The CSV bytes of each stage's name (in `stageFeatures` order).
+  let csvStageNames: [[UInt8]]
   /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
   private let coefficients: [Double]
   private let baselineLogOdds: Double
@@ -40,6 +42,7 @@ public struct ChurnScorer: Sendable {
     typicalTexts = model.reference.featureMeans.map(FeaturePhrases.format)
     stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
       .map { ($0.offset, String($0.element.dropFirst(6))) }
+    csvStageNames = stageFeatures.map { Array(CSVFormatting.escape($0.stage).utf8) }
   }
 
   /// One reason: a feature's contribution to the log-odds against the
@@ -124,44 +127,88 @@ public struct ChurnScorer: Sendable {
     score(customerID: row.customerID, values: values)
   }
 
+  /// What scoring works out for one row, in storage reused row after row
+  /// (no allocation per row on the batch paths).
+  struct Evaluation {
+    /// βⱼ (xⱼ − x̄ⱼ) per feature.
+    var contributions: [Double]
+    var probability = 0.0
+    var riskBand = 1
+    /// Positions of the (up to) three largest positive contributions,
+    /// largest first (ties: the earlier feature); −1 past `reasonCount`.
+    var reasons = (-1, -1, -1)
+    var reasonCount = 0
+    /// Index into `stageNames` of the stage the row is in, or −1.
+    var stage = -1
+
+    func reason(_ k: Int) -> Int { k == 0 ? reasons.0 : (k == 1 ? reasons.1 : reasons.2) }
+  }
+
+  /// Storage for `evaluate(_:into:)`.
+  func makeEvaluation() -> Evaluation {
+    Evaluation(contributions: [Double](repeating: 0, count: coefficients.count))
+  }
+
+  /// Scores one feature vector (in the model's feature order) into `e`.
+  func evaluate(_ values: [Double], into e: inout Evaluation) {
+    let means = model.reference.featureMeans
+    var logit = model.fit.intercept
+    // The three largest positive contributions in one pass: a later feature
+    // displaces an earlier one only when strictly larger.
+    var (t0, t1, t2) = (-1, -1, -1)
+    var (c0, c1, c2) = (0.0, 0.0, 0.0)
+    var contributions = e.contributions  // a local: one uniqueness check, not one per write
+    e.contributions = []
+    defer { e.contributions = contributions }
+    for j in coefficients.indices {
+      let b = coefficients[j]
+      let c = b * (values[j] - means[j])
+      contributions[j] = c
+      logit += b * values[j]
+      if c > c2 {
+        if c > c0 {
+          (t2, c2, t1, c1) = (t1, c1, t0, c0)
+          (t0, c0) = (j, c)
+        } else if c > c1 {
+          (t2, c2) = (t1, c1)
+          (t1, c1) = (j, c)
+        } else {
+          (t2, c2) = (j, c)
+        }
+      }
+    }
+    e.reasons = (t0, t1, t2)
+    e.reasonCount = t0 < 0 ? 0 : (t1 < 0 ? 1 : (t2 < 0 ? 2 : 3))
+    e.probability = logistic(logit)
+    e.riskBand = model.reference.riskBand(e.probability)
+    e.stage = -1
+    for (k, feature) in stageFeatures.enumerated() where values[feature.index] == 1 { e.stage = k }
+  }
+
+  /// The next best action of a scored row, when the model has an uplift part.
+  func action(_ values: [Double]) -> ActionChoice? {
+    guard let uplift = model.uplift, let columns = actionColumns else { return nil }
+    let d = uplift.decide(features: values, columns: columns)
+    return ActionChoice(
+      best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",
+      uplift: d.action.map { d.options[$0].uplift } ?? 0, netValue: d.action.map { d.options[$0].netValue } ?? 0,
+      runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id }, reason: uplift.reason(for: d))
+  }
+
   /// Scores one feature vector (in the model's feature order).
   public func score(customerID: String, values: [Double]) -> Score {
+    var e = makeEvaluation()
+    evaluate(values, into: &e)
     let means = model.reference.featureMeans
-    var contributions = [Double](repeating: 0, count: values.count)
-    let baseline = baselineLogOdds
-    var logit = model.fit.intercept
-    for (j, b) in coefficients.enumerated() {
-      contributions[j] = b * (values[j] - means[j])
-      logit += b * values[j]
-    }
-    // The three largest positive contributions (ties: the earlier feature).
-    var top: [Int] = []
-    for _ in 0..<3 {
-      var best = -1
-      for j in contributions.indices where contributions[j] > 0 && !top.contains(j) {
-        if best < 0 || contributions[j] > contributions[best] { best = j }
-      }
-      if best < 0 { break }
-      top.append(best)
-    }
-    let reasons = top.map { j in
-      Reason(
-        feature: model.features[j], value: values[j], typical: means[j], contribution: contributions[j],
+    let reasons = (0..<e.reasonCount).map { k in
+      let j = e.reason(k)
+      return Reason(
+        feature: model.features[j], value: values[j], typical: means[j], contribution: e.contributions[j],
         phrase: phrases[j], typicalText: typicalTexts[j], index: j)
     }
-    let probability = logistic(logit)
-    var stage: String?
-    for (j, name) in stageFeatures where values[j] == 1 { stage = name }
-    var choice: ActionChoice?
-    if let uplift = model.uplift, let columns = actionColumns {
-      let d = uplift.decide(features: values, columns: columns)
-      choice = ActionChoice(
-        best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",
-        uplift: d.action.map { d.options[$0].uplift } ?? 0, netValue: d.action.map { d.options[$0].netValue } ?? 0,
-        runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id }, reason: uplift.reason(for: d))
-    }
     return Score(
-      customerID: customerID, probability: probability, riskBand: model.reference.riskBand(probability),
-      reasons: Array(reasons), stage: stage, baselineLogOdds: baseline, contributions: contributions, action: choice)
+      customerID: customerID, probability: e.probability, riskBand: e.riskBand,
+      reasons: reasons, stage: e.stage < 0 ? nil : stageFeatures[e.stage].stage, baselineLogOdds: baselineLogOdds,
+      contributions: e.contributions, action: action(values))
   }
 }

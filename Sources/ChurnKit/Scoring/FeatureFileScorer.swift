@@ -32,16 +32,23 @@ public struct FeatureFileScorer: Sendable {
     var tally = ScoreTally(model: model)
     let scorer = ChurnScorer(model: model)
     let parts = ProcessInfo.processInfo.activeProcessorCount * 2
-    while try csv.nextChunk() {
-      let chunk = csv.chunk
-      let n = chunk.recordCount
-      let results = (0..<parts).map { _ in PartResult() }
-      DispatchQueue.concurrentPerform(iterations: parts) { p in
-        let range = (n * p / parts)..<(n * (p + 1) / parts)
+    var rowsDone = 0
+    while true {
+      // Pieces of about 4 MB cut at line breaks, parsed and scored on all cores.
+      let chunks = try csv.nextChunks(parts: parts)
+      if chunks.isEmpty { break }
+      let results = chunks.map { _ in PartResult() }
+      // Without a customer_id column a row is named by its position (from 0).
+      let firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
+      rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
+      DispatchQueue.concurrentPerform(iterations: chunks.count) { p in
+        let chunk = chunks[p]
         var out: [UInt8] = []
         var partTally = ScoreTally(model: model)
         var values = [Double](repeating: 0, count: columns.count)
-        for r in range {
+        var evaluation = scorer.makeEvaluation()
+        let noText: ArraySlice<UInt8> = []
+        for r in 0..<chunk.recordCount {
           guard chunk.fieldCount(record: r) == header.count else {
             results[p].error = ModelError.invalidOption(
               "\(path):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
@@ -55,10 +62,20 @@ public struct FeatureFileScorer: Sendable {
             }
             values[k] = v
           }
-          let id = keyColumn.map { chunk.string(record: r, field: $0) } ?? String(r)
-          let s = scorer.score(customerID: id, values: values)
-          partTally.add(values: values, score: s)
-          ScoreFormat.append(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", format: format, scorer: scorer, to: &out)
+          switch format {
+          case .csv:
+            scorer.evaluate(values, into: &evaluation)
+            let id = keyColumn.map { chunk.fieldBytes(record: r, field: $0) } ?? Array(String(firstRows[p] + r).utf8)[...]
+            ScoreFormat.appendCSV(
+              id: id, asOf: asOfColumn.map { chunk.fieldBytes(record: r, field: $0) } ?? noText,
+              evaluation: evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
+          case .jsonl:
+            let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRows[p] + r), values: values)
+            evaluation.probability = s.probability
+            evaluation.riskBand = s.riskBand
+            ScoreFormat.appendJSONLine(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", to: &out)
+          }
+          partTally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
         }
         results[p].bytes = out
         results[p].tally = partTally

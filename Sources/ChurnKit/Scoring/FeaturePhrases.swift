@@ -58,25 +58,39 @@ enum FeaturePhrases {
   /// A value for people: whole numbers as they are, others to 0 decimals
   /// from 100 up, 1 decimal from 1 up, else 2 (trailing zeros dropped).
   static func format(_ v: Double) -> String {
-    guard v.isFinite else { return "n/a" }
-    if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
+    var bytes: [UInt8] = []
+    appendFormatted(v, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// `format(v)`'s bytes appended to `out` (no `String` on the scoring path).
+  static func appendFormatted(_ v: Double, to out: inout [UInt8]) {
+    guard v.isFinite else {
+      out.append(contentsOf: "n/a".utf8)
+      return
+    }
+    if v == v.rounded() && abs(v) < 1e15 {
+      CSVFormatting.appendInteger(Int64(v), to: &out)
+      return
+    }
     let magnitude = abs(v)
     let digits = magnitude >= 100 ? 0 : (magnitude >= 1 ? 1 : 2)
-    let scale = digits == 0 ? 1.0 : (digits == 1 ? 10.0 : 100.0)
-    let scaled = Int64((magnitude * scale).rounded())
-    var text = v < 0 && scaled != 0 ? "-" : ""
-    text += String(scaled / Int64(scale))
-    var fraction = scaled % Int64(scale)
+    let scale: Int64 = digits == 0 ? 1 : (digits == 1 ? 10 : 100)
+    let scaled = Int64((magnitude * Double(scale)).rounded())
+    if v < 0 && scaled != 0 { out.append(UInt8(ascii: "-")) }
+    CSVFormatting.appendInteger(scaled / scale, to: &out)
+    var fraction = scaled % scale
     if fraction != 0 {
       var decimals = digits
       while fraction % 10 == 0 {
         fraction /= 10
         decimals -= 1
       }
-      let f = String(fraction)
-      text += "." + String(repeating: "0", count: decimals - f.count) + f
+      out.append(UInt8(ascii: "."))
+      // Leading zeros of the fraction ("0.05"): decimals minus its digit count.
+      if decimals == 2 && fraction < 10 { out.append(UInt8(ascii: "0")) }
+      CSVFormatting.appendInteger(fraction, to: &out)
     }
-    return text
   }
 }
 

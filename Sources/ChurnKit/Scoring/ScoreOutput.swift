@@ -18,68 +18,71 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     return header.joined(separator: ",") + "\n"
   }
 
-  /// One score as a line of this format.
-  static func append(_ s: ChurnScorer.Score, asOf: String, format: ScoreFormat, scorer: ChurnScorer, to out: inout [UInt8]) {
-    switch format {
-    case .csv:
-      // Straight into bytes: no intermediate strings per field.
-      let comma = UInt8(ascii: ",")
-      out.append(contentsOf: CSVFormatting.escape(s.customerID).utf8)
+  /// One scored row as a CSV line, straight into bytes: the id and as-of
+  /// fields as they came (escaped here), no `String` per field.
+  static func appendCSV(
+    id: ArraySlice<UInt8>, asOf: ArraySlice<UInt8>, evaluation e: ChurnScorer.Evaluation, values: [Double],
+    action: ChurnScorer.ActionChoice?, scorer: ChurnScorer, to out: inout [UInt8]
+  ) {
+    let comma = UInt8(ascii: ",")
+    CSVFormatting.appendEscaped(id, to: &out)
+    out.append(comma)
+    CSVFormatting.appendEscaped(asOf, to: &out)
+    out.append(comma)
+    out.append(contentsOf: e.probability.description.utf8)
+    out.append(comma)
+    CSVFormatting.appendInteger(Int64(e.riskBand), to: &out)
+    out.append(comma)
+    if e.stage >= 0 { out.append(contentsOf: scorer.csvStageNames[e.stage]) }
+    for k in 0..<3 {
       out.append(comma)
-      out.append(contentsOf: CSVFormatting.escape(asOf).utf8)
-      out.append(comma)
-      out.append(contentsOf: s.probability.description.utf8)
-      out.append(comma)
-      CSVFormatting.appendInteger(Int64(s.riskBand), to: &out)
-      out.append(comma)
-      if let stage = s.stage { out.append(contentsOf: CSVFormatting.escape(stage).utf8) }
-      for k in 0..<3 {
-        out.append(comma)
-        guard k < s.reasons.count else {
-          out.append(contentsOf: ",,,".utf8)
-          continue
-        }
-        let r = s.reasons[k]
-        out.append(contentsOf: scorer.csvFeatureNames[r.index])
-        out.append(comma)
-        CSVFormatting.appendNumber(r.value, to: &out)
-        out.append(comma)
-        out.append(contentsOf: r.contribution.description.utf8)
-        out.append(comma)
-        // The sentence always holds a comma: quoted; only the value varies.
-        out.append(contentsOf: scorer.csvSentenceOpenings[r.index])
-        out.append(contentsOf: FeaturePhrases.format(r.value).utf8)
-        out.append(contentsOf: scorer.csvSentenceClosings[r.index])
+      guard k < e.reasonCount else {
+        out.append(contentsOf: ",,,".utf8)
+        continue
       }
-      if let a = s.action {
-        out.append(comma)
-        out.append(contentsOf: CSVFormatting.escape(a.best).utf8)
-        out.append(comma)
-        out.append(contentsOf: a.uplift.description.utf8)
-        out.append(comma)
-        out.append(contentsOf: a.netValue.description.utf8)
-        out.append(comma)
-        if let r = a.runnerUp { out.append(contentsOf: CSVFormatting.escape(r).utf8) }
-        out.append(comma)
-        out.append(contentsOf: CSVFormatting.escape(a.reason).utf8)
-      }
-      out.append(UInt8(ascii: "\n"))
-    case .jsonl:
-      var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
-      line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
-      line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
-      line += s.reasons.map { r in
-        "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
-      }.joined(separator: ",")
-      line += "]"
-      if let a = s.action {
-        line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
-        line += ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
-        line += ",\"action_reason\":\(JSONText.string(a.reason))"
-      }
-      line += "}\n"
-      out.append(contentsOf: line.utf8)
+      let j = e.reason(k)
+      out.append(contentsOf: scorer.csvFeatureNames[j])
+      out.append(comma)
+      CSVFormatting.appendNumber(values[j], to: &out)
+      out.append(comma)
+      out.append(contentsOf: e.contributions[j].description.utf8)
+      out.append(comma)
+      // The sentence always holds a comma: quoted; only the value varies.
+      out.append(contentsOf: scorer.csvSentenceOpenings[j])
+      FeaturePhrases.appendFormatted(values[j], to: &out)
+      out.append(contentsOf: scorer.csvSentenceClosings[j])
     }
+    if let a = action {
+      out.append(comma)
+      out.append(contentsOf: CSVFormatting.escape(a.best).utf8)
+      out.append(comma)
+      out.append(contentsOf: a.uplift.description.utf8)
+      out.append(comma)
+      out.append(contentsOf: a.netValue.description.utf8)
+      out.append(comma)
+      if let r = a.runnerUp { out.append(contentsOf: CSVFormatting.escape(r).utf8) }
+      out.append(comma)
+      out.append(contentsOf: CSVFormatting.escape(a.reason).utf8)
+    }
+    out.append(UInt8(ascii: "\n"))
+  }
+
+  /// One score as a JSON line.
+  static func appendJSONLine(_ s: ChurnScorer.Score, asOf: String, to out: inout [UInt8]) {
+    var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
+    line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
+    line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
+    line += s.reasons.map { r in
+      "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
+    }.joined(separator: ",")
+    line += "]"
+    if let a = s.action {
+      line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
+      line += ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
+      line += ",\"action_reason\":\(JSONText.string(a.reason))"
+    }
+    line += "}\n"
+    out.append(contentsOf: line.utf8)
   }
 }
 
@@ -104,7 +107,21 @@ extension ChurnScorer.Run {
   private func bytes(rows range: Range<Int>, format: ScoreFormat) -> [UInt8] {
     var out: [UInt8] = []
     let asOfText = asOf.description
-    for i in range { ScoreFormat.append(score(i), asOf: asOfText, format: format, scorer: scorer, to: &out) }
+    let asOfBytes = Array(asOfText.utf8)[...]
+    var evaluation = scorer.makeEvaluation()
+    for i in range {
+      let row = features.rows[i]
+      let values = features.values(of: row)
+      switch format {
+      case .csv:
+        scorer.evaluate(values, into: &evaluation)
+        ScoreFormat.appendCSV(
+          id: Array(row.customerID.utf8)[...], asOf: asOfBytes, evaluation: evaluation, values: values,
+          action: scorer.action(values), scorer: scorer, to: &out)
+      case .jsonl:
+        ScoreFormat.appendJSONLine(score(i), asOf: asOfText, to: &out)
+      }
+    }
     return out
   }
 
@@ -162,6 +179,10 @@ public struct ScoreTally: Sendable {
   private let cutStart: [Int]
   private let offsets: [Int]
   private var counts: [Double]
+  /// The same cuts nine to a feature (decile cuts are at most nine),
+  /// padded with +∞: a value's bin is then nine comparisons in a loop of
+  /// fixed length, which the compiler unrolls, without branches.
+  private let paddedCuts: [Double]
 
   public init(model: ChurnModel) {
     self.model = model
@@ -175,19 +196,46 @@ public struct ScoreTally: Sendable {
     cutStart = start
     offsets = offset
     counts = [Double](repeating: 0, count: offset.last!)
+    paddedCuts =
+      references.allSatisfy({ $0.cuts.count <= 9 })
+      ? references.flatMap { $0.cuts + [Double](repeating: .infinity, count: 9 - $0.cuts.count) } : []
   }
 
   public mutating func add(values: [Double], score: ChurnScorer.Score) {
-    probabilities.append(score.probability)
-    bands[score.riskBand - 1] += 1
-    for (j, v) in values.enumerated() where !v.isNaN {
-      // The bin: the number of cuts below v (cuts[k−1] < v ≤ cuts[k]).
-      var lo = cutStart[j], hi = cutStart[j + 1]
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if v <= cuts[mid] { hi = mid } else { lo = mid + 1 }
+    add(values: values, probability: score.probability, riskBand: score.riskBand)
+  }
+
+  mutating func add(values: [Double], probability: Double, riskBand: Int) {
+    probabilities.append(probability)
+    bands[riskBand - 1] += 1
+    var counts = self.counts
+    self.counts = []
+    defer { self.counts = counts }
+    if paddedCuts.count == 9 * values.count {
+      let cuts = paddedCuts.span
+      for j in values.indices {
+        let v = values[j]
+        if v.isNaN { continue }
+        guard v.isFinite else {
+          counts[offsets[j] + model.reference.features[j].bin(v)] += 1
+          continue
+        }
+        // cut < v exactly when cut − v is negative (both finite, or the cut
+        // +∞): its sign bit, added up, counts the cuts below v.
+        var bin: UInt64 = 0
+        for k in 0..<9 { bin &+= (cuts[9 * j + k] - v).bitPattern >> 63 }
+        counts[offsets[j] + Int(bin)] += 1
       }
-      counts[offsets[j] + lo - cutStart[j]] += 1
+      return
+    }
+    for j in values.indices {
+      let v = values[j]
+      if v.isNaN { continue }
+      // The bin: the number of cuts below v (cuts[k−1] < v ≤ cuts[k]),
+      // counted without branches (at most nine cuts).
+      var bin = 0
+      for k in cutStart[j]..<cutStart[j + 1] { bin &+= v > cuts[k] ? 1 : 0 }
+      counts[offsets[j] + bin] += 1
     }
   }
 

@@ -23,6 +23,24 @@ func readAll(path: String, chunkSize: Int = 1 << 20) throws -> (records: [[Strin
   return (records, lines)
 }
 
+/// Every record of the file read with `nextChunks(parts:)`, pieces in order.
+func readAllInPieces(path: String, chunkSize: Int, parts: Int) throws -> (records: [[String]], lines: [Int]) {
+  var csv = try CSVReader(path: path, chunkSize: chunkSize)
+  var records: [[String]] = []
+  var lines: [Int] = []
+  while true {
+    let pieces = try csv.nextChunks(parts: parts)
+    if pieces.isEmpty { break }
+    for chunk in pieces {
+      for r in 0..<chunk.recordCount {
+        records.append((0..<chunk.fieldCount(record: r)).map { chunk.string(record: r, field: $0) })
+        lines.append(chunk.line(record: r))
+      }
+    }
+  }
+  return (records, lines)
+}
+
 struct CSVReaderTests {
   struct Case: Sendable, CustomTestStringConvertible {
     let name: String
@@ -63,6 +81,33 @@ struct CSVReaderTests {
     let whole = try readAll(c.input).records
     for size in [16, 17, 19, 23] {
       #expect(try readAll(c.input, chunkSize: size).records == whole, "chunk size \(size)")
+    }
+  }
+
+  /// Pieces cut at line breaks and parsed at once hold the same records on
+  /// the same lines as one-piece parsing: with CRLF, blank lines, a BOM, no
+  /// final newline, a record longer than the buffer, and quoted fields
+  /// (which hold line breaks and send the reader back to one piece).
+  @Test(arguments: ["plain", "crlf", "quoted", "quoted late"])
+  func piecesParsedAtOnceMatchOnePiece(_ variant: String) throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let newline = variant == "crlf" ? "\r\n" : "\n"
+    var text = "\u{FEFF}id,a,b" + newline
+    for i in 0..<40_000 {
+      if i % 997 == 0 { text += newline }  // blank line
+      if i == 20_000 { text += "long," + String(repeating: "y", count: 300_000) + ",1" + newline }
+      let quoted = (variant == "quoted" && i % 50 == 7) || (variant == "quoted late" && i == 39_000)
+      text += quoted ? "c\(i),\"x\ny, \"\"z\"\"\",\(i % 7)" + newline : "c\(i),\(i * 31 % 1000),\(i % 7)" + newline
+    }
+    text += "last,1,2"  // no final newline
+    let path = try dir.write("p.csv", text)
+    let whole = try readAll(path: path, chunkSize: 1 << 17)
+    #expect(whole.records.count == 40_003)
+    for parts in [2, 3, 4] {
+      let pieces = try readAllInPieces(path: path, chunkSize: 1 << 17, parts: parts)
+      #expect(pieces.records == whole.records, "\(parts) parts")
+      #expect(pieces.lines == whole.lines, "\(parts) parts")
     }
   }
 
