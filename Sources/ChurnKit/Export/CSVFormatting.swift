@@ -12,21 +12,21 @@ public enum CSVFormatting {
     return "\"" + (hasQuote ? field.replacingQuotesForCSV : field) + "\""
   }
 
-  /// `escape` on raw UTF-8 bytes, appended to `out`: the field as it is
-  /// unless it holds a comma, quote, CR or LF.
-  public static func appendEscaped(_ field: ArraySlice<UInt8>, to out: inout [UInt8]) {
+  /// `escape` on the raw UTF-8 bytes `bytes[range]`, appended to `out`:
+  /// the field as it is unless it holds a comma, quote, CR or LF.
+  public static func appendEscaped(_ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
     var needsQuotes = false
-    for b in field where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true }
-    guard needsQuotes else {
-      out.append(contentsOf: field)
-      return
+    for i in range {
+      let b = bytes[i]
+      if b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true }
     }
-    out.append(0x22)
-    for b in field {
+    if needsQuotes { out.append(0x22) }
+    for i in range {
+      let b = bytes[i]
       out.append(b)
       if b == 0x22 { out.append(b) }
     }
-    out.append(0x22)
+    if needsQuotes { out.append(0x22) }
   }
 
   /// The shortest text that reads back as exactly `value`: whole numbers

@@ -27,6 +27,13 @@ public struct ChurnScorer: Sendable {
   /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
   private let coefficients: [Double]
   private let baselineLogOdds: Double
+  /// What `evaluate` reads for every row, in storage of the scorer's own
+  /// (see `unshared`): the intercept, training means, risk-band cuts and the
+  /// positions of the stage flags.
+  private let intercept: Double
+  private let means: [Double]
+  private let riskBandCuts: [Double]
+  private let stageColumns: [Int]
 
   public init(model: ChurnModel) {
     let sentences = model.features.map(FeaturePhrases.phrase)
@@ -34,7 +41,10 @@ public struct ChurnScorer: Sendable {
     csvFeatureNames = model.features.map { Array(CSVFormatting.escape($0).utf8) }
     csvSentenceOpenings = sentences.map { Array(("\"" + $0.replacingQuotesForCSV + ": ").utf8) }
     csvSentenceClosings = typical.map { Array((", typical " + $0.replacingQuotesForCSV + "\"").utf8) }
-    coefficients = model.fit.coefficients
+    coefficients = model.fit.coefficients.unshared
+    intercept = model.fit.intercept
+    means = model.reference.featureMeans.unshared
+    riskBandCuts = model.reference.riskBandCuts.unshared
     baselineLogOdds = zip(model.fit.coefficients, model.reference.featureMeans).reduce(model.fit.intercept) { $0 + $1.0 * $1.1 }
     actionColumns = try? model.uplift?.columns(for: model.features)
     self.model = model
@@ -43,6 +53,7 @@ public struct ChurnScorer: Sendable {
     stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
       .map { ($0.offset, String($0.element.dropFirst(6))) }
     csvStageNames = stageFeatures.map { Array(CSVFormatting.escape($0.stage).utf8) }
+    stageColumns = stageFeatures.map(\.index)
   }
 
   /// One reason: a feature's contribution to the log-odds against the
@@ -150,9 +161,11 @@ public struct ChurnScorer: Sendable {
   }
 
   /// Scores one feature vector (in the model's feature order) into `e`.
+  ///
+  /// Reads only the scorer's own tables: a scorer made per thread shares no
+  /// reference count with another thread.
   func evaluate(_ values: [Double], into e: inout Evaluation) {
-    let means = model.reference.featureMeans
-    var logit = model.fit.intercept
+    var logit = intercept
     // The three largest positive contributions in one pass: a later feature
     // displaces an earlier one only when strictly larger.
     var (t0, t1, t2) = (-1, -1, -1)
@@ -180,9 +193,10 @@ public struct ChurnScorer: Sendable {
     e.reasons = (t0, t1, t2)
     e.reasonCount = t0 < 0 ? 0 : (t1 < 0 ? 1 : (t2 < 0 ? 2 : 3))
     e.probability = logistic(logit)
-    e.riskBand = model.reference.riskBand(e.probability)
+    e.riskBand = 1
+    for cut in riskBandCuts where e.probability > cut { e.riskBand += 1 }
     e.stage = -1
-    for (k, feature) in stageFeatures.enumerated() where values[feature.index] == 1 { e.stage = k }
+    for (k, column) in stageColumns.enumerated() where values[column] == 1 { e.stage = k }
   }
 
   /// The next best action of a scored row, when the model has an uplift part.

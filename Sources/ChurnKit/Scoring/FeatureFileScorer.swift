@@ -30,7 +30,6 @@ public struct FeatureFileScorer: Sendable {
     let asOfColumn = header.firstIndex(of: "cutoff")
     if let h = format.header(actions: model.uplift != nil) { try write(Array(h.utf8)) }
     var tally = ScoreTally(model: model)
-    let scorer = ChurnScorer(model: model)
     let parts = ProcessInfo.processInfo.activeProcessorCount * 2
     var rowsDone = 0
     while true {
@@ -43,32 +42,61 @@ public struct FeatureFileScorer: Sendable {
       rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
       DispatchQueue.concurrentPerform(iterations: chunks.count) { p in
         let chunk = chunks[p]
+        // A scorer and tables of this piece's own: no reference count shared
+        // with the other cores (see `Array.unshared`).
+        let scorer = ChurnScorer(model: model)
+        let columns = columns.unshared
+        let width = header.count
         var out: [UInt8] = []
         var partTally = ScoreTally(model: model)
         var values = [Double](repeating: 0, count: columns.count)
         var evaluation = scorer.makeEvaluation()
-        let noText: ArraySlice<UInt8> = []
+        /// A field as it came, CSV-escaped, read through a span of the
+        /// chunk's bytes: no slice, so no reference count shared with the
+        /// other pieces of the same buffer.
+        func appendField(_ f: Int, of r: Int, to out: inout [UInt8]) {
+          if chunk.hasEscapedQuotes(record: r, field: f) {
+            let unescaped = Array(chunk.fieldBytes(record: r, field: f))
+            CSVFormatting.appendEscaped(unescaped.span, 0..<unescaped.count, to: &out)
+          } else {
+            CSVFormatting.appendEscaped(chunk.bytes.span, chunk.fieldRange(record: r, field: f), to: &out)
+          }
+        }
         for r in 0..<chunk.recordCount {
-          guard chunk.fieldCount(record: r) == header.count else {
+          guard chunk.fieldCount(record: r) == width else {
             results[p].error = ModelError.invalidOption(
               "\(path):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
             return
           }
-          for (k, c) in columns.enumerated() {
-            guard let v = parseDecimal(chunk.bytes, chunk.fieldRange(record: r, field: c)) else {
-              results[p].error = ModelError.invalidOption(
-                "\(path):\(chunk.line(record: r)):\(c + 1): feature '\(header[c])' has value '\(chunk.string(record: r, field: c))', not a number")
-              return
+          var bad: Int?
+          do {
+            // One uniqueness check per row, not one per value written.
+            var row = values.mutableSpan
+            for k in columns.indices {
+              guard let v = parseDecimal(chunk.bytes, chunk.fieldRange(record: r, field: columns[k])) else {
+                bad = columns[k]
+                break
+              }
+              row[k] = v
             }
-            values[k] = v
+          }
+          if let c = bad {
+            results[p].error = ModelError.invalidOption(
+              "\(path):\(chunk.line(record: r)):\(c + 1): feature '\(header[c])' has value '\(chunk.string(record: r, field: c))', not a number")
+            return
           }
           switch format {
           case .csv:
             scorer.evaluate(values, into: &evaluation)
-            let id = keyColumn.map { chunk.fieldBytes(record: r, field: $0) } ?? Array(String(firstRows[p] + r).utf8)[...]
-            ScoreFormat.appendCSV(
-              id: id, asOf: asOfColumn.map { chunk.fieldBytes(record: r, field: $0) } ?? noText,
-              evaluation: evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
+            if let c = keyColumn {
+              appendField(c, of: r, to: &out)
+            } else {
+              CSVFormatting.appendInteger(Int64(firstRows[p] + r), to: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            if let c = asOfColumn { appendField(c, of: r, to: &out) }
+            out.append(UInt8(ascii: ","))
+            ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
           case .jsonl:
             let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRows[p] + r), values: values)
             evaluation.probability = s.probability

@@ -18,17 +18,14 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     return header.joined(separator: ",") + "\n"
   }
 
-  /// One scored row as a CSV line, straight into bytes: the id and as-of
-  /// fields as they came (escaped here), no `String` per field.
-  static func appendCSV(
-    id: ArraySlice<UInt8>, asOf: ArraySlice<UInt8>, evaluation e: ChurnScorer.Evaluation, values: [Double],
-    action: ChurnScorer.ActionChoice?, scorer: ChurnScorer, to out: inout [UInt8]
+  /// The columns of a scored row after `customer_id,as_of,` as CSV
+  /// bytes, newline included (the caller writes the two key fields, as they
+  /// came, so no `String` is made per row).
+  static func appendCSVColumns(
+    _ e: ChurnScorer.Evaluation, values: [Double], action: ChurnScorer.ActionChoice?, scorer: ChurnScorer,
+    to out: inout [UInt8]
   ) {
     let comma = UInt8(ascii: ",")
-    CSVFormatting.appendEscaped(id, to: &out)
-    out.append(comma)
-    CSVFormatting.appendEscaped(asOf, to: &out)
-    out.append(comma)
     out.append(contentsOf: e.probability.description.utf8)
     out.append(comma)
     CSVFormatting.appendInteger(Int64(e.riskBand), to: &out)
@@ -107,7 +104,7 @@ extension ChurnScorer.Run {
   private func bytes(rows range: Range<Int>, format: ScoreFormat) -> [UInt8] {
     var out: [UInt8] = []
     let asOfText = asOf.description
-    let asOfBytes = Array(asOfText.utf8)[...]
+    let asOfField = Array(("," + CSVFormatting.escape(asOfText) + ",").utf8)
     var evaluation = scorer.makeEvaluation()
     for i in range {
       let row = features.rows[i]
@@ -115,9 +112,9 @@ extension ChurnScorer.Run {
       switch format {
       case .csv:
         scorer.evaluate(values, into: &evaluation)
-        ScoreFormat.appendCSV(
-          id: Array(row.customerID.utf8)[...], asOf: asOfBytes, evaluation: evaluation, values: values,
-          action: scorer.action(values), scorer: scorer, to: &out)
+        out.append(contentsOf: CSVFormatting.escape(row.customerID).utf8)
+        out.append(contentsOf: asOfField)
+        ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
       case .jsonl:
         ScoreFormat.appendJSONLine(score(i), asOf: asOfText, to: &out)
       }
