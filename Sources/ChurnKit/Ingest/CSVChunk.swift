@@ -1,3 +1,5 @@
+import ByteStreams
+
 /// The complete records of one chunk of a CSV file, as byte ranges into the
 /// chunk's bytes.
 ///
@@ -88,8 +90,7 @@ public struct CSVChunk: Sendable {
   mutating func parse(
     from start: Int, to end: Int, isFinal: Bool, firstLine: Int, delimiter: UInt8, maxRecords: Int
   ) -> ParseOutcome {
-    // Work on locals (no closures capture them, so they stay in registers and
-    // their buffers are checked for uniqueness once, not per append).
+    // Work on locals (no closures capture them, so they stay in registers).
     var fields = self.fields
     var recordOffsets = self.recordOffsets
     var recordLines = self.recordLines
@@ -107,109 +108,128 @@ public struct CSVChunk: Sendable {
     let data = bytesCopy.span
     let newline = UInt8(ascii: "\n")
     let carriageReturn = UInt8(ascii: "\r")
-    // Bytes that end an unquoted field: one table load per byte in the hot
-    // loop instead of three comparisons.
-    var stopTable = [UInt8](repeating: 0, count: 256)
-    stopTable[Int(delimiter)] = 1
-    stopTable[Int(newline)] = 1
-    stopTable[Int(carriageReturn)] = 1
-    let stops = stopTable.span
+    // Where unquoted fields end, found for the whole range at once.
+    let separators = SeparatorMasks(bytesCopy, from: start, to: end, delimiter: delimiter)
+    // Every field but the last ends at a separator, and so does every record
+    // but the last: room for all of them, written by index (no capacity or
+    // uniqueness check per field), trimmed to what was parsed at the end.
+    let room = separators.count + 1
+    let fieldsBase = fields.count
+    let recordsBase = recordLines.count
+    fields.append(contentsOf: repeatElement(0, count: room))
+    recordOffsets.append(contentsOf: repeatElement(0, count: room))
+    recordLines.append(contentsOf: repeatElement(0, count: room))
+    var fieldCount = fieldsBase
+    var recordCount = recordsBase
     var pos = start
     var line = firstLine
-    var records = 0
     var sawQuote = false
+    var outcome: ParseOutcome?
 
-    while pos < end && records < maxRecords {
-      let recordStart = pos
-      let recordLine = line
-      let fieldsBefore = fields.count
-      var malformedReason: String?
-      var cutOff = false  // the bytes end before the record does
-      var unterminated = false
+    do {
+      var fieldsOut = fields.mutableSpan
+      var offsetsOut = recordOffsets.mutableSpan
+      var linesOut = recordLines.mutableSpan
+      while pos < end && recordCount - recordsBase < maxRecords {
+        let recordStart = pos
+        let recordLine = line
+        let fieldsBefore = fieldCount
+        var malformedReason: String?
+        var cutOff = false  // the bytes end before the record does
+        var unterminated = false
 
-      fieldLoop: while true {
-        if pos < end && data[pos] == quote {
-          // Quoted field: runs to the next quote not followed by another.
-          sawQuote = true
-          var p = pos + 1
-          var hasEscapes = false
-          var fieldEnd = -1
-          while true {
-            if p >= end {
-              unterminated = true
-              break fieldLoop
-            }
-            let b = data[p]
-            if b == quote {
-              if p + 1 >= end && !isFinal {
-                cutOff = true  // cannot tell a closing quote from a doubled one yet
+        fieldLoop: while true {
+          if pos < end && data[pos] == quote {
+            // Quoted field: runs to the next quote not followed by another.
+            sawQuote = true
+            var p = pos + 1
+            var hasEscapes = false
+            var fieldEnd = -1
+            while true {
+              if p >= end {
+                unterminated = true
                 break fieldLoop
               }
-              if p + 1 < end && data[p + 1] == quote {
-                hasEscapes = true
-                p += 2
-                continue
+              let b = data[p]
+              if b == quote {
+                if p + 1 >= end && !isFinal {
+                  cutOff = true  // cannot tell a closing quote from a doubled one yet
+                  break fieldLoop
+                }
+                if p + 1 < end && data[p + 1] == quote {
+                  hasEscapes = true
+                  p += 2
+                  continue
+                }
+                fieldEnd = p
+                p += 1
+                break
               }
-              fieldEnd = p
+              if b == newline { line += 1 }
               p += 1
-              break
             }
-            if b == newline { line += 1 }
-            p += 1
+            fieldsOut[fieldCount] = UInt64(pos + 1) << 32 | UInt64(fieldEnd) << 1 | (hasEscapes ? 1 : 0)
+            fieldCount += 1
+            pos = p
+            if pos < end && data[pos] != delimiter && data[pos] != newline && data[pos] != carriageReturn {
+              if malformedReason == nil { malformedReason = "unexpected character after a closing quote" }
+              pos = separators.next(from: pos, limit: end)
+            }
+          } else {
+            let p = separators.next(from: pos, limit: end)
+            fieldsOut[fieldCount] = UInt64(pos) << 32 | UInt64(p) << 1
+            fieldCount += 1
+            pos = p
           }
-          fields.append(UInt64(pos + 1) << 32 | UInt64(fieldEnd) << 1 | (hasEscapes ? 1 : 0))
-          pos = p
-          if pos < end && stops[Int(data[pos])] == 0 {
-            if malformedReason == nil { malformedReason = "unexpected character after a closing quote" }
-            while pos < end && stops[Int(data[pos])] == 0 { pos += 1 }
-          }
-        } else {
-          var p = pos
-          while p < end && stops[Int(data[p])] == 0 { p += 1 }
-          fields.append(UInt64(pos) << 32 | UInt64(p) << 1)
-          pos = p
-        }
-        // After a field: a delimiter, a line ending, or the end of the data.
-        if pos >= end {
-          cutOff = !isFinal
-          break fieldLoop
-        }
-        let b = data[pos]
-        if b == delimiter {
-          pos += 1
-          continue fieldLoop
-        }
-        if b == carriageReturn {
-          if pos + 1 >= end && !isFinal {
-            cutOff = true
+          // After a field: a delimiter, a line ending, or the end of the data.
+          if pos >= end {
+            cutOff = !isFinal
             break fieldLoop
           }
-          pos += (pos + 1 < end && data[pos + 1] == newline) ? 2 : 1
-        } else {
-          pos += 1
+          let b = data[pos]
+          if b == delimiter {
+            pos += 1
+            continue fieldLoop
+          }
+          if b == carriageReturn {
+            if pos + 1 >= end && !isFinal {
+              cutOff = true
+              break fieldLoop
+            }
+            pos += (pos + 1 < end && data[pos + 1] == newline) ? 2 : 1
+          } else {
+            pos += 1
+          }
+          line += 1
+          break fieldLoop
         }
-        line += 1
-        break fieldLoop
-      }
 
-      if unterminated && isFinal {
-        return ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine, sawQuote: true)
+        if unterminated && isFinal {
+          outcome = ParseOutcome(consumed: end, nextLine: line, unterminatedQuoteLine: recordLine, sawQuote: true)
+          break
+        }
+        if cutOff || unterminated {
+          fieldCount = fieldsBefore
+          outcome = ParseOutcome(consumed: recordStart, nextLine: recordLine, sawQuote: sawQuote)
+          break
+        }
+        // A blank line is not a record.
+        if fieldCount == fieldsBefore + 1
+          && fieldsOut[fieldsBefore] == UInt64(recordStart) << 32 | UInt64(recordStart) << 1
+        {
+          fieldCount = fieldsBefore
+          continue
+        }
+        if let malformedReason { malformed[recordCount] = malformedReason }
+        offsetsOut[recordCount + 1] = Int32(fieldCount)
+        linesOut[recordCount] = recordLine
+        recordCount += 1
       }
-      if cutOff || unterminated {
-        fields.removeSubrange(fieldsBefore...)
-        return ParseOutcome(consumed: recordStart, nextLine: recordLine, sawQuote: sawQuote)
-      }
-      // A blank line is not a record.
-      if fields.count == fieldsBefore + 1 && fields[fieldsBefore] == UInt64(recordStart) << 32 | UInt64(recordStart) << 1 {
-        fields.removeLast()
-        continue
-      }
-      if let malformedReason { malformed[recordLines.count] = malformedReason }
-      recordOffsets.append(Int32(fields.count))
-      recordLines.append(recordLine)
-      records += 1
     }
-    return ParseOutcome(consumed: pos, nextLine: line, sawQuote: sawQuote)
+    fields.removeSubrange(fieldCount...)
+    recordOffsets.removeSubrange((recordCount + 1)...)
+    recordLines.removeSubrange(recordCount...)
+    return outcome ?? ParseOutcome(consumed: pos, nextLine: line, sawQuote: sawQuote)
   }
 }
 

@@ -1,0 +1,75 @@
+/// Where the bytes that end an unquoted CSV field are — the delimiter, LF
+/// and CR — as one bit per byte, found sixteen bytes at a time.
+///
+/// A CSV parser that scans byte by byte pays a hard-to-predict branch per
+/// byte, and feature files and event logs are mostly one- to ten-byte
+/// fields. With the masks it jumps from separator to separator: the next
+/// one at or after `i` is a trailing-zero count away.
+///
+/// ```swift
+/// let masks = SeparatorMasks(bytes, from: 0, to: bytes.count, delimiter: UInt8(ascii: ","))
+/// let end = masks.next(from: 0, limit: bytes.count)  // end of the first field
+/// ```
+public struct SeparatorMasks: Sendable {
+  /// Bit j of `words[k]` is set when byte `start + 64k + j` is a separator.
+  @usableFromInline var words: [UInt64]
+  @usableFromInline let start: Int
+
+  /// The masks of `bytes[from..<to]`.
+  public init(_ bytes: [UInt8], from start: Int, to end: Int, delimiter: UInt8) {
+    precondition(0 <= start && start <= end && end <= bytes.count)
+    self.start = start
+    let count = end - start
+    var words = [UInt64](repeating: 0, count: (count + 63) / 64 + 1)
+    let blocks = count / 64
+    unsafe bytes.withUnsafeBytes { raw in
+      let d = SIMD16<UInt8>(repeating: delimiter)
+      let lf = SIMD16<UInt8>(repeating: 0x0A)
+      let cr = SIMD16<UInt8>(repeating: 0x0D)
+      var mutableWords = words.mutableSpan
+      for k in 0..<blocks {
+        var word: UInt64 = 0
+        for q in 0..<4 {
+          let v = unsafe raw.loadUnaligned(fromByteOffset: start + 64 * k + 16 * q, as: SIMD16<UInt8>.self)
+          let hit = (v .== d) .| (v .== lf) .| (v .== cr)
+          let flags = SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: hit)
+          let halves = unsafe unsafeBitCast(flags, to: SIMD2<UInt64>.self)
+          word |= (Self.gather(halves[0]) | Self.gather(halves[1]) << 8) << UInt64(16 * q)
+        }
+        mutableWords[k] = word
+      }
+    }
+    for i in (64 * blocks)..<count {
+      let b = bytes[start + i]
+      if b == delimiter || b == 0x0A || b == 0x0D { words[i >> 6] |= 1 << UInt64(i & 63) }
+    }
+    self.words = words
+  }
+
+  /// One bit per byte of a word whose bytes are each 0 or 1: byte i → bit i.
+  @inline(__always)
+  private static func gather(_ x: UInt64) -> UInt64 {
+    // Every byte's bit lands in the top byte of the product at its own place,
+    // and no two partial products share a bit, so nothing carries.
+    (x &* 0x0102_0408_1020_4080) >> 56
+  }
+
+  /// How many separators there are in the masked range.
+  public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+  /// The position of the first separator in `i..<limit`, or `limit` when
+  /// there is none (`i` and `limit` within the masked range).
+  @inlinable @inline(__always)
+  public func next(from i: Int, limit: Int) -> Int {
+    let relative = i - start
+    var k = relative >> 6
+    var word = words[k] & (~0 << UInt64(relative & 63))
+    let last = (limit - start) >> 6
+    while word == 0 {
+      if k >= last { return limit }
+      k += 1
+      word = words[k]
+    }
+    return min(start + (k << 6) + word.trailingZeroBitCount, limit)
+  }
+}
