@@ -47,10 +47,16 @@ public final class AtomicFileWriter {
     }
   }
 
-  /// Appends bytes (buffered).
+  /// Appends bytes (buffered; a block of 64 KiB or more goes out as it is,
+  /// after what is buffered, without being copied into the buffer).
   public func write(_ bytes: [UInt8]) throws(ByteStreamError) {
-    buffer.append(contentsOf: bytes)
-    if buffer.count >= bufferLimit { try flush() }
+    guard bytes.count >= 1 << 16 else {
+      buffer.append(contentsOf: bytes)
+      if buffer.count >= bufferLimit { try flush() }
+      return
+    }
+    try flush()
+    try writeAll(bytes)
   }
 
   /// Appends the UTF-8 bytes of `text`.
@@ -61,9 +67,14 @@ public final class AtomicFileWriter {
 
   /// Writes out what is buffered.
   public func flush() throws(ByteStreamError) {
+    try writeAll(buffer)
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  private func writeAll(_ bytes: [UInt8]) throws(ByteStreamError) {
     var offset = 0
-    while offset < buffer.count {
-      let n = unsafe buffer.withUnsafeBytes { raw in
+    while offset < bytes.count {
+      let n = unsafe bytes.withUnsafeBytes { raw in
         unsafe Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
       }
       if n < 0 {
@@ -72,7 +83,6 @@ public final class AtomicFileWriter {
       }
       offset += n
     }
-    buffer.removeAll(keepingCapacity: true)
   }
 
   /// Flushes, syncs and renames the temporary file to the final path.

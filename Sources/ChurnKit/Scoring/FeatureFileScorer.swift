@@ -26,12 +26,21 @@ public struct FeatureFileScorer: Sendable {
         "\(path) lacks \(missing.count) of the model's features: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
     }
     let columns = model.features.map { header.firstIndex(of: $0)! }
+    if let h = format.header(actions: model.uplift != nil) { try write(Array(h.utf8)) }
+    return try withoutActuallyEscaping(write) { write in
+      try score(csv: &csv, header: header, columns: columns, format: format, path: path, write: Sink.Writer(write))
+    }
+  }
+
+  private func score(
+    csv: inout CSVReader, header: [String], columns: [Int], format: ScoreFormat, path: String, write: Sink.Writer
+  ) throws -> ScoreTally {
     let keyColumn = header.firstIndex(of: "customer_id")
     let asOfColumn = header.firstIndex(of: "cutoff")
-    if let h = format.header(actions: model.uplift != nil) { try write(Array(h.utf8)) }
-    var tally = ScoreTally(model: model)
+    let sink = Sink(tally: ScoreTally(model: model))
     let parts = ProcessInfo.processInfo.activeProcessorCount * 2
     var rowsDone = 0
+    var pending: [PartResult] = []
     while true {
       // Pieces of about 4 MB cut at line breaks, parsed and scored on all cores.
       let chunks = try csv.nextChunks(parts: parts)
@@ -40,7 +49,14 @@ public struct FeatureFileScorer: Sendable {
       // Without a customer_id column a row is named by its position (from 0).
       let firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
       rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
-      DispatchQueue.concurrentPerform(iterations: chunks.count) { p in
+      let ready = pending
+      DispatchQueue.concurrentPerform(iterations: chunks.count + 1) { i in
+        guard i > 0 else {
+          // The previous stretch goes out while this one is scored.
+          sink.drain(ready, to: write)
+          return
+        }
+        let p = i - 1
         let chunk = chunks[p]
         // A scorer and tables of this piece's own: no reference count shared
         // with the other cores (see `Array.unshared`).
@@ -108,13 +124,44 @@ public struct FeatureFileScorer: Sendable {
         results[p].bytes = out
         results[p].tally = partTally
       }
-      for result in results {
-        if let error = result.error { throw error }
-        try write(result.bytes)
+      if let error = sink.error { throw error }
+      pending = results
+    }
+    sink.drain(pending, to: write)
+    if let error = sink.error { throw error }
+    return sink.tally
+  }
+
+  /// Where scored pieces go, in file order: their bytes to the output,
+  /// their tallies into one; the first error stops both.
+  private final class Sink: @unchecked Sendable {
+    var tally: ScoreTally
+    var error: (any Error)?
+
+    init(tally: ScoreTally) { self.tally = tally }
+
+    /// The caller's output, handed to the thread that writes each stretch:
+    /// only one thread calls it at a time, in file order.
+    struct Writer: @unchecked Sendable {
+      let write: ([UInt8]) throws -> Void
+      init(_ write: @escaping ([UInt8]) throws -> Void) { self.write = write }
+    }
+
+    func drain(_ results: [PartResult], to writer: Writer) {
+      for result in results where error == nil {
+        if let failure = result.error {
+          error = failure
+          return
+        }
+        do {
+          try writer.write(result.bytes)
+        } catch {
+          self.error = error
+          return
+        }
         if let t = result.tally { tally.merge(t) }
       }
     }
-    return tally
   }
 
   private final class PartResult: @unchecked Sendable {

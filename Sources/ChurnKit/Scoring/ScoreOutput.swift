@@ -167,7 +167,7 @@ public struct ScoreTally: Sendable {
   public private(set) var bands = [Int](repeating: 0, count: 10)
   /// Per feature, rows per bin of its training deciles.
   public var binCounts: [[Double]] {
-    (0..<offsets.count - 1).map { Array(counts[offsets[$0]..<offsets[$0 + 1]]) }
+    (0..<offsets.count - 1).map { counts[offsets[$0]..<offsets[$0 + 1]].map(Double.init) }
   }
   /// Every feature's cut points back to back (feature j's from
   /// `cutStart[j]` to `cutStart[j + 1]`), and its counts likewise at
@@ -175,7 +175,7 @@ public struct ScoreTally: Sendable {
   private let cuts: [Double]
   private let cutStart: [Int]
   private let offsets: [Int]
-  private var counts: [Double]
+  private var counts: [Int]
   /// The same cuts nine to a feature (decile cuts are at most nine),
   /// padded with +∞: a value's bin is then nine comparisons in a loop of
   /// fixed length, which the compiler unrolls, without branches.
@@ -192,7 +192,7 @@ public struct ScoreTally: Sendable {
     }
     cutStart = start
     offsets = offset
-    counts = [Double](repeating: 0, count: offset.last!)
+    counts = [Int](repeating: 0, count: offset.last!)
     paddedCuts =
       references.allSatisfy({ $0.cuts.count <= 9 })
       ? references.flatMap { $0.cuts + [Double](repeating: .infinity, count: 9 - $0.cuts.count) } : []
