@@ -285,8 +285,12 @@ public struct ScoreSummary: Sendable, Codable {
     self.asOf = asOf
     rows = tally.probabilities.count
     meanProbability = rows == 0 ? .nan : tally.probabilities.reduce(0, +) / Double(rows)
-    let sorted = tally.probabilities.sorted()
-    percentiles = [0.1, 0.5, 0.9].map { q in sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
+    // The 10th, 50th and 90th: the values at those ranks of the sorted
+    // scores, found by selection rather than by sorting them all.
+    var scores = tally.probabilities
+    let n = scores.count
+    percentiles =
+      n == 0 ? [.nan, .nan, .nan] : Quantiles.orderStatistics(&scores, ranks: [0.1, 0.5, 0.9].map { min(n - 1, Int($0 * Double(n))) })
     bandCounts = tally.bands
     let scorePSI = model.reference.score.stabilityIndex(tally.probabilities)
     scoreDrift = Drift(name: "churn_probability", stabilityIndex: scorePSI, shifted: scorePSI > 0.2)
