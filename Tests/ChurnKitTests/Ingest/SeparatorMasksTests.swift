@@ -1,0 +1,28 @@
+import ByteStreams
+import ChurnKit
+import ChurnTestSupport
+import Testing
+
+struct SeparatorMasksTests {
+  /// `next` finds what a byte-by-byte scan finds, from every start, for
+  /// ranges of every alignment and length (the 16-byte blocks and the
+  /// bytes after the last one), with `;` as the delimiter too.
+  @Test(arguments: [UInt8(ascii: ","), UInt8(ascii: ";")])
+  func agreesWithAByteScan(_ delimiter: UInt8) {
+    var rng = SplitMix64(seed: 5)
+    let alphabet = Array("ab,;\n\r\"0123456789 ".utf8)
+    let bytes = (0..<700).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+    func isSeparator(_ b: UInt8) -> Bool { b == delimiter || b == 0x0A || b == 0x0D }
+    for (start, end) in [(0, 700), (1, 700), (3, 68), (17, 17), (64, 129), (5, 20), (0, 15), (100, 700)] {
+      let masks = SeparatorMasks(bytes, from: start, to: end, delimiter: delimiter)
+      #expect(masks.count == bytes[start..<end].filter(isSeparator).count)
+      for i in start...end {
+        let expected = (i..<end).first { isSeparator(bytes[$0]) } ?? end
+        #expect(masks.next(from: i, limit: end) == expected, "range \(start)..<\(end), from \(i)")
+        // A nearer limit cuts the search short.
+        let limit = min(end, i + 5)
+        #expect(masks.next(from: i, limit: limit) == min(expected, limit))
+      }
+    }
+  }
+}
