@@ -176,10 +176,18 @@ public struct ScoreTally: Sendable {
   private let cutStart: [Int]
   private let offsets: [Int]
   private var counts: [Int]
-  /// The same cuts nine to a feature (decile cuts are at most nine),
-  /// padded with +∞: a value's bin is then nine comparisons in a loop of
-  /// fixed length, which the compiler unrolls, without branches.
-  private let paddedCuts: [Double]
+  /// The same cuts grouped by how many a feature has and padded with +∞ to
+  /// the group's width — 1 (flags), 4 or 9 (decile cuts are at most nine):
+  /// a value's bin is then a loop of fixed length, which the compiler
+  /// unrolls, without branches. Empty when a feature has more than nine.
+  private let flags: WidthGroup
+  private let fours: WidthGroup
+  private let nines: WidthGroup
+
+  private struct WidthGroup {
+    var features: [Int] = []
+    var cuts: [Double] = []
+  }
 
   public init(model: ChurnModel) {
     self.model = model
@@ -193,9 +201,15 @@ public struct ScoreTally: Sendable {
     cutStart = start
     offsets = offset
     counts = [Int](repeating: 0, count: offset.last!)
-    paddedCuts =
-      references.allSatisfy({ $0.cuts.count <= 9 })
-      ? references.flatMap { $0.cuts + [Double](repeating: .infinity, count: 9 - $0.cuts.count) } : []
+    var groups = [WidthGroup(), WidthGroup(), WidthGroup()]
+    if references.allSatisfy({ $0.cuts.count <= 9 }) {
+      for (j, r) in references.enumerated() {
+        let g = r.cuts.count <= 1 ? 0 : (r.cuts.count <= 4 ? 1 : 2)
+        groups[g].features.append(j)
+        groups[g].cuts += r.cuts + [Double](repeating: .infinity, count: [1, 4, 9][g] - r.cuts.count)
+      }
+    }
+    (flags, fours, nines) = (groups[0], groups[1], groups[2])
   }
 
   public mutating func add(values: [Double], score: ChurnScorer.Score) {
@@ -208,21 +222,10 @@ public struct ScoreTally: Sendable {
     var counts = self.counts
     self.counts = []
     defer { self.counts = counts }
-    if paddedCuts.count == 9 * values.count {
-      let cuts = paddedCuts.span
-      for j in values.indices {
-        let v = values[j]
-        if v.isNaN { continue }
-        guard v.isFinite else {
-          counts[offsets[j] + model.reference.features[j].bin(v)] += 1
-          continue
-        }
-        // cut < v exactly when cut − v is negative (both finite, or the cut
-        // +∞): its sign bit, added up, counts the cuts below v.
-        var bin: UInt64 = 0
-        for k in 0..<9 { bin &+= (cuts[9 * j + k] - v).bitPattern >> 63 }
-        counts[offsets[j] + Int(bin)] += 1
-      }
+    if flags.features.count + fours.features.count + nines.features.count == values.count {
+      count(flags, width: 1, values, &counts)
+      count(fours, width: 4, values, &counts)
+      count(nines, width: 9, values, &counts)
       return
     }
     for j in values.indices {
@@ -233,6 +236,25 @@ public struct ScoreTally: Sendable {
       var bin = 0
       for k in cutStart[j]..<cutStart[j + 1] { bin &+= v > cuts[k] ? 1 : 0 }
       counts[offsets[j] + bin] += 1
+    }
+  }
+
+  /// Counts the bin of each value of a width group's features.
+  @inline(__always)
+  private func count(_ group: WidthGroup, width: Int, _ values: [Double], _ counts: inout [Int]) {
+    let cuts = group.cuts.span
+    for (i, j) in group.features.enumerated() {
+      let v = values[j]
+      if v.isNaN { continue }
+      guard v.isFinite else {
+        counts[offsets[j] + model.reference.features[j].bin(v)] += 1
+        continue
+      }
+      // cut < v exactly when cut − v is negative (both finite, or the cut
+      // +∞): its sign bit, added up, counts the cuts below v.
+      var bin: UInt64 = 0
+      for k in 0..<width { bin &+= (cuts[width * i + k] - v).bitPattern >> 63 }
+      counts[offsets[j] + Int(bin)] += 1
     }
   }
 
