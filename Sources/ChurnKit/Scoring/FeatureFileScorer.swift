@@ -45,19 +45,26 @@ public struct FeatureFileScorer: Sendable {
       // Pieces of about 4 MB cut at line breaks, parsed and scored on all cores.
       let chunks = try csv.nextChunks(parts: parts)
       if chunks.isEmpty { break }
-      let results = chunks.map { _ in PartResult() }
+      // Work items: the pieces, or — when a quoted field sent the reader
+      // back to one piece — that piece's rows split between the cores.
+      let items: [(chunk: Int, rows: Range<Int>)] =
+        chunks.count == 1 && chunks[0].recordCount >= 4096
+        ? (0..<parts).map { p in (0, (chunks[0].recordCount * p / parts)..<(chunks[0].recordCount * (p + 1) / parts)) }
+        : chunks.indices.map { ($0, 0..<chunks[$0].recordCount) }
+      let results = items.map { _ in PartResult() }
       // Without a customer_id column a row is named by its position (from 0).
       let firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
       rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
       let ready = pending
-      DispatchQueue.concurrentPerform(iterations: chunks.count + 1) { i in
+      DispatchQueue.concurrentPerform(iterations: items.count + 1) { i in
         guard i > 0 else {
           // The previous stretch goes out while this one is scored.
           sink.drain(ready, to: write)
           return
         }
         let p = i - 1
-        let chunk = chunks[p]
+        let chunk = chunks[items[p].chunk]
+        let firstRow = firstRows[items[p].chunk]
         // A scorer and tables of this piece's own: no reference count shared
         // with the other cores (see `Array.unshared`).
         let scorer = ChurnScorer(model: model)
@@ -78,7 +85,7 @@ public struct FeatureFileScorer: Sendable {
             CSVFormatting.appendEscaped(chunk.bytes.span, chunk.fieldRange(record: r, field: f), to: &out)
           }
         }
-        for r in 0..<chunk.recordCount {
+        for r in items[p].rows {
           guard chunk.fieldCount(record: r) == width else {
             results[p].error = ModelError.invalidOption(
               "\(path):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
@@ -107,14 +114,14 @@ public struct FeatureFileScorer: Sendable {
             if let c = keyColumn {
               appendField(c, of: r, to: &out)
             } else {
-              CSVFormatting.appendInteger(Int64(firstRows[p] + r), to: &out)
+              CSVFormatting.appendInteger(Int64(firstRow + r), to: &out)
             }
             out.append(UInt8(ascii: ","))
             if let c = asOfColumn { appendField(c, of: r, to: &out) }
             out.append(UInt8(ascii: ","))
             ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
           case .jsonl:
-            let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRows[p] + r), values: values)
+            let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r), values: values)
             evaluation.probability = s.probability
             evaluation.riskBand = s.riskBand
             ScoreFormat.appendJSONLine(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", to: &out)
