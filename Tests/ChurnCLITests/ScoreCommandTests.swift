@@ -4,6 +4,19 @@ import ChurnTestSupport
 import Foundation
 import Testing
 
+/// A small model (see `trainSmallModel`) and the features of its customers
+/// at 2024-10-31 in `dir/f.csv`; returns the model's path and the
+/// `--events … --customers …` arguments.
+private func trainWithFeatureFile(in dir: TemporaryDirectory) throws -> (model: String, common: [String]) {
+  let model = try trainSmallModel(in: dir, seed: 21)
+  let common = ["--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv"]
+  let features = run(
+    ["features"] + common
+      + ["--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out", "\(dir.path)/f.csv"])
+  #expect(features.status == 0, "\(features.err)")
+  return (model, common)
+}
+
 struct ScoreCommandTests {
 
   /// Reason codes add up: intercept + Σ βⱼ x̄ⱼ + Σ contributions = logit(p);
@@ -39,9 +52,7 @@ struct ScoreCommandTests {
   @Test func featureFileScoresEqualEventScores() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try trainSmallModel(in: dir, seed: 21)
-    let common = ["--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv"]
-    #expect(run(["features"] + common + ["--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out", "\(dir.path)/f.csv"]).status == 0)
+    let (model, common) = try trainWithFeatureFile(in: dir)
     let fromEvents = run(["score", "--model", model] + common + ["--as-of", "2024-10-31", "--out", "-"])
     let fromFile = run(["score", "--model", model, "--features", "\(dir.path)/f.csv", "--out", "-"])
     #expect(fromEvents.status == 0 && fromFile.status == 0)
@@ -64,9 +75,7 @@ struct ScoreCommandTests {
   @Test func largeFeatureFilesScoreRowForRowInOrder() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let model = try trainSmallModel(in: dir, seed: 21)
-    let common = ["--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv"]
-    #expect(run(["features"] + common + ["--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out", "\(dir.path)/f.csv"]).status == 0)
+    let (model, _) = try trainWithFeatureFile(in: dir)
     let small = run(["score", "--model", model, "--features", "\(dir.path)/f.csv", "--out", "-"])
     #expect(small.status == 0)
     // Each scored line without its id, by id.
