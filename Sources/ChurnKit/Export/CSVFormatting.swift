@@ -1,3 +1,5 @@
+import ByteStreams
+
 /// Text for CSV output: RFC 4180 quoting and round-trip number formatting.
 public enum CSVFormatting {
   /// `field` quoted when it holds a comma, quote, CR or LF (quotes doubled).
@@ -46,8 +48,24 @@ public enum CSVFormatting {
     if value == value.rounded(.towardZero) && abs(value) < 1e15 {
       appendInteger(Int64(value), to: &bytes)
     } else {
-      bytes.append(contentsOf: value.description.utf8)
+      appendShortest(value, to: &bytes)
     }
+  }
+
+  /// `value.description`'s bytes appended to `bytes`, without the `String`
+  /// (see `ByteOutput`).
+  @inline(__always)
+  public static func appendShortest(_ value: Double, to bytes: inout [UInt8]) {
+    // `write(to:)` spells a NaN's payload out ("-nan(0x…)"); `description`
+    // says "nan".
+    guard !value.isNaN else {
+      bytes.append(contentsOf: "nan".utf8)
+      return
+    }
+    var output = ByteOutput(bytes: bytes)
+    bytes = []  // `output` now holds the only reference: no copy on append
+    value.write(to: &output)
+    bytes = output.bytes
   }
 
   /// Decimal digits of `value` appended to `bytes`.

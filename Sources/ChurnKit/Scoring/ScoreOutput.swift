@@ -26,7 +26,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     to out: inout [UInt8]
   ) {
     let comma = UInt8(ascii: ",")
-    out.append(contentsOf: e.probability.description.utf8)
+    CSVFormatting.appendShortest(e.probability, to: &out)
     out.append(comma)
     CSVFormatting.appendInteger(Int64(e.riskBand), to: &out)
     out.append(comma)
@@ -42,7 +42,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
       out.append(comma)
       CSVFormatting.appendNumber(values[j], to: &out)
       out.append(comma)
-      out.append(contentsOf: e.contributions[j].description.utf8)
+      CSVFormatting.appendShortest(e.contributions[j], to: &out)
       out.append(comma)
       // The sentence always holds a comma: quoted; only the value varies.
       out.append(contentsOf: scorer.csvSentenceOpenings[j])
@@ -53,9 +53,9 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
       out.append(comma)
       out.append(contentsOf: CSVFormatting.escape(a.best).utf8)
       out.append(comma)
-      out.append(contentsOf: a.uplift.description.utf8)
+      CSVFormatting.appendShortest(a.uplift, to: &out)
       out.append(comma)
-      out.append(contentsOf: a.netValue.description.utf8)
+      CSVFormatting.appendShortest(a.netValue, to: &out)
       out.append(comma)
       if let r = a.runnerUp { out.append(contentsOf: CSVFormatting.escape(r).utf8) }
       out.append(comma)
