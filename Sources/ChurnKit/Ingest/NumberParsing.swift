@@ -1,3 +1,5 @@
+import ByteStreams
+
 /// Parses a decimal number from `bytes[range]` (leading and trailing spaces
 /// allowed), correctly rounded.
 ///
@@ -117,6 +119,12 @@ private func parsePlainDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double?
   if i < hi && bytes[i] == UInt8(ascii: ".") {
     i += 1
     let fractionStart = i
+    // Eight digits at a time while eight remain (most of a 17-digit value's
+    // fraction), then one by one.
+    while i + 8 <= hi, let eight = eightDigits(ByteWords.load(bytes, at: i)) {
+      mantissa = mantissa &* 100_000_000 &+ eight
+      i += 8
+    }
     while i < hi {
       let d = bytes[i] &- 48
       if d >= 10 { break }
@@ -139,6 +147,22 @@ private func parsePlainDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double?
     return nil
   }
   return negative ? -value : value
+}
+
+/// The value of eight ASCII digits in a little-endian word (first digit in
+/// the lowest byte), or nil if any byte is not a digit.
+@inline(__always)
+private func eightDigits(_ word: UInt64) -> UInt64? {
+  // Every byte's high nibble is 3, and stays 3 with 6 added (≤ '9').
+  let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+  guard (word & high) | (((word &+ 0x0606_0606_0606_0606) & high) >> 4) == 0x3333_3333_3333_3333 else { return nil }
+  // Pairs, then fours, then all eight: each step multiplies the higher
+  // half by a power of ten and adds the lower one, in place.
+  var v = word &- 0x3030_3030_3030_3030
+  v = v &* 10 &+ (v >> 8)
+  let pairs = (v & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 << 32))
+  let quads = ((v >> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 << 32))
+  return (pairs &+ quads) >> 32
 }
 
 /// 10⁰ … 10²², every one exactly representable as a `Double` (a literal, so

@@ -33,7 +33,17 @@ struct NumberParsingTests {
     #expect(parse(text) == value)
   }
 
-  @Test(arguments: ["", " ", "abc", "1.2.3", "12a", "--1", "inf", "nan", "1e400", "."])
+  /// Fractions read eight digits at a time: windows that hold a non-digit
+  /// (an exponent, a space, a letter) fall back byte by byte.
+  @Test(arguments: [
+    "0.12345678", "0.123456789", "1.2345678901234567", "505.37299768517363", "0.1234567e-05", "0.12345678e2",
+    "-0.0000000012345678", "0.12345678 ", "9.99999999999999999",
+  ])
+  func fractionsEightDigitsAtATime(_ text: String) {
+    #expect(parse(text)?.bitPattern == Double(text.trimmingCharacters(in: .whitespaces))?.bitPattern, "\(text)")
+  }
+
+  @Test(arguments: ["", " ", "abc", "1.2.3", "12a", "--1", "inf", "nan", "1e400", ".", "0.1234567x9", "0.12345678x"])
   func rejectsNonNumbers(_ text: String) {
     #expect(parse(text) == nil)
   }
