@@ -93,7 +93,7 @@ public struct StageModelEstimator: Sendable {
   func fit(_ observations: StageObservations, customers runs: [Range<Int>]) throws -> StageTransitionModel {
     let churned = stages.count - 1
     let k = stages.count
-    let customer = observations.customer, time = observations.time, stage = observations.stage
+    let time = observations.time, stage = observations.stage
     let touch = observations.touch
     let dataEnd = observations.dataEnd
     var profile = StageProfileAccumulator(stages: k)
