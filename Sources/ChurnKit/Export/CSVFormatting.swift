@@ -8,7 +8,7 @@ public enum CSVFormatting {
     var hasQuote = false
     for b in field.utf8 {
       if b == 0x22 { hasQuote = true }
-      if b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true }
+      if needsQuoting(b) { needsQuotes = true }
     }
     guard needsQuotes else { return field }
     return "\"" + (hasQuote ? field.replacingQuotesForCSV : field) + "\""
@@ -18,10 +18,7 @@ public enum CSVFormatting {
   /// the field as it is unless it holds a comma, quote, CR or LF.
   public static func appendEscaped(_ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
     var needsQuotes = false
-    for i in range {
-      let b = bytes[i]
-      if b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsQuotes = true }
-    }
+    for i in range where needsQuoting(bytes[i]) { needsQuotes = true }
     if needsQuotes { out.append(0x22) }
     for i in range {
       let b = bytes[i]
@@ -30,6 +27,10 @@ public enum CSVFormatting {
     }
     if needsQuotes { out.append(0x22) }
   }
+
+  /// A comma, quote, CR or LF: a field holding one is quoted.
+  @inline(__always)
+  private static func needsQuoting(_ b: UInt8) -> Bool { b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D }
 
   /// The shortest text that reads back as exactly `value`: whole numbers
   /// without a fraction ("3"), others in Swift's shortest round-trip form
