@@ -121,6 +121,36 @@ struct ScoreCommandTests {
     }
   }
 
+  /// A bad value deep in a file read in pieces is named by its true line
+  /// and column, and no score file appears.
+  @Test func badValueInALaterPieceIsLocated() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (model, _) = try trainWithFeatureFile(in: dir)
+    let lines = try dir.read("f.csv").split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+    var text = String(lines[0]) + "\n"
+    var line = 1
+    var badLine = 0
+    for copy in 0..<12 {
+      for row in lines.dropFirst() {
+        line += 1
+        var fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        if copy == 9 && badLine == 0 {
+          fields[3] = "oops"
+          badLine = line
+        }
+        text += fields.joined(separator: ",") + "\n"
+      }
+    }
+    let path = try dir.write("bad.csv", text)
+    #expect(text.utf8.count > 1 << 17)  // read in pieces
+    let column = String(lines[0].split(separator: ",")[3])
+    let result = run(["score", "--model", model, "--features", path, "--out", "\(dir.path)/never.csv"])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(path):\(badLine):4: feature '\(column)' has value 'oops', not a number\n")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
+  }
+
   @Test func writesCSVAndJSONLinesWithEscapedStrings() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -35,8 +35,6 @@ public struct FeatureFileScorer: Sendable {
   private func score(
     csv: inout CSVReader, header: [String], columns: [Int], format: ScoreFormat, path: String, write: Sink.Writer
   ) throws -> ScoreTally {
-    let keyColumn = header.firstIndex(of: "customer_id")
-    let asOfColumn = header.firstIndex(of: "cutoff")
     let sink = Sink(tally: ScoreTally(model: model))
     let parts = ProcessInfo.processInfo.activeProcessorCount * 2
     var rowsDone = 0
@@ -52,7 +50,7 @@ public struct FeatureFileScorer: Sendable {
         ? (0..<parts).map { p in (0, (chunks[0].recordCount * p / parts)..<(chunks[0].recordCount * (p + 1) / parts)) }
         : chunks.indices.map { ($0, 0..<chunks[$0].recordCount) }
       let results = items.map { _ in PartResult() }
-      // Without a customer_id column a row is named by its position (from 0).
+      // Each piece's first row number in the file.
       let firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
       rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
       let ready = pending
@@ -63,73 +61,11 @@ public struct FeatureFileScorer: Sendable {
           return
         }
         let p = i - 1
-        let chunk = chunks[items[p].chunk]
-        let firstRow = firstRows[items[p].chunk]
-        // A scorer and tables of this piece's own: no reference count shared
-        // with the other cores (see `Array.unshared`).
-        let scorer = ChurnScorer(model: model)
-        let columns = columns.unshared
-        let width = header.count
-        var out: [UInt8] = []
-        var partTally = ScoreTally(model: model)
-        var values = [Double](repeating: 0, count: columns.count)
-        var evaluation = scorer.makeEvaluation()
-        /// A field as it came, CSV-escaped, read through a span of the
-        /// chunk's bytes: no slice, so no reference count shared with the
-        /// other pieces of the same buffer.
-        func appendField(_ f: Int, of r: Int, to out: inout [UInt8]) {
-          if chunk.hasEscapedQuotes(record: r, field: f) {
-            let unescaped = Array(chunk.fieldBytes(record: r, field: f))
-            CSVFormatting.appendEscaped(unescaped.span, 0..<unescaped.count, to: &out)
-          } else {
-            CSVFormatting.appendEscaped(chunk.bytes.span, chunk.fieldRange(record: r, field: f), to: &out)
-          }
-        }
-        for r in items[p].rows {
-          guard chunk.fieldCount(record: r) == width else {
-            results[p].error = ModelError.invalidOption(
-              "\(path):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
-            return
-          }
-          var bad: Int?
-          do {
-            // One uniqueness check per row, not one per value written.
-            var row = values.mutableSpan
-            for k in columns.indices {
-              guard let v = parseDecimal(chunk.bytes, chunk.fieldRange(record: r, field: columns[k])) else {
-                bad = columns[k]
-                break
-              }
-              row[k] = v
-            }
-          }
-          if let c = bad {
-            results[p].error = ModelError.invalidOption(
-              "\(path):\(chunk.line(record: r)):\(c + 1): feature '\(header[c])' has value '\(chunk.string(record: r, field: c))', not a number")
-            return
-          }
-          switch format {
-          case .csv:
-            scorer.evaluate(values, into: &evaluation)
-            if let c = keyColumn {
-              appendField(c, of: r, to: &out)
-            } else {
-              CSVFormatting.appendInteger(Int64(firstRow + r), to: &out)
-            }
-            out.append(UInt8(ascii: ","))
-            if let c = asOfColumn { appendField(c, of: r, to: &out) }
-            out.append(UInt8(ascii: ","))
-            ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
-          case .jsonl:
-            let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r), values: values)
-            evaluation.probability = s.probability
-            evaluation.riskBand = s.riskBand
-            ScoreFormat.appendJSONLine(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", to: &out)
-          }
-          partTally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
-        }
-        results[p].bytes = out
-        results[p].tally = partTally
+        let item = items[p]
+        results[p].fill(
+          with: scoreRows(
+            item.rows, of: chunks[item.chunk], firstRow: firstRows[item.chunk],
+            header: header, columns: columns, format: format, path: path))
       }
       if let error = sink.error { throw error }
       pending = results
@@ -139,7 +75,82 @@ public struct FeatureFileScorer: Sendable {
     return sink.tally
   }
 
-  /// Where scored pieces go, in file order: their bytes to the output,
+  /// Scores `rows` of one piece into CSV or JSON Lines bytes and a tally,
+  /// or stops at the first row that cannot be scored.
+  private func scoreRows(
+    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, header: [String], columns sharedColumns: [Int],
+    format: ScoreFormat, path: String
+  ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+    // A scorer and tables of this piece's own: no reference count shared
+    // with the other cores (see `Array.unshared`).
+    let scorer = ChurnScorer(model: model)
+    let columns = sharedColumns.unshared
+    let keyColumn = header.firstIndex(of: "customer_id")
+    let asOfColumn = header.firstIndex(of: "cutoff")
+    let width = header.count
+    var out: [UInt8] = []
+    var tally = ScoreTally(model: model)
+    var values = [Double](repeating: 0, count: columns.count)
+    var evaluation = scorer.makeEvaluation()
+    /// A field as it came, CSV-escaped, read through a span of the chunk's
+    /// bytes: no slice, so no reference count shared with the other pieces
+    /// of the same buffer.
+    func appendField(_ f: Int, of r: Int, to out: inout [UInt8]) {
+      if chunk.hasEscapedQuotes(record: r, field: f) {
+        let unescaped = Array(chunk.fieldBytes(record: r, field: f))
+        CSVFormatting.appendEscaped(unescaped.span, 0..<unescaped.count, to: &out)
+      } else {
+        CSVFormatting.appendEscaped(chunk.bytes.span, chunk.fieldRange(record: r, field: f), to: &out)
+      }
+    }
+    for r in rows {
+      guard chunk.fieldCount(record: r) == width else {
+        let error = ModelError.invalidOption(
+          "\(path):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(width)")
+        return (out, tally, error)
+      }
+      var bad: Int?
+      do {
+        // One uniqueness check per row, not one per value written.
+        var row = values.mutableSpan
+        for k in columns.indices {
+          guard let v = parseDecimal(chunk.bytes, chunk.fieldRange(record: r, field: columns[k])) else {
+            bad = columns[k]
+            break
+          }
+          row[k] = v
+        }
+      }
+      if let c = bad {
+        let error = ModelError.invalidOption(
+          "\(path):\(chunk.line(record: r)):\(c + 1): feature '\(header[c])' has value '\(chunk.string(record: r, field: c))', not a number")
+        return (out, tally, error)
+      }
+      switch format {
+      case .csv:
+        scorer.evaluate(values, into: &evaluation)
+        if let c = keyColumn {
+          appendField(c, of: r, to: &out)
+        } else {
+          // Without a customer_id column a row is named by its position (from 0).
+          CSVFormatting.appendInteger(Int64(firstRow + r), to: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        if let c = asOfColumn { appendField(c, of: r, to: &out) }
+        out.append(UInt8(ascii: ","))
+        ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
+      case .jsonl:
+        let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r), values: values)
+        evaluation.probability = s.probability
+        evaluation.riskBand = s.riskBand
+        ScoreFormat.appendJSONLine(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", to: &out)
+      }
+      tally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
+    }
+    return (out, tally, nil)
+  }
+
+  /// Where scored pieces go, in file order  /// Where scored pieces go, in file order: their bytes to the output,
   /// their tallies into one; the first error stops both.
   private final class Sink: @unchecked Sendable {
     var tally: ScoreTally
@@ -175,5 +186,9 @@ public struct FeatureFileScorer: Sendable {
     var bytes: [UInt8] = []
     var tally: ScoreTally?
     var error: ModelError?
+
+    func fill(with result: (bytes: [UInt8], tally: ScoreTally, error: ModelError?)) {
+      (bytes, tally, error) = (result.bytes, result.tally, result.error)
+    }
   }
 }
