@@ -68,11 +68,7 @@ public struct CSVReader {
   private mutating func nextChunk(maxRecords: Int) throws(IngestError) -> Bool {
     chunk.reset()
     while true {
-      if !checkedByteOrderMark && (filled >= 3 || atEnd) {
-        checkedByteOrderMark = true
-        let b = chunk.bytes
-        if filled >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { parsedUpTo = 3 }
-      }
+      if !checkedByteOrderMark && (filled >= 3 || atEnd) { skipByteOrderMark() }
       if checkedByteOrderMark && (parsedUpTo < filled || atEnd) {
         let outcome = chunk.parse(
           from: parsedUpTo, to: filled, isFinal: atEnd, firstLine: nextLine,
@@ -103,11 +99,7 @@ public struct CSVReader {
     chunk.reset()
     guard parts > 1 && !quotesSeen else { return try nextChunk() ? [chunk] : [] }
     while !atEnd && (parsedUpTo > 0 || filled < chunk.bytes.count) { try refill() }
-    if !checkedByteOrderMark {
-      checkedByteOrderMark = true
-      let b = chunk.bytes
-      if filled >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { parsedUpTo = 3 }
-    }
+    if !checkedByteOrderMark { skipByteOrderMark() }
     let newline = UInt8(ascii: "\n")
     let bytes = chunk.bytes
     // The pieces end after a line break (or at the end of the data).
@@ -146,6 +138,14 @@ public struct CSVReader {
     }
     parsedUpTo = end
     return pieces
+  }
+
+  /// Steps over a UTF-8 byte-order mark at the start of the data, once
+  /// (called when at least three bytes, or all of them, are in).
+  private mutating func skipByteOrderMark() {
+    checkedByteOrderMark = true
+    let b = chunk.bytes
+    if filled >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { parsedUpTo = 3 }
   }
 
   private final class ChunkSlot: @unchecked Sendable {

@@ -48,8 +48,8 @@ public struct ChurnScorer: Sendable {
     baselineLogOdds = zip(model.fit.coefficients, model.reference.featureMeans).reduce(model.fit.intercept) { $0 + $1.0 * $1.1 }
     actionColumns = try? model.uplift?.columns(for: model.features)
     self.model = model
-    phrases = model.features.map(FeaturePhrases.phrase)
-    typicalTexts = model.reference.featureMeans.map(FeaturePhrases.format)
+    phrases = sentences
+    typicalTexts = typical
     stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
       .map { ($0.offset, String($0.element.dropFirst(6))) }
     csvStageNames = stageFeatures.map { Array(CSVFormatting.escape($0.stage).utf8) }
