@@ -24,6 +24,20 @@ public struct EventBatch: Sendable {
   /// Number of events in the batch.
   public var count: Int { time.count }
 
+  /// Makes room for `rows` more events in every column (fingerprints only
+  /// when `fingerprints`), so that appending never copies a column.
+  mutating func reserveCapacity(forMore rows: Int, fingerprints: Bool) {
+    customer.reserveCapacity(customer.count + rows)
+    time.reserveCapacity(time.count + rows)
+    event.reserveCapacity(event.count + rows)
+    channel.reserveCapacity(channel.count + rows)
+    amount.reserveCapacity(amount.count + rows)
+    sentiment.reserveCapacity(sentiment.count + rows)
+    stage.reserveCapacity(stage.count + rows)
+    line.reserveCapacity(line.count + rows)
+    if fingerprints { fingerprint.reserveCapacity(fingerprint.count + rows) }
+  }
+
   mutating func removeAll() {
     customer.removeAll(keepingCapacity: true)
     time.removeAll(keepingCapacity: true)

@@ -267,6 +267,8 @@ private final class EventMerger: @unchecked Sendable {
       self.batch = batch
       self.touchSink &+= touchSink
     }
+    let incoming = parts.reduce(0) { $0 + $1.count }
+    batch.reserveCapacity(forMore: incoming, fingerprints: parts.contains { !$0.fingerprint.isEmpty })
     while maps.count < parts.count {
       maps.append(Array(repeating: [], count: EventRowDecoder.categoryCount))
     }
@@ -284,7 +286,6 @@ private final class EventMerger: @unchecked Sendable {
       let categories = rows.categories
       let (eventMap, channelMap, stageMap) = (maps[p][0], maps[p][1], maps[p][2])
       let n = rows.count
-      batch.customer.reserveCapacity(batch.customer.count + n)
       let block = 128
       for blockStart in stride(from: 0, to: n, by: block) {
         let blockEnd = min(blockStart + block, n)
