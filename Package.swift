@@ -3,7 +3,7 @@ import PackageDescription
 
 // Dependencies point one way:
 //   churnkit (executable) → ChurnCLI → ChurnKit → LinearAlgebra → CBLASLAPACK
-//                                          └────→ ByteStreams   → CZlib, CMalloc
+//                                          └────→ ByteStreams   → CZlib, CGlibcExtras
 // Only LinearAlgebra and ByteStreams touch unsafe pointers, and both compile
 // with strict memory safety so every unsafe operation is marked and visible.
 let package = Package(
@@ -24,7 +24,7 @@ let package = Package(
       path: "Sources/CZlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
-    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+    .systemLibrary(name: "CGlibcExtras", path: "Sources/CGlibcExtras"),
 
     // MARK: - The only modules with unsafe code
     .target(
@@ -34,7 +34,7 @@ let package = Package(
     ),
     .target(
       name: "ByteStreams",
-      dependencies: ["CZlib", "CMalloc"],
+      dependencies: ["CZlib", "CGlibcExtras"],
       swiftSettings: [.strictMemorySafety()]
     ),
 

@@ -1,3 +1,5 @@
+import CGlibcExtras
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -21,6 +23,13 @@ public final class AtomicFileWriter {
   private var buffer: [UInt8] = []
   private var committed = false
   private let bufferLimit = 1 << 20
+  /// Bytes written to the temporary file, and how many of them the kernel
+  /// has been asked to start writing back.
+  private var written = 0
+  private var writebackStarted = 0
+  /// Writeback is started every this many bytes, so that `commit()`'s
+  /// `fsync` waits for the last stretch only, not for the whole file.
+  private let writebackStride = 8 << 20
 
   /// Starts writing; nothing is visible at `path` until `commit()`.
   public init(path: String) throws(ByteStreamError) {
@@ -82,6 +91,14 @@ public final class AtomicFileWriter {
         throw .writeFailed(path: path, reason: errnoDescription())
       }
       offset += n
+    }
+    written += bytes.count
+    if temporaryPath != nil && written - writebackStarted >= writebackStride {
+      // Only a hint (errors show up at fsync): start writing this stretch
+      // to disk now, while the caller produces the next.
+      _ = sync_file_range(
+        descriptor, off_t(writebackStarted), off_t(written - writebackStarted), CGLIBCEXTRAS_SYNC_FILE_RANGE_WRITE)
+      writebackStarted = written
     }
   }
 

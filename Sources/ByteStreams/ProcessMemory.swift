@@ -1,4 +1,4 @@
-import CMalloc
+import CGlibcExtras
 
 /// Process-wide allocator settings for the command-line programs.
 public enum ProcessMemory {

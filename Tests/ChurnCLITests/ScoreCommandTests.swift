@@ -151,6 +151,27 @@ struct ScoreCommandTests {
     #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
   }
 
+  /// Errors come in file order: a bad value early on is reported, not an
+  /// unreadable record in a stretch read while the early one was scored.
+  @Test func anEarlierBadValueComesBeforeALaterReadError() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (model, _) = try trainWithFeatureFile(in: dir)
+    let lines = try dir.read("f.csv").split(separator: "\n")
+    var fields = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    fields[3] = "oops"
+    var text = String(lines[0]) + "\n" + fields.joined(separator: ",") + "\n"
+    let rows = lines.dropFirst().joined(separator: "\n") + "\n"
+    while text.utf8.count < 5 << 20 { text += rows }  // more than one 4 MB stretch
+    text += "\"never closed," + String(lines[1].split(separator: ",", maxSplits: 1)[1]) + "\n"
+    let path = try dir.write("bad.csv", text)
+    let column = String(lines[0].split(separator: ",")[3])
+    let result = run(["score", "--model", model, "--features", path, "--out", "\(dir.path)/never.csv"])
+    #expect(result.status == 1)
+    #expect(result.err == "Error: \(path):2:4: feature '\(column)' has value 'oops', not a number\n")
+    #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
+  }
+
   @Test func writesCSVAndJSONLinesWithEscapedStrings() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

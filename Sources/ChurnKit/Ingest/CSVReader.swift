@@ -88,14 +88,15 @@ public struct CSVReader {
   }
 
   /// Parses the next chunk of complete records as up to `parts` chunks cut at
-  /// line breaks and parsed at once on all cores, in file order; empty at the
-  /// end of the data.
+  /// line breaks, in file order; empty at the end of the data. The pieces
+  /// are parsed at once on all cores, or one after another on this thread
+  /// when not `concurrently` (for a caller that already keeps the cores busy).
   ///
   /// Cutting at a line break is only sound when no field is quoted; a piece
   /// that meets a quote sends the chunk (and the rest of the file) through
   /// the one-piece parse, so the records and lines are always those of
   /// `nextChunk()`.
-  public mutating func nextChunks(parts: Int) throws(IngestError) -> [CSVChunk] {
+  public mutating func nextChunks(parts: Int, concurrently: Bool = true) throws(IngestError) -> [CSVChunk] {
     chunk.reset()
     guard parts > 1 && !quotesSeen else { return try nextChunk() ? [chunk] : [] }
     while !atEnd && (parsedUpTo > 0 || filled < chunk.bytes.count) { try refill() }
@@ -118,12 +119,17 @@ public struct CSVReader {
     let cuts = bounds
     let slots = (0..<parts).map { _ in ChunkSlot() }
     let delimiter = self.delimiter
-    DispatchQueue.concurrentPerform(iterations: parts) { k in
+    let parsePiece: @Sendable (Int) -> Void = { k in
       var piece = CSVChunk()
       piece.bytes = bytes
       slots[k].outcome = piece.parse(
         from: cuts[k], to: cuts[k + 1], isFinal: true, firstLine: 0, delimiter: delimiter, maxRecords: .max)
       slots[k].chunk = piece
+    }
+    if concurrently {
+      DispatchQueue.concurrentPerform(iterations: parts, execute: parsePiece)
+    } else {
+      for k in 0..<parts { parsePiece(k) }
     }
     if slots.contains(where: { $0.outcome!.sawQuote }) {
       quotesSeen = true

@@ -28,21 +28,21 @@ public struct FeatureFileScorer: Sendable {
     let columns = model.features.map { header.firstIndex(of: $0)! }
     if let h = format.header(actions: model.uplift != nil) { try write(Array(h.utf8)) }
     return try withoutActuallyEscaping(write) { write in
-      try score(csv: &csv, header: header, columns: columns, format: format, path: path, write: Sink.Writer(write))
+      try score(csv: csv, header: header, columns: columns, format: format, path: path, write: Sink.Writer(write))
     }
   }
 
   private func score(
-    csv: inout CSVReader, header: [String], columns: [Int], format: ScoreFormat, path: String, write: Sink.Writer
+    csv: CSVReader, header: [String], columns: [Int], format: ScoreFormat, path: String, write: Sink.Writer
   ) throws -> ScoreTally {
     let sink = Sink(tally: ScoreTally(model: model))
-    let parts = ProcessInfo.processInfo.activeProcessorCount * 2
+    let parts = ProcessInfo.processInfo.activeProcessorCount * 4
+    // Pieces of about 4 MB cut at line breaks; the first stretch is parsed
+    // on all cores, each later one while the one before it is scored.
+    let ahead = try ReadAhead(csv, parts: parts)
     var rowsDone = 0
     var pending: [PartResult] = []
-    while true {
-      // Pieces of about 4 MB cut at line breaks, parsed and scored on all cores.
-      let chunks = try csv.nextChunks(parts: parts)
-      if chunks.isEmpty { break }
+    while case .success(let chunks) = ahead.result, !chunks.isEmpty {
       // Work items: the pieces, or — when a quoted field sent the reader
       // back to one piece — that piece's rows split between the cores.
       let items: [(chunk: Int, rows: Range<Int>)] =
@@ -54,24 +54,28 @@ public struct FeatureFileScorer: Sendable {
       let firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
       rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
       let ready = pending
-      DispatchQueue.concurrentPerform(iterations: items.count + 1) { i in
-        guard i > 0 else {
-          // The previous stretch goes out while this one is scored.
-          sink.drain(ready, to: write)
-          return
+      // Three kinds of work at once: the previous stretch goes out, the
+      // next is read and parsed, this one is scored.
+      DispatchQueue.concurrentPerform(iterations: items.count + 2) { i in
+        switch i {
+        case 0: sink.drain(ready, to: write)
+        case 1: ahead.readNext()
+        default:
+          let item = items[i - 2]
+          results[i - 2].fill(
+            with: scoreRows(
+              item.rows, of: chunks[item.chunk], firstRow: firstRows[item.chunk],
+              header: header, columns: columns, format: format, path: path))
         }
-        let p = i - 1
-        let item = items[p]
-        results[p].fill(
-          with: scoreRows(
-            item.rows, of: chunks[item.chunk], firstRow: firstRows[item.chunk],
-            header: header, columns: columns, format: format, path: path))
       }
       if let error = sink.error { throw error }
       pending = results
     }
+    // A value the rows read so far cannot score comes before a read error
+    // further on in the file.
     sink.drain(pending, to: write)
     if let error = sink.error { throw error }
+    if case .failure(let error) = ahead.result { throw error }
     return sink.tally
   }
 
@@ -150,7 +154,7 @@ public struct FeatureFileScorer: Sendable {
     return (out, tally, nil)
   }
 
-  /// Where scored pieces go, in file order  /// Where scored pieces go, in file order: their bytes to the output,
+  /// Where scored pieces go, in file order: their bytes to the output,
   /// their tallies into one; the first error stops both.
   private final class Sink: @unchecked Sendable {
     var tally: ScoreTally
@@ -179,6 +183,26 @@ public struct FeatureFileScorer: Sendable {
         }
         if let t = result.tally { tally.merge(t) }
       }
+    }
+  }
+
+  /// The reader and the pieces of the stretch it read last (empty at the
+  /// end); one thread at a time reads: the caller, then a scoring thread.
+  private final class ReadAhead: @unchecked Sendable {
+    private var csv: CSVReader
+    private let parts: Int
+    private(set) var result: Result<[CSVChunk], IngestError>
+
+    /// Reads the first stretch, its pieces parsed on all cores.
+    init(_ csv: CSVReader, parts: Int) throws(IngestError) {
+      self.csv = csv
+      self.parts = parts
+      result = .success(try self.csv.nextChunks(parts: parts))
+    }
+
+    /// Reads the next stretch on this thread (the others are scoring).
+    func readNext() {
+      result = Result { () throws(IngestError) in try csv.nextChunks(parts: parts, concurrently: false) }
     }
   }
 

@@ -24,12 +24,14 @@ func readAll(path: String, chunkSize: Int = 1 << 20) throws -> (records: [[Strin
 }
 
 /// Every record of the file read with `nextChunks(parts:)`, pieces in order.
-func readAllInPieces(path: String, chunkSize: Int, parts: Int) throws -> (records: [[String]], lines: [Int]) {
+func readAllInPieces(
+  path: String, chunkSize: Int, parts: Int, concurrently: Bool = true
+) throws -> (records: [[String]], lines: [Int]) {
   var csv = try CSVReader(path: path, chunkSize: chunkSize)
   var records: [[String]] = []
   var lines: [Int] = []
   while true {
-    let pieces = try csv.nextChunks(parts: parts)
+    let pieces = try csv.nextChunks(parts: parts, concurrently: concurrently)
     if pieces.isEmpty { break }
     for chunk in pieces {
       for r in 0..<chunk.recordCount {
@@ -104,8 +106,9 @@ struct CSVReaderTests {
     let path = try dir.write("p.csv", text)
     let whole = try readAll(path: path, chunkSize: 1 << 17)
     #expect(whole.records.count == 40_003)
-    for parts in [2, 3, 4] {
-      let pieces = try readAllInPieces(path: path, chunkSize: 1 << 17, parts: parts)
+    for parts in [2, 3, 4, -3] {
+      // (−3: three pieces parsed one after another on this thread.)
+      let pieces = try readAllInPieces(path: path, chunkSize: 1 << 17, parts: abs(parts), concurrently: parts > 0)
       // The first difference, not two 40,000-element arrays, if any.
       #expect(pieces.records.count == whole.records.count, "\(parts) parts")
       let common = min(pieces.records.count, whole.records.count)
