@@ -151,6 +151,53 @@ struct ScoreCommandTests {
     #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
   }
 
+  /// The summary's drift is the population stability index against the
+  /// training deciles — recomputed here from the scored file and the
+  /// feature file with bins counted one cut at a time — and a feature moved
+  /// far from its training values is flagged.
+  @Test func driftIsThePopulationStabilityIndexAgainstTraining() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (modelPath, _) = try trainWithFeatureFile(in: dir)
+    let model = try ChurnModel.load(path: modelPath)
+    let lines = try dir.read("f.csv").split(separator: "\n").map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+    let moved = "days_since_last_event"
+    #expect(model.features.contains(moved))
+    let m = try #require(lines[0].firstIndex(of: moved))
+    var rows = Array(lines.dropFirst())
+    for i in rows.indices { rows[i][m] = "\(Double(rows[i][m])! * 10 + 1000)" }
+    let path = try dir.write("g.csv", ([lines[0]] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+    let result = run(["score", "--model", modelPath, "--features", path, "--out", "\(dir.path)/s.csv", "--json"])
+    #expect(result.status == 0, "\(result.err)")
+    let summary = try JSONDecoder().decode(ScoreSummary.self, from: Data(result.out.utf8))
+
+    func psi(_ values: [Double], _ reference: DistributionReference) -> Double {
+      var counts = [Double](repeating: 0, count: reference.shares.count)
+      for v in values { counts[reference.cuts.filter { $0 < v }.count] += 1 }
+      return zip(counts, reference.shares).reduce(0) { sum, pair in
+        let (a, e) = (max(pair.0 / Double(values.count), 1e-4), max(pair.1, 1e-4))
+        return sum + (a - e) * log(a / e)
+      }
+    }
+    let scored = try dir.read("s.csv").split(separator: "\n").map { $0.split(separator: ",") }
+    let p = try #require(scored[0].firstIndex(of: "churn_probability"))
+    let probabilities = scored.dropFirst().map { Double($0[p])! }
+    #expect(probabilities.count == rows.count)
+    let scorePSI = psi(probabilities, model.reference.score)
+    #expect(abs(summary.scoreDrift.stabilityIndex - scorePSI) < 1e-12)
+    #expect(summary.scoreDrift.shifted == (scorePSI > 0.2))
+    #expect(summary.featureDrift.map(\.name) == model.features)
+    for (j, name) in model.features.enumerated() {
+      let c = try #require(lines[0].firstIndex(of: name))
+      let expected = psi(rows.map { Double($0[c])! }, model.reference.features[j])
+      #expect(abs(summary.featureDrift[j].stabilityIndex - expected) < 1e-12, "\(name)")
+      #expect(summary.featureDrift[j].shifted == (expected > 0.2), "\(name)")
+      if name == moved { #expect(expected > 1, "\(name): PSI \(expected)") }
+    }
+  }
+
   /// Errors come in file order: a bad value early on is reported, not an
   /// unreadable record in a stretch read while the early one was scored.
   @Test func anEarlierBadValueComesBeforeALaterReadError() throws {

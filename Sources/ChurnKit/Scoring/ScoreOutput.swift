@@ -165,6 +165,9 @@ public struct ScoreTally: Sendable {
   public let model: ChurnModel
   public private(set) var probabilities: [Double] = []
   public private(set) var bands = [Int](repeating: 0, count: 10)
+  /// Rows per bin of the training score's deciles (for the score's drift),
+  /// counted as rows are scored, on every core.
+  public private(set) var scoreBinCounts: [Int]
   /// Per feature, rows per bin of its training deciles.
   public var binCounts: [[Double]] {
     (0..<offsets.count - 1).map { counts[offsets[$0]..<offsets[$0 + 1]].map(Double.init) }
@@ -191,6 +194,7 @@ public struct ScoreTally: Sendable {
 
   public init(model: ChurnModel) {
     self.model = model
+    scoreBinCounts = [Int](repeating: 0, count: model.reference.score.shares.count)
     let references = model.reference.features
     cuts = references.flatMap(\.cuts)
     var start = [0], offset = [0]
@@ -219,6 +223,7 @@ public struct ScoreTally: Sendable {
   mutating func add(values: [Double], probability: Double, riskBand: Int) {
     probabilities.append(probability)
     bands[riskBand - 1] += 1
+    if !probability.isNaN { scoreBinCounts[model.reference.score.bin(probability)] += 1 }
     var counts = self.counts
     self.counts = []
     defer { self.counts = counts }
@@ -262,6 +267,7 @@ public struct ScoreTally: Sendable {
   public mutating func merge(_ other: ScoreTally) {
     probabilities += other.probabilities
     for k in 0..<10 { bands[k] += other.bands[k] }
+    for k in scoreBinCounts.indices { scoreBinCounts[k] += other.scoreBinCounts[k] }
     for i in counts.indices { counts[i] += other.counts[i] }
   }
 }
@@ -314,7 +320,7 @@ public struct ScoreSummary: Sendable, Codable {
     percentiles =
       n == 0 ? [.nan, .nan, .nan] : Quantiles.orderStatistics(&scores, ranks: [0.1, 0.5, 0.9].map { min(n - 1, Int($0 * Double(n))) })
     bandCounts = tally.bands
-    let scorePSI = model.reference.score.stabilityIndex(tally.probabilities)
+    let scorePSI = model.reference.score.stabilityIndex(counts: tally.scoreBinCounts.map(Double.init))
     scoreDrift = Drift(name: "churn_probability", stabilityIndex: scorePSI, shifted: scorePSI > 0.2)
     featureDrift = model.features.indices.map { j in
       let psi = model.reference.features[j].stabilityIndex(counts: tally.binCounts[j])
