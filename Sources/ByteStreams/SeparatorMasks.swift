@@ -14,6 +14,9 @@ public struct SeparatorMasks: Sendable {
   /// Bit j of `words[k]` is set when byte `start + 64k + j` is a separator.
   @usableFromInline var words: [UInt64]
   @usableFromInline let start: Int
+  /// How many of the separators are line breaks (LF or CR; CRLF counts
+  /// two): a bound on the records in the range, less one.
+  public let lineBreaks: Int
 
   /// The masks of `bytes[from..<to]`.
   public init(_ bytes: [UInt8], from start: Int, to end: Int, delimiter: UInt8) {
@@ -22,28 +25,42 @@ public struct SeparatorMasks: Sendable {
     let count = end - start
     var words = [UInt64](repeating: 0, count: (count + 63) / 64 + 1)
     let blocks = count / 64
+    var lineBreaks = 0
     unsafe bytes.withUnsafeBytes { raw in
       let d = SIMD16<UInt8>(repeating: delimiter)
       let lf = SIMD16<UInt8>(repeating: 0x0A)
       let cr = SIMD16<UInt8>(repeating: 0x0D)
       var mutableWords = words.mutableSpan
+      // Line breaks counted per lane, added up before a lane can overflow
+      // (four per 64-byte block, so every 63 blocks).
+      var breakLanes = SIMD16<UInt8>(repeating: 0)
+      func addUpLanes() {
+        for lane in 0..<16 { lineBreaks += Int(breakLanes[lane]) }
+        breakLanes = SIMD16<UInt8>(repeating: 0)
+      }
       for k in 0..<blocks {
         var word: UInt64 = 0
         for q in 0..<4 {
           let v = unsafe raw.loadUnaligned(fromByteOffset: start + 64 * k + 16 * q, as: SIMD16<UInt8>.self)
-          let hit = (v .== d) .| (v .== lf) .| (v .== cr)
+          let isBreak = (v .== lf) .| (v .== cr)
+          let hit = (v .== d) .| isBreak
           let flags = SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: hit)
+          breakLanes &+= SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: isBreak)
           let halves = unsafe unsafeBitCast(flags, to: SIMD2<UInt64>.self)
           word |= (Self.gather(halves[0]) | Self.gather(halves[1]) << 8) << UInt64(16 * q)
         }
         mutableWords[k] = word
+        if k % 63 == 62 { addUpLanes() }
       }
+      addUpLanes()
     }
     for i in (64 * blocks)..<count {
       let b = bytes[start + i]
       if b == delimiter || b == 0x0A || b == 0x0D { words[i >> 6] |= 1 << UInt64(i & 63) }
+      if b == 0x0A || b == 0x0D { lineBreaks += 1 }
     }
     self.words = words
+    self.lineBreaks = lineBreaks
   }
 
   /// One bit per byte of a word whose bytes are each 0 or 1: byte i → bit i.

@@ -110,15 +110,17 @@ public struct CSVChunk: Sendable {
     let carriageReturn = UInt8(ascii: "\r")
     // Where unquoted fields end, found for the whole range at once.
     let separators = SeparatorMasks(bytesCopy, from: start, to: end, delimiter: delimiter)
-    // Every field but the last ends at a separator, and so does every record
-    // but the last: room for all of them, written by index (no capacity or
-    // uniqueness check per field), trimmed to what was parsed at the end.
+    // Every field but the last ends at a separator, and every record but the
+    // last at a line break: room for all of them, written by index (no
+    // capacity or uniqueness check per field), trimmed to what was parsed at
+    // the end.
     let room = separators.count + 1
+    let recordRoom = separators.lineBreaks + 1
     let fieldsBase = fields.count
     let recordsBase = recordLines.count
     fields.append(contentsOf: repeatElement(0, count: room))
-    recordOffsets.append(contentsOf: repeatElement(0, count: room))
-    recordLines.append(contentsOf: repeatElement(0, count: room))
+    recordOffsets.append(contentsOf: repeatElement(0, count: recordRoom))
+    recordLines.append(contentsOf: repeatElement(0, count: recordRoom))
     var fieldCount = fieldsBase
     var recordCount = recordsBase
     var pos = start
