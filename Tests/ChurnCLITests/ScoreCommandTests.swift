@@ -151,6 +151,46 @@ struct ScoreCommandTests {
     #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
   }
 
+  /// Plain pieces (no quotes, walked field by field) score exactly as
+  /// parsed ones: the same file with CRLF line ends, which is never plain,
+  /// gives the same bytes — with blank lines and no final newline — and a
+  /// short row in a later plain piece is named by its line.
+  @Test func plainPiecesScoreAsParsedOnes() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (model, _) = try trainWithFeatureFile(in: dir)
+    let lines = try dir.read("f.csv").split(separator: "\n")
+    var rows: [String] = []
+    for copy in 0..<8 {
+      for (i, line) in lines.dropFirst().enumerated() {
+        let comma = line.firstIndex(of: ",")!
+        rows.append("\(line[..<comma])-\(copy)\(line[comma...])")
+        if i % 97 == 0 { rows.append("") }  // a blank line
+      }
+    }
+    let lf = String(lines[0]) + "\n" + rows.joined(separator: "\n")
+    #expect(lf.utf8.count > 1 << 17)  // read in pieces
+    let plain = try dir.write("lf.csv", lf)
+    let parsed = try dir.write("crlf.csv", lf.replacingOccurrences(of: "\n", with: "\r\n"))
+    for format in ["csv", "jsonl"] {
+      let a = run(["score", "--model", model, "--features", plain, "--format", format, "--out", "-"])
+      let b = run(["score", "--model", model, "--features", parsed, "--format", format, "--out", "-"])
+      #expect(a.status == 0 && b.status == 0, "\(a.err)\(b.err)")
+      #expect(a.out.split(separator: "\n").count == rows.filter { !$0.isEmpty }.count + (format == "csv" ? 1 : 0))
+      #expect(a.out == b.out, "\(format)")
+    }
+    // A row one field short, far into the file, after blank lines in the
+    // same piece.
+    let short = (rows.count * 3 / 4 + 300..<rows.count).first { !rows[$0].isEmpty }!
+    var broken = rows
+    broken[short] = String(broken[short][..<broken[short].lastIndex(of: ",")!])
+    let path = try dir.write("short.csv", String(lines[0]) + "\n" + broken.joined(separator: "\n") + "\n")
+    let result = run(["score", "--model", model, "--features", path, "--out", "\(dir.path)/never.csv"])
+    #expect(result.status == 1)
+    let width = lines[0].split(separator: ",").count
+    #expect(result.err == "Error: \(path):\(short + 2): row has \(width - 1) fields, the header has \(width)\n")
+  }
+
   /// The summary's drift is the population stability index against the
   /// training deciles — recomputed here from the scored file and the
   /// feature file with bins counted one cut at a time — and a feature moved

@@ -51,7 +51,7 @@ public struct CSVChunk: Sendable {
     var i = range.lowerBound
     while i < range.upperBound {
       out.append(bytes[i])
-      i += bytes[i] == quote ? 2 : 1
+      i += bytes[i] == quoteByte ? 2 : 1
     }
     return out[...]
   }
@@ -141,7 +141,7 @@ public struct CSVChunk: Sendable {
         var unterminated = false
 
         fieldLoop: while true {
-          if pos < end && data[pos] == quote {
+          if pos < end && data[pos] == quoteByte {
             // Quoted field: runs to the next quote not followed by another.
             sawQuote = true
             var p = pos + 1
@@ -153,12 +153,12 @@ public struct CSVChunk: Sendable {
                 break fieldLoop
               }
               let b = data[p]
-              if b == quote {
+              if b == quoteByte {
                 if p + 1 >= end && !isFinal {
                   cutOff = true  // cannot tell a closing quote from a doubled one yet
                   break fieldLoop
                 }
-                if p + 1 < end && data[p + 1] == quote {
+                if p + 1 < end && data[p + 1] == quoteByte {
                   hasEscapes = true
                   p += 2
                   continue
@@ -235,4 +235,5 @@ public struct CSVChunk: Sendable {
   }
 }
 
-private let quote = UInt8(ascii: "\"")
+/// The CSV quote character.
+let quoteByte = UInt8(ascii: "\"")

@@ -97,8 +97,22 @@ public struct CSVReader {
   /// the one-piece parse, so the records and lines are always those of
   /// `nextChunk()`.
   public mutating func nextChunks(parts: Int, concurrently: Bool = true) throws(IngestError) -> [CSVChunk] {
+    switch try nextPieces(parts: parts, concurrently: concurrently, plainWhenPossible: false) {
+    case .parsed(let chunks): chunks
+    case .plain: preconditionFailure("plain pieces were not asked for")
+    }
+  }
+
+  /// The next chunk of complete records as up to `parts` pieces cut at line
+  /// breaks, in file order (none at the end of the data): plain pieces when
+  /// the whole chunk holds no quote and no carriage return — every field then
+  /// ends at the next delimiter or line feed, and the caller walks the fields
+  /// itself without a field table — otherwise as `nextChunks(parts:concurrently:)`.
+  public mutating func nextPieces(
+    parts: Int, concurrently: Bool = true, plainWhenPossible: Bool = true
+  ) throws(IngestError) -> CSVPieces {
     chunk.reset()
-    guard parts > 1 && !quotesSeen else { return try nextChunk() ? [chunk] : [] }
+    guard parts > 1 && !quotesSeen else { return .parsed(try nextChunk() ? [chunk] : []) }
     while !atEnd && (parsedUpTo > 0 || filled < chunk.bytes.count) { try refill() }
     if !checkedByteOrderMark { skipByteOrderMark() }
     let newline = UInt8(ascii: "\n")
@@ -108,7 +122,7 @@ public struct CSVReader {
     if !atEnd {
       while end > parsedUpTo && bytes[end - 1] != newline { end -= 1 }
     }
-    guard end - parsedUpTo >= 1 << 16 else { return try nextChunk() ? [chunk] : [] }
+    guard end - parsedUpTo >= 1 << 16 else { return .parsed(try nextChunk() ? [chunk] : []) }
     var bounds = [parsedUpTo]
     for k in 1..<parts {
       var cut = max(bounds.last!, parsedUpTo + (end - parsedUpTo) * k / parts)
@@ -117,6 +131,27 @@ public struct CSVReader {
     }
     bounds.append(end)
     let cuts = bounds
+    if plainWhenPossible {
+      // Line feeds per piece (each ends one line); any carriage return or
+      // quote makes the chunk not plain.
+      var lineFeeds: [Int] = []
+      for k in 0..<parts {
+        let counts = ByteCounts(bytes, from: cuts[k], to: cuts[k + 1], of: (newline, UInt8(ascii: "\r"), quoteByte))
+        if counts.second > 0 || counts.third > 0 { break }
+        lineFeeds.append(counts.first)
+      }
+      if lineFeeds.count == parts {
+        var pieces: [PlainCSVPiece] = []
+        for k in 0..<parts {
+          if cuts[k] < cuts[k + 1] {
+            pieces.append(PlainCSVPiece(bytes: bytes, range: cuts[k]..<cuts[k + 1], firstLine: nextLine, delimiter: delimiter))
+          }
+          nextLine += lineFeeds[k]
+        }
+        parsedUpTo = end
+        return .plain(pieces)
+      }
+    }
     let slots = (0..<parts).map { _ in ChunkSlot() }
     let delimiter = self.delimiter
     let parsePiece: @Sendable (Int) -> Void = { k in
@@ -133,7 +168,7 @@ public struct CSVReader {
     }
     if slots.contains(where: { $0.outcome!.sawQuote }) {
       quotesSeen = true
-      return try nextChunk() ? [chunk] : []
+      return .parsed(try nextChunk() ? [chunk] : [])
     }
     var pieces: [CSVChunk] = []
     for slot in slots {
@@ -143,7 +178,7 @@ public struct CSVReader {
       if piece.recordCount > 0 { pieces.append(piece) }
     }
     parsedUpTo = end
-    return pieces
+    return .parsed(pieces)
   }
 
   /// Steps over a UTF-8 byte-order mark at the start of the data, once
@@ -188,3 +223,31 @@ public struct CSVReader {
   }
 }
 
+
+/// The records of one chunk as `CSVReader.nextPieces` hands them out.
+public enum CSVPieces: Sendable {
+  /// Pieces with no quote and no carriage return anywhere in the chunk.
+  case plain([PlainCSVPiece])
+  /// Pieces split into fields (or one piece, after a quoted field).
+  case parsed([CSVChunk])
+
+  /// Whether the data had ended (no piece at all).
+  public var isEmpty: Bool {
+    switch self {
+    case .plain(let pieces): pieces.isEmpty
+    case .parsed(let chunks): chunks.isEmpty
+    }
+  }
+}
+
+/// Complete records in `bytes[range]` with no quote and no carriage return:
+/// a field ends at the next delimiter or line feed, a record at the next
+/// line feed (or the end of the range), and a line feed alone is a blank
+/// line, not a record.
+public struct PlainCSVPiece: Sendable {
+  public let bytes: [UInt8]
+  public let range: Range<Int>
+  /// The physical line (1-based) that starts at `range.lowerBound`.
+  public let firstLine: Int
+  public let delimiter: UInt8
+}

@@ -1,3 +1,4 @@
+import ByteStreams
 import Dispatch
 import Foundation
 
@@ -32,40 +33,89 @@ public struct FeatureFileScorer: Sendable {
     }
   }
 
+  /// What a feature file's columns are to the scorer.
+  private struct Layout {
+    let header: [String]
+    /// The header column of each model feature.
+    let columns: [Int]
+    /// Per header column, the model feature it holds, or −1.
+    let featureOfColumn: [Int]
+    let keyColumn: Int?
+    let asOfColumn: Int?
+    let format: ScoreFormat
+    let path: String
+
+    init(header: [String], columns: [Int], format: ScoreFormat, path: String) {
+      self.header = header
+      self.columns = columns
+      var featureOfColumn = [Int](repeating: -1, count: header.count)
+      for (k, c) in columns.enumerated() { featureOfColumn[c] = k }
+      self.featureOfColumn = featureOfColumn
+      keyColumn = header.firstIndex(of: "customer_id")
+      asOfColumn = header.firstIndex(of: "cutoff")
+      self.format = format
+      self.path = path
+    }
+
+    /// A row with the wrong number of fields.
+    func wrongWidth(_ fields: Int, line: Int) -> ModelError {
+      .invalidOption("\(path):\(line): row has \(fields) fields, the header has \(header.count)")
+    }
+
+    /// A model feature's value that is not a number.
+    func notANumber(column c: Int, value: String, line: Int) -> ModelError {
+      .invalidOption("\(path):\(line):\(c + 1): feature '\(header[c])' has value '\(value)', not a number")
+    }
+  }
+
   private func score(
     csv: CSVReader, header: [String], columns: [Int], format: ScoreFormat, path: String, write: Sink.Writer
   ) throws -> ScoreTally {
+    let layout = Layout(header: header, columns: columns, format: format, path: path)
     let sink = Sink(tally: ScoreTally(model: model))
     let parts = ProcessInfo.processInfo.activeProcessorCount * 4
     // Pieces of about 4 MB cut at line breaks; the first stretch is parsed
     // on all cores, each later one while the one before it is scored.
-    let ahead = try ReadAhead(csv, parts: parts)
+    // Plain pieces (no quotes) are scanned field by field as they are
+    // scored; without a customer_id column rows are named by their
+    // position, so every piece's row count must be known first: parsed.
+    let ahead = try ReadAhead(csv, parts: parts, plainWhenPossible: layout.keyColumn != nil)
     var rowsDone = 0
     var pending: [PartResult] = []
-    while case .success(let chunks) = ahead.result, !chunks.isEmpty {
-      // Work items: the pieces, or — when a quoted field sent the reader
-      // back to one piece — that piece's rows split between the cores.
-      let items: [(chunk: Int, rows: Range<Int>)] =
-        chunks.count == 1 && chunks[0].recordCount >= 4096
-        ? (0..<parts).map { p in (0, (chunks[0].recordCount * p / parts)..<(chunks[0].recordCount * (p + 1) / parts)) }
-        : chunks.indices.map { ($0, 0..<chunks[$0].recordCount) }
-      let results = items.map { _ in PartResult() }
-      // Each piece's first row number in the file.
-      let firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
-      rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
+    while case .success(let pieces) = ahead.result, !pieces.isEmpty {
+      let work: [(piece: Int, rows: Range<Int>)]
+      let firstRows: [Int]
+      switch pieces {
+      case .plain(let plain):
+        work = plain.indices.map { ($0, 0..<0) }
+        firstRows = []
+      case .parsed(let chunks):
+        // The pieces, or — when a quoted field sent the reader back to one
+        // piece — that piece's rows split between the cores.
+        work =
+          chunks.count == 1 && chunks[0].recordCount >= 4096
+          ? (0..<parts).map { p in (0, (chunks[0].recordCount * p / parts)..<(chunks[0].recordCount * (p + 1) / parts)) }
+          : chunks.indices.map { ($0, 0..<chunks[$0].recordCount) }
+        // Each piece's first row number in the file.
+        firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
+        rowsDone += chunks.reduce(0) { $0 + $1.recordCount }
+      }
+      let results = work.map { _ in PartResult() }
       let ready = pending
       // Three kinds of work at once: the previous stretch goes out, the
-      // next is read and parsed, this one is scored.
-      DispatchQueue.concurrentPerform(iterations: items.count + 2) { i in
+      // next is read, this one is scored.
+      DispatchQueue.concurrentPerform(iterations: work.count + 2) { i in
         switch i {
         case 0: sink.drain(ready, to: write)
         case 1: ahead.readNext()
         default:
-          let item = items[i - 2]
-          results[i - 2].fill(
-            with: scoreRows(
-              item.rows, of: chunks[item.chunk], firstRow: firstRows[item.chunk],
-              header: header, columns: columns, format: format, path: path))
+          let item = work[i - 2]
+          switch pieces {
+          case .plain(let plain):
+            results[i - 2].fill(with: scorePlain(plain[item.piece], layout))
+          case .parsed(let chunks):
+            results[i - 2].fill(with: scoreRows(item.rows, of: chunks[item.piece], firstRow: firstRows[item.piece], layout))
+          }
         }
       }
       if let error = sink.error { throw error }
@@ -79,23 +129,17 @@ public struct FeatureFileScorer: Sendable {
     return sink.tally
   }
 
-  /// Scores `rows` of one piece into CSV or JSON Lines bytes and a tally,
-  /// or stops at the first row that cannot be scored.
+  /// Scores `rows` of one parsed piece into CSV or JSON Lines bytes and a
+  /// tally, or stops at the first row that cannot be scored.
   private func scoreRows(
-    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, header: [String], columns sharedColumns: [Int],
-    format: ScoreFormat, path: String
+    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, _ layout: Layout
   ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
-    // A scorer and tables of this piece's own: no reference count shared
-    // with the other cores (see `Array.unshared`).
-    let scorer = ChurnScorer(model: model)
-    let columns = sharedColumns.unshared
-    let keyColumn = header.firstIndex(of: "customer_id")
-    let asOfColumn = header.firstIndex(of: "cutoff")
-    let width = header.count
-    var out: [UInt8] = []
-    var tally = ScoreTally(model: model)
+    var writer = PieceWriter(model: model, format: layout.format)
+    // A table of this piece's own: no reference count shared with the other
+    // cores (see `Array.unshared`).
+    let columns = layout.columns.unshared
+    let width = layout.header.count
     var values = [Double](repeating: 0, count: columns.count)
-    var evaluation = scorer.makeEvaluation()
     /// A field as it came, CSV-escaped, read through a span of the chunk's
     /// bytes: no slice, so no reference count shared with the other pieces
     /// of the same buffer.
@@ -109,9 +153,7 @@ public struct FeatureFileScorer: Sendable {
     }
     for r in rows {
       guard chunk.fieldCount(record: r) == width else {
-        let error = ModelError.invalidOption(
-          "\(path):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(width)")
-        return (out, tally, error)
+        return (writer.out, writer.tally, layout.wrongWidth(chunk.fieldCount(record: r), line: chunk.line(record: r)))
       }
       var bad: Int?
       do {
@@ -126,32 +168,134 @@ public struct FeatureFileScorer: Sendable {
         }
       }
       if let c = bad {
-        let error = ModelError.invalidOption(
-          "\(path):\(chunk.line(record: r)):\(c + 1): feature '\(header[c])' has value '\(chunk.string(record: r, field: c))', not a number")
-        return (out, tally, error)
+        return (writer.out, writer.tally, layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r)))
       }
+      writer.add(
+        values,
+        writeKeys: { out in
+          if let c = layout.keyColumn {
+            appendField(c, of: r, to: &out)
+          } else {
+            // Without a customer_id column a row is named by its position (from 0).
+            CSVFormatting.appendInteger(Int64(firstRow + r), to: &out)
+          }
+          out.append(UInt8(ascii: ","))
+          if let c = layout.asOfColumn { appendField(c, of: r, to: &out) }
+          out.append(UInt8(ascii: ","))
+        },
+        keys: {
+          (layout.keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r),
+           layout.asOfColumn.map { chunk.string(record: r, field: $0) } ?? "")
+        })
+    }
+    return (writer.out, writer.tally, nil)
+  }
+
+  /// Scores a plain piece (no quotes: every field ends at the next
+  /// delimiter or line feed), walking each row's fields once and parsing
+  /// the model's values as it meets them; the same bytes, tally and errors
+  /// as `scoreRows` over the same records.
+  private func scorePlain(
+    _ piece: PlainCSVPiece, _ layout: Layout
+  ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+    var writer = PieceWriter(model: model, format: layout.format)
+    let featureOfColumn = layout.featureOfColumn.unshared
+    let width = layout.header.count
+    let (keyColumn, asOfColumn) = (layout.keyColumn ?? -1, layout.asOfColumn ?? -1)
+    let bytes = piece.bytes
+    let end = piece.range.upperBound
+    let lineFeed = UInt8(ascii: "\n")
+    let separators = SeparatorMasks(bytes, from: piece.range.lowerBound, to: end, delimiter: piece.delimiter)
+    var values = [Double](repeating: 0, count: layout.columns.count)
+    var pos = piece.range.lowerBound
+    var line = piece.firstLine
+    while pos < end {
+      if bytes[pos] == lineFeed {  // a blank line
+        pos += 1
+        line += 1
+        continue
+      }
+      let rowStart = pos
+      var fields = 0
+      var key = 0..<0
+      var asOf = 0..<0
+      var firstBad = Int.max  // the first model feature (in model order) that is not a number
+      do {
+        var row = values.mutableSpan
+        while true {
+          let fieldEnd = separators.next(from: pos, limit: end)
+          if fields < width {
+            let k = featureOfColumn[fields]
+            if k >= 0 {
+              if let v = parseDecimal(bytes, pos..<fieldEnd) { row[k] = v } else { firstBad = min(firstBad, k) }
+            }
+            if fields == keyColumn { key = pos..<fieldEnd }
+            if fields == asOfColumn { asOf = pos..<fieldEnd }
+          }
+          fields += 1
+          pos = fieldEnd + 1
+          if fieldEnd == end || bytes[fieldEnd] == lineFeed { break }
+        }
+      }
+      if fields != width { return (writer.out, writer.tally, layout.wrongWidth(fields, line: line)) }
+      if firstBad != Int.max {
+        // Walk to the offending field again for its text.
+        let c = layout.columns[firstBad]
+        var start = rowStart
+        for _ in 0..<c { start = separators.next(from: start, limit: end) + 1 }
+        let text = String(decoding: bytes[start..<separators.next(from: start, limit: end)], as: UTF8.self)
+        return (writer.out, writer.tally, layout.notANumber(column: c, value: text, line: line))
+      }
+      writer.add(
+        values,
+        writeKeys: { out in
+          CSVFormatting.appendEscaped(bytes.span, key, to: &out)
+          out.append(UInt8(ascii: ","))
+          if asOfColumn >= 0 { CSVFormatting.appendEscaped(bytes.span, asOf, to: &out) }
+          out.append(UInt8(ascii: ","))
+        },
+        keys: {
+          (String(decoding: bytes[key], as: UTF8.self), asOfColumn >= 0 ? String(decoding: bytes[asOf], as: UTF8.self) : "")
+        })
+      line += 1
+    }
+    return (writer.out, writer.tally, nil)
+  }
+
+  /// One piece's scorer, output bytes and tally. The scorer is the piece's
+  /// own: no reference count shared with the other cores.
+  private struct PieceWriter {
+    let scorer: ChurnScorer
+    let format: ScoreFormat
+    var evaluation: ChurnScorer.Evaluation
+    var out: [UInt8] = []
+    var tally: ScoreTally
+
+    init(model: ChurnModel, format: ScoreFormat) {
+      scorer = ChurnScorer(model: model)
+      self.format = format
+      evaluation = scorer.makeEvaluation()
+      tally = ScoreTally(model: model)
+    }
+
+    /// Scores one row: `writeKeys` appends its id and as-of fields and
+    /// their commas (CSV); `keys` gives them as text (JSON Lines).
+    @inline(__always)
+    mutating func add(_ values: [Double], writeKeys: (inout [UInt8]) -> Void, keys: () -> (String, String)) {
       switch format {
       case .csv:
         scorer.evaluate(values, into: &evaluation)
-        if let c = keyColumn {
-          appendField(c, of: r, to: &out)
-        } else {
-          // Without a customer_id column a row is named by its position (from 0).
-          CSVFormatting.appendInteger(Int64(firstRow + r), to: &out)
-        }
-        out.append(UInt8(ascii: ","))
-        if let c = asOfColumn { appendField(c, of: r, to: &out) }
-        out.append(UInt8(ascii: ","))
+        writeKeys(&out)
         ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
       case .jsonl:
-        let s = scorer.score(customerID: keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r), values: values)
+        let (id, asOf) = keys()
+        let s = scorer.score(customerID: id, values: values)
         evaluation.probability = s.probability
         evaluation.riskBand = s.riskBand
-        ScoreFormat.appendJSONLine(s, asOf: asOfColumn.map { chunk.string(record: r, field: $0) } ?? "", to: &out)
+        ScoreFormat.appendJSONLine(s, asOf: asOf, to: &out)
       }
       tally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
     }
-    return (out, tally, nil)
   }
 
   /// Where scored pieces go, in file order: their bytes to the output,
@@ -191,18 +335,22 @@ public struct FeatureFileScorer: Sendable {
   private final class ReadAhead: @unchecked Sendable {
     private var csv: CSVReader
     private let parts: Int
-    private(set) var result: Result<[CSVChunk], IngestError>
+    private let plainWhenPossible: Bool
+    private(set) var result: Result<CSVPieces, IngestError>
 
-    /// Reads the first stretch, its pieces parsed on all cores.
-    init(_ csv: CSVReader, parts: Int) throws(IngestError) {
+    /// Reads the first stretch (any parsing on all cores).
+    init(_ csv: CSVReader, parts: Int, plainWhenPossible: Bool) throws(IngestError) {
       self.csv = csv
       self.parts = parts
-      result = .success(try self.csv.nextChunks(parts: parts))
+      self.plainWhenPossible = plainWhenPossible
+      result = .success(try self.csv.nextPieces(parts: parts, plainWhenPossible: plainWhenPossible))
     }
 
     /// Reads the next stretch on this thread (the others are scoring).
     func readNext() {
-      result = Result { () throws(IngestError) in try csv.nextChunks(parts: parts, concurrently: false) }
+      result = Result { () throws(IngestError) in
+        try csv.nextPieces(parts: parts, concurrently: false, plainWhenPossible: plainWhenPossible)
+      }
     }
   }
 
@@ -216,3 +364,4 @@ public struct FeatureFileScorer: Sendable {
     }
   }
 }
+
