@@ -187,6 +187,7 @@ public struct FeatureFileScorer: Sendable {
           (layout.keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r),
            layout.asOfColumn.map { chunk.string(record: r, field: $0) } ?? "")
         })
+      if r - rows.lowerBound == 63 { writer.reserveForAll(done: 64, of: rows.count) }
     }
     return (writer.out, writer.tally, nil)
   }
@@ -258,6 +259,7 @@ public struct FeatureFileScorer: Sendable {
           (String(decoding: bytes[key], as: UTF8.self), asOfColumn >= 0 ? String(decoding: bytes[asOf], as: UTF8.self) : "")
         })
       line += 1
+      if line - piece.firstLine == 64 { writer.reserveForAll(done: pos - piece.range.lowerBound, of: piece.range.count) }
     }
     return (writer.out, writer.tally, nil)
   }
@@ -276,6 +278,13 @@ public struct FeatureFileScorer: Sendable {
       self.format = format
       evaluation = scorer.makeEvaluation()
       tally = ScoreTally(model: model)
+    }
+
+    /// Makes room for the whole piece's output at the rate so far (`done`
+    /// of `total` rows or bytes in), so the output is not copied as it grows.
+    mutating func reserveForAll(done: Int, of total: Int) {
+      guard done > 0 else { return }
+      out.reserveCapacity(Int(Double(out.count) * Double(total) / Double(done) * 1.1) + 4096)
     }
 
     /// Scores one row: `writeKeys` appends its id and as-of fields and
