@@ -122,3 +122,33 @@ def test_a_log_too_large_for_every_snapshot_is_learned_from_a_sample():
                              check=True, capture_output=True, text=True, cwd=ROOT)
     policies = {p["policy"]: p["trueNetValue"] for p in json.loads(summary.stdout)["truth"]["policies"]}
     assert policies["recommended"] > policies["random"], policies
+
+
+def test_inactivity_churn_learns_uplift_with_the_s_learner():
+    """With --churn-definition inactivity (no churn event) uplift is learned
+    from outcomes 'no activity within the horizon after the treatment', by
+    the S-learner unless told otherwise; the hazard learner, which needs churn
+    times, is refused with a way out; the plan still beats random treatment
+    by the true effects (far below the cancel-event model: see
+    docs/actions.md)."""
+    work = tempfile.mkdtemp()
+    subprocess.run([CHURNKIT, "generate", "--customers", "2000", "--seed", "8", "--out", work],
+                   check=True, capture_output=True)
+    common = [CHURNKIT, "train", "--events", f"{work}/events.csv", "--customers", f"{work}/customers.csv",
+              "--cutoff", "2025-06-30", "--horizon", "90d", "--churn-definition", "inactivity",
+              "--spec", "models/feature-spec.json", "--l2", "1", "--actions", "models/actions.json"]
+    subprocess.run(common + ["--out", f"{work}/model.json"], check=True, capture_output=True, text=True, cwd=ROOT)
+    model = json.load(open(f"{work}/model.json"))["model"]
+    assert model["training"]["churnDefinition"] == "inactivity"
+    assert model["uplift"]["learner"] == "s"
+    refused = subprocess.run(common + ["--learner", "hazard", "--out", f"{work}/never.json"],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert refused.returncode != 0
+    assert "--learner s or t" in refused.stderr, refused.stderr
+    assert not os.path.exists(f"{work}/never.json")
+    summary = subprocess.run([CHURNKIT, "recommend", "--model", f"{work}/model.json", "--events", f"{work}/events.csv",
+                              "--customers", f"{work}/customers.csv", "--as-of", "2025-12-30",
+                              "--truth", f"{work}/truth.json", "--json"],
+                             check=True, capture_output=True, text=True, cwd=ROOT)
+    policies = {p["policy"]: p["trueNetValue"] for p in json.loads(summary.stdout)["truth"]["policies"]}
+    assert policies["recommended"] > policies["random"], policies

@@ -53,7 +53,7 @@ enum TrainCommand: Command {
       .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
       .init(name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."),
       .init(name: "assignment", valueName: "kind", help: "How treatments were given: random, or observational (inverse propensity weights).", defaultValue: "random"),
-      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).", defaultValue: "hazard; s with --assignment observational"),
+      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).", defaultValue: "hazard; s with --assignment observational or --churn-definition inactivity"),
       .init(name: "uplift-holdout-out", valueName: "file", help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
       .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
       .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),
@@ -136,6 +136,16 @@ enum TrainCommand: Command {
     defer { source.merged?.remove() }
     var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    // The uplift settings are checked before the churn model is trained.
+    let assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
+    // The hazard learner needs churn times (an explicit churn event) and random assignment.
+    let hazardFits = assignment == .random && extractor.churnDefinition != .inactivity
+    let learner = try arguments.choice("learner", default: hazardFits ? UpliftModel.Learner.hazard : .s)
+    if arguments.value("actions") != nil && learner == .hazard && extractor.churnDefinition == .inactivity {
+      throw CLIError.invalidValue(
+        option: "learner", value: "hazard",
+        reason: "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
+    }
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
@@ -143,8 +153,8 @@ enum TrainCommand: Command {
     var model = outcome.model
     if let catalogPath = arguments.value("actions") {
       var uplift = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
-      uplift.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
-      uplift.learner = try arguments.choice("learner", default: uplift.assignment == .observational ? .s : UpliftModel.Learner.hazard)
+      uplift.assignment = assignment
+      uplift.learner = learner
       uplift.valueFeature = arguments.value("value-feature")
       uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
       uplift.l2 = try arguments.value("uplift-l2").map { text in
@@ -157,6 +167,10 @@ enum TrainCommand: Command {
       }
       uplift.seed = seed
       console.err("learning uplift from the treatments in \(reader.path)\n")
+      if extractor.churnDefinition == .inactivity {
+        console.err(
+          "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects are biased if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n")
+      }
       let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
       model.uplift = learned.model
       if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }

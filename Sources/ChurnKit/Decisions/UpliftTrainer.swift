@@ -71,9 +71,10 @@ public struct UpliftTrainer: Sendable {
       throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
     }
     let spec = churnModel.featureSpec
-    guard case .event(let churnEvent) = try ChurnDefinition(parsing: churnModel.training.churnDefinition) else {
+    let definition = try ChurnDefinition(parsing: churnModel.training.churnDefinition)
+    if learner == .hazard && definition == .inactivity {
       throw ModelError.invalidOption(
-        "learning uplift needs a churn event (--churn-definition event:NAME): the outcome is dated from the treatment")
+        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
     }
     try catalog.validate()
     try catalog.validate(features: churnModel.features, stages: spec.stages)
@@ -90,8 +91,9 @@ public struct UpliftTrainer: Sendable {
 
     // Pass 1: treatment times and churn times per customer.
     var issues = IssueLog(limit: 0)
-    let history = try TreatmentHistory(path: path, schema: schema, actions: catalog.actions.map(\.id), churnEvent: churnEvent)
-    let treatments = history.treatments, churnTime = history.churnTime
+    let history = try TreatmentHistory(
+      path: path, schema: schema, actions: catalog.actions.map(\.id), churn: definition, spec: spec)
+    let treatments = history.treatments
     let dataStart = history.dataStart, dataEnd = history.dataEnd
     let customerIndex = history.customers
 
@@ -112,7 +114,7 @@ public struct UpliftTrainer: Sendable {
       result.model.evaluation.holdout += "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
       return result
     }
-    var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: .event(churnEvent))
+    var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: definition)
     extractor.requiresKnownNames = false
     var second = try EventLogReader(path: path, schema: schema)
     let set = try extractor.extract(from: &second, customers: table, issues: &issues)
@@ -141,11 +143,12 @@ public struct UpliftTrainer: Sendable {
         guard controlRate >= 1 || key.nextUniform() < controlRate else { continue }
         start = T + Int64(key.nextUniform() * Double(window))
       }
-      guard churnTime[c] > start, start + Int64(horizon) * microsPerDay <= dataEnd else { continue }
+      guard start + Int64(horizon) * microsPerDay <= dataEnd,
+        let churned = history.churned(c, from: start, horizon: Int64(horizon) * microsPerDay)
+      else { continue }
       let x = set.values(of: row)
       rows.append(Row(
-        customer: row.customerID, action: treatment?.action ?? -1,
-        churned: churnTime[c] <= start + Int64(horizon) * microsPerDay, stage: stage(x), x: x,
+        customer: row.customerID, action: treatment?.action ?? -1, churned: churned, stage: stage(x), x: x,
         holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
     }
     let names = set.featureNames
@@ -158,7 +161,11 @@ public struct UpliftTrainer: Sendable {
     // Customer value.
     // The stage chain up to the training cutoff: expected lifetimes for the
     // value, and the action-conditioned stage transitions.
-    var chain = StageModelEstimator(churnEvent: churnEvent)
+    var chain = StageModelEstimator()
+    switch definition {
+    case .event(let name): chain.churnEvent = name
+    case .inactivity: chain.inactivityDays = horizon
+    }
     chain.stages = spec.stages
     chain.bootstrapReplicates = 0
     chain.observedThrough = (try? Cutoff(parsing: churnModel.training.cutoffs.first ?? ""))?.micros

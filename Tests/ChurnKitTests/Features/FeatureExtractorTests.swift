@@ -30,6 +30,63 @@ func extract(
 struct FeatureExtractorTests {
   let header = "customer_id,timestamp,event,channel,amount,sentiment,stage\n"
 
+  /// The uplift rows' inactivity outcome (`ChurnDefinition.inactivityOutcome`,
+  /// a search in each customer's activity times) agrees with the extractor's
+  /// eligibility and labels on random logs: nil exactly when the customer is
+  /// not eligible, churned exactly when labelled churned.
+  @Test func inactivityOutcomeAgreesWithTheLabels() throws {
+    var rng = SplitMix64(seed: 31)
+    let day: Int64 = 86_400_000_000
+    let start = try Cutoff(parsing: "2024-01-01").micros + 1 - day  // 2024-01-01T00:00:00Z
+    let iso = ISO8601DateFormatter()  // UTC, whole seconds
+    var text = header
+    var times: [String: [Int64]] = [:]
+    for c in 0..<80 {
+      for _ in 0..<Int(rng.next() % 7) {
+        // Whole seconds, some exactly at a cutoff's last second or a day boundary.
+        let t = start + Int64(rng.next() % 200) * day + (rng.next() % 3 == 0 ? day - 1_000_000 : Int64(rng.next() % 86_400) * 1_000_000)
+        times["C\(c)", default: []].append(t)
+        text += "C\(c),\(iso.string(from: Date(timeIntervalSince1970: Double(t / 1_000_000)))),visit,web,,,\n"
+      }
+    }
+    text += "Z,2025-06-01T00:00:00Z,visit,web,,,\n"  // the data run on, so no label is censored
+    let cutoffs = ["2024-02-10", "2024-03-15", "2024-04-30", "2024-06-01"]
+    // Events exactly at a cutoff, 30 days before one and 30 days after one
+    // (the last microsecond of those days), where the intervals' ends lie.
+    for (k, date) in ["2024-01-11", "2024-02-10", "2024-03-11", "2024-02-14", "2024-03-15", "2024-04-14"].enumerated() {
+      let t = try Cutoff(parsing: date).micros
+      for c in [k, k + 6, k + 12] {
+        times["B\(c)", default: []].append(t)
+        text += "B\(c),\(date)T23:59:59.999999Z,visit,web,,,\n"
+      }
+      // B0–B5 have only that event; B6–B11 one more a day later, B12–B17 a day earlier.
+      times["B\(k + 6)"]!.append(t + day)
+      text += "B\(k + 6),\(iso.string(from: Date(timeIntervalSince1970: Double((t + day) / 1_000_000)))),visit,web,,,\n"
+      times["B\(k + 12)"]!.append(t - day)
+      text += "B\(k + 12),\(iso.string(from: Date(timeIntervalSince1970: Double((t - day) / 1_000_000)))),visit,web,,,\n"
+    }
+    // Active at a cutoff and next exactly 30 days later: retained.
+    for (c, dates) in [["2024-02-10", "2024-03-11"], ["2024-03-15", "2024-04-14"]].enumerated() {
+      for date in dates {
+        times["R\(c)", default: []].append(try Cutoff(parsing: date).micros)
+        text += "R\(c),\(date)T23:59:59.999999Z,visit,web,,,\n"
+      }
+    }
+    let (_, _, labels) = try extract(text, cutoffs: cutoffs, horizon: "30d", definition: .inactivity)
+    var checked = 0
+    for cutoff in cutoffs {
+      let T = try Cutoff(parsing: cutoff).micros
+      for (id, activity) in times {
+        let outcome = ChurnDefinition.inactivityOutcome(activity: activity.sorted(), from: T, horizon: 30 * day)
+        let label = labels["\(id)@\(cutoff)"]
+        #expect((outcome == nil) == (label == nil), "\(id)@\(cutoff)")
+        if let outcome { #expect((label == .churned) == outcome, "\(id)@\(cutoff)") }
+        checked += outcome == nil ? 0 : 1
+      }
+    }
+    #expect(checked > 40)
+  }
+
   /// The cutoff 2024-03-31 means 2024-03-31T23:59:59.999999Z.
   @Test func windowBoundariesAreHalfOpenIntervalsEndingAtTheCutoff() throws {
     let events = header + """
