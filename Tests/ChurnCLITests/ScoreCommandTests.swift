@@ -238,6 +238,35 @@ struct ScoreCommandTests {
     }
   }
 
+  /// The tally's bins — zeros counted as what is left, the rest one by one —
+  /// equal bins counted one cut at a time, with NaN (in no bin) and ±∞
+  /// among the values.
+  @Test func tallyBinsEveryValueOnce() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = try ChurnModel.load(path: trainSmallModel(in: dir, seed: 21))
+    let scorer = ChurnScorer(model: model)
+    var rng = SplitMix64(seed: 4)
+    var tally = ScoreTally(model: model)
+    var rows: [[Double]] = []
+    for _ in 0..<300 {
+      let row = model.features.indices.map { _ -> Double in
+        switch rng.next() % 10 {
+        case 0...4: 0
+        case 5: [.nan, .infinity, -.infinity, 1][Int(rng.next() % 4)]
+        default: Double(rng.next() % 2000) / 10 - 50
+        }
+      }
+      rows.append(row)
+      tally.add(values: row, score: scorer.score(customerID: "x", values: row))
+    }
+    for (j, reference) in model.reference.features.enumerated() {
+      var expected = [Double](repeating: 0, count: reference.shares.count)
+      for row in rows where !row[j].isNaN { expected[reference.cuts.filter { $0 < row[j] }.count] += 1 }
+      #expect(tally.binCounts[j] == expected, "\(model.features[j])")
+    }
+  }
+
   /// Errors come in file order: a bad value early on is reported, not an
   /// unreadable record in a stretch read while the early one was scored.
   @Test func anEarlierBadValueComesBeforeALaterReadError() throws {

@@ -17,6 +17,9 @@ public struct ChurnScorer: Sendable {
   private let stageFeatures: [(index: Int, stage: String)]
   /// Feature positions the next-best-action decision reads (with an uplift part).
   let actionColumns: UpliftModel.Columns?
+  /// The model's uplift part, kept apart so that a row without one does not
+  /// copy it out of the model to find that it is missing.
+  private let uplift: UpliftModel?
   /// Per feature, the CSV bytes of its reason columns that do not depend on
   /// the customer: the escaped name, the sentence's opening and its close.
   let csvFeatureNames: [[UInt8]]
@@ -47,6 +50,7 @@ public struct ChurnScorer: Sendable {
     riskBandCuts = model.reference.riskBandCuts.unshared
     baselineLogOdds = zip(model.fit.coefficients, model.reference.featureMeans).reduce(model.fit.intercept) { $0 + $1.0 * $1.1 }
     actionColumns = try? model.uplift?.columns(for: model.features)
+    uplift = model.uplift
     self.model = model
     phrases = sentences
     typicalTexts = typical
@@ -201,7 +205,7 @@ public struct ChurnScorer: Sendable {
 
   /// The next best action of a scored row, when the model has an uplift part.
   func action(_ values: [Double]) -> ActionChoice? {
-    guard let uplift = model.uplift, let columns = actionColumns else { return nil }
+    guard let columns = actionColumns, let uplift else { return nil }
     let d = uplift.decide(features: values, columns: columns)
     return ActionChoice(
       best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",

@@ -170,7 +170,15 @@ public struct ScoreTally: Sendable {
   public private(set) var scoreBinCounts: [Int]
   /// Per feature, rows per bin of its training deciles.
   public var binCounts: [[Double]] {
-    (0..<offsets.count - 1).map { counts[offsets[$0]..<offsets[$0 + 1]].map(Double.init) }
+    (0..<offsets.count - 1).map { j in
+      var bins = counts[offsets[j]..<offsets[j + 1]].map(Double.init)
+      if masks.isFast {
+        // Zeros were not counted one by one: every row not counted otherwise.
+        let counted = counts[offsets[j]..<offsets[j + 1]].reduce(0, +) + nanCounts[j]
+        bins[masks.zeroBin[j]] += Double(probabilities.count - counted)
+      }
+      return bins
+    }
   }
   /// Every feature's cut points back to back (feature j's from
   /// `cutStart[j]` to `cutStart[j + 1]`), and its counts likewise at
@@ -179,17 +187,26 @@ public struct ScoreTally: Sendable {
   private let cutStart: [Int]
   private let offsets: [Int]
   private var counts: [Int]
-  /// The same cuts grouped by how many a feature has and padded with +∞ to
-  /// the group's width — 1 (flags), 4 or 9 (decile cuts are at most nine):
-  /// a value's bin is then a loop of fixed length, which the compiler
-  /// unrolls, without branches. Empty when a feature has more than nine.
-  private let flags: WidthGroup
-  private let fours: WidthGroup
-  private let nines: WidthGroup
+  /// Values that were NaN, per feature (not in any bin).
+  private var nanCounts: [Int]
+  private let masks: Masks
 
-  private struct WidthGroup {
-    var features: [Int] = []
-    var cuts: [Double] = []
+  /// Most feature values are 0, and a 0's bin is fixed per feature: a row
+  /// counts only its non-zero values, found as a bit mask, and the zeros
+  /// are what is left at the end. Features are grouped by how many cuts they
+  /// have — 1 (flags), up to 4, up to 9 — and padded with +∞ to the group's
+  /// width, so a value's bin is a loop of fixed length without branches.
+  /// Only for models whose features have at most nine cuts each (decile cuts
+  /// are at most nine). Masks are per word of 64 features.
+  private struct Masks {
+    var isFast = false
+    var flags: [UInt64] = []
+    var fours: [UInt64] = []
+    var nines: [UInt64] = []
+    /// Feature j's cuts at `9j…`, padded with +∞.
+    var paddedCuts: [Double] = []
+    /// The bin a 0 falls in, per feature.
+    var zeroBin: [Int] = []
   }
 
   public init(model: ChurnModel) {
@@ -205,15 +222,26 @@ public struct ScoreTally: Sendable {
     cutStart = start
     offsets = offset
     counts = [Int](repeating: 0, count: offset.last!)
-    var groups = [WidthGroup(), WidthGroup(), WidthGroup()]
+    nanCounts = [Int](repeating: 0, count: references.count)
+    var m = Masks()
     if references.allSatisfy({ $0.cuts.count <= 9 }) {
+      m.isFast = true
+      let words = (references.count + 63) / 64
+      (m.flags, m.fours, m.nines) = ([UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words))
       for (j, r) in references.enumerated() {
-        let g = r.cuts.count <= 1 ? 0 : (r.cuts.count <= 4 ? 1 : 2)
-        groups[g].features.append(j)
-        groups[g].cuts += r.cuts + [Double](repeating: .infinity, count: [1, 4, 9][g] - r.cuts.count)
+        let bit: UInt64 = 1 << UInt64(j % 64)
+        if r.cuts.count <= 1 {
+          m.flags[j / 64] |= bit
+        } else if r.cuts.count <= 4 {
+          m.fours[j / 64] |= bit
+        } else {
+          m.nines[j / 64] |= bit
+        }
+        m.paddedCuts += r.cuts + [Double](repeating: .infinity, count: 9 - r.cuts.count)
+        m.zeroBin.append(r.bin(0))
       }
     }
-    (flags, fours, nines) = (groups[0], groups[1], groups[2])
+    masks = m
   }
 
   public mutating func add(values: [Double], score: ChurnScorer.Score) {
@@ -227,40 +255,65 @@ public struct ScoreTally: Sendable {
     var counts = self.counts
     self.counts = []
     defer { self.counts = counts }
-    if flags.features.count + fours.features.count + nines.features.count == values.count {
-      count(flags, width: 1, values, &counts)
-      count(fours, width: 4, values, &counts)
-      count(nines, width: 9, values, &counts)
+    if masks.isFast {
+      for word in masks.flags.indices {
+        let base = 64 * word
+        var nonzero: UInt64 = 0
+        for j in base..<min(base + 64, values.count) { nonzero |= (values[j] != 0 ? 1 : 0) << UInt64(j - base) }  // NaN ≠ 0
+        var nonFinite: UInt64 = 0
+        do {
+          let cuts = masks.paddedCuts.span
+          nonFinite |= count(nonzero & masks.flags[word], base: base, width: 1, values, cuts, &counts)
+          nonFinite |= count(nonzero & masks.fours[word], base: base, width: 4, values, cuts, &counts)
+          nonFinite |= count(nonzero & masks.nines[word], base: base, width: 9, values, cuts, &counts)
+        }
+        while nonFinite != 0 {
+          let j = base + nonFinite.trailingZeroBitCount
+          nonFinite &= nonFinite &- 1
+          let v = values[j]
+          if v.isNaN { nanCounts[j] += 1 } else { counts[offsets[j] + model.reference.features[j].bin(v)] += 1 }
+        }
+      }
       return
     }
     for j in values.indices {
       let v = values[j]
-      if v.isNaN { continue }
-      // The bin: the number of cuts below v (cuts[k−1] < v ≤ cuts[k]),
-      // counted without branches (at most nine cuts).
+      if v.isNaN {
+        nanCounts[j] += 1
+        continue
+      }
+      // The bin: the number of cuts below v (cuts[k−1] < v ≤ cuts[k]).
       var bin = 0
       for k in cutStart[j]..<cutStart[j + 1] { bin &+= v > cuts[k] ? 1 : 0 }
       counts[offsets[j] + bin] += 1
     }
   }
 
-  /// Counts the bin of each value of a width group's features.
+  /// Counts the bin of the value of each feature in `features` (a bit
+  /// mask of features `base…base + 63`); returns the features whose value
+  /// is not finite, uncounted.
   @inline(__always)
-  private func count(_ group: WidthGroup, width: Int, _ values: [Double], _ counts: inout [Int]) {
-    let cuts = group.cuts.span
-    for (i, j) in group.features.enumerated() {
+  private func count(
+    _ features: UInt64, base: Int, width: Int, _ values: [Double], _ cuts: Span<Double>, _ counts: inout [Int]
+  ) -> UInt64 {
+    var nonFinite: UInt64 = 0
+    var rest = features
+    while rest != 0 {
+      let bit = rest.trailingZeroBitCount
+      rest &= rest &- 1
+      let j = base + bit
       let v = values[j]
-      if v.isNaN { continue }
       guard v.isFinite else {
-        counts[offsets[j] + model.reference.features[j].bin(v)] += 1
+        nonFinite |= 1 << UInt64(bit)
         continue
       }
       // cut < v exactly when cut − v is negative (both finite, or the cut
       // +∞): its sign bit, added up, counts the cuts below v.
       var bin: UInt64 = 0
-      for k in 0..<width { bin &+= (cuts[width * i + k] - v).bitPattern >> 63 }
+      for k in 0..<width { bin &+= (cuts[9 * j + k] - v).bitPattern >> 63 }
       counts[offsets[j] + Int(bin)] += 1
     }
+    return nonFinite
   }
 
   /// Adds another tally's rows (after this one's).
@@ -269,6 +322,7 @@ public struct ScoreTally: Sendable {
     for k in 0..<10 { bands[k] += other.bands[k] }
     for k in scoreBinCounts.indices { scoreBinCounts[k] += other.scoreBinCounts[k] }
     for i in counts.indices { counts[i] += other.counts[i] }
+    for j in nanCounts.indices { nanCounts[j] += other.nanCounts[j] }
   }
 }
 
