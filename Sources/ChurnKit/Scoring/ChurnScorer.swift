@@ -22,21 +22,21 @@ public struct ChurnScorer: Sendable {
   private let uplift: UpliftModel?
   /// Per feature, the CSV bytes of its reason columns that do not depend on
   /// the customer: the escaped name, the sentence's opening and its close.
-  let csvFeatureNames: [[UInt8]]
-  let csvSentenceOpenings: [[UInt8]]
-  let csvSentenceClosings: [[UInt8]]
+  private(set) var csvFeatureNames: [[UInt8]]
+  private(set) var csvSentenceOpenings: [[UInt8]]
+  private(set) var csvSentenceClosings: [[UInt8]]
   /// The CSV bytes of each stage's name (in `stageFeatures` order).
-  let csvStageNames: [[UInt8]]
+  private(set) var csvStageNames: [[UInt8]]
   /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
-  private let coefficients: [Double]
+  private var coefficients: [Double]
   private let baselineLogOdds: Double
   /// What `evaluate` reads for every row, in storage of the scorer's own
   /// (see `unshared`): the intercept, training means, risk-band cuts and the
   /// positions of the stage flags.
   private let intercept: Double
-  private let means: [Double]
-  private let riskBandCuts: [Double]
-  private let stageColumns: [Int]
+  private var means: [Double]
+  private var riskBandCuts: [Double]
+  private var stageColumns: [Int]
 
   public init(model: ChurnModel) {
     let sentences = model.features.map(FeaturePhrases.phrase)
@@ -58,6 +58,22 @@ public struct ChurnScorer: Sendable {
       .map { ($0.offset, String($0.element.dropFirst(6))) }
     csvStageNames = stageFeatures.map { Array(CSVFormatting.escape($0.stage).utf8) }
     stageColumns = stageFeatures.map(\.index)
+  }
+
+  /// A copy with the tables `evaluate` and the CSV rows read in storage of
+  /// its own (see `Array.unshared`), for another thread: far cheaper than
+  /// `init(model:)`, which works out every phrase again.
+  func unsharedCopy() -> ChurnScorer {
+    var copy = self
+    copy.csvFeatureNames = csvFeatureNames.map(\.unshared)
+    copy.csvSentenceOpenings = csvSentenceOpenings.map(\.unshared)
+    copy.csvSentenceClosings = csvSentenceClosings.map(\.unshared)
+    copy.csvStageNames = csvStageNames.map(\.unshared)
+    copy.coefficients = coefficients.unshared
+    copy.means = means.unshared
+    copy.riskBandCuts = riskBandCuts.unshared
+    copy.stageColumns = stageColumns.unshared
+    return copy
   }
 
   /// One reason: a feature's contribution to the log-odds against the

@@ -72,6 +72,7 @@ public struct FeatureFileScorer: Sendable {
     csv: CSVReader, header: [String], columns: [Int], format: ScoreFormat, path: String, write: Sink.Writer
   ) throws -> ScoreTally {
     let layout = Layout(header: header, columns: columns, format: format, path: path)
+    let scorer = ChurnScorer(model: model)
     let sink = Sink(tally: ScoreTally(model: model))
     let parts = ProcessInfo.processInfo.activeProcessorCount * 4
     // Pieces of about 4 MB cut at line breaks; the first stretch is parsed
@@ -112,9 +113,10 @@ public struct FeatureFileScorer: Sendable {
           let item = work[i - 2]
           switch pieces {
           case .plain(let plain):
-            results[i - 2].fill(with: scorePlain(plain[item.piece], layout))
+            results[i - 2].fill(with: scorePlain(plain[item.piece], layout, scorer))
           case .parsed(let chunks):
-            results[i - 2].fill(with: scoreRows(item.rows, of: chunks[item.piece], firstRow: firstRows[item.piece], layout))
+            results[i - 2].fill(
+              with: scoreRows(item.rows, of: chunks[item.piece], firstRow: firstRows[item.piece], layout, scorer))
           }
         }
       }
@@ -132,9 +134,9 @@ public struct FeatureFileScorer: Sendable {
   /// Scores `rows` of one parsed piece into CSV or JSON Lines bytes and a
   /// tally, or stops at the first row that cannot be scored.
   private func scoreRows(
-    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, _ layout: Layout
+    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, _ layout: Layout, _ scorer: ChurnScorer
   ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
-    var writer = PieceWriter(model: model, format: layout.format)
+    var writer = PieceWriter(scorer, format: layout.format)
     // A table of this piece's own: no reference count shared with the other
     // cores (see `Array.unshared`).
     let columns = layout.columns.unshared
@@ -197,9 +199,9 @@ public struct FeatureFileScorer: Sendable {
   /// the model's values as it meets them; the same bytes, tally and errors
   /// as `scoreRows` over the same records.
   private func scorePlain(
-    _ piece: PlainCSVPiece, _ layout: Layout
+    _ piece: PlainCSVPiece, _ layout: Layout, _ scorer: ChurnScorer
   ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
-    var writer = PieceWriter(model: model, format: layout.format)
+    var writer = PieceWriter(scorer, format: layout.format)
     let featureOfColumn = layout.featureOfColumn.unshared
     let width = layout.header.count
     let (keyColumn, asOfColumn) = (layout.keyColumn ?? -1, layout.asOfColumn ?? -1)
@@ -264,8 +266,8 @@ public struct FeatureFileScorer: Sendable {
     return (writer.out, writer.tally, nil)
   }
 
-  /// One piece's scorer, output bytes and tally. The scorer is the piece's
-  /// own: no reference count shared with the other cores.
+  /// One piece's scorer, output bytes and tally. The scorer's tables are
+  /// the piece's own: no reference count shared with the other cores.
   private struct PieceWriter {
     let scorer: ChurnScorer
     let format: ScoreFormat
@@ -273,11 +275,11 @@ public struct FeatureFileScorer: Sendable {
     var out: [UInt8] = []
     var tally: ScoreTally
 
-    init(model: ChurnModel, format: ScoreFormat) {
-      scorer = ChurnScorer(model: model)
+    init(_ shared: ChurnScorer, format: ScoreFormat) {
+      scorer = shared.unsharedCopy()
       self.format = format
       evaluation = scorer.makeEvaluation()
-      tally = ScoreTally(model: model)
+      tally = ScoreTally(model: scorer.model)
     }
 
     /// Makes room for the whole piece's output at the rate so far (`done`
