@@ -14,6 +14,8 @@ public struct SeparatorMasks: Sendable {
   /// Bit j of `words[k]` is set when byte `start + 64k + j` is a separator.
   @usableFromInline var words: [UInt64]
   @usableFromInline let start: Int
+  /// The end of the masked range.
+  @usableFromInline let end: Int
   /// How many of the separators are line breaks (LF or CR; CRLF counts
   /// two): a bound on the records in the range, less one.
   public let lineBreaks: Int
@@ -22,6 +24,7 @@ public struct SeparatorMasks: Sendable {
   public init(_ bytes: [UInt8], from start: Int, to end: Int, delimiter: UInt8) {
     precondition(0 <= start && start <= end && end <= bytes.count)
     self.start = start
+    self.end = end
     let count = end - start
     var words = [UInt64](repeating: 0, count: (count + 63) / 64 + 1)
     let blocks = count / 64
@@ -73,6 +76,42 @@ public struct SeparatorMasks: Sendable {
 
   /// How many separators there are in the masked range.
   public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+  /// The separators in order, from the start of the masked range: for a
+  /// reader that visits every field, the next one is a pop of the lowest
+  /// set bit of the current word.
+  ///
+  /// ```swift
+  /// var cursor = masks.cursor()
+  /// let end = cursor.next()  // end of the first field
+  /// ```
+  public struct Cursor: Sendable {
+    @usableFromInline let masks: SeparatorMasks
+    @usableFromInline var k = 0
+    @usableFromInline var word: UInt64
+
+    init(_ masks: SeparatorMasks) {
+      self.masks = masks
+      word = masks.words[0]
+    }
+
+    /// The next separator's position, or the end of the masked range when
+    /// there is none left (and from then on).
+    @inlinable @inline(__always)
+    public mutating func next() -> Int {
+      while word == 0 {
+        if k + 1 >= masks.words.count { return masks.end }
+        k += 1
+        word = masks.words[k]
+      }
+      let position = masks.start + (k << 6) + word.trailingZeroBitCount
+      word &= word &- 1
+      return position
+    }
+  }
+
+  /// A cursor over the separators, from the first.
+  public func cursor() -> Cursor { Cursor(self) }
 
   /// The position of the first separator in `i..<limit`, or `limit` when
   /// there is none (`i` and `limit` within the masked range).

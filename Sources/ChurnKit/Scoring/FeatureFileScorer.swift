@@ -209,11 +209,14 @@ public struct FeatureFileScorer: Sendable {
     let end = piece.range.upperBound
     let lineFeed = UInt8(ascii: "\n")
     let separators = SeparatorMasks(bytes, from: piece.range.lowerBound, to: end, delimiter: piece.delimiter)
+    // Every separator ends a field or a line, in order: one pop each.
+    var nextSeparator = separators.cursor()
     var values = [Double](repeating: 0, count: layout.columns.count)
     var pos = piece.range.lowerBound
     var line = piece.firstLine
     while pos < end {
       if bytes[pos] == lineFeed {  // a blank line
+        _ = nextSeparator.next()
         pos += 1
         line += 1
         continue
@@ -226,7 +229,7 @@ public struct FeatureFileScorer: Sendable {
       do {
         var row = values.mutableSpan
         while true {
-          let fieldEnd = separators.next(from: pos, limit: end)
+          let fieldEnd = nextSeparator.next()
           if fields < width {
             let k = featureOfColumn[fields]
             if k >= 0 {

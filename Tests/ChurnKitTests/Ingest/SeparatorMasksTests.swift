@@ -18,6 +18,10 @@ struct SeparatorMasksTests {
       let masks = SeparatorMasks(bytes, from: start, to: end, delimiter: delimiter)
       #expect(masks.count == bytes[start..<end].filter(isSeparator).count)
       #expect(masks.lineBreaks == bytes[start..<end].filter { $0 == 0x0A || $0 == 0x0D }.count)
+      // The cursor visits every separator in order, then stays at the end.
+      var cursor = masks.cursor()
+      let visited = (0..<masks.count + 2).map { _ in cursor.next() }
+      #expect(visited == (start..<end).filter { isSeparator(bytes[$0]) } + [end, end], "range \(start)..<\(end)")
       for i in start...end {
         let expected = (i..<end).first { isSeparator(bytes[$0]) } ?? end
         #expect(masks.next(from: i, limit: end) == expected, "range \(start)..<\(end), from \(i)")
