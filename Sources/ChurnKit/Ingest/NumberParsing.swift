@@ -13,7 +13,19 @@ import ByteStreams
 /// the standard library.
 ///
 /// - Returns: nil when the text is not a number (empty, letters, `1.2.3`).
+@inline(__always)
 public func parseDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
+  // One digit — the counts and 0/1 flags that make up most of a feature
+  // file — without the call (whose register saves cost more than the work).
+  if range.count == 1 {
+    let d = bytes[range.lowerBound] &- 48
+    if d < 10 { return Double(d) }
+  }
+  return parseAnyDecimal(bytes, range)
+}
+
+/// `parseDecimal` past its one-digit case.
+func parseAnyDecimal(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
   if let value = parsePlainDecimal(bytes, range) { return value }
   var lo = range.lowerBound
   var hi = range.upperBound
