@@ -4,6 +4,10 @@ import Foundation
 /// The uplift part of `train`'s report: effects per action and stage, the
 /// propensity diagnostics, and the holdout evaluation.
 enum UpliftText {
+  /// Below this median of treated rows per action the hazard learner
+  /// planned worse than the S-learner on generated logs (docs/actions.md).
+  static let fewTreatments = 1_500
+
   static func render(_ u: UpliftModel) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
@@ -28,6 +32,10 @@ enum UpliftText {
       } else {
         out += "    by stage (shrunk): " + e.stages.filter { $0.treatedRows > 0 && $0.direct != nil }.map { "\($0.stage) \(pts($0.prior)) (weight \(String(format: "%.2f", $0.customerWeight)))" }.joined(separator: ", ") + "\n"
       }
+    }
+    let treated = u.effects.map(\.treatedRows).sorted()
+    if u.learner == .hazard, !treated.isEmpty, treated[treated.count / 2] < fewTreatments {
+      out += "  few treatments (median \(treated[treated.count / 2]) per action): on logs this small the S-learner planned better in our tests — try --learner s and compare the holdout figures (docs/actions.md)\n"
     }
     if !u.stageTransitions.isEmpty {
       out += "\nStage moves within \(u.stageTransitions[0].windowDays) days of an action, as rate ratios against the stage's days without one (95% interval):\n"
