@@ -169,7 +169,7 @@ enum TrainCommand: Command {
       console.err("learning uplift from the treatments in \(reader.path)\n")
       if extractor.churnDefinition == .inactivity {
         console.err(
-          "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects are biased if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n")
+          "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects can be far off, e.g. if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n")
       }
       let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
       model.uplift = learned.model
