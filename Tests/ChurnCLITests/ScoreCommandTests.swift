@@ -267,6 +267,31 @@ struct ScoreCommandTests {
     }
   }
 
+  /// The summary worked out beside other work (the score file's commit) is
+  /// the summary worked out alone, the work has run, and its error comes out.
+  @Test func summaryBesideOtherWork() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = try ChurnModel.load(path: trainSmallModel(in: dir, seed: 21))
+    let scorer = ChurnScorer(model: model)
+    var tally = ScoreTally(model: model)
+    var rng = SplitMix64(seed: 8)
+    for _ in 0..<200 {
+      let row = model.features.indices.map { _ in Double(rng.next() % 5) }
+      tally.add(values: row, score: scorer.score(customerID: "x", values: row))
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let alone = try encoder.encode(ScoreSummary(tally, asOf: "2024-08-31"))
+    var ran = false
+    let beside = try ScoreSummary(tally, asOf: "2024-08-31", beside: { ran = true })
+    let besideJSON = try encoder.encode(beside)
+    #expect(besideJSON == alone, "\(String(decoding: besideJSON, as: UTF8.self))\n\(String(decoding: alone, as: UTF8.self))")
+    #expect(ran)
+    struct Failed: Error {}
+    #expect(throws: Failed.self) { try ScoreSummary(tally, asOf: "2024-08-31", beside: { throw Failed() }) }
+  }
+
   /// Errors come in file order: a bad value early on is reported, not an
   /// unreadable record in a stretch read while the early one was scored.
   @Test func anEarlierBadValueComesBeforeALaterReadError() throws {

@@ -80,15 +80,14 @@ enum ScoreCommand: Command {
     _ path: String, model: ChurnModel, format: ScoreFormat, out: String, _ arguments: ParsedArguments, _ console: Console
   ) throws -> Int32 {
     let scorer = FeatureFileScorer(model: model)
-    let tally: ScoreTally
+    let asOf = arguments.value("as-of") ?? "(from the file)"
     if out == "-" {
-      tally = try scorer.score(path: path, format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
-    } else {
-      let writer = try AtomicFileWriter(path: out)
-      tally = try scorer.score(path: path, format: format) { try writer.write($0) }
-      try writer.commit()
+      let tally = try scorer.score(path: path, format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
+      return try finish(ScoreSummary(tally, asOf: asOf), arguments, console)
     }
-    return try finish(ScoreSummary(tally, asOf: arguments.value("as-of") ?? "(from the file)"), arguments, console)
+    let writer = try AtomicFileWriter(path: out)
+    let tally = try scorer.score(path: path, format: format) { try writer.write($0) }
+    return try finish(ScoreSummary(tally, asOf: asOf, beside: { try writer.commit() }), arguments, console)
   }
 
   private static func finish(_ summary: ScoreSummary, _ arguments: ParsedArguments, _ console: Console) throws -> Int32 {

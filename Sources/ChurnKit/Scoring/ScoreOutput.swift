@@ -361,6 +361,34 @@ public struct ScoreSummary: Sendable, Codable {
     self.init(tally, asOf: run.asOf.description, staticCounts: run.features.staticInputCounts())
   }
 
+  /// The summary of a tally, worked out on a second core while `work` runs
+  /// — committing the score file, whose fsync and rename wait on the disk —
+  /// so the two do not add up.
+  ///
+  /// ```swift
+  /// let summary = try ScoreSummary(tally, asOf: "2025-06-30", beside: { try writer.commit() })
+  /// ```
+  public init(_ tally: ScoreTally, asOf: String, beside work: () throws -> Void) throws {
+    final class Outcome: @unchecked Sendable {
+      var summary: ScoreSummary?
+      var error: (any Error)?
+    }
+    struct Work: @unchecked Sendable { let run: () throws -> Void }
+    let outcome = Outcome()
+    withoutActuallyEscaping(work) { work in
+      let job = Work(run: work)
+      DispatchQueue.concurrentPerform(iterations: 2) { i in
+        if i == 0 {
+          outcome.summary = ScoreSummary(tally, asOf: asOf)
+        } else {
+          do { try job.run() } catch { outcome.error = error }
+        }
+      }
+    }
+    if let error = outcome.error { throw error }
+    self = outcome.summary!
+  }
+
   /// The summary of a tally of scored rows.
   public init(_ tally: ScoreTally, asOf: String, staticCounts: (Int, Int, Int) = (0, 0, 0)) {
     let model = tally.model
