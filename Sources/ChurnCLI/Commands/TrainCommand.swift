@@ -137,24 +137,21 @@ enum TrainCommand: Command {
     var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
     let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
     // The uplift settings are checked before the churn model is trained.
-    let assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
-    // The hazard learner needs churn times (an explicit churn event) and random assignment.
-    let hazardFits = assignment == .random && extractor.churnDefinition != .inactivity
-    let learner = try arguments.choice("learner", default: hazardFits ? UpliftModel.Learner.hazard : .s)
-    if arguments.value("actions") != nil && learner == .hazard && extractor.churnDefinition == .inactivity {
-      throw CLIError.invalidValue(
-        option: "learner", value: "hazard",
-        reason: "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
+    var uplift: UpliftTrainer?
+    if let catalogPath = arguments.value("actions") {
+      var trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
+      trainer.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
+      trainer.learner = try arguments.choice(
+        "learner", default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: extractor.churnDefinition))
+      try trainer.checkLearner(churn: extractor.churnDefinition)
+      uplift = trainer
     }
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
     progress.finish()
     var model = outcome.model
-    if let catalogPath = arguments.value("actions") {
-      var uplift = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
-      uplift.assignment = assignment
-      uplift.learner = learner
+    if var uplift {
       uplift.valueFeature = arguments.value("value-feature")
       uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
       uplift.l2 = try arguments.value("uplift-l2").map { text in

@@ -39,7 +39,7 @@ struct TreatmentHistory {
       while actionOfType.count < reader.eventTypes.count {
         let name = reader.eventTypes.string(Int32(actionOfType.count))
         actionOfType.append(actions.firstIndex(of: name) ?? -1)
-        isActivityType.append(spec.activityEvents?.contains(name) ?? !spec.interventions.contains(name))
+        isActivityType.append(spec.countsAsActivity(name))
         if case .event(name) = definition { churnType = Int32(actionOfType.count - 1) }
       }
       let customers = reader.customerCount

@@ -48,6 +48,27 @@ public struct UpliftTrainer: Sendable {
 
   public init(catalog: ActionCatalog) { self.catalog = catalog }
 
+  /// The learner to use when none is asked for: the hazard learner, unless
+  /// assignment was not random or churn is inactivity (it needs treatments
+  /// given at random and the time of each churn); else the S-learner.
+  public static func defaultLearner(assignment: UpliftModel.Assignment, churn: ChurnDefinition) -> UpliftModel.Learner {
+    assignment == .random && churn != .inactivity ? .hazard : .s
+  }
+
+  /// Refuses a learner that cannot work with the assignment and the churn
+  /// definition; cheap, so a command can check before any training.
+  public func checkLearner(churn: ChurnDefinition) throws(ModelError) {
+    guard learner == .hazard else { return }
+    if assignment == .observational {
+      throw .invalidOption(
+        "the hazard learner assumes treatments given at random: use --learner s or t with --assignment observational")
+    }
+    if churn == .inactivity {
+      throw .invalidOption(
+        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
+    }
+  }
+
   /// A treated or control row.
   struct Row {
     let customer: String
@@ -72,16 +93,9 @@ public struct UpliftTrainer: Sendable {
     }
     let spec = churnModel.featureSpec
     let definition = try ChurnDefinition(parsing: churnModel.training.churnDefinition)
-    if learner == .hazard && definition == .inactivity {
-      throw ModelError.invalidOption(
-        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
-    }
+    try checkLearner(churn: definition)
     try catalog.validate()
     try catalog.validate(features: churnModel.features, stages: spec.stages)
-    if learner == .hazard && assignment == .observational {
-      throw ModelError.invalidOption(
-        "the hazard learner assumes treatments given at random: use --learner s or t with --assignment observational")
-    }
     for a in catalog.actions where !spec.interventions.contains(a.id) {
       throw ModelError.invalidOption(
         "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked")

@@ -164,13 +164,7 @@ public struct FeatureExtractor: Sendable {
   private func role(of name: String) -> CutoffState.EventRole {
     var isChurn = false
     if case .event(let churnName) = churnDefinition { isChurn = name == churnName }
-    let isActivity: Bool
-    if let activity = spec.activityEvents {
-      isActivity = activity.contains(name)
-    } else {
-      isActivity = !spec.interventions.contains(name)
-    }
-    return CutoffState.EventRole(isChurnEvent: isChurn, isActivity: isActivity)
+    return CutoffState.EventRole(isChurnEvent: isChurn, isActivity: spec.countsAsActivity(name))
   }
 
   /// Fixes every vocabulary of the spec from the data.

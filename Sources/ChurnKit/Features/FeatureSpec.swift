@@ -30,6 +30,11 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
   /// Event types that count as activity for `--churn-definition inactivity`
   /// (nil: every type except the interventions).
   public var activityEvents: [String]?
+
+  /// Whether an event of type `name` counts as activity (see `activityEvents`).
+  public func countsAsActivity(_ name: String) -> Bool {
+    activityEvents?.contains(name) ?? !interventions.contains(name)
+  }
   /// "Days since" value for something that never happened.
   public var neverDays = 3650.0
   /// A category of a static attribute gets its own column only when at
