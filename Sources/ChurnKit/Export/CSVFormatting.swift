@@ -16,7 +16,7 @@ public enum CSVFormatting {
 
   /// `escape` on the raw UTF-8 bytes `bytes[range]`, appended to `out`:
   /// the field as it is unless it holds a comma, quote, CR or LF.
-  public static func appendEscaped(_ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
+  public static func appendEscaped<Sink: ByteSink & ~Copyable>(_ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout Sink) {
     var needsQuotes = false
     for i in range where needsQuoting(bytes[i]) { needsQuotes = true }
     if needsQuotes { out.append(0x22) }
@@ -44,7 +44,7 @@ public enum CSVFormatting {
   /// `number(value)`'s bytes appended to `bytes`, without a `String` for
   /// whole numbers (most feature values are counts and 0/1 flags).
   @inline(__always)
-  public static func appendNumber(_ value: Double, to bytes: inout [UInt8]) {
+  public static func appendNumber<Sink: ByteSink & ~Copyable>(_ value: Double, to bytes: inout Sink) {
     if value.isNaN { return }
     if value == value.rounded(.towardZero) && abs(value) < 1e15 {
       appendInteger(Int64(value), to: &bytes)
@@ -53,40 +53,17 @@ public enum CSVFormatting {
     }
   }
 
-  /// `value.description`'s bytes appended to `bytes`, without the `String`
-  /// (see `ByteOutput`).
+  /// `value.description`'s bytes appended to `bytes` ("nan" for every NaN),
+  /// written directly (see `DecimalText`).
   @inline(__always)
-  public static func appendShortest(_ value: Double, to bytes: inout [UInt8]) {
-    // `write(to:)` spells a NaN's payload out ("-nan(0x…)"); `description`
-    // says "nan".
-    guard !value.isNaN else {
-      bytes.append(contentsOf: "nan".utf8)
-      return
-    }
-    var output = ByteOutput(bytes: bytes)
-    bytes = []  // `output` now holds the only reference: no copy on append
-    value.write(to: &output)
-    bytes = output.bytes
+  public static func appendShortest<Sink: ByteSink & ~Copyable>(_ value: Double, to bytes: inout Sink) {
+    DecimalText.appendShortest(value, to: &bytes)
   }
 
   /// Decimal digits of `value` appended to `bytes`.
-  public static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    var length = 0
-    var rest = magnitude
-    repeat {
-      length += 1
-      rest /= 10
-    } while rest > 0
-    let start = bytes.count
-    bytes.append(contentsOf: repeatElement(0, count: length))
-    var i = start + length - 1
-    repeat {
-      bytes[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-      magnitude /= 10
-      i -= 1
-    } while magnitude > 0
+  @inline(__always)
+  public static func appendInteger<Sink: ByteSink & ~Copyable>(_ value: Int64, to bytes: inout Sink) {
+    DecimalText.appendInteger(value, to: &bytes)
   }
 }
 

@@ -145,7 +145,7 @@ public struct FeatureFileScorer: Sendable {
     /// A field as it came, CSV-escaped, read through a span of the chunk's
     /// bytes: no slice, so no reference count shared with the other pieces
     /// of the same buffer.
-    func appendField(_ f: Int, of r: Int, to out: inout [UInt8]) {
+    func appendField(_ f: Int, of r: Int, to out: inout ByteBuffer) {
       if chunk.hasEscapedQuotes(record: r, field: f) {
         let unescaped = Array(chunk.fieldBytes(record: r, field: f))
         CSVFormatting.appendEscaped(unescaped.span, 0..<unescaped.count, to: &out)
@@ -155,7 +155,7 @@ public struct FeatureFileScorer: Sendable {
     }
     for r in rows {
       guard chunk.fieldCount(record: r) == width else {
-        return (writer.out, writer.tally, layout.wrongWidth(chunk.fieldCount(record: r), line: chunk.line(record: r)))
+        return writer.finish(layout.wrongWidth(chunk.fieldCount(record: r), line: chunk.line(record: r)))
       }
       var bad: Int?
       do {
@@ -170,7 +170,7 @@ public struct FeatureFileScorer: Sendable {
         }
       }
       if let c = bad {
-        return (writer.out, writer.tally, layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r)))
+        return writer.finish(layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r)))
       }
       writer.add(
         values,
@@ -191,7 +191,7 @@ public struct FeatureFileScorer: Sendable {
         })
       if r - rows.lowerBound == 63 { writer.reserveForAll(done: 64, of: rows.count) }
     }
-    return (writer.out, writer.tally, nil)
+    return writer.finish()
   }
 
   /// Scores a plain piece (no quotes: every field ends at the next
@@ -243,14 +243,14 @@ public struct FeatureFileScorer: Sendable {
           if fieldEnd == end || bytes[fieldEnd] == lineFeed { break }
         }
       }
-      if fields != width { return (writer.out, writer.tally, layout.wrongWidth(fields, line: line)) }
+      if fields != width { return writer.finish(layout.wrongWidth(fields, line: line)) }
       if firstBad != Int.max {
         // Walk to the offending field again for its text.
         let c = layout.columns[firstBad]
         var start = rowStart
         for _ in 0..<c { start = separators.next(from: start, limit: end) + 1 }
         let text = String(decoding: bytes[start..<separators.next(from: start, limit: end)], as: UTF8.self)
-        return (writer.out, writer.tally, layout.notANumber(column: c, value: text, line: line))
+        return writer.finish(layout.notANumber(column: c, value: text, line: line))
       }
       writer.add(
         values,
@@ -266,16 +266,16 @@ public struct FeatureFileScorer: Sendable {
       line += 1
       if line - piece.firstLine == 64 { writer.reserveForAll(done: pos - piece.range.lowerBound, of: piece.range.count) }
     }
-    return (writer.out, writer.tally, nil)
+    return writer.finish()
   }
 
   /// One piece's scorer, output bytes and tally. The scorer's tables are
   /// the piece's own: no reference count shared with the other cores.
-  private struct PieceWriter {
+  private struct PieceWriter: ~Copyable {
     let scorer: ChurnScorer
     let format: ScoreFormat
     var evaluation: ChurnScorer.Evaluation
-    var out: [UInt8] = []
+    var out = ByteBuffer()
     var tally: ScoreTally
 
     init(_ shared: ChurnScorer, format: ScoreFormat) {
@@ -295,7 +295,7 @@ public struct FeatureFileScorer: Sendable {
     /// Scores one row: `writeKeys` appends its id and as-of fields and
     /// their commas (CSV); `keys` gives them as text (JSON Lines).
     @inline(__always)
-    mutating func add(_ values: [Double], writeKeys: (inout [UInt8]) -> Void, keys: () -> (String, String)) {
+    mutating func add(_ values: [Double], writeKeys: (inout ByteBuffer) -> Void, keys: () -> (String, String)) {
       switch format {
       case .csv:
         scorer.evaluate(values, into: &evaluation)
@@ -309,6 +309,11 @@ public struct FeatureFileScorer: Sendable {
         ScoreFormat.appendJSONLine(s, asOf: asOf, to: &out)
       }
       tally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
+    }
+
+    /// The piece's bytes and tally, and why it stopped early, if it did.
+    consuming func finish(_ error: ModelError? = nil) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+      (out.finish(), tally, error)
     }
   }
 

@@ -1,3 +1,4 @@
+import ByteStreams
 /// Plain-language names of features, for reason codes:
 /// `count_support_ticket_30d` → "support ticket events in the last 30 days".
 enum FeaturePhrases {
@@ -64,9 +65,9 @@ enum FeaturePhrases {
   }
 
   /// `format(v)`'s bytes appended to `out` (no `String` on the scoring path).
-  static func appendFormatted(_ v: Double, to out: inout [UInt8]) {
+  static func appendFormatted<Sink: ByteSink & ~Copyable>(_ v: Double, to out: inout Sink) {
     guard v.isFinite else {
-      out.append(contentsOf: "n/a".utf8)
+      out.append(contentsOf: Array("n/a".utf8))
       return
     }
     if v == v.rounded() && abs(v) < 1e15 {

@@ -21,9 +21,9 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
   /// The columns of a scored row after `customer_id,as_of,` as CSV
   /// bytes, newline included (the caller writes the two key fields, as they
   /// came, so no `String` is made per row).
-  static func appendCSVColumns(
+  static func appendCSVColumns<Sink: ByteSink & ~Copyable>(
     _ e: ChurnScorer.Evaluation, values: [Double], action: ChurnScorer.ActionChoice?, scorer: ChurnScorer,
-    to out: inout [UInt8]
+    to out: inout Sink
   ) {
     let comma = UInt8(ascii: ",")
     CSVFormatting.appendShortest(e.probability, to: &out)
@@ -34,7 +34,9 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     for k in 0..<3 {
       out.append(comma)
       guard k < e.reasonCount else {
-        out.append(contentsOf: ",,,".utf8)
+        out.append(comma)
+        out.append(comma)
+        out.append(comma)
         continue
       }
       let j = e.reason(k)
@@ -51,21 +53,21 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     }
     if let a = action {
       out.append(comma)
-      out.append(contentsOf: CSVFormatting.escape(a.best).utf8)
+      out.append(contentsOf: Array(CSVFormatting.escape(a.best).utf8))
       out.append(comma)
       CSVFormatting.appendShortest(a.uplift, to: &out)
       out.append(comma)
       CSVFormatting.appendShortest(a.netValue, to: &out)
       out.append(comma)
-      if let r = a.runnerUp { out.append(contentsOf: CSVFormatting.escape(r).utf8) }
+      if let r = a.runnerUp { out.append(contentsOf: Array(CSVFormatting.escape(r).utf8)) }
       out.append(comma)
-      out.append(contentsOf: CSVFormatting.escape(a.reason).utf8)
+      out.append(contentsOf: Array(CSVFormatting.escape(a.reason).utf8))
     }
     out.append(UInt8(ascii: "\n"))
   }
 
   /// One score as a JSON line.
-  static func appendJSONLine(_ s: ChurnScorer.Score, asOf: String, to out: inout [UInt8]) {
+  static func appendJSONLine<Sink: ByteSink & ~Copyable>(_ s: ChurnScorer.Score, asOf: String, to out: inout Sink) {
     var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
     line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
     line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
@@ -79,7 +81,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
       line += ",\"action_reason\":\(JSONText.string(a.reason))"
     }
     line += "}\n"
-    out.append(contentsOf: line.utf8)
+    out.append(contentsOf: Array(line.utf8))
   }
 }
 
