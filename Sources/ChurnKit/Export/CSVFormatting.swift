@@ -19,13 +19,17 @@ public enum CSVFormatting {
   public static func appendEscaped<Sink: ByteSink & ~Copyable>(_ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout Sink) {
     var needsQuotes = false
     for i in range where needsQuoting(bytes[i]) { needsQuotes = true }
-    if needsQuotes { out.append(0x22) }
+    guard needsQuotes else {
+      out.append(range, of: bytes)
+      return
+    }
+    out.append(0x22)
     for i in range {
       let b = bytes[i]
       out.append(b)
       if b == 0x22 { out.append(b) }
     }
-    if needsQuotes { out.append(0x22) }
+    out.append(0x22)
   }
 
   /// A comma, quote, CR or LF: a field holding one is quoted.

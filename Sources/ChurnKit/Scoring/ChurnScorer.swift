@@ -22,11 +22,11 @@ public struct ChurnScorer: Sendable {
   private let uplift: UpliftModel?
   /// Per feature, the CSV bytes of its reason columns that do not depend on
   /// the customer: the escaped name, the sentence's opening and its close.
-  private(set) var csvFeatureNames: [[UInt8]]
-  private(set) var csvSentenceOpenings: [[UInt8]]
-  private(set) var csvSentenceClosings: [[UInt8]]
+  private(set) var csvFeatureNames: ByteTable
+  private(set) var csvSentenceOpenings: ByteTable
+  private(set) var csvSentenceClosings: ByteTable
   /// The CSV bytes of each stage's name (in `stageFeatures` order).
-  private(set) var csvStageNames: [[UInt8]]
+  private(set) var csvStageNames: ByteTable
   /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
   private var coefficients: [Double]
   private let baselineLogOdds: Double
@@ -41,9 +41,9 @@ public struct ChurnScorer: Sendable {
   public init(model: ChurnModel) {
     let sentences = model.features.map(FeaturePhrases.phrase)
     let typical = model.reference.featureMeans.map(FeaturePhrases.format)
-    csvFeatureNames = model.features.map { Array(CSVFormatting.escape($0).utf8) }
-    csvSentenceOpenings = sentences.map { Array(("\"" + $0.replacingQuotesForCSV + ": ").utf8) }
-    csvSentenceClosings = typical.map { Array((", typical " + $0.replacingQuotesForCSV + "\"").utf8) }
+    csvFeatureNames = ByteTable(model.features.map(CSVFormatting.escape))
+    csvSentenceOpenings = ByteTable(sentences.map { "\"" + $0.replacingQuotesForCSV + ": " })
+    csvSentenceClosings = ByteTable(typical.map { ", typical " + $0.replacingQuotesForCSV + "\"" })
     coefficients = model.fit.coefficients.unshared
     intercept = model.fit.intercept
     means = model.reference.featureMeans.unshared
@@ -56,7 +56,7 @@ public struct ChurnScorer: Sendable {
     typicalTexts = typical
     stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
       .map { ($0.offset, String($0.element.dropFirst(6))) }
-    csvStageNames = stageFeatures.map { Array(CSVFormatting.escape($0.stage).utf8) }
+    csvStageNames = ByteTable(stageFeatures.map { CSVFormatting.escape($0.stage) })
     stageColumns = stageFeatures.map(\.index)
   }
 
@@ -65,10 +65,10 @@ public struct ChurnScorer: Sendable {
   /// `init(model:)`, which works out every phrase again.
   func unsharedCopy() -> ChurnScorer {
     var copy = self
-    copy.csvFeatureNames = csvFeatureNames.map(\.unshared)
-    copy.csvSentenceOpenings = csvSentenceOpenings.map(\.unshared)
-    copy.csvSentenceClosings = csvSentenceClosings.map(\.unshared)
-    copy.csvStageNames = csvStageNames.map(\.unshared)
+    copy.csvFeatureNames = csvFeatureNames.unshared
+    copy.csvSentenceOpenings = csvSentenceOpenings.unshared
+    copy.csvSentenceClosings = csvSentenceClosings.unshared
+    copy.csvStageNames = csvStageNames.unshared
     copy.coefficients = coefficients.unshared
     copy.means = means.unshared
     copy.riskBandCuts = riskBandCuts.unshared

@@ -30,7 +30,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     out.append(comma)
     CSVFormatting.appendInteger(Int64(e.riskBand), to: &out)
     out.append(comma)
-    if e.stage >= 0 { out.append(contentsOf: scorer.csvStageNames[e.stage]) }
+    if e.stage >= 0 { scorer.csvStageNames.append(e.stage, to: &out) }
     for k in 0..<3 {
       out.append(comma)
       guard k < e.reasonCount else {
@@ -40,16 +40,16 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
         continue
       }
       let j = e.reason(k)
-      out.append(contentsOf: scorer.csvFeatureNames[j])
+      scorer.csvFeatureNames.append(j, to: &out)
       out.append(comma)
       CSVFormatting.appendNumber(values[j], to: &out)
       out.append(comma)
       CSVFormatting.appendShortest(e.contributions[j], to: &out)
       out.append(comma)
       // The sentence always holds a comma: quoted; only the value varies.
-      out.append(contentsOf: scorer.csvSentenceOpenings[j])
+      scorer.csvSentenceOpenings.append(j, to: &out)
       FeaturePhrases.appendFormatted(values[j], to: &out)
-      out.append(contentsOf: scorer.csvSentenceClosings[j])
+      scorer.csvSentenceClosings.append(j, to: &out)
     }
     if let a = action {
       out.append(comma)
