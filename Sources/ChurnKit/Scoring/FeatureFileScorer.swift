@@ -134,8 +134,9 @@ public struct FeatureFileScorer: Sendable {
   /// Scores `rows` of one parsed piece into CSV or JSON Lines bytes and a
   /// tally, or stops at the first row that cannot be scored.
   private func scoreRows(
-    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, _ layout: Layout, _ scorer: ChurnScorer
+    _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, _ layout: Layout, _ shared: ChurnScorer
   ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+    let scorer = shared.unsharedCopy()
     var writer = PieceWriter(scorer, format: layout.format)
     // A table of this piece's own: no reference count shared with the other
     // cores (see `Array.unshared`).
@@ -173,7 +174,7 @@ public struct FeatureFileScorer: Sendable {
         return writer.finish(layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r)))
       }
       writer.add(
-        values,
+        values, scorer: scorer,
         writeKeys: { out in
           if let c = layout.keyColumn {
             appendField(c, of: r, to: &out)
@@ -199,8 +200,9 @@ public struct FeatureFileScorer: Sendable {
   /// the model's values as it meets them; the same bytes, tally and errors
   /// as `scoreRows` over the same records.
   private func scorePlain(
-    _ piece: PlainCSVPiece, _ layout: Layout, _ scorer: ChurnScorer
+    _ piece: PlainCSVPiece, _ layout: Layout, _ shared: ChurnScorer
   ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+    let scorer = shared.unsharedCopy()
     var writer = PieceWriter(scorer, format: layout.format)
     let featureOfColumn = layout.featureOfColumn.unshared
     let width = layout.header.count
@@ -253,7 +255,7 @@ public struct FeatureFileScorer: Sendable {
         return writer.finish(layout.notANumber(column: c, value: text, line: line))
       }
       writer.add(
-        values,
+        values, scorer: scorer,
         writeKeys: { out in
           CSVFormatting.appendEscaped(bytes.span, key, to: &out)
           out.append(UInt8(ascii: ","))
@@ -269,17 +271,17 @@ public struct FeatureFileScorer: Sendable {
     return writer.finish()
   }
 
-  /// One piece's scorer, output bytes and tally. The scorer's tables are
-  /// the piece's own: no reference count shared with the other cores.
+  /// One piece's output bytes and tally. The piece's scorer (a copy whose
+  /// tables are its own: no reference count shared with the other cores) is
+  /// a local of the caller's, passed in by reference: kept in here, every
+  /// row would copy its 1.4 KB out before using it.
   private struct PieceWriter: ~Copyable {
-    let scorer: ChurnScorer
     let format: ScoreFormat
     var evaluation: ChurnScorer.Evaluation
     var out = ByteBuffer()
     var tally: ScoreTally
 
-    init(_ shared: ChurnScorer, format: ScoreFormat) {
-      scorer = shared.unsharedCopy()
+    init(_ scorer: ChurnScorer, format: ScoreFormat) {
       self.format = format
       evaluation = scorer.makeEvaluation()
       tally = ScoreTally(model: scorer.model)
@@ -295,7 +297,9 @@ public struct FeatureFileScorer: Sendable {
     /// Scores one row: `writeKeys` appends its id and as-of fields and
     /// their commas (CSV); `keys` gives them as text (JSON Lines).
     @inline(__always)
-    mutating func add(_ values: [Double], writeKeys: (inout ByteBuffer) -> Void, keys: () -> (String, String)) {
+    mutating func add(
+      _ values: [Double], scorer: borrowing ChurnScorer, writeKeys: (inout ByteBuffer) -> Void, keys: () -> (String, String)
+    ) {
       switch format {
       case .csv:
         scorer.evaluate(values, into: &evaluation)
