@@ -4,7 +4,7 @@ import ChurnTestSupport
 import Testing
 
 struct NumberFormattingTests {
-  /// Digits taken through `ByteOutput` are exactly `description`'s, for
+  /// `appendShortest` writes exactly `description`'s digits, for
   /// random bit patterns (subnormals, NaNs, infinities included), the
   /// probabilities and contributions scoring writes, and the edge cases.
   @Test func shortestFormMatchesDescription() {
