@@ -89,7 +89,7 @@ enum DecimalText {
 
   /// The decimal `significand` × 10^`exponent` that `description` writes
   /// for a finite `magnitude` > 0 (the significand may end in zeros).
-  static func digits(of magnitude: Double) -> (significand: UInt64, exponent: Int) {
+  private static func digits(of magnitude: Double) -> (significand: UInt64, exponent: Int) {
     let bits = magnitude.bitPattern
     let fraction = bits & (1 << 52 - 1)
     let biasedExponent = Int(bits >> 52)
@@ -206,7 +206,7 @@ private struct SeventeenDigits {
 
 /// Up to 32 bytes of text in a 256-bit number (the first byte lowest),
 /// built in registers and appended to an array in one step.
-struct Text256 {
+private struct Text256 {
   private(set) var low: UInt128 = 0
   private(set) var high: UInt128 = 0
   private(set) var count = 0
@@ -226,7 +226,7 @@ struct Text256 {
 }
 
 /// Decimal digits a word at a time.
-enum DecimalDigits {
+private enum DecimalDigits {
   /// The number of decimal digits of `value` (1 for zero).
   @inline(__always)
   static func count(_ value: UInt64) -> Int {
