@@ -22,6 +22,9 @@ void dpotrs_(const char *uplo, const int *n, const int *nrhs,
              int *info, size_t uplo_len);
 void dpotri_(const char *uplo, const int *n, double *a, const int *lda,
              int *info, size_t uplo_len);
+void dpstrf_(const char *uplo, const int *n, double *a, const int *lda,
+             int *piv, int *rank, const double *tol, double *work, int *info,
+             size_t uplo_len);
 void dgesv_(const int *n, const int *nrhs, double *a, const int *lda,
             int *ipiv, double *b, const int *ldb, int *info);
 void dgecon_(const char *norm, const int *n, const double *a, const int *lda,

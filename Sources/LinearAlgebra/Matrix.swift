@@ -100,3 +100,13 @@ extension Matrix {
     return m
   }
 }
+
+extension Matrix {
+  /// The columns at `indexes`, in that order.
+  public func selectingColumns(_ indexes: [Int]) -> Matrix {
+    var values: [Double] = []
+    values.reserveCapacity(indexes.count * rows)
+    for j in indexes { values.append(contentsOf: storage[(j * rows)..<((j + 1) * rows)]) }
+    return Matrix(rows: rows, columns: indexes.count, columnMajor: values)
+  }
+}
