@@ -37,6 +37,9 @@ def features(events_path, customers_path, cutoff, horizon_days):
     after = ev.filter((pl.col("t") > T) & (pl.col("t") <= T + H))
     types = sorted(t for t in hist["event"].unique().to_list() if t != CHURN)
     channels = sorted(c for c in hist["channel"].unique().to_list() if c is not None)
+    # A lone type or channel would only repeat the overall features (docs/features.md).
+    types = types if len(types) > 1 else []
+    channels = channels if len(channels) > 1 else []
 
     age, t, event = pl.col("age"), pl.col("t"), pl.col("event")
     win = lambda w: age < w * DAY

@@ -23,6 +23,7 @@ enum EvaluateCommand: Command {
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "json", valueName: nil, help: "Print the evaluation as JSON on standard output."),
+      ObservationOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit evaluate --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-09-30"
@@ -40,7 +41,8 @@ enum EvaluateCommand: Command {
       evaluation = try ModelEvaluation.evaluate(
         model, events: &reader, customers: table, cutoff: try Cutoff(parsing: cutoff),
         horizon: try arguments.value("horizon").map(Duration.init(parsing:)),
-        churnDefinition: try arguments.value("churn-definition").map(ChurnDefinition.init(parsing:)), issues: &issues)
+        churnDefinition: try arguments.value("churn-definition").map(ChurnDefinition.init(parsing:)),
+        observedUntil: try ObservationOption.value(arguments), issues: &issues)
     } else if let features = arguments.value("features") {
       evaluation = try ModelEvaluation.evaluate(
         model, features: try LabelledFeatures(path: features, label: arguments.value("label") ?? "label"))

@@ -32,6 +32,7 @@ enum FeaturesCommand: Command {
       .init(name: "out", valueName: "file", help: "Output CSV, or - for standard output. Required."),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
+      ObservationOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit features --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --out features.csv"
@@ -58,6 +59,7 @@ enum FeaturesCommand: Command {
       try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
     }
     var extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
+    extractor.observedUntil = try ObservationOption.value(arguments)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     let features = try extractor.extract(from: &reader, customers: table, issues: &issues)
@@ -112,6 +114,12 @@ struct FeatureRunSummary: Encodable {
   let cutoffs: [PerCutoff]
   let horizonDays: Int
   let churnDefinition: String
+  /// Until when the data is taken to be complete, the last event, and the
+  /// latest cutoff whose labels the data can decide.
+  let observedUntil: String
+  let lastEvent: String
+  let latestLabelledCutoff: String
+  let observation: String
   let errors: Int
   let warnings: Int
 
@@ -139,6 +147,10 @@ struct FeatureRunSummary: Encodable {
     }
     horizonDays = set.horizon.days
     churnDefinition = set.churnDefinition.description
+    observedUntil = formatISO8601(set.observedUntil.micros)
+    lastEvent = formatISO8601(set.lastEvent.micros)
+    latestLabelledCutoff = set.latestLabelledCutoff.description
+    observation = set.observationText
     errors = issues.errorCount
     warnings = issues.warningCount
   }
@@ -152,6 +164,7 @@ struct FeatureRunSummary: Encodable {
       if c.censored > 0 { out += ", \(c.censored) not yet observable (label left empty)" }
       out += "\n"
     }
+    out += "  \(observation)\n"
     if errors + warnings > 0 { out += "  input problems: \(errors) errors (rows skipped), \(warnings) warnings\n" }
     return out
   }

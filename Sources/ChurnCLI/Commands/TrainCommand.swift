@@ -33,10 +33,14 @@ enum TrainCommand: Command {
       .init(name: "events", valueName: "file", help: "Event log to train from."),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Training cutoff (with --events)."),
+      .init(name: "cutoffs", valueName: "list", help: "Or several training cutoffs, comma-separated: snapshots stacked, the holdout split by customer."),
+      .init(name: "every", valueName: "duration", help: "Or training cutoffs this far apart, with --from and --to."),
+      .init(name: "from", valueName: "date", help: "First cutoff of --every."),
+      .init(name: "to", valueName: "date", help: "Last cutoff of --every (inclusive)."),
       .init(name: "horizon", valueName: "duration", help: "Label horizon, e.g. 90d (with --events)."),
       .init(name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.", defaultValue: "inactivity"),
       .init(name: "spec", valueName: "file", help: "Feature spec as JSON."),
-      .init(name: "out", valueName: "file", help: "Where to save the model (with --events)."),
+      .init(name: "out", valueName: "file", help: "Where to save the model (with --features: it then scores, evaluates and exports feature tables with the same columns)."),
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "weight-column", valueName: "column", help: "Per-row sample weights (with --features)."),
@@ -61,6 +65,7 @@ enum TrainCommand: Command {
       .init(name: "uplift-max-rows", valueName: "n", help: "Snapshot rows (customers × snapshot dates) for uplift at most; beyond, a seeded sample of customers.", defaultValue: "1500000"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
       InterventionsOption.option,
+      ObservationOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out models/churn-model.json",
@@ -116,7 +121,6 @@ enum TrainCommand: Command {
     _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
-    guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingValue(option: "cutoff", valueName: "date") }
     guard let horizonText = arguments.value("horizon") else { throw CLIError.missingValue(option: "horizon", valueName: "duration") }
     guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
     if holdoutFraction != nil && arguments.value("holdout-cutoff") != nil {
@@ -127,8 +131,9 @@ enum TrainCommand: Command {
     if let later = arguments.value("holdout-cutoff") { holdout = .cutoff(try Cutoff(parsing: later)) }
     let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
     var extractor = FeatureExtractor(
-      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: horizonText),
+      spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
       churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity"))
+    extractor.observedUntil = try ObservationOption.value(arguments)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)
@@ -179,6 +184,7 @@ enum TrainCommand: Command {
       path: model.training.crossValidationPath, arguments, console)
     if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
     if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
+    console.err(outcome.observation + "\n")
     if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     console.err("saved \(out)\n")
     return ExitStatus.success
@@ -191,14 +197,18 @@ enum TrainCommand: Command {
     let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
     let data = try LabelledFeatures(
       path: path, label: arguments.value("label") ?? "label", exclude: exclude, weightColumn: arguments.value("weight-column"))
-    let outcome = try MatrixTrainer(
-      estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) }
-    ).train(data)
+    let trainer = MatrixTrainer(
+      estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) })
+    let outcome = try trainer.train(data)
     if let out = arguments.value("predictions-out") { try MatrixTrainer.writePredictions(outcome, data: data, to: out) }
     try report(
       fit: outcome.fit, training: outcome.trainingMetrics, holdout: outcome.holdoutMetrics, path: outcome.path,
       arguments, console)
     if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
+    if let out = arguments.value("out") {
+      try trainer.model(outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label").write(to: out)
+      console.err("saved \(out)\n")
+    }
     return ExitStatus.success
   }
 

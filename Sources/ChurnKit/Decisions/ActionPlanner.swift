@@ -62,6 +62,7 @@ public struct ActionPlanner: Sendable {
     features.reserveCapacity(rows.count)
     for row in rows { features.append(run.features.values(of: row)) }
     let decisions = features.map { uplift.decide(features: $0, columns: columns) }
+    let predictor = model.predictor
     let values = decisions.map { d in d.options.map { $0.ineligibleBecause == nil ? $0.netValue : -.infinity } }
     let catalog = uplift.catalog
     let chosen = CapacityAssignment(
@@ -81,7 +82,7 @@ public struct ActionPlanner: Sendable {
       }
       assignments.append(Assignment(
         customerID: row.customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
-        churnProbability: model.fit.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
+        churnProbability: predictor.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
         uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0, reason: reason))
     }
     let totals = catalog.actions.indices.map { a in

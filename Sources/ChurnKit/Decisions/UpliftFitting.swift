@@ -38,7 +38,7 @@ struct UpliftFitting {
   func fit(
     _ training: [UpliftTrainer.Row], _ periods: [UpliftTrainer.PeriodRow]
   ) throws -> (model: UpliftModel, propensity: (Int, UpliftTrainer.Row) -> Double) {
-    let estimator = LogisticRegression(l2: l2)
+    let estimator = LogisticRegression.keepingEveryTerm(l2: l2)
     let (propensityFits, diagnostics) = try propensityModels(training)
     func propensity(_ a: Int, _ row: UpliftTrainer.Row) -> Double {
       guard eligible(a, row.stage), let fit = propensityFits[a] else { return 0 }
@@ -258,7 +258,7 @@ struct UpliftFitting {
   private func propensityModels(
     _ training: [UpliftTrainer.Row]
   ) throws -> (fits: [LogisticRegressionFit?], diagnostics: [UpliftModel.PropensityDiagnostics]) {
-    let estimator = LogisticRegression(l2: l2)
+    let estimator = LogisticRegression.keepingEveryTerm(l2: l2)
     var propensityFits: [LogisticRegressionFit?] = []
     var diagnostics: [UpliftModel.PropensityDiagnostics] = []
     for a in 0..<m {
@@ -303,5 +303,16 @@ struct UpliftFitting {
       groups = groups.map { ($0.name, $0.features.filter(varying.contains), $0.oneHot) }.filter { $0.features.count > ($0.oneHot ? 1 : 0) }
       if let chosen = effectModifiers { groups = [("chosen", chosen, false)] }
       return groups
+  }
+}
+
+extension LogisticRegression {
+  /// An estimator that fits every column it is given: the uplift models
+  /// read their terms by position (treatment, interactions), so none may
+  /// be screened out; their L2 penalty keeps such designs estimable.
+  static func keepingEveryTerm(l2: Double) -> LogisticRegression {
+    var estimator = LogisticRegression(l2: l2)
+    estimator.screensFeatures = false
+    return estimator
   }
 }

@@ -75,7 +75,8 @@ extension UpliftTrainer {
     }
     let recommended: [Int] = decisions.map { $0.action ?? none }
     let eligibleActions: [[Int]] = decisions.map { d in d.options.filter { $0.ineligibleBecause == nil }.map(\.action) }
-    let risk = rows.map { churnModel.fit.probability($0.x) }
+    let predictor = churnModel.predictor
+    let risk = rows.map { predictor.probability($0.x) }
     let treatCount = recommended.filter { $0 != none }.count
     let bestOverall: [Int?] = eligibleActions.map { list in list.max { (model.effects[$0].overall, -$0) < (model.effects[$1].overall, -$1) } }
     var highestRisk = [Int](repeating: none, count: rows.count)

@@ -107,7 +107,7 @@ extension UpliftTrainer {
         return f
       }
     }
-    let estimator = LogisticRegression(l2: l2)
+    let estimator = LogisticRegression.keepingEveryTerm(l2: l2)
     func fit(_ effectDays: [Int]) throws -> LogisticRegressionFit {
       shell.hazard = UpliftModel.HazardTerms(periodDays: windowDays, effectDays: effectDays)
       try shell.bind(features: names)

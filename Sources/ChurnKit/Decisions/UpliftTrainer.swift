@@ -91,7 +91,7 @@ public struct UpliftTrainer: Sendable {
     guard path != "-" else {
       throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
     }
-    let spec = churnModel.featureSpec
+    let spec = try churnModel.specForEvents("next best action")
     let definition = try ChurnDefinition(parsing: churnModel.training.churnDefinition)
     try checkLearner(churn: definition)
     try catalog.validate()

@@ -43,7 +43,7 @@ public enum FeatureSQL {
   /// (in order) for every eligible customer at `cutoff`, sorted by id.
   public static func features(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
     guard dialect == .sqlite || dialect == .duckdb else { throw Failure.unsupportedDialect(dialect) }
-    let spec = model.featureSpec
+    let spec = try model.specForEvents("feature SQL")
     let q = { (name: String) in ModelExport.identifier(name, dialect) }
     let T = String(cutoff.micros)
     let sentinel = FeatureSQL.sentinel

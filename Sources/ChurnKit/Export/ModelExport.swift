@@ -19,8 +19,9 @@ public enum ModelExport {
   /// `term,coefficient,standard_error,z,p_value,lower_95,upper_95,odds_ratio,training_mean`.
   public static func csv(_ model: ChurnModel) -> String {
     var out = "term,coefficient,standard_error,z,p_value,lower_95,upper_95,odds_ratio,training_mean\n"
+    let position = Dictionary(model.features.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     for (k, t) in model.fit.terms.enumerated() {
-      let mean = k == 0 ? "" : "\(model.reference.featureMeans[k - 1])"
+      let mean = k == 0 ? "" : position[t.name].map { "\(model.reference.featureMeans[$0])" } ?? ""
       let fields = [CSVFormatting.escape(t.name), "\(t.coefficient)", "\(t.standardError)", "\(t.z)", "\(t.pValue)",
                     "\(t.lower95)", "\(t.upper95)", "\(t.oddsRatio)", mean]
       out += fields.joined(separator: ",") + "\n"
@@ -41,11 +42,13 @@ public enum ModelExport {
       let standardizationScales: [Double]
       let l2: Double
       let l1: Double
+      let dropped: [DroppedFeature]?
     }
     let doc = Document(
       churnkitVersion: model.churnkitVersion, formatVersion: model.formatVersion, training: model.training,
       riskBandCuts: model.reference.riskBandCuts, terms: model.fit.terms, trainingMeans: model.reference.featureMeans,
-      standardizationMeans: model.fit.means, standardizationScales: model.fit.scales, l2: model.fit.l2, l1: model.fit.l1)
+      standardizationMeans: model.fit.means, standardizationScales: model.fit.scales, l2: model.fit.l2, l1: model.fit.l1,
+      dropped: model.fit.dropped)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
@@ -68,7 +71,7 @@ public enum ModelExport {
   public static func sql(_ model: ChurnModel, dialect: Dialect, table: String = "features", keys: [String] = ["customer_id"]) -> String {
     let q = { (name: String) in identifier(name, dialect) }
     var linear = "\(literal(model.fit.intercept))"
-    for (name, b) in zip(model.features, model.fit.coefficients) where b != 0 {
+    for (name, b) in zip(model.fit.featureNames, model.fit.coefficients) where b != 0 {
       linear += "\n      + \(literal(b)) * \(q(name))"
     }
     var band = "CASE"
@@ -136,7 +139,7 @@ public enum ModelExport {
           <RegressionTable targetCategory="1" intercept="\(literal(model.fit.intercept))">
 
       """
-    for (name, b) in zip(model.features, model.fit.coefficients) {
+    for (name, b) in zip(model.fit.featureNames, model.fit.coefficients) {
       out += "        <NumericPredictor name=\"\(xml(name))\" coefficient=\"\(literal(b))\"/>\n"
     }
     out += """

@@ -10,6 +10,7 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   case unknownName(kind: String, name: String, suggestion: String?)
   case noEvents(path: String)
   case missingInput(String)
+  case observedBeforeLastEvent(observedUntil: String, lastEvent: String)
 
   public var description: String {
     switch self {
@@ -34,6 +35,8 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "\(path): no usable events"
     case .missingInput(let what):
       return what
+    case .observedBeforeLastEvent(let until, let last):
+      return "--observed-until \(until) is before the last event (\(last)): the data is observed at least until its last event; give a later time or leave it out"
     }
   }
 }

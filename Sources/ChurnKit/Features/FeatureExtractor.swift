@@ -24,6 +24,10 @@ public struct FeatureExtractor: Sendable {
   /// Whether a cutoff after the day of the last event is allowed (scoring
   /// "as of today" on data that ends yesterday); labels are then censored.
   public var allowsCutoffAfterData = false
+  /// Until when the data is complete: a label is known once the horizon
+  /// ends by then. Nil: the end of the last event's day when every
+  /// timestamp is a date (all at midnight), else the last timestamp.
+  public var observedUntil: Cutoff?
   /// Called after each batch with the number of rows read so far (for a
   /// progress display; the library itself never prints).
   public var progress: (@Sendable (Int) -> Void)?
@@ -59,6 +63,7 @@ public struct FeatureExtractor: Sendable {
     var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
     var dataStart = Int64.max
     var dataEnd = Int64.min
+    var datesOnly = true
     let lastCutoff = cutoffs.last!.micros
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
@@ -78,6 +83,7 @@ public struct FeatureExtractor: Sendable {
           ^ UInt64(UInt32(bitPattern: batch.event[i])) << 20 ^ batch.amount[i].bitPattern) &* 0x100_0000_01B3
         if t < dataStart { dataStart = t }
         if t > dataEnd { dataEnd = t }
+        if t % microsPerDay != 0 { datesOnly = false }
         if t <= lastCutoff {
           seenBeforeLastCutoff[Int(batch.event[i])] = true
           if batch.channel[i] >= 0 { channelSeen[Int(batch.channel[i])] = true }
@@ -95,6 +101,7 @@ public struct FeatureExtractor: Sendable {
       throw FeatureError.cutoffOutsideData(
         cutoff: c.description, firstEvent: formatISO8601(dataStart), lastEvent: formatISO8601(dataEnd))
     }
+    let observedEnd = try observedEnd(lastEvent: dataEnd, lastDayEnd: lastDayEnd, datesOnly: datesOnly)
     let allTypes = reader.eventTypes.strings
     if case .event(let name) = churnDefinition, !allTypes.contains(name) {
       throw FeatureError.churnEventNeverSeen(name: name, available: allTypes.sorted())
@@ -106,8 +113,17 @@ public struct FeatureExtractor: Sendable {
     }
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
-      partitions: partitions.states, reader: reader, table: table, dataEnd: dataEnd,
-      eventsFingerprint: String(fingerprint, radix: 16))
+      partitions: partitions.states, reader: reader, table: table, dataEnd: observedEnd,
+      eventsFingerprint: String(fingerprint, radix: 16), lastEvent: dataEnd)
+  }
+
+  /// Where the data ends for the labels (see `observedUntil`).
+  private func observedEnd(lastEvent: Int64, lastDayEnd: Int64, datesOnly: Bool) throws(FeatureError) -> Int64 {
+    guard let given = observedUntil else { return datesOnly ? lastDayEnd : lastEvent }
+    guard given.micros >= lastEvent else {
+      throw .observedBeforeLastEvent(observedUntil: given.description, lastEvent: formatISO8601(lastEvent))
+    }
+    return given.micros
   }
 
   /// Fits the stage chain on the events up to the earliest cutoff (a second
@@ -188,7 +204,10 @@ public struct FeatureExtractor: Sendable {
     try check(spec.eventTypes ?? [], kind: "event type", among: allTypes)
     try check(spec.interventions, kind: "intervention event type", among: allTypes)
     try check(spec.activityEvents ?? [], kind: "activity event type", among: allTypes)
-    resolved.eventTypes = spec.eventTypes ?? seenTypes
+    // One type (and no interventions) makes every per-type feature a copy
+    // of the overall one; one channel makes the channel mix a constant.
+    let typesByDefault = seenTypes.count == 1 && spec.interventions.isEmpty ? [] : seenTypes
+    resolved.eventTypes = spec.eventTypes ?? typesByDefault
     let columns = reader.columns
     resolved.usesAmount = spec.usesAmount ?? (columns.amount != nil)
     resolved.usesChannel = spec.usesChannel ?? (columns.channel != nil)
@@ -196,7 +215,8 @@ public struct FeatureExtractor: Sendable {
     resolved.usesStage = spec.usesStage ?? (columns.stage != nil)
     let allChannels = reader.channels.strings
     try check(spec.channels ?? [], kind: "channel", among: allChannels)
-    resolved.channels = spec.channels ?? allChannels.indices.filter { channelsSeen[$0] }.map { allChannels[$0] }.sorted()
+    let seenChannels = allChannels.indices.filter { channelsSeen[$0] }.map { allChannels[$0] }.sorted()
+    resolved.channels = spec.channels ?? (seenChannels.count == 1 ? [] : seenChannels)
     if resolved.staticEncodings == nil, let table {
       resolved.staticEncodings = try StaticFeatures.learn(table: table, spec: spec)
     }

@@ -29,6 +29,25 @@ public struct FeatureSet: Sendable {
   /// A fingerprint of the events read (times, customers, types, amounts, in
   /// file order), to tell later whether a model saw the same data.
   public let eventsFingerprint: String
+  /// Until when the data is taken to be complete (labels need the horizon
+  /// to end by then), and the last event's time.
+  public let observedUntil: Cutoff
+  public let lastEvent: Cutoff
+
+  /// The latest end-of-day cutoff whose horizon ends by `observedUntil`:
+  /// the last one that can have labels.
+  public var latestLabelledCutoff: Cutoff {
+    let t = observedUntil.micros - horizon.micros
+    let day = (t + 1 - ((t + 1) % microsPerDay + microsPerDay) % microsPerDay) / microsPerDay
+    return Cutoff(micros: day * microsPerDay - 1)
+  }
+
+  /// "the data ends 1998-06-30 (end of day); labels for 273d exist up to cutoff 1997-09-30".
+  public var observationText: String {
+    let ends = (observedUntil.micros + 1) % microsPerDay == 0
+      ? "\(observedUntil) (end of day)" : formatISO8601(observedUntil.micros)
+    return "the data ends \(ends); labels for \(horizon.days)d exist up to cutoff \(latestLabelledCutoff)"
+  }
 
   /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
   private let states: [[CutoffState]]
@@ -40,9 +59,11 @@ public struct FeatureSet: Sendable {
   init(
     spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition,
     partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64,
-    eventsFingerprint: String
+    eventsFingerprint: String, lastEvent: Int64
   ) throws(FeatureError) {
     self.eventsFingerprint = eventsFingerprint
+    observedUntil = Cutoff(micros: dataEnd)
+    self.lastEvent = Cutoff(micros: lastEvent)
     self.spec = spec
     self.horizon = horizon
     self.churnDefinition = churnDefinition

@@ -37,6 +37,14 @@ public struct LabelledFeatures: Sendable {
       }
       weightIndex = i
     }
+    var seen: [String: Int] = [:]
+    for (i, name) in header.enumerated() {
+      if let first = seen[name] {
+        throw ModelError.invalidOption(
+          "\(path):1:\(i + 1): column '\(name)' appears twice in the header (also column \(first + 1)): rename one")
+      }
+      seen[name] = i
+    }
     let featureIndexes = header.indices.filter { $0 != labelIndex && $0 != weightIndex && !exclude.contains(header[$0]) }
     featureNames = featureIndexes.map { header[$0] }
     var columns = Array(repeating: [Double](), count: featureIndexes.count)
@@ -94,6 +102,14 @@ public struct LabelledFeatures: Sendable {
     self.keys = keys
     self.weights = weights
     unlabelledRows = 0
+  }
+
+  /// A fingerprint of the labelled rows (features and labels, in order), to
+  /// tell later whether a model saw the same table.
+  public var fingerprint: String {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for v in x.storage + y { h = (h ^ v.bitPattern) &* 0x100_0000_01B3 }
+    return String(h, radix: 16)
   }
 
   /// The rows at `indexes`, in that order.

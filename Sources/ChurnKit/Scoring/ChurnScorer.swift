@@ -44,11 +44,12 @@ public struct ChurnScorer: Sendable {
     csvFeatureNames = ByteTable(model.features.map(CSVFormatting.escape))
     csvSentenceOpenings = ByteTable(sentences.map { "\"" + $0.replacingQuotesForCSV + ": " })
     csvSentenceClosings = ByteTable(typical.map { ", typical " + $0.replacingQuotesForCSV + "\"" })
-    coefficients = model.fit.coefficients.unshared
-    intercept = model.fit.intercept
+    let predictor = model.predictor
+    coefficients = predictor.coefficients.unshared
+    intercept = predictor.intercept
     means = model.reference.featureMeans.unshared
     riskBandCuts = model.reference.riskBandCuts.unshared
-    baselineLogOdds = zip(model.fit.coefficients, model.reference.featureMeans).reduce(model.fit.intercept) { $0 + $1.0 * $1.1 }
+    baselineLogOdds = zip(predictor.coefficients, model.reference.featureMeans).reduce(predictor.intercept) { $0 + $1.0 * $1.1 }
     actionColumns = try? model.uplift?.columns(for: model.features)
     uplift = model.uplift
     self.model = model
@@ -141,7 +142,7 @@ public struct ChurnScorer: Sendable {
     issues: inout IssueLog, progress: (@Sendable (Int) -> Void)? = nil
   ) throws -> Run {
     var extractor = FeatureExtractor(
-      spec: model.featureSpec, cutoffs: [asOf], horizon: Duration(days: model.training.horizonDays),
+      spec: try model.specForEvents("scoring"), cutoffs: [asOf], horizon: Duration(days: model.training.horizonDays),
       churnDefinition: try ChurnDefinition(parsing: model.training.churnDefinition))
     extractor.requiresKnownNames = false
     extractor.allowsCutoffAfterData = true

@@ -35,7 +35,9 @@ struct HazardLearnerTests {
       rows.append([s, 1 - s, 200, 200, f, fx, fy])
       y.append(rng.nextUniform() < 0.15 - 0.08 * fx + 0.05 * f ? 1 : 0)
     }
-    let fit = try LogisticRegression(l2: 1).fit(Matrix(rowMajor: rows), y, featureNames: names + ["exposure x", "exposure y"])
+    var estimator = LogisticRegression(l2: 1)
+    estimator.screensFeatures = false  // the hazard terms are read by position
+    let fit = try estimator.fit(Matrix(rowMajor: rows), y, featureNames: names + ["exposure x", "exposure y"])
     let catalog = ActionCatalog(actions: [
       ActionCatalog.Action(id: "x", cost: 1, eligibleStages: ["a"]), ActionCatalog.Action(id: "y", cost: 2),
     ])

@@ -105,7 +105,7 @@ struct FeatureExtractorTests {
     #expect(a["count_7d"] == 2)
     #expect(a["count_30d"] == 3)  // 1 March 00:00 is 30 days and 23:59:59.999999 before T
     #expect(a["count_90d"] == 4)
-    #expect(a["count_visit_7d"] == 2)
+    #expect(a["count_visit_7d"] == nil)  // a lone event type has no features of its own
     #expect(a["days_since_last_event"] == 0)
     #expect(a["days_since_first_event"] == Double(30 * 86_400_000_000 + 86_399_999_999) / 86_400_000_000)
     // Active days: day 0 (the last), day 6 (25 March) and day 7 (24 March), day 30 (1 March).

@@ -29,7 +29,10 @@ struct ChurnModelTests {
     let loaded = try ChurnModel.load(path: "\(dir.path)/a.json")
     #expect(loaded.fit.terms == model.fit.terms)
     #expect(loaded.featureSpec == model.featureSpec)
-    #expect(loaded.features == model.fit.featureNames)
+    #expect(loaded.features == model.features)
+    // The fit's features are the model's, less those it dropped, in order.
+    let dropped = Set((model.fit.dropped ?? []).map(\.name))
+    #expect(model.features.filter { !dropped.contains($0) } == model.fit.featureNames)
     #expect(loaded.training.holdoutMetrics != nil)
   }
 

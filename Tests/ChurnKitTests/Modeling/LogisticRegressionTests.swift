@@ -95,13 +95,30 @@ struct LogisticRegressionTests {
       constant[i, 2] = 7
       collinear[i, 2] = 2 * x0[i, 0] - x0[i, 1]
     }
+    // By default both are left out, named with what they are, and the fit is
+    // the fit without them.
+    let alone = try LogisticRegression().fit(x0, y, featureNames: ["a", "b"])
+    let withConstant = try LogisticRegression(standardize: false).fit(constant, y, featureNames: ["a", "b", "flat"])
+    #expect(withConstant.dropped == [DroppedFeature(name: "flat", reason: .constant, constant: 7)])
+    #expect(withConstant.dropped?.first?.description == "constant (always 7)")
+    let withCombination = try LogisticRegression().fit(collinear, y, featureNames: ["a", "b", "combo"])
+    #expect(withCombination.featureNames == ["a", "b"])
+    #expect(withCombination.dropped?.map(\.reason) == [.aliased])
+    #expect(withCombination.dropped?.first?.description == "= 2·a − b")
+    for fit in [withConstant, withCombination] {
+      for (t, u) in zip(fit.terms, alone.terms) { #expect(abs(t.coefficient - u.coefficient) < 1e-9) }
+    }
+    #expect(withCombination.predictor(over: ["a", "b", "combo"]).coefficients[2] == 0)
+    // Without screening they fail the fit, by name; a penalty makes both well posed.
+    var strict = LogisticRegression(standardize: false)
+    strict.screensFeatures = false
     #expect(throws: ModelError.constantColumn(name: "flat")) {
-      try LogisticRegression(standardize: false).fit(constant, y, featureNames: ["a", "b", "flat"])
+      try strict.fit(constant, y, featureNames: ["a", "b", "flat"])
     }
+    strict.standardize = true
     #expect(throws: ModelError.collinearColumn(name: "combo")) {
-      try LogisticRegression().fit(collinear, y, featureNames: ["a", "b", "combo"])
+      try strict.fit(collinear, y, featureNames: ["a", "b", "combo"])
     }
-    // A penalty makes both fits well posed.
     _ = try LogisticRegression(l2: 1).fit(collinear, y, featureNames: ["a", "b", "combo"])
     #expect(ModelError.constantColumn(name: "flat").description == "feature 'flat' is constant: drop it, or add an L2 penalty (--l2)")
   }
@@ -149,7 +166,18 @@ struct LogisticRegressionTests {
       x[i, 0] = Double(i) - 99.5
       y[i] = x[i, 0] > 0 ? 1 : 0
     }
-    let fit = try LogisticRegression(maxIterations: 50).fit(x, y, featureNames: ["a"])
+    // Screened, a feature that separates alone is left out and said so.
+    #expect(throws: ModelError.self) { try LogisticRegression().fit(x, y, featureNames: ["a"]) }
+    var noise = SplitMix64(seed: 4)
+    let withNoise = Matrix(rows: 200, columns: 2, columnMajor: x.storage + (0..<200).map { _ in noise.nextUniform() })
+    let screened = try LogisticRegression().fit(withNoise, y, featureNames: ["a", "noise"])
+    #expect(screened.featureNames == ["noise"])
+    #expect(screened.dropped?.first?.description
+      == "separates the labels: all 100 rows below 0 have label 0 and all 100 rows above 0 have label 1 (no finite coefficient without a penalty; --l2 keeps it)")
+    // Unscreened (or separation by a combination), the runaway is warned about.
+    var strict = LogisticRegression(maxIterations: 50)
+    strict.screensFeatures = false
+    let fit = try strict.fit(x, y, featureNames: ["a"])
     #expect(fit.warnings.contains(.separation(features: ["a"])))
     #expect(fit.terms.allSatisfy { $0.coefficient.isFinite })
   }

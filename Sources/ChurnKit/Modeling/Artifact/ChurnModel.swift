@@ -54,7 +54,11 @@ public struct ChurnModel: Codable, Sendable {
 
   public var formatVersion = ChurnModel.currentFormatVersion
   public var churnkitVersion = ChurnKitVersion.current
-  public var featureSpec: FeatureSpec
+  /// How the features are built from events; nil for a model trained on a
+  /// feature table the user brought (it scores feature tables only).
+  public var featureSpec: FeatureSpec?
+  /// Every feature the spec builds, in order: the fit's own, and any it
+  /// dropped (constant or aliased), which weigh nothing.
   public var features: [String]
   public var fit: LogisticRegressionFit
   public var training: Training
@@ -100,12 +104,31 @@ public struct ChurnModel: Codable, Sendable {
     }
   }
 
-  public init(featureSpec: FeatureSpec, fit: LogisticRegressionFit, training: Training, reference: Reference) {
+  /// The intercept and one coefficient per feature of `features` (0 for a
+  /// dropped one).
+  public var predictor: LinearPredictor { fit.predictor(over: features) }
+
+  public init(
+    featureSpec: FeatureSpec?, features: [String]? = nil, fit: LogisticRegressionFit, training: Training,
+    reference: Reference
+  ) {
     self.featureSpec = featureSpec
-    self.features = fit.featureNames
+    self.features = features ?? fit.featureNames
     self.fit = fit
     self.training = training
     self.reference = reference
+  }
+
+  /// The feature spec, for work that builds features from events.
+  ///
+  /// - Throws: `ModelError.invalidOption` for a model trained on a feature
+  ///   table, saying what it can do instead.
+  public func specForEvents(_ use: String) throws(ModelError) -> FeatureSpec {
+    guard let featureSpec else {
+      throw .invalidOption(
+        "this model was trained on a feature table (\(training.events)), so it cannot build features from events for \(use): give a feature table with the same columns instead (--features FILE)")
+    }
+    return featureSpec
   }
 
   private struct File: Codable {

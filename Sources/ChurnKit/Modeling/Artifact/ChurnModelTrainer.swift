@@ -34,20 +34,21 @@ public struct ChurnModelTrainer: Sendable {
   public struct Outcome: Sendable {
     public let model: ChurnModel
     public let censoredRows: Int
+    /// Where the data ends and the latest cutoff with labels (a sentence).
+    public let observation: String
   }
 
   public func train(
     from reader: inout EventLogReader, customers table: CustomerTable?, issues: inout IssueLog
   ) throws -> Outcome {
     var extractor = self.extractor
-    guard extractor.cutoffs.count == 1, let trainCutoff = extractor.cutoffs.first else {
-      throw ModelError.invalidOption("training takes exactly one cutoff")
-    }
+    let trainCutoffs = extractor.cutoffs
+    guard let lastTrainCutoff = trainCutoffs.last else { throw ModelError.invalidOption("training needs a cutoff") }
     if case .cutoff(let later) = holdout {
-      guard later != trainCutoff else {
-        throw ModelError.invalidOption("the holdout cutoff must differ from the training cutoff")
+      guard later > lastTrainCutoff else {
+        throw ModelError.invalidOption("the holdout cutoff \(later) must be after the training cutoff \(lastTrainCutoff)")
       }
-      extractor.cutoffs = [trainCutoff, later].sorted()
+      extractor.cutoffs = trainCutoffs + [later]
     }
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
@@ -65,12 +66,12 @@ public struct ChurnModelTrainer: Sendable {
       }
       holdoutDescription = "\(fraction) of customers (seed \(seed))"
     case .cutoff(let later):
-      trainingRows = labelled.filter { set.rows[$0].cutoff == trainCutoff }
+      trainingRows = labelled.filter { set.rows[$0].cutoff != later }
       holdoutRows = labelled.filter { set.rows[$0].cutoff == later }
       holdoutDescription = "cutoff \(later)"
     }
-    guard !trainingRows.isEmpty else { throw ModelError.noRows }
     let (x, y) = set.matrix(rows: trainingRows)
+    try Self.checkLabels(y, set: set, cutoffs: trainCutoffs)
     var estimator = self.estimator
     var path: [CrossValidation.Point]?
     if let crossValidation {
@@ -81,12 +82,13 @@ public struct ChurnModelTrainer: Sendable {
       path = points
     }
     let fit = try estimator.fit(x, y, featureNames: set.featureNames)
-    let trainingScores = (0..<x.rows).map { fit.probability(x.row($0)) }
+    let predictor = fit.predictor(over: set.featureNames)
+    let trainingScores = (0..<x.rows).map { predictor.probability(x.row($0)) }
     let metrics = BinaryMetrics(probabilities: trainingScores, labels: y)
     var holdoutMetrics: BinaryMetrics?
     if !holdoutRows.isEmpty {
       let (hx, hy) = set.matrix(rows: holdoutRows)
-      holdoutMetrics = BinaryMetrics(probabilities: (0..<hx.rows).map { fit.probability(hx.row($0)) }, labels: hy)
+      holdoutMetrics = BinaryMetrics(probabilities: (0..<hx.rows).map { predictor.probability(hx.row($0)) }, labels: hy)
     }
     let training = ChurnModel.Training(
       events: reader.path, eventRows: reader.rowsRead, eventsFingerprint: set.eventsFingerprint,
@@ -96,6 +98,32 @@ public struct ChurnModelTrainer: Sendable {
       holdoutMetrics: holdoutMetrics, crossValidationFolds: crossValidation?.folds, crossValidationPath: path)
     let reference = ChurnModel.Reference(x: x, scores: trainingScores)
     return Outcome(
-      model: ChurnModel(featureSpec: set.spec, fit: fit, training: training, reference: reference), censoredRows: censored)
+      model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
+      censoredRows: censored, observation: set.observationText)
+  }
+
+  /// Training labels need both classes: when one is missing, say why (the
+  /// horizon runs past the data, or nobody churned) and what to change.
+  static func checkLabels(_ y: [Double], set: FeatureSet, cutoffs: [Cutoff]) throws(ModelError) {
+    let churned = Int(y.reduce(0, +))
+    let retained = y.count - churned
+    guard churned == 0 || retained == 0 else { return }
+    let censored = set.rows.filter { $0.label == .censored && cutoffs.contains($0.cutoff) }.count
+    var text = "the training labels cannot fit a churn model: \(churned) churned, \(retained) retained"
+    if censored > 0 { text += ", \(censored) not yet observable" }
+    text += " at cutoff\(cutoffs.count > 1 ? "s" : "") \(cutoffs.map(\.description).joined(separator: ", ")). "
+    text += set.observationText.prefix(1).uppercased() + set.observationText.dropFirst() + "."
+    if censored > 0 {
+      let until = set.observedUntil
+      let endOfDay = (until.micros + 1) % microsPerDay == 0
+      text += " Train at a cutoff up to \(set.latestLabelledCutoff) or with a shorter --horizon"
+      text += endOfDay
+        ? "." : ", or, if the log is complete to the end of \(formatDate(until.micros)), pass --observed-until \(formatDate(until.micros))."
+    } else if churned == 0 {
+      text += " Nobody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or lengthen --horizon."
+    } else {
+      text += " Everybody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or shorten --horizon."
+    }
+    throw .invalidOption(text)
   }
 }

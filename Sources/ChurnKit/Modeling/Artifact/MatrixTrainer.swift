@@ -41,7 +41,8 @@ public struct MatrixTrainer: Sendable {
       path = points
     }
     let fit = try estimator.fit(training.x, training.y, featureNames: data.featureNames, weights: training.weights)
-    func predictions(_ rows: [Int]) -> [Double] { rows.map { fit.probability(data.x.row($0)) } }
+    let predictor = fit.predictor(over: data.featureNames)
+    func predictions(_ rows: [Int]) -> [Double] { rows.map { predictor.probability(data.x.row($0)) } }
     let trainingPredictions = predictions(trainingRows)
     let holdoutPredictions = predictions(holdoutRows)
     return Outcome(
@@ -51,6 +52,24 @@ public struct MatrixTrainer: Sendable {
       holdoutMetrics: holdoutRows.isEmpty
         ? nil : BinaryMetrics(probabilities: holdoutPredictions, labels: holdoutRows.map { data.y[$0] }),
       path: path)
+  }
+
+  /// The model to save: the table's feature columns in order (those the
+  /// fit dropped weigh nothing), the fit, its metrics, and the training
+  /// rows' distributions for reasons, risk bands and drift. It has no
+  /// feature spec: it scores feature tables with the same columns.
+  public func model(_ outcome: Outcome, data: LabelledFeatures, path: String, labelColumn: String) -> ChurnModel {
+    let training = data.subset(outcome.trainingRows)
+    let record = ChurnModel.Training(
+      events: path, eventRows: data.y.count + data.unlabelledRows, eventsFingerprint: data.fingerprint, cutoffs: [],
+      horizonDays: 0, churnDefinition: "label column '\(labelColumn)'", rows: outcome.trainingRows.count,
+      baseRate: training.y.reduce(0, +) / Double(max(training.y.count, 1)),
+      holdout: holdout.map { "\($0.fraction) of keys (seed \($0.seed))" }, metrics: outcome.trainingMetrics,
+      holdoutMetrics: outcome.holdoutMetrics, crossValidationFolds: crossValidation?.folds,
+      crossValidationPath: outcome.path)
+    return ChurnModel(
+      featureSpec: nil, features: data.featureNames, fit: outcome.fit, training: record,
+      reference: ChurnModel.Reference(x: training.x, scores: outcome.trainingPredictions))
   }
 
   /// Writes `key,set,probability,label` for every row (atomically).

@@ -67,7 +67,8 @@ public struct CrossValidation: Sendable {
         do {
           let fit = try e.fit(x.selectingRows(trainRows), trainRows.map { y[$0] }, featureNames: featureNames)
           let test = x.selectingRows(testRows)
-          let p = (0..<test.rows).map { fit.probability(test.row($0)) }
+          let predictor = fit.predictor(over: featureNames)
+          let p = (0..<test.rows).map { predictor.probability(test.row($0)) }
           losses.append(BinaryMetrics(probabilities: p, labels: testRows.map { y[$0] }).logLoss)
         } catch {
           failed += 1

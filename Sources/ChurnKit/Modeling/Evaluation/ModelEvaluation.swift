@@ -45,12 +45,14 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
   /// and evaluates the model on the rows whose label is known.
   public static func evaluate(
     _ model: ChurnModel, events reader: inout EventLogReader, customers table: CustomerTable?, cutoff: Cutoff,
-    horizon: Duration? = nil, churnDefinition: ChurnDefinition? = nil, issues: inout IssueLog
+    horizon: Duration? = nil, churnDefinition: ChurnDefinition? = nil, observedUntil: Cutoff? = nil,
+    issues: inout IssueLog
   ) throws -> ModelEvaluation {
     var extractor = FeatureExtractor(
-      spec: model.featureSpec, cutoffs: [cutoff], horizon: horizon ?? Duration(days: model.training.horizonDays),
+      spec: try model.specForEvents("evaluation"), cutoffs: [cutoff], horizon: horizon ?? Duration(days: model.training.horizonDays),
       churnDefinition: try churnDefinition ?? ChurnDefinition(parsing: model.training.churnDefinition))
     extractor.requiresKnownNames = false
+    extractor.observedUntil = observedUntil
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     guard set.featureNames == model.features else {
       let missing = model.features.filter { !set.featureNames.contains($0) }
@@ -58,7 +60,8 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
     }
     let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
     let (x, y) = set.matrix(rows: labelled)
-    let p = (0..<x.rows).map { model.fit.probability(x.row($0)) }
+    let predictor = model.predictor
+    let p = (0..<x.rows).map { predictor.probability(x.row($0)) }
     return try ModelEvaluation(model: model, probabilities: p, labels: y, censoredRows: set.rows.count - labelled.count)
   }
 
@@ -71,7 +74,8 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
         "the feature file lacks \(missing.count) of the model's features: \(missing.prefix(5).joined(separator: ", "))")
     }
     let columns = model.features.map { data.featureNames.firstIndex(of: $0)! }
-    let p = (0..<data.x.rows).map { i in model.fit.probability(columns.map { data.x[i, $0] }) }
+    let predictor = model.predictor
+    let p = (0..<data.x.rows).map { i in predictor.probability(columns.map { data.x[i, $0] }) }
     return try ModelEvaluation(model: model, probabilities: p, labels: data.y, censoredRows: data.unlabelledRows)
   }
 

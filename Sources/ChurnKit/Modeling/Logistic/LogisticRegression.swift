@@ -35,6 +35,14 @@ public struct LogisticRegression: Sendable {
   public var classWeight: ClassWeight = .none
   public var standardize: Bool
   public var maxIterations: Int
+  /// Screen the features before fitting: constant ones are left out of the
+  /// fit and listed in `LogisticRegressionFit.dropped`, and without a
+  /// penalty, as R's `glm` does, so are those that are linear combinations
+  /// of features before them (with what each equals) and those that alone
+  /// separate the labels (their coefficients would be infinite); a fit with
+  /// fewer than 10 events of the rarer class per feature is warned about. Off, such a design fails the
+  /// fit unless a penalty makes it estimable.
+  public var screensFeatures = true
 
   public init(l2: Double = 0, standardize: Bool = true, maxIterations: Int = 100) {
     self.l2 = l2
@@ -54,8 +62,9 @@ public struct LogisticRegression: Sendable {
   /// Fits the model to `x` (n × p, one column per feature, no intercept
   /// column) and 0/1 labels `y`.
   ///
-  /// - Throws: `ModelError` for labels that are not 0/1 or all alike, and
-  ///   for constant or collinear features (by name, with the remedy).
+  /// - Throws: `ModelError` for labels that are not 0/1 or all alike, when
+  ///   no feature is left to fit, and (without `screensFeatures`) for
+  ///   constant or collinear features (by name, with the remedy).
   /// - Complexity: O(n · p²) per Newton iteration.
   public func fit(_ x: Matrix, _ y: [Double], featureNames: [String], weights: [Double]? = nil) throws(ModelError) -> LogisticRegressionFit {
     // The loss splits its work over the cores itself; one BLAS thread per
@@ -77,8 +86,7 @@ public struct LogisticRegression: Sendable {
   ) throws(ModelError) -> LogisticRegressionFit {
     if let problem = validate().first { throw .invalidOption(problem) }
     let n = x.rows
-    let p = x.columns
-    precondition(y.count == n && featureNames.count == p, "fit: shapes do not match")
+    precondition(y.count == n && featureNames.count == x.columns, "fit: shapes do not match")
     guard n > 0 else { throw .noRows }
     for (i, v) in y.enumerated() where v != 0 && v != 1 { throw .invalidLabel(row: i, value: v) }
     if y.allSatisfy({ $0 == y[0] }) { throw .singleClass(label: y[0]) }
@@ -88,22 +96,25 @@ public struct LogisticRegression: Sendable {
       let perClass = [Double(n) / (2 * (Double(n) - positives)), Double(n) / (2 * positives)]
       for i in 0..<n { w[i] *= perClass[Int(y[i])] }
     }
-    // Centre and scale (population standard deviation, as scikit-learn's
-    // StandardScaler), or leave the columns as they are. X is never copied:
-    // the loss standardises on the fly.
-    var means = [Double](repeating: 0, count: p)
-    var scales = [Double](repeating: 1, count: p)
-    if standardize {
-      for j in 0..<p {
-        let column = x.storage[(j * n)..<((j + 1) * n)]
-        let mean = column.reduce(0, +) / Double(n)
-        let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
-        means[j] = mean
-        scales[j] = variance > 0 ? variance.squareRoot() : 1
+    var design = x
+    var names = featureNames
+    var dropped: [DroppedFeature] = []
+    var warnings: [FitWarning] = []
+    if screensFeatures {
+      let screen = FeatureScreen(x: x, y: y, weights: w, featureNames: featureNames, penalised: l2 > 0 || l1 > 0)
+      if !screen.dropped.isEmpty {
+        design = x.selectingColumns(screen.kept)
+        names = screen.kept.map { featureNames[$0] }
+        dropped = screen.dropped
       }
+      guard !names.isEmpty else { throw .noFeatureLeft(dropped: dropped) }
+      let positives = y.reduce(0, +)
+      let events = Int(min(positives, Double(n) - positives))
+      if events < 10 * names.count { warnings.append(.fewEventsPerFeature(events: events, features: names.count)) }
     }
-    let loss = LogisticLoss(x: x, y: y, weights: w, l2: l2, means: means, scales: scales)
-    var start = [Double](repeating: 0, count: p + 1)
+    let (means, scales) = standardization(of: design)
+    let loss = LogisticLoss(x: design, y: y, weights: w, l2: l2, means: means, scales: scales)
+    var start = [Double](repeating: 0, count: names.count + 1)
     let rate = zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } / w.reduce(0, +)
     start[0] = log(rate / (1 - rate))
     let outcome: NewtonCholeskySolver.Outcome
@@ -113,14 +124,32 @@ public struct LogisticRegression: Sendable {
         : try NewtonCholeskySolver(maxIterations: maxIterations).minimize(loss, start: start)
     } catch {
       if case .rankDeficient(let column) = error {
-        let name = column == 0 ? "(intercept)" : featureNames[column - 1]
-        let isConstant = column > 0 && x.storage[((column - 1) * n)..<(column * n)].allSatisfy { $0 == x.storage[(column - 1) * n] }
+        let name = column == 0 ? "(intercept)" : names[column - 1]
+        let isConstant = column > 0 && design.storage[((column - 1) * n)..<(column * n)].allSatisfy { $0 == design.storage[(column - 1) * n] }
         throw isConstant ? .constantColumn(name: name) : .collinearColumn(name: name)
       }
       throw error
     }
     return try LogisticRegressionFit(
-      outcome: outcome, loss: loss, means: means, scales: scales, featureNames: featureNames, l2: l2, l1: l1,
-      standardized: standardize)
+      outcome: outcome, loss: loss, means: means, scales: scales, featureNames: names, l2: l2, l1: l1,
+      standardized: standardize, dropped: dropped, warnings: warnings)
+  }
+
+  /// Centre and scale (population standard deviation, as scikit-learn's
+  /// StandardScaler), or leave the columns as they are. X is never copied:
+  /// the loss standardises on the fly.
+  private func standardization(of x: Matrix) -> (means: [Double], scales: [Double]) {
+    let n = x.rows
+    var means = [Double](repeating: 0, count: x.columns)
+    var scales = [Double](repeating: 1, count: x.columns)
+    guard standardize else { return (means, scales) }
+    for j in 0..<x.columns {
+      let column = x.storage[(j * n)..<((j + 1) * n)]
+      let mean = column.reduce(0, +) / Double(n)
+      let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+      means[j] = mean
+      scales[j] = variance > 0 ? variance.squareRoot() : 1
+    }
+    return (means, scales)
   }
 }

@@ -36,6 +36,9 @@ public struct LogisticRegressionFit: Sendable, Codable {
   public let iterations: Int
   public let converged: Bool
   public let warnings: [FitWarning]
+  /// Features left out before fitting (constant, or aliased with features
+  /// before them), in their input order; nil when none was.
+  public let dropped: [DroppedFeature]?
 
   /// McFadden's pseudo-R²: 1 − logL / logL₀.
   public var pseudoRSquared: Double { 1 - logLikelihood / nullLogLikelihood }
@@ -58,10 +61,20 @@ public struct LogisticRegressionFit: Sendable, Codable {
     return eta
   }
 
+  /// The fit laid out over `names`, the columns of the design it was given
+  /// (or any list that holds its features): a dropped feature weighs 0.
+  public func predictor(over names: [String]) -> LinearPredictor {
+    let position = Dictionary(featureNames.enumerated().map { ($1, $0 + 1) }, uniquingKeysWith: { first, _ in first })
+    return LinearPredictor(
+      intercept: intercept, coefficients: names.map { position[$0].map { terms[$0].coefficient } ?? 0 })
+  }
+
   init(
     outcome: NewtonCholeskySolver.Outcome, loss: LogisticLoss, means: [Double], scales: [Double],
-    featureNames: [String], l2: Double, l1: Double, standardized: Bool
+    featureNames: [String], l2: Double, l1: Double, standardized: Bool, dropped: [DroppedFeature] = [],
+    warnings screeningWarnings: [FitWarning] = []
   ) throws(ModelError) {
+    self.dropped = dropped.isEmpty ? nil : dropped
     let p = featureNames.count
     let gamma = outcome.beta
     // Back to the original scale: β = A γ with A = [[1, −m/s], [0, diag(1/s)]].
@@ -101,7 +114,7 @@ public struct LogisticRegressionFit: Sendable, Codable {
     nullLogLikelihood = zip(loss.y, loss.weights).reduce(0) { $0 + $1.1 * ($1.0 * log(rate) + (1 - $1.0) * log(1 - rate)) }
     iterations = outcome.iterations
     converged = outcome.converged
-    var warnings = outcome.warnings
+    var warnings = screeningWarnings + outcome.warnings
     // Coefficients this large on the standardised scale mean the classes are
     // (almost) separable along those features.
     let runaway = (0..<p).filter { abs(gamma[$0 + 1]) > 15 }.map { featureNames[$0] }
@@ -109,4 +122,19 @@ public struct LogisticRegressionFit: Sendable, Codable {
     if l2 > 0 || l1 > 0 { warnings.append(.penalisedInference) }
     self.warnings = warnings
   }
+}
+
+/// Intercept + Σ βⱼ xⱼ over a fixed list of columns, some of which may
+/// weigh nothing (features a fit dropped).
+public struct LinearPredictor: Sendable, Equatable {
+  public let intercept: Double
+  public let coefficients: [Double]
+
+  public func logOdds(_ features: [Double]) -> Double {
+    var eta = intercept
+    for j in 0..<min(features.count, coefficients.count) { eta += coefficients[j] * features[j] }
+    return eta
+  }
+
+  public func probability(_ features: [Double]) -> Double { logistic(logOdds(features)) }
 }

@@ -8,6 +8,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
   case collinearColumn(name: String)
   case numericalFailure(String)
   case invalidOption(String)
+  /// Every feature was constant or aliased.
+  case noFeatureLeft(dropped: [DroppedFeature])
 
   public var description: String {
     switch self {
@@ -22,6 +24,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
       return "feature '\(name)' is a linear combination of the features before it: drop it, or add an L2 penalty (--l2)"
     case .numericalFailure(let what): return "numerical failure: \(what)"
     case .invalidOption(let what): return what
+    case .noFeatureLeft(let dropped):
+      let reasons = dropped.prefix(3).map { "\($0.name) \($0.description)" }.joined(separator: "; ")
+      return "no feature is left to fit: \(reasons)\(dropped.count > 3 ? "; …" : "")"
     }
   }
 }
@@ -31,6 +36,8 @@ public enum FitWarning: Equatable, Sendable, CustomStringConvertible, Codable {
   case notConverged(iterations: Int)
   case separation(features: [String])
   case penalisedInference
+  /// Fewer than 10 events of the rarer class per fitted feature.
+  case fewEventsPerFeature(events: Int, features: Int)
 
   public var description: String {
     switch self {
@@ -40,6 +47,9 @@ public enum FitWarning: Equatable, Sendable, CustomStringConvertible, Codable {
       return "perfect or quasi-perfect separation: coefficients of \(names.joined(separator: ", ")) run away; add an L2 penalty (--l2) or drop them"
     case .penalisedInference:
       return "with a penalty the standard errors, p-values and intervals are not classical (they come from the penalised Hessian)"
+    case .fewEventsPerFeature(let events, let features):
+      let ratio = String(format: "%.1f", Double(events) / Double(max(features, 1)))
+      return "\(events) events of the rarer outcome for \(features) features (\(ratio) per feature, fewer than 10): the coefficients may be unstable and the fit optimistic; add an L2 penalty (--l2, or --cv 5 to choose it) or use fewer features (a spec with fewer windows or event types)"
     }
   }
 }

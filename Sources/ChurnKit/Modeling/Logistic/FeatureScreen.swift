@@ -1,0 +1,122 @@
+import LinearAlgebra
+
+/// Which features a logistic fit can estimate: constant ones always, and
+/// for an unpenalised fit those that are linear combinations of features
+/// before them (in the weighted, standardised design with its intercept)
+/// or that alone separate the labels, are set aside, with what each is,
+/// before Newton's method ever sees them. A penalty makes aliased and
+/// separating features estimable, so they are then kept (as scikit-learn
+/// and glmnet keep them).
+struct FeatureScreen {
+  /// Positions of the features to fit, in order.
+  let kept: [Int]
+  let dropped: [DroppedFeature]
+
+  /// A column whose standard deviation is at most this share of its mean
+  /// (or exactly 0) is constant: what is left is rounding.
+  static let constantTolerance = 1e-10
+  /// A column is aliased when 1 − R² on the kept columns before it is at
+  /// most this (a variance inflation factor of 10⁹ or more).
+  static let aliasTolerance = 1e-9
+
+  /// - Parameter penalised: whether the fit has a penalty (then only
+  ///   constant features are set aside).
+  init(x: Matrix, y: [Double], weights: [Double], featureNames names: [String], penalised: Bool) {
+    let n = x.rows
+    var means = [Double](repeating: 0, count: x.columns)
+    var scales = [Double](repeating: 1, count: x.columns)
+    var varying: [Int] = []
+    var dropped: [(position: Int, feature: DroppedFeature)] = []
+    for j in 0..<x.columns {
+      let column = x.storage[(j * n)..<((j + 1) * n)]
+      let mean = column.reduce(0, +) / Double(n)
+      let sd = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
+      means[j] = mean
+      if sd == 0 || sd <= FeatureScreen.constantTolerance * abs(mean) {
+        dropped.append((j, DroppedFeature(name: names[j], reason: .constant, constant: column.first ?? 0)))
+      } else {
+        scales[j] = sd
+        varying.append(j)
+      }
+    }
+    if !penalised {
+      varying = varying.filter { j in
+        guard let found = FeatureScreen.separation(x, column: j, y: y, weights: weights, name: names[j]) else { return true }
+        dropped.append((j, found))
+        return false
+      }
+      dropped += FeatureScreen.aliased(x, varying: varying, y: y, weights: weights, means: means, scales: scales, names: names)
+    }
+    dropped.sort { $0.position < $1.position }
+    let droppedPositions = Set(dropped.map(\.position))
+    kept = (0..<x.columns).filter { !droppedPositions.contains($0) }
+    self.dropped = dropped.map(\.feature)
+  }
+
+  /// Whether column j alone separates the labels: the largest value among
+  /// rows of one label is at most the smallest among rows of the other
+  /// (rows of weight 0 do not count). The boundary reported is halfway
+  /// between the two (the shared value when they touch).
+  static func separation(_ x: Matrix, column j: Int, y: [Double], weights: [Double], name: String) -> DroppedFeature? {
+    var low = [Double.infinity, .infinity]
+    var high = [-Double.infinity, -.infinity]
+    let n = x.rows
+    for i in 0..<n where weights[i] > 0 {
+      let v = x.storage[j * n + i]
+      let k = y[i] == 1 ? 1 : 0
+      low[k] = min(low[k], v)
+      high[k] = max(high[k], v)
+    }
+    let labelAbove: Int
+    let boundary: Double
+    if high[0] <= low[1] {
+      (labelAbove, boundary) = (1, (high[0] + low[1]) / 2)
+    } else if high[1] <= low[0] {
+      (labelAbove, boundary) = (0, (high[1] + low[0]) / 2)
+    } else {
+      return nil
+    }
+    var above = 0
+    var below = 0
+    for i in 0..<n where weights[i] > 0 {
+      let v = x.storage[j * n + i]
+      if v > boundary { above += 1 } else if v < boundary { below += 1 }
+    }
+    return DroppedFeature(
+      name: name, reason: .separating, constant: boundary, labelAbove: labelAbove, rowsAbove: above, rowsBelow: below)
+  }
+
+  /// The varying columns that are combinations of earlier ones, with the
+  /// combination on the original scale.
+  private static func aliased(
+    _ x: Matrix, varying: [Int], y: [Double], weights: [Double], means: [Double], scales: [Double], names: [String]
+  ) -> [(position: Int, feature: DroppedFeature)] {
+    let n = x.rows
+    var dropped: [(position: Int, feature: DroppedFeature)] = []
+    // The Gram matrix ZᵀWZ of the standardised columns with the intercept:
+    // the Hessian at a constant linear predictor, up to a factor.
+    let design = varying.count == x.columns ? x : x.selectingColumns(varying)
+    let loss = LogisticLoss(
+      x: design, y: y, weights: weights, l2: 0, means: varying.map { means[$0] }, scales: varying.map { scales[$0] })
+    let dependence = ColumnDependence(
+      gram: loss.hessian(eta: [Double](repeating: 0, count: n)), tolerance: FeatureScreen.aliasTolerance)
+    for d in dependence.dependent where d.column > 0 {
+      let j = varying[d.column - 1]
+      // z_j = c₀ + Σ c_t z_t  ⇒  x_j = m_j + s_j c₀ + Σ (s_j c_t / s_t)(x_t − m_t).
+      var constant = means[j]
+      var shares: [DroppedFeature.Share] = []
+      for share in d.combination {
+        if share.column == 0 {
+          constant += scales[j] * share.coefficient
+          continue
+        }
+        let t = varying[share.column - 1]
+        let b = scales[j] * share.coefficient / scales[t]
+        constant -= b * means[t]
+        if abs(b) > 1e-9 { shares.append(.init(feature: names[t], coefficient: b)) }
+      }
+      dropped.append((j, DroppedFeature(name: names[j], reason: .aliased, constant: constant, combination: shares)))
+    }
+    return dropped
+  }
+}
