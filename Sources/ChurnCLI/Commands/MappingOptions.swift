@@ -15,6 +15,9 @@ enum MappingOptions {
     .init(
       name: "time-format", valueName: "format",
       help: "auto, iso8601, yyyyMMdd, epoch-seconds or epoch-millis.", defaultValue: "auto"),
+    .init(
+      name: "delimiter", valueName: "kind",
+      help: "comma, tab, semicolon, pipe or whitespace (runs of spaces and tabs).", defaultValue: "found from the header line"),
   ]
 
   /// The schema from `--schema` and the column flags.
@@ -33,6 +36,12 @@ enum MappingOptions {
     set("sentiment-column", "sentiment") { schema.sentiment = $0 }
     set("stage-column", "stage") { schema.stage = $0 }
     if let name = arguments.value("event-name") { schema.eventName = name }
+    if let text = arguments.value("delimiter") {
+      guard let delimiter = CSVDelimiter(name: text) else {
+        throw CLIError.invalidValue(option: "delimiter", value: text, reason: "expected comma, tab, semicolon, pipe or whitespace")
+      }
+      schema.delimiter = delimiter
+    }
     if arguments.value("time-format") != nil {
       schema.timeFormat = try arguments.choice("time-format", default: TimestampFormat.auto)
     }

@@ -50,6 +50,7 @@ enum TrainCommand: Command {
       .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
       .init(name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).", defaultValue: "none"),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
+      .init(name: "allow-unconverged", valueName: nil, help: "Save a fit that did not converge (otherwise: exit 1, nothing saved)."),
       .init(name: "cv", valueName: "k", help: "Choose --l2 by k-fold cross-validation (folds of whole customers, stratified) on log loss."),
       .init(name: "holdout", valueName: "fraction", help: "Share of customers held out for evaluation (split by customer id)."),
       .init(name: "holdout-cutoff", valueName: "date", help: "Evaluate at this later cutoff instead (with --events)."),
@@ -178,6 +179,7 @@ enum TrainCommand: Command {
       if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }
     }
     if let file = arguments.value("interventions") { model.training.events = "\(arguments.value("events")!) + \(file)" }
+    try requireConvergence(model.fit, arguments, console)
     try model.write(to: out)
     try report(
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
@@ -205,11 +207,22 @@ enum TrainCommand: Command {
       fit: outcome.fit, training: outcome.trainingMetrics, holdout: outcome.holdoutMetrics, path: outcome.path,
       arguments, console)
     if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
+    try requireConvergence(outcome.fit, arguments, console)
     if let out = arguments.value("out") {
       try trainer.model(outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label").write(to: out)
       console.err("saved \(out)\n")
     }
     return ExitStatus.success
+  }
+
+  /// A fit that did not converge is an error unless the user accepts it:
+  /// the table is printed for diagnosis, nothing is saved.
+  private static func requireConvergence(
+    _ fit: LogisticRegressionFit, _ arguments: ParsedArguments, _ console: Console
+  ) throws {
+    guard !fit.converged, !arguments.flag("allow-unconverged") else { return }
+    console.out(fit.summaryTable())
+    throw ModelError.notConverged(iterations: fit.iterations)
   }
 
   private static func report(

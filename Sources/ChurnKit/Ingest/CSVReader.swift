@@ -28,7 +28,18 @@ public struct CSVReader {
   private var nextLine = 1  // physical line number of buffer[parsedUpTo]
   private var atEnd = false
   private var checkedByteOrderMark = false
-  private let delimiter: UInt8
+  /// The field separator; with `.auto`, found from the header line before
+  /// the first parse.
+  public private(set) var delimiter: UInt8
+  private var delimiterChoice: CSVDelimiter
+  /// The byte to separate fields with when writing rows this reader reads
+  /// back the same way (known once the header is read): the delimiter, or a
+  /// tab for whitespace-separated input.
+  public var rowSeparator: String { whitespace != nil ? "\t" : String(UnicodeScalar(delimiter)) }
+  /// Whitespace-separated input is rewritten as comma-separated as it is
+  /// read: whether the last byte written is a comma made from whitespace,
+  /// and whether the next byte starts a line.
+  private var whitespace: (pendingSeparator: Bool, atLineStart: Bool)?
   /// Buffers of earlier chunks, reused in turn: by the time one comes round
   /// again its chunk has been dropped, so refilling it copies nothing (a
   /// buffer still shared is copied on write, as any array).
@@ -37,12 +48,16 @@ public struct CSVReader {
   /// Set once a quoted field is met: from then on `nextChunks(parts:)`
   /// parses in one piece (a quoted field may hold a line break).
   private var quotesSeen = false
+  private var delimiterSettled = false
 
   /// Opens `path` (`-` for standard input; gzip is detected by content).
   /// - Parameter chunkSize: bytes per read; memory use is about twice this.
-  public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), chunkSize: Int = 1 << 22) throws(IngestError) {
+  /// - Parameter delimiter: the field separator, or `.auto` (the default)
+  ///   to find it from the header line.
+  public init(path: String, delimiter: CSVDelimiter = .auto, chunkSize: Int = 1 << 22) throws(IngestError) {
     self.path = path
-    self.delimiter = delimiter
+    delimiterChoice = delimiter
+    if case .byte(let b) = delimiter { self.delimiter = b } else { self.delimiter = UInt8(ascii: ",") }
     do {
       source = try ByteReader(path: path)
     } catch {
@@ -69,7 +84,14 @@ public struct CSVReader {
     chunk.reset()
     while true {
       if !checkedByteOrderMark && (filled >= 3 || atEnd) { skipByteOrderMark() }
+      if checkedByteOrderMark && delimiterChoice == .auto && !atEnd && !chunk.bytes[parsedUpTo..<filled].contains(UInt8(ascii: "\n"))
+        && filled < chunk.bytes.count
+      {
+        try refill()  // the whole header line first
+        continue
+      }
       if checkedByteOrderMark && (parsedUpTo < filled || atEnd) {
+        try settleDelimiter()
         let outcome = chunk.parse(
           from: parsedUpTo, to: filled, isFinal: atEnd, firstLine: nextLine,
           delimiter: delimiter, maxRecords: maxRecords)
@@ -115,6 +137,7 @@ public struct CSVReader {
     guard parts > 1 && !quotesSeen else { return .parsed(try nextChunk() ? [chunk] : []) }
     while !atEnd && (parsedUpTo > 0 || filled < chunk.bytes.count) { try refill() }
     if !checkedByteOrderMark { skipByteOrderMark() }
+    try settleDelimiter()
     let newline = UInt8(ascii: "\n")
     let bytes = chunk.bytes
     // The pieces end after a line break (or at the end of the data).
@@ -189,6 +212,66 @@ public struct CSVReader {
     if filled >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF { parsedUpTo = 3 }
   }
 
+  /// Before the first parse: refuses a binary file by name, and fixes the
+  /// delimiter (from the header line with `.auto`).
+  private mutating func settleDelimiter() throws(IngestError) {
+    guard !delimiterSettled else { return }
+    delimiterSettled = true
+    if let binary = BinaryFormat.recognise(chunk.bytes[parsedUpTo..<filled], path: path) {
+      throw .notText(path: path, kind: binary.kind, fix: binary.fix)
+    }
+    var choice = delimiterChoice
+    if choice == .auto {
+      let header = chunk.bytes[parsedUpTo..<filled].prefix { $0 != UInt8(ascii: "\n") }
+      choice = CSVDelimiter.detect(headerLine: header)
+    }
+    delimiterChoice = choice
+    switch choice {
+    case .byte(let b): delimiter = b
+    case .whitespace:
+      delimiter = UInt8(ascii: ",")
+      whitespace = (false, true)
+      filled = parsedUpTo + rewriteWhitespace(from: parsedUpTo, to: filled)
+    case .auto: break
+    }
+  }
+
+  /// Rewrites `chunk.bytes[start..<end]` in place from whitespace-separated
+  /// to comma-separated; returns how much the filled length changes (at
+  /// most `end − start`; −1 when a separator written at the end of the last
+  /// read turns out to be trailing whitespace and is taken back).
+  ///
+  /// A run of spaces and tabs becomes one comma at its first byte, so the
+  /// output never overtakes the input; at a line end a comma just written
+  /// is taken back (it is still unparsed: its line was not complete).
+  private mutating func rewriteWhitespace(from start: Int, to end: Int) -> Int {
+    guard var state = whitespace else { return end - start }
+    var out = start
+    for i in start..<end {
+      let b = chunk.bytes[i]
+      let isSpace = b == UInt8(ascii: " ") || b == UInt8(ascii: "\t")
+      if isSpace {
+        if !state.atLineStart && !state.pendingSeparator {
+          chunk.bytes[out] = UInt8(ascii: ",")
+          out += 1
+          state.pendingSeparator = true
+        }
+        continue
+      }
+      if b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") {
+        if state.pendingSeparator { out -= 1 }
+        state.atLineStart = true
+      } else {
+        state.atLineStart = false
+      }
+      state.pendingSeparator = false
+      chunk.bytes[out] = b
+      out += 1
+    }
+    whitespace = state
+    return out - start
+  }
+
   private final class ChunkSlot: @unchecked Sendable {
     var chunk: CSVChunk?
     var outcome: CSVChunk.ParseOutcome?
@@ -216,7 +299,7 @@ public struct CSVReader {
     do {
       let n = try source.read(into: &chunk.bytes, from: filled)
       if n == 0 { atEnd = true }
-      filled += n
+      filled += whitespace == nil ? n : rewriteWhitespace(from: filled, to: filled + n)
     } catch {
       throw .unreadable(error.description)
     }

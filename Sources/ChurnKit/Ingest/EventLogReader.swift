@@ -34,7 +34,7 @@ public struct EventLogReader {
   ) throws(IngestError) {
     self.path = path
     self.schema = schema
-    var csv = try CSVReader(path: path, chunkSize: chunkSize)
+    var csv = try CSVReader(path: path, delimiter: schema.delimiter, chunkSize: chunkSize)
     let header = try csv.readHeader()
     columns = try schema.resolve(header: header, path: path)
     let decoder = EventRowDecoder(path: path, columns: columns, timeFormat: schema.timeFormat, computesFingerprints: false)

@@ -26,12 +26,13 @@ public enum EventLogSample {
   /// Copies the header and the rows of the sampled customers of `events`
   /// (fields re-escaped for CSV, rows in file order).
   public static func write(events: String, schema: EventSchema, share: Double, seed: UInt64) throws -> Written {
-    var csv = try CSVReader(path: events)
+    var csv = try CSVReader(path: events, delimiter: schema.delimiter)
     let header = try csv.readHeader()
+    let separator = csv.rowSeparator  // the copy reads back with the same schema
     let id = try schema.resolve(header: header, path: events).customerID
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-sample-\(UUID().uuidString).csv").path
     let out = try AtomicFileWriter(path: path)
-    try out.write(header.map(CSVFormatting.escape).joined(separator: ",") + "\n")
+    try out.write(header.map(CSVFormatting.escape).joined(separator: separator) + "\n")
     var rows = 0
     while try csv.nextChunk() {
       let chunk = csv.chunk
@@ -39,7 +40,7 @@ public enum EventLogSample {
       for r in 0..<chunk.recordCount where chunk.fieldCount(record: r) > id {
         let customer = chunk.string(record: r, field: id).trimmingCharacters(in: .whitespaces)
         guard contains(customer, share: share, seed: seed) else { continue }
-        text += (0..<chunk.fieldCount(record: r)).map { CSVFormatting.escape(chunk.string(record: r, field: $0)) }.joined(separator: ",") + "\n"
+        text += (0..<chunk.fieldCount(record: r)).map { CSVFormatting.escape(chunk.string(record: r, field: $0)) }.joined(separator: separator) + "\n"
         rows += 1
       }
       try out.write(text)

@@ -29,12 +29,14 @@ public struct EventSchema: Codable, Sendable, Equatable {
   public var timeFormat: TimestampFormat = .auto
   /// Columns the user named explicitly, which must then exist.
   public var explicitColumns: Set<String> = []
+  /// How fields are separated (by default found from the header line).
+  public var delimiter: CSVDelimiter = .auto
 
   public init() {}
 
   enum CodingKeys: String, CodingKey {
     case customerID = "customer_id", timestamp, event, eventName = "event_name"
-    case channel, amount, sentiment, stage, timeFormat = "time_format"
+    case channel, amount, sentiment, stage, timeFormat = "time_format", delimiter
   }
 
   public init(from decoder: any Decoder) throws {
@@ -54,6 +56,12 @@ public struct EventSchema: Codable, Sendable, Equatable {
     stage = try take(.stage, stage)
     eventName = try c.decodeIfPresent(String.self, forKey: .eventName)
     timeFormat = try c.decodeIfPresent(TimestampFormat.self, forKey: .timeFormat) ?? .auto
+    if let name = try c.decodeIfPresent(String.self, forKey: .delimiter) {
+      guard let parsed = CSVDelimiter(name: name) else {
+        throw IngestError.invalidSchema("delimiter '\(name)': expected comma, tab, semicolon, pipe, whitespace or auto")
+      }
+      delimiter = parsed
+    }
     explicitColumns = explicit
   }
 
@@ -68,6 +76,7 @@ public struct EventSchema: Codable, Sendable, Equatable {
     try c.encode(sentiment, forKey: .sentiment)
     try c.encode(stage, forKey: .stage)
     try c.encode(timeFormat, forKey: .timeFormat)
+    if delimiter != .auto { try c.encode(delimiter.description, forKey: .delimiter) }
   }
 
   /// Reads a schema file, naming the file and the problem when it is invalid.

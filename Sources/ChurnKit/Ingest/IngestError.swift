@@ -13,6 +13,9 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
   case duplicateColumn(path: String, name: String)
   /// A schema or option is invalid.
   case invalidSchema(String)
+  /// The file is not delimited text (Parquet, Excel, …): what it looks like
+  /// and how to convert it.
+  case notText(path: String, kind: String, fix: String)
 
   public var description: String {
     switch self {
@@ -27,6 +30,8 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
       return "\(path): no \(role) column '\(expected)' in the header (columns: \(available.joined(separator: ", "))).\(suggestion)"
     case .duplicateColumn(let path, let name):
       return "\(path): column '\(name)' appears more than once in the header"
+    case .notText(let path, let kind, let fix):
+      return "\(path) looks like \(kind), not CSV text: \(fix)"
     case .invalidSchema(let message):
       return message
     }

@@ -29,8 +29,9 @@ public enum InterventionLog {
     guard events != "-" else {
       throw IngestError.unreadable("--interventions needs the event log as a file, not standard input")
     }
-    var eventsCSV = try CSVReader(path: events)
+    var eventsCSV = try CSVReader(path: events, delimiter: schema.delimiter)
     let header = try eventsCSV.readHeader()
+    let separator = eventsCSV.rowSeparator  // treatment rows are written in the log's own layout
     let columns = try schema.resolve(header: header, path: events)
     guard let eventIndex = columns.event else {
       throw IngestError.unreadable("\(events): the log has no event column, so treatments cannot be added to it")
@@ -72,7 +73,7 @@ public enum InterventionLog {
         fields[columns.customerID] = chunk.string(record: r, field: id)
         fields[columns.timestamp] = chunk.string(record: r, field: time)
         fields[eventIndex] = chunk.string(record: r, field: action)
-        text += fields.map(CSVFormatting.escape).joined(separator: ",") + "\n"
+        text += fields.map(CSVFormatting.escape).joined(separator: separator) + "\n"
         rows += 1
       }
       try out.write(text)

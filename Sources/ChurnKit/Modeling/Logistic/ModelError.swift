@@ -10,6 +10,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
   case invalidOption(String)
   /// Every feature was constant or aliased.
   case noFeatureLeft(dropped: [DroppedFeature])
+  /// Newton stopped at its iteration limit.
+  case notConverged(iterations: Int)
 
   public var description: String {
     switch self {
@@ -24,6 +26,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
       return "feature '\(name)' is a linear combination of the features before it: drop it, or add an L2 penalty (--l2)"
     case .numericalFailure(let what): return "numerical failure: \(what)"
     case .invalidOption(let what): return what
+    case .notConverged(let n):
+      return "the fit did not converge in \(n) Newton iterations, so its coefficients are not the maximum-likelihood ones: add an L2 penalty (--l2 1, or --cv 5), raise --max-iterations, or pass --allow-unconverged to save it anyway"
     case .noFeatureLeft(let dropped):
       let reasons = dropped.prefix(3).map { "\($0.name) \($0.description)" }.joined(separator: "; ")
       return "no feature is left to fit: \(reasons)\(dropped.count > 3 ? "; …" : "")"

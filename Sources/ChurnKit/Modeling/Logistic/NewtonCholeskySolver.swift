@@ -6,7 +6,10 @@ import LinearAlgebra
 /// The call order follows scikit-learn's `NewtonSolver`: gradient and
 /// Hessian → inner solve → line search → convergence check. Converged when
 /// both max |∇L| ≤ `gradientTolerance` and half the Newton decrement
-/// ½ ΔᵀHΔ ≤ `decrementTolerance` (never "the coefficients stopped moving").
+/// ½ ΔᵀHΔ ≤ `decrementTolerance` (never "the coefficients stopped moving");
+/// the last Newton step is then taken in full, without a line search, so
+/// the coefficients land within about 10⁻¹² standard errors of the optimum
+/// instead of √(2·10⁻¹²) — what statsmodels reaches with its tight tolerance.
 struct NewtonCholeskySolver {
   var maxIterations = 100
   var gradientTolerance = 1e-8
@@ -43,7 +46,10 @@ struct NewtonCholeskySolver {
       let decrement = -0.5 * slope
       let maxGradient = g.map(abs).max() ?? 0
       if maxGradient <= gradientTolerance * Double(max(loss.rows, 1)) && decrement <= decrementTolerance {
-        return Outcome(beta: beta, hessian: h, iterations: iteration - 1, converged: true, warnings: warnings)
+        // Quadratic convergence: the full step is accurate here, while the
+        // loss can no longer tell it apart from standing still.
+        for k in beta.indices { beta[k] += step[k] }
+        return Outcome(beta: beta, hessian: h, iterations: iteration, converged: true, warnings: warnings)
       }
       if let accepted = BacktrackingLineSearch().search(
         from: beta, along: step, value: value, slope: slope, loss: loss, acceptsAnyDecrease: decrement < 1e-10,

@@ -1,0 +1,184 @@
+"""Real-data acceptance: public logs that ChurnKit did not generate, each run
+end to end with only a column mapping and default options.
+
+- CDNOW (the PyPI package `lifetimes`): date-only `YYYYMMDD` timestamps,
+  one event type, amounts; also as a tab-separated export.
+- lifetimes' `example_transactions.csv`: `YYYY-MM-DD HH:MM:SS` timestamps,
+  one event type, no amounts.
+
+Each must validate, build features, train with defaults (the default fit
+converges to statsmodels' maximum-likelihood coefficients on the features it
+keeps), score, export SQL that SQLite runs to the same probabilities, and
+reach a time-holdout AUC no worse than scikit-learn's LogisticRegression on
+the same features minus 0.005. docs/real-data.md has the commands and figures.
+"""
+import csv
+import json
+import os
+import pathlib
+import sqlite3
+import subprocess
+import tempfile
+
+import duckdb
+import lifetimes.datasets
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from test_features import CHURNKIT, ROOT
+
+DATASETS = pathlib.Path(lifetimes.datasets.__file__).parent
+KEYS = ("customer_id", "cutoff", "label")
+
+
+def ck(*args, ok=True):
+    run = subprocess.run([CHURNKIT, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    if ok:
+        assert run.returncode == 0, run.stderr
+    return run
+
+
+def cdnow(work, separator=","):
+    raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    path = work / ("cdnow.tsv" if separator == "\t" else "cdnow.csv")
+    raw.to_csv(path, index=False, sep=separator)
+    mapping = ["--id-column", "customer_id", "--time-column", "date", "--time-format", "yyyyMMdd",
+               "--event-name", "purchase", "--amount-column", "dollar_value"]
+    return path, mapping, len(raw)
+
+
+def cdnow_tsv(work):
+    """The same log as a tab-separated export; the delimiter is found from
+    the header line."""
+    return cdnow(work, separator="\t")
+
+
+def example_transactions(work):
+    path = DATASETS / "example_transactions.csv"
+    return path, ["--id-column", "id", "--time-column", "date", "--event-name", "purchase"], 15273
+
+
+# (name, loader, training cutoff, later cutoff for the time holdout, horizon)
+LOGS = [
+    ("cdnow", cdnow, "1997-06-30", "1997-09-30", "90d"),
+    ("example_transactions", example_transactions, "2014-06-30", "2014-09-30", "90d"),
+    ("cdnow_tsv", cdnow_tsv, "1997-06-30", "1997-09-30", "90d"),
+]
+
+
+@pytest.fixture(scope="module")
+def work():
+    return pathlib.Path(tempfile.mkdtemp())
+
+
+def read_features(path):
+    frame = pd.read_csv(path, dtype={"customer_id": str})
+    labelled = frame[frame["label"].notna()]
+    names = [c for c in frame.columns if c not in KEYS]
+    return labelled, names
+
+
+@pytest.mark.parametrize("name,loader,cutoff,later,horizon", LOGS)
+def test_defaults_work_end_to_end(work, name, loader, cutoff, later, horizon):
+    events, mapping, rows = loader(work)
+    summary = json.loads(ck("validate", events, *mapping, "--json").stdout)
+    assert summary["validRows"] == rows
+
+    features = work / f"{name}-features.csv"
+    ck("features", "--events", events, *mapping, "--cutoff", later, "--horizon", horizon, "--out", features)
+    frame, names = read_features(features)
+    assert len(frame) > 1000 and 0 < frame["label"].mean() < 1
+
+    # Training with default options succeeds on the events and on the table.
+    ck("train", "--events", events, *mapping, "--cutoff", later, "--horizon", horizon, "--out", work / f"{name}-e.json")
+    model_path = work / f"{name}.json"
+    trained = ck("train", "--features", features, "--out", model_path, "--json")
+    report = json.loads(trained.stdout)
+    fit = report["fit"]
+    assert fit["converged"], trained.stderr
+    assert "did not converge" not in trained.stderr
+
+    # The kept features' coefficients are statsmodels' maximum likelihood.
+    kept = [t["name"] for t in fit["terms"][1:]]
+    dropped = [d["name"] for d in fit.get("dropped", [])]
+    assert sorted(kept + dropped) == sorted(names)
+    reference = sm.Logit(frame["label"].to_numpy(), sm.add_constant(frame[kept].to_numpy())).fit(disp=0, maxiter=100)
+    ours = np.array([t["coefficient"] for t in fit["terms"]])
+    ours_se = np.array([t["standardError"] for t in fit["terms"]])
+    assert np.allclose(ours, reference.params, rtol=1e-6, atol=1e-9), np.abs(ours - reference.params).max()
+    assert np.allclose(ours_se, reference.bse, rtol=1e-4)
+
+    # Scoring the table, and the exported SQL run by SQLite, agree.
+    scores = work / f"{name}-scores.csv"
+    ck("score", "--model", model_path, "--features", features, "--out", scores)
+    with open(scores) as f:
+        scored = {r["customer_id"]: float(r["churn_probability"]) for r in csv.DictReader(f)}
+    sql = ck("export", "--model", model_path, "--format", "sql", "--dialect", "sqlite").stdout
+    db = sqlite3.connect(":memory:")
+    table = pd.read_csv(features, dtype={"customer_id": str})
+    table.to_sql("features", db, index=False)
+    result = db.execute(sql).fetchall()
+    assert len(result) == len(scored) == len(table)
+    for customer, p, _ in result:
+        assert abs(p - scored[customer]) <= 1e-9 * max(p, 1e-300), (customer, p, scored[customer])
+
+
+@pytest.mark.parametrize("name,loader,cutoff,later,horizon", LOGS)
+def test_time_holdout_auc_is_at_least_scikit_learns(work, name, loader, cutoff, later, horizon):
+    events, mapping, _ = loader(work)
+    train_features, test_features = work / f"{name}-train.csv", work / f"{name}-test.csv"
+    for at, out in [(cutoff, train_features), (later, test_features)]:
+        ck("features", "--events", events, *mapping, "--cutoff", at, "--horizon", horizon, "--out", out)
+    model = work / f"{name}-time.json"
+    ck("train", "--events", events, *mapping, "--cutoff", cutoff, "--horizon", horizon, "--out", model)
+    evaluation = json.loads(ck("evaluate", "--model", model, "--events", events, *mapping, "--cutoff", later,
+                               "--json").stdout)
+    ours = evaluation["metrics"]["rocAUC"]
+    train, names = read_features(train_features)
+    test, _ = read_features(test_features)
+    peer = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    peer.fit(train[names].to_numpy(), train["label"].to_numpy())
+    theirs = roc_auc_score(test["label"], peer.predict_proba(test[names].to_numpy())[:, 1])
+    print(f"{name}: time-holdout AUC churnkit {ours:.4f}, scikit-learn {theirs:.4f}")
+    assert ours >= theirs - 0.005
+
+
+def test_a_date_only_log_keeps_its_last_day(work):
+    """CDNOW ends on 1998-06-30 (a date): a 273-day horizon from 1997-09-30
+    is observed by the end of that day, so labels exist."""
+    events, mapping, _ = cdnow(work)
+    run = ck("features", "--events", events, *mapping, "--cutoff", "1997-09-30", "--horizon", "273d",
+             "--out", work / "trap.csv", "--json")
+    summary = json.loads(run.stdout)
+    (at,) = summary["cutoffs"]
+    assert at["censored"] == 0 and at["churned"] > 10000
+    assert summary["latestLabelledCutoff"] == "1997-09-30"
+    assert "the data ends 1998-06-30 (end of day)" in run.stderr
+    # One day later the labels cannot be known: the error says why and what to do.
+    late = ck("train", "--events", events, *mapping, "--cutoff", "1997-10-01", "--horizon", "273d",
+              "--out", work / "late.json", ok=False)
+    assert late.returncode == 1
+    assert "labels for 273d exist up to cutoff 1997-09-30" in late.stderr
+    assert not (work / "late.json").exists()
+
+
+def test_exports_as_people_make_them(work):
+    """The raw whitespace-aligned CDNOW file reads as the CSV conversion
+    does; a Parquet file is refused by name, with a conversion command."""
+    _, mapping, rows = cdnow(work)
+    raw = ck("validate", DATASETS / "CDNOW_master.txt", *mapping, "--json")
+    converted = ck("validate", work / "cdnow.csv", *mapping, "--json")
+    a, b = json.loads(raw.stdout), json.loads(converted.stdout)
+    assert a["validRows"] == b["validRows"] == rows
+    assert a["customers"] == b["customers"] and a["amount"] == b["amount"]
+    parquet = work / "cdnow.parquet"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{work / 'cdnow.csv'}')) TO '{parquet}' (FORMAT PARQUET)")
+    refused = ck("validate", parquet, *mapping, ok=False)
+    assert refused.returncode == 1
+    assert "looks like a Parquet file" in refused.stderr and "duckdb -c" in refused.stderr
