@@ -182,3 +182,31 @@ def test_exports_as_people_make_them(work):
     refused = ck("validate", parquet, *mapping, ok=False)
     assert refused.returncode == 1
     assert "looks like a Parquet file" in refused.stderr and "duckdb -c" in refused.stderr
+
+
+@pytest.mark.parametrize("name,loader,cutoff,later,horizon", LOGS[:2])
+def test_the_journey_invents_no_number(work, name, loader, cutoff, later, horizon):
+    """On a log without stages: a banner says they were inferred, only stages
+    someone was seen in appear, shares stay within 0–100%, the matrix's rows
+    are distributions, and where the flow and the matrix disagree the page
+    says why."""
+    events, mapping, _ = loader(work)
+    page, document = work / f"{name}-journey.html", work / f"{name}-journey.json"
+    ck("journey", "--events", events, *mapping, "--inactivity", horizon, "--bootstrap", "5",
+       "--out", page, "--json", document)
+    journey = json.loads(document.read_text())
+    model = journey["model"]
+    html = page.read_text()
+    assert journey["stageNote"] and 'id="stage-note"' in html
+    assert model["stages"][-1] == "churned"
+    for profile in model["profiles"][:-1]:
+        assert profile["customersReached"] > 0, profile["stage"]
+    for row in model["transitionMatrix"]:
+        assert all(0 <= p <= 1 for p in row) and abs(sum(row) - 1) < 1e-9
+    import re
+    shares = [float(s) for s in re.findall(r"(\d+(?:\.\d+)?)% of", html)]
+    assert shares and all(0 <= s <= 100 for s in shares), max(shares)
+    churned = len(model["stages"]) - 1
+    for s, row in enumerate(model["transitionMatrix"][:-1]):
+        if model["moves"][s][churned] > 0 and row[churned] < 0.00005:
+            assert journey["flowNote"] and journey["flowNote"] in html.replace("&#39;", "'")

@@ -49,6 +49,10 @@ enum JourneyCommand: Command {
     let continuousTimeTransition: [String: [[Double]]]
     /// With --segment: one chain per segment and the homogeneity test.
     let segments: StageSegmentComparison?
+    /// How the stages were inferred, when the log has no stage column.
+    let stageNote: String?
+    /// Why the flow and the matrix seem to disagree, when they do.
+    let flowNote: String?
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -56,6 +60,7 @@ enum JourneyCommand: Command {
     var estimator = StageModelEstimator(
       churnEvent: arguments.value("churn-event"), inactivityDays: try arguments.value("inactivity").map { try Duration(parsing: $0).days })
     estimator.periodDays = try Duration(parsing: arguments.value("period") ?? "1d").days
+    estimator.omitsUnobservedStages = true
     estimator.bootstrapReplicates = try arguments.integer("bootstrap", default: 100, in: 0...10_000)
     estimator.seed = UInt64(try arguments.integer("seed", default: 1, in: 0...Int.max))
     if let list = arguments.value("stages") {
@@ -63,11 +68,13 @@ enum JourneyCommand: Command {
     }
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    var stageNote: String?
     if let map = arguments.value("stage-map") {
       estimator.stageMapping = try StageMapping.load(path: map)
     } else if reader.columns.stage == nil {
       estimator.stageMapping = .default
-      console.err("journey: \(events) has no stage column; stages come from event types by the default mapping (see --stage-map)")
+      stageNote = "This log has no stage column: the stages were inferred from event types by ChurnKit's default mapping (docs/journey.md; give your own with --stage-map), and stages that no event maps to are left out."
+      console.err("journey: \(events) has no stage column; stages come from event types by the default mapping (see --stage-map)\n")
     }
     let model: StageTransitionModel
     var comparison: StageSegmentComparison?
@@ -96,10 +103,16 @@ enum JourneyCommand: Command {
     if toStdout { console.err(summary) } else { console.out(summary) }
     if let path = arguments.value("out") {
       let title = arguments.value("title") ?? "Customer journey"
-      try TextOutput.write(JourneyReport(model: model, title: title, segments: comparison).html(), to: path, console: console)
+      var report = JourneyReport(model: model, title: title, segments: comparison)
+      report.stageNote = stageNote
+      try TextOutput.write(report.html(), to: path, console: console)
     }
     if let path = arguments.value("json") {
-      try TextOutput.write(try JSONOutput.text(Document(model: model, continuousTimeTransition: expm, segments: comparison)), to: path, console: console)
+      let notes = JourneyReport(model: model)
+      let document = Document(
+        model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
+        flowNote: notes.flowDisagreement())
+      try TextOutput.write(try JSONOutput.text(document), to: path, console: console)
     }
     return ExitStatus.success
   }

@@ -49,6 +49,10 @@ public struct CSVReader {
   /// parses in one piece (a quoted field may hold a line break).
   private var quotesSeen = false
   private var delimiterSettled = false
+  /// A quote never closed ends the data, but the records before it are
+  /// handed out first (so their problems are reported too); the error
+  /// comes with the next call.
+  private var pendingError: IngestError?
 
   /// Opens `path` (`-` for standard input; gzip is detected by content).
   /// - Parameter chunkSize: bytes per read; memory use is about twice this.
@@ -82,6 +86,7 @@ public struct CSVReader {
 
   private mutating func nextChunk(maxRecords: Int) throws(IngestError) -> Bool {
     chunk.reset()
+    if let pendingError { throw pendingError }
     while true {
       if !checkedByteOrderMark && (filled >= 3 || atEnd) { skipByteOrderMark() }
       if checkedByteOrderMark && delimiterChoice == .auto && !atEnd && !chunk.bytes[parsedUpTo..<filled].contains(UInt8(ascii: "\n"))
@@ -96,7 +101,11 @@ public struct CSVReader {
           from: parsedUpTo, to: filled, isFinal: atEnd, firstLine: nextLine,
           delimiter: delimiter, maxRecords: maxRecords)
         if let unterminated = outcome.unterminatedQuoteLine {
-          throw .unterminatedQuote(path: path, line: unterminated)
+          let error = IngestError.unterminatedQuote(path: path, line: unterminated)
+          guard chunk.recordCount > 0 else { throw error }
+          pendingError = error
+          parsedUpTo = outcome.consumed
+          return true
         }
         if chunk.recordCount > 0 {
           parsedUpTo = outcome.consumed

@@ -16,6 +16,9 @@ public struct JourneyReport: Sendable {
   public let title: String
   /// One chain per segment, shown side by side after the churn outlook.
   public let segments: StageSegmentComparison?
+  /// Said in a banner at the top when the stages were not in the log (how
+  /// they were inferred), so nobody reads them as recorded facts.
+  public var stageNote: String?
 
   public init(model: StageTransitionModel, title: String = "Customer journey", segments: StageSegmentComparison? = nil) {
     self.model = model
@@ -40,11 +43,11 @@ public struct JourneyReport: Sendable {
       </head>
       <body>
       <header><h1>\(HTML.escape(title))</h1>
-      <p class="lede">\(summary())</p></header>
+      <p class="lede">\(summary())</p>\(stageNote.map { "<p class=\"banner\" id=\"stage-note\">\(HTML.escape($0))</p>" } ?? "")</header>
 
       """
     page += section("Stage flow", "How customers move between stages. Circle area: customers who reached the stage; band width: observed moves; vermillion: moves into churn. Forward moves arc above, moves back below.", flowDiagram())
-    page += section("Funnel", "Customers who reached each stage, with the share of the first stage and of the stage before. Customers may skip stages, so this is not a strict funnel.", funnel())
+    page += section("Funnel", "Customers who reached each stage, with their share of all customers and, where it is a true step down, of the stage before. Customers may skip stages, so this is not a strict funnel.", funnel())
     page += section("Transition probabilities", transitionCaption(), heatmap())
     page += section("Pain points", "Where churn comes from, largest first, in customers: for a stage, its removal effect (the share of churn within a year that would disappear if nobody churned from it) times the customers seen to churn; for a touchpoint, the churns it was the last touch before, beyond its share of the stage's events.", painPoints())
     page += section("Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.", outlookTable())
@@ -83,6 +86,17 @@ public struct JourneyReport: Sendable {
       ? " Small print: the 95% interval from \(model.bootstrapReplicates) bootstrap resamples of customers."
       : ""
     return "Probability of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after the row's stage, \(source).\(intervals)"
+      + (flowDisagreement().map { " " + $0 } ?? "")
+  }
+
+  /// One sentence when the flow and the matrix seem to disagree: customers
+  /// seen to churn from a stage whose fitted daily churn rounds to zero.
+  public func flowDisagreement() -> String? {
+    let quiet = transient.filter { model.moves[$0][churned] > 0 && model.transitionMatrix[$0][churned] < 0.00005 }
+    guard let s = quiet.first else { return nil }
+    let next = transient.filter { $0 != s }.max { model.transitionMatrix[s][$0] < model.transitionMatrix[s][$1] }
+    let route = next.map { " routes \(model.stages[s]) through \(model.stages[$0]) first" } ?? " puts that churn elsewhere"
+    return "The flow above counts \(model.moves[s][churned]) customers who churned after last being seen in \(model.stages[s]), yet the matrix\(route): it describes the days nobody was seen, and that path explains the same observations — read the flow for where customers were last seen, the matrix for the fitted day-by-day process."
   }
 
   func section(_ heading: String, _ caption: String, _ body: String) -> String {
@@ -142,7 +156,7 @@ public struct JourneyReport: Sendable {
     let stages = transient
     let rowHeight = 34.0, labelWidth = 150.0, barMax = 560.0
     let height = Double(stages.count) * rowHeight + 40
-    let first = Double(max(model.profiles.first?.customersReached ?? 1, 1))
+    let all = Double(max(model.customers, 1))
     let maxReached = Double(max(stages.map { model.profiles[$0].customersReached }.max() ?? 1, 1))
     var svg = svgOpen(id: "funnel", width: 960, height: Int(height), title: "Funnel: customers who reached each stage")
     for (row, i) in stages.enumerated() {
@@ -151,10 +165,12 @@ public struct JourneyReport: Sendable {
       let w = barMax * Double(n) / maxReached
       svg += text(labelWidth - 10, y + 20, model.stages[i], anchor: "end", cls: "label")
       svg += "<rect class=\"bar\" x=\"\(HTML.number(labelWidth))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(w))\" height=\"\(HTML.number(rowHeight - 8))\" fill=\"\(HTML.categorical[0])\"><title>\(HTML.escape("\(model.stages[i]): \(n) customers"))</title></rect>\n"
-      var note = "\(n) · \(HTML.percent(Double(n) / first)) of \(model.stages[0])"
+      // Shares that cannot exceed 100%: of all customers, and of the stage
+      // before only when this one is no larger (customers may skip stages).
+      var note = "\(n) · \(HTML.percent(Double(n) / all)) of customers"
       if row > 0 {
         let previous = model.profiles[stages[row - 1]].customersReached
-        if previous > 0 { note += " · \(HTML.percent(Double(n) / Double(previous))) of \(model.stages[stages[row - 1]])" }
+        if previous > 0 && n <= previous { note += " · \(HTML.percent(Double(n) / Double(previous))) of \(model.stages[stages[row - 1]])" }
       }
       svg += text(labelWidth + w + 8, y + 20, note, anchor: "start", cls: "small")
     }
@@ -250,7 +266,7 @@ public struct JourneyReport: Sendable {
   static let css = """
     body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;max-width:1000px;margin:2rem auto;padding:0 1.25rem;background:#fff}
     h1{font-size:1.7rem;margin:0 0 .25rem}h2{font-size:1.2rem;margin:2rem 0 .25rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-    .lede{color:#444;margin:0}.caption{color:#555;margin:.2rem 0 .6rem;font-size:.9rem}
+    .lede{color:#444;margin:0}.banner{background:#fff4e0;border-left:4px solid #e69f00;padding:.4rem .7rem;margin:.6rem 0 0}.caption{color:#555;margin:.2rem 0 .6rem;font-size:.9rem}
     svg{display:block;max-width:100%;height:auto}text{fill:#222}
     .label{font-size:14px}.on-dark{fill:#fff}.small{font-size:12px}.tiny{font-size:9.5px;fill:#444}.tiny.on-dark{fill:#e8eef7}.axis{font-size:13px;fill:#444}
     .band{fill:none;stroke-opacity:.55;stroke-linecap:round}.node{fill:#0072B2;fill-opacity:.85;stroke:#fff;stroke-width:2}

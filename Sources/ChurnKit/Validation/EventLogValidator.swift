@@ -32,8 +32,15 @@ public struct EventLogValidator {
     reader.countsEmptyValues = true
     var batch = EventBatch()
     var tally = Tally()
-    while try reader.nextBatch(into: &batch, issues: &issues) {
-      tally.add(batch)
+    // A structural error part-way (a quote never closed) ends the reading:
+    // the rows before it are still checked and reported, then the error.
+    var fatal: IngestError?
+    do {
+      while try reader.nextBatch(into: &batch, issues: &issues) {
+        tally.add(batch)
+      }
+    } catch {
+      fatal = error
     }
     var tableSummary: EventLogSummary.CustomerTableSummary?
     if let customersPath {
@@ -46,7 +53,7 @@ public struct EventLogValidator {
         customersWithoutAttributes: withoutAttributes,
         customersWithoutEvents: t.ids.filter { !eventIDSet.contains($0) }.count)
     }
-    return summarize(reader: reader, tally: tally, issues: issues, customerTable: tableSummary)
+    return summarize(reader: reader, tally: tally, issues: issues, customerTable: tableSummary, fatal: fatal)
   }
 
   /// Running totals over the batches.
@@ -98,7 +105,7 @@ public struct EventLogValidator {
 
   private func summarize(
     reader: EventLogReader, tally: Tally, issues: IssueLog,
-    customerTable: EventLogSummary.CustomerTableSummary?
+    customerTable: EventLogSummary.CustomerTableSummary?, fatal: IngestError?
   ) -> EventLogSummary {
     func counts(_ values: [Int], _ names: Interner) -> [EventLogSummary.Count] {
       values.enumerated().map { EventLogSummary.Count(name: names.string(Int32($0.offset)), count: $0.element) }
@@ -115,7 +122,8 @@ public struct EventLogValidator {
       EventLogSummary.Column(name: $0.element, role: roles[$0.offset] ?? "extra", empty: reader.emptyValues[$0.offset])
     }
     var problems: [String] = []
-    if tally.validRows == 0 {
+    if let fatal { problems.append(fatal.description + " (the rows after it were not read)") }
+    if tally.validRows == 0 && fatal == nil {
       problems.append(reader.rowsRead == 0 ? "the file has a header but no data rows" : "no row could be read")
     }
     let kinds = issues.countsByMessage.map { EventLogSummary.Count(name: $0.key, count: $0.value) }

@@ -14,6 +14,20 @@ struct EventLogValidatorTests {
 
     """
 
+  /// Row problems before a quote that is never closed are all reported,
+  /// then the structural error, each with its place.
+  @Test func rowProblemsBeforeAFatalErrorAreAllReported() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let text = "customer_id,timestamp,event\nA,2024-01-01,visit\nB,2024-01-02,visit\nC,not-a-date,visit\nD,2024-01-03,\"unterminated\nE,2024-01-04,visit\n"
+    let path = try dir.write("bad.csv", text)
+    let s = try EventLogValidator().validate(eventsPath: path)
+    #expect(s.validRows == 2 && s.errors == 1)
+    #expect(s.issues.map(\.description).first?.hasPrefix("\(path):4:2: error: not a recognised timestamp") == true)
+    #expect(s.problems == ["\(path):5: a quoted field opened here is never closed (the rows after it were not read)"])
+    #expect(!s.usable)
+  }
+
   @Test func summarisesTheLog() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

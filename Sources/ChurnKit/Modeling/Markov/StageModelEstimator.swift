@@ -35,6 +35,11 @@ public struct StageModelEstimator: Sendable {
   /// action against the stage's rates outside any action's window.
   public var actionEvents: [String] = []
   public var actionWindowDays = 90
+  /// Leave out the stages no event of the log is in (`churned` stays): a
+  /// stage nobody was seen in has no transitions to estimate, and its row
+  /// would be the prior's invention. Off where the chain must keep the
+  /// spec's stage list (the `markov_churn` feature, uplift).
+  public var omitsUnobservedStages = false
 
   public init(churnEvent: String? = nil, inactivityDays: Int? = nil) {
     self.churnEvent = churnEvent
@@ -42,8 +47,30 @@ public struct StageModelEstimator: Sendable {
   }
 
   public func estimate(from reader: inout EventLogReader, issues: inout IssueLog) throws -> StageTransitionModel {
-    let observations = try observe(&reader, issues: &issues)
-    return try fit(observations, customers: observations.customerRuns)
+    let (estimator, observations) = try observed(&reader, issues: &issues)
+    return try estimator.fit(observations, customers: observations.customerRuns)
+  }
+
+  /// The observations, and this estimator with the stage list they need.
+  private func observed(
+    _ reader: inout EventLogReader, issues: inout IssueLog
+  ) throws -> (StageModelEstimator, StageObservations) {
+    var observations = try observe(&reader, issues: &issues)
+    guard omitsUnobservedStages else { return (self, observations) }
+    var seen = [Bool](repeating: false, count: stages.count)
+    for s in observations.stage where s >= 0 { seen[Int(s)] = true }
+    seen[stages.count - 1] = true
+    guard seen.contains(false) else { return (self, observations) }
+    var newIndex = [Int8](repeating: -1, count: stages.count)
+    var kept: [String] = []
+    for (s, name) in stages.enumerated() where seen[s] {
+      newIndex[s] = Int8(kept.count)
+      kept.append(name)
+    }
+    observations.stage = observations.stage.map { $0 >= 0 ? newIndex[Int($0)] : $0 }
+    var reduced = self
+    reduced.stages = kept
+    return (reduced, observations)
   }
 
   /// One chain per segment (and one for all customers): `segmentOf` gives a
@@ -52,8 +79,8 @@ public struct StageModelEstimator: Sendable {
   public func estimateBySegment(
     from reader: inout EventLogReader, issues: inout IssueLog, segmentOf: (String) -> String?
   ) throws -> (all: StageTransitionModel, segments: [(name: String, model: StageTransitionModel)]) {
-    let observations = try observe(&reader, issues: &issues)
-    let all = try fit(observations, customers: observations.customerRuns)
+    let (estimator, observations) = try observed(&reader, issues: &issues)
+    let all = try estimator.fit(observations, customers: observations.customerRuns)
     var runs: [String: [Range<Int>]] = [:]
     for run in observations.customerRuns {
       let c = observations.customer[observations.order[run.lowerBound]]
@@ -62,7 +89,7 @@ public struct StageModelEstimator: Sendable {
     }
     var segments: [(name: String, model: StageTransitionModel)] = []
     for name in runs.keys.sorted() {
-      segments.append((name, try fit(observations, customers: runs[name]!)))
+      segments.append((name, try estimator.fit(observations, customers: runs[name]!)))
     }
     return (all, segments)
   }
