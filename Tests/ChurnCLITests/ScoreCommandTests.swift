@@ -20,8 +20,9 @@ private func trainWithFeatureFile(in dir: TemporaryDirectory) throws -> (model: 
 struct ScoreCommandTests {
 
   /// Reason codes add up: intercept + Σ βⱼ x̄ⱼ + Σ contributions = logit(p);
-  /// the top three are the largest positive contributions; and the training
-  /// rows fall about a tenth into each risk band.
+  /// the top three are the largest positive contributions among features
+  /// that also raise the risk against the typical value a reason quotes;
+  /// and the training rows fall about a tenth into each risk band.
   @Test func reasonsDecomposeTheLogOddsAndBandsAreDeciles() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
@@ -37,8 +38,14 @@ struct ScoreCommandTests {
       let logit = log(s.probability / (1 - s.probability))
       let total = s.baselineLogOdds + s.contributions.reduce(0, +)
       #expect(abs(total - logit) < 1e-9 * max(1, abs(logit)), "\(s.customerID)")
-      let sorted = s.contributions.filter { $0 > 0 }.sorted(by: >)
+      let values = run.features.values(of: run.features.rows[i])
+      let beta = model.predictor.coefficients
+      let typical = try #require(model.reference.typicalValues)
+      let sorted = s.contributions.indices
+        .filter { s.contributions[$0] > 0 && beta[$0] * (values[$0] - typical[$0]) > 0 }
+        .map { s.contributions[$0] }.sorted(by: >)
       #expect(s.reasons.map(\.contribution) == Array(sorted.prefix(3)))
+      for reason in s.reasons { #expect(reason.typical == typical[model.features.firstIndex(of: reason.feature)!]) }
       bands[s.riskBand - 1] += 1
     }
     // Scored at the training cutoff, the rows are (a superset of) the

@@ -364,7 +364,7 @@ public struct UpliftModel: Sendable, Codable {
   public func reason(for d: Decision) -> String {
     func figures(_ o: Option) -> String {
       let id = catalog.actions[o.action].id
-      return "\(id): churn \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
+      return "\(id): the uplift model's churn within \(horizonDays)d \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
     }
     if let a = d.action {
       var text = figures(d.options[a])

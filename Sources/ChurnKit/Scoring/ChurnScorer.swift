@@ -14,6 +14,11 @@ public struct ChurnScorer: Sendable {
   /// Plain-language names and typical phrases of the features, worked out once.
   private let phrases: [String]
   private let typicalTexts: [String]
+  /// Per feature, the value from which it reads "never" (+∞: none).
+  private(set) var neverValues: [Double]
+  /// What reasons call typical: the training median (the mean in models
+  /// from before it was kept).
+  private var typicalValues: [Double]
   private let stageFeatures: [(index: Int, stage: String)]
   /// Feature positions the next-best-action decision reads (with an uplift part).
   let actionColumns: UpliftModel.Columns?
@@ -40,7 +45,10 @@ public struct ChurnScorer: Sendable {
 
   public init(model: ChurnModel) {
     let sentences = model.features.map(FeaturePhrases.phrase)
-    let typical = model.reference.featureMeans.map(FeaturePhrases.format)
+    let never = model.featureSpec?.neverDays ?? FeatureSpec().neverDays
+    let neverValues = model.features.map { FeaturePhrases.isNeverable($0) ? never : .infinity }
+    let typicalValues = model.reference.typicalValues ?? model.reference.featureMeans
+    let typical = zip(typicalValues, neverValues).map { FeaturePhrases.format($0, never: $1) }
     csvFeatureNames = ByteTable(model.features.map(CSVFormatting.escape))
     csvSentenceOpenings = ByteTable(sentences.map { "\"" + $0.replacingQuotesForCSV + ": " })
     csvSentenceClosings = ByteTable(typical.map { ", typical " + $0.replacingQuotesForCSV + "\"" })
@@ -55,6 +63,8 @@ public struct ChurnScorer: Sendable {
     self.model = model
     phrases = sentences
     typicalTexts = typical
+    self.neverValues = neverValues.unshared
+    self.typicalValues = typicalValues.unshared
     stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
       .map { ($0.offset, String($0.element.dropFirst(6))) }
     csvStageNames = ByteTable(stageFeatures.map { CSVFormatting.escape($0.stage) })
@@ -74,6 +84,8 @@ public struct ChurnScorer: Sendable {
     copy.means = means.unshared
     copy.riskBandCuts = riskBandCuts.unshared
     copy.stageColumns = stageColumns.unshared
+    copy.neverValues = neverValues.unshared
+    copy.typicalValues = typicalValues.unshared
     return copy
   }
 
@@ -91,8 +103,11 @@ public struct ChurnScorer: Sendable {
     /// The feature's position in the model (for texts worked out once).
     let index: Int
 
-    /// "support ticket events in the last 30 days: 4, typical 0.6".
-    public var text: String { phrase + ": " + FeaturePhrases.format(value) + ", typical " + typicalText }
+    /// Where the value reads "never".
+    let never: Double
+
+    /// "support ticket events in the last 30 days: 4, typical 1".
+    public var text: String { phrase + ": " + FeaturePhrases.format(value, never: never) + ", typical " + typicalText }
   }
 
   /// Everything scoring computes about one customer.
@@ -166,8 +181,8 @@ public struct ChurnScorer: Sendable {
     var contributions: [Double]
     var probability = 0.0
     var riskBand = 1
-    /// Positions of the (up to) three largest positive contributions,
-    /// largest first (ties: the earlier feature); −1 past `reasonCount`.
+    /// Positions of the (up to) three largest positive contributions that
+    /// also raise the risk against the typical value, largest first (ties: the earlier feature); −1 past `reasonCount`.
     var reasons = (-1, -1, -1)
     var reasonCount = 0
     /// Index into `stageNames` of the stage the row is in, or −1.
@@ -199,7 +214,8 @@ public struct ChurnScorer: Sendable {
       let c = b * (values[j] - means[j])
       contributions[j] = c
       logit += b * values[j]
-      if c > c2 {
+      // A reason also raises the risk against the typical value it quotes.
+      if c > c2 && b * (values[j] - typicalValues[j]) > 0 {
         if c > c0 {
           (t2, c2, t1, c1) = (t1, c1, t0, c0)
           (t0, c0) = (j, c)
@@ -234,12 +250,11 @@ public struct ChurnScorer: Sendable {
   public func score(customerID: String, values: [Double]) -> Score {
     var e = makeEvaluation()
     evaluate(values, into: &e)
-    let means = model.reference.featureMeans
     let reasons = (0..<e.reasonCount).map { k in
       let j = e.reason(k)
       return Reason(
-        feature: model.features[j], value: values[j], typical: means[j], contribution: e.contributions[j],
-        phrase: phrases[j], typicalText: typicalTexts[j], index: j)
+        feature: model.features[j], value: values[j], typical: typicalValues[j], contribution: e.contributions[j],
+        phrase: phrases[j], typicalText: typicalTexts[j], index: j, never: neverValues[j])
     }
     return Score(
       customerID: customerID, probability: e.probability, riskBand: e.riskBand,

@@ -2,6 +2,15 @@ import ByteStreams
 /// Plain-language names of features, for reason codes:
 /// `count_support_ticket_30d` → "support ticket events in the last 30 days".
 enum FeaturePhrases {
+  /// Whether the feature holds a "never happened" value (the spec's
+  /// `never_days`): days since the last event of a type or treatment.
+  static func isNeverable(_ name: String) -> Bool {
+    (name.hasPrefix("days_since_last_") && name != "days_since_last_event") || name.hasPrefix("days_since_treatment_")
+  }
+
+  /// `format(v)`, or "never" at or past the feature's never value.
+  static func format(_ v: Double, never: Double) -> String { v >= never ? "never" : format(v) }
+
   static func phrase(_ name: String) -> String {
     func words(_ s: Substring) -> String { s.replacingOccurrences(of: "_", with: " ") }
     func window(_ s: Substring) -> (String, String)? {
@@ -62,6 +71,15 @@ enum FeaturePhrases {
     var bytes: [UInt8] = []
     appendFormatted(v, to: &bytes)
     return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// `format(v, never:)`'s bytes appended to `out`.
+  static func appendFormatted<Sink: ByteSink & ~Copyable>(_ v: Double, never: Double, to out: inout Sink) {
+    if v >= never {
+      out.append(contentsOf: Array("never".utf8))
+    } else {
+      appendFormatted(v, to: &out)
+    }
   }
 
   /// `format(v)`'s bytes appended to `out` (no `String` on the scoring path).

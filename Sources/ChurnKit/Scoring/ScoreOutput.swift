@@ -48,7 +48,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
       out.append(comma)
       // The sentence always holds a comma: quoted; only the value varies.
       scorer.csvSentenceOpenings.append(j, to: &out)
-      FeaturePhrases.appendFormatted(values[j], to: &out)
+      FeaturePhrases.appendFormatted(values[j], never: scorer.neverValues[j], to: &out)
       scorer.csvSentenceClosings.append(j, to: &out)
     }
     if let a = action {

@@ -79,3 +79,4 @@ struct CSVDelimiterTests {
     }
   }
 }
+

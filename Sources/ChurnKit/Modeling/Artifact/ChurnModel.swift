@@ -79,8 +79,15 @@ public struct ChurnModel: Codable, Sendable {
     public var riskBandCuts: [Double]
     public var score: DistributionReference
     public var features: [DistributionReference]
+    /// What reasons call "typical": the training median of each feature,
+    /// for a "days since the last …" feature among the customers who had
+    /// one (the never value when nobody had); nil in older models (the mean
+    /// was shown).
+    public var typicalValues: [Double]?
 
-    public init(x: Matrix, scores: [Double]) {
+    /// - Parameter neverDays: the "never happened" value of the features
+    ///   `FeaturePhrases.isNeverable` names (nil: no such value).
+    public init(x: Matrix, scores: [Double], featureNames: [String]? = nil, neverDays: Double? = nil) {
       let n = max(x.rows, 1)
       featureMeans = (0..<x.columns).map { j in x.column(j).reduce(0, +) / Double(n) }
       // Each cut lies halfway between two neighbouring training scores, so
@@ -94,6 +101,14 @@ public struct ChurnModel: Codable, Sendable {
       }
       score = DistributionReference(values: scores)
       features = (0..<x.columns).map { DistributionReference(values: x.column($0)) }
+      if let names = featureNames {
+        typicalValues = (0..<x.columns).map { j in
+          let never = FeaturePhrases.isNeverable(names[j]) ? neverDays : nil
+          let seen = x.column(j).filter { never == nil || $0 < never! }
+          guard !seen.isEmpty else { return never ?? 0 }
+          return Quantiles.linear(seen, at: [0.5])[0]
+        }
+      }
     }
 
     /// The risk band (1…10) of a probability.

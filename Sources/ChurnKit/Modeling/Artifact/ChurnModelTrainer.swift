@@ -96,7 +96,8 @@ public struct ChurnModelTrainer: Sendable {
       churnDefinition: set.churnDefinition.description, rows: trainingRows.count,
       baseRate: y.reduce(0, +) / Double(y.count), holdout: holdoutDescription, metrics: metrics,
       holdoutMetrics: holdoutMetrics, crossValidationFolds: crossValidation?.folds, crossValidationPath: path)
-    let reference = ChurnModel.Reference(x: x, scores: trainingScores)
+    let reference = ChurnModel.Reference(
+      x: x, scores: trainingScores, featureNames: set.featureNames, neverDays: set.spec.neverDays)
     return Outcome(
       model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
       censoredRows: censored, observation: set.observationText)

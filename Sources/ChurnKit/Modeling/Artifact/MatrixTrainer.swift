@@ -69,7 +69,9 @@ public struct MatrixTrainer: Sendable {
       crossValidationPath: outcome.path)
     return ChurnModel(
       featureSpec: nil, features: data.featureNames, fit: outcome.fit, training: record,
-      reference: ChurnModel.Reference(x: training.x, scores: outcome.trainingPredictions))
+      reference: ChurnModel.Reference(
+        x: training.x, scores: outcome.trainingPredictions, featureNames: data.featureNames,
+        neverDays: FeatureSpec().neverDays))
   }
 
   /// Writes `key,set,probability,label` for every row (atomically).
