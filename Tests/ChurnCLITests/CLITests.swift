@@ -166,3 +166,21 @@ struct ValidateCommandTests {
     #expect(result.out.contains("Not usable: the file has a header but no data rows"))
   }
 }
+
+/// The examples in every command's help write only new files: none names a
+/// shipped file or folder as its output.
+@Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "generate"])
+func helpExamplesLeaveShippedFilesAlone(_ command: String) {
+  let help = run([command, "--help"])
+  #expect(help.status == 0)
+  let examples = help.out.split(separator: "\n").filter { $0.contains("churnkit \(command) ") }
+  #expect(!examples.isEmpty)
+  for example in examples {
+    let words = example.split(separator: " ").map(String.init)
+    for (k, word) in words.enumerated() where ["--out", "--json", "--spec-out", "--predictions-out"].contains(word) {
+      guard k + 1 < words.count else { continue }
+      let target = words[k + 1]
+      #expect(!target.hasPrefix("models/") && !target.hasPrefix("training-data") && !target.hasPrefix("notebooks"), "\(example)")
+    }
+  }
+}

@@ -21,7 +21,7 @@ enum GenerateCommand: Command {
       .init(name: "out", valueName: "dir", help: "Output directory (required)."),
       .init(name: "json", valueName: nil, help: "Print what was written as JSON on standard output."),
     ],
-    examples: ["churnkit generate --customers 5000 --seed 42 --out training-data"])
+    examples: ["churnkit generate --customers 5000 --seed 42 --out my-data"])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "dir") }

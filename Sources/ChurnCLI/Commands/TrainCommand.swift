@@ -69,8 +69,8 @@ enum TrainCommand: Command {
       ObservationOption.option,
     ] + MappingOptions.options,
     examples: [
-      "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out models/churn-model.json",
-      "churnkit train --features features.csv --label label --l2 1.0",
+      "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out my-model.json",
+      "churnkit train --features features.csv --label label --out my-model.json",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
