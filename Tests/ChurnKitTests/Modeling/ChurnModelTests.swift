@@ -50,10 +50,10 @@ struct ChurnModelTests {
     #expect {
       try ChurnModel.load(path: damagedPath)
     } throws: { "\($0)".contains("checksum does not match") }
-    let future = try dir.write("future.json", text.replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 2"))
+    let future = try dir.write("future.json", text.replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 3"))
     #expect {
       try ChurnModel.load(path: future)
-    } throws: { "\($0)".contains("newer than this churnkit reads (1): upgrade churnkit") }
+    } throws: { "\($0)".contains("newer than this churnkit reads (2): upgrade churnkit") }
     let garbage = try dir.write("garbage.json", "not json at all")
     #expect {
       try ChurnModel.load(path: garbage)

@@ -10,8 +10,11 @@ import LinearAlgebra
 /// taken over the canonical encoding of `model` (sorted keys), and written
 /// atomically. A damaged file, or one from a newer format, is refused.
 public struct ChurnModel: Codable, Sendable {
-  /// The format this version writes and reads.
-  public static let currentFormatVersion = 1
+  /// The format this version writes and reads. 2: `features` may list
+  /// features the fit dropped (`fit.dropped`), `featureSpec` may be absent
+  /// (a feature-table model) and `reference.typicalValues` is kept — a
+  /// format-1 reader would lay the coefficients over the wrong features.
+  public static let currentFormatVersion = 2
 
   /// Where the training rows came from.
   public struct Training: Codable, Sendable {
