@@ -8,7 +8,9 @@ import CGlibcExtras
 /// temporary file beside the target, which `commit()` renames into place.
 /// A writer dropped without `commit()` removes its temporary file.
 ///
-/// The path `-` writes straight to standard output.
+/// The path `-` writes straight to standard output, and so does a path that
+/// names a device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO): renaming a
+/// file over it would replace the device itself.
 ///
 /// ```swift
 /// let out = try AtomicFileWriter(path: "scores.csv")
@@ -39,6 +41,15 @@ public final class AtomicFileWriter {
       descriptor = 1
       return
     }
+    var status = stat()
+    if unsafe stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG {
+      guard (status.st_mode & S_IFMT) != S_IFDIR else { throw .cannotOpen(path: path, reason: "it is a directory") }
+      let fd = unsafe open(path, O_WRONLY | O_CLOEXEC)
+      if fd < 0 { throw .cannotOpen(path: path, reason: errnoDescription()) }
+      temporaryPath = nil
+      descriptor = fd
+      return
+    }
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { String(path[...$0]) } ?? ""
     let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -53,6 +64,8 @@ public final class AtomicFileWriter {
     if !committed, let temporaryPath {
       close(descriptor)
       unsafe unlink(temporaryPath)
+    } else if temporaryPath == nil && descriptor > 2 {
+      close(descriptor)
     }
   }
 
@@ -106,6 +119,8 @@ public final class AtomicFileWriter {
   public func commit() throws(ByteStreamError) {
     try flush()
     guard let temporaryPath else {
+      if descriptor > 2 { close(descriptor) }
+      descriptor = -1
       committed = true
       return
     }

@@ -210,3 +210,26 @@ def test_the_journey_invents_no_number(work, name, loader, cutoff, later, horizo
     for s, row in enumerate(model["transitionMatrix"][:-1]):
         if model["moves"][s][churned] > 0 and row[churned] < 0.00005:
             assert journey["flowNote"] and journey["flowNote"] in html.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("active_within,days", [(None, 90), ("365d", 365)])
+def test_active_within_sets_who_is_already_churned(work, active_within, days):
+    """With churn by inactivity, the sample at T is the customers with a
+    purchase in the `--active-within` days before T (default: the horizon),
+    counted independently with pandas."""
+    events, mapping, _ = cdnow(work)
+    extra = [] if active_within is None else ["--active-within", active_within]
+    out = work / f"active-{days}.csv"
+    ck("features", "--events", events, *mapping, "--cutoff", "1997-09-30", "--horizon", "90d", *extra, "--out", out)
+    ours = set(pd.read_csv(out, dtype={"customer_id": str})["customer_id"])
+    log = pd.read_csv(events, dtype={"customer_id": str, "date": str})
+    day = pd.to_datetime(log["date"], format="%Y%m%d")
+    cutoff_end = pd.Timestamp("1997-10-01")  # the end of 1997-09-30
+    recent = log[(day < cutoff_end) & (day >= cutoff_end - pd.Timedelta(days=days))]
+    assert ours == set(recent["customer_id"])
+    # A model remembers it: scoring builds the same sample.
+    model = work / f"active-{days}.json"
+    ck("train", "--events", events, *mapping, "--cutoff", "1997-09-30", "--horizon", "90d", *extra, "--out", model)
+    scores = work / f"active-{days}-scores.csv"
+    ck("score", "--model", model, "--events", events, *mapping, "--as-of", "1997-09-30", "--out", scores)
+    assert set(pd.read_csv(scores, dtype={"customer_id": str})["customer_id"]) == ours

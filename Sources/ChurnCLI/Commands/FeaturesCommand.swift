@@ -33,6 +33,7 @@ enum FeaturesCommand: Command {
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
       ObservationOption.option,
+      ActiveWithinOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit features --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --out features.csv"
@@ -60,6 +61,7 @@ enum FeaturesCommand: Command {
     }
     var extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
     extractor.observedUntil = try ObservationOption.value(arguments)
+    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: definition)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     let features = try extractor.extract(from: &reader, customers: table, issues: &issues)

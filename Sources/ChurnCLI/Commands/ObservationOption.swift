@@ -10,3 +10,20 @@ enum ObservationOption {
     try arguments.value("observed-until").map { try Cutoff(parsing: $0) }
   }
 }
+
+/// `--active-within`: with churn by inactivity, who is already churned.
+enum ActiveWithinOption {
+  static let option = CommandSpec.Option(
+    name: "active-within", valueName: "duration",
+    help: "With --churn-definition inactivity: customers active within this long before the cutoff are in the sample (the rest count as already churned).",
+    defaultValue: "the horizon")
+
+  static func value(_ arguments: ParsedArguments, churn: ChurnDefinition) throws -> Duration? {
+    guard let text = arguments.value("active-within") else { return nil }
+    guard churn == .inactivity else {
+      throw CLIError.invalidValue(
+        option: "active-within", value: text, reason: "it applies to --churn-definition inactivity only (with an event, a customer is churned by that event)")
+    }
+    return try Duration(parsing: text)
+  }
+}

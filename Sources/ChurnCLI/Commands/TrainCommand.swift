@@ -67,6 +67,7 @@ enum TrainCommand: Command {
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
       InterventionsOption.option,
       ObservationOption.option,
+      ActiveWithinOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out my-model.json",
@@ -135,6 +136,7 @@ enum TrainCommand: Command {
       spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
       churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity"))
     extractor.observedUntil = try ObservationOption.value(arguments)
+    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)

@@ -195,7 +195,7 @@ public enum FeatureSQL {
     }
     precondition(columns.count == model.features.count, "feature SQL: \(columns.count) columns for \(model.features.count) features")
     let selected = zip(columns, model.features).map { "    \(dbl($0)) AS \(q($1))" }.joined(separator: ",\n")
-    let horizon = Int64(model.training.horizonDays) * 86_400_000_000
+    let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
     let eligible = model.training.churnDefinition.hasPrefix("event:")
       ? "a.churned_before = 0" : "a.last_activity IS NOT NULL AND a.last_activity > \(T) - \(horizon)"
     return """

@@ -28,6 +28,10 @@ public struct FeatureExtractor: Sendable {
   /// ends by then. Nil: the end of the last event's day when every
   /// timestamp is a date (all at midnight), else the last timestamp.
   public var observedUntil: Cutoff?
+  /// With churn by inactivity: a customer is in the sample at a cutoff when
+  /// active within this long before it (nil: the horizon), i.e. not already
+  /// churned by the look-back.
+  public var activeWithin: Duration?
   /// Called after each batch with the number of rows read so far (for a
   /// progress display; the library itself never prints).
   public var progress: (@Sendable (Int) -> Void)?
@@ -112,8 +116,8 @@ public struct FeatureExtractor: Sendable {
       resolved.stageChurn = try fitStageChurn(feature, usesStage: resolved.usesStage == true, reader: reader)
     }
     return try FeatureSet(
-      spec: resolved, cutoffs: cutoffs, horizon: horizon, churnDefinition: churnDefinition,
-      partitions: partitions.states, reader: reader, table: table, dataEnd: observedEnd,
+      spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
+      churnDefinition: churnDefinition, partitions: partitions.states, reader: reader, table: table, dataEnd: observedEnd,
       eventsFingerprint: String(fingerprint, radix: 16), lastEvent: dataEnd)
   }
 

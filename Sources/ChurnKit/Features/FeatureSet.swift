@@ -25,6 +25,8 @@ public struct FeatureSet: Sendable {
   /// Rows in order: by cutoff, then by customer id.
   public let rows: [Row]
   public let horizon: Duration
+  /// With churn by inactivity, the look-back that decides "already churned".
+  public let activeWithin: Duration
   public let churnDefinition: ChurnDefinition
   /// A fingerprint of the events read (times, customers, types, amounts, in
   /// file order), to tell later whether a model saw the same data.
@@ -57,7 +59,7 @@ public struct FeatureSet: Sendable {
   private let staticFeatures: StaticFeatures
 
   init(
-    spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition,
+    spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, activeWithin: Duration, churnDefinition: ChurnDefinition,
     partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64,
     eventsFingerprint: String, lastEvent: Int64
   ) throws(FeatureError) {
@@ -66,6 +68,7 @@ public struct FeatureSet: Sendable {
     self.lastEvent = Cutoff(micros: lastEvent)
     self.spec = spec
     self.horizon = horizon
+    self.activeWithin = activeWithin
     self.churnDefinition = churnDefinition
     self.states = states
     typeIDs = (spec.eventTypes ?? []).map { reader.eventTypes.lookup($0).map(Int.init) }
@@ -77,7 +80,7 @@ public struct FeatureSet: Sendable {
     var rows: [Row] = []
     let p = states.count
     for (s, cutoff) in cutoffs.enumerated() {
-      for k in order where FeatureSet.isEligible(states[k % p][s], k / p, churnDefinition, horizon) {
+      for k in order where FeatureSet.isEligible(states[k % p][s], k / p, churnDefinition, activeWithin) {
         rows.append(Row(
           customerID: ids[k], cutoff: cutoff,
           label: FeatureSet.label(states[k % p][s], k / p, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
@@ -121,13 +124,13 @@ public struct FeatureSet: Sendable {
 
   // MARK: - Eligibility and labels
 
-  static func isEligible(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, _ horizon: Duration) -> Bool {
+  static func isEligible(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, _ activeWithin: Duration) -> Bool {
     guard k < s.customers, s.time(k, s.layout.last) != .min else { return false }
     switch definition {
     case .event: return !s.flag(k, CutoffState.churnBeforeFlag)
     case .inactivity:
       let lastActivity = s.time(k, s.layout.lastActivity)
-      return lastActivity != .min && lastActivity > s.cutoff - horizon.micros
+      return lastActivity != .min && lastActivity > s.cutoff - activeWithin.micros
     }
   }
 

@@ -161,6 +161,7 @@ public struct ChurnScorer: Sendable {
       churnDefinition: try ChurnDefinition(parsing: model.training.churnDefinition))
     extractor.requiresKnownNames = false
     extractor.allowsCutoffAfterData = true
+    extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }
     extractor.progress = progress
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     guard set.featureNames == model.features else {

@@ -25,6 +25,9 @@ public struct ChurnModel: Codable, Sendable {
     public var cutoffs: [String]
     public var horizonDays: Int
     public var churnDefinition: String
+    /// With churn by inactivity: the look-back, in days, that decides who is
+    /// already churned at a cutoff (nil: the horizon).
+    public var activeWithinDays: Int?
     public var rows: Int
     public var baseRate: Double
     public var holdout: String?

@@ -90,12 +90,13 @@ public struct ChurnModelTrainer: Sendable {
       let (hx, hy) = set.matrix(rows: holdoutRows)
       holdoutMetrics = BinaryMetrics(probabilities: (0..<hx.rows).map { predictor.probability(hx.row($0)) }, labels: hy)
     }
-    let training = ChurnModel.Training(
+    var training = ChurnModel.Training(
       events: reader.path, eventRows: reader.rowsRead, eventsFingerprint: set.eventsFingerprint,
       cutoffs: extractor.cutoffs.map(\.description), horizonDays: set.horizon.days,
       churnDefinition: set.churnDefinition.description, rows: trainingRows.count,
       baseRate: y.reduce(0, +) / Double(y.count), holdout: holdoutDescription, metrics: metrics,
       holdoutMetrics: holdoutMetrics, crossValidationFolds: crossValidation?.folds, crossValidationPath: path)
+    training.activeWithinDays = set.activeWithin == set.horizon ? nil : set.activeWithin.days
     let reference = ChurnModel.Reference(
       x: x, scores: trainingScores, featureNames: set.featureNames, neverDays: set.spec.neverDays)
     return Outcome(

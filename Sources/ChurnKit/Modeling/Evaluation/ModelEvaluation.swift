@@ -53,6 +53,7 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
       churnDefinition: try churnDefinition ?? ChurnDefinition(parsing: model.training.churnDefinition))
     extractor.requiresKnownNames = false
     extractor.observedUntil = observedUntil
+    extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     guard set.featureNames == model.features else {
       let missing = model.features.filter { !set.featureNames.contains($0) }
