@@ -233,3 +233,27 @@ def test_active_within_sets_who_is_already_churned(work, active_within, days):
     scores = work / f"active-{days}-scores.csv"
     ck("score", "--model", model, "--events", events, *mapping, "--as-of", "1997-09-30", "--out", scores)
     assert set(pd.read_csv(scores, dtype={"customer_id": str})["customer_id"]) == ours
+
+
+def test_training_on_stacked_cutoffs(work):
+    """`train --cutoffs` stacks snapshots; the customer holdout keeps each
+    customer's rows on one side, and the model records every cutoff."""
+    events, mapping, _ = cdnow(work)
+    model = work / "stacked.json"
+    run = ck("train", "--events", events, *mapping, "--cutoffs", "1997-03-31,1997-06-30", "--horizon", "90d",
+             "--holdout", "0.3", "--out", model, "--json")
+    report = json.loads(run.stdout)
+    saved = json.loads(model.read_text())["model"]["training"]
+    assert saved["cutoffs"] == ["1997-03-31", "1997-06-30"]
+    features = work / "stacked.csv"
+    ck("features", "--events", events, *mapping, "--cutoffs", "1997-03-31,1997-06-30", "--horizon", "90d",
+       "--out", features)
+    frame = pd.read_csv(features, dtype={"customer_id": str})
+    labelled = frame[frame["label"].notna()]
+    assert report["training"]["count"] + report["holdout"]["count"] == len(labelled)
+    assert saved["rows"] == report["training"]["count"]
+    # The feature table trained the same way splits by customer too.
+    predictions = work / "stacked-predictions.csv"
+    ck("train", "--features", features, "--holdout", "0.3", "--predictions-out", predictions)
+    sides = pd.read_csv(predictions, dtype={"key": str}).groupby("key")["set"].nunique()
+    assert (sides == 1).all()
