@@ -257,3 +257,17 @@ def test_training_on_stacked_cutoffs(work):
     ck("train", "--features", features, "--holdout", "0.3", "--predictions-out", predictions)
     sides = pd.read_csv(predictions, dtype={"key": str}).groupby("key")["set"].nunique()
     assert (sides == 1).all()
+
+
+def test_a_later_batch_is_not_a_shift_for_tenure(work):
+    """Scoring half a year after training, the tenure has moved with the
+    calendar: it is reported as such, not as a shifted feature."""
+    events, mapping, _ = cdnow(work)
+    model = work / "drift.json"
+    ck("train", "--events", events, *mapping, "--cutoff", "1997-03-31", "--horizon", "90d", "--out", model)
+    run = ck("score", "--model", model, "--events", events, *mapping, "--as-of", "1997-12-31",
+             "--out", work / "drift.csv", "--json")
+    drift = {d["name"]: d for d in json.loads(run.stdout)["featureDrift"]}
+    tenure = drift["days_since_first_event"]
+    assert tenure["stabilityIndex"] > 0.2 and not tenure["shifted"] and tenure["movesWithCalendar"]
+    assert not any(d.get("movesWithCalendar") for name, d in drift.items() if name != "days_since_first_event")

@@ -334,6 +334,17 @@ public struct ScoreSummary: Sendable, Codable {
     public let name: String
     public let stabilityIndex: Double
     public let shifted: Bool
+    /// A feature that grows with the calendar by construction (tenure, days
+    /// since a customers-table date): a later batch moves it without any
+    /// change in behaviour, so it is never counted as shifted; nil: false.
+    public var movesWithCalendar: Bool?
+  }
+
+  /// Features that grow with the calendar by construction: the tenure and
+  /// the customers table's dates, measured in days to the cutoff.
+  static func movesWithCalendar(_ name: String, spec: FeatureSpec?) -> Bool {
+    name == "days_since_first_event"
+      || (spec?.staticEncodings ?? []).contains { $0.kind == .date && $0.column + "_days" == name }
   }
 
   public let asOf: String
@@ -408,7 +419,10 @@ public struct ScoreSummary: Sendable, Codable {
     scoreDrift = Drift(name: "churn_probability", stabilityIndex: scorePSI, shifted: scorePSI > 0.2)
     featureDrift = model.features.indices.map { j in
       let psi = model.reference.features[j].stabilityIndex(counts: tally.binCounts[j])
-      return Drift(name: model.features[j], stabilityIndex: psi, shifted: psi > 0.2)
+      guard ScoreSummary.movesWithCalendar(model.features[j], spec: model.featureSpec) else {
+        return Drift(name: model.features[j], stabilityIndex: psi, shifted: psi > 0.2)
+      }
+      return Drift(name: model.features[j], stabilityIndex: psi, shifted: false, movesWithCalendar: true)
     }
     (unseenCategories, imputedValues, customersWithoutAttributes) = staticCounts
   }
@@ -427,6 +441,11 @@ public struct ScoreSummary: Sendable, Codable {
       out += "  features whose distribution has shifted (PSI > 0.2): "
       out += shifted.sorted { $0.stabilityIndex > $1.stabilityIndex }.prefix(10)
         .map { "\($0.name) \(f($0.stabilityIndex))" }.joined(separator: ", ") + "\n"
+    }
+    let calendar = featureDrift.filter { $0.movesWithCalendar == true && $0.stabilityIndex > 0.2 }
+    if !calendar.isEmpty {
+      out += "  moved with the calendar, as expected for a later batch (not counted as shifts): "
+      out += calendar.map { "\($0.name) \(f($0.stabilityIndex))" }.joined(separator: ", ") + "\n"
     }
     if unseenCategories + imputedValues + customersWithoutAttributes > 0 {
       out += "  static attributes: \(unseenCategories) unseen categories, \(imputedValues) imputed values, "
