@@ -76,6 +76,10 @@ enum JourneyCommand: Command {
       stageNote = "This log has no stage column: the stages were inferred from event types by ChurnKit's default mapping (docs/journey.md; give your own with --stage-map), and stages that no event maps to are left out."
       console.err("journey: \(events) has no stage column; stages come from event types by the default mapping (see --stage-map)\n")
     }
+    let phases = ProgressLine("journey", console: console)
+    phases.phaseCallback?(
+      "journey: reading events, fitting the chain" + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
+    defer { phases.finish() }
     let model: StageTransitionModel
     var comparison: StageSegmentComparison?
     if let column = arguments.value("segment") {

@@ -172,6 +172,9 @@ enum TrainCommand: Command {
       }
       uplift.seed = seed
       console.err("learning uplift from the treatments in \(reader.path)\n")
+      let phases = ProgressLine("uplift", console: console)
+      uplift.progress = phases.phaseCallback
+      defer { phases.finish() }
       if extractor.churnDefinition == .inactivity {
         console.err(
           "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects can be far off, e.g. if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n")

@@ -30,6 +30,20 @@ final class ProgressLine: @unchecked Sendable {
     }
   }
 
+  /// A callback for library code that names the phase it starts.
+  var phaseCallback: (@Sendable (String) -> Void)? {
+    guard console.errorIsTerminal else { return nil }
+    return { [self] text in self.phase(text) }
+  }
+
+  /// Shows `text` in place of the line (at once: phases are few).
+  func phase(_ text: String) {
+    lock.withLock {
+      drawn = true
+      console.err("\r\(text)…\u{1B}[K")
+    }
+  }
+
   /// Clears the line.
   func finish() {
     lock.withLock {

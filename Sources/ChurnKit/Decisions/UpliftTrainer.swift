@@ -32,6 +32,9 @@ public struct UpliftTrainer: Sendable {
   public var windowDays = 14
   public var holdoutFraction = 0.3
   public var seed: UInt64 = 42
+  /// Called with the name of each phase as it starts (for a progress
+  /// display; the library itself never prints).
+  public var progress: (@Sendable (String) -> Void)?
   /// Ridge penalty of the outcome and propensity models (standardised scale).
   public var l2 = 1.0
   /// Take customer value from this feature instead of revenue × lifetime.
@@ -130,6 +133,7 @@ public struct UpliftTrainer: Sendable {
     }
     var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: definition)
     extractor.requiresKnownNames = false
+    progress?("uplift: snapshot features at \(grid.count) dates")
     var second = try EventLogReader(path: path, schema: schema)
     let set = try extractor.extract(from: &second, customers: table, issues: &issues)
     guard set.featureNames == churnModel.features else {
@@ -185,6 +189,7 @@ public struct UpliftTrainer: Sendable {
     chain.observedThrough = (try? Cutoff(parsing: churnModel.training.cutoffs.first ?? ""))?.micros
     chain.actionEvents = catalog.actions.map(\.id)
     chain.actionWindowDays = horizon
+    progress?("uplift: the stage chain and customer value")
     var third = try EventLogReader(path: path, schema: schema)
     let stageModel = try chain.estimate(from: &third, issues: &issues)
     var value = CustomerValue(source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
@@ -200,9 +205,12 @@ public struct UpliftTrainer: Sendable {
     // Judged on the holdout when fitted without it, then refitted on every row.
     let periods = learner == .hazard
       ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } } : []
+    progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
     let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
+    progress?("uplift: judging it on the holdout")
     let (evaluation, predictions) = try evaluate(
       held.model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel, propensity: held.propensity)
+    progress?("uplift: refitting on all \(rows.count) rows")
     var model = try fitting.fit(rows, periods).model
     model.evaluation = evaluation
     model.stageTransitions = stageModel.actionEffects ?? []
