@@ -40,7 +40,7 @@ public struct LogisticRegression: Sendable {
   /// penalty, as R's `glm` does, so are those that are linear combinations
   /// of features before them (with what each equals) and those that alone
   /// separate the labels (their coefficients would be infinite); a fit with
-  /// fewer than 10 events of the rarer class per feature is warned about. Off, such a design fails the
+  /// fewer than 10 events of the rarer class per feature is warned about when unpenalised. Off, such a design fails the
   /// fit unless a penalty makes it estimable.
   public var screensFeatures = true
 
@@ -108,9 +108,13 @@ public struct LogisticRegression: Sendable {
         dropped = screen.dropped
       }
       guard !names.isEmpty else { throw .noFeatureLeft(dropped: dropped) }
+      // A penalty is the remedy this warning gives, so only an unpenalised
+      // fit hears it.
       let positives = y.reduce(0, +)
       let events = Int(min(positives, Double(n) - positives))
-      if events < 10 * names.count { warnings.append(.fewEventsPerFeature(events: events, features: names.count)) }
+      if l2 == 0 && l1 == 0 && events < 10 * names.count {
+        warnings.append(.fewEventsPerFeature(events: events, features: names.count))
+      }
     }
     let (means, scales) = standardization(of: design)
     let loss = LogisticLoss(x: design, y: y, weights: w, l2: l2, means: means, scales: scales)
