@@ -45,7 +45,7 @@ enum TrainCommand: Command {
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "weight-column", valueName: "column", help: "Per-row sample weights (with --features)."),
       .init(name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).", defaultValue: "customer_id,cutoff"),
-      .init(name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).", defaultValue: "0"),
+      .init(name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).", defaultValue: "0, or chosen by 5-fold cross-validation when there are fewer than 10 events of the rarer outcome per feature"),
       .init(name: "l1", valueName: "a", help: "L1 penalty a‖β‖₁: elastic net with --l2.", defaultValue: "0"),
       .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
       .init(name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).", defaultValue: "none"),
@@ -156,6 +156,7 @@ enum TrainCommand: Command {
     }
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
+    trainer.choosesPenaltyWhenFewEvents = arguments.value("l2") == nil && arguments.value("l1") == nil
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
     progress.finish()
     var model = outcome.model
@@ -192,6 +193,7 @@ enum TrainCommand: Command {
     if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
     if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
     console.err(outcome.observation + "\n")
+    if let note = outcome.penaltyNote { console.err(note + "\n") }
     if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     console.err("saved \(out)\n")
     return ExitStatus.success

@@ -23,6 +23,10 @@ public struct ChurnModelTrainer: Sendable {
   public var holdout: Holdout
   /// When set, the L2 penalty is chosen by cross-validation on the training rows.
   public var crossValidation: CrossValidation?
+  /// With no penalty and no cross-validation asked for: choose the penalty
+  /// by cross-validation when there are few events per feature
+  /// (`CrossValidation.whenFewEvents`).
+  public var choosesPenaltyWhenFewEvents = false
 
   public init(extractor: FeatureExtractor, estimator: LogisticRegression, holdout: Holdout = .none) {
     self.extractor = extractor
@@ -36,6 +40,9 @@ public struct ChurnModelTrainer: Sendable {
     public let censoredRows: Int
     /// Where the data ends and the latest cutoff with labels (a sentence).
     public let observation: String
+    /// Set when the penalty was chosen by cross-validation because there
+    /// were few events per feature: a sentence for the user.
+    public let penaltyNote: String?
   }
 
   public func train(
@@ -74,6 +81,10 @@ public struct ChurnModelTrainer: Sendable {
     try Self.checkLabels(y, set: set, cutoffs: trainCutoffs)
     var estimator = self.estimator
     var path: [CrossValidation.Point]?
+    var crossValidation = self.crossValidation
+    if choosesPenaltyWhenFewEvents && crossValidation == nil && estimator.l2 == 0 && estimator.l1 == 0 {
+      crossValidation = CrossValidation.whenFewEvents(y, features: x.columns)
+    }
     if let crossValidation {
       let keys = trainingRows.map { set.rows[$0].customerID }
       let (best, points) = try crossValidation.path(
@@ -101,7 +112,9 @@ public struct ChurnModelTrainer: Sendable {
       x: x, scores: trainingScores, featureNames: set.featureNames, neverDays: set.spec.neverDays)
     return Outcome(
       model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
-      censoredRows: censored, observation: set.observationText)
+      censoredRows: censored, observation: set.observationText,
+      penaltyNote: self.crossValidation == nil && crossValidation != nil
+        ? "few events per feature (\(Int(min(y.reduce(0, +), Double(y.count) - y.reduce(0, +)))) for \(x.columns)): the L2 penalty was chosen by 5-fold cross-validation (λ = \(estimator.l2)); --l2 0 fits without one" : nil)
   }
 
   /// Training labels need both classes: when one is missing, say why (the

@@ -89,3 +89,15 @@ public struct CrossValidation: Sendable {
 #if canImport(Glibc)
   import Glibc
 #endif
+
+extension CrossValidation {
+  /// The rule when no penalty was asked for: with fewer than 10 events of
+  /// the rarer class per feature an unpenalised fit overfits, or has no
+  /// finite optimum at all, so the L2 penalty is chosen by 5-fold
+  /// cross-validation instead; nil when there are events enough.
+  public static func whenFewEvents(_ y: [Double], features: Int) -> CrossValidation? {
+    let positives = y.reduce(0, +)
+    let events = min(positives, Double(y.count) - positives)
+    return events < 10 * Double(features) ? CrossValidation(folds: 5) : nil
+  }
+}

@@ -53,6 +53,13 @@ struct FeatureScreen {
     self.dropped = dropped.map(\.feature)
   }
 
+  /// A coefficient within 1e-7 (relative) of a whole number is that number:
+  /// what is left is the factorisation's rounding.
+  static func tidy(_ v: Double) -> Double {
+    let whole = v.rounded()
+    return abs(v - whole) <= 1e-7 * max(1, abs(v)) ? whole : v
+  }
+
   /// Whether column j alone separates the labels: the largest value among
   /// rows of one label is at most the smallest among rows of the other
   /// (rows of weight 0 do not count). The boundary reported is halfway
@@ -111,11 +118,14 @@ struct FeatureScreen {
           continue
         }
         let t = varying[share.column - 1]
-        let b = scales[j] * share.coefficient / scales[t]
+        let b = FeatureScreen.tidy(scales[j] * share.coefficient / scales[t])
         constant -= b * means[t]
-        if abs(b) > 1e-9 { shares.append(.init(feature: names[t], coefficient: b)) }
+        // A share that moves the column by less than 1e-7 of its spread is
+        // rounding left by the factorisation, not part of the combination.
+        if abs(b) * scales[t] > 1e-7 * scales[j] { shares.append(.init(feature: names[t], coefficient: b)) }
       }
-      dropped.append((j, DroppedFeature(name: names[j], reason: .aliased, constant: constant, combination: shares)))
+      if abs(constant) < 1e-7 * (scales[j] + abs(means[j])) { constant = 0 }
+      dropped.append((j, DroppedFeature(name: names[j], reason: .aliased, constant: FeatureScreen.tidy(constant), combination: shares)))
     }
     return dropped
   }
