@@ -109,6 +109,9 @@ struct LogisticRegressionTests {
       for (t, u) in zip(fit.terms, alone.terms) { #expect(abs(t.coefficient - u.coefficient) < 1e-9) }
     }
     #expect(withCombination.predictor(over: ["a", "b", "combo"]).coefficients[2] == 0)
+    // Any constant prints, however large (no whole-number conversion past 10¹⁵).
+    #expect(DroppedFeature(name: "big", reason: .constant, constant: 1e20).description == "constant (always 1e+20)")
+    #expect(DroppedFeature(name: "x", reason: .constant, constant: 2.5).description == "constant (always 2.5)")
     // Without screening they fail the fit, by name; a penalty makes both well posed.
     var strict = LogisticRegression(standardize: false)
     strict.screensFeatures = false

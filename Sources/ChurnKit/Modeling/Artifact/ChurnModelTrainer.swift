@@ -114,7 +114,7 @@ public struct ChurnModelTrainer: Sendable {
       model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
       censoredRows: censored, observation: set.observationText,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
-        ? "few events per feature (\(Int(min(y.reduce(0, +), Double(y.count) - y.reduce(0, +)))) for \(x.columns)): the L2 penalty was chosen by 5-fold cross-validation (λ = \(estimator.l2)); --l2 0 fits without one" : nil)
+        ? "few events per feature (\(rarerClassCount(y)) for \(x.columns)): the L2 penalty was chosen by 5-fold cross-validation (λ = \(estimator.l2)); --l2 0 fits without one" : nil)
   }
 
   /// Training labels need both classes: when one is missing, say why (the

@@ -96,8 +96,6 @@ extension CrossValidation {
   /// finite optimum at all, so the L2 penalty is chosen by 5-fold
   /// cross-validation instead; nil when there are events enough.
   public static func whenFewEvents(_ y: [Double], features: Int) -> CrossValidation? {
-    let positives = y.reduce(0, +)
-    let events = min(positives, Double(y.count) - positives)
-    return events < 10 * Double(features) ? CrossValidation(folds: 5) : nil
+    rarerClassCount(y) < 10 * features ? CrossValidation(folds: 5) : nil
   }
 }

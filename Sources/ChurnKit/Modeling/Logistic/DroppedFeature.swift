@@ -83,9 +83,9 @@ public struct DroppedFeature: Codable, Sendable, Equatable, CustomStringConverti
     return text
   }
 
-  /// Six significant digits, whole numbers without a point.
+  /// Six significant digits, whole numbers (below 10¹⁵) without a point.
   static func number(_ v: Double) -> String {
-    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    guard abs(v) < 1e15 else { return String(format: "%.6g", v) }
     if abs(v - v.rounded()) < 1e-9 * max(1, abs(v)) { return String(Int64(v.rounded())) }
     return String(format: "%.6g", v)
   }

@@ -23,17 +23,14 @@ struct FeatureScreen {
   ///   constant features are set aside).
   init(x: Matrix, y: [Double], weights: [Double], featureNames names: [String], penalised: Bool) {
     let n = x.rows
-    var means = [Double](repeating: 0, count: x.columns)
+    let (means, deviations) = columnMoments(of: x)
     var scales = [Double](repeating: 1, count: x.columns)
     var varying: [Int] = []
     var dropped: [(position: Int, feature: DroppedFeature)] = []
     for j in 0..<x.columns {
-      let column = x.storage[(j * n)..<((j + 1) * n)]
-      let mean = column.reduce(0, +) / Double(n)
-      let sd = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
-      means[j] = mean
-      if sd == 0 || sd <= FeatureScreen.constantTolerance * abs(mean) {
-        dropped.append((j, DroppedFeature(name: names[j], reason: .constant, constant: column.first ?? 0)))
+      let sd = deviations[j]
+      if sd == 0 || sd <= FeatureScreen.constantTolerance * abs(means[j]) {
+        dropped.append((j, DroppedFeature(name: names[j], reason: .constant, constant: n > 0 ? x[0, j] : 0)))
       } else {
         scales[j] = sd
         varying.append(j)
@@ -129,4 +126,26 @@ struct FeatureScreen {
     }
     return dropped
   }
+}
+
+/// Each column's mean and population standard deviation (two passes, as
+/// scikit-learn's StandardScaler computes them).
+func columnMoments(of x: Matrix) -> (means: [Double], deviations: [Double]) {
+  let n = x.rows
+  var means = [Double](repeating: 0, count: x.columns)
+  var deviations = [Double](repeating: 0, count: x.columns)
+  for j in 0..<x.columns {
+    let column = x.storage[(j * n)..<((j + 1) * n)]
+    let mean = column.reduce(0, +) / Double(n)
+    means[j] = mean
+    deviations[j] = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
+  }
+  return (means, deviations)
+}
+
+/// How many rows have the rarer of the two labels: the events that bound
+/// how many features a logistic fit can carry.
+func rarerClassCount(_ y: [Double]) -> Int {
+  let positives = y.reduce(0, +)
+  return Int(min(positives, Double(y.count) - positives))
 }

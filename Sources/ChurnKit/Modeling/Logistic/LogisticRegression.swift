@@ -110,8 +110,7 @@ public struct LogisticRegression: Sendable {
       guard !names.isEmpty else { throw .noFeatureLeft(dropped: dropped) }
       // A penalty is the remedy this warning gives, so only an unpenalised
       // fit hears it.
-      let positives = y.reduce(0, +)
-      let events = Int(min(positives, Double(n) - positives))
+      let events = rarerClassCount(y)
       if l2 == 0 && l1 == 0 && events < 10 * names.count {
         warnings.append(.fewEventsPerFeature(events: events, features: names.count))
       }
@@ -143,17 +142,11 @@ public struct LogisticRegression: Sendable {
   /// StandardScaler), or leave the columns as they are. X is never copied:
   /// the loss standardises on the fly.
   private func standardization(of x: Matrix) -> (means: [Double], scales: [Double]) {
-    let n = x.rows
-    var means = [Double](repeating: 0, count: x.columns)
-    var scales = [Double](repeating: 1, count: x.columns)
-    guard standardize else { return (means, scales) }
-    for j in 0..<x.columns {
-      let column = x.storage[(j * n)..<((j + 1) * n)]
-      let mean = column.reduce(0, +) / Double(n)
-      let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
-      means[j] = mean
-      scales[j] = variance > 0 ? variance.squareRoot() : 1
+    guard standardize else {
+      return ([Double](repeating: 0, count: x.columns), [Double](repeating: 1, count: x.columns))
     }
-    return (means, scales)
+    let (means, deviations) = columnMoments(of: x)
+    return (means, deviations.map { $0 > 0 ? $0 : 1 })
   }
+
 }
