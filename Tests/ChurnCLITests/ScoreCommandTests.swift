@@ -70,7 +70,7 @@ struct ScoreCommandTests {
     let broken = try dir.write("g.csv", dropped + body)
     let result = run(["score", "--model", model, "--features", broken, "--out", "\(dir.path)/never.csv"])
     #expect(result.status == 1)
-    #expect(result.err.hasPrefix("Error: \(broken) lacks 1 of the model's features: count_7d"))
+    #expect(result.err.hasPrefix("Error: \(broken) lacks 1 of the model's features (count_7d)"))
     #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
   }
 

@@ -305,3 +305,38 @@ def test_a_later_batch_is_not_a_shift_for_tenure(work):
     tenure = drift["days_since_first_event"]
     assert tenure["stabilityIndex"] > 0.2 and not tenure["shifted"] and tenure["movesWithCalendar"]
     assert not any(d.get("movesWithCalendar") for name, d in drift.items() if name != "days_since_first_event")
+
+
+def test_a_feature_table_model_checks_the_columns_it_scores(work):
+    """A model trained on a feature table (default options: the penalty is
+    chosen when events per feature are few) scores a later table; a column
+    it does not know is a located error unless named as not a feature."""
+    events, mapping, _ = cdnow(work)
+    train, later = work / "table-train.csv", work / "table-later.csv"
+    for cutoff, path in (("1997-06-30", train), ("1997-09-30", later)):
+        ck("features", "--events", events, *mapping, "--cutoff", cutoff, "--horizon", "90d", "--out", path)
+    model = work / "table.json"
+    ck("train", "--features", train, "--out", model)
+    lines = later.read_text().splitlines()
+    extra = work / "table-extra.csv"  # a column inserted third, the values' text untouched
+    extra.write_text("".join(",".join(f.split(",")[:2] + [n] + f.split(",")[2:]) + "\n"
+                             for f, n in zip(lines, ["segment_note"] + ["x"] * len(lines))))
+    refused = ck("score", "--model", model, "--features", extra, "--out", work / "never.csv", ok=False)
+    assert refused.returncode == 1 and not (work / "never.csv").exists()
+    assert f"{extra}:1:3: column 'segment_note' is not one of the model's features" in refused.stderr
+    kept = ck("score", "--model", model, "--features", extra, "--ignore-columns", "segment_note", "--out", "-")
+    plain = ck("score", "--model", model, "--features", later, "--out", "-")
+    assert kept.stdout == plain.stdout and plain.stdout.count("\n") == len(lines)
+
+
+def test_the_journey_ends_where_the_data_does(work):
+    """A date-only log ends with its last day: --observed-until that day is
+    the default, and a time before the last event is refused."""
+    events, mapping, _ = cdnow(work)
+    common = ["journey", "--events", events, *mapping, "--inactivity", "90d", "--bootstrap", "0"]
+    default = ck(*common, "--json", "-").stdout
+    assert ck(*common, "--observed-until", "1998-06-30", "--json", "-").stdout == default
+    later = json.loads(ck(*common, "--observed-until", "1998-07-30", "--json", "-").stdout)["model"]
+    assert sum(later["daysInStage"]) > sum(json.loads(default)["model"]["daysInStage"])
+    early = ck(*common, "--observed-until", "1998-06-29", "--json", "-", ok=False)
+    assert early.returncode == 1 and "is before the last event" in early.stderr

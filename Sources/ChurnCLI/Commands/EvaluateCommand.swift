@@ -24,6 +24,7 @@ enum EvaluateCommand: Command {
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "json", valueName: nil, help: "Print the evaluation as JSON on standard output."),
       ObservationOption.option,
+      IgnoreColumnsOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit evaluate --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-09-30"
@@ -45,7 +46,7 @@ enum EvaluateCommand: Command {
         observedUntil: try ObservationOption.value(arguments), issues: &issues)
     } else if let features = arguments.value("features") {
       evaluation = try ModelEvaluation.evaluate(
-        model, features: try LabelledFeatures(path: features, label: arguments.value("label") ?? "label"))
+        model, featureTable: features, label: arguments.value("label") ?? "label", ignoring: IgnoreColumnsOption.value(arguments))
     } else {
       throw CLIError.missingValue(option: "events", valueName: "file")
     }

@@ -36,6 +36,7 @@ enum JourneyCommand: Command {
       .init(name: "out", valueName: "file", help: "Write the journey map, one self-contained HTML page (or - for standard output)."),
       .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
       .init(name: "json", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
+      ObservationOption.journeyOption,
     ] + MappingOptions.options,
     examples: [
       "churnkit journey --events training-data/events.csv --churn-event cancel --out journey.html --json journey.json",
@@ -61,6 +62,7 @@ enum JourneyCommand: Command {
       churnEvent: arguments.value("churn-event"), inactivityDays: try arguments.value("inactivity").map { try Duration(parsing: $0).days })
     estimator.periodDays = try Duration(parsing: arguments.value("period") ?? "1d").days
     estimator.omitsUnobservedStages = true
+    estimator.observedUntil = try ObservationOption.value(arguments)
     estimator.bootstrapReplicates = try arguments.integer("bootstrap", default: 100, in: 0...10_000)
     estimator.seed = UInt64(try arguments.integer("seed", default: 1, in: 0...Int.max))
     if let list = arguments.value("stages") {

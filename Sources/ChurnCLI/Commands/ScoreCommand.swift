@@ -28,6 +28,7 @@ enum ScoreCommand: Command {
       .init(name: "format", valueName: "format", help: "csv or jsonl.", defaultValue: "csv"),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
+      IgnoreColumnsOption.option,
     ] + MappingOptions.options,
     examples: [
       "churnkit score --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --out scores.csv"
@@ -79,7 +80,8 @@ enum ScoreCommand: Command {
   private static func scoreFeatureFile(
     _ path: String, model: ChurnModel, format: ScoreFormat, out: String, _ arguments: ParsedArguments, _ console: Console
   ) throws -> Int32 {
-    let scorer = FeatureFileScorer(model: model)
+    var scorer = FeatureFileScorer(model: model)
+    scorer.ignoredColumns = IgnoreColumnsOption.value(arguments)
     let asOf = arguments.value("as-of") ?? "(from the file)"
     if out == "-" {
       let tally = try scorer.score(path: path, format: format) { console.out(String(decoding: $0, as: UTF8.self)) }

@@ -206,17 +206,21 @@ enum TrainCommand: Command {
     let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
     let data = try LabelledFeatures(
       path: path, label: arguments.value("label") ?? "label", exclude: exclude, weightColumn: arguments.value("weight-column"))
-    let trainer = MatrixTrainer(
+    var trainer = MatrixTrainer(
       estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) })
+    trainer.choosesPenaltyWhenFewEvents = arguments.value("l2") == nil && arguments.value("l1") == nil
     let outcome = try trainer.train(data)
     if let out = arguments.value("predictions-out") { try MatrixTrainer.writePredictions(outcome, data: data, to: out) }
     try report(
       fit: outcome.fit, training: outcome.trainingMetrics, holdout: outcome.holdoutMetrics, path: outcome.path,
       arguments, console)
     if data.unlabelledRows > 0 { console.err("skipped \(data.unlabelledRows) rows with an empty (censored) label\n") }
+    if let note = outcome.penaltyNote { console.err(note + "\n") }
     try requireConvergence(outcome.fit, arguments, console)
     if let out = arguments.value("out") {
-      try trainer.model(outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label").write(to: out)
+      let others = exclude + [arguments.value("weight-column")].compactMap { $0 }
+      try trainer.model(outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label", otherColumns: others)
+        .write(to: out)
       console.err("saved \(out)\n")
     }
     return ExitStatus.success

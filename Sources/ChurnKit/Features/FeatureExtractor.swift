@@ -65,9 +65,7 @@ public struct FeatureExtractor: Sendable {
     var seenBeforeLastCutoff: [Bool] = []  // per event type
     var channelSeen: [Bool] = []
     var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
-    var dataStart = Int64.max
-    var dataEnd = Int64.min
-    var datesOnly = true
+    var extent = DataExtent()
     let lastCutoff = cutoffs.last!.micros
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
@@ -85,9 +83,7 @@ public struct FeatureExtractor: Sendable {
         let t = batch.time[i]
         fingerprint = (fingerprint ^ UInt64(bitPattern: t) ^ UInt64(UInt32(bitPattern: batch.customer[i])) << 40
           ^ UInt64(UInt32(bitPattern: batch.event[i])) << 20 ^ batch.amount[i].bitPattern) &* 0x100_0000_01B3
-        if t < dataStart { dataStart = t }
-        if t > dataEnd { dataEnd = t }
-        if t % microsPerDay != 0 { datesOnly = false }
+        extent.add(t)
         if t <= lastCutoff {
           seenBeforeLastCutoff[Int(batch.event[i])] = true
           if batch.channel[i] >= 0 { channelSeen[Int(batch.channel[i])] = true }
@@ -98,14 +94,15 @@ public struct FeatureExtractor: Sendable {
         roles: roles, stageOfID: stageOfID)
       progress?(reader.rowsRead)
     }
-    guard dataEnd >= dataStart else { throw FeatureError.noEvents(path: reader.path) }
+    guard !extent.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
     // A cutoff on the day of the last event (its end, say) is inside the data.
-    let lastDayEnd = (dataEnd / microsPerDay + 1) * microsPerDay - 1
-    for c in cutoffs where c.micros < dataStart || (c.micros > lastDayEnd && !allowsCutoffAfterData) {
+    for c in cutoffs where c.micros < extent.first || (c.micros > extent.lastDayEnd && !allowsCutoffAfterData) {
       throw FeatureError.cutoffOutsideData(
-        cutoff: c.description, firstEvent: formatISO8601(dataStart), lastEvent: formatISO8601(dataEnd))
+        cutoff: c.description, firstEvent: formatISO8601(extent.first), lastEvent: formatISO8601(extent.last))
     }
-    let observedEnd = try observedEnd(lastEvent: dataEnd, lastDayEnd: lastDayEnd, datesOnly: datesOnly)
+    guard let observedEnd = extent.observedEnd(given: observedUntil?.micros) else {
+      throw FeatureError.observedBeforeLastEvent(observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
+    }
     let allTypes = reader.eventTypes.strings
     if case .event(let name) = churnDefinition, !allTypes.contains(name) {
       throw FeatureError.churnEventNeverSeen(name: name, available: allTypes.sorted())
@@ -118,16 +115,7 @@ public struct FeatureExtractor: Sendable {
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
       churnDefinition: churnDefinition, partitions: partitions.states, reader: reader, table: table, dataEnd: observedEnd,
-      eventsFingerprint: String(fingerprint, radix: 16), lastEvent: dataEnd)
-  }
-
-  /// Where the data ends for the labels (see `observedUntil`).
-  private func observedEnd(lastEvent: Int64, lastDayEnd: Int64, datesOnly: Bool) throws(FeatureError) -> Int64 {
-    guard let given = observedUntil else { return datesOnly ? lastDayEnd : lastEvent }
-    guard given.micros >= lastEvent else {
-      throw .observedBeforeLastEvent(observedUntil: given.description, lastEvent: formatISO8601(lastEvent))
-    }
-    return given.micros
+      eventsFingerprint: String(fingerprint, radix: 16), lastEvent: extent.last)
   }
 
   /// Fits the stage chain on the events up to the earliest cutoff (a second

@@ -17,16 +17,19 @@ public struct LabelledFeatures: Sendable {
   public let weights: [Double]?
 
   /// Reads `path`. Columns named in `exclude` (by default `customer_id` and
-  /// `cutoff`, when present) are keys, not features.
+  /// `cutoff`, when present) are keys, not features. `check` sees the
+  /// header before any row is read (to refuse a table that does not fit).
   ///
   /// - Throws: `IngestError` for an unreadable file or a missing label
   ///   column; `ModelError.invalidOption` naming file:line:column and the
   ///   value for anything that is not a number (or a label not 0/1).
   public init(
-    path: String, label: String, exclude: [String] = ["customer_id", "cutoff"], weightColumn: String? = nil
+    path: String, label: String, exclude: [String] = ["customer_id", "cutoff"], weightColumn: String? = nil,
+    checkingHeader check: ([String]) throws -> Void = { _ in }
   ) throws {
     var csv = try CSVReader(path: path)
     let header = try csv.readHeader()
+    try check(header)
     guard let labelIndex = header.firstIndex(of: label) else {
       throw IngestError.missingColumn(path: path, role: "label", expected: label, available: header)
     }

@@ -9,24 +9,26 @@ import Foundation
 public struct FeatureFileScorer: Sendable {
   public let model: ChurnModel
 
+  /// Columns of the file that are not features (besides the model's own
+  /// `nonFeatureColumns`).
+  public var ignoredColumns: [String] = []
+
   public init(model: ChurnModel) { self.model = model }
 
   /// Scores `path`, handing output bytes to `write`; returns the tally.
   ///
-  /// - Throws: `ModelError` naming the model features the file lacks
-  ///   (before scoring anything) and the file:line:column of any value that
+  /// - Throws: `FeatureTableError` naming the model features the file lacks
+  ///   or a column that is not one (before scoring anything); `ModelError`
+  ///   naming the file:line:column of any value that
   ///   is not a number; `IngestError` for unreadable files.
   public func score(
     path: String, format: ScoreFormat, write: ([UInt8]) throws -> Void
   ) throws -> ScoreTally {
     var csv = try CSVReader(path: path)
     let header = try csv.readHeader()
-    let missing = model.features.filter { !header.contains($0) }
-    guard missing.isEmpty else {
-      throw ModelError.invalidOption(
-        "\(path) lacks \(missing.count) of the model's features: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
-    }
-    let columns = model.features.map { header.firstIndex(of: $0)! }
+    let columns = try FeatureColumns(
+      header: header.enumerated().map { (name: $1, position: $0) }, model: model, path: path, ignoring: ignoredColumns
+    ).positions
     if let h = format.header(actions: model.uplift != nil) { try write(Array(h.utf8)) }
     return try withoutActuallyEscaping(write) { write in
       try score(csv: csv, header: header, columns: columns, format: format, path: path, write: Sink.Writer(write))

@@ -36,12 +36,14 @@ struct StageMappingTests {
 
       """, mapping: .default, stages: StageModelEstimator().stages)
     // A: awareness 2 → 3 Jan (halfway to the purchase on the 4th), purchase
-    // 3 → 6, retention 6 → 9, advocacy from the 9th to the end (14th).
-    // B: awareness 1 → 5 Jan, churned.
+    // 3 → 6, retention 6 → 9, advocacy from the 9th to the end of the data
+    // (the end of the 14th: the log has dates only). B: awareness 1 → 5
+    // Jan, churned.
     #expect(model.moves[0] == [0, 0, 1, 0, 0, 0, 1])
     #expect(model.moves[2] == [0, 0, 0, 0, 1, 0, 0])
     #expect(model.moves[4] == [0, 0, 0, 0, 0, 1, 0])
-    #expect(model.daysInStage == [1 + 4, 0, 3, 0, 3, 5, 0])
+    let lastDay = 1 - 1 / 86_400e6
+    #expect(model.daysInStage == [1 + 4, 0, 3, 0, 3, 5 + lastDay, 0])
     // Events seen per stage: the survey before any stage is dropped, the
     // last one counts for advocacy with the login.
     #expect(model.profiles.map(\.events) == [3, 0, 1, 0, 1, 3, 1])

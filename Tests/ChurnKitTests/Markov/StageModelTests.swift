@@ -37,6 +37,7 @@ struct StageModelTests {
     var issues = IssueLog()
     var estimator = StageModelEstimator(churnEvent: "cancel")
     estimator.stages = ["awareness", "consideration", "churned"]
+    estimator.observedUntil = try Cutoff(parsing: "2024-01-21T00:00:00Z")
     let model = try estimator.estimate(from: &reader, issues: &issues)
     // A: awareness 1 → 5 January (halfway between 3 and 7), consideration 5 → 11, churned.
     // B: awareness 1 → 21 January, censored at the end of the data.
@@ -51,6 +52,27 @@ struct StageModelTests {
     #expect(model.countTransitionMatrix[2] == [0, 0, 1])
     #expect(model.transitionMatrix[2] == [0, 0, 1])
     #expect(model.maximumLikelihoodIterations > 0)
+  }
+
+  /// Open spells run to where the data ends: the end of the last day for a
+  /// log of dates, the last event for one with times, or --observed-until.
+  @Test func openSpellsRunToWhereTheDataEnds() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    func awarenessDays(_ log: String, until: String? = nil) throws -> Double {
+      var reader = try EventLogReader(path: dir.write("e.csv", "customer_id,timestamp,event,stage\n" + log), schema: EventSchema())
+      var issues = IssueLog()
+      var estimator = StageModelEstimator()
+      estimator.stages = ["awareness", "churned"]
+      estimator.bootstrapReplicates = 0
+      estimator.observedUntil = try until.map { try Cutoff(parsing: $0) }
+      return try estimator.estimate(from: &reader, issues: &issues).daysInStage[0]
+    }
+    let dates = "A,2024-01-01,visit,awareness\nA,2024-01-11,visit,awareness\n"
+    #expect(abs(try awarenessDays(dates) - 11) < 1e-9)
+    #expect(abs(try awarenessDays(dates, until: "2024-01-20") - 20) < 1e-9)
+    #expect(try awarenessDays("A,2024-01-01T06:00:00Z,visit,awareness\nA,2024-01-11T06:00:00Z,visit,awareness\n") == 10)
+    #expect(throws: FeatureError.self) { try awarenessDays(dates, until: "2024-01-10") }
   }
 
   @Test func aLogWithoutStagesIsRefused() throws {

@@ -184,4 +184,27 @@ struct LogisticRegressionTests {
     #expect(fit.warnings.contains(.separation(features: ["a"])))
     #expect(fit.terms.allSatisfy { $0.coefficient.isFinite })
   }
+
+  /// Separation by a combination of features (no feature alone separates):
+  /// the unpenalised fit says so and how to fix it, never "collinear".
+  @Test func separationByACombinationIsNamed() throws {
+    var random = SplitMix64(seed: 9)
+    let n = 300
+    var x = Matrix(rows: n, columns: 2)
+    var y = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      x[i, 0] = random.nextUniform() * 2 - 1
+      x[i, 1] = random.nextUniform() * 2 - 1
+      y[i] = x[i, 0] + x[i, 1] > 0 ? 1 : 0
+    }
+    do {
+      let fit = try LogisticRegression().fit(x, y, featureNames: ["a", "b"])
+      #expect(fit.warnings.contains(.separation(features: ["a", "b"])), "\(fit.warnings)")
+    } catch {
+      guard case .separated(_, let rows) = error else { Issue.record("\(error)"); return }
+      #expect(rows > 0)
+      #expect(!"\(error)".contains("linear combination"))
+    }
+    #expect(try LogisticRegression(l2: 1).fit(x, y, featureNames: ["a", "b"]).converged)
+  }
 }

@@ -37,8 +37,9 @@ struct JourneyReportTests {
     let awareness = profiles[0]
     #expect(awareness.customersReached == 4)
     #expect(awareness.spells == 4)
-    // Days: A 4 (moves on 5 January), B 20 (censored), C 1, D 9.
-    #expect(abs(awareness.meanDwellDays - 34.0 / 4) < 1e-12)
+    // Days: A 4 (moves on 5 January), B 20 and the whole last day (censored
+    // at the end of the data, the log having dates only), C 1, D 9.
+    #expect(abs(awareness.meanDwellDays - (35.0 - 1 / 86_400e6) / 4) < 1e-12)
     // Finished stays 1, 4, 9; numpy.quantile(..., method="linear").
     #expect(maxRelativeDifference(awareness.dwellQuantiles, [1.6, 2.5, 4, 6.5, 8]) < 1e-12)
     #expect(awareness.events == 7)

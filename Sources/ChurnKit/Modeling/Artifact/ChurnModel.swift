@@ -36,6 +36,9 @@ public struct ChurnModel: Codable, Sendable {
     /// When the penalty was chosen by cross-validation: the folds and the path.
     public var crossValidationFolds: Int?
     public var crossValidationPath: [CrossValidation.Point]?
+    /// Columns of the training table that were not features (the label,
+    /// the weight, excluded columns), besides `customer_id` and `cutoff`.
+    public var otherColumns: [String]?
 
     public init(
       events: String, eventRows: Int, eventsFingerprint: String, cutoffs: [String], horizonDays: Int,
@@ -128,6 +131,12 @@ public struct ChurnModel: Codable, Sendable {
   /// The intercept and one coefficient per feature of `features` (0 for a
   /// dropped one).
   public var predictor: LinearPredictor { fit.predictor(over: features) }
+
+  /// Columns a feature table may have besides the features: the keys and
+  /// label `churnkit features` writes, and the training table's others.
+  public var nonFeatureColumns: [String] {
+    ["customer_id", "cutoff", "label"] + (training.otherColumns ?? [])
+  }
 
   public init(
     featureSpec: FeatureSpec?, features: [String]? = nil, fit: LogisticRegressionFit, training: Training,

@@ -81,10 +81,8 @@ public struct ChurnModelTrainer: Sendable {
     try Self.checkLabels(y, set: set, cutoffs: trainCutoffs)
     var estimator = self.estimator
     var path: [CrossValidation.Point]?
-    var crossValidation = self.crossValidation
-    if choosesPenaltyWhenFewEvents && crossValidation == nil && estimator.l2 == 0 && estimator.l1 == 0 {
-      crossValidation = CrossValidation.whenFewEvents(y, features: x.columns)
-    }
+    let crossValidation = CrossValidation.toRun(
+      asked: self.crossValidation, choosing: choosesPenaltyWhenFewEvents, estimator: estimator, y: y, features: x.columns)
     if let crossValidation {
       let keys = trainingRows.map { set.rows[$0].customerID }
       let (best, points) = try crossValidation.path(
@@ -114,7 +112,7 @@ public struct ChurnModelTrainer: Sendable {
       model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
       censoredRows: censored, observation: set.observationText,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
-        ? "few events per feature (\(rarerClassCount(y)) for \(x.columns)): the L2 penalty was chosen by 5-fold cross-validation (λ = \(estimator.l2)); --l2 0 fits without one" : nil)
+        ? CrossValidation.chosenPenaltyNote(y: y, features: x.columns, l2: estimator.l2) : nil)
   }
 
   /// Training labels need both classes: when one is missing, say why (the

@@ -98,4 +98,18 @@ extension CrossValidation {
   public static func whenFewEvents(_ y: [Double], features: Int) -> CrossValidation? {
     rarerClassCount(y) < 10 * features ? CrossValidation(folds: 5) : nil
   }
+
+  /// The cross-validation a trainer runs: the one asked for; else, when it
+  /// may choose and no penalty was given, `whenFewEvents`.
+  static func toRun(
+    asked: CrossValidation?, choosing: Bool, estimator: LogisticRegression, y: [Double], features: Int
+  ) -> CrossValidation? {
+    guard asked == nil, choosing, estimator.l2 == 0, estimator.l1 == 0 else { return asked }
+    return whenFewEvents(y, features: features)
+  }
+
+  /// The sentence saying the penalty was chosen for the user, and why.
+  static func chosenPenaltyNote(y: [Double], features: Int, l2: Double) -> String {
+    "few events per feature (\(rarerClassCount(y)) for \(features)): the L2 penalty was chosen by 5-fold cross-validation (λ = \(l2)); --l2 0 fits without one"
+  }
 }

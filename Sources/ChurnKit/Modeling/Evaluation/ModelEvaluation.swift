@@ -68,11 +68,12 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
 
   /// Evaluates the model on a feature file with a label column; its columns
   /// are matched to the model's features by name.
-  public static func evaluate(_ model: ChurnModel, features data: LabelledFeatures) throws -> ModelEvaluation {
-    let missing = model.features.filter { !data.featureNames.contains($0) }
-    guard missing.isEmpty else {
-      throw ModelError.invalidOption(
-        "the feature file lacks \(missing.count) of the model's features: \(missing.prefix(5).joined(separator: ", "))")
+  public static func evaluate(
+    _ model: ChurnModel, featureTable path: String, label: String, ignoring: [String] = []
+  ) throws -> ModelEvaluation {
+    let data = try LabelledFeatures(path: path, label: label, exclude: ["customer_id", "cutoff"] + ignoring) { header in
+      let named = header.enumerated().map { (name: $1, position: $0) }.filter { $0.name != label }
+      _ = try FeatureColumns(header: named, model: model, path: path, ignoring: ignoring)
     }
     let columns = model.features.map { data.featureNames.firstIndex(of: $0)! }
     let predictor = model.predictor

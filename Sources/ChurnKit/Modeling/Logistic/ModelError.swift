@@ -12,6 +12,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
   case noFeatureLeft(dropped: [DroppedFeature])
   /// Newton stopped at its iteration limit.
   case notConverged(iterations: Int)
+  /// A combination of features separates the labels: fitted probabilities
+  /// reached 0 or 1 (|η| > 23) and the likelihood has no finite maximum.
+  case separated(iterations: Int, saturatedRows: Int)
 
   public var description: String {
     switch self {
@@ -28,6 +31,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case .invalidOption(let what): return what
     case .notConverged(let n):
       return "the fit did not converge in \(n) Newton iterations, so its coefficients are not the maximum-likelihood ones: add an L2 penalty (--l2 1, or --cv 5), raise --max-iterations, or pass --allow-unconverged to save it anyway"
+    case .separated(let iterations, let rows):
+      return "a combination of features separates the labels: after \(iterations) Newton steps \(rows) rows have a fitted probability of 0 or 1, and the unpenalised likelihood has no finite maximum. Add an L2 penalty (--l2 1, or --cv 5 to choose it), or drop the features that give the label away"
     case .noFeatureLeft(let dropped):
       let reasons = dropped.prefix(3).map { "\($0.name) \($0.description)" }.joined(separator: "; ")
       return "no feature is left to fit: \(reasons)\(dropped.count > 3 ? "; …" : "")"

@@ -31,13 +31,15 @@ struct NewtonCholeskySolver {
     for iteration in 1...maxIterations {
       let g = loss.gradient(beta, eta: eta)
       var h = loss.hessian(eta: eta)
-      // Inner solve H Δ = −g; a Hessian that is not positive definite means
-      // collinear columns (or separation): say so, and regularise to go on.
+      // Inner solve H Δ = −g. A Hessian that is not positive definite at
+      // the start means collinear columns; later, weights p(1 − p) that
+      // vanished: the labels are separated and the optimum is at infinity.
       var step: [Double]
       do {
         step = try Cholesky(h).solve(g.map { -$0 })
       } catch {
         if case .notPositiveDefinite(let k) = error {
+          if iteration > 1 { throw ModelError.separated(iterations: iteration - 1, saturatedRows: eta.count { abs($0) > 23 }) }
           throw ModelError.rankDeficient(column: k - 1)
         }
         throw ModelError.numericalFailure("\(error)")

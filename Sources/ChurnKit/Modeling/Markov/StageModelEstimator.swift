@@ -30,6 +30,10 @@ public struct StageModelEstimator: Sendable {
   /// Fit on the events up to this instant only (µs since the epoch), the
   /// data ending there: a point-in-time chain for features at a cutoff.
   public var observedThrough: Int64?
+  /// Until when the log is complete (the open spells run to there); nil:
+  /// the end of the last event's day for a date-only log, else the last
+  /// event. Ignored with `observedThrough`.
+  public var observedUntil: Cutoff?
   /// Event types that are actions: the model then reports, per action and
   /// stage, the churn and advance rates within `actionWindowDays` of the
   /// action against the stage's rates outside any action's window.
@@ -107,7 +111,7 @@ public struct StageModelEstimator: Sendable {
     try stageMapping?.validate(against: stages)
     let observations = try StageObservations(
       reader: &reader, issues: &issues, stages: stages, churnEvent: churnEvent, mapping: stageMapping,
-      through: observedThrough)
+      through: observedThrough, observedUntil: observedUntil)
     guard !observations.order.isEmpty else {
       let source = stageMapping == nil ? "stage column value" : "event type in the stage mapping"
       throw FeatureError.missingInput(

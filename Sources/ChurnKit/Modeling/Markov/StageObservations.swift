@@ -23,11 +23,13 @@ struct StageObservations {
   /// Reads the log. Stages come from the stage column, or, with a
   /// `mapping`, from the event types; an event of type `churnEvent` is an
   /// observation of `churned`. With `through`, later events are left out
-  /// and the data ends at that instant.
+  /// and the data ends at that instant; else it ends at `observedUntil`, or
+  /// by `DataExtent`'s rule (a date-only log ends with its last day).
   init(
     reader: inout EventLogReader, issues: inout IssueLog, stages: [String], churnEvent: String?, mapping: StageMapping?,
-    through: Int64? = nil
+    through: Int64? = nil, observedUntil: Cutoff? = nil
   ) throws {
+    var extent = DataExtent()
     let churned = stages.count - 1
     var stageOfID: [Int] = []
     var mappedStage: [Int] = []  // by event type id: stage index, −1 unmapped
@@ -49,7 +51,7 @@ struct StageObservations {
       if churnTypeID < 0, let name = churnEvent { churnTypeID = reader.eventTypes.lookup(name) ?? -1 }
       for i in 0..<batch.count {
         if let through, batch.time[i] > through { continue }
-        dataEnd = max(dataEnd, batch.time[i])
+        extent.add(batch.time[i])
         let event = batch.event[i]
         var s: Int
         if mapping != nil {
@@ -75,7 +77,14 @@ struct StageObservations {
         sentiment.append(batch.sentiment[i])
       }
     }
-    if let through { dataEnd = through }
+    if let through {
+      dataEnd = through
+    } else if !extent.isEmpty {
+      guard let end = extent.observedEnd(given: observedUntil?.micros) else {
+        throw FeatureError.observedBeforeLastEvent(observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
+      }
+      dataEnd = end
+    }
     eventNames = reader.eventTypes
     channelNames = reader.channels
     customerNames = reader.customers
