@@ -340,3 +340,13 @@ def test_the_journey_ends_where_the_data_does(work):
     assert sum(later["daysInStage"]) > sum(json.loads(default)["model"]["daysInStage"])
     early = ck(*common, "--observed-until", "1998-06-29", "--json", "-", ok=False)
     assert early.returncode == 1 and "is before the last event" in early.stderr
+
+
+def test_a_cancel_event_is_pointed_out_under_inactivity_churn(work):
+    """The subscription log has a 'cancel' event: labelling by inactivity
+    says it could be the churn definition; labelling by it says nothing."""
+    events, mapping, _ = subscriptions(work)
+    args = ["features", "--events", events, *mapping, "--cutoff", "2020-06-30", "--horizon", "60d", "--out", "-"]
+    hint = "--churn-definition event:cancel labels churn by it"
+    assert hint in ck(*args).stderr
+    assert hint not in ck(*args, "--churn-definition", "event:cancel").stderr

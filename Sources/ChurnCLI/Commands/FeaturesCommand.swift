@@ -116,6 +116,7 @@ struct FeatureRunSummary: Encodable {
   let cutoffs: [PerCutoff]
   let horizonDays: Int
   let churnDefinition: String
+  let churnEventHint: String?
   /// Until when the data is taken to be complete, the last event, and the
   /// latest cutoff whose labels the data can decide.
   let observedUntil: String
@@ -153,6 +154,7 @@ struct FeatureRunSummary: Encodable {
     lastEvent = formatISO8601(set.lastEvent.micros)
     latestLabelledCutoff = set.latestLabelledCutoff.description
     observation = set.observationText
+    churnEventHint = set.churnEventHint
     errors = issues.errorCount
     warnings = issues.warningCount
   }
@@ -167,6 +169,7 @@ struct FeatureRunSummary: Encodable {
       out += "\n"
     }
     out += "  \(observation)\n"
+    if let churnEventHint { out += "  \(churnEventHint)\n" }
     if errors + warnings > 0 { out += "  input problems: \(errors) errors (rows skipped), \(warnings) warnings\n" }
     return out
   }

@@ -193,6 +193,7 @@ enum TrainCommand: Command {
     if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
     if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
     console.err(outcome.observation + "\n")
+    if let hint = outcome.churnEventHint { console.err(hint + "\n") }
     if let note = outcome.penaltyNote { console.err(note + "\n") }
     if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
     console.err("saved \(out)\n")

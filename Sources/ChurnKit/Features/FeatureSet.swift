@@ -51,6 +51,18 @@ public struct FeatureSet: Sendable {
     return "the data ends \(ends); labels for \(horizon.days)d exist up to cutoff \(latestLabelledCutoff)"
   }
 
+  /// With churn by inactivity on a log with an event type that reads like
+  /// leaving ("cancel", "unsubscribe", …): a sentence saying it could be the
+  /// churn definition, since labels by inactivity ignore it.
+  public var churnEventHint: String? {
+    guard churnDefinition == .inactivity else { return nil }
+    let words = ["cancel", "churn", "unsubscribe", "terminat", "deactivat", "close_account", "account_closed"]
+    let leaving = (spec.eventTypes ?? []).filter { name in words.contains { name.lowercased().contains($0) } }
+    guard let first = leaving.first else { return nil }
+    let names = leaving.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+    return "the log has \(leaving.count == 1 ? "an event" : "events") \(names): if \(leaving.count == 1 ? "it means" : "one means") the customer left, --churn-definition event:\(first) labels churn by it (now: no event for \(horizon.days)d)"
+  }
+
   /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
   private let states: [[CutoffState]]
   private let typeIDs: [Int?]  // resolved event types → reader ids

@@ -40,6 +40,8 @@ public struct ChurnModelTrainer: Sendable {
     public let censoredRows: Int
     /// Where the data ends and the latest cutoff with labels (a sentence).
     public let observation: String
+    /// `FeatureSet.churnEventHint`, when it has one.
+    public let churnEventHint: String?
     /// Set when the penalty was chosen by cross-validation because there
     /// were few events per feature: a sentence for the user.
     public let penaltyNote: String?
@@ -110,7 +112,7 @@ public struct ChurnModelTrainer: Sendable {
       x: x, scores: trainingScores, featureNames: set.featureNames, neverDays: set.spec.neverDays)
     return Outcome(
       model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
-      censoredRows: censored, observation: set.observationText,
+      censoredRows: censored, observation: set.observationText, churnEventHint: set.churnEventHint,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
         ? CrossValidation.chosenPenaltyNote(y: y, features: x.columns, l2: estimator.l2) : nil)
   }
