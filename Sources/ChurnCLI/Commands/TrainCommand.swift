@@ -135,6 +135,7 @@ enum TrainCommand: Command {
     var extractor = FeatureExtractor(
       spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
       churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity"))
+    extractor.stageChurnFitter = StageChainChurnFitter()
     extractor.observedUntil = try ObservationOption.value(arguments)
     extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
     let progress = ProgressLine("reading events", console: console)
@@ -180,7 +181,7 @@ enum TrainCommand: Command {
         console.err(
           "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects can be far off, e.g. if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n")
       }
-      let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, churnModel: model)
+      let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, baseline: try model.baseline(for: "next best action"))
       model.uplift = learned.model
       if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }
     }

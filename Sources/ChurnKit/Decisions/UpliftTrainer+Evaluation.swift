@@ -31,7 +31,7 @@ extension UpliftTrainer {
 
   /// Ranking per action (Qini, AUUC) and policy values on the holdout rows.
   func evaluate(
-    _ model: UpliftModel, rows: [Row], names: [String], churnModel: ChurnModel,
+    _ model: UpliftModel, rows: [Row], names: [String], baseline: ChurnBaseline,
     propensity: (Int, Row) -> Double
   ) throws -> (UpliftModel.UpliftEvaluation, HoldoutPredictions) {
     let columns = try model.columns(for: names)
@@ -75,7 +75,7 @@ extension UpliftTrainer {
     }
     let recommended: [Int] = decisions.map { $0.action ?? none }
     let eligibleActions: [[Int]] = decisions.map { d in d.options.filter { $0.ineligibleBecause == nil }.map(\.action) }
-    let predictor = churnModel.predictor
+    let predictor = baseline.predictor
     let risk = rows.map { predictor.probability($0.x) }
     let treatCount = recommended.filter { $0 != none }.count
     let bestOverall: [Int?] = eligibleActions.map { list in list.max { (model.effects[$0].overall, -$0) < (model.effects[$1].overall, -$1) } }

@@ -17,7 +17,7 @@ import LinearAlgebra
 ///
 /// ```swift
 /// let trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: "models/actions.json"))
-/// let uplift = try trainer.train(events: "events.csv", schema: EventSchema(), customers: table, churnModel: model)
+/// let uplift = try trainer.train(events: "events.csv", schema: EventSchema(), customers: table, baseline: model.baseline(for: "next best action"))
 /// ```
 public struct UpliftTrainer: Sendable {
   public var catalog: ActionCatalog
@@ -83,27 +83,27 @@ public struct UpliftTrainer: Sendable {
   }
 
   public func train(
-    events path: String, schema: EventSchema, customers table: CustomerTable?, churnModel: ChurnModel
+    events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline
   ) throws -> UpliftModel {
-    try trainWithHoldout(events: path, schema: schema, customers: table, churnModel: churnModel).model
+    try trainWithHoldout(events: path, schema: schema, customers: table, baseline: baseline).model
   }
 
   public func trainWithHoldout(
-    events path: String, schema: EventSchema, customers table: CustomerTable?, churnModel: ChurnModel
+    events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline
   ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
     guard path != "-" else {
       throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
     }
-    let spec = try churnModel.specForEvents("next best action")
-    let definition = try ChurnDefinition(parsing: churnModel.training.churnDefinition)
+    let spec = baseline.spec
+    let definition = baseline.churnDefinition
     try checkLearner(churn: definition)
     try catalog.validate()
-    try catalog.validate(features: churnModel.features, stages: spec.stages)
+    try catalog.validate(features: baseline.features, stages: spec.stages)
     for a in catalog.actions where !spec.interventions.contains(a.id) {
       throw ModelError.invalidOption(
         "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked")
     }
-    let horizon = churnModel.training.horizonDays
+    let horizon = baseline.horizonDays
     let window = Int64(windowDays) * microsPerDay
 
     // Pass 1: treatment times and churn times per customer.
@@ -127,7 +127,7 @@ public struct UpliftTrainer: Sendable {
       defer { sample.remove() }
       var sampled = self
       sampled.maxSnapshotRows = .max
-      var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, churnModel: churnModel)
+      var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, baseline: baseline)
       result.model.evaluation.holdout += "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
       return result
     }
@@ -136,7 +136,7 @@ public struct UpliftTrainer: Sendable {
     progress?("uplift: snapshot features at \(grid.count) dates")
     var second = try EventLogReader(path: path, schema: schema)
     let set = try extractor.extract(from: &second, customers: table, issues: &issues)
-    guard set.featureNames == churnModel.features else {
+    guard set.featureNames == baseline.features else {
       throw ModelError.invalidOption("the features rebuilt for uplift differ from the churn model's")
     }
     let stageColumns = spec.stages.map { set.featureNames.firstIndex(of: "stage_\($0)") }
@@ -186,7 +186,7 @@ public struct UpliftTrainer: Sendable {
     }
     chain.stages = spec.stages
     chain.bootstrapReplicates = 0
-    chain.observedThrough = (try? Cutoff(parsing: churnModel.training.cutoffs.first ?? ""))?.micros
+    chain.observedThrough = baseline.firstCutoff?.micros
     chain.actionEvents = catalog.actions.map(\.id)
     chain.actionWindowDays = horizon
     progress?("uplift: the stage chain and customer value")
@@ -209,7 +209,7 @@ public struct UpliftTrainer: Sendable {
     let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
     progress?("uplift: judging it on the holdout")
     let (evaluation, predictions) = try evaluate(
-      held.model, rows: rows.filter(\.holdout), names: names, churnModel: churnModel, propensity: held.propensity)
+      held.model, rows: rows.filter(\.holdout), names: names, baseline: baseline, propensity: held.propensity)
     progress?("uplift: refitting on all \(rows.count) rows")
     var model = try fitting.fit(rows, periods).model
     model.evaluation = evaluation

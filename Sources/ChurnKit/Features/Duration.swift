@@ -29,6 +29,3 @@ public struct Duration: Sendable, Equatable, Codable, CustomStringConvertible {
 
   public var description: String { "\(days)d" }
 }
-
-/// Microseconds in a day.
-public let microsPerDay: Int64 = 86_400_000_000

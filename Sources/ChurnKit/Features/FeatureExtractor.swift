@@ -35,6 +35,10 @@ public struct FeatureExtractor: Sendable {
   /// Called after each batch with the number of rows read so far (for a
   /// progress display; the library itself never prints).
   public var progress: (@Sendable (Int) -> Void)?
+  /// Fits the stage chain behind a `stage_churn` feature whose
+  /// probabilities the spec does not fix yet (the chain is a model, above
+  /// the features: `StageChainChurnFitter` in practice).
+  public var stageChurnFitter: (any StageChurnFitting)?
 
   public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition) {
     self.spec = spec
@@ -130,23 +134,17 @@ public struct FeatureExtractor: Sendable {
     guard reader.path != "-" else {
       throw FeatureError.missingInput("'stage_churn' reads the event log twice: give it as a file, not standard input")
     }
+    guard let fitter = stageChurnFitter else {
+      throw FeatureError.missingInput("'stage_churn' needs a stage-chain fitter (FeatureExtractor.stageChurnFitter)")
+    }
     let h = feature.horizonDays ?? horizon.days
     let through = cutoffs[0]
-    var estimator = StageModelEstimator()
-    estimator.stages = spec.stages
-    switch churnDefinition {
-    case .event(let name): estimator.churnEvent = name
-    case .inactivity: estimator.inactivityDays = horizon.days
-    }
-    estimator.bootstrapReplicates = 0
-    estimator.horizons = [h]
-    estimator.observedThrough = through.micros
     var second = try EventLogReader(path: reader.path, schema: reader.schema)
-    var ignored = IssueLog(limit: 0)  // the first pass reported them
-    let model = try estimator.estimate(from: &second, issues: &ignored)
+    let churnWithin = try fitter.churnWithin(
+      days: h, stages: spec.stages, churnDefinition: churnDefinition, horizon: horizon, through: through, events: &second)
     var fitted = feature
     fitted.horizonDays = h
-    fitted.probabilities = (model.absorption.churnWithin[h] ?? []) + [1]
+    fitted.probabilities = churnWithin + [1]
     fitted.fittedThrough = through.description
     return fitted
   }
@@ -259,4 +257,14 @@ final class StatePartitions: @unchecked Sendable {
       }
     }
   }
+}
+
+/// What the `stage_churn` feature needs from the stage chain: each
+/// transient stage's probability of churning within `days`, fitted on the
+/// events of `reader` up to `through` only.
+public protocol StageChurnFitting: Sendable {
+  func churnWithin(
+    days: Int, stages: [String], churnDefinition: ChurnDefinition, horizon: Duration, through: Cutoff,
+    events reader: inout EventLogReader
+  ) throws -> [Double]
 }

@@ -165,14 +165,6 @@ public struct StageChurnFeature: Codable, Sendable, Equatable {
   }
 }
 
-/// A coding key for any string, to list the keys a JSON object has.
-struct AnyKey: CodingKey {
-  var stringValue: String
-  var intValue: Int? { nil }
-  init(stringValue: String) { self.stringValue = stringValue }
-  init?(intValue: Int) { nil }
-}
-
 /// How one customers-table column becomes features.
 public struct StaticEncoding: Codable, Sendable, Equatable {
   public enum Kind: String, Codable, Sendable {

@@ -21,7 +21,7 @@ public struct LabelledFeatures: Sendable {
   /// header before any row is read (to refuse a table that does not fit).
   ///
   /// - Throws: `IngestError` for an unreadable file or a missing label
-  ///   column; `ModelError.invalidOption` naming file:line:column and the
+  ///   column; `IngestError.badField` naming file:line:column and the
   ///   value for anything that is not a number (or a label not 0/1).
   public init(
     path: String, label: String, exclude: [String] = ["customer_id", "cutoff"], weightColumn: String? = nil,
@@ -43,8 +43,8 @@ public struct LabelledFeatures: Sendable {
     var seen: [String: Int] = [:]
     for (i, name) in header.enumerated() {
       if let first = seen[name] {
-        throw ModelError.invalidOption(
-          "\(path):1:\(i + 1): column '\(name)' appears twice in the header (also column \(first + 1)): rename one")
+        throw IngestError.badField(
+          path: path, line: 1, column: i + 1, problem: "column '\(name)' appears twice in the header (also column \(first + 1)): rename one")
       }
       seen[name] = i
     }
@@ -62,7 +62,8 @@ public struct LabelledFeatures: Sendable {
       for r in 0..<chunk.recordCount {
         let line = chunk.line(record: r)
         guard chunk.fieldCount(record: r) == header.count else {
-          throw ModelError.invalidOption("\(path):\(line): row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
+          throw IngestError.badField(
+            path: path, line: line, column: nil, problem: "row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
         }
         let labelRange = chunk.fieldRange(record: r, field: labelIndex)
         if trimmed(bytes, labelRange).isEmpty {
@@ -70,13 +71,15 @@ public struct LabelledFeatures: Sendable {
           continue
         }
         guard let value = parseDecimal(bytes, labelRange), value == 0 || value == 1 else {
-          throw ModelError.invalidOption(
-            "\(path):\(line):\(labelIndex + 1): label '\(chunk.string(record: r, field: labelIndex))' is not 0 or 1")
+          throw IngestError.badField(
+            path: path, line: line, column: labelIndex + 1,
+            problem: "label '\(chunk.string(record: r, field: labelIndex))' is not 0 or 1")
         }
         if let weightIndex {
           guard let w = parseDecimal(bytes, chunk.fieldRange(record: r, field: weightIndex)), w >= 0, w.isFinite else {
-            throw ModelError.invalidOption(
-              "\(path):\(line):\(weightIndex + 1): weight '\(chunk.string(record: r, field: weightIndex))' is not a number ≥ 0")
+            throw IngestError.badField(
+              path: path, line: line, column: weightIndex + 1,
+              problem: "weight '\(chunk.string(record: r, field: weightIndex))' is not a number ≥ 0")
           }
           weightValues.append(w)
         }
@@ -84,8 +87,9 @@ public struct LabelledFeatures: Sendable {
         if let keyIndex { keyValues.append(chunk.string(record: r, field: keyIndex)) }
         for (c, f) in featureIndexes.enumerated() {
           guard let v = parseDecimal(bytes, chunk.fieldRange(record: r, field: f)) else {
-            throw ModelError.invalidOption(
-              "\(path):\(line):\(f + 1): feature '\(header[f])' has value '\(chunk.string(record: r, field: f))', not a number")
+            throw IngestError.badField(
+              path: path, line: line, column: f + 1,
+              problem: "feature '\(header[f])' has value '\(chunk.string(record: r, field: f))', not a number")
           }
           columns[c].append(v)
         }

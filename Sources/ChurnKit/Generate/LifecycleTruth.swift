@@ -163,12 +163,6 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
   }
 }
 
-/// The logistic function 1 / (1 + e^−x), computed without overflow.
-public func logistic(_ x: Double) -> Double {
-  if x >= 0 { return 1 / (1 + exp(-x)) }
-  let e = exp(x)
-  return e / (1 + e)
-}
 
 #if canImport(Glibc)
   import Glibc

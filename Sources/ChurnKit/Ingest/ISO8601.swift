@@ -192,3 +192,6 @@ public func formatISO8601(_ micros: TimestampMicros) -> String {
 public func formatDate(_ micros: TimestampMicros) -> String {
   String(formatISO8601(micros).prefix(10))
 }
+
+/// Microseconds in a day.
+public let microsPerDay: Int64 = 86_400_000_000

@@ -13,6 +13,9 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
   case duplicateColumn(path: String, name: String)
   /// A schema or option is invalid.
   case invalidSchema(String)
+  /// A field (or a row, without a column) that makes the file unusable:
+  /// where it is (1-based) and what is wrong.
+  case badField(path: String, line: Int, column: Int?, problem: String)
   /// The file is not delimited text (Parquet, Excel, …): what it looks like
   /// and how to convert it.
   case notText(path: String, kind: String, fix: String)
@@ -34,6 +37,8 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
       return "\(path) looks like \(kind), not CSV text: \(fix)"
     case .invalidSchema(let message):
       return message
+    case .badField(let path, let line, let column, let problem):
+      return "\(path):\(line)\(column.map { ":\($0)" } ?? ""): \(problem)"
     }
   }
 }

@@ -58,13 +58,6 @@ public struct StageMapping: Codable, Sendable, Equatable {
     progression = try c.decodeIfPresent(Progression.self, forKey: .progression) ?? .milestones
   }
 
-  private struct AnyKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
-
   /// Reads a mapping file; `default` names the built-in mapping.
   public static func load(path: String) throws(IngestError) -> StageMapping {
     if path == "default" { return .default }

@@ -13,9 +13,10 @@ func extract(
   var reader = try EventLogReader(path: dir.write("e.csv", events), schema: EventSchema(), chunkSize: 64)
   var issues = IssueLog()
   let table = try customers.map { try CustomerTable(path: dir.write("c.csv", $0), issues: &issues) }
-  let extractor = FeatureExtractor(
+  var extractor = FeatureExtractor(
     spec: spec, cutoffs: try cutoffs.map { try Cutoff(parsing: $0) }, horizon: try Duration(parsing: horizon),
     churnDefinition: definition)
+  extractor.stageChurnFitter = StageChainChurnFitter()
   let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
   var values: [String: [String: Double]] = [:]
   var labels: [String: FeatureSet.Label] = [:]

@@ -161,6 +161,14 @@ public struct ChurnModel: Codable, Sendable {
     return featureSpec
   }
 
+  /// What an uplift model learned beside this one needs of it.
+  public func baseline(for use: String) throws -> ChurnBaseline {
+    ChurnBaseline(
+      spec: try specForEvents(use), features: features,
+      churnDefinition: try ChurnDefinition(parsing: training.churnDefinition), horizonDays: training.horizonDays,
+      firstCutoff: try training.cutoffs.first.map { try Cutoff(parsing: $0) }, predictor: predictor)
+  }
+
   private struct File: Codable {
     var checksum: String
     var model: ChurnModel
