@@ -1,15 +1,19 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-// Dependencies point one way:
-//   churnkit (executable) → ChurnCLI → ChurnKit → LinearAlgebra → CBLASLAPACK
-//                                          └────→ ByteStreams   → CZlib, CGlibcExtras
+// Dependencies point one way, down the pipeline (an arrow the design
+// forbids does not compile):
+//   churnkit → ChurnCLI → ChurnSimulation → ChurnArtifacts → ChurnDecisions
+//     → ChurnModels → ChurnData → ChurnIO → ByteStreams → CZlib, CGlibcExtras
+//   ChurnModels, ChurnData → LinearAlgebra → CBLASLAPACK
 // Only LinearAlgebra and ByteStreams touch unsafe pointers, and both compile
 // with strict memory safety so every unsafe operation is marked and visible.
 let package = Package(
   name: "ChurnKit",
   products: [
-    .library(name: "ChurnKit", targets: ["ChurnKit"]),
+    .library(
+      name: "ChurnKit",
+      targets: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation"]),
     .executable(name: "churnkit", targets: ["churnkit"]),
   ],
   targets: [
@@ -38,19 +42,44 @@ let package = Package(
       swiftSettings: [.strictMemorySafety()]
     ),
 
-    // MARK: - The library and the command line
-    .target(name: "ChurnKit", dependencies: ["LinearAlgebra", "ByteStreams"]),
-    .target(name: "ChurnCLI", dependencies: ["ChurnKit", "ByteStreams"]),
+    // MARK: - The pipeline, one target per stage
+    /// Bytes to values and back: CSV reading and writing, numbers, dates,
+    /// row issues; no knowledge of churn.
+    .target(name: "ChurnIO", dependencies: ["ByteStreams"]),
+    /// Event logs, customers tables, validation, point-in-time features and labels.
+    .target(name: "ChurnData", dependencies: ["ChurnIO", "ByteStreams", "LinearAlgebra"]),
+    /// The logistic churn model, evaluation, the stage chain, survival curves.
+    .target(name: "ChurnModels", dependencies: ["ChurnData", "ChurnIO", "LinearAlgebra"]),
+    /// Next best action: uplift learners, customer value, assignment.
+    .target(name: "ChurnDecisions", dependencies: ["ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"]),
+    /// What is saved and shown: the model file and its trainers, scoring,
+    /// SQL/PMML export, the journey page, action plans.
+    .target(
+      name: "ChurnArtifacts",
+      dependencies: ["ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "ByteStreams", "LinearAlgebra"]),
+    /// The synthetic lifecycle generator and its oracles (beside the
+    /// pipeline: used by the CLI's `generate` and by tests only).
+    .target(
+      name: "ChurnSimulation",
+      dependencies: ["ChurnArtifacts", "ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"]),
+    .target(
+      name: "ChurnCLI",
+      dependencies: [
+        "ChurnSimulation", "ChurnArtifacts", "ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "ByteStreams",
+      ]),
     .executableTarget(name: "churnkit", dependencies: ["ChurnCLI", "ByteStreams"]),
 
     // MARK: - Benchmarks (run by bench/*.sh, always in release)
     .executableTarget(
-      name: "churnkit-bench", dependencies: ["ChurnKit", "ByteStreams", "LinearAlgebra"], path: "bench/swift"),
+      name: "churnkit-bench",
+      dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ByteStreams", "LinearAlgebra"], path: "bench/swift"),
 
     // MARK: - Tests
-    .target(name: "ChurnTestSupport", dependencies: ["ChurnKit", "LinearAlgebra"]),
+    .target(name: "ChurnTestSupport", dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "LinearAlgebra"]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "ChurnTestSupport"]),
-    .testTarget(name: "ChurnKitTests", dependencies: ["ChurnKit", "ByteStreams", "ChurnTestSupport"]),
-    .testTarget(name: "ChurnCLITests", dependencies: ["ChurnCLI", "ChurnKit", "ChurnTestSupport"]),
+    .testTarget(
+      name: "ChurnKitTests", dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ByteStreams", "LinearAlgebra", "ChurnTestSupport"]),
+    .testTarget(
+      name: "ChurnCLITests", dependencies: ["ChurnCLI", "ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ChurnTestSupport"]),
   ]
 )

@@ -1,4 +1,4 @@
-import ChurnKit
+import ChurnIO
 import LinearAlgebra
 
 /// The `churnkit` command line as a library: parses arguments, calls

@@ -1,5 +1,5 @@
+import ChurnArtifacts
 import ChurnCLI
-import ChurnKit
 import ChurnTestSupport
 import Foundation
 import Testing

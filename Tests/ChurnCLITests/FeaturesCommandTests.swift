@@ -1,5 +1,6 @@
 import ChurnCLI
-import ChurnKit
+import ChurnData
+import ChurnIO
 import ChurnTestSupport
 import Foundation
 import Testing

@@ -1,5 +1,8 @@
+import ChurnArtifacts
 import ChurnCLI
-import ChurnKit
+import ChurnData
+import ChurnIO
+import ChurnSimulation
 import ChurnTestSupport
 import Foundation
 import Testing

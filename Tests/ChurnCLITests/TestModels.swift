@@ -1,5 +1,5 @@
 import ChurnCLI
-import ChurnKit
+import ChurnSimulation
 import ChurnTestSupport
 import Testing
 

@@ -3,7 +3,9 @@
 //        churnkit-bench fit DIR N P LAMBDA   (x.f64 column-major, y.f64)
 // Prints one JSON line: {"mode":…,"seconds":…,"rows":…,"bytes":…}
 import ByteStreams
-import ChurnKit
+import ChurnData
+import ChurnIO
+import ChurnModels
 import Foundation
 import LinearAlgebra
 

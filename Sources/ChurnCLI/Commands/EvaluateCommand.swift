@@ -1,4 +1,7 @@
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnSimulation
 import Foundation
 
 /// `churnkit evaluate`: a saved model on newly labelled data.

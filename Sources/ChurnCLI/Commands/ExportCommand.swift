@@ -1,5 +1,6 @@
 import ByteStreams
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
 import Foundation
 
 /// `churnkit export`: the model for a warehouse, Spark or a PMML evaluator.

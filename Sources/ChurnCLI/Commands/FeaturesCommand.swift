@@ -1,4 +1,7 @@
-import ChurnKit
+import ChurnData
+import ChurnIO
+import ChurnModels
+import ChurnSimulation
 import Foundation
 
 /// `churnkit features`: point-in-time features and churn labels.

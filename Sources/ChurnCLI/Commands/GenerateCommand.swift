@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnIO
+import ChurnSimulation
 import Foundation
 
 /// `churnkit generate`: synthetic lifecycle data with known truth.

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnData
+
 
 /// `--interventions FILE`: treatments kept in a separate CSV, added to the
 /// event log (as events of the action's type) for the commands that read it.

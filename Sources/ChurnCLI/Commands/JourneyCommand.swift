@@ -1,5 +1,9 @@
 import ByteStreams
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnModels
+import ChurnSimulation
 import Foundation
 
 /// `churnkit journey`: the stage-transition model and the journey map.

@@ -1,4 +1,7 @@
-import ChurnKit
+import ChurnIO
+import ChurnData
+import ChurnSimulation
+
 
 /// The column-mapping options shared by every command that reads events.
 enum MappingOptions {

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnData
+
 
 /// `--observed-until`: until when the event log is complete, for labels.
 enum ObservationOption {

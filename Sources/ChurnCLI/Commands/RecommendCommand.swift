@@ -1,5 +1,9 @@
 import ByteStreams
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnDecisions
+import ChurnIO
+import ChurnSimulation
 import Foundation
 
 /// `churnkit recommend`: the next-best-action plan for a batch of customers.

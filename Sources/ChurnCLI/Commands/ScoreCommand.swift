@@ -1,5 +1,8 @@
 import ByteStreams
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnSimulation
 import Foundation
 
 /// `churnkit score`: churn probabilities, risk bands and reasons.

@@ -1,4 +1,9 @@
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnDecisions
+import ChurnIO
+import ChurnModels
+import ChurnSimulation
 import Foundation
 
 /// What `train --json` prints.

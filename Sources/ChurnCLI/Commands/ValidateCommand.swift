@@ -1,4 +1,4 @@
-import ChurnKit
+import ChurnData
 import Foundation
 
 /// `churnkit validate`: checks an event log and summarises it.

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnIO
+
 
 /// The arguments of one command after matching them against its spec.
 struct ParsedArguments {

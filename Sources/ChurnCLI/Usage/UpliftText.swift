@@ -1,4 +1,4 @@
-import ChurnKit
+import ChurnDecisions
 import Foundation
 
 /// The uplift part of `train`'s report: effects per action and stage, the

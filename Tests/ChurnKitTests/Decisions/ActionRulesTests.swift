@@ -1,4 +1,6 @@
-import ChurnKit
+import ChurnDecisions
+import ChurnIO
+import ChurnModels
 import ChurnTestSupport
 import Foundation
 import LinearAlgebra

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnDecisions
+import ChurnIO
 import ChurnTestSupport
 import Testing
 

@@ -1,11 +1,14 @@
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnModels
 import ChurnTestSupport
 import Foundation
+import LinearAlgebra
+import Testing
 #if canImport(FoundationXML)
   import FoundationXML
 #endif
-import LinearAlgebra
-import Testing
 
 struct ModelExportTests {
   /// A model whose feature names are hostile.

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnData
+import ChurnSimulation
 import ChurnTestSupport
 import Foundation
 import Testing

@@ -1,5 +1,5 @@
 import ByteStreams
-import ChurnKit
+import ChurnIO
 import ChurnTestSupport
 import Testing
 

@@ -1,7 +1,7 @@
+@testable import ChurnIO
 import ChurnTestSupport
 import Testing
 
-@testable import ChurnKit
 
 /// Delimiters found from the header line, whitespace-separated text read as
 /// fields whatever the chunk boundaries, and binary files refused by name.

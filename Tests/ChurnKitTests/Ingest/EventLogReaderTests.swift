@@ -1,4 +1,6 @@
-import ChurnKit
+import ChurnData
+import ChurnIO
+import ChurnSimulation
 import ChurnTestSupport
 import Foundation
 import Testing

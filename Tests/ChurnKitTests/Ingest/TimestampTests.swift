@@ -1,4 +1,4 @@
-import ChurnKit
+import ChurnIO
 import ChurnTestSupport
 import Foundation
 import Testing

@@ -1,7 +1,10 @@
-import ChurnKit
+import ChurnData
+import ChurnIO
+import ChurnModels
+import ChurnSimulation
 import ChurnTestSupport
-import LinearAlgebra
 import Foundation
+import LinearAlgebra
 import Testing
 
 struct StageModelTests {

@@ -1,4 +1,8 @@
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnModels
+import ChurnSimulation
 import ChurnTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnIO
+import ChurnModels
 import ChurnTestSupport
 import LinearAlgebra
 import Testing

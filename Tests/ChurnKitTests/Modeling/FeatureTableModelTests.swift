@@ -1,4 +1,7 @@
-import ChurnKit
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnModels
 import ChurnTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
-import ChurnKit
+import ChurnData
+import ChurnIO
 import ChurnTestSupport
 import Testing
 

@@ -1,0 +1,246 @@
+import ChurnData
+
+/// SQL that computes a model's features from an events table, so a
+/// warehouse can do the whole scoring job where the data lives.
+///
+/// Covers every feature family of `docs/features.md` — recency, frequency
+/// (overall and per event type), amounts, trends, active-day gaps, channel
+/// mix, stage, days in stage and the stage chain's churn probability,
+/// sentiment, interventions and static
+/// attributes (categorical and date columns; numeric static columns are not
+/// covered and are refused) — for the dialects it is tested in: SQLite and
+/// DuckDB. Input: `events(customer_id, timestamp, event, channel, amount,
+/// sentiment, stage)` with ISO-8601 UTC timestamps (second precision), and
+/// `customers(customer_id, …)` when the model uses static attributes.
+public enum FeatureSQL {
+  public enum Failure: Error, CustomStringConvertible {
+    case unsupportedDialect(ModelExport.Dialect)
+    case unsupportedStaticColumn(String)
+
+    public var description: String {
+      switch self {
+      case .unsupportedDialect(let d):
+        return "feature SQL is generated (and tested) for sqlite and duckdb only, not \(d.rawValue)"
+      case .unsupportedStaticColumn(let c):
+        return "feature SQL does not cover the numeric static column '\(c)'"
+      }
+    }
+  }
+
+  static let day = "86400000000"
+  static let sentinel = "-9223372036854775807"
+
+  /// One query from events to scores: the features, then the model's
+  /// scoring SELECT over them.
+  public static func scores(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
+    let featuresQuery = try features(model, cutoff: cutoff, dialect: dialect)
+    let scoring = ModelExport.sql(model, dialect: dialect, table: "features")
+    let body = scoring.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.hasPrefix("--") }.joined(separator: "\n")
+    return "-- ChurnKit: features and churn scores at \(cutoff) from the events table (\(dialect.rawValue)).\n"
+      + "WITH \(ModelExport.identifier("features", dialect)) AS (\n\(featuresQuery)\n)\n" + body
+  }
+
+  /// The SELECT producing `customer_id`, `cutoff` and the model's features
+  /// (in order) for every eligible customer at `cutoff`, sorted by id.
+  public static func features(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
+    guard dialect == .sqlite || dialect == .duckdb else { throw Failure.unsupportedDialect(dialect) }
+    let spec = try model.specForEvents("feature SQL")
+    let q = { (name: String) in ModelExport.identifier(name, dialect) }
+    let T = String(cutoff.micros)
+    let sentinel = FeatureSQL.sentinel
+    func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+    func greatest(_ xs: [String]) -> String {
+      let args = xs.map { "COALESCE(\($0), \(sentinel))" }
+      if args.count == 1 { return args[0] }
+      return (dialect == .duckdb ? "GREATEST(" : "MAX(") + args.joined(separator: ", ") + ")"
+    }
+    let time = dialect == .duckdb
+      ? "epoch_us(CAST(\(q("timestamp")) AS TIMESTAMPTZ))" : "unixepoch(\(q("timestamp"))) * 1000000"
+    let dayIndex = dialect == .duckdb ? "(age // \(day))" : "(age / \(day))"
+    let windows = spec.windows
+    let types = spec.eventTypes ?? []
+    let channels = spec.channels ?? []
+    let stages = spec.stages
+    let tw = Int64(spec.trendWindow) * 86_400_000_000
+
+    // Per-customer aggregates over the history (t ≤ T).
+    var aggregates = ["MIN(t) AS first_t", "MAX(t) AS last_t"]
+    if case .event(let churn) = try ChurnDefinition(parsing: model.training.churnDefinition) {
+      aggregates.append("SUM(CASE WHEN event = \(lit(churn)) THEN 1 ELSE 0 END) AS churned_before")
+    } else {
+      aggregates.append("0 AS churned_before")
+    }
+    let activity = spec.activityEvents
+    let activityCondition = activity.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
+      ?? (spec.interventions.isEmpty ? "1 = 1" : "event NOT IN (\(spec.interventions.map(lit).joined(separator: ", ")))")
+    aggregates.append("MAX(CASE WHEN \(activityCondition) THEN t END) AS last_activity")
+    for (j, w) in windows.enumerated() {
+      let inWindow = "age < \(Int64(w) * 86_400_000_000)"
+      aggregates.append("SUM(CASE WHEN \(inWindow) THEN 1 ELSE 0 END) AS c_\(j)")
+      aggregates.append("SUM(CASE WHEN \(inWindow) THEN amount END) AS as_\(j)")
+      aggregates.append("COUNT(CASE WHEN \(inWindow) THEN amount END) AS an_\(j)")
+    }
+    for (e, name) in (types + spec.interventions).enumerated() {
+      aggregates.append("MAX(CASE WHEN event = \(lit(name)) THEN t END) AS tl_\(e)")
+      aggregates.append("SUM(CASE WHEN event = \(lit(name)) THEN 1 ELSE 0 END) AS tt_\(e)")
+      for (j, w) in windows.enumerated() {
+        aggregates.append("SUM(CASE WHEN event = \(lit(name)) AND age < \(Int64(w) * 86_400_000_000) THEN 1 ELSE 0 END) AS tc_\(e)_\(j)")
+      }
+    }
+    aggregates += [
+      "SUM(CASE WHEN age < \(tw) THEN 1 ELSE 0 END) AS tr_a", "SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN 1 ELSE 0 END) AS tr_b",
+      "COALESCE(SUM(CASE WHEN age < \(tw) THEN amount END), 0) AS tra_a",
+      "COALESCE(SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN amount END), 0) AS tra_b",
+      "COUNT(channel) AS ch_total",
+    ]
+    for (c, name) in channels.enumerated() {
+      aggregates.append("SUM(CASE WHEN channel = \(lit(name)) THEN 1 ELSE 0 END) AS ch_\(c)")
+    }
+    for (s, name) in stages.enumerated() {
+      aggregates.append("MAX(CASE WHEN stage = \(lit(name)) THEN t END) AS sl_\(s)")
+      aggregates.append("MIN(CASE WHEN stage = \(lit(name)) THEN t END) AS se_\(s)")
+    }
+    for (j, w) in spec.sentimentWindows.enumerated() {
+      let inWindow = "age < \(Int64(w) * 86_400_000_000)"
+      aggregates.append("SUM(CASE WHEN \(inWindow) THEN sentiment END) AS ss_\(j)")
+      aggregates.append("COUNT(CASE WHEN \(inWindow) THEN sentiment END) AS sn_\(j)")
+      aggregates.append("MIN(CASE WHEN \(inWindow) THEN sentiment END) AS sm_\(j)")
+      aggregates.append("SUM(CASE WHEN \(inWindow) AND sentiment < 0 THEN 1 ELSE 0 END) AS sg_\(j)")
+    }
+
+    // The features, in the model's order, every one a DOUBLE (DuckDB would
+    // otherwise compute some in DECIMAL and round them).
+    func dbl(_ x: String) -> String { "CAST(\(x) AS DOUBLE)" }
+    func days(_ x: String) -> String { "CAST(\(T) - \(x) AS DOUBLE) / CAST(\(day) AS DOUBLE)" }
+    func daysSince(_ x: String) -> String {
+      "COALESCE(CASE WHEN \(days(x)) < \(spec.neverDays) THEN \(days(x)) ELSE \(spec.neverDays) END, \(spec.neverDays))"
+    }
+    func trend(_ a: String, _ b: String) -> String {
+      "CASE WHEN ABS(\(a)) + ABS(\(b)) > 0 THEN CAST(\(a) - \(b) AS DOUBLE) / CAST(ABS(\(a)) + ABS(\(b)) AS DOUBLE) ELSE 0.0 END"
+    }
+    var columns = [days("a.first_t"), days("a.last_t")]
+    columns += windows.indices.map { dbl("a.c_\($0)") }
+    for e in types.indices {
+      columns.append(daysSince("a.tl_\(e)"))
+      columns += windows.indices.map { dbl("a.tc_\(e)_\($0)") }
+    }
+    if spec.usesAmount == true {
+      for j in windows.indices {
+        columns.append(dbl("COALESCE(a.as_\(j), 0)"))
+        columns.append("CASE WHEN a.an_\(j) > 0 THEN \(dbl("a.as_\(j)")) / \(dbl("a.an_\(j)")) ELSE 0.0 END")
+      }
+    }
+    columns.append(trend("a.tr_a", "a.tr_b"))
+    if spec.usesAmount == true { columns.append(trend("a.tra_a", "a.tra_b")) }
+    let gapMean = "\(dbl("g.dmax - g.dmin")) / \(dbl("g.n - 1"))"
+    columns += [
+      dbl("COALESCE(g.n, 0)"),
+      "CASE WHEN g.n >= 2 THEN \(gapMean) ELSE 0.0 END",
+      "CASE WHEN g.n >= 2 THEN SQRT(gv.sq / \(dbl("g.n - 1"))) ELSE 0.0 END",
+      "CASE WHEN g.n >= 2 THEN \(dbl("gf.gap")) / (\(gapMean)) ELSE 0.0 END",
+    ]
+    if spec.usesChannel == true {
+      columns += channels.indices.map { "CASE WHEN a.ch_total > 0 THEN \(dbl("a.ch_\($0)")) / \(dbl("a.ch_total")) ELSE 0.0 END" }
+    }
+    if spec.usesStage == true {
+      let latest = greatest(stages.indices.map { "a.sl_\($0)" })
+      // Current stage: the latest; ties go to the later stage in the list.
+      var current = "CASE"
+      for s in stages.indices.reversed() { current += " WHEN a.sl_\(s) IS NOT NULL AND a.sl_\(s) = \(latest) THEN \(s)" }
+      current += " END"
+      for s in stages.indices { columns.append("CASE WHEN (\(current)) = \(s) THEN 1.0 ELSE 0.0 END") }
+      var inStage = "CASE (\(current))"
+      for s in stages.indices {
+        let other = greatest(stages.indices.filter { $0 != s }.map { "a.sl_\($0)" })
+        inStage += " WHEN \(s) THEN \(days("CASE WHEN \(other) = \(sentinel) THEN a.se_\(s) ELSE \(other) END"))"
+      }
+      inStage += " ELSE 0.0 END"
+      columns.append(inStage)
+      if let p = spec.stageChurn?.probabilities {
+        // The stage chain's churn probability, looked up by the current stage.
+        var markov = "CASE (\(current))"
+        for s in stages.indices { markov += " WHEN \(s) THEN \(ModelExport.literal(p[s]))" }
+        columns.append(markov + " ELSE 0.0 END")
+      }
+    }
+    if spec.usesSentiment == true {
+      for j in spec.sentimentWindows.indices {
+        columns += [
+          "CASE WHEN a.sn_\(j) > 0 THEN \(dbl("a.ss_\(j)")) / \(dbl("a.sn_\(j)")) ELSE 0.0 END", dbl("COALESCE(a.sm_\(j), 0)"),
+          dbl("a.sn_\(j)"), dbl("a.sg_\(j)"),
+        ]
+      }
+      columns.append(dbl("COALESCE(sl.v, 0)"))
+    }
+    for e in spec.interventions.indices {
+      let k = types.count + e
+      columns += [dbl("a.tt_\(k)"), daysSince("a.tl_\(k)")]
+    }
+    var joinCustomers = false
+    for encoding in spec.staticEncodings ?? [] {
+      joinCustomers = true
+      let raw = "TRIM(COALESCE(CAST(cu.\(q(encoding.column)) AS VARCHAR), ''))"
+      switch encoding.kind {
+      case .categorical:
+        for category in encoding.categories { columns.append("CASE WHEN \(raw) = \(lit(category)) THEN 1.0 ELSE 0.0 END") }
+        let known = encoding.categories.isEmpty ? "1 = 0" : "\(raw) IN (\(encoding.categories.map(lit).joined(separator: ", ")))"
+        columns.append("CASE WHEN \(known) THEN 0.0 ELSE 1.0 END")
+      case .date:
+        let micros = dialect == .duckdb
+          ? "epoch_us(CAST(NULLIF(\(raw), '') AS TIMESTAMP))" : "unixepoch(NULLIF(\(raw), '')) * 1000000"
+        columns.append("COALESCE(\(days(micros)), \(encoding.imputation))")
+        if encoding.hasMissingIndicator { columns.append("CASE WHEN \(micros) IS NULL THEN 1.0 ELSE 0.0 END") }
+      case .numeric:
+        throw Failure.unsupportedStaticColumn(encoding.column)
+      }
+    }
+    precondition(columns.count == model.features.count, "feature SQL: \(columns.count) columns for \(model.features.count) features")
+    let selected = zip(columns, model.features).map { "    \(dbl($0)) AS \(q($1))" }.joined(separator: ",\n")
+    let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
+    let eligible = model.training.churnDefinition.hasPrefix("event:")
+      ? "a.churned_before = 0" : "a.last_activity IS NOT NULL AND a.last_activity > \(T) - \(horizon)"
+    return """
+      WITH ev AS (
+        SELECT \(q("customer_id")) AS customer_id, \(time) AS t, \(q("event")) AS event,
+          \(q("channel")) AS channel, \(q("amount")) AS amount, \(q("sentiment")) AS sentiment, \(q("stage")) AS stage
+        FROM \(q("events"))
+      ),
+      hist AS (SELECT *, \(T) - t AS age FROM ev WHERE t <= \(T)),
+      a AS (
+        SELECT customer_id,
+          \(aggregates.joined(separator: ",\n    "))
+        FROM hist GROUP BY customer_id
+      ),
+      active AS (SELECT DISTINCT customer_id, \(dayIndex) AS d FROM hist WHERE age < 365 * \(day)),
+      gaps AS (SELECT customer_id, d, d - LAG(d) OVER (PARTITION BY customer_id ORDER BY d) AS gap FROM active),
+      g AS (SELECT customer_id, COUNT(*) AS n, MIN(d) AS dmin, MAX(d) AS dmax FROM active GROUP BY customer_id),
+      gv AS (
+        SELECT gaps.customer_id,
+          SUM((gap - CAST(g.dmax - g.dmin AS DOUBLE) / CAST(g.n - 1 AS DOUBLE))
+            * (gap - CAST(g.dmax - g.dmin AS DOUBLE) / CAST(g.n - 1 AS DOUBLE))) AS sq
+        FROM gaps JOIN g ON g.customer_id = gaps.customer_id WHERE gap IS NOT NULL GROUP BY gaps.customer_id
+      ),
+      gf AS (
+        SELECT customer_id, gap FROM (
+          SELECT customer_id, gap, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY d) AS rn
+          FROM gaps WHERE gap IS NOT NULL
+        ) AS ranked WHERE rn = 1
+      ),
+      sentiment_latest AS (
+        SELECT customer_id, t, sentiment, MAX(t) OVER (PARTITION BY customer_id) AS mt
+        FROM hist WHERE sentiment IS NOT NULL
+      ),
+      sl AS (SELECT customer_id, MIN(sentiment) AS v FROM sentiment_latest WHERE t = mt GROUP BY customer_id)
+      SELECT a.customer_id AS \(q("customer_id")), \(lit(cutoff.description)) AS \(q("cutoff")),
+      \(selected)
+      FROM a
+        LEFT JOIN g ON g.customer_id = a.customer_id
+        LEFT JOIN gv ON gv.customer_id = a.customer_id
+        LEFT JOIN gf ON gf.customer_id = a.customer_id
+        LEFT JOIN sl ON sl.customer_id = a.customer_id\(joinCustomers ? "\n    LEFT JOIN \(q("customers")) AS cu ON cu.\(q("customer_id")) = a.customer_id" : "")
+      WHERE \(eligible)
+      ORDER BY a.customer_id
+      """
+  }
+}

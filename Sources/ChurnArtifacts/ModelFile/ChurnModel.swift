@@ -1,0 +1,241 @@
+import ByteStreams
+import ChurnData
+import ChurnDecisions
+import ChurnIO
+import ChurnModels
+import Foundation
+import LinearAlgebra
+
+/// A trained churn model as saved to disk: everything scoring needs (the
+/// resolved feature spec, the coefficients and their scaling) and everything
+/// a reader wants to know (inference, training data, metrics).
+///
+/// The file is JSON: `{"checksum": "crc32:…", "model": {…}}`, the checksum
+/// taken over the canonical encoding of `model` (sorted keys), and written
+/// atomically. A damaged file, or one from a newer format, is refused.
+public struct ChurnModel: Codable, Sendable {
+  /// The format this version writes and reads. 2: `features` may list
+  /// features the fit dropped (`fit.dropped`), `featureSpec` may be absent
+  /// (a feature-table model) and `reference.typicalValues` is kept — a
+  /// format-1 reader would lay the coefficients over the wrong features.
+  public static let currentFormatVersion = 2
+
+  /// Where the training rows came from.
+  public struct Training: Codable, Sendable {
+    public var events: String
+    /// Rows and bytes of the events file, and a fingerprint of its contents.
+    public var eventRows: Int
+    public var eventsFingerprint: String
+    public var cutoffs: [String]
+    public var horizonDays: Int
+    public var churnDefinition: String
+    /// With churn by inactivity: the look-back, in days, that decides who is
+    /// already churned at a cutoff (nil: the horizon).
+    public var activeWithinDays: Int?
+    public var rows: Int
+    public var baseRate: Double
+    public var holdout: String?
+    public var metrics: BinaryMetrics
+    public var holdoutMetrics: BinaryMetrics?
+    /// When the penalty was chosen by cross-validation: the folds and the path.
+    public var crossValidationFolds: Int?
+    public var crossValidationPath: [CrossValidation.Point]?
+    /// Columns of the training table that were not features (the label,
+    /// the weight, excluded columns), besides `customer_id` and `cutoff`.
+    public var otherColumns: [String]?
+
+    public init(
+      events: String, eventRows: Int, eventsFingerprint: String, cutoffs: [String], horizonDays: Int,
+      churnDefinition: String, rows: Int, baseRate: Double, holdout: String?, metrics: BinaryMetrics,
+      holdoutMetrics: BinaryMetrics?, crossValidationFolds: Int? = nil, crossValidationPath: [CrossValidation.Point]? = nil
+    ) {
+      self.events = events
+      self.eventRows = eventRows
+      self.eventsFingerprint = eventsFingerprint
+      self.cutoffs = cutoffs
+      self.horizonDays = horizonDays
+      self.churnDefinition = churnDefinition
+      self.rows = rows
+      self.baseRate = baseRate
+      self.holdout = holdout
+      self.metrics = metrics
+      self.holdoutMetrics = holdoutMetrics
+      self.crossValidationFolds = crossValidationFolds
+      self.crossValidationPath = crossValidationPath
+    }
+  }
+
+  public var formatVersion = ChurnModel.currentFormatVersion
+  public var churnkitVersion = ChurnKitVersion.current
+  /// How the features are built from events; nil for a model trained on a
+  /// feature table the user brought (it scores feature tables only).
+  public var featureSpec: FeatureSpec?
+  /// Every feature the spec builds, in order: the fit's own, and any it
+  /// dropped (constant or aliased), which weigh nothing.
+  public var features: [String]
+  public var fit: LogisticRegressionFit
+  public var training: Training
+  /// What scoring compares against: the training rows' feature means (the
+  /// baseline of reason codes), risk-band cut points (deciles of the
+  /// training scores; band 10 is the riskiest) and reference distributions
+  /// for drift.
+  public var reference: Reference
+  /// Next best action: what each intervention does to churn, learned with
+  /// `train --actions` (nil: a churn model only).
+  public var uplift: UpliftModel?
+
+  /// Training-time references for scoring.
+  public struct Reference: Codable, Sendable {
+    public var featureMeans: [Double]
+    /// Nine increasing probabilities: band k (1…10) holds scores above the
+    /// (k−1)-th cut and at most the k-th.
+    public var riskBandCuts: [Double]
+    public var score: DistributionReference
+    public var features: [DistributionReference]
+    /// What reasons call "typical": the training median of each feature,
+    /// for a "days since the last …" feature among the customers who had
+    /// one (the never value when nobody had); nil in older models (the mean
+    /// was shown).
+    public var typicalValues: [Double]?
+
+    /// - Parameter neverDays: the "never happened" value of the features
+    ///   `FeaturePhrases.isNeverable` names (nil: no such value).
+    public init(x: Matrix, scores: [Double], featureNames: [String]? = nil, neverDays: Double? = nil) {
+      let n = max(x.rows, 1)
+      featureMeans = (0..<x.columns).map { j in x.column(j).reduce(0, +) / Double(n) }
+      // Each cut lies halfway between two neighbouring training scores, so
+      // no training customer sits exactly on a band boundary (where the
+      // last bits of a warehouse's arithmetic could tip it either way).
+      let sorted = scores.sorted()
+      riskBandCuts = (1..<10).map { d in
+        guard sorted.count >= 2 else { return Double(d) / 10 }
+        let k = max(1, min(sorted.count - 1, sorted.count * d / 10))
+        return (sorted[k - 1] + sorted[k]) / 2
+      }
+      score = DistributionReference(values: scores)
+      features = (0..<x.columns).map { DistributionReference(values: x.column($0)) }
+      if let names = featureNames {
+        typicalValues = (0..<x.columns).map { j in
+          let never = FeaturePhrases.isNeverable(names[j]) ? neverDays : nil
+          let seen = x.column(j).filter { never == nil || $0 < never! }
+          guard !seen.isEmpty else { return never ?? 0 }
+          return Quantiles.linear(seen, at: [0.5])[0]
+        }
+      }
+    }
+
+    /// The risk band (1…10) of a probability.
+    public func riskBand(_ p: Double) -> Int {
+      var band = 1
+      for cut in riskBandCuts where p > cut { band += 1 }
+      return band
+    }
+  }
+
+  /// The intercept and one coefficient per feature of `features` (0 for a
+  /// dropped one).
+  public var predictor: LinearPredictor { fit.predictor(over: features) }
+
+  /// Columns a feature table may have besides the features: the keys and
+  /// label `churnkit features` writes, and the training table's others.
+  public var nonFeatureColumns: [String] {
+    ["customer_id", "cutoff", "label"] + (training.otherColumns ?? [])
+  }
+
+  public init(
+    featureSpec: FeatureSpec?, features: [String]? = nil, fit: LogisticRegressionFit, training: Training,
+    reference: Reference
+  ) {
+    self.featureSpec = featureSpec
+    self.features = features ?? fit.featureNames
+    self.fit = fit
+    self.training = training
+    self.reference = reference
+  }
+
+  /// The feature spec, for work that builds features from events.
+  ///
+  /// - Throws: `ModelError.invalidOption` for a model trained on a feature
+  ///   table, saying what it can do instead.
+  public func specForEvents(_ use: String) throws(ModelError) -> FeatureSpec {
+    guard let featureSpec else {
+      throw .invalidOption(
+        "this model was trained on a feature table (\(training.events)), so it cannot build features from events for \(use): give a feature table with the same columns instead (--features FILE)")
+    }
+    return featureSpec
+  }
+
+  /// What an uplift model learned beside this one needs of it.
+  public func baseline(for use: String) throws -> ChurnBaseline {
+    ChurnBaseline(
+      spec: try specForEvents(use), features: features,
+      churnDefinition: try ChurnDefinition(parsing: training.churnDefinition), horizonDays: training.horizonDays,
+      firstCutoff: try training.cutoffs.first.map { try Cutoff(parsing: $0) }, predictor: predictor)
+  }
+
+  private struct File: Codable {
+    var checksum: String
+    var model: ChurnModel
+  }
+
+  /// Undefined metrics (an AUC with one class) are written as "nan".
+  static let nonFinite = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  static let nonFiniteDecoding = JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+  private static func canonical(_ model: ChurnModel) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = nonFinite
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Array(try encoder.encode(model))
+  }
+
+  /// Writes the model to `path` (atomically).
+  public func write(to path: String) throws {
+    for term in fit.terms where !term.coefficient.isFinite || !term.standardError.isFinite {
+      throw ModelError.numericalFailure("coefficient of '\(term.name)' is not finite; the model is not saved")
+    }
+    let checksum = "crc32:" + Checksum.crc32Hex(try ChurnModel.canonical(self))
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let out = try AtomicFileWriter(path: path)
+    try out.write(Array(try encoder.encode(File(checksum: checksum, model: self))) + [0x0A])
+    try out.commit()
+  }
+
+  /// Reads and verifies a model file.
+  public static func load(path: String) throws -> ChurnModel {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ModelError.invalidOption("cannot read model \(path)")
+    }
+    // The version first, so a newer format gets the right message.
+    struct Probe: Decodable {
+      struct Inner: Decodable { var formatVersion: Int? }
+      var model: Inner?
+    }
+    guard let probe = try? JSONDecoder().decode(Probe.self, from: data), let version = probe.model?.formatVersion else {
+      throw ModelError.invalidOption("\(path) is not a ChurnKit model (damaged or not JSON)")
+    }
+    if version > currentFormatVersion {
+      throw ModelError.invalidOption(
+        "\(path) has model format \(version), newer than this churnkit reads (\(currentFormatVersion)): upgrade churnkit")
+    }
+    let file: File
+    do {
+      let decoder = JSONDecoder()
+      decoder.nonConformingFloatDecodingStrategy = nonFiniteDecoding
+      file = try decoder.decode(File.self, from: data)
+    } catch {
+      throw ModelError.invalidOption("\(path) is damaged: \(error)")
+    }
+    let expected = "crc32:" + Checksum.crc32Hex(try canonical(file.model))
+    guard expected == file.checksum else {
+      throw ModelError.invalidOption("\(path) is damaged: its checksum does not match its contents")
+    }
+    var model = file.model
+    try model.uplift?.bind(features: model.features)
+    return model
+  }
+}

@@ -1,0 +1,100 @@
+import ChurnModels
+import ChurnDecisions
+
+/// Turns scored customers into a plan: each customer's best action by
+/// expected net value, then the assignment across the batch that respects
+/// every action's capacity and an optional budget (`CapacityAssignment`).
+///
+/// ```swift
+/// let plan = try ActionPlanner(model: model).plan(run, budget: 5000)
+/// for t in plan.totals { print(t.action, t.customers, t.spend) }
+/// ```
+public struct ActionPlanner: Sendable {
+  public let model: ChurnModel
+  let uplift: UpliftModel
+  let columns: UpliftModel.Columns
+
+  public init(model: ChurnModel) throws {
+    guard let uplift = model.uplift else {
+      throw ModelError.invalidOption("the model has no next-best-action part: train it with --actions CATALOG")
+    }
+    self.model = model
+    self.uplift = uplift
+    columns = try uplift.columns(for: model.features)
+  }
+
+  public struct Assignment: Sendable {
+    public let customerID: String
+    public let stage: String?
+    public let churnProbability: Double
+    public let value: Double
+    /// The action given (nil: none), and the one the customer would get
+    /// without capacities and budget.
+    public let action: Int?
+    public let unconstrainedBest: Int?
+    public let uplift: Double
+    public let netValue: Double
+    public let reason: String
+  }
+
+  public struct ActionTotals: Sendable, Codable {
+    public let action: String
+    public let customers: Int
+    public let capacity: Int?
+    public let spend: Double
+    /// Σ churn prevented (expected customers kept).
+    public let churnPrevented: Double
+    /// Σ (uplift × value − cost).
+    public let netValue: Double
+  }
+
+  public struct Plan: Sendable {
+    public let assignments: [Assignment]
+    public let totals: [ActionTotals]
+    public let budget: Double?
+    /// Per customer (same order), the decision behind the assignment.
+    public let decisions: [UpliftModel.Decision]
+    public var spend: Double { totals.reduce(0) { $0 + $1.spend } }
+    public var netValue: Double { totals.reduce(0) { $0 + $1.netValue } }
+  }
+
+  /// Decides for every scored customer, then assigns under capacities and budget.
+  public func plan(_ run: ChurnScorer.Run, budget: Double? = nil) -> Plan {
+    let rows = run.features.rows
+    var features: [[Double]] = []
+    features.reserveCapacity(rows.count)
+    for row in rows { features.append(run.features.values(of: row)) }
+    let decisions = features.map { uplift.decide(features: $0, columns: columns) }
+    let predictor = model.predictor
+    let values = decisions.map { d in d.options.map { $0.ineligibleBecause == nil ? $0.netValue : -.infinity } }
+    let catalog = uplift.catalog
+    let chosen = CapacityAssignment(
+      values: values, capacities: catalog.actions.map(\.capacity), costs: catalog.actions.map(\.cost), budget: budget
+    ).solve()
+    var assignments: [Assignment] = []
+    for (i, row) in rows.enumerated() {
+      let d = decisions[i]
+      let a = chosen[i]
+      var reason = uplift.reason(for: d)
+      if a != d.action {
+        if let a {
+          reason = "\(catalog.actions[a].id) (\(d.action.map { catalog.actions[$0].id } ?? "none") was full or over budget): " + reason
+        } else {
+          reason = "none: \(d.action.map { catalog.actions[$0].id } ?? "no action") was full or over budget; " + reason
+        }
+      }
+      assignments.append(Assignment(
+        customerID: row.customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
+        churnProbability: predictor.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
+        uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0, reason: reason))
+    }
+    let totals = catalog.actions.indices.map { a in
+      let given = assignments.filter { $0.action == a }
+      return ActionTotals(
+        action: catalog.actions[a].id, customers: given.count, capacity: catalog.actions[a].capacity,
+        spend: Double(given.count) * catalog.actions[a].cost, churnPrevented: given.reduce(0) { $0 + $1.uplift },
+        netValue: given.reduce(0) { $0 + $1.netValue })
+    }
+    return Plan(assignments: assignments, totals: totals, budget: budget, decisions: decisions)
+  }
+}

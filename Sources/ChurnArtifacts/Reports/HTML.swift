@@ -1,0 +1,52 @@
+import ChurnIO
+
+/// Escaping and number formatting for the self-contained HTML reports.
+///
+/// Every string that comes from data (stage, channel and event names) goes
+/// through `HTML.escape` before it lands in the page, in element text or in
+/// an attribute value alike.
+enum HTML {
+  /// Text safe inside an element or a quoted attribute, in HTML and in XML
+  /// alike (PMML uses it too).
+  ///
+  /// ```swift
+  /// HTML.escape("<script>")  // "&lt;script&gt;"
+  /// ```
+  static func escape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for ch in text.unicodeScalars {
+      switch ch {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      default: out.unicodeScalars.append(ch)
+      }
+    }
+    return out
+  }
+
+  /// A number with `digits` decimals, as SVG coordinates and labels need it.
+  static func number(_ value: Double, _ digits: Int = 1) -> String { NumberText.fixed(value, digits) }
+
+  /// A share as a percentage, e.g. 0.1234 → "12.3%".
+  static func percent(_ share: Double, _ digits: Int = 1) -> String { NumberText.percent(share, digits) }
+
+  /// The Okabe–Ito palette: distinguishable with every common form of
+  /// colour blindness, and in greyscale print by order.
+  static let categorical = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+  /// Churn is always drawn in vermillion.
+  static let churnColour = "#D55E00"
+
+  /// A sequential blue scale for 0…1 (light to dark), readable in greyscale.
+  static func sequential(_ t: Double) -> String {
+    let x = min(max(t.isFinite ? t : 0, 0), 1)
+    let light = (247.0, 251.0, 255.0), dark = (8.0, 48.0, 107.0)
+    func channel(_ a: Double, _ b: Double) -> Int { Int((a + (b - a) * x).rounded()) }
+    let (r, g, b) = (channel(light.0, dark.0), channel(light.1, dark.1), channel(light.2, dark.2))
+    return "#" + [r, g, b].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+  }
+}

@@ -1,0 +1,271 @@
+import ChurnIO
+import Dispatch
+import Foundation
+
+/// Builds point-in-time feature vectors and churn labels from an event log,
+/// in one streaming pass, for one or several cutoffs.
+///
+/// ```swift
+/// var reader = try EventLogReader(path: "events.csv", schema: EventSchema())
+/// let extractor = FeatureExtractor(
+///   cutoffs: [try Cutoff(parsing: "2025-06-30")], horizon: try Duration(parsing: "90d"),
+///   churnDefinition: .event("cancel"))
+/// let features = try extractor.extract(from: &reader, customers: nil)
+/// for row in features.rows { let x = features.values(of: row) }
+/// ```
+public struct FeatureExtractor: Sendable {
+  public var spec: FeatureSpec
+  public var cutoffs: [Cutoff]
+  public var horizon: Duration
+  public var churnDefinition: ChurnDefinition
+  /// Whether names in the spec must occur in the data (true for the
+  /// `features` and `train` commands; false when scoring with a model's
+  /// spec, where a type absent from new data simply counts zero).
+  public var requiresKnownNames = true
+  /// Whether a cutoff after the day of the last event is allowed (scoring
+  /// "as of today" on data that ends yesterday); labels are then censored.
+  public var allowsCutoffAfterData = false
+  /// Until when the data is complete: a label is known once the horizon
+  /// ends by then. Nil: the end of the last event's day when every
+  /// timestamp is a date (all at midnight), else the last timestamp.
+  public var observedUntil: Cutoff?
+  /// With churn by inactivity: a customer is in the sample at a cutoff when
+  /// active within this long before it (nil: the horizon), i.e. not already
+  /// churned by the look-back.
+  public var activeWithin: Duration?
+  /// Called after each batch with the number of rows read so far (for a
+  /// progress display; the library itself never prints).
+  public var progress: (@Sendable (Int) -> Void)?
+  /// Fits the stage chain behind a `stage_churn` feature whose
+  /// probabilities the spec does not fix yet (the chain is a model, above
+  /// the features: `StageChainChurnFitter` in practice).
+  public var stageChurnFitter: (any StageChurnFitting)?
+
+  public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition) {
+    self.spec = spec
+    self.cutoffs = cutoffs.sorted()
+    self.horizon = horizon
+    self.churnDefinition = churnDefinition
+  }
+
+  /// Reads every batch of `reader` and returns the feature set.
+  ///
+  /// - Throws: `FeatureError` for a cutoff outside the data, names in the
+  ///   spec that the data lacks, or a churn event that never occurs;
+  ///   `IngestError` when the log cannot be read.
+  public func extract(
+    from reader: inout EventLogReader, customers table: CustomerTable?, issues: inout IssueLog
+  ) throws -> FeatureSet {
+    try spec.validate()
+    guard !cutoffs.isEmpty else { throw FeatureError.invalidSpec("no cutoff given") }
+    try checkInputs(reader.columns, table: table, path: reader.path)
+    let stageIndex = spec.stages
+    // Customers are split into partitions (customer id mod P), each with
+    // its own state, so that events are added on all cores at once.
+    let partitions = StatePartitions(
+      count: max(1, ProcessInfo.processInfo.activeProcessorCount),
+      make: { cutoffs.map { CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count) } })
+    var roles: [CutoffState.EventRole] = []
+    var stageOfID: [Int] = []
+    var seenBeforeLastCutoff: [Bool] = []  // per event type
+    var channelSeen: [Bool] = []
+    var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
+    var extent = DataExtent()
+    let lastCutoff = cutoffs.last!.micros
+    var batch = EventBatch()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      // New vocabulary entries: their roles, stage positions and room.
+      let types = reader.eventTypes
+      while roles.count < types.count {
+        roles.append(role(of: types.string(Int32(roles.count))))
+        seenBeforeLastCutoff.append(false)
+      }
+      while stageOfID.count < reader.stages.count {
+        stageOfID.append(stageIndex.firstIndex(of: reader.stages.string(Int32(stageOfID.count))) ?? -1)
+      }
+      while channelSeen.count < reader.channels.count { channelSeen.append(false) }
+      for i in 0..<batch.count {
+        let t = batch.time[i]
+        fingerprint = (fingerprint ^ UInt64(bitPattern: t) ^ UInt64(UInt32(bitPattern: batch.customer[i])) << 40
+          ^ UInt64(UInt32(bitPattern: batch.event[i])) << 20 ^ batch.amount[i].bitPattern) &* 0x100_0000_01B3
+        extent.add(t)
+        if t <= lastCutoff {
+          seenBeforeLastCutoff[Int(batch.event[i])] = true
+          if batch.channel[i] >= 0 { channelSeen[Int(batch.channel[i])] = true }
+        }
+      }
+      partitions.add(
+        batch, customers: reader.customerCount, types: types.count, channels: reader.channels.count,
+        roles: roles, stageOfID: stageOfID)
+      progress?(reader.rowsRead)
+    }
+    guard !extent.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
+    // A cutoff on the day of the last event (its end, say) is inside the data.
+    for c in cutoffs where c.micros < extent.first || (c.micros > extent.lastDayEnd && !allowsCutoffAfterData) {
+      throw FeatureError.cutoffOutsideData(
+        cutoff: c.description, firstEvent: formatISO8601(extent.first), lastEvent: formatISO8601(extent.last))
+    }
+    guard let observedEnd = extent.observedEnd(given: observedUntil?.micros) else {
+      throw FeatureError.observedBeforeLastEvent(observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
+    }
+    let allTypes = reader.eventTypes.strings
+    if case .event(let name) = churnDefinition, !allTypes.contains(name) {
+      throw FeatureError.churnEventNeverSeen(name: name, available: allTypes.sorted())
+    }
+    var resolved = try resolve(
+      reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table)
+    if let feature = resolved.stageChurn, feature.probabilities == nil {
+      resolved.stageChurn = try fitStageChurn(feature, usesStage: resolved.usesStage == true, reader: reader)
+    }
+    return try FeatureSet(
+      spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
+      churnDefinition: churnDefinition, partitions: partitions.states, reader: reader, table: table, dataEnd: observedEnd,
+      eventsFingerprint: String(fingerprint, radix: 16), lastEvent: extent.last)
+  }
+
+  /// Fits the stage chain on the events up to the earliest cutoff (a second
+  /// pass over the file) and fills in each stage's probability of churning
+  /// within the horizon.
+  private func fitStageChurn(
+    _ feature: StageChurnFeature, usesStage: Bool, reader: EventLogReader
+  ) throws -> StageChurnFeature {
+    guard usesStage else {
+      throw FeatureError.missingInput("'stage_churn' needs the event log's stage column (\(reader.path) has none)")
+    }
+    guard reader.path != "-" else {
+      throw FeatureError.missingInput("'stage_churn' reads the event log twice: give it as a file, not standard input")
+    }
+    guard let fitter = stageChurnFitter else {
+      throw FeatureError.missingInput("'stage_churn' needs a stage-chain fitter (FeatureExtractor.stageChurnFitter)")
+    }
+    let h = feature.horizonDays ?? horizon.days
+    let through = cutoffs[0]
+    var second = try EventLogReader(path: reader.path, schema: reader.schema)
+    let churnWithin = try fitter.churnWithin(
+      days: h, stages: spec.stages, churnDefinition: churnDefinition, horizon: horizon, through: through, events: &second)
+    var fitted = feature
+    fitted.horizonDays = h
+    fitted.probabilities = churnWithin + [1]
+    fitted.fittedThrough = through.description
+    return fitted
+  }
+
+  /// A spec fixed by a model needs the columns and the customers table it
+  /// was built from: say which one is missing before reading anything.
+  private func checkInputs(_ columns: EventColumns, table: CustomerTable?, path: String) throws(FeatureError) {
+    let needs: [(Bool?, Int?, String)] = [
+      (spec.usesAmount, columns.amount, "amount"), (spec.usesChannel, columns.channel, "channel"),
+      (spec.usesSentiment, columns.sentiment, "sentiment"), (spec.usesStage, columns.stage, "stage"),
+    ]
+    for (uses, column, name) in needs where uses == true && column == nil {
+      throw .missingInput(
+        "\(path): the model's features use the \(name) column, which these events do not have (columns: \(columns.header.joined(separator: ", ")))")
+    }
+    if let encodings = spec.staticEncodings, !encodings.isEmpty, table == nil {
+      throw .missingInput(
+        "the model's features use customers-table columns (\(encodings.map(\.column).joined(separator: ", "))): pass the customers table")
+    }
+  }
+
+  /// What an event type means to the labels.
+  private func role(of name: String) -> CutoffState.EventRole {
+    var isChurn = false
+    if case .event(let churnName) = churnDefinition { isChurn = name == churnName }
+    return CutoffState.EventRole(isChurnEvent: isChurn, isActivity: spec.countsAsActivity(name))
+  }
+
+  /// Fixes every vocabulary of the spec from the data.
+  private func resolve(
+    reader: EventLogReader, typesSeen: [Bool], channelsSeen: [Bool], table: CustomerTable?
+  ) throws(FeatureError) -> FeatureSpec {
+    var resolved = spec
+    let allTypes = reader.eventTypes.strings
+    // By default every type seen, except the churn event (constant among
+    // eligible customers) and interventions (they have their own features).
+    var excluded = Set(spec.interventions)
+    if case .event(let name) = churnDefinition { excluded.insert(name) }
+    let seenTypes = allTypes.indices.filter { typesSeen[$0] && !excluded.contains(allTypes[$0]) }
+      .map { allTypes[$0] }.sorted()
+    func check(_ names: [String], kind: String, among known: [String]) throws(FeatureError) {
+      guard requiresKnownNames else { return }
+      for name in names where !known.contains(name) {
+        throw .unknownName(kind: kind, name: name, suggestion: closestMatch(to: name, in: known))
+      }
+    }
+    try check(spec.eventTypes ?? [], kind: "event type", among: allTypes)
+    try check(spec.interventions, kind: "intervention event type", among: allTypes)
+    try check(spec.activityEvents ?? [], kind: "activity event type", among: allTypes)
+    // One type (and no interventions) makes every per-type feature a copy
+    // of the overall one; one channel makes the channel mix a constant.
+    let typesByDefault = seenTypes.count == 1 && spec.interventions.isEmpty ? [] : seenTypes
+    resolved.eventTypes = spec.eventTypes ?? typesByDefault
+    let columns = reader.columns
+    resolved.usesAmount = spec.usesAmount ?? (columns.amount != nil)
+    resolved.usesChannel = spec.usesChannel ?? (columns.channel != nil)
+    resolved.usesSentiment = spec.usesSentiment ?? (columns.sentiment != nil)
+    resolved.usesStage = spec.usesStage ?? (columns.stage != nil)
+    let allChannels = reader.channels.strings
+    try check(spec.channels ?? [], kind: "channel", among: allChannels)
+    let seenChannels = allChannels.indices.filter { channelsSeen[$0] }.map { allChannels[$0] }.sorted()
+    resolved.channels = spec.channels ?? (seenChannels.count == 1 ? [] : seenChannels)
+    if resolved.staticEncodings == nil, let table {
+      resolved.staticEncodings = try StaticFeatures.learn(table: table, spec: spec)
+    }
+    return resolved
+  }
+}
+
+/// The per-cutoff states of each partition of customers (id mod count);
+/// partition p is only ever touched by the iteration that adds its events.
+final class StatePartitions: @unchecked Sendable {
+  private final class Partition: @unchecked Sendable {
+    var states: [CutoffState]
+    init(_ states: [CutoffState]) { self.states = states }
+  }
+
+  private let partitions: [Partition]
+
+  init(count: Int, make: () -> [CutoffState]) {
+    partitions = (0..<count).map { _ in Partition(make()) }
+  }
+
+  /// `states[partition][cutoff]`.
+  var states: [[CutoffState]] { partitions.map(\.states) }
+
+  /// Adds a batch's events, each partition on its own thread.
+  func add(
+    _ batch: EventBatch, customers: Int, types: Int, channels: Int, roles: [CutoffState.EventRole],
+    stageOfID: [Int]
+  ) {
+    let count = partitions.count
+    DispatchQueue.concurrentPerform(iterations: count) { p in
+      var states = self.partitions[p].states
+      self.partitions[p].states = []
+      defer { self.partitions[p].states = states }
+      let localCustomers = (customers + count - 1) / count
+      for s in states.indices { states[s].ensure(customers: localCustomers, types: types, channels: channels) }
+      for i in 0..<batch.count {
+        let k = Int(batch.customer[i])
+        guard k % count == p else { continue }
+        let e = Int(batch.event[i])
+        let stageID = Int(batch.stage[i])
+        for s in states.indices {
+          states[s].add(
+            customer: k / count, time: batch.time[i], type: e, channel: Int(batch.channel[i]),
+            stage: stageID >= 0 ? stageOfID[stageID] : -1, amount: batch.amount[i],
+            sentiment: batch.sentiment[i], role: roles[e])
+        }
+      }
+    }
+  }
+}
+
+/// What the `stage_churn` feature needs from the stage chain: each
+/// transient stage's probability of churning within `days`, fitted on the
+/// events of `reader` up to `through` only.
+public protocol StageChurnFitting: Sendable {
+  func churnWithin(
+    days: Int, stages: [String], churnDefinition: ChurnDefinition, horizon: Duration, through: Cutoff,
+    events reader: inout EventLogReader
+  ) throws -> [Double]
+}

@@ -1,0 +1,297 @@
+import ChurnIO
+import LinearAlgebra
+
+/// The features and labels of every eligible customer at every cutoff,
+/// computed on demand from compact per-customer state.
+public struct FeatureSet: Sendable {
+  /// The label of a row.
+  public enum Label: Sendable, Equatable {
+    case churned, retained
+    /// The data ends before the horizon is over and nothing decided it.
+    case censored
+  }
+
+  /// One output row: a customer at a cutoff.
+  public struct Row: Sendable {
+    public let customerID: String
+    public let cutoff: Cutoff
+    public let label: Label
+    let customer: Int
+    let state: Int
+  }
+
+  /// The resolved spec: vocabularies and encodings fixed.
+  public let spec: FeatureSpec
+  public let featureNames: [String]
+  /// Rows in order: by cutoff, then by customer id.
+  public let rows: [Row]
+  public let horizon: Duration
+  /// With churn by inactivity, the look-back that decides "already churned".
+  public let activeWithin: Duration
+  public let churnDefinition: ChurnDefinition
+  /// A fingerprint of the events read (times, customers, types, amounts, in
+  /// file order), to tell later whether a model saw the same data.
+  public let eventsFingerprint: String
+  /// Until when the data is taken to be complete (labels need the horizon
+  /// to end by then), and the last event's time.
+  public let observedUntil: Cutoff
+  public let lastEvent: Cutoff
+
+  /// The latest end-of-day cutoff whose horizon ends by `observedUntil`:
+  /// the last one that can have labels.
+  public var latestLabelledCutoff: Cutoff {
+    let t = observedUntil.micros - horizon.micros
+    let day = (t + 1 - ((t + 1) % microsPerDay + microsPerDay) % microsPerDay) / microsPerDay
+    return Cutoff(micros: day * microsPerDay - 1)
+  }
+
+  /// "the data ends 1998-06-30 (end of day); labels for 273d exist up to cutoff 1997-09-30".
+  public var observationText: String {
+    let ends = (observedUntil.micros + 1) % microsPerDay == 0
+      ? "\(observedUntil) (end of day)" : formatISO8601(observedUntil.micros)
+    return "the data ends \(ends); labels for \(horizon.days)d exist up to cutoff \(latestLabelledCutoff)"
+  }
+
+  /// With churn by inactivity on a log with an event type that reads like
+  /// leaving ("cancel", "unsubscribe", …): a sentence saying it could be the
+  /// churn definition, since labels by inactivity ignore it.
+  public var churnEventHint: String? {
+    guard churnDefinition == .inactivity else { return nil }
+    let words = ["cancel", "churn", "unsubscribe", "terminat", "deactivat", "close_account", "account_closed"]
+    let leaving = (spec.eventTypes ?? []).filter { name in words.contains { name.lowercased().contains($0) } }
+    guard let first = leaving.first else { return nil }
+    let names = leaving.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+    return "the log has \(leaving.count == 1 ? "an event" : "events") \(names): if \(leaving.count == 1 ? "it means" : "one means") the customer left, --churn-definition event:\(first) labels churn by it (now: no event for \(horizon.days)d)"
+  }
+
+  /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
+  private let states: [[CutoffState]]
+  private let typeIDs: [Int?]  // resolved event types → reader ids
+  private let interventionIDs: [Int?]
+  private let channelIDs: [Int?]
+  private let staticFeatures: StaticFeatures
+
+  init(
+    spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, activeWithin: Duration, churnDefinition: ChurnDefinition,
+    partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64,
+    eventsFingerprint: String, lastEvent: Int64
+  ) throws(FeatureError) {
+    self.eventsFingerprint = eventsFingerprint
+    observedUntil = Cutoff(micros: dataEnd)
+    self.lastEvent = Cutoff(micros: lastEvent)
+    self.spec = spec
+    self.horizon = horizon
+    self.activeWithin = activeWithin
+    self.churnDefinition = churnDefinition
+    self.states = states
+    typeIDs = (spec.eventTypes ?? []).map { reader.eventTypes.lookup($0).map(Int.init) }
+    interventionIDs = spec.interventions.map { reader.eventTypes.lookup($0).map(Int.init) }
+    channelIDs = (spec.channels ?? []).map { reader.channels.lookup($0).map(Int.init) }
+    staticFeatures = try StaticFeatures(encodings: spec.staticEncodings ?? [], table: table)
+    let ids = reader.customers.strings
+    let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+    var rows: [Row] = []
+    let p = states.count
+    for (s, cutoff) in cutoffs.enumerated() {
+      for k in order where FeatureSet.isEligible(states[k % p][s], k / p, churnDefinition, activeWithin) {
+        rows.append(Row(
+          customerID: ids[k], cutoff: cutoff,
+          label: FeatureSet.label(states[k % p][s], k / p, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
+      }
+    }
+    self.rows = rows
+    var names = FeatureWriter(.names)
+    if let first = rows.first { FeatureSet.write(first, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &names) }
+    else { FeatureSet.writeNames(spec, typeIDs, interventionIDs, channelIDs, staticFeatures, &names) }
+    featureNames = names.names
+  }
+
+  /// The feature values of a row, in `featureNames` order.
+  public func values(of row: Row) -> [Double] {
+    var out = FeatureWriter(.values)
+    out.values.reserveCapacity(featureNames.count)
+    FeatureSet.write(row, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+    return out.values
+  }
+
+  /// The feature matrix (n × p) and 0/1 labels of some rows, none censored.
+  public func matrix(rows indexes: [Int]) -> (x: Matrix, y: [Double]) {
+    var x = Matrix(rows: indexes.count, columns: featureNames.count)
+    var y = [Double](repeating: 0, count: indexes.count)
+    for (r, i) in indexes.enumerated() {
+      precondition(rows[i].label != .censored, "matrix: row \(i) is censored")
+      for (j, v) in values(of: rows[i]).enumerated() { x.storage[j * indexes.count + r] = v }
+      y[r] = rows[i].label == .churned ? 1 : 0
+    }
+    return (x, y)
+  }
+
+  /// Over the rows: static values not among the model's categories, values
+  /// missing and imputed, and customers absent from the customers table.
+  public func staticInputCounts() -> (unseen: Int, imputed: Int, withoutAttributes: Int) {
+    staticFeatures.inputCounts(customerIDs: rows.map(\.customerID))
+  }
+
+  /// Rows whose label is censored.
+  public var censoredCount: Int { rows.filter { $0.label == .censored }.count }
+
+  // MARK: - Eligibility and labels
+
+  static func isEligible(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, _ activeWithin: Duration) -> Bool {
+    guard k < s.customers, s.time(k, s.layout.last) != .min else { return false }
+    switch definition {
+    case .event: return !s.flag(k, CutoffState.churnBeforeFlag)
+    case .inactivity:
+      let lastActivity = s.time(k, s.layout.lastActivity)
+      return lastActivity != .min && lastActivity > s.cutoff - activeWithin.micros
+    }
+  }
+
+  static func label(_ s: CutoffState, _ k: Int, _ definition: ChurnDefinition, dataEnd: Int64) -> Label {
+    let observed = dataEnd >= s.horizonEnd
+    switch definition {
+    case .event:
+      if s.flag(k, CutoffState.churnAfterFlag) { return .churned }
+      return observed ? .retained : .censored
+    case .inactivity:
+      if s.flag(k, CutoffState.activityAfterFlag) { return .retained }
+      return observed ? .churned : .censored
+    }
+  }
+
+  // MARK: - The features, in order (docs/features.md)
+
+  private static func writeNames(
+    _ spec: FeatureSpec, _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
+    _ staticFeatures: StaticFeatures, _ out: inout FeatureWriter
+  ) {
+    // No row to walk: use an empty state, which writes the same names.
+    var state = CutoffState(cutoff: 0, horizon: Duration(days: 1), spec: spec, stageCount: spec.stages.count)
+    state.ensure(customers: 1, types: (typeIDs + interventionIDs).compactMap { $0 }.max().map { $0 + 1 } ?? 0,
+                 channels: channelIDs.compactMap { $0 }.max().map { $0 + 1 } ?? 0)
+    let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
+    write(row, [[state]], typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+  }
+
+  private static func write(
+    _ row: Row, _ states: [[CutoffState]], _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
+    _ staticFeatures: StaticFeatures, _ spec: FeatureSpec, _ out: inout FeatureWriter
+  ) {
+    let s = states[row.customer % states.count][row.state]
+    let k = row.customer / states.count
+    let T = s.cutoff
+    let day = Double(microsPerDay)
+    func daysSince(_ t: Int64) -> Double {
+      t == .min ? spec.neverDays : min(Double(T - t) / day, spec.neverDays)
+    }
+    let windows = spec.windows
+    let w = windows.count
+
+    let L = s.layout
+    out.add("days_since_first_event", Double(T - s.time(k, L.first)) / day)
+    out.add("days_since_last_event", Double(T - s.time(k, L.last)) / day)
+    for j in 0..<w { out.add("count_\(windows[j])d", Double(s.count(k, L.countAll + j))) }
+    for (name, id) in zip(spec.eventTypes ?? [], typeIDs) {
+      let known = id.flatMap { $0 < L.types ? $0 : nil }
+      out.add("days_since_last_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
+      for j in 0..<w {
+        out.add("count_\(name)_\(windows[j])d", known.map { Double(s.count(k, L.typeCount + $0 * w + j)) } ?? 0)
+      }
+    }
+    if spec.usesAmount == true {
+      for j in 0..<w {
+        let n = s.count(k, L.amountCount + j)
+        let sum = s.double(k, L.amountSum + j)
+        out.add("amount_sum_\(windows[j])d", sum)
+        out.add("amount_mean_\(windows[j])d", n > 0 ? sum / Double(n) : 0)
+      }
+    }
+    let tw = spec.trendWindow
+    out.add("trend_count_\(tw)d", trend(Double(s.count(k, L.trendCount)), Double(s.count(k, L.trendCount + 1))))
+    if spec.usesAmount == true {
+      out.add("trend_amount_\(tw)d", trend(s.double(k, L.trendAmount), s.double(k, L.trendAmount + 1)))
+    }
+    writeGaps(s, k, &out)
+    if spec.usesChannel == true {
+      var total = 0
+      for c in 0..<L.channels { total += Int(s.count(k, L.channelCount + c)) }
+      for (name, id) in zip(spec.channels ?? [], channelIDs) {
+        let count = id.map { $0 < L.channels ? Int(s.count(k, L.channelCount + $0)) : 0 } ?? 0
+        out.add("share_channel_\(name)", total > 0 ? Double(count) / Double(total) : 0)
+      }
+    }
+    if spec.usesStage == true { writeStage(s, k, spec, &out) }
+    if spec.usesSentiment == true {
+      for (j, sw) in spec.sentimentWindows.enumerated() {
+        let n = s.count(k, L.sentimentCount + j)
+        out.add("sentiment_mean_\(sw)d", n > 0 ? s.double(k, L.sentimentSum + j) / Double(n) : 0)
+        out.add("sentiment_min_\(sw)d", n > 0 ? s.double(k, L.sentimentMin + j) : 0)
+        out.add("sentiment_count_\(sw)d", Double(n))
+        out.add("sentiment_negative_\(sw)d", Double(s.count(k, L.sentimentNegative + j)))
+      }
+      let last = s.double(k, L.sentimentLast)
+      out.add("sentiment_last", last.isNaN ? 0 : last)
+    }
+    for (name, id) in zip(spec.interventions, interventionIDs) {
+      let known = id.flatMap { $0 < L.types ? $0 : nil }
+      out.add("treatment_count_\(name)", known.map { Double(s.count(k, L.typeTotal + $0)) } ?? 0)
+      out.add("days_since_treatment_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
+    }
+    staticFeatures.write(customerID: row.customerID, cutoff: T, into: &out)
+  }
+
+  /// (recent − previous) / (|recent| + |previous|), 0 when both are 0.
+  static func trend(_ recent: Double, _ previous: Double) -> Double {
+    let scale = abs(recent) + abs(previous)
+    return scale > 0 ? (recent - previous) / scale : 0
+  }
+
+  /// Gaps between consecutive active days in the last 365.
+  private static func writeGaps(_ s: CutoffState, _ k: Int, _ out: inout FeatureWriter) {
+    var days: [Int] = []
+    if out.mode == .values {
+      for word in 0..<CutoffState.activeDayWords {
+        var bits = s.bits(k, s.layout.activeDays + word)
+        while bits != 0 {
+          days.append(word * 64 + bits.trailingZeroBitCount)
+          bits &= bits - 1
+        }
+      }
+    }
+    out.add("active_days_365d", Double(days.count))
+    var mean = 0.0, std = 0.0, lastOverMean = 0.0
+    if days.count >= 2 {
+      let gaps = (1..<days.count).map { Double(days[$0] - days[$0 - 1]) }
+      mean = Double(days.last! - days.first!) / Double(gaps.count)
+      std = (gaps.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(gaps.count)).squareRoot()
+      lastOverMean = gaps[0] / mean
+    }
+    out.add("gap_mean_days", mean)
+    out.add("gap_std_days", std)
+    out.add("gap_last_over_mean", lastOverMean)
+  }
+
+  /// Current stage (of the latest event with a stage; ties go to the later
+  /// stage in the spec) and days since the customer was last seen in another.
+  private static func writeStage(_ s: CutoffState, _ k: Int, _ spec: FeatureSpec, _ out: inout FeatureWriter) {
+    var current = -1
+    var latest = Int64.min
+    let L = s.layout
+    for j in 0..<spec.stages.count where s.time(k, L.stageLatest + j) != .min && s.time(k, L.stageLatest + j) >= latest {
+      latest = s.time(k, L.stageLatest + j)
+      current = j
+    }
+    for (j, name) in spec.stages.enumerated() { out.add("stage_\(name)", j == current ? 1 : 0) }
+    var daysInStage = 0.0
+    if current >= 0 {
+      var other = Int64.min
+      for j in 0..<spec.stages.count where j != current { other = max(other, s.time(k, L.stageLatest + j)) }
+      let since = other == .min ? s.time(k, L.stageEarliest + current) : other
+      daysInStage = Double(s.cutoff - since) / Double(microsPerDay)
+    }
+    out.add("days_in_stage", daysInStage)
+    if let feature = spec.stageChurn, let p = feature.probabilities, let h = feature.horizonDays {
+      out.add("markov_churn_\(h)d", current >= 0 ? p[current] : 0)
+    }
+  }
+}

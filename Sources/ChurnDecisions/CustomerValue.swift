@@ -1,0 +1,94 @@
+import ChurnModels
+
+/// What keeping a customer is worth: the revenue they bring per day times
+/// the days they are expected to stay (within a horizon), or a value the
+/// user supplies as a feature (say, a customers-table column).
+///
+/// Revenue per day is `amount_sum_365d` over the days of history in that
+/// year (at least 30, so a new customer's first purchase does not explode);
+/// expected days ahead come from the stage chain: Σ_{t=1}^{H} P(not churned
+/// after t days | current stage), computed once per stage at training.
+///
+/// ```swift
+/// let value = model.value.of(features: x, stage: 4)
+/// ```
+public struct CustomerValue: Sendable, Codable, Equatable {
+  public enum Source: String, Sendable, Codable {
+    /// Trailing revenue rate × expected remaining lifetime.
+    case revenue
+    /// The value of a feature, as given.
+    case feature
+  }
+
+  public var source: Source
+  /// For `.feature`: its name.
+  public var feature: String?
+  /// For `.revenue`: expected days ahead within `horizonDays`, per stage of
+  /// the spec (churned: 0); customers with no stage get the mean over stages
+  /// weighted by training rows.
+  public var expectedDays: [Double]
+  public var expectedDaysWithoutStage: Double
+  public var horizonDays: Int
+
+  public init(source: Source, feature: String? = nil, expectedDays: [Double], expectedDaysWithoutStage: Double, horizonDays: Int) {
+    self.source = source
+    self.feature = feature
+    self.expectedDays = expectedDays
+    self.expectedDaysWithoutStage = expectedDaysWithoutStage
+    self.horizonDays = horizonDays
+  }
+
+  /// Indexes of the features the value reads, resolved against a model's names.
+  public struct Columns: Sendable {
+    let value: Int?
+    let amount: Int?
+    let tenure: Int?
+  }
+
+  public func columns(in names: [String]) throws(ModelError) -> Columns {
+    switch source {
+    case .feature:
+      guard let f = feature, let j = names.firstIndex(of: f) else {
+        throw .invalidOption("the value feature '\(feature ?? "")' is not among the model's features")
+      }
+      return Columns(value: j, amount: nil, tenure: nil)
+    case .revenue:
+      guard let a = names.firstIndex(of: "amount_sum_365d"), let t = names.firstIndex(of: "days_since_first_event") else {
+        throw .invalidOption(
+          "customer value from revenue needs the features amount_sum_365d and days_since_first_event (an amount column and a 365-day window); or give --value-feature")
+      }
+      return Columns(value: nil, amount: a, tenure: t)
+    }
+  }
+
+  /// Revenue per day of history in the last year.
+  static func revenuePerDay(amount: Double, tenureDays: Double) -> Double {
+    max(0, amount) / max(30, min(365, tenureDays))
+  }
+
+  public func of(features x: [Double], stage: Int?, columns: Columns) -> Double {
+    if let j = columns.value { return x[j] }
+    let rate = Self.revenuePerDay(amount: x[columns.amount!], tenureDays: x[columns.tenure!])
+    let days = stage.map { expectedDays[$0] } ?? expectedDaysWithoutStage
+    return rate * days
+  }
+
+  /// Σ_{t=1}^{horizon} P(alive after t days | stage) under the daily matrix `p`
+  /// (churned last), for each stage.
+  public static func expectedDaysAlive(p: [[Double]], horizon: Int) -> [Double] {
+    let k = p.count
+    return (0..<k).map { start in
+      guard start < k - 1 else { return 0 }
+      var dist = [Double](repeating: 0, count: k)
+      dist[start] = 1
+      var total = 0.0
+      for _ in 0..<horizon {
+        var next = [Double](repeating: 0, count: k)
+        for i in 0..<k where dist[i] != 0 { for j in 0..<k { next[j] += dist[i] * p[i][j] } }
+        dist = next
+        total += 1 - dist[k - 1]
+      }
+      return total
+    }
+  }
+}

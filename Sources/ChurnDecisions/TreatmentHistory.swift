@@ -1,0 +1,97 @@
+import ChurnIO
+import ChurnData
+import ChurnModels
+
+/// Who received which action when, and what counts as their churn: one
+/// pass over the event log, the ground the uplift rows are built on.
+///
+/// ```swift
+/// let history = try TreatmentHistory(
+///   path: "events.csv", schema: EventSchema(), actions: ["offer"], churn: .event("cancel"), spec: FeatureSpec())
+/// history.treatments[customer]  // (time, action index), in time order
+/// history.churned(customer, from: start, horizon: 90 * microsPerDay)  // nil: already churned at start
+/// ```
+struct TreatmentHistory {
+  /// Per customer id (the reader's dense ids): treatments in time order.
+  let treatments: [[(time: Int64, action: Int)]]
+  /// Per customer: the first churn event (`.max`: none, and always with
+  /// `--churn-definition inactivity`).
+  let churnTime: [Int64]
+  /// Per customer, with `--churn-definition inactivity`: the times of their
+  /// activity events (`FeatureSpec.activityEvents`), in order; else empty.
+  let activityTimes: [[Int64]]
+  let definition: ChurnDefinition
+  let dataStart: Int64
+  let dataEnd: Int64
+  /// Customer ids, to find a feature row's customer.
+  let customers: Interner
+
+  /// - Throws: when no event is one of `actions` (nothing to learn from).
+  init(path: String, schema: EventSchema, actions: [String], churn definition: ChurnDefinition, spec: FeatureSpec) throws {
+    var reader = try EventLogReader(path: path, schema: schema)
+    var issues = IssueLog(limit: 0)  // the churn model's pass reported them
+    var treatments: [[(time: Int64, action: Int)]] = []
+    var churnTime: [Int64] = []
+    var activityTimes: [[Int64]] = []
+    var dataStart = Int64.max, dataEnd = Int64.min
+    var actionOfType: [Int] = []
+    var isActivityType: [Bool] = []
+    var churnType: Int32 = -1
+    let tracksActivity = definition == .inactivity
+    var batch = EventBatch()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      while actionOfType.count < reader.eventTypes.count {
+        let name = reader.eventTypes.string(Int32(actionOfType.count))
+        actionOfType.append(actions.firstIndex(of: name) ?? -1)
+        isActivityType.append(spec.countsAsActivity(name))
+        if case .event(name) = definition { churnType = Int32(actionOfType.count - 1) }
+      }
+      let customers = reader.customerCount
+      if treatments.count < customers {
+        treatments += Array(repeating: [], count: customers - treatments.count)
+        churnTime += Array(repeating: .max, count: customers - churnTime.count)
+        if tracksActivity { activityTimes += Array(repeating: [], count: customers - activityTimes.count) }
+      }
+      for i in 0..<batch.count {
+        let t = batch.time[i], c = Int(batch.customer[i]), e = batch.event[i]
+        dataStart = min(dataStart, t)
+        dataEnd = max(dataEnd, t)
+        guard e >= 0 else { continue }
+        if e == churnType { churnTime[c] = min(churnTime[c], t) }
+        if tracksActivity && isActivityType[Int(e)] { activityTimes[c].append(t) }
+        let a = actionOfType[Int(e)]
+        if a >= 0 { treatments[c].append((t, a)) }
+      }
+    }
+    for c in treatments.indices where treatments[c].count > 1 {
+      treatments[c].sort { ($0.time, $0.action) < ($1.time, $1.action) }
+    }
+    for c in activityTimes.indices { activityTimes[c].sort() }
+    guard treatments.contains(where: { !$0.isEmpty }) else {
+      throw ModelError.invalidOption(
+        "\(path) has no treatment: no event type is one of the catalog's actions (\(actions.joined(separator: ", ")))")
+    }
+    self.treatments = treatments
+    self.churnTime = churnTime
+    self.activityTimes = activityTimes
+    self.definition = definition
+    self.dataStart = dataStart
+    self.dataEnd = dataEnd
+    self.customers = reader.customers
+  }
+
+  /// Whether customer `c` churned within `horizon` microseconds after
+  /// `start`, as the churn model's labels define it (a churn event in
+  /// (start, start + horizon], or no activity in it); nil when they had
+  /// already churned at `start` (a churn event by then, or no activity in
+  /// (start − horizon, start]).
+  func churned(_ c: Int, from start: Int64, horizon: Int64) -> Bool? {
+    switch definition {
+    case .event:
+      guard churnTime[c] > start else { return nil }
+      return churnTime[c] <= start + horizon
+    case .inactivity:
+      return ChurnDefinition.inactivityOutcome(activity: activityTimes[c], from: start, horizon: horizon)
+    }
+  }
+}

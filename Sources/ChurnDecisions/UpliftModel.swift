@@ -1,0 +1,381 @@
+import ChurnData
+import ChurnIO
+import ChurnModels
+import Foundation
+
+/// What each action does to churn, for whom, and what that is worth: the
+/// fitted next-best-action model, saved inside the churn model file.
+///
+/// Per action a and customer x: the T-learner's uplift τ̂(x) = p_control(x) −
+/// p_a(x) (churn prevented within the horizon), shrunk toward the action's
+/// effect in the customer's stage (empirical Bayes: τ = τ_s + w_s (τ̂ − τ_s),
+/// w_s = σ² / (σ² + v̄_s), σ² the spread of true effects, v̄_s the sampling
+/// variance of τ̂ in that stage); then expected net value = τ · value − cost.
+/// `docs/actions.md` has the derivations.
+///
+/// ```swift
+/// let decision = model.uplift!.decide(features: x, columns: columns)
+/// decision.action.map { catalog.actions[$0].id } ?? "none"
+/// ```
+public struct UpliftModel: Sendable, Codable {
+  public var catalog: ActionCatalog
+  /// Outcome: churn within this many days of the treatment.
+  public var horizonDays: Int
+  /// Treatments in the `windowDays` after a snapshot count for it.
+  public var windowDays: Int
+  public var assignment: Assignment
+  public var learner: Learner
+  public var control: LogisticRegressionFit
+  /// T-learner: per action, the model of treated customers; S-learner: per
+  /// action, one model of treated and control customers over the features,
+  /// the treatment and treatment × every feature. Nil when too few treated
+  /// rows were seen (the stage prior is used).
+  public var treated: [LogisticRegressionFit?]
+
+  public enum Learner: String, Sendable, Codable, CaseIterable {
+    /// One model per action and one for untreated customers.
+    case t
+    /// One model per action with treatment × feature interactions.
+    case s
+    /// One model of the churn hazard per period (`HazardTerms`) with each
+    /// action's exposure, and exposure × effect modifiers, as inputs.
+    case hazard
+  }
+
+  /// The hazard learner's time structure (nil for the S- and T-learners).
+  public var hazard: HazardTerms?
+
+  /// Per action, the features the S-learner lets its effect depend on
+  /// (effect modifiers), by name: the groups among the customers-table
+  /// attributes and the stage whose interactions were significant.
+  public var effectModifiers: [[String]]
+  /// Their positions among the features (set when loaded or trained).
+  var modifierColumns: [[Int]] = []
+
+  enum CodingKeys: String, CodingKey {
+    case catalog, horizonDays, windowDays, assignment, learner, control, treated, effects, value, propensity
+    case evaluation, stages, effectModifiers, stageTransitions, hazard
+  }
+
+  public init(
+    catalog: ActionCatalog, horizonDays: Int, windowDays: Int, assignment: Assignment, learner: Learner,
+    control: LogisticRegressionFit, treated: [LogisticRegressionFit?], effectModifiers: [[String]], effects: [ActionEffects],
+    value: CustomerValue, propensity: [PropensityDiagnostics], evaluation: UpliftEvaluation, stages: [String]
+  ) {
+    self.catalog = catalog
+    self.horizonDays = horizonDays
+    self.windowDays = windowDays
+    self.assignment = assignment
+    self.learner = learner
+    self.control = control
+    self.treated = treated
+    self.effectModifiers = effectModifiers
+    self.effects = effects
+    self.value = value
+    self.propensity = propensity
+    self.evaluation = evaluation
+    self.stages = stages
+  }
+
+  /// The S-learner's inputs for action `a`: features, then t, then t × each
+  /// of its effect modifiers.
+  func interactionRow(_ x: [Double], treated: Bool, action a: Int) -> [Double] {
+    x + [treated ? 1 : 0] + modifierColumns[a].map { treated ? x[$0] : 0 }
+  }
+
+  /// S-learner and hazard learner: the action's log-odds effect for x
+  /// (on the horizon's churn for S, on one period's hazard for the hazard
+  /// learner) and its sampling variance cᵀΣc.
+  public func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {
+    let fit: LogisticRegressionFit, base: Int
+    switch learner {
+    case .t: return nil
+    case .s:
+      guard let f = treated[a] else { return nil }
+      (fit, base) = (f, x.count + 1)
+    case .hazard:
+      guard hazard != nil else { return nil }
+      (fit, base) = (control, exposureTerm(a, features: x.count))
+    }
+    var c: [(term: Int, value: Double)] = [(base, 1)]
+    for (k, j) in modifierColumns[a].enumerated() where x[j] != 0 { c.append((base + 1 + k, x[j])) }
+    var delta = 0.0, variance = 0.0
+    for (i, vi) in c {
+      delta += fit.terms[i].coefficient * vi
+      for (j, vj) in c { variance += vi * vj * fit.covariance[i][j] }
+    }
+    return (delta, max(variance, 0))
+  }
+
+  /// The unshrunk estimate of churn prevented by action `a` (nil: no model;
+  /// the hazard learner's needs the treatment history: `decide`).
+  public func rawUplift(_ a: Int, _ x: [Double]) -> Double? {
+    guard let fit = treated[a] else { return nil }
+    switch learner {
+    case .hazard: return nil
+    case .t: return control.probability(x) - fit.probability(x)
+    case .s:
+      return fit.probability(interactionRow(x, treated: false, action: a)) - fit.probability(interactionRow(x, treated: true, action: a))
+    }
+  }
+  public var effects: [ActionEffects]
+  public var value: CustomerValue
+  public var propensity: [PropensityDiagnostics]
+  public var evaluation: UpliftEvaluation
+  public var stages: [String]
+  /// Stage-level effects from the stage chain: per action and stage, churn
+  /// and advance rates within the horizon after the action against the
+  /// stage's baseline.
+  public var stageTransitions: [ActionStageEffect] = []
+
+  public enum Assignment: String, Sendable, Codable, CaseIterable {
+    /// Treatments were assigned at random (within eligibility).
+    case random
+    /// Not at random: fits are weighted by inverse propensity.
+    case observational
+  }
+
+  /// Effect of one action overall and per stage (churn prevented within the
+  /// horizon: control churn rate − treated churn rate).
+  public struct ActionEffects: Sendable, Codable {
+    public var action: String
+    public var treatedRows: Int
+    public var overall: Double
+    public var overallStandardError: Double
+    public var stages: [StageEffect]
+    /// σ²: variance of true per-customer effects (method of moments, ≥ 0);
+    /// on the log-odds scale for the S-learner.
+    public var heterogeneityVariance: Double
+
+    public init(action: String, treatedRows: Int, overall: Double, overallStandardError: Double, stages: [StageEffect], heterogeneityVariance: Double) {
+      self.action = action
+      self.treatedRows = treatedRows
+      self.overall = overall
+      self.overallStandardError = overallStandardError
+      self.stages = stages
+      self.heterogeneityVariance = heterogeneityVariance
+    }
+  }
+
+  public struct StageEffect: Sendable, Codable {
+    public var stage: String
+    public var treatedRows: Int
+    public var controlRows: Int
+    /// The direct difference in this stage (nil without rows on both sides).
+    public var direct: Double?
+    public var standardError: Double?
+    /// The direct difference shrunk toward the action's overall effect.
+    public var prior: Double
+    /// Weight of a customer's own estimate against the prior (0…1); the
+    /// S-learner weighs each customer by their own variance instead.
+    public var customerWeight: Double
+    /// S-learner: the mean log-odds effect of the stage's customers, the
+    /// prior their own log-odds effects are shrunk toward.
+    public var logOddsPrior: Double?
+
+    public init(
+      stage: String, treatedRows: Int, controlRows: Int, direct: Double? = nil, standardError: Double? = nil, prior: Double,
+      customerWeight: Double, logOddsPrior: Double? = nil
+    ) {
+      self.stage = stage
+      self.treatedRows = treatedRows
+      self.controlRows = controlRows
+      self.direct = direct
+      self.standardError = standardError
+      self.prior = prior
+      self.customerWeight = customerWeight
+      self.logOddsPrior = logOddsPrior
+    }
+  }
+
+  public struct PropensityDiagnostics: Sendable, Codable {
+    public var action: String
+    public var treatedRows: Int
+    public var controlRows: Int
+    /// AUC of the propensity model (≈ 0.5: assignment looks random).
+    public var auc: Double
+    /// Range and quartiles of the propensity among treated and control rows.
+    public var treatedQuantiles: [Double]
+    public var controlQuantiles: [Double]
+    /// Share of rows whose propensity was clipped to [clip, 1 − clip].
+    public var clippedShare: Double
+    public var clip: Double
+    /// Kish effective sample size of the treated rows' weights.
+    public var effectiveTreatedRows: Double
+  }
+
+  /// Holdout evaluation: ranking quality per action and the value of policies.
+  public struct UpliftEvaluation: Sendable, Codable {
+    public var holdout: String
+    public var actions: [ActionRanking]
+    public var policies: [PolicyValue]
+
+    public init(holdout: String, actions: [ActionRanking], policies: [PolicyValue]) {
+      self.holdout = holdout
+      self.actions = actions
+      self.policies = policies
+    }
+  }
+
+  public struct ActionRanking: Sendable, Codable {
+    public var action: String
+    public var treatedRows: Int
+    public var controlRows: Int
+    public var qiniCoefficient: Double
+    public var upliftAUC: Double
+    /// The Qini curve at up to 21 points: share targeted, incremental retained.
+    public var curveTargeted: [Double]
+    public var curveQini: [Double]
+  }
+
+  /// A policy's value per customer against doing nothing, estimated by
+  /// self-normalised inverse propensity weighting on the holdout.
+  public struct PolicyValue: Sendable, Codable {
+    public var policy: String
+    public var treatedShare: Double
+    public var netValuePerCustomer: Double
+    public var lower95: Double
+    public var upper95: Double
+    public var churnPreventedPerCustomer: Double
+  }
+
+  /// One action's figures for one customer.
+  public struct Option: Sendable {
+    public let action: Int
+    /// Why it is not an option (nil: eligible).
+    public let ineligibleBecause: String?
+    public let churnWithout: Double
+    public let churnWith: Double
+    /// Churn prevented (shrunk estimate).
+    public let uplift: Double
+    public let netValue: Double
+  }
+
+  public struct Decision: Sendable {
+    /// The best action with a positive net value (nil: none).
+    public let action: Int?
+    /// The next best eligible action, if any.
+    public let runnerUp: Int?
+    public let value: Double
+    public let options: [Option]
+  }
+
+  /// Feature positions the decisions read.
+  public struct Columns: Sendable {
+    let stages: [Int?]
+    let daysSinceTreatment: [Int?]
+    let conditions: [[Int]]
+    let value: CustomerValue.Columns
+    let names: [String]
+  }
+
+  /// Resolves the effect modifiers' positions; call once after loading.
+  public mutating func bind(features names: [String]) throws(ModelError) {
+    var columns: [[Int]] = []
+    for list in effectModifiers {
+      var action: [Int] = []
+      for m in list {
+        guard let j = names.firstIndex(of: m) else { throw .invalidOption("effect modifier '\(m)' is not among the model's features") }
+        action.append(j)
+      }
+      columns.append(action)
+    }
+    modifierColumns = columns
+  }
+
+  public func columns(for names: [String]) throws(ModelError) -> Columns {
+    let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    var conditions: [[Int]] = []
+    for a in catalog.actions {
+      var list: [Int] = []
+      for c in a.conditions {
+        guard let j = index[c.feature] else { throw .invalidOption("action '\(a.id)': the model has no feature '\(c.feature)'") }
+        list.append(j)
+      }
+      conditions.append(list)
+    }
+    return Columns(
+      stages: stages.map { index["stage_\($0)"] },
+      daysSinceTreatment: catalog.actions.map { index["days_since_treatment_\($0.id)"] },
+      conditions: conditions, value: try value.columns(in: names), names: names)
+  }
+
+  /// The stage of a feature vector (from the one-hot `stage_*` features).
+  public func stage(of x: [Double], columns: Columns) -> Int? {
+    for (s, j) in columns.stages.enumerated() { if let j, x[j] == 1 { return s } }
+    return nil
+  }
+
+  /// Every action's figures and the choice for one customer.
+  public func decide(features x: [Double], columns: Columns) -> Decision {
+    let s = stage(of: x, columns: columns)
+    let value = self.value.of(features: x, stage: s, columns: columns.value)
+    let pControl = learner == .hazard ? 0 : control.probability(x)
+    let hazardChurn = learner == .hazard ? HazardForecast(model: self, x: x, stage: s, columns: columns) : nil
+    var options: [Option] = []
+    for (a, action) in catalog.actions.enumerated() {
+      var reason: String?
+      if !action.eligibleStages.isEmpty && !(s.map { action.eligibleStages.contains(stages[$0]) } ?? false) {
+        reason = "not for stage \(s.map { stages[$0] } ?? "unknown")"
+      } else if let failed = zip(action.conditions, columns.conditions[a]).first(where: { !$0.0.holds(for: x[$0.1]) }) {
+        reason = "\(failed.0.description) does not hold"
+      } else if action.cooldownDays > 0, let j = columns.daysSinceTreatment[a], x[j] < Double(action.cooldownDays) {
+        reason = "cooldown: received \(NumberText.fixed(x[j], 0)) days ago (cooldown \(action.cooldownDays))"
+      }
+      let effects = self.effects[a]
+      let prior = s.map { effects.stages[$0].prior } ?? effects.overall
+      let weight = s.map { effects.stages[$0].customerWeight } ?? 0
+      var uplift = prior
+      var pWithout = pControl
+      var pWith = pControl - prior
+      if let hazardChurn {
+        pWithout = hazardChurn.withoutAction
+        pWith = hazardChurn.with(a)
+        uplift = pWithout - pWith
+      } else if let shrunk = shrunkLogOddsEffect(a, x, stage: s), let fit = treated[a] {
+        pWithout = fit.probability(interactionRow(x, treated: false, action: a))
+        pWith = logistic(log(pWithout / (1 - pWithout)) + shrunk)
+        uplift = pWithout - pWith
+      } else if let raw = rawUplift(a, x) {
+        uplift = prior + weight * (raw - prior)
+        pWith = pControl - uplift
+      }
+      options.append(Option(
+        action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)), uplift: uplift,
+        netValue: uplift * value - action.cost))
+    }
+    let ranked = options.filter { $0.ineligibleBecause == nil }.sorted { ($0.netValue, -$0.action) > ($1.netValue, -$1.action) }
+    let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
+    let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
+    return Decision(action: best, runnerUp: runnerUp, value: value, options: options)
+  }
+
+  /// The customer's log-odds effect of action `a` (S-learner, hazard
+  /// learner) shrunk toward their stage's by their own sampling variance:
+  /// δ_s + w (δ − δ_s), w = σ² / (σ² + v). The effect then scales with
+  /// their risk.
+  func shrunkLogOddsEffect(_ a: Int, _ x: [Double], stage s: Int?) -> Double? {
+    guard let (delta, variance) = logOddsEffect(a, x) else { return nil }
+    let effects = self.effects[a]
+    let logPrior = s.flatMap { effects.stages[$0].logOddsPrior } ?? delta
+    let sigma2 = effects.heterogeneityVariance
+    let w = sigma2 + variance > 0 ? sigma2 / (sigma2 + variance) : 0
+    return logPrior + w * (delta - logPrior)
+  }
+
+  /// One line on the choice, e.g. "discount_offer: churn 12.0% → 7.9% (−4.1 pts) × value 830 − cost 10 = +24.0".
+  public func reason(for d: Decision) -> String {
+    func figures(_ o: Option) -> String {
+      let id = catalog.actions[o.action].id
+      return "\(id): the uplift model's churn within \(horizonDays)d \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
+    }
+    if let a = d.action {
+      var text = figures(d.options[a])
+      if let r = d.runnerUp { text += "; runner-up \(catalog.actions[r].id) \(NumberText.signed(d.options[r].netValue, 1))" }
+      return text
+    }
+    if let r = d.runnerUp { return "no action pays: best is " + figures(d.options[r]) }
+    let why = d.options.compactMap { o in o.ineligibleBecause.map { "\(catalog.actions[o.action].id) \($0)" } }
+    return "no eligible action (" + why.joined(separator: "; ") + ")"
+  }
+}

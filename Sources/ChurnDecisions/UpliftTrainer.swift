@@ -1,0 +1,229 @@
+import ByteStreams
+import ChurnData
+import ChurnIO
+import ChurnModels
+import Foundation
+import LinearAlgebra
+
+/// Learns an `UpliftModel` from the treatments in an event log (events whose
+/// type is an action id) and what happened after them.
+///
+/// The design: snapshots of every customer every `windowDays` (the grid of
+/// cutoffs T). A customer treated in (T, T + window] gives a treated row —
+/// features at T, outcome churn within the horizon after the treatment; one
+/// not treated gives a control row, its outcome measured from a pseudo
+/// treatment time drawn uniformly in the same window, so both groups are
+/// alive at the moment their outcome starts. Rows whose horizon the data
+/// does not cover are left out. Customers are split into training and
+/// holdout (seeded hash of the id); the models are fitted on training rows
+/// and judged on the holdout.
+///
+/// ```swift
+/// let trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: "models/actions.json"))
+/// let uplift = try trainer.train(events: "events.csv", schema: EventSchema(), customers: table, baseline: model.baseline(for: "next best action"))
+/// ```
+public struct UpliftTrainer: Sendable {
+  public var catalog: ActionCatalog
+  public var assignment: UpliftModel.Assignment = .random
+  public var learner: UpliftModel.Learner = .hazard
+  /// The S-learner's effect modifiers (nil: chosen among the groups of
+  /// customers-table attributes and the stage by a Wald test at
+  /// `modifierSignificance`).
+  public var effectModifiers: [String]?
+  public var modifierSignificance = 0.05
+  /// Snapshot spacing and the treatment window after each snapshot, in days.
+  public var windowDays = 14
+  public var holdoutFraction = 0.3
+  public var seed: UInt64 = 42
+  /// Called with the name of each phase as it starts (for a progress
+  /// display; the library itself never prints).
+  public var progress: (@Sendable (String) -> Void)?
+  /// Ridge penalty of the outcome and propensity models (standardised scale).
+  public var l2 = 1.0
+  /// Take customer value from this feature instead of revenue × lifetime.
+  public var valueFeature: String?
+  public var valueHorizonDays = 1095
+  public var propensityClip = 0.005
+  /// Control rows kept at most (a seeded uniform sample beyond that).
+  public var maxControlRows = 60_000
+  /// Snapshot rows (customers × snapshot dates) built at most: beyond that
+  /// the models learn from a seeded sample of customers (`EventLogSample`),
+  /// so a large log fits in memory (every row holds all the features).
+  public var maxSnapshotRows = 1_500_000
+  public var bootstrapReplicates = 200
+
+  public init(catalog: ActionCatalog) { self.catalog = catalog }
+
+  /// The learner to use when none is asked for: the hazard learner, unless
+  /// assignment was not random or churn is inactivity (it needs treatments
+  /// given at random and the time of each churn); else the S-learner.
+  public static func defaultLearner(assignment: UpliftModel.Assignment, churn: ChurnDefinition) -> UpliftModel.Learner {
+    assignment == .random && churn != .inactivity ? .hazard : .s
+  }
+
+  /// Refuses a learner that cannot work with the assignment and the churn
+  /// definition; cheap, so a command can check before any training.
+  public func checkLearner(churn: ChurnDefinition) throws(ModelError) {
+    guard learner == .hazard else { return }
+    if assignment == .observational {
+      throw .invalidOption(
+        "the hazard learner assumes treatments given at random: use --learner s or t with --assignment observational")
+    }
+    if churn == .inactivity {
+      throw .invalidOption(
+        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
+    }
+  }
+
+  /// A treated or control row.
+  struct Row {
+    let customer: String
+    let action: Int  // −1: control
+    let churned: Bool
+    let stage: Int?
+    let x: [Double]
+    let holdout: Bool
+  }
+
+  public func train(
+    events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline
+  ) throws -> UpliftModel {
+    try trainWithHoldout(events: path, schema: schema, customers: table, baseline: baseline).model
+  }
+
+  public func trainWithHoldout(
+    events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline
+  ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
+    guard path != "-" else {
+      throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
+    }
+    let spec = baseline.spec
+    let definition = baseline.churnDefinition
+    try checkLearner(churn: definition)
+    try catalog.validate()
+    try catalog.validate(features: baseline.features, stages: spec.stages)
+    for a in catalog.actions where !spec.interventions.contains(a.id) {
+      throw ModelError.invalidOption(
+        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked")
+    }
+    let horizon = baseline.horizonDays
+    let window = Int64(windowDays) * microsPerDay
+
+    // Pass 1: treatment times and churn times per customer.
+    var issues = IssueLog(limit: 0)
+    let history = try TreatmentHistory(
+      path: path, schema: schema, actions: catalog.actions.map(\.id), churn: definition, spec: spec)
+    let treatments = history.treatments
+    let dataStart = history.dataStart, dataEnd = history.dataEnd
+    let customerIndex = history.customers
+
+    // Pass 2: features at every snapshot.
+    let first = (dataStart / microsPerDay + 60) * microsPerDay + microsPerDay - 1
+    let last = dataEnd - Int64(horizon) * microsPerDay - window
+    guard first < last else {
+      throw ModelError.invalidOption("the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window")
+    }
+    let grid = stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
+    if history.customers.count * grid.count > maxSnapshotRows {
+      let share = Double(maxSnapshotRows) / Double(history.customers.count * grid.count)
+      let sample = try EventLogSample.write(events: path, schema: schema, share: share, seed: seed)
+      defer { sample.remove() }
+      var sampled = self
+      sampled.maxSnapshotRows = .max
+      var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, baseline: baseline)
+      result.model.evaluation.holdout += "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
+      return result
+    }
+    var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: definition)
+    extractor.requiresKnownNames = false
+    progress?("uplift: snapshot features at \(grid.count) dates")
+    var second = try EventLogReader(path: path, schema: schema)
+    let set = try extractor.extract(from: &second, customers: table, issues: &issues)
+    guard set.featureNames == baseline.features else {
+      throw ModelError.invalidOption("the features rebuilt for uplift differ from the churn model's")
+    }
+    let stageColumns = spec.stages.map { set.featureNames.firstIndex(of: "stage_\($0)") }
+    func stage(_ x: [Double]) -> Int? {
+      for (s, j) in stageColumns.enumerated() { if let j, x[j] == 1 { return s } }
+      return nil
+    }
+
+    // Rows.
+    var rows: [Row] = []
+    let controlRate = min(1, Double(maxControlRows) / Double(max(set.rows.count, 1)))
+    for row in set.rows {
+      guard let c32 = customerIndex.lookup(row.customerID) else { continue }
+      let c = Int(c32)
+      let T = row.cutoff.micros
+      let treatment = treatments[c].first { $0.time > T && $0.time <= T + window }
+      var key = SplitMix64(seed: Self.hash(row.customerID) ^ UInt64(bitPattern: T) ^ seed)
+      let start: Int64
+      if let treatment {
+        start = treatment.time
+      } else {
+        guard controlRate >= 1 || key.nextUniform() < controlRate else { continue }
+        start = T + Int64(key.nextUniform() * Double(window))
+      }
+      guard start + Int64(horizon) * microsPerDay <= dataEnd,
+        let churned = history.churned(c, from: start, horizon: Int64(horizon) * microsPerDay)
+      else { continue }
+      let x = set.values(of: row)
+      rows.append(Row(
+        customer: row.customerID, action: treatment?.action ?? -1, churned: churned, stage: stage(x), x: x,
+        holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
+    }
+    let names = set.featureNames
+    let m = catalog.actions.count
+    func eligible(_ a: Int, _ s: Int?) -> Bool {
+      let stages = catalog.actions[a].eligibleStages
+      return stages.isEmpty || (s.map { stages.contains(spec.stages[$0]) } ?? false)
+    }
+
+    // Customer value.
+    // The stage chain up to the training cutoff: expected lifetimes for the
+    // value, and the action-conditioned stage transitions.
+    var chain = StageModelEstimator()
+    switch definition {
+    case .event(let name): chain.churnEvent = name
+    case .inactivity: chain.inactivityDays = horizon
+    }
+    chain.stages = spec.stages
+    chain.bootstrapReplicates = 0
+    chain.observedThrough = baseline.firstCutoff?.micros
+    chain.actionEvents = catalog.actions.map(\.id)
+    chain.actionWindowDays = horizon
+    progress?("uplift: the stage chain and customer value")
+    var third = try EventLogReader(path: path, schema: schema)
+    let stageModel = try chain.estimate(from: &third, issues: &issues)
+    var value = CustomerValue(source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
+    if valueFeature == nil {
+      value.expectedDays = CustomerValue.expectedDaysAlive(p: stageModel.transitionMatrix, horizon: valueHorizonDays)
+      let staged = rows.compactMap(\.stage)
+      value.expectedDaysWithoutStage = staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
+    }
+    _ = try value.columns(in: names)
+
+    let fitting = UpliftFitting(trainer: self, learner: learner, spec: spec, snapshots: set, horizon: horizon, value: value)
+
+    // Judged on the holdout when fitted without it, then refitted on every row.
+    let periods = learner == .hazard
+      ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } } : []
+    progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
+    let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
+    progress?("uplift: judging it on the holdout")
+    let (evaluation, predictions) = try evaluate(
+      held.model, rows: rows.filter(\.holdout), names: names, baseline: baseline, propensity: held.propensity)
+    progress?("uplift: refitting on all \(rows.count) rows")
+    var model = try fitting.fit(rows, periods).model
+    model.evaluation = evaluation
+    model.stageTransitions = stageModel.actionEffects ?? []
+    model.evaluation.holdout += "; the saved models are refitted on all rows"
+    return (model, predictions)
+  }
+
+  static func hash(_ id: String) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+    return h
+  }
+}
