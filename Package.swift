@@ -8,6 +8,12 @@ import PackageDescription
 //   ChurnModels, ChurnData → LinearAlgebra → CBLASLAPACK
 // Only LinearAlgebra and ByteStreams touch unsafe pointers, and both compile
 // with strict memory safety so every unsafe operation is marked and visible.
+/// The pipeline is cut into targets for the compiler to check the walls,
+/// not to stop the optimiser at them: release builds let it inline and
+/// specialise across the targets (hot loops call into ChurnIO's parsers and
+/// formatters), as it did when they were one module.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
   name: "ChurnKit",
   products: [
@@ -45,28 +51,31 @@ let package = Package(
     // MARK: - The pipeline, one target per stage
     /// Bytes to values and back: CSV reading and writing, numbers, dates,
     /// row issues; no knowledge of churn.
-    .target(name: "ChurnIO", dependencies: ["ByteStreams"]),
+    .target(name: "ChurnIO", dependencies: ["ByteStreams"], swiftSettings: crossModule),
     /// Event logs, customers tables, validation, point-in-time features and labels.
-    .target(name: "ChurnData", dependencies: ["ChurnIO", "ByteStreams", "LinearAlgebra"]),
+    .target(name: "ChurnData", dependencies: ["ChurnIO", "ByteStreams", "LinearAlgebra"], swiftSettings: crossModule),
     /// The logistic churn model, evaluation, the stage chain, survival curves.
-    .target(name: "ChurnModels", dependencies: ["ChurnData", "ChurnIO", "LinearAlgebra"]),
+    .target(name: "ChurnModels", dependencies: ["ChurnData", "ChurnIO", "LinearAlgebra"], swiftSettings: crossModule),
     /// Next best action: uplift learners, customer value, assignment.
-    .target(name: "ChurnDecisions", dependencies: ["ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"]),
+    .target(name: "ChurnDecisions", dependencies: ["ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"], swiftSettings: crossModule),
     /// What is saved and shown: the model file and its trainers, scoring,
     /// SQL/PMML export, the journey page, action plans.
     .target(
       name: "ChurnArtifacts",
-      dependencies: ["ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "ByteStreams", "LinearAlgebra"]),
+      dependencies: ["ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "ByteStreams", "LinearAlgebra"],
+      swiftSettings: crossModule),
     /// The synthetic lifecycle generator and its oracles (beside the
     /// pipeline: used by the CLI's `generate` and by tests only).
     .target(
       name: "ChurnSimulation",
-      dependencies: ["ChurnArtifacts", "ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"]),
+      dependencies: ["ChurnArtifacts", "ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"],
+      swiftSettings: crossModule),
     .target(
       name: "ChurnCLI",
       dependencies: [
         "ChurnSimulation", "ChurnArtifacts", "ChurnDecisions", "ChurnModels", "ChurnData", "ChurnIO", "ByteStreams",
-      ]),
+      ],
+      swiftSettings: crossModule),
     .executableTarget(name: "churnkit", dependencies: ["ChurnCLI", "ByteStreams"]),
 
     // MARK: - Benchmarks (run by bench/*.sh, always in release)

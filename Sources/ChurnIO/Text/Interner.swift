@@ -16,26 +16,26 @@
 /// ids.string(0)       // "C001"
 /// ```
 public struct Interner: Sendable {
-  private var arena: [UInt8] = []
-  private var bounds: [Int] = [0]  // id k spans arena[bounds[k]..<bounds[k+1]]
+  @usableFromInline var arena: [UInt8] = []
+  @usableFromInline var bounds: [Int] = [0]  // id k spans arena[bounds[k]..<bounds[k+1]]
   /// Two words per slot: [key-or-hash, (id + 1) << 32 | length << 24 | hash fragment].
-  private var table: [UInt64] = Array(repeating: 0, count: 2 * 64)
-  private var hashes: [UInt64] = []  // per id, for rehashing
+  @usableFromInline var table: [UInt64] = Array(repeating: 0, count: 2 * 64)
+  @usableFromInline var hashes: [UInt64] = []  // per id, for rehashing
 
   public init() {}
 
   /// Number of distinct strings seen.
-  public var count: Int { bounds.count - 1 }
+  @inlinable public var count: Int { bounds.count - 1 }
 
   /// The id of `bytes[range]`, adding it if new.
-  public mutating func intern(_ bytes: [UInt8], _ range: Range<Int>) -> Int32 {
+  @inlinable public mutating func intern(_ bytes: [UInt8], _ range: Range<Int>) -> Int32 {
     let (word, hash) = Interner.key(bytes, range)
     return intern(bytes, range, word: word, hash: hash)
   }
 
   /// `intern(_:_:)` with the key word and hash already computed by
   /// `Interner.key` (on another thread, say).
-  package mutating func intern(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int32 {
+  @inlinable package mutating func intern(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int32 {
     let found = probe(bytes, range, word: word, hash: hash)
     if found >= 0 { return Int32(found) }
     let slot = ~found
@@ -52,8 +52,8 @@ public struct Interner: Sendable {
   /// The key's id if present, else `~slot` (negative) for the empty slot
   /// where it would go. (One integer rather than a tuple with an optional:
   /// this is the hottest call of every read.)
-  @inline(__always)
-  private func probe(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int {
+  @inlinable @inline(__always)
+  func probe(_ bytes: [UInt8], _ range: Range<Int>, word: UInt64, hash: UInt64) -> Int {
     let meta = Interner.meta(range, hash)
     let mask = table.count / 2 - 1
     var slot = Int(truncatingIfNeeded: hash >> 24) & mask
@@ -70,8 +70,8 @@ public struct Interner: Sendable {
   }
 
   /// The low word of a slot's info: length (mod 256) and a hash fragment.
-  @inline(__always)
-  private static func meta(_ range: Range<Int>, _ hash: UInt64) -> UInt64 {
+  @inlinable @inline(__always)
+  static func meta(_ range: Range<Int>, _ hash: UInt64) -> UInt64 {
     UInt64(range.count & 0xFF) << 24 | (hash & 0xFF_FFFF)
   }
 
@@ -80,7 +80,7 @@ public struct Interner: Sendable {
   /// Calling this for a block of keys before interning them lets the
   /// processor fetch their cache lines in parallel instead of one miss at a
   /// time (a large table does not fit in cache); it changes nothing.
-  @inline(__always)
+  @inlinable @inline(__always)
   package func touch(hash: UInt64) -> UInt64 {
     let mask = table.count / 2 - 1
     return table[2 * (Int(truncatingIfNeeded: hash >> 24) & mask) + 1]
@@ -94,7 +94,7 @@ public struct Interner: Sendable {
   }
 
   /// The id of `bytes[range]` if it has been seen.
-  public func lookup(_ bytes: [UInt8], _ range: Range<Int>) -> Int32? {
+  @inlinable public func lookup(_ bytes: [UInt8], _ range: Range<Int>) -> Int32? {
     let (word, hash) = Interner.key(bytes, range)
     let found = probe(bytes, range, word: word, hash: hash)
     return found >= 0 ? Int32(found) : nil
@@ -120,7 +120,7 @@ public struct Interner: Sendable {
   public var strings: [String] { (0..<count).map { string(Int32($0)) } }
 
   /// Whether the string with id `id` is `bytes[range]`.
-  package func equals(_ id: Int, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+  @inlinable package func equals(_ id: Int, _ bytes: [UInt8], _ range: Range<Int>) -> Bool {
     let start = bounds[id]
     guard bounds[id + 1] - start == range.count else { return false }
     var k = start
@@ -131,7 +131,7 @@ public struct Interner: Sendable {
     return true
   }
 
-  private mutating func grow() {
+  @usableFromInline mutating func grow() {
     let old = table
     table = Array(repeating: 0, count: old.count * 2)
     let mask = table.count / 2 - 1
@@ -147,7 +147,7 @@ public struct Interner: Sendable {
   /// The key word (the bytes themselves, little-endian, for keys of at most
   /// 8 bytes; else the hash) and a 64-bit hash that mixes every byte and the
   /// length (word-at-a-time multiply–xorshift).
-  @inline(__always)
+  @inlinable @inline(__always)
   package static func key(_ bytes: [UInt8], _ range: Range<Int>) -> (word: UInt64, hash: UInt64) {
     var h = UInt64(truncatingIfNeeded: range.count) &* 0x9E37_79B9_7F4A_7C15
     var i = range.lowerBound
