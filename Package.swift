@@ -86,8 +86,13 @@ let package = Package(
     // MARK: - Tests
     .target(name: "ChurnTestSupport", dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "LinearAlgebra"]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "ChurnTestSupport"]),
-    .testTarget(
-      name: "ChurnKitTests", dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ByteStreams", "LinearAlgebra", "ChurnTestSupport"]),
+    .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "ChurnIO", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnIOTests", dependencies: ["ByteStreams", "ChurnIO", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnDataTests", dependencies: ["ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport"]),
+    .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
+    .testTarget(name: "ChurnDecisionsTests", dependencies: ["ChurnData", "ChurnDecisions", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
+    .testTarget(name: "ChurnArtifactsTests", dependencies: ["ChurnArtifacts", "ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
+    .testTarget(name: "ChurnSimulationTests", dependencies: ["ChurnData", "ChurnSimulation", "ChurnTestSupport"]),
     .testTarget(
       name: "ChurnCLITests", dependencies: ["ChurnCLI", "ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ChurnTestSupport"]),
   ]

@@ -1,4 +1,3 @@
-import ByteStreams
 import ChurnArtifacts
 import ChurnData
 import ChurnIO
