@@ -64,3 +64,52 @@ struct ChurnModelTests {
     } throws: { "\($0)".contains("is not a ChurnKit model") }
   }
 }
+
+/// A model whose parts contradict each other is refused when loaded, with
+/// the field and what is wrong.
+struct ModelFileCheckTests {
+  @Test func aFieldThatContradictsTheRestIsNamed() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let model = try ChurnModelTests().trainSmallModel(dir)
+    try model.write(to: "\(dir.path)/m.json")
+    let text = try dir.read("m.json")
+    func edited(_ edit: (inout [String: Any]) -> Void) throws -> String {
+      var tree = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+      var inner = tree["model"] as! [String: Any]
+      edit(&inner)
+      tree["model"] = inner
+      let sealed = try ChurnModel.resealed(try JSONSerialization.data(withJSONObject: tree))
+      return try dir.write("edited.json", String(decoding: sealed, as: UTF8.self))
+    }
+    func refusal(_ path: String) -> String {
+      do {
+        _ = try ChurnModel.load(path: path)
+        return "loaded"
+      } catch { return "\(error)" }
+    }
+    let shortMeans = try edited { m in
+      var reference = m["reference"] as! [String: Any]
+      reference["featureMeans"] = (reference["featureMeans"] as! [Any]).dropLast().map { $0 }
+      m["reference"] = reference
+    }
+    #expect(refusal(shortMeans).hasPrefix("\(shortMeans): model.reference.featureMeans has \(model.features.count - 1) entries, not \(model.features.count)"))
+    let lostTerm = try edited { m in
+      var fit = m["fit"] as! [String: Any]
+      fit["terms"] = (fit["terms"] as! [Any]).dropLast().map { $0 }
+      m["fit"] = fit
+    }
+    let terms = model.fit.terms.count
+    #expect(refusal(lostTerm).hasPrefix("\(lostTerm): model.fit.covariance has \(terms) rows, the terms \(terms - 1)"))
+    let notANumber = try edited { m in
+      var fit = m["fit"] as! [String: Any]
+      var terms = fit["terms"] as! [[String: Any]]
+      terms[1]["coefficient"] = "nan"
+      fit["terms"] = terms
+      m["fit"] = fit
+    }
+    #expect(refusal(notANumber) == "\(notANumber): model.fit.terms[1].coefficient is nan, not a finite number; the file was changed after training: retrain, or restore it")
+    let wrongType = try dir.write("typed.json", text.replacingOccurrences(of: "\"horizonDays\" : 60", with: "\"horizonDays\" : \"sixty\""))
+    #expect(refusal(wrongType) == "\(wrongType) is damaged: at model.training.horizonDays: expected a whole number")
+  }
+}

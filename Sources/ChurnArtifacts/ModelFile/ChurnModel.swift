@@ -205,22 +205,24 @@ public struct ChurnModel: Codable, Sendable {
     try out.commit()
   }
 
-  /// Reads and verifies a model file.
+  /// Reads and verifies a model file: the format version, the JSON, the
+  /// checksum, then the model as a whole (`ModelFileCheck`).
   public static func load(path: String) throws -> ChurnModel {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw ModelError.invalidOption("cannot read model \(path)")
-    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError.unreadable(path: path) }
+    return try load(data: data, path: path)
+  }
+
+  static func load(data: Data, path: String) throws(ModelFileError) -> ChurnModel {
     // The version first, so a newer format gets the right message.
     struct Probe: Decodable {
       struct Inner: Decodable { var formatVersion: Int? }
       var model: Inner?
     }
     guard let probe = try? JSONDecoder().decode(Probe.self, from: data), let version = probe.model?.formatVersion else {
-      throw ModelError.invalidOption("\(path) is not a ChurnKit model (damaged or not JSON)")
+      throw .notAModel(path: path)
     }
     if version > currentFormatVersion {
-      throw ModelError.invalidOption(
-        "\(path) has model format \(version), newer than this churnkit reads (\(currentFormatVersion)): upgrade churnkit")
+      throw .newerFormat(path: path, version: version, supported: currentFormatVersion)
     }
     let file: File
     do {
@@ -228,14 +230,29 @@ public struct ChurnModel: Codable, Sendable {
       decoder.nonConformingFloatDecodingStrategy = nonFiniteDecoding
       file = try decoder.decode(File.self, from: data)
     } catch {
-      throw ModelError.invalidOption("\(path) is damaged: \(error)")
+      throw .damaged(path: path, detail: JSONProblem.describe(error))
     }
-    let expected = "crc32:" + Checksum.crc32Hex(try canonical(file.model))
-    guard expected == file.checksum else {
-      throw ModelError.invalidOption("\(path) is damaged: its checksum does not match its contents")
-    }
+    guard let canonical = try? canonical(file.model),
+      "crc32:" + Checksum.crc32Hex(canonical) == file.checksum
+    else { throw .checksumMismatch(path: path) }
     var model = file.model
-    try model.uplift?.bind(features: model.features)
+    try ModelFileCheck(path: path).check(model)
+    do { try model.uplift?.bind(features: model.features) } catch {
+      throw .invalid(path: path, field: "uplift", problem: "\(error)")
+    }
     return model
+  }
+
+  /// The file's bytes with the checksum recomputed: what a tool that edits
+  /// a model file would write (for tests of `ModelFileCheck`).
+  package static func resealed(_ data: Data) throws -> Data {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = nonFiniteDecoding
+    var file = try decoder.decode(File.self, from: data)
+    file.checksum = "crc32:" + Checksum.crc32Hex(try canonical(file.model))
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = nonFinite
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(file)
   }
 }

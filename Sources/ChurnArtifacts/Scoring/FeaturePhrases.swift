@@ -95,6 +95,12 @@ enum FeaturePhrases {
       return
     }
     let magnitude = abs(v)
+    guard magnitude < 1e15 else {
+      // Past whole numbers of 15 digits the shortest digits say it best
+      // (and rounding to Int64 would overflow).
+      CSVFormatting.appendShortest(v, to: &out)
+      return
+    }
     let digits = magnitude >= 100 ? 0 : (magnitude >= 1 ? 1 : 2)
     let scale: Int64 = digits == 0 ? 1 : (digits == 1 ? 10 : 100)
     let scaled = Int64((magnitude * Double(scale)).rounded())
