@@ -53,6 +53,15 @@ struct FeatureTableModelTests {
     _ = try scorer.score(path: other, format: .csv) { out += $0 }
     #expect(String(decoding: out, as: UTF8.self).contains("\nX,"))
     #expect(throws: FeatureTableError.self) { try ModelEvaluation.evaluate(model, featureTable: other, label: "label") }
+    // A column twice, or a header without rows, is not a table to score.
+    let twice = try dir.write("d.csv", "customer_id,a,b,a\nX,1,2,3\n")
+    #expect {
+      try FeatureFileScorer(model: model).score(path: twice, format: .csv) { _ in }
+    } throws: { "\($0)".hasPrefix("\(twice):1:4: column 'a' appears twice in the header (also column 2)") }
+    let empty = try dir.write("e.csv", "customer_id,a,b\n")
+    #expect {
+      try FeatureFileScorer(model: model).score(path: empty, format: .csv) { _ in }
+    } throws: { "\($0)" == "\(empty) has a header and no rows: nothing to score" }
   }
 
   /// With few events per feature and no penalty given, the trainer chooses

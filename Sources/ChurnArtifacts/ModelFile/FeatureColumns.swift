@@ -14,7 +14,12 @@ public struct FeatureColumns: Sendable {
     header: [(name: String, position: Int)], model: ChurnModel, path: String, ignoring: [String] = []
   ) throws(FeatureTableError) {
     var positionOf: [String: Int] = [:]
-    for column in header where positionOf[column.name] == nil { positionOf[column.name] = column.position }
+    for column in header {
+      if let first = positionOf[column.name] {
+        throw .duplicateColumn(path: path, name: column.name, positions: [first, column.position])
+      }
+      positionOf[column.name] = column.position
+    }
     let missing = model.features.filter { positionOf[$0] == nil }
     guard missing.isEmpty else { throw .missingFeatures(path: path, names: missing) }
     let known = Set(model.features).union(model.nonFeatureColumns).union(ignoring)
@@ -28,12 +33,19 @@ public struct FeatureColumns: Sendable {
 public enum FeatureTableError: Error, CustomStringConvertible {
   case missingFeatures(path: String, names: [String])
   case unknownColumns(path: String, columns: [(name: String, position: Int)])
+  case duplicateColumn(path: String, name: String, positions: [Int])
+  /// A header and no row.
+  case noRows(path: String)
 
   public var description: String {
     switch self {
     case .missingFeatures(let path, let names):
       let list = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
       return "\(path) lacks \(names.count) of the model's features (\(list)): build the table as the model's training table was built, or retrain on this one"
+    case .duplicateColumn(let path, let name, let positions):
+      return "\(path):1:\(positions[1] + 1): column '\(name)' appears twice in the header (also column \(positions[0] + 1)): which one is the feature is not clear; rename or remove one"
+    case .noRows(let path):
+      return "\(path) has a header and no rows: nothing to score"
     case .unknownColumns(let path, let columns):
       let first = columns[0]
       let more = columns.count > 1 ? " (and \(columns.count - 1) more: \(columns.dropFirst().prefix(4).map(\.name).joined(separator: ", "))\(columns.count > 5 ? ", …" : ""))" : ""

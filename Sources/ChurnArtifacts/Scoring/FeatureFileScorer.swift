@@ -133,6 +133,8 @@ public struct FeatureFileScorer: Sendable {
     sink.drain(pending, to: write)
     if let error = sink.error { throw error }
     if case .failure(let error) = ahead.result { throw error }
+    // Nothing scored is not a result (its drift would compare nothing).
+    guard !sink.tally.probabilities.isEmpty else { throw FeatureTableError.noRows(path: path) }
     return sink.tally
   }
 
