@@ -57,7 +57,9 @@ let package = Package(
     /// The logistic churn model, evaluation, the stage chain, survival curves.
     .target(name: "ChurnModels", dependencies: ["ChurnData", "ChurnIO", "LinearAlgebra"], swiftSettings: crossModule),
     /// Next best action: uplift learners, customer value, assignment.
-    .target(name: "ChurnDecisions", dependencies: ["ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"], swiftSettings: crossModule),
+    .target(
+      name: "ChurnDecisions", dependencies: ["ChurnModels", "ChurnData", "ChurnIO", "LinearAlgebra"],
+      swiftSettings: crossModule),
     /// What is saved and shown: the model file and its trainers, scoring,
     /// SQL/PMML export, the journey page, action plans.
     .target(
@@ -81,19 +83,42 @@ let package = Package(
     // MARK: - Benchmarks (run by bench/*.sh, always in release)
     .executableTarget(
       name: "churnkit-bench",
-      dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ByteStreams", "LinearAlgebra"], path: "bench/swift"),
+      dependencies: [
+        "ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ByteStreams",
+        "LinearAlgebra",
+      ], path: "bench/swift"),
 
     // MARK: - Tests
-    .target(name: "ChurnTestSupport", dependencies: ["ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "LinearAlgebra"]),
+    .target(
+      name: "ChurnTestSupport",
+      dependencies: [
+        "ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "LinearAlgebra",
+      ]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "ChurnTestSupport"]),
     .testTarget(name: "ByteStreamsTests", dependencies: ["ByteStreams", "ChurnIO", "ChurnTestSupport"]),
     .testTarget(name: "ChurnIOTests", dependencies: ["ByteStreams", "ChurnIO", "ChurnTestSupport"]),
-    .testTarget(name: "ChurnDataTests", dependencies: ["ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport"]),
-    .testTarget(name: "ChurnModelsTests", dependencies: ["ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
-    .testTarget(name: "ChurnDecisionsTests", dependencies: ["ChurnData", "ChurnDecisions", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
-    .testTarget(name: "ChurnArtifactsTests", dependencies: ["ChurnArtifacts", "ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
+    .testTarget(
+      name: "ChurnDataTests",
+      dependencies: ["ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport"]),
+    .testTarget(
+      name: "ChurnModelsTests",
+      dependencies: ["ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra"]),
+    .testTarget(
+      name: "ChurnDecisionsTests",
+      dependencies: [
+        "ChurnData", "ChurnDecisions", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra",
+      ]),
+    .testTarget(
+      name: "ChurnArtifactsTests",
+      dependencies: [
+        "ChurnArtifacts", "ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra",
+      ]),
     .testTarget(name: "ChurnSimulationTests", dependencies: ["ChurnData", "ChurnSimulation", "ChurnTestSupport"]),
     .testTarget(
-      name: "ChurnCLITests", dependencies: ["ChurnCLI", "ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation", "ChurnTestSupport"]),
+      name: "ChurnCLITests",
+      dependencies: [
+        "ChurnCLI", "ChurnIO", "ChurnData", "ChurnModels", "ChurnDecisions", "ChurnArtifacts", "ChurnSimulation",
+        "ChurnTestSupport",
+      ]),
   ]
 )

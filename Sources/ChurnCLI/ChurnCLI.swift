@@ -41,8 +41,10 @@ public enum ChurnCLI {
       break
     }
     guard let command = commands.first(where: { $0.spec.name == first }) else {
-      let error = first.hasPrefix("-")
-        ? CLIError.unknownOption(first, suggestion: closestMatch(to: String(first.drop { $0 == "-" }), in: ["help", "version"]))
+      let error =
+        first.hasPrefix("-")
+        ? CLIError.unknownOption(
+          first, suggestion: closestMatch(to: String(first.drop { $0 == "-" }), in: ["help", "version"]))
         : CLIError.unknownCommand(first, suggestion: closestMatch(to: first, in: commands.map { $0.spec.name }))
       console.err("Error: \(error)\n  See 'churnkit --help' for the commands.\n")
       return ExitStatus.usage
@@ -52,7 +54,9 @@ public enum ChurnCLI {
     do {
       parsed = try ParsedArguments(Array(arguments.dropFirst()), spec: spec)
     } catch {
-      console.err("Error: \(error)\nUsage: \(HelpRenderer.usage(spec))\n  See 'churnkit \(spec.name) --help' for more information.\n")
+      console.err(
+        "Error: \(error)\nUsage: \(HelpRenderer.usage(spec))\n  See 'churnkit \(spec.name) --help' for more information.\n"
+      )
       return ExitStatus.usage
     }
     if parsed.flag("help") {
@@ -62,7 +66,9 @@ public enum ChurnCLI {
     do {
       return try command.run(parsed, console: console)
     } catch let error as CLIError {
-      console.err("Error: \(error)\nUsage: \(HelpRenderer.usage(spec))\n  See 'churnkit \(spec.name) --help' for more information.\n")
+      console.err(
+        "Error: \(error)\nUsage: \(HelpRenderer.usage(spec))\n  See 'churnkit \(spec.name) --help' for more information.\n"
+      )
       return ExitStatus.usage
     } catch {
       console.err("Error: \(error)\n")

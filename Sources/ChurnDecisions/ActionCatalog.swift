@@ -53,7 +53,8 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-      case id, label, cost, channel, eligibleStages = "eligible_stages", conditions, cooldownDays = "cooldown_days", capacity
+      case id, label, cost, channel, eligibleStages = "eligible_stages", conditions, cooldownDays = "cooldown_days",
+        capacity
       case effectDays = "effect_days"
     }
 
@@ -61,7 +62,9 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
       let any = try decoder.container(keyedBy: AnyKey.self)
       let known = CodingKeys.allCases.map(\.stringValue)
       for key in any.allKeys where !known.contains(key.stringValue) {
-        throw CatalogError("unknown key '\(key.stringValue)'" + (closestMatch(to: key.stringValue, in: known).map { " (did you mean '\($0)'?)" } ?? ""))
+        throw CatalogError(
+          "unknown key '\(key.stringValue)'"
+            + (closestMatch(to: key.stringValue, in: known).map { " (did you mean '\($0)'?)" } ?? ""))
       }
       let c = try decoder.container(keyedBy: CodingKeys.self)
       id = try c.decode(String.self, forKey: .id)
@@ -132,7 +135,9 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     do {
       if let list = try? JSONDecoder().decode([Action].self, from: data) {
         catalog = ActionCatalog(actions: list)
-      } else if let object = try? JSONDecoder().decode([String: [Action]].self, from: data), let list = object["actions"] {
+      } else if let object = try? JSONDecoder().decode([String: [Action]].self, from: data),
+        let list = object["actions"]
+      {
         catalog = ActionCatalog(actions: list)
       } else {
         // Decode again to get the precise message.
@@ -142,9 +147,13 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     } catch let error as CatalogError {
       throw CatalogError("\(path): \(error.description)")
     } catch let DecodingError.keyNotFound(key, context) {
-      throw CatalogError("\(path): action \(context.codingPath.first.map { "\(($0.intValue ?? 0) + 1)" } ?? "") lacks '\(key.stringValue)'")
+      throw CatalogError(
+        "\(path): action \(context.codingPath.first.map { "\(($0.intValue ?? 0) + 1)" } ?? "") lacks '\(key.stringValue)'"
+      )
     } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-      throw CatalogError("\(path): '\(context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: "."))' has the wrong type")
+      throw CatalogError(
+        "\(path): '\(context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: "."))' has the wrong type"
+      )
     } catch let DecodingError.dataCorrupted(context) {
       let inner = context.underlyingError.map { "\($0)" } ?? context.debugDescription
       throw CatalogError("\(path): \(inner.contains("unknown key") ? inner : "not valid JSON (\(inner))")")
@@ -163,10 +172,14 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     for a in actions {
       guard !a.id.isEmpty, a.id != "none" else { throw CatalogError("an action id must be non-empty and not 'none'") }
       guard seen.insert(a.id).inserted else { throw CatalogError("action '\(a.id)' is listed twice") }
-      guard a.cost >= 0, a.cost.isFinite else { throw CatalogError("action '\(a.id)': cost must be a non-negative number") }
+      guard a.cost >= 0, a.cost.isFinite else {
+        throw CatalogError("action '\(a.id)': cost must be a non-negative number")
+      }
       guard a.cooldownDays >= 0 else { throw CatalogError("action '\(a.id)': cooldown_days must be 0 or more") }
       if let c = a.capacity, c < 0 { throw CatalogError("action '\(a.id)': capacity must be 0 or more") }
-      if let d = a.effectDays, !(1...3650).contains(d) { throw CatalogError("action '\(a.id)': effect_days must be 1 to 3650") }
+      if let d = a.effectDays, !(1...3650).contains(d) {
+        throw CatalogError("action '\(a.id)': effect_days must be 1 to 3650")
+      }
       for c in a.conditions where !c.value.isFinite {
         throw CatalogError("action '\(a.id)': condition on '\(c.feature)' needs a finite value")
       }

@@ -70,7 +70,8 @@ public struct CapacityAssignment: Sendable {
         for (a, v) in row.enumerated() where v > 0 { options.append((v, i, a)) }
       }
       options.sort { ($0.value, -$0.customer, -$0.action) > ($1.value, -$1.customer, -$1.action) }
-      for o in options where plan[o.customer] == nil && costs[o.action] <= left && used[o.action] < (capacities[o.action] ?? .max) {
+      for o in options
+      where plan[o.customer] == nil && costs[o.action] <= left && used[o.action] < (capacities[o.action] ?? .max) {
         plan[o.customer] = o.action
         used[o.action] += 1
         left -= costs[o.action]
@@ -124,7 +125,8 @@ public struct CapacityAssignment: Sendable {
       var via = [Int](repeating: -1, count: m + 2)  // the customer on the edge into the node
       dist[source] = 0
       var entries = [(key: Double, customer: Int)?](repeating: nil, count: m)
-      var moves = [[(key: Double, customer: Int)?]](repeating: [(key: Double, customer: Int)?](repeating: nil, count: m), count: m)
+      var moves = [[(key: Double, customer: Int)?]](
+        repeating: [(key: Double, customer: Int)?](repeating: nil, count: m), count: m)
       for a in 0..<m {
         entries[a] = topEnter(a)
         for b in 0..<m where b != a { moves[a][b] = topMove(a, b) }

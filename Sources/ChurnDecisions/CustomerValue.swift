@@ -30,7 +30,9 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   public var expectedDaysWithoutStage: Double
   public var horizonDays: Int
 
-  public init(source: Source, feature: String? = nil, expectedDays: [Double], expectedDaysWithoutStage: Double, horizonDays: Int) {
+  public init(
+    source: Source, feature: String? = nil, expectedDays: [Double], expectedDaysWithoutStage: Double, horizonDays: Int
+  ) {
     self.source = source
     self.feature = feature
     self.expectedDays = expectedDays
@@ -53,9 +55,11 @@ public struct CustomerValue: Sendable, Codable, Equatable {
       }
       return Columns(value: j, amount: nil, tenure: nil)
     case .revenue:
-      guard let a = names.firstIndex(of: "amount_sum_365d"), let t = names.firstIndex(of: "days_since_first_event") else {
+      guard let a = names.firstIndex(of: "amount_sum_365d"), let t = names.firstIndex(of: "days_since_first_event")
+      else {
         throw .invalidOption(
-          "customer value from revenue needs the features amount_sum_365d and days_since_first_event (an amount column and a 365-day window); or give --value-feature")
+          "customer value from revenue needs the features amount_sum_365d and days_since_first_event (an amount column and a 365-day window); or give --value-feature"
+        )
       }
       return Columns(value: nil, amount: a, tenure: t)
     }

@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 import ChurnModels
 
 /// Who received which action when, and what counts as their churn: one
@@ -27,7 +27,9 @@ struct TreatmentHistory {
   let customers: Interner
 
   /// - Throws: when no event is one of `actions` (nothing to learn from).
-  init(path: String, schema: EventSchema, actions: [String], churn definition: ChurnDefinition, spec: FeatureSpec) throws {
+  init(
+    path: String, schema: EventSchema, actions: [String], churn definition: ChurnDefinition, spec: FeatureSpec
+  ) throws {
     var reader = try EventLogReader(path: path, schema: schema)
     var issues = IssueLog(limit: 0)  // the churn model's pass reported them
     var treatments: [[(time: Int64, action: Int)]] = []

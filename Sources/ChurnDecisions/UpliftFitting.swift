@@ -64,26 +64,33 @@ struct UpliftFitting {
         weights: assignment == .observational ? w : nil)
     }
     let controls = training.filter { $0.action == -1 }
-    guard controls.count >= 20 else { throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift") }
+    guard controls.count >= 20 else {
+      throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift")
+    }
     var treatedFits: [LogisticRegressionFit?] = []
     let groups = candidateGroups(training)
     // The hazard learner's one model is kept as `control`.
     let controlOutcome = try fitOutcome(controls)
     var shell = UpliftModel(
       catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
-      control: controlOutcome, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m), effects: [],
+      control: controlOutcome, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m),
+      effects: [],
       value: CustomerValue(source: .feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 0),
-      propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
-    let control = learner == .hazard
+      propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []),
+      stages: spec.stages)
+    let control =
+      learner == .hazard
       ? try trainer.fitHazard(periods, set: snapshots, names: names, groups: groups, horizon: horizon, shell: &shell)
       : controlOutcome
     let hazardTerms = shell.hazard
     let hazardModifiers = shell.effectModifiers
     shell = UpliftModel(
       catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
-      control: control, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m), effects: [],
+      control: control, treated: [], effectModifiers: Array(repeating: groups.flatMap(\.features), count: m),
+      effects: [],
       value: CustomerValue(source: .feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 0),
-      propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
+      propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []),
+      stages: spec.stages)
     try shell.bind(features: names)
     shell.hazard = hazardTerms
     if learner == .hazard {
@@ -125,7 +132,9 @@ struct UpliftFitting {
           for group in groups {
             let terms = (0..<group.features.count).map { names.count + 2 + offset + $0 }
             offset += group.features.count
-            if UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot) < modifierSignificance { kept += group.features }
+            if UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot) < modifierSignificance {
+              kept += group.features
+            }
           }
           shell.effectModifiers[a] = kept
           try shell.bind(features: names)
@@ -187,9 +196,12 @@ struct UpliftFitting {
         shell.treated = treatedFits
         let population = training.filter { eligible(a, $0.stage) }
         var rng = SplitMix64(seed: seed ^ UInt64(a + 1))
-        let sample = population.count <= 4000 ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
+        let sample =
+          population.count <= 4000
+          ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
         let effectsOfSample = sample.map { shell.logOddsEffect(a, $0.x)! }
-        var sums = [Double](repeating: 0, count: spec.stages.count), counts = [Int](repeating: 0, count: spec.stages.count)
+        var sums = [Double](repeating: 0, count: spec.stages.count),
+          counts = [Int](repeating: 0, count: spec.stages.count)
         for (row, e) in zip(sample, effectsOfSample) {
           if let s = row.stage {
             sums[s] += e.delta
@@ -210,14 +222,19 @@ struct UpliftFitting {
         shell.treated = treatedFits
         var rng = SplitMix64(seed: seed ^ UInt64(a + 1))
         let population = training.filter { eligible(a, $0.stage) }
-        let sample = population.count <= 4000 ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
+        let sample =
+          population.count <= 4000
+          ? population : (0..<4000).map { _ in population[Int(rng.next() % UInt64(population.count))] }
         var deviations: [Double] = [], variances: [Double] = []
         var varianceByStage = [[Double]](repeating: [], count: spec.stages.count)
         for row in sample {
           let raw = shell.rawUplift(a, row.x) ?? 0
-          let v = learner == .t
+          let v =
+            learner == .t
             ? UpliftTrainer.probabilityVariance(control, row.x) + UpliftTrainer.probabilityVariance(fit, row.x)
-            : UpliftTrainer.differenceVariance(fit, shell.interactionRow(row.x, treated: false, action: a), shell.interactionRow(row.x, treated: true, action: a))
+            : UpliftTrainer.differenceVariance(
+              fit, shell.interactionRow(row.x, treated: false, action: a),
+              shell.interactionRow(row.x, treated: true, action: a))
           deviations.append(raw - (row.stage.map { priors[$0] } ?? overall))
           variances.append(v)
           if let s = row.stage { varianceByStage[s].append(v) }
@@ -232,21 +249,23 @@ struct UpliftFitting {
           weights[s] = heterogeneity / (heterogeneity + v)
         }
       }
-      effects.append(UpliftModel.ActionEffects(
-        action: catalog.actions[a].id, treatedRows: treatedRows.count, overall: overall,
-        overallStandardError: overallSE,
-        stages: spec.stages.indices.map { s in
-          UpliftModel.StageEffect(
-            stage: spec.stages[s], treatedRows: counts[s].0, controlRows: counts[s].1, direct: direct[s]?.d,
-            standardError: direct[s]?.se, prior: priors[s], customerWeight: weights[s], logOddsPrior: logOddsPriors[s])
-        },
-        heterogeneityVariance: heterogeneity))
+      effects.append(
+        UpliftModel.ActionEffects(
+          action: catalog.actions[a].id, treatedRows: treatedRows.count, overall: overall,
+          overallStandardError: overallSE,
+          stages: spec.stages.indices.map { s in
+            UpliftModel.StageEffect(
+              stage: spec.stages[s], treatedRows: counts[s].0, controlRows: counts[s].1, direct: direct[s]?.d,
+              standardError: direct[s]?.se, prior: priors[s], customerWeight: weights[s], logOddsPrior: logOddsPriors[s]
+            )
+          },
+          heterogeneityVariance: heterogeneity))
     }
-
 
     let model = UpliftModel(
       catalog: catalog, horizonDays: horizon, windowDays: windowDays, assignment: assignment, learner: learner,
-      control: control, treated: treatedFits, effectModifiers: modifiers, effects: effects, value: value, propensity: diagnostics,
+      control: control, treated: treatedFits, effectModifiers: modifiers, effects: effects, value: value,
+      propensity: diagnostics,
       evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: spec.stages)
     var bound = model
     bound.hazard = hazardTerms
@@ -279,12 +298,13 @@ struct UpliftFitting {
       let controlE = zip(e, y).filter { $1 == 0 }.map { $0.0 }
       let w = treatedE.map { 1 / min(max($0, propensityClip), 1 - propensityClip) }
       let ess = pow(w.reduce(0, +), 2) / w.reduce(0) { $0 + $1 * $1 }
-      diagnostics.append(UpliftModel.PropensityDiagnostics(
-        action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
-        auc: BinaryMetrics(probabilities: e, labels: y).rocAUC,
-        treatedQuantiles: Quantiles.linear(treatedE, at: [0, 0.25, 0.5, 0.75, 1]),
-        controlQuantiles: Quantiles.linear(controlE, at: [0, 0.25, 0.5, 0.75, 1]),
-        clippedShare: Double(clipped) / Double(part.count), clip: propensityClip, effectiveTreatedRows: ess))
+      diagnostics.append(
+        UpliftModel.PropensityDiagnostics(
+          action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
+          auc: BinaryMetrics(probabilities: e, labels: y).rocAUC,
+          treatedQuantiles: Quantiles.linear(treatedE, at: [0, 0.25, 0.5, 0.75, 1]),
+          controlQuantiles: Quantiles.linear(controlE, at: [0, 0.25, 0.5, 0.75, 1]),
+          clippedShare: Double(clipped) / Double(part.count), clip: propensityClip, effectiveTreatedRows: ess))
       propensityFits.append(fit)
     }
     return (propensityFits, diagnostics)
@@ -294,18 +314,20 @@ struct UpliftFitting {
   /// customers-table column and the stage, less the columns constant over
   /// the rows (or the user's list as one group).
   private func candidateGroups(_ training: [UpliftTrainer.Row]) -> [UpliftTrainer.ModifierGroup] {
-      // Candidate effect modifiers in groups: each customers-table column, and the stage.
-      // A one-hot group (categorical column, stage) is tested for differences
-      // between its levels; other groups for being zero.
-      var groups: [UpliftTrainer.ModifierGroup] = (spec.staticEncodings ?? []).map { e in
-        (e.column, names.filter { $0 == e.column || $0.hasPrefix(e.column + "_") }, e.kind == .categorical)
-      }
-      groups.append(("stage", names.filter { $0.hasPrefix("stage_") }, true))
-      // Columns constant over the rows tell nothing about the effect.
-      let varying = Set(names.indices.filter { j in training.contains { $0.x[j] != training[0].x[j] } }.map { names[$0] })
-      groups = groups.map { ($0.name, $0.features.filter(varying.contains), $0.oneHot) }.filter { $0.features.count > ($0.oneHot ? 1 : 0) }
-      if let chosen = effectModifiers { groups = [("chosen", chosen, false)] }
-      return groups
+    // Candidate effect modifiers in groups: each customers-table column, and the stage.
+    // A one-hot group (categorical column, stage) is tested for differences
+    // between its levels; other groups for being zero.
+    var groups: [UpliftTrainer.ModifierGroup] = (spec.staticEncodings ?? []).map { e in
+      (e.column, names.filter { $0 == e.column || $0.hasPrefix(e.column + "_") }, e.kind == .categorical)
+    }
+    groups.append(("stage", names.filter { $0.hasPrefix("stage_") }, true))
+    // Columns constant over the rows tell nothing about the effect.
+    let varying = Set(names.indices.filter { j in training.contains { $0.x[j] != training[0].x[j] } }.map { names[$0] })
+    groups = groups.map { ($0.name, $0.features.filter(varying.contains), $0.oneHot) }.filter {
+      $0.features.count > ($0.oneHot ? 1 : 0)
+    }
+    if let chosen = effectModifiers { groups = [("chosen", chosen, false)] }
+    return groups
   }
 }
 

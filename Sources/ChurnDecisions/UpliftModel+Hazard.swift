@@ -18,7 +18,9 @@ extension UpliftModel {
     /// The share of the period [start, end) (days from now) during which an
     /// action given `daysAgo` days ago is working, with one lasting
     /// `effectDays` days.
-    public static func exposure(period start: Double, _ end: Double, givenDaysAgo daysAgo: Double, effectDays: Double, periodDays: Double) -> Double {
+    public static func exposure(
+      period start: Double, _ end: Double, givenDaysAgo daysAgo: Double, effectDays: Double, periodDays: Double
+    ) -> Double {
       let from = max(start, -daysAgo), to = min(end, effectDays - daysAgo)
       return to > from ? (to - from) / periodDays : 0
     }
@@ -79,10 +81,13 @@ struct HazardForecast {
         var eta = base
         for b in 0..<m {
           let effect = Double(terms.effectDays[b])
-          var f = daysAgo[b].isFinite
-            ? UpliftModel.HazardTerms.exposure(period: start, end, givenDaysAgo: daysAgo[b], effectDays: effect, periodDays: period) : 0
+          var f =
+            daysAgo[b].isFinite
+            ? UpliftModel.HazardTerms.exposure(
+              period: start, end, givenDaysAgo: daysAgo[b], effectDays: effect, periodDays: period) : 0
           if given == b {
-            f += UpliftModel.HazardTerms.exposure(period: start, end, givenDaysAgo: 0, effectDays: effect, periodDays: period)
+            f += UpliftModel.HazardTerms.exposure(
+              period: start, end, givenDaysAgo: 0, effectDays: effect, periodDays: period)
           }
           eta += f * deltas[b]
         }

@@ -59,7 +59,8 @@ public struct UpliftModel: Sendable, Codable {
 
   public init(
     catalog: ActionCatalog, horizonDays: Int, windowDays: Int, assignment: Assignment, learner: Learner,
-    control: LogisticRegressionFit, treated: [LogisticRegressionFit?], effectModifiers: [[String]], effects: [ActionEffects],
+    control: LogisticRegressionFit, treated: [LogisticRegressionFit?], effectModifiers: [[String]],
+    effects: [ActionEffects],
     value: CustomerValue, propensity: [PropensityDiagnostics], evaluation: UpliftEvaluation, stages: [String]
   ) {
     self.catalog = catalog
@@ -115,7 +116,8 @@ public struct UpliftModel: Sendable, Codable {
     case .hazard: return nil
     case .t: return control.probability(x) - fit.probability(x)
     case .s:
-      return fit.probability(interactionRow(x, treated: false, action: a)) - fit.probability(interactionRow(x, treated: true, action: a))
+      return fit.probability(interactionRow(x, treated: false, action: a))
+        - fit.probability(interactionRow(x, treated: true, action: a))
     }
   }
   public var effects: [ActionEffects]
@@ -147,7 +149,10 @@ public struct UpliftModel: Sendable, Codable {
     /// on the log-odds scale for the S-learner.
     public var heterogeneityVariance: Double
 
-    public init(action: String, treatedRows: Int, overall: Double, overallStandardError: Double, stages: [StageEffect], heterogeneityVariance: Double) {
+    public init(
+      action: String, treatedRows: Int, overall: Double, overallStandardError: Double, stages: [StageEffect],
+      heterogeneityVariance: Double
+    ) {
       self.action = action
       self.treatedRows = treatedRows
       self.overall = overall
@@ -174,7 +179,8 @@ public struct UpliftModel: Sendable, Codable {
     public var logOddsPrior: Double?
 
     public init(
-      stage: String, treatedRows: Int, controlRows: Int, direct: Double? = nil, standardError: Double? = nil, prior: Double,
+      stage: String, treatedRows: Int, controlRows: Int, direct: Double? = nil, standardError: Double? = nil,
+      prior: Double,
       customerWeight: Double, logOddsPrior: Double? = nil
     ) {
       self.stage = stage
@@ -275,7 +281,9 @@ public struct UpliftModel: Sendable, Codable {
     for list in effectModifiers {
       var action: [Int] = []
       for m in list {
-        guard let j = names.firstIndex(of: m) else { throw .invalidOption("effect modifier '\(m)' is not among the model's features") }
+        guard let j = names.firstIndex(of: m) else {
+          throw .invalidOption("effect modifier '\(m)' is not among the model's features")
+        }
         action.append(j)
       }
       columns.append(action)
@@ -289,7 +297,9 @@ public struct UpliftModel: Sendable, Codable {
     for a in catalog.actions {
       var list: [Int] = []
       for c in a.conditions {
-        guard let j = index[c.feature] else { throw .invalidOption("action '\(a.id)': the model has no feature '\(c.feature)'") }
+        guard let j = index[c.feature] else {
+          throw .invalidOption("action '\(a.id)': the model has no feature '\(c.feature)'")
+        }
         list.append(j)
       }
       conditions.append(list)
@@ -340,11 +350,15 @@ public struct UpliftModel: Sendable, Codable {
         uplift = prior + weight * (raw - prior)
         pWith = pControl - uplift
       }
-      options.append(Option(
-        action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)), uplift: uplift,
-        netValue: uplift * value - action.cost))
+      options.append(
+        Option(
+          action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)),
+          uplift: uplift,
+          netValue: uplift * value - action.cost))
     }
-    let ranked = options.filter { $0.ineligibleBecause == nil }.sorted { ($0.netValue, -$0.action) > ($1.netValue, -$1.action) }
+    let ranked = options.filter { $0.ineligibleBecause == nil }.sorted {
+      ($0.netValue, -$0.action) > ($1.netValue, -$1.action)
+    }
     let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
     let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
     return Decision(action: best, runnerUp: runnerUp, value: value, options: options)
@@ -367,11 +381,14 @@ public struct UpliftModel: Sendable, Codable {
   public func reason(for d: Decision) -> String {
     func figures(_ o: Option) -> String {
       let id = catalog.actions[o.action].id
-      return "\(id): the uplift model's churn within \(horizonDays)d \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
+      return
+        "\(id): the uplift model's churn within \(horizonDays)d \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
     }
     if let a = d.action {
       var text = figures(d.options[a])
-      if let r = d.runnerUp { text += "; runner-up \(catalog.actions[r].id) \(NumberText.signed(d.options[r].netValue, 1))" }
+      if let r = d.runnerUp {
+        text += "; runner-up \(catalog.actions[r].id) \(NumberText.signed(d.options[r].netValue, 1))"
+      }
       return text
     }
     if let r = d.runnerUp { return "no action pays: best is " + figures(d.options[r]) }

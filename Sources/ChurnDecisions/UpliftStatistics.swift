@@ -47,13 +47,15 @@ extension UpliftTrainer {
   static func waldPValue(_ fit: LogisticRegressionFit, terms: [Int], contrasts: Bool = false) -> Double {
     guard terms.count > (contrasts ? 1 : 0) else { return 1 }
     // Rows of C: e_k − e_0 for contrasts, else the identity.
-    let rows: [[(Int, Double)]] = contrasts
+    let rows: [[(Int, Double)]] =
+      contrasts
       ? terms.dropFirst().map { [($0, 1.0), (terms[0], -1.0)] }
       : terms.map { [($0, 1.0)] }
     let beta = rows.map { row in row.reduce(0) { $0 + $1.1 * fit.terms[$1.0].coefficient } }
-    let sigma = Matrix(rowMajor: rows.map { r in
-      rows.map { c in r.reduce(0) { sum, a in c.reduce(sum) { $0 + a.1 * $1.1 * fit.covariance[a.0][$1.0] } } }
-    })
+    let sigma = Matrix(
+      rowMajor: rows.map { r in
+        rows.map { c in r.reduce(0) { sum, a in c.reduce(sum) { $0 + a.1 * $1.1 * fit.covariance[a.0][$1.0] } } }
+      })
     guard let solved = try? sigma.solve(beta) else { return 1 }
     let statistic = zip(beta, solved).reduce(0) { $0 + $1.0 * $1.1 }
     return ChiSquareDistribution(degreesOfFreedom: Double(rows.count)).survival(max(statistic, 0))

@@ -21,7 +21,8 @@ extension UpliftTrainer {
     /// Writes `customer_id,action,churned` and per action `admits_<id>,uplift_<id>` (atomically).
     public func write(to path: String) throws {
       let writer = try AtomicFileWriter(path: path)
-      try writer.write("customer_id,action,churned," + actions.map { "admits_\($0),uplift_\($0)" }.joined(separator: ",") + "\n")
+      try writer.write(
+        "customer_id,action,churned," + actions.map { "admits_\($0),uplift_\($0)" }.joined(separator: ",") + "\n")
       for i in customers.indices {
         var line = "\(CSVFormatting.escape(customers[i])),\(CSVFormatting.escape(given[i])),\(churned[i] ? 1 : 0)"
         for a in actions.indices { line += ",\(stageAdmits[i][a] ? 1 : 0),\(uplift[i][a])" }
@@ -39,7 +40,9 @@ extension UpliftTrainer {
     let columns = try model.columns(for: names)
     let m = catalog.actions.count
     let decisions = rows.map { model.decide(features: $0.x, columns: columns) }
-    func admits(_ i: Int, _ a: Int) -> Bool { decisions[i].options[a].ineligibleBecause.map { $0.hasPrefix("not for stage") } != true }
+    func admits(_ i: Int, _ a: Int) -> Bool {
+      decisions[i].options[a].ineligibleBecause.map { $0.hasPrefix("not for stage") } != true
+    }
     var predictions = HoldoutPredictions(actions: catalog.actions.map(\.id))
     for (i, row) in rows.enumerated() {
       predictions.customers.append(row.customer)
@@ -61,10 +64,11 @@ extension UpliftTrainer {
         let target = n * Double(k) / 20
         return curve.targeted.firstIndex { $0 >= target } ?? curve.targeted.count - 1
       }
-      rankings.append(UpliftModel.ActionRanking(
-        action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
-        qiniCoefficient: curve.qiniCoefficient, upliftAUC: curve.upliftAUC,
-        curveTargeted: picks.map { curve.targeted[$0] / n }, curveQini: picks.map { curve.qini[$0] }))
+      rankings.append(
+        UpliftModel.ActionRanking(
+          action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
+          qiniCoefficient: curve.qiniCoefficient, upliftAUC: curve.upliftAUC,
+          curveTargeted: picks.map { curve.targeted[$0] / n }, curveQini: picks.map { curve.qini[$0] }))
     }
 
     // Policies: probabilities of each action (index m = none) per row.
@@ -80,9 +84,13 @@ extension UpliftTrainer {
     let predictor = baseline.predictor
     let risk = rows.map { predictor.probability($0.x) }
     let treatCount = recommended.filter { $0 != none }.count
-    let bestOverall: [Int?] = eligibleActions.map { list in list.max { (model.effects[$0].overall, -$0) < (model.effects[$1].overall, -$1) } }
+    let bestOverall: [Int?] = eligibleActions.map { list in
+      list.max { (model.effects[$0].overall, -$0) < (model.effects[$1].overall, -$1) }
+    }
     var highestRisk = [Int](repeating: none, count: rows.count)
-    for i in rows.indices.filter({ bestOverall[$0] != nil }).sorted(by: { (risk[$0], -$0) > (risk[$1], -$1) }).prefix(treatCount) {
+    for i in rows.indices.filter({ bestOverall[$0] != nil }).sorted(by: { (risk[$0], -$0) > (risk[$1], -$1) }).prefix(
+      treatCount)
+    {
       highestRisk[i] = bestOverall[i]!
     }
     let values = decisions.map(\.value)
@@ -91,10 +99,13 @@ extension UpliftTrainer {
     let policies: [(String, (Int) -> Double)] = [
       ("recommended", { i in recommended[i] == logged(rows[i]) ? 1 : 0 }),
       ("no action", { i in logged(rows[i]) == none ? 1 : 0 }),
-      ("random eligible action or none", { i in
-        let a = logged(rows[i])
-        return a == none || eligibleActions[i].contains(a) ? 1 / Double(eligibleActions[i].count + 1) : 0
-      }),
+      (
+        "random eligible action or none",
+        { i in
+          let a = logged(rows[i])
+          return a == none || eligibleActions[i].contains(a) ? 1 / Double(eligibleActions[i].count + 1) : 0
+        }
+      ),
       ("treat the highest risk", { i in highestRisk[i] == logged(rows[i]) ? 1 : 0 }),
     ]
     let treatedShares: [Double] = [
@@ -136,11 +147,16 @@ extension UpliftTrainer {
     for (k, policy) in policies.enumerated() {
       let e = estimate(all, policy.1)
       let interval = Quantiles.linear(replicates[k], at: [0.025, 0.975])
-      values95.append(UpliftModel.PolicyValue(
-        policy: policy.0, treatedShare: treatedShares[k], netValuePerCustomer: e.value - baseline.value,
-        lower95: interval.first ?? .nan, upper95: interval.last ?? .nan, churnPreventedPerCustomer: baseline.churn - e.churn))
+      values95.append(
+        UpliftModel.PolicyValue(
+          policy: policy.0, treatedShare: treatedShares[k], netValuePerCustomer: e.value - baseline.value,
+          lower95: interval.first ?? .nan, upper95: interval.last ?? .nan,
+          churnPreventedPerCustomer: baseline.churn - e.churn))
     }
-    return (UpliftModel.UpliftEvaluation(
-      holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings, policies: values95), predictions)
+    return (
+      UpliftModel.UpliftEvaluation(
+        holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings,
+        policies: values95), predictions
+    )
   }
 }

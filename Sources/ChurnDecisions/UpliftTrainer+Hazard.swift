@@ -67,10 +67,12 @@ extension UpliftTrainer {
       let treatments = history.treatments[candidate.customer]
         .filter { $0.time > T - lookBack && $0.time <= T }
         .map { (action: $0.action, day: Double($0.time - T) / Double(microsPerDay)) }
-      rows.append(PeriodRow(
-        row: candidate.row, customer: row.customerID, churned: history.churnTime[candidate.customer] <= T + period,
-        treatments: treatments, holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed),
-        weight: candidate.plain ? 1 / rate : 1))
+      rows.append(
+        PeriodRow(
+          row: candidate.row, customer: row.customerID, churned: history.churnTime[candidate.customer] <= T + period,
+          treatments: treatments,
+          holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed),
+          weight: candidate.plain ? 1 / rate : 1))
     }
     return rows
   }
@@ -105,7 +107,8 @@ extension UpliftTrainer {
         var f = [Double](repeating: 0, count: m)
         for t in period.treatments {
           f[t.action] += UpliftModel.HazardTerms.exposure(
-            period: 0, periodDays, givenDaysAgo: -t.day, effectDays: Double(effectDays[t.action]), periodDays: periodDays)
+            period: 0, periodDays, givenDaysAgo: -t.day, effectDays: Double(effectDays[t.action]),
+            periodDays: periodDays)
         }
         return f
       }
@@ -122,7 +125,8 @@ extension UpliftTrainer {
       }
       let extra = shell.hazardTermNames
       return try estimator.fit(
-        Matrix(rows: n, columns: p + extra.count, columnMajor: storage), y, featureNames: names + extra, weights: weights)
+        Matrix(rows: n, columns: p + extra.count, columnMajor: storage), y, featureNames: names + extra,
+        weights: weights)
     }
 
     // Effect durations: the actions the catalog gives none for share one,
@@ -155,7 +159,9 @@ extension UpliftTrainer {
         for group in groups {
           let terms = Array(term..<(term + group.features.count))
           term += group.features.count
-          if Self.waldPValue(full, terms: terms, contrasts: group.oneHot) < modifierSignificance { list += group.features }
+          if Self.waldPValue(full, terms: terms, contrasts: group.oneHot) < modifierSignificance {
+            list += group.features
+          }
         }
         kept.append(list)
       }

@@ -71,7 +71,8 @@ public struct UpliftTrainer: Sendable {
     }
     if churn == .inactivity {
       throw .invalidOption(
-        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t")
+        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t"
+      )
     }
   }
 
@@ -95,7 +96,8 @@ public struct UpliftTrainer: Sendable {
     events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline
   ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
     guard path != "-" else {
-      throw ModelError.invalidOption("learning uplift reads the event log several times: give it as a file, not standard input")
+      throw ModelError.invalidOption(
+        "learning uplift reads the event log several times: give it as a file, not standard input")
     }
     let spec = baseline.spec
     let definition = baseline.churnDefinition
@@ -104,7 +106,8 @@ public struct UpliftTrainer: Sendable {
     try catalog.validate(features: baseline.features, stages: spec.stages)
     for a in catalog.actions where !spec.interventions.contains(a.id) {
       throw ModelError.invalidOption(
-        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked")
+        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked"
+      )
     }
     let horizon = baseline.horizonDays
     let window = Int64(windowDays) * microsPerDay
@@ -121,7 +124,9 @@ public struct UpliftTrainer: Sendable {
     let first = (dataStart / microsPerDay + 60) * microsPerDay + microsPerDay - 1
     let last = dataEnd - Int64(horizon) * microsPerDay - window
     guard first < last else {
-      throw ModelError.invalidOption("the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window")
+      throw ModelError.invalidOption(
+        "the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window"
+      )
     }
     let grid = stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
     if history.customers.count * grid.count > maxSnapshotRows {
@@ -130,11 +135,14 @@ public struct UpliftTrainer: Sendable {
       defer { sample.remove() }
       var sampled = self
       sampled.maxSnapshotRows = .max
-      var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, baseline: baseline)
-      result.model.evaluation.holdout += "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
+      var result = try sampled.trainWithHoldout(
+        events: sample.path, schema: schema, customers: table, baseline: baseline)
+      result.model.evaluation.holdout +=
+        "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
       return result
     }
-    var extractor = FeatureExtractor(spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: definition)
+    var extractor = FeatureExtractor(
+      spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: definition)
     extractor.requiresKnownNames = false
     progress?("uplift: snapshot features at \(grid.count) dates")
     var second = try EventLogReader(path: path, schema: schema)
@@ -168,9 +176,10 @@ public struct UpliftTrainer: Sendable {
         let churned = history.churned(c, from: start, horizon: Int64(horizon) * microsPerDay)
       else { continue }
       let x = set.values(of: row)
-      rows.append(Row(
-        customer: row.customerID, action: treatment?.action ?? -1, churned: churned, stage: stage(x), x: x,
-        holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
+      rows.append(
+        Row(
+          customer: row.customerID, action: treatment?.action ?? -1, churned: churned, stage: stage(x), x: x,
+          holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
     }
     let names = set.featureNames
     let m = catalog.actions.count
@@ -195,19 +204,25 @@ public struct UpliftTrainer: Sendable {
     progress?("uplift: the stage chain and customer value")
     var third = try EventLogReader(path: path, schema: schema)
     let stageModel = try chain.estimate(from: &third, issues: &issues)
-    var value = CustomerValue(source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
+    var value = CustomerValue(
+      source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [],
+      expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
     if valueFeature == nil {
       value.expectedDays = CustomerValue.expectedDaysAlive(p: stageModel.transitionMatrix, horizon: valueHorizonDays)
       let staged = rows.compactMap(\.stage)
-      value.expectedDaysWithoutStage = staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
+      value.expectedDaysWithoutStage =
+        staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
     }
     _ = try value.columns(in: names)
 
-    let fitting = UpliftFitting(trainer: self, learner: learner, spec: spec, snapshots: set, horizon: horizon, value: value)
+    let fitting = UpliftFitting(
+      trainer: self, learner: learner, spec: spec, snapshots: set, horizon: horizon, value: value)
 
     // Judged on the holdout when fitted without it, then refitted on every row.
-    let periods = learner == .hazard
-      ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } } : []
+    let periods =
+      learner == .hazard
+      ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } }
+      : []
     progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
     let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
     progress?("uplift: judging it on the holdout")

@@ -24,7 +24,10 @@ public struct LifecycleGenerator: Sendable {
   /// Customers arrive uniformly over this fraction of the period.
   public var arrivalFraction = 0.6
 
-  public init(customers: Int, seed: UInt64, startDay: Int = CivilDate.daysSinceEpoch(year: 2024, month: 1, day: 1), days: Int = 730) {
+  public init(
+    customers: Int, seed: UInt64, startDay: Int = CivilDate.daysSinceEpoch(year: 2024, month: 1, day: 1),
+    days: Int = 730
+  ) {
     self.customers = customers
     self.seed = seed
     self.startDay = startDay
@@ -64,7 +67,8 @@ public struct LifecycleGenerator: Sendable {
     try customerFile.write("customer_id,signup_date,plan,region,acquisition_channel\n")
     for c in population {
       try customerFile.write(
-        "\(customerID(c.index)),\(String(datePrefix(startDay + c.arrivalDay).dropLast())),\(truth.plans[c.plan]),\(model.regions[c.region]),\(model.acquisitionChannels[c.acquisition])\n")
+        "\(customerID(c.index)),\(String(datePrefix(startDay + c.arrivalDay).dropLast())),\(truth.plans[c.plan]),\(model.regions[c.region]),\(model.acquisitionChannels[c.acquisition])\n"
+      )
     }
     let truthFile = try AtomicFileWriter(path: "\(directory)/truth.json")
     try truthFile.write(try truthJSON())

@@ -165,7 +165,6 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
   }
 }
 
-
 #if canImport(Glibc)
   import Glibc
 #endif

@@ -36,7 +36,8 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
   /// True uplifts from the hazard with today's tickets and sentiment held
   /// fixed (`TruthOracle`): fast, approximate.
   public static func hazardUplifts(
-    plan: ActionPlanner.Plan, model: ChurnModel, features: FeatureSet, truth: LifecycleTruth, planOf customer: (String) -> String?
+    plan: ActionPlanner.Plan, model: ChurnModel, features: FeatureSet, truth: LifecycleTruth,
+    planOf customer: (String) -> String?
   ) throws -> [[Double]] {
     guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
     let names = model.features
@@ -66,7 +67,8 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
         }
       }
       let state = TruthOracle.CustomerState(
-        stage: stage, plan: planName, supportTickets30d: x[tickets], meanSentiment30d: x[sentiment], activeActions: active)
+        stage: stage, plan: planName, supportTickets30d: x[tickets], meanSentiment30d: x[sentiment],
+        activeActions: active)
       let base = oracle.churnProbability(state, days: horizon)
       trueUplift.append(catalog.actions.map { base - oracle.churnProbability(state, action: $0.id, days: horizon) })
     }
@@ -85,7 +87,8 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     DispatchQueue.concurrentPerform(iterations: plan.assignments.count) { i in
       // Only where some action is eligible does the truth matter.
       guard plan.decisions[i].options.contains(where: { $0.ineligibleBecause == nil }),
-        let p = oracle.churnProbabilities(customer: plan.assignments[i].customerID, asOf: asOf, actions: [nil] + ids, days: horizon, stream: stream)
+        let p = oracle.churnProbabilities(
+          customer: plan.assignments[i].customerID, asOf: asOf, actions: [nil] + ids, days: horizon, stream: stream)
       else { return }
       results.set(i, ids.indices.map { p[0] - p[$0 + 1] })
     }
@@ -94,7 +97,10 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
 
   /// Values every policy with `trueUplift`; the oracle chooses with
   /// `oracleUplift` (an independent estimate of the same truth; default the same).
-  public init(plan: ActionPlanner.Plan, model: ChurnModel, trueUplift: [[Double]], oracleUplift: [[Double]]? = nil, seed: UInt64 = 1) throws {
+  public init(
+    plan: ActionPlanner.Plan, model: ChurnModel, trueUplift: [[Double]], oracleUplift: [[Double]]? = nil,
+    seed: UInt64 = 1
+  ) throws {
     guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
     let catalog = uplift.catalog
     self.trueUplift = trueUplift
@@ -109,20 +115,31 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
         net += trueUplift[i][a] * plan.assignments[i].value - costs[a]
         spend += costs[a]
       }
-      return Policy(policy: name, customers: actions.compactMap { $0 }.count, spend: spend, trueChurnPrevented: prevented, trueNetValue: net)
+      return Policy(
+        policy: name, customers: actions.compactMap { $0 }.count, spend: spend, trueChurnPrevented: prevented,
+        trueNetValue: net)
     }
     let recommended = plan.assignments.map(\.action)
     let choosing = oracleUplift ?? trueUplift
     let trueValues = (0..<n).map { i in
-      catalog.actions.indices.map { a in eligible[i].contains(a) ? choosing[i][a] * plan.assignments[i].value - costs[a] : -.infinity }
+      catalog.actions.indices.map { a in
+        eligible[i].contains(a) ? choosing[i][a] * plan.assignments[i].value - costs[a] : -.infinity
+      }
     }
-    let best = CapacityAssignment(values: trueValues, capacities: catalog.actions.map(\.capacity), costs: costs, budget: plan.budget).solve()
+    let best = CapacityAssignment(
+      values: trueValues, capacities: catalog.actions.map(\.capacity), costs: costs, budget: plan.budget
+    ).solve()
     let count = recommended.compactMap { $0 }.count
-    let byEffect = { (list: [Int]) in list.max { (uplift.effects[$0].overall, -$0) < (uplift.effects[$1].overall, -$1) } }
+    let byEffect = { (list: [Int]) in list.max { (uplift.effects[$0].overall, -$0) < (uplift.effects[$1].overall, -$1) }
+    }
     var risky = [Int?](repeating: nil, count: n)
     var used = [Int](repeating: 0, count: costs.count)
-    for i in (0..<n).filter({ !eligible[$0].isEmpty }).sorted(by: { (plan.assignments[$0].churnProbability, -$0) > (plan.assignments[$1].churnProbability, -$1) }) {
-      guard risky.compactMap({ $0 }).count < count, let a = byEffect(eligible[i].filter { used[$0] < (catalog.actions[$0].capacity ?? .max) }) else { continue }
+    for i in (0..<n).filter({ !eligible[$0].isEmpty }).sorted(by: {
+      (plan.assignments[$0].churnProbability, -$0) > (plan.assignments[$1].churnProbability, -$1)
+    }) {
+      guard risky.compactMap({ $0 }).count < count,
+        let a = byEffect(eligible[i].filter { used[$0] < (catalog.actions[$0].capacity ?? .max) })
+      else { continue }
       risky[i] = a
       used[a] += 1
     }

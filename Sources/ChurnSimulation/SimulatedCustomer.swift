@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 import ChurnModels
 
 #if canImport(Glibc)
@@ -53,7 +53,9 @@ struct SimulationModel: Sendable {
       let shares = truth.eventChannels[event] ?? [:]
       return channels.map { shares[$0] ?? 0 }
     }
-    actionEligible = stages.map { stage in truth.actions.indices.filter { truth.actions[$0].eligibleStages.contains(stage) } }
+    actionEligible = stages.map { stage in
+      truth.actions.indices.filter { truth.actions[$0].eligibleStages.contains(stage) }
+    }
     actionEffect = truth.actions.map { a in truth.plans.map { a.effectOnChurnLogOdds[$0] ?? 0 } }
     actionEvent = truth.actions.map { names.firstIndex(of: $0.id)! }
     actionChannel = truth.actions.map { channels.firstIndex(of: $0.channel) ?? 0 }
@@ -141,7 +143,9 @@ struct SimulatedCustomer {
   /// Simulates one day; returns true when the customer churns.
   mutating func simulate(day: Int, model: SimulationModel, into events: inout [SimulatedEvent]) -> Bool {
     var lastSecond: Int32 = 0
-    func emit(_ event: Int, channel: Int? = nil, amountCents: Int32 = -1, sentiment: Double? = nil, second: Int32? = nil) {
+    func emit(
+      _ event: Int, channel: Int? = nil, amountCents: Int32 = -1, sentiment: Double? = nil, second: Int32? = nil
+    ) {
       let ch = channel ?? model.draw(model.channelShares[event], &rng)
       let s = second ?? Int32(rng.next() % 86_400)
       lastSecond = max(lastSecond, s)

@@ -28,12 +28,15 @@ public struct SimulationOracle: Sendable {
       let generator: [String: String]
       let truth: LifecycleTruth
     }
-    guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.invalidOption("cannot read \(path)") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ModelError.invalidOption("cannot read \(path)")
+    }
     let file: File
     do { file = try JSONDecoder().decode(File.self, from: data) } catch {
       throw ModelError.invalidOption("\(path) is not a truth.json written by churnkit generate (\(error))")
     }
-    guard let customers = file.generator["customers"].flatMap(Int.init), let seed = file.generator["seed"].flatMap(UInt64.init),
+    guard let customers = file.generator["customers"].flatMap(Int.init),
+      let seed = file.generator["seed"].flatMap(UInt64.init),
       let days = file.generator["days"].flatMap(Int.init), let start = file.generator["start"]
     else { throw ModelError.invalidOption("\(path) lacks the generator settings (customers, seed, days, start)") }
     let startDay = try Cutoff(parsing: start).micros / microsPerDay
@@ -49,7 +52,9 @@ public struct SimulationOracle: Sendable {
   /// `stream` picks an independent set of futures (the oracle chooses with
   /// one set and is judged with another, so its choice is not flattered by
   /// its own Monte Carlo noise).
-  public func churnProbabilities(customer id: String, asOf cutoff: Cutoff, actions: [String?], days: Int, stream salt: UInt64 = 0) -> [Double]? {
+  public func churnProbabilities(
+    customer id: String, asOf cutoff: Cutoff, actions: [String?], days: Int, stream salt: UInt64 = 0
+  ) -> [Double]? {
     guard id.hasPrefix("C"), let k = Int(id.dropFirst()), k >= 0, k < generator.customers else { return nil }
     let decisionDay = Int(cutoff.micros / microsPerDay) - generator.startDay
     var customer = generator.makeCustomer(k, model)
@@ -62,7 +67,8 @@ public struct SimulationOracle: Sendable {
     let actionIndexes = actions.map { a in a.flatMap { id in model.truth.actions.firstIndex { $0.id == id } } }
     var churns = [Int](repeating: 0, count: actions.count)
     for r in 0..<replications {
-      let stream = SplitMix64(seed: generator.seed ^ 0x5EED_0F_F7_7E ^ (salt &* 0x9E37_79B9_7F4A_7C15)).split(UInt64(k) &* 1_000_003 &+ UInt64(r))
+      let stream = SplitMix64(seed: generator.seed ^ 0x5EED_0F_F7_7E ^ (salt &* 0x9E37_79B9_7F4A_7C15)).split(
+        UInt64(k) &* 1_000_003 &+ UInt64(r))
       for (n, action) in actionIndexes.enumerated() {
         var c = customer
         c.rng = stream

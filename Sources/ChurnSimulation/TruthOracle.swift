@@ -43,7 +43,10 @@ public struct TruthOracle: Sendable {
     /// Actions received earlier and still working: (action id, days left).
     public var activeActions: [(action: String, daysLeft: Int)]
 
-    public init(stage: String, plan: String, supportTickets30d: Double, meanSentiment30d: Double, activeActions: [(action: String, daysLeft: Int)] = []) {
+    public init(
+      stage: String, plan: String, supportTickets30d: Double, meanSentiment30d: Double,
+      activeActions: [(action: String, daysLeft: Int)] = []
+    ) {
       self.stage = stage
       self.plan = plan
       self.supportTickets30d = supportTickets30d
@@ -58,7 +61,8 @@ public struct TruthOracle: Sendable {
     let k = stages.count
     guard let start = stages.firstIndex(of: c.stage), start < k - 1 else { return 1 }
     let h = truth.churnHazard
-    let base = h.supportTickets30dCoefficient * c.supportTickets30d + h.meanSentiment30dCoefficient * c.meanSentiment30d
+    let base =
+      h.supportTickets30dCoefficient * c.supportTickets30d + h.meanSentiment30dCoefficient * c.meanSentiment30d
       + (h.planEffect[c.plan] ?? 0)
     var effects = c.activeActions.compactMap { a -> (Double, Int)? in
       truth.actions.first { $0.id == a.action }.map { ($0.effectOnChurnLogOdds[c.plan] ?? 0, a.daysLeft) }

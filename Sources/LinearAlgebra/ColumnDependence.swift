@@ -72,9 +72,10 @@ public struct ColumnDependence: Sendable {
           for t in (r + 1)..<kept.count { s -= factor[t][r] * c[t] }
           c[r] = s / factor[r][r]
         }
-        dependent.append(Dependent(
-          column: j, combination: zip(kept, c).map { Share(column: $0, coefficient: $1) },
-          residualShare: max(left, 0) / own))
+        dependent.append(
+          Dependent(
+            column: j, combination: zip(kept, c).map { Share(column: $0, coefficient: $1) },
+            residualShare: max(left, 0) / own))
       } else {
         factor.append(v + [left.squareRoot()])
         kept.append(j)

@@ -84,9 +84,13 @@ private func pade(_ a: Matrix, degree m: Int) throws(LinearAlgebraError) -> Matr
     let a4 = a2.multiplied(by: a2)
     let a6 = a4.multiplied(by: a2)
     let inner = a6.scaled(by: b[13]) + a4.scaled(by: b[11]) + a2.scaled(by: b[9])
-    u = a.multiplied(by: a6.multiplied(by: inner) + a6.scaled(by: b[7]) + a4.scaled(by: b[5]) + a2.scaled(by: b[3]) + identity.scaled(by: b[1]))
+    u = a.multiplied(
+      by: a6.multiplied(by: inner) + a6.scaled(by: b[7]) + a4.scaled(by: b[5]) + a2.scaled(by: b[3])
+        + identity.scaled(by: b[1]))
     let innerV = a6.scaled(by: b[12]) + a4.scaled(by: b[10]) + a2.scaled(by: b[8])
-    v = a6.multiplied(by: innerV) + a6.scaled(by: b[6]) + a4.scaled(by: b[4]) + a2.scaled(by: b[2]) + identity.scaled(by: b[0])
+    v =
+      a6.multiplied(by: innerV) + a6.scaled(by: b[6]) + a4.scaled(by: b[4]) + a2.scaled(by: b[2])
+      + identity.scaled(by: b[0])
   }
   return try (v - u).solve(v + u)
 }

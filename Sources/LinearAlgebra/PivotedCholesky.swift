@@ -18,7 +18,9 @@ public struct PivotedCholesky: Sendable {
   /// - Parameter tolerance: pivots below it end the factorisation; a
   ///   negative value asks LAPACK for its default, n · ε · max diagonal.
   public init(_ a: Matrix, tolerance: Double = -1) throws(LinearAlgebraError) {
-    guard a.isSquare else { throw .dimensionMismatch("pivoted Cholesky needs a square matrix, got \(a.rows)×\(a.columns)") }
+    guard a.isSquare else {
+      throw .dimensionMismatch("pivoted Cholesky needs a square matrix, got \(a.rows)×\(a.columns)")
+    }
     let n = a.rows
     guard n > 0 else {
       rank = 0

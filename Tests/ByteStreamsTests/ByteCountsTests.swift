@@ -23,4 +23,3 @@ struct ByteCountsTests {
     #expect((all.first, all.second, all.third) == (feeds.count - 2, 0, 0))
   }
 }
-

@@ -54,7 +54,8 @@ struct ChurnModelTests {
     #expect {
       try ChurnModel.load(path: damagedPath)
     } throws: { "\($0)".contains("checksum does not match") }
-    let future = try dir.write("future.json", text.replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 3"))
+    let future = try dir.write(
+      "future.json", text.replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 3"))
     #expect {
       try ChurnModel.load(path: future)
     } throws: { "\($0)".contains("newer than this churnkit reads (2): upgrade churnkit") }
@@ -93,7 +94,10 @@ struct ModelFileCheckTests {
       reference["featureMeans"] = (reference["featureMeans"] as! [Any]).dropLast().map { $0 }
       m["reference"] = reference
     }
-    #expect(refusal(shortMeans).hasPrefix("\(shortMeans): model.reference.featureMeans has \(model.features.count - 1) entries, not \(model.features.count)"))
+    #expect(
+      refusal(shortMeans).hasPrefix(
+        "\(shortMeans): model.reference.featureMeans has \(model.features.count - 1) entries, not \(model.features.count)"
+      ))
     let lostTerm = try edited { m in
       var fit = m["fit"] as! [String: Any]
       fit["terms"] = (fit["terms"] as! [Any]).dropLast().map { $0 }
@@ -108,8 +112,12 @@ struct ModelFileCheckTests {
       fit["terms"] = terms
       m["fit"] = fit
     }
-    #expect(refusal(notANumber) == "\(notANumber): model.fit.terms[1].coefficient is nan, not a finite number; the file was changed after training: retrain, or restore it")
-    let wrongType = try dir.write("typed.json", text.replacingOccurrences(of: "\"horizonDays\" : 60", with: "\"horizonDays\" : \"sixty\""))
+    #expect(
+      refusal(notANumber)
+        == "\(notANumber): model.fit.terms[1].coefficient is nan, not a finite number; the file was changed after training: retrain, or restore it"
+    )
+    let wrongType = try dir.write(
+      "typed.json", text.replacingOccurrences(of: "\"horizonDays\" : 60", with: "\"horizonDays\" : \"sixty\""))
     #expect(refusal(wrongType) == "\(wrongType) is damaged: at model.training.horizonDays: expected a whole number")
   }
 }

@@ -28,7 +28,8 @@ struct FeatureTableModelTests {
     let path = try writeTable(dir, name: "t.csv", n: 400, seed: 1)
     let data = try LabelledFeatures(path: path, label: "label", exclude: ["customer_id", "note"])
     let trainer = MatrixTrainer(estimator: LogisticRegression())
-    let model = trainer.model(try trainer.train(data), data: data, path: path, labelColumn: "label", otherColumns: ["customer_id", "note"])
+    let model = trainer.model(
+      try trainer.train(data), data: data, path: path, labelColumn: "label", otherColumns: ["customer_id", "note"])
     #expect(model.features == ["a", "b"])
     #expect(model.nonFeatureColumns == ["customer_id", "cutoff", "label", "note"])
     // The training table fits: its note column is known not to be a feature.

@@ -6,6 +6,7 @@ import ChurnTestSupport
 import Foundation
 import LinearAlgebra
 import Testing
+
 #if canImport(FoundationXML)
   import FoundationXML
 #endif

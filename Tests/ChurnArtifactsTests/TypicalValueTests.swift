@@ -1,7 +1,7 @@
-@testable import ChurnArtifacts
 import LinearAlgebra
 import Testing
 
+@testable import ChurnArtifacts
 
 /// What reasons call typical: the training median, for a "days since the
 /// last …" feature among customers who had one; "never" for the never value.

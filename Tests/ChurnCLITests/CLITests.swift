@@ -20,25 +20,46 @@ struct CLIErrorTests {
   }
 
   static let cases: [Case] = [
-    Case(id: "no arguments", arguments: [], firstLine: "OVERVIEW: Predict customer churn and recommend the next best action."),
-    Case(id: "unknown command", arguments: ["valdate"], firstLine: "Error: Unknown command 'valdate'. Did you mean 'validate'?"),
+    Case(
+      id: "no arguments", arguments: [],
+      firstLine: "OVERVIEW: Predict customer churn and recommend the next best action."),
+    Case(
+      id: "unknown command", arguments: ["valdate"],
+      firstLine: "Error: Unknown command 'valdate'. Did you mean 'validate'?"),
     Case(id: "unknown command far", arguments: ["frobnicate"], firstLine: "Error: Unknown command 'frobnicate'."),
-    Case(id: "unknown root option", arguments: ["--verison"], firstLine: "Error: Unknown option '--verison'. Did you mean '--version'?"),
-    Case(id: "unknown option", arguments: ["validate", "e.csv", "--max-erors", "3"], firstLine: "Error: Unknown option '--max-erors'. Did you mean '--max-errors'?"),
-    Case(id: "missing value", arguments: ["validate", "e.csv", "--customers"], firstLine: "Error: Missing value for '--customers <file>'."),
+    Case(
+      id: "unknown root option", arguments: ["--verison"],
+      firstLine: "Error: Unknown option '--verison'. Did you mean '--version'?"),
+    Case(
+      id: "unknown option", arguments: ["validate", "e.csv", "--max-erors", "3"],
+      firstLine: "Error: Unknown option '--max-erors'. Did you mean '--max-errors'?"),
+    Case(
+      id: "missing value", arguments: ["validate", "e.csv", "--customers"],
+      firstLine: "Error: Missing value for '--customers <file>'."),
     Case(id: "missing argument", arguments: ["validate"], firstLine: "Error: Missing expected argument '<events>'."),
-    Case(id: "extra argument", arguments: ["validate", "a.csv", "b.csv"], firstLine: "Error: Unexpected argument 'b.csv'."),
-    Case(id: "flag with value", arguments: ["validate", "a.csv", "--json=yes"], firstLine: "Error: Option '--json' takes no value."),
-    Case(id: "repeated option", arguments: ["validate", "a.csv", "--max-errors", "1", "--max-errors", "2"], firstLine: "Error: Option '--max-errors' was given more than once."),
+    Case(
+      id: "extra argument", arguments: ["validate", "a.csv", "b.csv"], firstLine: "Error: Unexpected argument 'b.csv'."),
+    Case(
+      id: "flag with value", arguments: ["validate", "a.csv", "--json=yes"],
+      firstLine: "Error: Option '--json' takes no value."),
+    Case(
+      id: "repeated option", arguments: ["validate", "a.csv", "--max-errors", "1", "--max-errors", "2"],
+      firstLine: "Error: Option '--max-errors' was given more than once."),
     Case(
       id: "bad integer", arguments: ["validate", "a.csv", "--max-errors", "lots"],
       firstLine: "Error: Invalid value 'lots' for '--max-errors': expected a whole number from 0 to 1000000."),
     Case(
       id: "bad time format", arguments: ["validate", "a.csv", "--time-format", "weekly"],
-      firstLine: "Error: Invalid value 'weekly' for '--time-format': expected one of auto, iso8601, yyyyMMdd, epoch-seconds, epoch-millis."),
-    Case(id: "missing file", arguments: ["validate", "/nonexistent/e.csv"], firstLine: "Error: cannot open /nonexistent/e.csv: No such file or directory", status: 1),
+      firstLine:
+        "Error: Invalid value 'weekly' for '--time-format': expected one of auto, iso8601, yyyyMMdd, epoch-seconds, epoch-millis."
+    ),
+    Case(
+      id: "missing file", arguments: ["validate", "/nonexistent/e.csv"],
+      firstLine: "Error: cannot open /nonexistent/e.csv: No such file or directory", status: 1),
     Case(id: "generate without out", arguments: ["generate"], firstLine: "Error: Missing value for '--out <dir>'."),
-    Case(id: "generate bad start", arguments: ["generate", "--out", "/tmp/x", "--start", "2024-02-30"], firstLine: "Error: Invalid value '2024-02-30' for '--start': expected a date YYYY-MM-DD."),
+    Case(
+      id: "generate bad start", arguments: ["generate", "--out", "/tmp/x", "--start", "2024-02-30"],
+      firstLine: "Error: Invalid value '2024-02-30' for '--start': expected a date YYYY-MM-DD."),
   ]
 
   @Test(arguments: cases)
@@ -51,12 +72,13 @@ struct CLIErrorTests {
 
   @Test func usageErrorsShowUsageAndHint() {
     let result = run(["validate"])
-    #expect(result.err == """
-      Error: Missing expected argument '<events>'.
-      Usage: churnkit validate <events> [options]
-        See 'churnkit validate --help' for more information.
+    #expect(
+      result.err == """
+        Error: Missing expected argument '<events>'.
+        Usage: churnkit validate <events> [options]
+          See 'churnkit validate --help' for more information.
 
-      """)
+        """)
   }
 }
 
@@ -64,35 +86,36 @@ struct CLIHelpTests {
   @Test func rootHelpIsPinned() {
     let result = run(["--help"])
     #expect(result.status == 0)
-    #expect(result.out == """
-      OVERVIEW: Predict customer churn and recommend the next best action.
+    #expect(
+      result.out == """
+        OVERVIEW: Predict customer churn and recommend the next best action.
 
-      USAGE: churnkit <command> [options]
+        USAGE: churnkit <command> [options]
 
-      COMMANDS:
-        validate                Check an event log (and customers table) and summarise
-                                it.
-        features                Build point-in-time features and churn labels at one
-                                or more cutoffs.
-        train                   Fit the logistic churn model; report coefficients and
-                                inference.
-        evaluate                Evaluate a saved model on newly labelled data, with
-                                calibration drift.
-        score                   Score every eligible customer with a saved model.
-        export                  Export a saved model as a coefficient table, SQL or
-                                PMML.
-        journey                 Estimate how customers move between lifecycle stages.
-        recommend               Plan each customer's next best action within
-                                capacities and a budget.
-        generate                Generate synthetic lifecycle data with known truth.
+        COMMANDS:
+          validate                Check an event log (and customers table) and summarise
+                                  it.
+          features                Build point-in-time features and churn labels at one
+                                  or more cutoffs.
+          train                   Fit the logistic churn model; report coefficients and
+                                  inference.
+          evaluate                Evaluate a saved model on newly labelled data, with
+                                  calibration drift.
+          score                   Score every eligible customer with a saved model.
+          export                  Export a saved model as a coefficient table, SQL or
+                                  PMML.
+          journey                 Estimate how customers move between lifecycle stages.
+          recommend               Plan each customer's next best action within
+                                  capacities and a budget.
+          generate                Generate synthetic lifecycle data with known truth.
 
-      OPTIONS:
-        --version               Show the version and the BLAS/LAPACK in use.
-        -h, --help              Show help information.
+        OPTIONS:
+          --version               Show the version and the BLAS/LAPACK in use.
+          -h, --help              Show help information.
 
-        See 'churnkit <command> --help' for the options of a command.
+          See 'churnkit <command> --help' for the options of a command.
 
-      """)
+        """)
   }
 
   @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "generate"])
@@ -146,7 +169,10 @@ struct ValidateCommandTests {
     let path = try dir.write("e.csv", events)
     let result = run(["validate", path])
     #expect(result.status == 1)
-    #expect(result.err == "Error: \(path): no timestamp column 'timestamp' in the header (columns: customer_id, when, type, amount).\n")
+    #expect(
+      result.err
+        == "Error: \(path): no timestamp column 'timestamp' in the header (columns: customer_id, when, type, amount).\n"
+    )
   }
 
   @Test func schemaFileIsOverriddenByFlags() throws {
@@ -180,7 +206,9 @@ func helpExamplesLeaveShippedFilesAlone(_ command: String) {
     for (k, word) in words.enumerated() where ["--out", "--json", "--spec-out", "--predictions-out"].contains(word) {
       guard k + 1 < words.count else { continue }
       let target = words[k + 1]
-      #expect(!target.hasPrefix("models/") && !target.hasPrefix("training-data") && !target.hasPrefix("notebooks"), "\(example)")
+      #expect(
+        !target.hasPrefix("models/") && !target.hasPrefix("training-data") && !target.hasPrefix("notebooks"),
+        "\(example)")
     }
   }
 }

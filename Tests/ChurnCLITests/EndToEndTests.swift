@@ -57,7 +57,9 @@ struct EndToEndTests {
     let gen = try execute(["generate", "--customers", "50", "--days", "60", "--seed", "5", "--out", dir.path, "--json"])
     #expect(gen.status == 0)
     #expect(gen.out.hasPrefix("{\n  \"churned\" : "))
-    let val = try execute(["validate", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv", "--strict"])
+    let val = try execute([
+      "validate", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv", "--strict",
+    ])
     #expect(val.status == 0)
     #expect(val.err.isEmpty)
     let bad = try execute(["validate", "--nope"])

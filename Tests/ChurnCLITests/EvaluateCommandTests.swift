@@ -40,13 +40,18 @@ struct EvaluateCommandTests {
     }
     let path = try dir.write("no-amount.csv", lines.joined(separator: "\n") + "\n")
     let result = run([
-      "evaluate", "--model", model, "--events", path, "--customers", "\(dir.path)/customers.csv", "--cutoff", "2024-08-31",
+      "evaluate", "--model", model, "--events", path, "--customers", "\(dir.path)/customers.csv", "--cutoff",
+      "2024-08-31",
     ])
     #expect(result.status == 1)
-    #expect(result.err.hasPrefix("Error: \(path): the model's features use the amount column, which these events do not have"))
+    #expect(
+      result.err.hasPrefix("Error: \(path): the model's features use the amount column, which these events do not have")
+    )
     let noTable = run(["evaluate", "--model", model, "--events", "\(dir.path)/events.csv", "--cutoff", "2024-08-31"])
     #expect(noTable.status == 1)
-    #expect(noTable.err.hasPrefix("Error: the model's features use customers-table columns (signup_date, plan, region, acquisition_channel)"))
+    #expect(
+      noTable.err.hasPrefix(
+        "Error: the model's features use customers-table columns (signup_date, plan, region, acquisition_channel)"))
     let damaged = try dir.write("bad.json", "{}")
     #expect(run(["evaluate", "--model", damaged, "--features", path]).err.contains("is not a ChurnKit model"))
   }

@@ -21,7 +21,9 @@ struct JourneyCommandTests {
     defer { dir.remove() }
     let events = try dir.write("e.csv", Self.log)
     let page = "\(dir.path)/journey.html", model = "\(dir.path)/journey.json"
-    let files = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "20", "--out", page, "--json", model])
+    let files = run([
+      "journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "20", "--out", page, "--json", model,
+    ])
     #expect(files.status == 0, "\(files.err)")
     #expect(files.out.hasPrefix("Stage model from 2 customers"))
     let html = try String(contentsOfFile: page, encoding: .utf8)
@@ -29,7 +31,10 @@ struct JourneyCommandTests {
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model))) as? [String: Any]
     let fitted = json?["model"] as? [String: Any]
     #expect(fitted?["bootstrapReplicates"] as? Int == 20)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["e.csv", "journey.html", "journey.json"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [
+        "e.csv", "journey.html", "journey.json",
+      ])
 
     let piped = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0", "--out", "-"])
     #expect(piped.status == 0)
@@ -51,7 +56,9 @@ struct JourneyCommandTests {
   @Test func stagesComeFromEventTypesWithoutAStageColumn() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let events = try dir.write("e.csv", """
+    let events = try dir.write(
+      "e.csv",
+      """
       customer_id,timestamp,event
       A,2024-01-01,visit
       A,2024-01-04,compare
@@ -65,8 +72,10 @@ struct JourneyCommandTests {
     #expect(result.err.contains("default mapping"))
     #expect(result.out.hasPrefix("Stage model from 2 customers"))
     let custom = try dir.write("m.json", #"{"stages": {"visit": "a", "purchase": "b"}}"#)
-    let mapped = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0",
-                      "--stage-map", custom, "--stages", "a,b,churned"])
+    let mapped = run([
+      "journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0",
+      "--stage-map", custom, "--stages", "a,b,churned",
+    ])
     #expect(mapped.status == 0, "\(mapped.err)")
     #expect(!mapped.err.contains("default mapping"))
     let wrong = run(["journey", "--events", events, "--stage-map", custom])
@@ -83,8 +92,10 @@ struct JourneyCommandTests {
     #expect(noTable.status != 0 && noTable.err.contains("--customers"))
     let noColumn = run(["journey", "--events", events, "--customers", customers, "--segment", "region"])
     #expect(noColumn.status != 0 && noColumn.err.contains("columns: plan"), "\(noColumn.err)")
-    let ok = run(["journey", "--events", events, "--customers", customers, "--segment", "plan", "--churn-event", "cancel",
-                  "--bootstrap", "0", "--out", page, "--json", model])
+    let ok = run([
+      "journey", "--events", events, "--customers", customers, "--segment", "plan", "--churn-event", "cancel",
+      "--bootstrap", "0", "--out", page, "--json", model,
+    ])
     #expect(ok.status == 0, "\(ok.err)")
     #expect(ok.out.contains("Churn within 365 days by plan"))
     let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model))) as? [String: Any]

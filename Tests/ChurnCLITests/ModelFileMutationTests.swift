@@ -23,15 +23,20 @@ struct ModelFileMutationTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     let shipped = Self.root.appendingPathComponent("models/churn-model.json").path
-    let lines = try String(contentsOfFile: Self.root.appendingPathComponent("training-data/events.csv").path, encoding: .utf8)
-      .split(separator: "\n", omittingEmptySubsequences: false).prefix(1500)
+    let lines = try String(
+      contentsOfFile: Self.root.appendingPathComponent("training-data/events.csv").path, encoding: .utf8
+    )
+    .split(separator: "\n", omittingEmptySubsequences: false).prefix(1500)
     let events = try dir.write("events.csv", lines.joined(separator: "\n") + "\n")
     // Only the customers of those events (a smaller table to read each time).
     let ids = Set(lines.dropFirst().map { $0.prefix { $0 != "," } })
-    let table = try String(contentsOfFile: Self.root.appendingPathComponent("training-data/customers.csv").path, encoding: .utf8)
-      .split(separator: "\n")
+    let table = try String(
+      contentsOfFile: Self.root.appendingPathComponent("training-data/customers.csv").path, encoding: .utf8
+    )
+    .split(separator: "\n")
     let customers = try dir.write(
-      "customers.csv", ([table[0]] + table.dropFirst().filter { ids.contains($0.prefix { $0 != "," }) }).joined(separator: "\n") + "\n")
+      "customers.csv",
+      ([table[0]] + table.dropFirst().filter { ids.contains($0.prefix { $0 != "," }) }).joined(separator: "\n") + "\n")
     let tree = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: shipped)))
     var paths: [[PathStep]] = []
     Self.distinctPaths(tree, at: [], into: &paths)
@@ -65,12 +70,18 @@ struct ModelFileMutationTests {
         }
         // Exports do not read the uplift part or the training record.
         let exported = !"\(path)".hasPrefix("[.model, .uplift") && !"\(path)".hasPrefix("[.model, .training")
-        let runs = [
-          ["score", "--model", model, "--events", events, "--customers", customers, "--as-of", "2024-02-03", "--out", "-"]
-        ] + (exported ? [
-          ["export", "--model", model, "--format", "sql", "--out", "-"],
-          ["export", "--model", model, "--format", "pmml", "--out", "-"],
-        ] : [])
+        let runs =
+          [
+            [
+              "score", "--model", model, "--events", events, "--customers", customers, "--as-of", "2024-02-03", "--out",
+              "-",
+            ]
+          ]
+          + (exported
+            ? [
+              ["export", "--model", model, "--format", "sql", "--out", "-"],
+              ["export", "--model", model, "--format", "pmml", "--out", "-"],
+            ] : [])
         for arguments in runs {
           let result = run(arguments)
           #expect(result.status == 0 || result.err.hasPrefix("Error: "), "\(path) \(change): \(result.err)")
@@ -143,7 +154,9 @@ struct ModelFileMutationTests {
       object[k] = changed
       return object
     case .index(let i):
-      guard var array = node as? [Any], i < array.count, let changed = apply(change, at: rest, to: array[i]) else { return nil }
+      guard var array = node as? [Any], i < array.count, let changed = apply(change, at: rest, to: array[i]) else {
+        return nil
+      }
       array[i] = changed
       return array
     }

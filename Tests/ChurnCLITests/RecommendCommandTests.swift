@@ -8,7 +8,9 @@ struct RecommendCommandTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
   static let model = root + "/models/churn-model.json"
-  static let data = ["--events", root + "/training-data/events.csv", "--customers", root + "/training-data/customers.csv"]
+  static let data = [
+    "--events", root + "/training-data/events.csv", "--customers", root + "/training-data/customers.csv",
+  ]
 
   @Test func scoresCarryTheNextBestAction() throws {
     let dir = try TemporaryDirectory()
@@ -18,7 +20,9 @@ struct RecommendCommandTests {
     #expect(result.status == 0, "\(result.err)")
     let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
     #expect(lines[0].hasSuffix("next_best_action,expected_uplift,expected_net_value,runner_up_action,action_reason"))
-    let catalog = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/models/actions.json"))) as! [[String: Any]]
+    let catalog =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/models/actions.json")))
+      as! [[String: Any]]
     let ids = Set(catalog.map { $0["id"] as! String } + ["none"])
     var treated = 0
     for line in lines.dropFirst() {
@@ -43,7 +47,8 @@ struct RecommendCommandTests {
     let bad = run(["recommend", "--model", Self.model] + Self.data + ["--as-of", "2025-12-30", "--budget", "-5"])
     #expect(bad.status == 64 && bad.err.contains("--budget"))
     // A churn model without the uplift part.
-    var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.model))) as! [String: Any]
+    var json =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.model))) as! [String: Any]
     var inner = json["model"] as! [String: Any]
     inner.removeValue(forKey: "uplift")
     json["model"] = inner

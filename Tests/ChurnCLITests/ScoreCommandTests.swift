@@ -15,7 +15,10 @@ private func trainWithFeatureFile(in dir: TemporaryDirectory) throws -> (model: 
   let common = ["--events", "\(dir.path)/events.csv", "--customers", "\(dir.path)/customers.csv"]
   let features = run(
     ["features"] + common
-      + ["--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out", "\(dir.path)/f.csv"])
+      + [
+        "--cutoff", "2024-10-31", "--horizon", "60d", "--churn-definition", "event:cancel", "--out",
+        "\(dir.path)/f.csv",
+      ])
   #expect(features.status == 0, "\(features.err)")
   return (model, common)
 }
@@ -125,7 +128,8 @@ struct ScoreCommandTests {
         Issue.record("expected id \(id), got \(line.prefix(40))")
         return
       }
-      let original = id.hasPrefix("\"") ? String(id.dropFirst().prefix { $0 != "," }) : String(id[..<id.lastIndex(of: "-")!])
+      let original =
+        id.hasPrefix("\"") ? String(id.dropFirst().prefix { $0 != "," }) : String(id[..<id.lastIndex(of: "-")!])
       // (A quoted id reads back as C…,x-k; the score line holds it quoted again.)
       #expect(String(line.dropFirst(id.count)) == alone[original], "\(id)")
     }
@@ -218,7 +222,8 @@ struct ScoreCommandTests {
     let m = try #require(lines[0].firstIndex(of: moved))
     var rows = Array(lines.dropFirst())
     for i in rows.indices { rows[i][m] = "\(Double(rows[i][m])! * 10 + 1000)" }
-    let path = try dir.write("g.csv", ([lines[0]] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+    let path = try dir.write(
+      "g.csv", ([lines[0]] + rows).map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
     let result = run(["score", "--model", modelPath, "--features", path, "--out", "\(dir.path)/s.csv", "--json"])
     #expect(result.status == 0, "\(result.err)")
     let summary = try JSONDecoder().decode(ScoreSummary.self, from: Data(result.out.utf8))
@@ -300,7 +305,8 @@ struct ScoreCommandTests {
     var ran = false
     let beside = try ScoreSummary(tally, asOf: "2024-08-31", beside: { ran = true })
     let besideJSON = try encoder.encode(beside)
-    #expect(besideJSON == alone, "\(String(decoding: besideJSON, as: UTF8.self))\n\(String(decoding: alone, as: UTF8.self))")
+    #expect(
+      besideJSON == alone, "\(String(decoding: besideJSON, as: UTF8.self))\n\(String(decoding: alone, as: UTF8.self))")
     #expect(ran)
     struct Failed: Error {}
     #expect(throws: Failed.self) { try ScoreSummary(tally, asOf: "2024-08-31", beside: { throw Failed() }) }

@@ -28,7 +28,8 @@ struct EventLogReaderTests {
   }
 
   @Test func readsTypedColumns() throws {
-    let (batch, reader, issues) = try readAll("""
+    let (batch, reader, issues) = try readAll(
+      """
       customer_id,timestamp,event,channel,amount,sentiment,stage,extra
       A,2024-01-01T00:00:00Z,visit,web,,,awareness,x
       B,2024-01-02,purchase,,19.99,-0.5,purchase,y
@@ -55,7 +56,8 @@ struct EventLogReaderTests {
   @Test func namesSharingARecentSlotKeepTheirIds() throws {
     let names = ["axc", "abc", "axc", "a-c", "abc", "abc", "axc"]
     let rows = names.enumerated().map { "C\($0.offset),2024-01-0\($0.offset + 1),\($0.element),\($0.element)" }
-    let (batch, reader, issues) = try readAll("customer_id,timestamp,event,channel\n" + rows.joined(separator: "\n") + "\n")
+    let (batch, reader, issues) = try readAll(
+      "customer_id,timestamp,event,channel\n" + rows.joined(separator: "\n") + "\n")
     #expect(issues.totalCount == 0)
     #expect(reader.eventTypes.strings == ["axc", "abc", "a-c"])
     #expect(batch.event.map { reader.eventTypes.string($0) } == names)
@@ -69,7 +71,8 @@ struct EventLogReaderTests {
     schema.amount = "dollars"
     schema.eventName = "purchase"
     schema.timeFormat = .yyyyMMdd
-    let (batch, reader, issues) = try readAll("CustomerID,date,qty,dollars\n4,19970101,2,29.33\n4,19970118,1,9.5\n", schema: schema)
+    let (batch, reader, issues) = try readAll(
+      "CustomerID,date,qty,dollars\n4,19970101,2,29.33\n4,19970118,1,9.5\n", schema: schema)
     #expect(issues.totalCount == 0)
     #expect(batch.amount == [29.33, 9.5])
     #expect(reader.eventTypes.strings == ["purchase"])
@@ -85,7 +88,10 @@ struct EventLogReaderTests {
     do {
       _ = try EventLogReader(path: path, schema: EventSchema())
     } catch {
-      #expect(error.description == "\(path): no customer id column 'customer_id' in the header (columns: customer, timestamp, event). Did you mean 'customer'?")
+      #expect(
+        error.description
+          == "\(path): no customer id column 'customer_id' in the header (columns: customer, timestamp, event). Did you mean 'customer'?"
+      )
     }
   }
 
@@ -99,7 +105,8 @@ struct EventLogReaderTests {
   @Test func schemaFileIsReadAndValidated() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let good = try dir.write("s.json", #"{"customer_id": "user", "timestamp": "ts", "time_format": "epoch-millis", "event_name": "order"}"#)
+    let good = try dir.write(
+      "s.json", #"{"customer_id": "user", "timestamp": "ts", "time_format": "epoch-millis", "event_name": "order"}"#)
     let schema = try EventSchema.load(path: good)
     #expect(schema.customerID == "user" && schema.timestamp == "ts" && schema.timeFormat == .epochMilliseconds)
     #expect(schema.eventName == "order")
@@ -111,7 +118,8 @@ struct EventLogReaderTests {
   }
 
   @Test func rowProblemsAreLocatedAndRowsSkipped() throws {
-    let (batch, _, issues) = try readAll("""
+    let (batch, _, issues) = try readAll(
+      """
       customer_id,timestamp,event,amount,sentiment
       A,2024-01-01,visit,,
       ,2024-01-01,visit,,
@@ -125,14 +133,17 @@ struct EventLogReaderTests {
     #expect(batch.line == [2, 6, 7])
     #expect(issues.errorCount == 4)
     #expect(issues.warningCount == 2)
-    #expect(issues.kept.map(\.description).map { $0.replacingOccurrences(of: #"^.*/e\.csv"#, with: "e.csv", options: .regularExpression) } == [
-      #"e.csv:3:1: error: customer id is empty (column "customer_id", value "")"#,
-      #"e.csv:4:2: error: \#(TimestampError.unrecognised.description) (column "timestamp", value "not-a-date")"#,
-      #"e.csv:5:3: error: event type is empty (column "event", value "")"#,
-      #"e.csv:6:5: warning: sentiment outside −1…1; kept, but check its scale (column "sentiment", value "3")"#,
-      #"e.csv:7:4: warning: not a number; treated as missing (column "amount", value "ten")"#,
-      "e.csv:8: error: row has 2 fields, the header has 5",
-    ])
+    #expect(
+      issues.kept.map(\.description).map {
+        $0.replacingOccurrences(of: #"^.*/e\.csv"#, with: "e.csv", options: .regularExpression)
+      } == [
+        #"e.csv:3:1: error: customer id is empty (column "customer_id", value "")"#,
+        #"e.csv:4:2: error: \#(TimestampError.unrecognised.description) (column "timestamp", value "not-a-date")"#,
+        #"e.csv:5:3: error: event type is empty (column "event", value "")"#,
+        #"e.csv:6:5: warning: sentiment outside −1…1; kept, but check its scale (column "sentiment", value "3")"#,
+        #"e.csv:7:4: warning: not a number; treated as missing (column "amount", value "ten")"#,
+        "e.csv:8: error: row has 2 fields, the header has 5",
+      ])
   }
 }
 

@@ -20,7 +20,8 @@ struct EventLogValidatorTests {
   @Test func rowProblemsBeforeAFatalErrorAreAllReported() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let text = "customer_id,timestamp,event\nA,2024-01-01,visit\nB,2024-01-02,visit\nC,not-a-date,visit\nD,2024-01-03,\"unterminated\nE,2024-01-04,visit\n"
+    let text =
+      "customer_id,timestamp,event\nA,2024-01-01,visit\nB,2024-01-02,visit\nC,not-a-date,visit\nD,2024-01-03,\"unterminated\nE,2024-01-04,visit\n"
     let path = try dir.write("bad.csv", text)
     let s = try EventLogValidator().validate(eventsPath: path)
     #expect(s.validRows == 2 && s.errors == 1)
@@ -67,7 +68,9 @@ struct EventLogValidatorTests {
     defer { dir.remove() }
     let path = try dir.write("e.csv", events)
     let text = try EventLogValidator().validate(eventsPath: path).renderText()
-    #expect(text.contains("\(path):7:2: error: \(TimestampError.unrecognised.description) (column \"timestamp\", value \"bad\")"))
+    #expect(
+      text.contains(
+        "\(path):7:2: error: \(TimestampError.unrecognised.description) (column \"timestamp\", value \"bad\")"))
     #expect(text.contains("\n  duplicate rows        1\n"))
   }
 }

@@ -47,7 +47,9 @@ struct FeatureExtractorTests {
     for c in 0..<80 {
       for _ in 0..<Int(rng.next() % 7) {
         // Whole seconds, some exactly at a cutoff's last second or a day boundary.
-        let t = start + Int64(rng.next() % 200) * day + (rng.next() % 3 == 0 ? day - 1_000_000 : Int64(rng.next() % 86_400) * 1_000_000)
+        let t =
+          start + Int64(rng.next() % 200) * day
+          + (rng.next() % 3 == 0 ? day - 1_000_000 : Int64(rng.next() % 86_400) * 1_000_000)
         times["C\(c)", default: []].append(t)
         text += "C\(c),\(iso.string(from: Date(timeIntervalSince1970: Double(t / 1_000_000)))),visit,web,,,\n"
       }
@@ -66,7 +68,8 @@ struct FeatureExtractorTests {
       times["B\(k + 6)"]!.append(t + day)
       text += "B\(k + 6),\(iso.string(from: Date(timeIntervalSince1970: Double((t + day) / 1_000_000)))),visit,web,,,\n"
       times["B\(k + 12)"]!.append(t - day)
-      text += "B\(k + 12),\(iso.string(from: Date(timeIntervalSince1970: Double((t - day) / 1_000_000)))),visit,web,,,\n"
+      text +=
+        "B\(k + 12),\(iso.string(from: Date(timeIntervalSince1970: Double((t - day) / 1_000_000)))),visit,web,,,\n"
     }
     // Active at a cutoff and next exactly 30 days later: retained.
     for (c, dates) in [["2024-02-10", "2024-03-11"], ["2024-03-15", "2024-04-14"]].enumerated() {
@@ -92,15 +95,16 @@ struct FeatureExtractorTests {
 
   /// The cutoff 2024-03-31 means 2024-03-31T23:59:59.999999Z.
   @Test func windowBoundariesAreHalfOpenIntervalsEndingAtTheCutoff() throws {
-    let events = header + """
-      A,2024-03-31T23:59:59.999999Z,visit,web,,,
-      A,2024-03-24T23:59:59.999999Z,visit,web,,,
-      A,2024-03-25T00:00:00Z,visit,web,,,
-      A,2024-03-01T00:00:00Z,visit,web,,,
-      A,2024-04-01T00:00:00Z,visit,web,,,
-      A,2024-05-15T00:00:00Z,visit,web,,,
+    let events =
+      header + """
+        A,2024-03-31T23:59:59.999999Z,visit,web,,,
+        A,2024-03-24T23:59:59.999999Z,visit,web,,,
+        A,2024-03-25T00:00:00Z,visit,web,,,
+        A,2024-03-01T00:00:00Z,visit,web,,,
+        A,2024-04-01T00:00:00Z,visit,web,,,
+        A,2024-05-15T00:00:00Z,visit,web,,,
 
-      """
+        """
     let (_, values, _) = try extract(events, cutoffs: ["2024-03-31"])
     let a = try #require(values["A@2024-03-31"])
     // The event exactly at T counts; the one exactly 7 days earlier does not
@@ -118,15 +122,16 @@ struct FeatureExtractorTests {
   }
 
   @Test func eventsAfterTheCutoffNeverChangeAFeature() throws {
-    let base = header + """
-      A,2024-01-05T10:00:00Z,visit,web,,,awareness
-      A,2024-02-01T10:00:00Z,purchase,app,30.5,,purchase
-      B,2024-02-10T08:00:00Z,visit,app,,0.5,consideration
-      B,2024-03-01T08:00:00Z,support_ticket,phone,,-0.5,retention
-      C,2024-03-30T08:00:00Z,visit,web,,,awareness
-      Z,2024-06-01T00:00:00Z,visit,web,,,awareness
+    let base =
+      header + """
+        A,2024-01-05T10:00:00Z,visit,web,,,awareness
+        A,2024-02-01T10:00:00Z,purchase,app,30.5,,purchase
+        B,2024-02-10T08:00:00Z,visit,app,,0.5,consideration
+        B,2024-03-01T08:00:00Z,support_ticket,phone,,-0.5,retention
+        C,2024-03-30T08:00:00Z,visit,web,,,awareness
+        Z,2024-06-01T00:00:00Z,visit,web,,,awareness
 
-      """
+        """
     // After T: new customers, new event types, channels and stages, amounts,
     // sentiment, cancellations; and an event exactly one microsecond after T.
     let future = """
@@ -154,7 +159,9 @@ struct FeatureExtractorTests {
       let type = types[Int(rng.next() % 4)]
       let amount = type == "purchase" ? "\(Double(rng.next() % 10_000) / 100)" : ""
       let sentiment = type == "support_ticket" ? "\(Double(Int(rng.next() % 200) - 100) / 100)" : ""
-      lines.append("C\(i % 23),2024-0\(month)-\(day < 10 ? "0" : "")\(day)T\(10 + i % 10):00:00Z,\(type),web,\(amount),\(sentiment),retention")
+      lines.append(
+        "C\(i % 23),2024-0\(month)-\(day < 10 ? "0" : "")\(day)T\(10 + i % 10):00:00Z,\(type),web,\(amount),\(sentiment),retention"
+      )
     }
     var shuffled = lines
     shuffled.shuffle(using: &rng)
@@ -169,16 +176,17 @@ struct FeatureExtractorTests {
   }
 
   @Test func labelsFollowTheChurnDefinitionAndCensoring() throws {
-    let events = header + """
-      A,2024-01-10T00:00:00Z,visit,web,,,
-      B,2024-01-10T00:00:00Z,visit,web,,,
-      B,2024-02-10T00:00:00Z,cancel,web,,,
-      C,2024-01-02T00:00:00Z,cancel,web,,,
-      D,2024-01-20T00:00:00Z,visit,web,,,
-      D,2024-02-20T00:00:00Z,login,web,,,
-      E,2024-03-05T00:00:00Z,visit,web,,,
+    let events =
+      header + """
+        A,2024-01-10T00:00:00Z,visit,web,,,
+        B,2024-01-10T00:00:00Z,visit,web,,,
+        B,2024-02-10T00:00:00Z,cancel,web,,,
+        C,2024-01-02T00:00:00Z,cancel,web,,,
+        D,2024-01-20T00:00:00Z,visit,web,,,
+        D,2024-02-20T00:00:00Z,login,web,,,
+        E,2024-03-05T00:00:00Z,visit,web,,,
 
-      """
+        """
     let (_, _, byEvent) = try extract(events, cutoffs: ["2024-01-31"], horizon: "30d", definition: .event("cancel"))
     #expect(byEvent["A@2024-01-31"] == .retained)
     #expect(byEvent["B@2024-01-31"] == .churned)
@@ -196,13 +204,14 @@ struct FeatureExtractorTests {
   }
 
   @Test func severalCutoffsStackRowsPerCustomerAndCutoff() throws {
-    let events = header + """
-      A,2024-01-10T00:00:00Z,visit,web,,,
-      A,2024-02-10T00:00:00Z,visit,web,,,
-      B,2024-02-05T00:00:00Z,visit,web,,,
-      B,2024-04-05T00:00:00Z,visit,web,,,
+    let events =
+      header + """
+        A,2024-01-10T00:00:00Z,visit,web,,,
+        A,2024-02-10T00:00:00Z,visit,web,,,
+        B,2024-02-05T00:00:00Z,visit,web,,,
+        B,2024-04-05T00:00:00Z,visit,web,,,
 
-      """
+        """
     let (set, values, _) = try extract(events, cutoffs: ["2024-02-29", "2024-01-31"])
     #expect(set.rows.map { "\($0.customerID)@\($0.cutoff)" } == ["A@2024-01-31", "A@2024-02-29", "B@2024-02-29"])
     #expect(values["A@2024-01-31"]?["count_30d"] == 1)
@@ -211,7 +220,8 @@ struct FeatureExtractorTests {
   }
 
   @Test func staticAttributesAreEncodedWithRareAndMissingRules() throws {
-    let events = header + (0..<12).map { "C\($0),2024-01-0\(1 + $0 % 9)T00:00:00Z,visit,web,,," }.joined(separator: "\n") + "\n"
+    let events =
+      header + (0..<12).map { "C\($0),2024-01-0\(1 + $0 % 9)T00:00:00Z,visit,web,,," }.joined(separator: "\n") + "\n"
     var customers = "customer_id,plan,score,signup\n"
     for i in 0..<12 {
       let plan = i < 10 ? "basic" : "gold"
@@ -234,8 +244,10 @@ struct FeatureExtractorTests {
 
   @Test func badRequestsGetClearErrors() throws {
     let events = header + "A,2024-01-10T00:00:00Z,visit,web,,,\nA,2024-02-10T00:00:00Z,visit,web,,,\n"
-    #expect(throws: FeatureError.cutoffOutsideData(
-      cutoff: "2023-12-31", firstEvent: "2024-01-10T00:00:00Z", lastEvent: "2024-02-10T00:00:00Z")) {
+    #expect(
+      throws: FeatureError.cutoffOutsideData(
+        cutoff: "2023-12-31", firstEvent: "2024-01-10T00:00:00Z", lastEvent: "2024-02-10T00:00:00Z")
+    ) {
       try extract(events, cutoffs: ["2023-12-31"])
     }
     #expect(throws: FeatureError.churnEventNeverSeen(name: "cancle", available: ["visit"])) {
@@ -299,15 +311,19 @@ struct FeatureExtractorTests {
     spec.stages = stages + ["churned"]
     spec.stageChurn = StageChurnFeature(horizonDays: 10)
     let cutoff = "2024-01-19T13:00:00Z"  // the last early event
-    let full = try extract(header + (early + later).joined(separator: "\n") + "\n", cutoffs: [cutoff], definition: .event("cancel"), spec: spec)
-    let cut = try extract(header + early.joined(separator: "\n") + "\n", cutoffs: [cutoff], definition: .event("cancel"), spec: spec)
+    let full = try extract(
+      header + (early + later).joined(separator: "\n") + "\n", cutoffs: [cutoff], definition: .event("cancel"),
+      spec: spec)
+    let cut = try extract(
+      header + early.joined(separator: "\n") + "\n", cutoffs: [cutoff], definition: .event("cancel"), spec: spec)
     let fitted = try #require(full.0.spec.stageChurn?.probabilities)
     #expect(fitted == cut.0.spec.stageChurn?.probabilities)
     #expect(full.0.spec.stageChurn?.fittedThrough == cutoff)
     // Independently: the estimator on the cut log.
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    var reader = try EventLogReader(path: dir.write("cut.csv", header + early.joined(separator: "\n") + "\n"), schema: EventSchema())
+    var reader = try EventLogReader(
+      path: dir.write("cut.csv", header + early.joined(separator: "\n") + "\n"), schema: EventSchema())
     var issues = IssueLog()
     var estimator = StageModelEstimator(churnEvent: "cancel")
     estimator.stages = spec.stages
@@ -320,7 +336,9 @@ struct FeatureExtractorTests {
       #expect(row["markov_churn_10d"] == fitted[current], "\(key)")
     }
     // A resolved spec is applied as it is: no refit on other data.
-    let reused = try extract(header + later.joined(separator: "\n") + "\n", cutoffs: ["2024-01-28"], definition: .event("cancel"), spec: full.0.spec)
+    let reused = try extract(
+      header + later.joined(separator: "\n") + "\n", cutoffs: ["2024-01-28"], definition: .event("cancel"),
+      spec: full.0.spec)
     #expect(reused.0.spec.stageChurn == full.0.spec.stageChurn)
   }
 }

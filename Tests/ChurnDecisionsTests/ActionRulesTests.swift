@@ -37,13 +37,20 @@ struct ActionRulesTests {
 
   static func randomCatalog(_ rng: inout SplitMix64) -> ActionCatalog {
     let ids = ["x", "y", "z"].prefix(1 + Int(rng.next() % 3))
-    return ActionCatalog(actions: ids.map { id in
-      ActionCatalog.Action(
-        id: id, cost: Double(rng.next() % 30), eligibleStages: rng.next() % 3 == 0 ? [] : [stages[Int(rng.next() % 2)]],
-        conditions: rng.next() % 2 == 0 ? [] : [ActionCatalog.Condition(
-          feature: "f", op: ActionCatalog.Condition.Operator.allCases[Int(rng.next() % 6)], value: rng.nextUniform() * 2)],
-        cooldownDays: Int(rng.next() % 60), capacity: Int(rng.next() % 5))
-    })
+    return ActionCatalog(
+      actions: ids.map { id in
+        ActionCatalog.Action(
+          id: id, cost: Double(rng.next() % 30),
+          eligibleStages: rng.next() % 3 == 0 ? [] : [stages[Int(rng.next() % 2)]],
+          conditions: rng.next() % 2 == 0
+            ? []
+            : [
+              ActionCatalog.Condition(
+                feature: "f", op: ActionCatalog.Condition.Operator.allCases[Int(rng.next() % 6)],
+                value: rng.nextUniform() * 2)
+            ],
+          cooldownDays: Int(rng.next() % 60), capacity: Int(rng.next() % 5))
+      })
   }
 
   @Test func decisionsNeverBreakARule() throws {
@@ -60,11 +67,15 @@ struct ActionRulesTests {
         effects: catalog.actions.map { a in
           UpliftModel.ActionEffects(
             action: a.id, treatedRows: 50, overall: 0.02, overallStandardError: 0.01,
-            stages: Self.stages.map { UpliftModel.StageEffect(stage: $0, treatedRows: 10, controlRows: 10, prior: 0.02, customerWeight: 0.5) },
+            stages: Self.stages.map {
+              UpliftModel.StageEffect(stage: $0, treatedRows: 10, controlRows: 10, prior: 0.02, customerWeight: 0.5)
+            },
             heterogeneityVariance: 0.001)
         },
-        value: CustomerValue(source: .revenue, expectedDays: [400, 500, 0], expectedDaysWithoutStage: 450, horizonDays: 1095),
-        propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: Self.stages)
+        value: CustomerValue(
+          source: .revenue, expectedDays: [400, 500, 0], expectedDaysWithoutStage: 450, horizonDays: 1095),
+        propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []),
+        stages: Self.stages)
       let columns = try model.columns(for: Self.names)
       var customers: [[Double]] = []
       for _ in 0..<60 {
@@ -85,7 +96,8 @@ struct ActionRulesTests {
         decisions.append(d)
         let stage: String? = x[0] == 1 ? "a" : (x[1] == 1 ? "b" : nil)
         for (a, action) in catalog.actions.enumerated() {
-          let allowed = (action.eligibleStages.isEmpty || stage.map { action.eligibleStages.contains($0) } == true)
+          let allowed =
+            (action.eligibleStages.isEmpty || stage.map { action.eligibleStages.contains($0) } == true)
             && action.conditions.allSatisfy { $0.holds(for: x[8]) }
             && x[3 + ["x", "y", "z"].firstIndex(of: action.id)!] >= Double(action.cooldownDays)
           #expect((d.options[a].ineligibleBecause == nil) == allowed, "trial \(trial) action \(action.id)")
@@ -122,7 +134,10 @@ struct ActionRulesTests {
   @Test func catalogFilesAreCheckedWithClearMessages() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let good = try dir.write("a.json", #"{"actions": [{"id": "call", "cost": 25, "eligible_stages": ["retention"], "conditions": [{"feature": "tenure", "op": ">=", "value": 30}], "cooldown_days": 60, "capacity": 10}]}"#)
+    let good = try dir.write(
+      "a.json",
+      #"{"actions": [{"id": "call", "cost": 25, "eligible_stages": ["retention"], "conditions": [{"feature": "tenure", "op": ">=", "value": 30}], "cooldown_days": 60, "capacity": 10}]}"#
+    )
     let catalog = try ActionCatalog.load(path: good)
     #expect(catalog.actions.first?.conditions.first?.description == "tenure >= 30")
     #expect(catalog.actions.first?.label == "call")
@@ -133,7 +148,9 @@ struct ActionRulesTests {
         return ""
       } catch { return "\(error)" }
     }
-    #expect(message(#"[{"id": "a", "cost": 1, "cooldown_dayz": 5}]"#).contains("unknown key 'cooldown_dayz' (did you mean 'cooldown_days'?)"))
+    #expect(
+      message(#"[{"id": "a", "cost": 1, "cooldown_dayz": 5}]"#).contains(
+        "unknown key 'cooldown_dayz' (did you mean 'cooldown_days'?)"))
     #expect(message(#"[{"id": "a", "cost": 1}, {"id": "a", "cost": 2}]"#).contains("'a' is listed twice"))
     #expect(message(#"[{"id": "a", "cost": -1}]"#).contains("cost must be a non-negative number"))
     #expect(message(#"[{"id": "a"}]"#).contains("lacks 'cost'"))

@@ -75,7 +75,9 @@ struct CapacityAssignmentTests {
       #expect(spend <= budget + 1e-9)
       let optimum = Self.bruteForce(c.values, capacities: c.capacities, costs: c.costs, budget: budget)
       let largest = c.values.flatMap { $0 }.max() ?? 0
-      #expect(total <= optimum + 1e-9 && total >= optimum - max(largest, 0) - 1e-9, "\(c) budget \(budget): \(total) vs \(optimum)")
+      #expect(
+        total <= optimum + 1e-9 && total >= optimum - max(largest, 0) - 1e-9,
+        "\(c) budget \(budget): \(total) vs \(optimum)")
     }
   }
 

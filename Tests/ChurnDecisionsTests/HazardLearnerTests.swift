@@ -49,11 +49,15 @@ struct HazardLearnerTests {
       effects: catalog.actions.map { a in
         UpliftModel.ActionEffects(
           action: a.id, treatedRows: 50, overall: 0.02, overallStandardError: 0.01,
-          stages: ["a", "b"].map { UpliftModel.StageEffect(stage: $0, treatedRows: 10, controlRows: 10, prior: 0.02, customerWeight: 0) },
+          stages: ["a", "b"].map {
+            UpliftModel.StageEffect(stage: $0, treatedRows: 10, controlRows: 10, prior: 0.02, customerWeight: 0)
+          },
           heterogeneityVariance: 0)
       },
-      value: CustomerValue(source: .feature, feature: "f", expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 1095),
-      propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []), stages: ["a", "b"])
+      value: CustomerValue(
+        source: .feature, feature: "f", expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 1095),
+      propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []),
+      stages: ["a", "b"])
     model.hazard = UpliftModel.HazardTerms(periodDays: 14, effectDays: effectDays)
     try model.bind(features: names)
     return model

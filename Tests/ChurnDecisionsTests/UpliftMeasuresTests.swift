@@ -52,8 +52,10 @@ struct SimulationOracleTests {
     _ = try LifecycleGenerator(customers: 60, seed: 9, days: 240).write(to: dir.path)
     var oracle = try SimulationOracle(truthFile: dir.path + "/truth.json")
     oracle.replications = 50
-    let events = try String(contentsOfFile: dir.path + "/events.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-    let customers = try String(contentsOfFile: dir.path + "/customers.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+    let events = try String(contentsOfFile: dir.path + "/events.csv", encoding: .utf8).split(separator: "\n")
+      .dropFirst()
+    let customers = try String(contentsOfFile: dir.path + "/customers.csv", encoding: .utf8).split(separator: "\n")
+      .dropFirst()
     // A customer who cancelled: churned by the end of that day, not the day before.
     let cancel = try #require(events.first { $0.contains(",cancel,") }).split(separator: ",")
     let id = String(cancel[0])
@@ -67,7 +69,10 @@ struct SimulationOracleTests {
     let end = try Cutoff(parsing: "2024-08-27")
     var checked = 0
     for id in premium {
-      guard let p = oracle.churnProbabilities(customer: id, asOf: end, actions: [nil, "discount_offer", "loyalty_call"], days: 90) else { continue }
+      guard
+        let p = oracle.churnProbabilities(
+          customer: id, asOf: end, actions: [nil, "discount_offer", "loyalty_call"], days: 90)
+      else { continue }
       #expect(p[0] == p[1])
       #expect(p[2] <= p[0])
       checked += 1

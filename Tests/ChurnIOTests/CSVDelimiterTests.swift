@@ -1,7 +1,7 @@
-@testable import ChurnIO
 import ChurnTestSupport
 import Testing
 
+@testable import ChurnIO
 
 /// Delimiters found from the header line, whitespace-separated text read as
 /// fields whatever the chunk boundaries, and binary files refused by name.
@@ -79,4 +79,3 @@ struct CSVDelimiterTests {
     }
   }
 }
-

@@ -51,7 +51,8 @@ func readAllInPieces(
         for text in piece.bytes[piece.range].split(separator: 0x0A, omittingEmptySubsequences: false) {
           defer { line += 1 }
           if text.isEmpty { continue }
-          records.append(text.split(separator: 0x2C, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) })
+          records.append(
+            text.split(separator: 0x2C, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) })
           lines.append(line)
         }
         // (Splitting a piece that ends in a line feed leaves one empty
@@ -202,7 +203,8 @@ struct CSVReaderTests {
     let a = try dir.write("a.csv", "x\n1\n")
     let b = try dir.write("b.csv", "2\n3\n")
     try runProgram("/bin/gzip", [a, b])
-    let joined = try String(contentsOfFile: a + ".gz", encoding: .isoLatin1)
+    let joined =
+      try String(contentsOfFile: a + ".gz", encoding: .isoLatin1)
       + String(contentsOfFile: b + ".gz", encoding: .isoLatin1)
     let path = try dir.write("ab.csv.gz", bytes: Array(joined.unicodeScalars.map { UInt8($0.value) }))
     #expect(try readAll(path: path).records == [["x"], ["1"], ["2"], ["3"]])
@@ -215,7 +217,8 @@ struct CSVReaderTests {
     for i in 0..<2000 { text += "row \(i)\n" }
     let path = try dir.write("t.csv", text)
     try runProgram("/bin/gzip", [path])
-    let bytes = Array(try String(contentsOfFile: path + ".gz", encoding: .isoLatin1).unicodeScalars.map { UInt8($0.value) })
+    let bytes = Array(
+      try String(contentsOfFile: path + ".gz", encoding: .isoLatin1).unicodeScalars.map { UInt8($0.value) })
     let cut = try dir.write("cut.csv.gz", bytes: Array(bytes[0..<(bytes.count / 2)]))
     #expect(throws: IngestError.self) { try readAll(path: cut) }
   }

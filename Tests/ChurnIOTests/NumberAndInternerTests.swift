@@ -110,8 +110,10 @@ struct DecimalParsingTests {
   /// Values just around halfway between two doubles, and shortest
   /// round-trip output of random doubles.
   @Test func halfwayCasesAndRoundTrips() {
-    for text in ["9007199254740993", "9007199254740995", "9007199254740994.5", "18014398509481985", "0.30000000000000004",
-                 "1.7976931348623157", "4.9406564584124654e-1", "2.2250738585072014", "123456789012345678.9"] {
+    for text in [
+      "9007199254740993", "9007199254740995", "9007199254740994.5", "18014398509481985", "0.30000000000000004",
+      "1.7976931348623157", "4.9406564584124654e-1", "2.2250738585072014", "123456789012345678.9",
+    ] {
       #expect(parse(text)?.bitPattern == Double(text)!.bitPattern, "\(text)")
     }
     var rng = SplitMix64(seed: 23)

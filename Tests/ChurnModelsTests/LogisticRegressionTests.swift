@@ -50,7 +50,8 @@ struct LogisticRegressionTests {
     for r in 0..<replications {
       let (x, y) = simulate(n: 400, beta: beta, intercept: -0.3, seed: 1000 + UInt64(r))
       let fit = try LogisticRegression().fit(x, y, featureNames: ["a", "b"])
-      for (j, truth) in ([-0.3] + beta).enumerated() where fit.terms[j].lower95 <= truth && truth <= fit.terms[j].upper95 {
+      for (j, truth) in ([-0.3] + beta).enumerated()
+      where fit.terms[j].lower95 <= truth && truth <= fit.terms[j].upper95 {
         covered[j] += 1
       }
     }
@@ -124,7 +125,9 @@ struct LogisticRegressionTests {
       try strict.fit(collinear, y, featureNames: ["a", "b", "combo"])
     }
     _ = try LogisticRegression(l2: 1).fit(collinear, y, featureNames: ["a", "b", "combo"])
-    #expect(ModelError.constantColumn(name: "flat").description == "feature 'flat' is constant: drop it, or add an L2 penalty (--l2)")
+    #expect(
+      ModelError.constantColumn(name: "flat").description
+        == "feature 'flat' is constant: drop it, or add an L2 penalty (--l2)")
   }
 
   /// The lasso's optimality conditions: at the optimum, every zero
@@ -157,8 +160,12 @@ struct LogisticRegressionTests {
 
   @Test func badLabelsAreRefused() {
     let x = Matrix(rows: 3, columns: 1, columnMajor: [1, 2, 3])
-    #expect(throws: ModelError.singleClass(label: 1)) { try LogisticRegression().fit(x, [1, 1, 1], featureNames: ["a"]) }
-    #expect(throws: ModelError.invalidLabel(row: 1, value: 2)) { try LogisticRegression().fit(x, [0, 2, 1], featureNames: ["a"]) }
+    #expect(throws: ModelError.singleClass(label: 1)) {
+      try LogisticRegression().fit(x, [1, 1, 1], featureNames: ["a"])
+    }
+    #expect(throws: ModelError.invalidLabel(row: 1, value: 2)) {
+      try LogisticRegression().fit(x, [0, 2, 1], featureNames: ["a"])
+    }
     #expect(throws: ModelError.self) { try LogisticRegression(l2: -1).fit(x, [0, 1, 1], featureNames: ["a"]) }
   }
 
@@ -176,8 +183,10 @@ struct LogisticRegressionTests {
     let withNoise = Matrix(rows: 200, columns: 2, columnMajor: x.storage + (0..<200).map { _ in noise.nextUniform() })
     let screened = try LogisticRegression().fit(withNoise, y, featureNames: ["a", "noise"])
     #expect(screened.featureNames == ["noise"])
-    #expect(screened.dropped?.first?.description
-      == "separates the labels: all 100 rows below 0 have label 0 and all 100 rows above 0 have label 1 (no finite coefficient without a penalty; --l2 keeps it)")
+    #expect(
+      screened.dropped?.first?.description
+        == "separates the labels: all 100 rows below 0 have label 0 and all 100 rows above 0 have label 1 (no finite coefficient without a penalty; --l2 keeps it)"
+    )
     // Unscreened (or separation by a combination), the runaway is warned about.
     var strict = LogisticRegression(maxIterations: 50)
     strict.screensFeatures = false

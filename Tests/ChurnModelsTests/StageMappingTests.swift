@@ -23,7 +23,8 @@ struct StageMappingTests {
   /// repeat purchase means retention; an unmapped event (survey) is seen in
   /// the current stage; an event before any stage is known is dropped.
   @Test func milestonesNeverGoBackAndRepeatsMoveOn() throws {
-    let model = try fit("""
+    let model = try fit(
+      """
       customer_id,timestamp,event
       A,2024-01-01T00:00:00Z,survey
       A,2024-01-02T00:00:00Z,visit
@@ -54,7 +55,8 @@ struct StageMappingTests {
   /// Latest: the stage is that of the latest mapped event, so it may go back.
   @Test func latestFollowsTheLastMappedEvent() throws {
     let mapping = StageMapping(stages: ["visit": "a", "buy": "b"], progression: .latest)
-    let model = try fit("""
+    let model = try fit(
+      """
       customer_id,timestamp,event
       A,2024-01-01T00:00:00Z,visit
       A,2024-01-03T00:00:00Z,buy
@@ -67,15 +69,19 @@ struct StageMappingTests {
   @Test func aMappingToAnUnknownStageIsRefusedByName() throws {
     let mapping = StageMapping(stages: ["visit": "awarenes"])
     #expect {
-      _ = try fit("customer_id,timestamp,event\nA,2024-01-01,visit\n", mapping: mapping, stages: ["awareness", "churned"])
+      _ = try fit(
+        "customer_id,timestamp,event\nA,2024-01-01,visit\n", mapping: mapping, stages: ["awareness", "churned"])
     } throws: { "\($0)".contains("'visit' maps to 'awarenes'") }
   }
 
   @Test func mappingFilesAreStrict() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let good = try dir.write("m.json", #"{"stages": {"visit": "awareness"}, "repeat": {"visit": "consideration"}, "progression": "latest"}"#)
-    #expect(try StageMapping.load(path: good) == StageMapping(stages: ["visit": "awareness"], repeatStages: ["visit": "consideration"], progression: .latest))
+    let good = try dir.write(
+      "m.json", #"{"stages": {"visit": "awareness"}, "repeat": {"visit": "consideration"}, "progression": "latest"}"#)
+    #expect(
+      try StageMapping.load(path: good)
+        == StageMapping(stages: ["visit": "awareness"], repeatStages: ["visit": "consideration"], progression: .latest))
     let typo = try dir.write("t.json", #"{"stages": {}, "progresion": "latest"}"#)
     #expect { _ = try StageMapping.load(path: typo) } throws: { "\($0)".contains("unknown key 'progresion'") }
     let missing = try dir.write("n.json", #"{"repeat": {}}"#)
@@ -93,7 +99,9 @@ struct ActionStageEffectTests {
     // A: in stage a from 1 Jan, offer on 11 Jan, cancels 21 Jan (inside the 20-day window).
     // B: in stage a from 1 Jan, no offer, cancels 31 Jan.
     // C: in stage a from 1 Jan, offer on 2 Jan, moves to b on 30 Jan (seen 29 Jan in a, 31 Jan in b).
-    let path = try dir.write("e.csv", """
+    let path = try dir.write(
+      "e.csv",
+      """
       customer_id,timestamp,event,stage
       A,2024-01-01T00:00:00Z,visit,a
       A,2024-01-11T00:00:00Z,offer,a

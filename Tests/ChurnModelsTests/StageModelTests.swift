@@ -26,7 +26,9 @@ struct StageModelTests {
   @Test func estimatesMovesAndTimeAtRiskFromSpells() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    let path = try dir.write("e.csv", """
+    let path = try dir.write(
+      "e.csv",
+      """
       customer_id,timestamp,event,stage
       A,2024-01-01T00:00:00Z,visit,awareness
       A,2024-01-03T00:00:00Z,visit,awareness
@@ -63,7 +65,8 @@ struct StageModelTests {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     func awarenessDays(_ log: String, until: String? = nil) throws -> Double {
-      var reader = try EventLogReader(path: dir.write("e.csv", "customer_id,timestamp,event,stage\n" + log), schema: EventSchema())
+      var reader = try EventLogReader(
+        path: dir.write("e.csv", "customer_id,timestamp,event,stage\n" + log), schema: EventSchema())
       var issues = IssueLog()
       var estimator = StageModelEstimator()
       estimator.stages = ["awareness", "churned"]
@@ -81,7 +84,8 @@ struct StageModelTests {
   @Test func aLogWithoutStagesIsRefused() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
-    var reader = try EventLogReader(path: dir.write("e.csv", "customer_id,timestamp,event\nA,2024-01-01,visit\n"), schema: EventSchema())
+    var reader = try EventLogReader(
+      path: dir.write("e.csv", "customer_id,timestamp,event\nA,2024-01-01,visit\n"), schema: EventSchema())
     var issues = IssueLog()
     #expect(throws: FeatureError.self) { try StageModelEstimator().estimate(from: &reader, issues: &issues) }
   }

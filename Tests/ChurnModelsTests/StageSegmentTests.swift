@@ -8,9 +8,13 @@ import Testing
 /// One chain per segment and the likelihood-ratio test of homogeneity.
 struct StageSegmentTests {
   /// Segment A from `truthA`, segment B from `truthB`, fitted together.
-  static func compare(seed: UInt64, truthA: [[Double]], truthB: [[Double]], customers: Int) throws -> StageSegmentComparison {
-    let csv = StageModelBootstrapTests.simulate(seed: seed, customers: customers, days: 40, truth: truthA, prefix: "A")
-      + StageModelBootstrapTests.simulate(seed: seed + 1000, customers: customers, days: 40, truth: truthB, prefix: "B", header: false)
+  static func compare(
+    seed: UInt64, truthA: [[Double]], truthB: [[Double]], customers: Int
+  ) throws -> StageSegmentComparison {
+    let csv =
+      StageModelBootstrapTests.simulate(seed: seed, customers: customers, days: 40, truth: truthA, prefix: "A")
+      + StageModelBootstrapTests.simulate(
+        seed: seed + 1000, customers: customers, days: 40, truth: truthB, prefix: "B", header: false)
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
     var reader = try EventLogReader(path: dir.write("e.csv", csv), schema: EventSchema())
@@ -49,7 +53,8 @@ struct StageSegmentTests {
     var rejections = 0
     for seed in 0..<16 {
       let c = try Self.compare(
-        seed: UInt64(seed), truthA: StageModelBootstrapTests.truth, truthB: StageModelBootstrapTests.truth, customers: 120)
+        seed: UInt64(seed), truthA: StageModelBootstrapTests.truth, truthB: StageModelBootstrapTests.truth,
+        customers: 120)
       let test = try #require(c.homogeneity)
       #expect(test.degreesOfFreedom == 4)
       let parts = c.segments.compactMap(\.model.logLikelihood)

@@ -5,7 +5,9 @@ import Foundation
 import Testing
 
 struct LifecycleGeneratorTests {
-  func generate(seed: UInt64, customers: Int = 300, days: Int = 240) throws -> (TemporaryDirectory, LifecycleGenerator.Report) {
+  func generate(
+    seed: UInt64, customers: Int = 300, days: Int = 240
+  ) throws -> (TemporaryDirectory, LifecycleGenerator.Report) {
     let dir = try TemporaryDirectory()
     let report = try LifecycleGenerator(customers: customers, seed: seed, days: days).write(to: dir.path)
     return (dir, report)
@@ -25,7 +27,8 @@ struct LifecycleGeneratorTests {
   @Test func outputValidatesCleanly() throws {
     let (dir, report) = try generate(seed: 1)
     defer { dir.remove() }
-    let s = try EventLogValidator().validate(eventsPath: "\(dir.path)/events.csv", customersPath: "\(dir.path)/customers.csv")
+    let s = try EventLogValidator().validate(
+      eventsPath: "\(dir.path)/events.csv", customersPath: "\(dir.path)/customers.csv")
     #expect(s.errors == 0 && s.warnings == 0)
     #expect(s.validRows == report.events)
     #expect(s.customers == 300)

@@ -30,7 +30,8 @@ struct FactorizationTests {
       for j in 1...n {
         let sign: Double = (i + j) % 2 == 0 ? 1 : -1
         let c = binomial(i + j - 2, i - 1)
-        inv[i - 1, j - 1] = sign * Double(i + j - 1) * binomial(n + i - 1, n - j)
+        inv[i - 1, j - 1] =
+          sign * Double(i + j - 1) * binomial(n + i - 1, n - j)
           * binomial(n + j - 1, n - i) * c * c
       }
     }
@@ -117,8 +118,9 @@ struct FactorizationTests {
   @Test func shapeErrorsAreTyped() {
     #expect(throws: LinearAlgebraError.self) { try Matrix(rows: 2, columns: 3).solve([1, 2]) }
     #expect(throws: LinearAlgebraError.self) { try Cholesky(Matrix(rows: 2, columns: 3)) }
-    #expect(LinearAlgebraError.notPositiveDefinite(leadingMinor: 3).description
-      == "matrix is not positive definite (leading minor of order 3 is not positive)")
+    #expect(
+      LinearAlgebraError.notPositiveDefinite(leadingMinor: 3).description
+        == "matrix is not positive definite (leading minor of order 3 is not positive)")
   }
 }
 

@@ -18,7 +18,9 @@ struct MatrixExponentialTests {
 
   @Test func diagonalAndNilpotentCases() throws {
     let d = try Matrix(rowMajor: [[1, 0, 0], [0, -2, 0], [0, 0, 0.25]]).exponential()
-    #expect(maxRelativeDifference(d.storage, Matrix(rowMajor: [[exp(1), 0, 0], [0, exp(-2), 0], [0, 0, exp(0.25)]]).storage) < 1e-14)
+    #expect(
+      maxRelativeDifference(
+        d.storage, Matrix(rowMajor: [[exp(1), 0, 0], [0, exp(-2), 0], [0, 0, exp(0.25)]]).storage) < 1e-14)
     let n = try Matrix(rowMajor: [[0, 3], [0, 0]]).exponential()
     #expect(maxRelativeDifference(n, Matrix(rowMajor: [[1, 3], [0, 1]])) < 1e-15)
   }

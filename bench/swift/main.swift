@@ -108,5 +108,7 @@ func runFit(directory: String, n: Int, p: Int, l2: Double) {
   let fit = try! LogisticRegression(l2: l2, standardize: false).fit(x, y, featureNames: (0..<p).map { "x\($0)" })
   let seconds = Date().timeIntervalSince(start)
   let coefficients = fit.terms.map { "\($0.coefficient)" }.joined(separator: ",")
-  print("{\"solver\":\"churnkit\",\"seconds\":\(seconds),\"iterations\":\(fit.iterations),\"coefficients\":[\(coefficients)],\"peak_mb\":\(peakMegabytes())}")
+  print(
+    "{\"solver\":\"churnkit\",\"seconds\":\(seconds),\"iterations\":\(fit.iterations),\"coefficients\":[\(coefficients)],\"peak_mb\":\(peakMegabytes())}"
+  )
 }

@@ -55,7 +55,8 @@ public enum FeatureSQL {
       if args.count == 1 { return args[0] }
       return (dialect == .duckdb ? "GREATEST(" : "MAX(") + args.joined(separator: ", ") + ")"
     }
-    let time = dialect == .duckdb
+    let time =
+      dialect == .duckdb
       ? "epoch_us(CAST(\(q("timestamp")) AS TIMESTAMPTZ))" : "unixepoch(\(q("timestamp"))) * 1000000"
     let dayIndex = dialect == .duckdb ? "(age // \(day))" : "(age / \(day))"
     let windows = spec.windows
@@ -72,8 +73,10 @@ public enum FeatureSQL {
       aggregates.append("0 AS churned_before")
     }
     let activity = spec.activityEvents
-    let activityCondition = activity.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
-      ?? (spec.interventions.isEmpty ? "1 = 1" : "event NOT IN (\(spec.interventions.map(lit).joined(separator: ", ")))")
+    let activityCondition =
+      activity.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
+      ?? (spec.interventions.isEmpty
+        ? "1 = 1" : "event NOT IN (\(spec.interventions.map(lit).joined(separator: ", ")))")
     aggregates.append("MAX(CASE WHEN \(activityCondition) THEN t END) AS last_activity")
     for (j, w) in windows.enumerated() {
       let inWindow = "age < \(Int64(w) * 86_400_000_000)"
@@ -85,11 +88,14 @@ public enum FeatureSQL {
       aggregates.append("MAX(CASE WHEN event = \(lit(name)) THEN t END) AS tl_\(e)")
       aggregates.append("SUM(CASE WHEN event = \(lit(name)) THEN 1 ELSE 0 END) AS tt_\(e)")
       for (j, w) in windows.enumerated() {
-        aggregates.append("SUM(CASE WHEN event = \(lit(name)) AND age < \(Int64(w) * 86_400_000_000) THEN 1 ELSE 0 END) AS tc_\(e)_\(j)")
+        aggregates.append(
+          "SUM(CASE WHEN event = \(lit(name)) AND age < \(Int64(w) * 86_400_000_000) THEN 1 ELSE 0 END) AS tc_\(e)_\(j)"
+        )
       }
     }
     aggregates += [
-      "SUM(CASE WHEN age < \(tw) THEN 1 ELSE 0 END) AS tr_a", "SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN 1 ELSE 0 END) AS tr_b",
+      "SUM(CASE WHEN age < \(tw) THEN 1 ELSE 0 END) AS tr_a",
+      "SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN 1 ELSE 0 END) AS tr_b",
       "COALESCE(SUM(CASE WHEN age < \(tw) THEN amount END), 0) AS tra_a",
       "COALESCE(SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN amount END), 0) AS tra_b",
       "COUNT(channel) AS ch_total",
@@ -141,13 +147,17 @@ public enum FeatureSQL {
       "CASE WHEN g.n >= 2 THEN \(dbl("gf.gap")) / (\(gapMean)) ELSE 0.0 END",
     ]
     if spec.usesChannel == true {
-      columns += channels.indices.map { "CASE WHEN a.ch_total > 0 THEN \(dbl("a.ch_\($0)")) / \(dbl("a.ch_total")) ELSE 0.0 END" }
+      columns += channels.indices.map {
+        "CASE WHEN a.ch_total > 0 THEN \(dbl("a.ch_\($0)")) / \(dbl("a.ch_total")) ELSE 0.0 END"
+      }
     }
     if spec.usesStage == true {
       let latest = greatest(stages.indices.map { "a.sl_\($0)" })
       // Current stage: the latest; ties go to the later stage in the list.
       var current = "CASE"
-      for s in stages.indices.reversed() { current += " WHEN a.sl_\(s) IS NOT NULL AND a.sl_\(s) = \(latest) THEN \(s)" }
+      for s in stages.indices.reversed() {
+        current += " WHEN a.sl_\(s) IS NOT NULL AND a.sl_\(s) = \(latest) THEN \(s)"
+      }
       current += " END"
       for s in stages.indices { columns.append("CASE WHEN (\(current)) = \(s) THEN 1.0 ELSE 0.0 END") }
       var inStage = "CASE (\(current))"
@@ -167,7 +177,8 @@ public enum FeatureSQL {
     if spec.usesSentiment == true {
       for j in spec.sentimentWindows.indices {
         columns += [
-          "CASE WHEN a.sn_\(j) > 0 THEN \(dbl("a.ss_\(j)")) / \(dbl("a.sn_\(j)")) ELSE 0.0 END", dbl("COALESCE(a.sm_\(j), 0)"),
+          "CASE WHEN a.sn_\(j) > 0 THEN \(dbl("a.ss_\(j)")) / \(dbl("a.sn_\(j)")) ELSE 0.0 END",
+          dbl("COALESCE(a.sm_\(j), 0)"),
           dbl("a.sn_\(j)"), dbl("a.sg_\(j)"),
         ]
       }
@@ -183,11 +194,15 @@ public enum FeatureSQL {
       let raw = "TRIM(COALESCE(CAST(cu.\(q(encoding.column)) AS VARCHAR), ''))"
       switch encoding.kind {
       case .categorical:
-        for category in encoding.categories { columns.append("CASE WHEN \(raw) = \(lit(category)) THEN 1.0 ELSE 0.0 END") }
-        let known = encoding.categories.isEmpty ? "1 = 0" : "\(raw) IN (\(encoding.categories.map(lit).joined(separator: ", ")))"
+        for category in encoding.categories {
+          columns.append("CASE WHEN \(raw) = \(lit(category)) THEN 1.0 ELSE 0.0 END")
+        }
+        let known =
+          encoding.categories.isEmpty ? "1 = 0" : "\(raw) IN (\(encoding.categories.map(lit).joined(separator: ", ")))"
         columns.append("CASE WHEN \(known) THEN 0.0 ELSE 1.0 END")
       case .date:
-        let micros = dialect == .duckdb
+        let micros =
+          dialect == .duckdb
           ? "epoch_us(CAST(NULLIF(\(raw), '') AS TIMESTAMP))" : "unixepoch(NULLIF(\(raw), '')) * 1000000"
         columns.append("COALESCE(\(days(micros)), \(encoding.imputation))")
         if encoding.hasMissingIndicator { columns.append("CASE WHEN \(micros) IS NULL THEN 1.0 ELSE 0.0 END") }
@@ -195,10 +210,13 @@ public enum FeatureSQL {
         throw Failure.unsupportedStaticColumn(encoding.column)
       }
     }
-    precondition(columns.count == model.features.count, "feature SQL: \(columns.count) columns for \(model.features.count) features")
+    precondition(
+      columns.count == model.features.count,
+      "feature SQL: \(columns.count) columns for \(model.features.count) features")
     let selected = zip(columns, model.features).map { "    \(dbl($0)) AS \(q($1))" }.joined(separator: ",\n")
     let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
-    let eligible = model.training.churnDefinition.hasPrefix("event:")
+    let eligible =
+      model.training.churnDefinition.hasPrefix("event:")
       ? "a.churned_before = 0" : "a.last_activity IS NOT NULL AND a.last_activity > \(T) - \(horizon)"
     return """
       WITH ev AS (

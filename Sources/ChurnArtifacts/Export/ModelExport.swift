@@ -25,8 +25,10 @@ public enum ModelExport {
     let position = Dictionary(model.features.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     for (k, t) in model.fit.terms.enumerated() {
       let mean = k == 0 ? "" : position[t.name].map { "\(model.reference.featureMeans[$0])" } ?? ""
-      let fields = [CSVFormatting.escape(t.name), "\(t.coefficient)", "\(t.standardError)", "\(t.z)", "\(t.pValue)",
-                    "\(t.lower95)", "\(t.upper95)", "\(t.oddsRatio)", mean]
+      let fields = [
+        CSVFormatting.escape(t.name), "\(t.coefficient)", "\(t.standardError)", "\(t.z)", "\(t.pValue)",
+        "\(t.lower95)", "\(t.upper95)", "\(t.oddsRatio)", mean,
+      ]
       out += fields.joined(separator: ",") + "\n"
     }
     return out
@@ -50,7 +52,8 @@ public enum ModelExport {
     let doc = Document(
       churnkitVersion: model.churnkitVersion, formatVersion: model.formatVersion, training: model.training,
       riskBandCuts: model.reference.riskBandCuts, terms: model.fit.terms, trainingMeans: model.reference.featureMeans,
-      standardizationMeans: model.fit.means, standardizationScales: model.fit.scales, l2: model.fit.l2, l1: model.fit.l1,
+      standardizationMeans: model.fit.means, standardizationScales: model.fit.scales, l2: model.fit.l2,
+      l1: model.fit.l1,
       dropped: model.fit.dropped)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -71,7 +74,9 @@ public enum ModelExport {
   /// A SELECT computing `churn_probability` and `risk_band` for every row
   /// of a table of features (one column per model feature, named as in the
   /// model), keeping `key` columns.
-  public static func sql(_ model: ChurnModel, dialect: Dialect, table: String = "features", keys: [String] = ["customer_id"]) -> String {
+  public static func sql(
+    _ model: ChurnModel, dialect: Dialect, table: String = "features", keys: [String] = ["customer_id"]
+  ) -> String {
     let q = { (name: String) in identifier(name, dialect) }
     var linear = "\(literal(model.fit.intercept))"
     for (name, b) in zip(model.fit.featureNames, model.fit.coefficients) where b != 0 {
@@ -121,7 +126,9 @@ public enum ModelExport {
         <DataDictionary numberOfFields="\(model.features.count + 1)">
 
       """
-    for name in model.features { out += "    <DataField name=\"\(xml(name))\" optype=\"continuous\" dataType=\"double\"/>\n" }
+    for name in model.features {
+      out += "    <DataField name=\"\(xml(name))\" optype=\"continuous\" dataType=\"double\"/>\n"
+    }
     out += """
           <DataField name="churned" optype="categorical" dataType="integer">
             <Value value="0"/>

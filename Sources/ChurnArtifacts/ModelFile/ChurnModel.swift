@@ -47,7 +47,8 @@ public struct ChurnModel: Codable, Sendable {
     public init(
       events: String, eventRows: Int, eventsFingerprint: String, cutoffs: [String], horizonDays: Int,
       churnDefinition: String, rows: Int, baseRate: Double, holdout: String?, metrics: BinaryMetrics,
-      holdoutMetrics: BinaryMetrics?, crossValidationFolds: Int? = nil, crossValidationPath: [CrossValidation.Point]? = nil
+      holdoutMetrics: BinaryMetrics?, crossValidationFolds: Int? = nil,
+      crossValidationPath: [CrossValidation.Point]? = nil
     ) {
       self.events = events
       self.eventRows = eventRows
@@ -160,7 +161,8 @@ public struct ChurnModel: Codable, Sendable {
   public func specForEvents(_ use: String) throws(ModelError) -> FeatureSpec {
     guard let featureSpec else {
       throw .invalidOption(
-        "this model was trained on a feature table (\(training.events)), so it cannot build features from events for \(use): give a feature table with the same columns instead (--features FILE)")
+        "this model was trained on a feature table (\(training.events)), so it cannot build features from events for \(use): give a feature table with the same columns instead (--features FILE)"
+      )
     }
     return featureSpec
   }

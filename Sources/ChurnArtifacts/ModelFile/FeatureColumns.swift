@@ -41,16 +41,22 @@ public enum FeatureTableError: Error, CustomStringConvertible {
     switch self {
     case .missingFeatures(let path, let names):
       let list = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
-      return "\(path) lacks \(names.count) of the model's features (\(list)): build the table as the model's training table was built, or retrain on this one"
+      return
+        "\(path) lacks \(names.count) of the model's features (\(list)): build the table as the model's training table was built, or retrain on this one"
     case .duplicateColumn(let path, let name, let positions):
-      return "\(path):1:\(positions[1] + 1): column '\(name)' appears twice in the header (also column \(positions[0] + 1)): which one is the feature is not clear; rename or remove one"
+      return
+        "\(path):1:\(positions[1] + 1): column '\(name)' appears twice in the header (also column \(positions[0] + 1)): which one is the feature is not clear; rename or remove one"
     case .noRows(let path):
       return "\(path) has a header and no rows: nothing to score"
     case .unknownColumns(let path, let columns):
       let first = columns[0]
-      let more = columns.count > 1 ? " (and \(columns.count - 1) more: \(columns.dropFirst().prefix(4).map(\.name).joined(separator: ", "))\(columns.count > 5 ? ", …" : ""))" : ""
+      let more =
+        columns.count > 1
+        ? " (and \(columns.count - 1) more: \(columns.dropFirst().prefix(4).map(\.name).joined(separator: ", "))\(columns.count > 5 ? ", …" : ""))"
+        : ""
       let names = columns.map(\.name).joined(separator: ",")
-      return "\(path):1:\(first.position + 1): column '\(first.name)' is not one of the model's features\(more): a feature the model was not trained on would be ignored. Remove it, or pass --ignore-columns \(names) if it is not a feature"
+      return
+        "\(path):1:\(first.position + 1): column '\(first.name)' is not one of the model's features\(more): a feature the model was not trained on would be ignored. Remove it, or pass --ignore-columns \(names) if it is not a feature"
     }
   }
 }

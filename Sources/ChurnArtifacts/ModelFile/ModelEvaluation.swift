@@ -52,7 +52,8 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
     issues: inout IssueLog
   ) throws -> ModelEvaluation {
     var extractor = FeatureExtractor(
-      spec: try model.specForEvents("evaluation"), cutoffs: [cutoff], horizon: horizon ?? Duration(days: model.training.horizonDays),
+      spec: try model.specForEvents("evaluation"), cutoffs: [cutoff],
+      horizon: horizon ?? Duration(days: model.training.horizonDays),
       churnDefinition: try churnDefinition ?? ChurnDefinition(parsing: model.training.churnDefinition))
     extractor.requiresKnownNames = false
     extractor.observedUntil = observedUntil
@@ -60,7 +61,9 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     guard set.featureNames == model.features else {
       let missing = model.features.filter { !set.featureNames.contains($0) }
-      throw ModelError.invalidOption("the features built from these events differ from the model's (missing: \(missing.prefix(5).joined(separator: ", ")))")
+      throw ModelError.invalidOption(
+        "the features built from these events differ from the model's (missing: \(missing.prefix(5).joined(separator: ", ")))"
+      )
     }
     let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
     let (x, y) = set.matrix(rows: labelled)

@@ -12,7 +12,8 @@ struct ModelFileCheck {
   let path: String
 
   func check(_ model: ChurnModel) throws(ModelFileError) {
-    try require(model.formatVersion >= 1, "formatVersion", "is \(model.formatVersion), not a format version (1 or more)")
+    try require(
+      model.formatVersion >= 1, "formatVersion", "is \(model.formatVersion), not a format version (1 or more)")
     let p = model.features.count
     try require(p > 0, "features", "is empty")
     try unique(model.features, "features")
@@ -36,14 +37,19 @@ struct ModelFileCheck {
 
   /// A fit: the intercept first, finite coefficients, a square covariance of
   /// the terms, one mean and scale per feature, its features among `names`.
-  func check(_ fit: LogisticRegressionFit, _ field: String, among names: [String]?, terms expected: Int? = nil) throws(ModelFileError) {
+  func check(
+    _ fit: LogisticRegressionFit, _ field: String, among names: [String]?, terms expected: Int? = nil
+  ) throws(ModelFileError) {
     let n = fit.terms.count
-    try require(n >= 1 && fit.terms[0].name == "(intercept)", "\(field).terms", "must start with the intercept term '(intercept)'")
+    try require(
+      n >= 1 && fit.terms[0].name == "(intercept)", "\(field).terms", "must start with the intercept term '(intercept)'"
+    )
     if let expected {
       try require(n == expected, "\(field).terms", "has \(n) entries; this learner's fit needs \(expected)")
     }
     for (k, t) in fit.terms.enumerated() {
-      try require(t.coefficient.isFinite, "\(field).terms[\(k)].coefficient", "is \(t.coefficient), not a finite number")
+      try require(
+        t.coefficient.isFinite, "\(field).terms[\(k)].coefficient", "is \(t.coefficient), not a finite number")
     }
     try require(fit.covariance.count == n, "\(field).covariance", "has \(fit.covariance.count) rows, the terms \(n)")
     for (k, row) in fit.covariance.enumerated() {
@@ -54,7 +60,8 @@ struct ModelFileCheck {
     try unique(fit.featureNames, "\(field).terms")
     guard let names else { return }
     for (k, name) in fit.featureNames.enumerated() where !names.contains(name) {
-      throw .invalid(path: path, field: "\(field).terms[\(k + 1)].name", problem: "'\(name)' is not among the model's features")
+      throw .invalid(
+        path: path, field: "\(field).terms[\(k + 1)].name", problem: "'\(name)' is not among the model's features")
     }
   }
 
@@ -63,7 +70,8 @@ struct ModelFileCheck {
     try finite(reference.riskBandCuts, "reference.riskBandCuts", count: 9)
     try increasing(reference.riskBandCuts, "reference.riskBandCuts", strictly: false)
     try check(reference.score, "reference.score")
-    try require(reference.features.count == p, "reference.features", "has \(reference.features.count) entries, features has \(p)")
+    try require(
+      reference.features.count == p, "reference.features", "has \(reference.features.count) entries, features has \(p)")
     for (j, d) in reference.features.enumerated() { try check(d, "reference.features[\(j)]") }
     if let typical = reference.typicalValues { try finite(typical, "reference.typicalValues", count: p) }
   }
@@ -78,7 +86,9 @@ struct ModelFileCheck {
   }
 
   func check(_ training: ChurnModel.Training) throws(ModelFileError) {
-    try require(training.horizonDays >= 0 && training.horizonDays <= 36_500, "training.horizonDays", "is \(training.horizonDays), not 0 to 36500 days")
+    try require(
+      training.horizonDays >= 0 && training.horizonDays <= 36_500, "training.horizonDays",
+      "is \(training.horizonDays), not 0 to 36500 days")
     if let days = training.activeWithinDays {
       try require(days >= 1 && days <= 36_500, "training.activeWithinDays", "is \(days), not 1 to 36500 days")
     }
@@ -104,14 +114,17 @@ struct ModelFileCheck {
     let actions = uplift.catalog.actions.count
     let p = names.count
     try require(actions > 0, "uplift.catalog.actions", "is empty")
-    try require(uplift.treated.count == actions, "uplift.treated", "has \(uplift.treated.count) entries, the actions \(actions)")
-    try require(uplift.effects.count == actions, "uplift.effects", "has \(uplift.effects.count) entries, the actions \(actions)")
+    try require(
+      uplift.treated.count == actions, "uplift.treated", "has \(uplift.treated.count) entries, the actions \(actions)")
+    try require(
+      uplift.effects.count == actions, "uplift.effects", "has \(uplift.effects.count) entries, the actions \(actions)")
     try require(
       uplift.effectModifiers.count == actions, "uplift.effectModifiers",
       "has \(uplift.effectModifiers.count) entries, the actions \(actions)")
     for (a, list) in uplift.effectModifiers.enumerated() {
       for m in list where !names.contains(m) {
-        throw .invalid(path: path, field: "uplift.effectModifiers[\(a)]", problem: "'\(m)' is not among the model's features")
+        throw .invalid(
+          path: path, field: "uplift.effectModifiers[\(a)]", problem: "'\(m)' is not among the model's features")
       }
     }
     for (a, effect) in uplift.effects.enumerated() {
@@ -136,10 +149,14 @@ struct ModelFileCheck {
       }
     case .hazard:
       guard let hazard = uplift.hazard else {
-        throw .invalid(path: path, field: "uplift.hazard", problem: "is missing: the hazard learner needs its period and effect durations")
+        throw .invalid(
+          path: path, field: "uplift.hazard",
+          problem: "is missing: the hazard learner needs its period and effect durations")
       }
       try require(hazard.periodDays >= 1, "uplift.hazard.periodDays", "is \(hazard.periodDays), not 1 or more")
-      try require(hazard.effectDays.count == actions, "uplift.hazard.effectDays", "has \(hazard.effectDays.count) entries, the actions \(actions)")
+      try require(
+        hazard.effectDays.count == actions, "uplift.hazard.effectDays",
+        "has \(hazard.effectDays.count) entries, the actions \(actions)")
       try check(uplift.control, "uplift.control", among: nil, terms: p + 1 + actions + modifiers.reduce(0, +))
     }
   }

@@ -1,5 +1,5 @@
-import ChurnModels
 import ChurnDecisions
+import ChurnModels
 
 /// Turns scored customers into a plan: each customer's best action by
 /// expected net value, then the assignment across the batch that respects
@@ -78,15 +78,18 @@ public struct ActionPlanner: Sendable {
       var reason = uplift.reason(for: d)
       if a != d.action {
         if let a {
-          reason = "\(catalog.actions[a].id) (\(d.action.map { catalog.actions[$0].id } ?? "none") was full or over budget): " + reason
+          reason =
+            "\(catalog.actions[a].id) (\(d.action.map { catalog.actions[$0].id } ?? "none") was full or over budget): "
+            + reason
         } else {
           reason = "none: \(d.action.map { catalog.actions[$0].id } ?? "no action") was full or over budget; " + reason
         }
       }
-      assignments.append(Assignment(
-        customerID: row.customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
-        churnProbability: predictor.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
-        uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0, reason: reason))
+      assignments.append(
+        Assignment(
+          customerID: row.customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
+          churnProbability: predictor.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
+          uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0, reason: reason))
     }
     let totals = catalog.actions.indices.map { a in
       let given = assignments.filter { $0.action == a }

@@ -13,13 +13,16 @@ extension JourneyReport {
     let xMax = (maxDay / tickStep).rounded(.up) * tickStep
     func x(_ d: Double) -> Double { left + plotWidth * d / xMax }
     func y(_ s: Double) -> Double { top + plotHeight * (1 - s) }
-    var svg = svgOpen(id: "retention", width: 960, height: Int(top + plotHeight + 60), title: "Kaplan–Meier retention by cohort")
+    var svg = svgOpen(
+      id: "retention", width: 960, height: Int(top + plotHeight + 60), title: "Kaplan–Meier retention by cohort")
     for tick in stride(from: 0.0, through: xMax + tickStep * 1e-9, by: tickStep) {
-      svg += "<line class=\"grid\" x1=\"\(HTML.number(x(tick)))\" y1=\"\(HTML.number(top))\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(top + plotHeight))\"/>"
+      svg +=
+        "<line class=\"grid\" x1=\"\(HTML.number(x(tick)))\" y1=\"\(HTML.number(top))\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(top + plotHeight))\"/>"
       svg += text(x(tick), top + plotHeight + 16, HTML.number(tick, 0), cls: "small")
     }
     for share in stride(from: 0.0, through: 1.0, by: 0.25) {
-      svg += "<line class=\"grid\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(y(share)))\" x2=\"\(HTML.number(left + plotWidth))\" y2=\"\(HTML.number(y(share)))\"/>"
+      svg +=
+        "<line class=\"grid\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(y(share)))\" x2=\"\(HTML.number(left + plotWidth))\" y2=\"\(HTML.number(y(share)))\"/>"
       svg += text(left - 8, y(share) + 4, HTML.percent(share, 0), anchor: "end", cls: "small")
     }
     svg += "\n"
@@ -40,24 +43,34 @@ extension JourneyReport {
       let upper = steps(curve.days, curve.upper, until: curve.longestFollowUp)
       let lower = steps(curve.days, curve.lower, until: curve.longestFollowUp)
       let outline = upper + lower.reversed()
-      svg += "<path class=\"interval\" d=\"M" + outline.map { "\(HTML.number(x($0.0))),\(HTML.number(y($0.1)))" }.joined(separator: " L") + " Z\"><title>95% interval, all customers</title></path>\n"
+      svg +=
+        "<path class=\"interval\" d=\"M"
+        + outline.map { "\(HTML.number(x($0.0))),\(HTML.number(y($0.1)))" }.joined(separator: " L")
+        + " Z\"><title>95% interval, all customers</title></path>\n"
     }
     func line(_ c: CohortRetention, colour: String, width: Double) -> String {
       let points = steps(c.curve.days, c.curve.survival, until: c.curve.longestFollowUp)
-      let label = "\(c.cohort): \(c.curve.customers) customers, \(HTML.percent(c.curve.survival.last ?? 1)) still active after \(c.curve.days.last ?? 0) days"
-      return "<path class=\"curve\" stroke=\"\(colour)\" stroke-width=\"\(HTML.number(width))\" d=\"M" + points.map { "\(HTML.number(x($0.0))),\(HTML.number(y($0.1)))" }.joined(separator: " L") + "\"><title>\(HTML.escape(label))</title></path>\n"
+      let label =
+        "\(c.cohort): \(c.curve.customers) customers, \(HTML.percent(c.curve.survival.last ?? 1)) still active after \(c.curve.days.last ?? 0) days"
+      return "<path class=\"curve\" stroke=\"\(colour)\" stroke-width=\"\(HTML.number(width))\" d=\"M"
+        + points.map { "\(HTML.number(x($0.0))),\(HTML.number(y($0.1)))" }.joined(separator: " L")
+        + "\"><title>\(HTML.escape(label))</title></path>\n"
     }
     for (n, c) in cohorts.enumerated() { svg += line(c, colour: HTML.categorical[n], width: 1.6) }
     svg += line(all, colour: "#000000", width: 2.6)
     // Legend to the right.
-    let entries = [("all customers", "#000000", all.curve.customers)] + cohorts.enumerated().map { ($1.cohort, HTML.categorical[$0], $1.curve.customers) }
+    let entries =
+      [("all customers", "#000000", all.curve.customers)]
+      + cohorts.enumerated().map { ($1.cohort, HTML.categorical[$0], $1.curve.customers) }
     for (n, entry) in entries.enumerated() {
       let ly = top + 8 + Double(n) * 22
-      svg += "<rect x=\"\(HTML.number(left + plotWidth + 24))\" y=\"\(HTML.number(ly - 10))\" width=\"14\" height=\"14\" fill=\"\(entry.1)\"/>"
+      svg +=
+        "<rect x=\"\(HTML.number(left + plotWidth + 24))\" y=\"\(HTML.number(ly - 10))\" width=\"14\" height=\"14\" fill=\"\(entry.1)\"/>"
       svg += text(left + plotWidth + 44, ly + 2, "\(entry.0) (\(entry.2))", anchor: "start", cls: "small")
     }
     svg += text(left + plotWidth / 2, top + plotHeight + 40, "days since first event", cls: "axis")
-    svg += "<text class=\"axis\" transform=\"translate(16,\(HTML.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">still active</text>\n"
+    svg +=
+      "<text class=\"axis\" transform=\"translate(16,\(HTML.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">still active</text>\n"
     return svg + "</svg>"
   }
 
@@ -65,13 +78,15 @@ extension JourneyReport {
     let stages = transient
     let rowHeight = 34.0, left = 150.0, plotWidth = 700.0
     let height = Double(stages.count) * rowHeight + 60
-    let top = model.profiles.prefix(stages.count).flatMap { $0.dwellQuantiles.last.map { [$0] } ?? [] }
+    let top =
+      model.profiles.prefix(stages.count).flatMap { $0.dwellQuantiles.last.map { [$0] } ?? [] }
       + model.profiles.prefix(stages.count).map(\.meanDwellDays)
     let maxDays = Self.niceCeiling(top.max() ?? 1)
     func x(_ d: Double) -> Double { left + plotWidth * d / maxDays }
     var svg = svgOpen(id: "dwell", width: 960, height: Int(height), title: "Days in each stage")
     for tick in Self.ticks(upTo: maxDays) {
-      svg += "<line class=\"grid\" x1=\"\(HTML.number(x(tick)))\" y1=\"6\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(height - 40))\"/>"
+      svg +=
+        "<line class=\"grid\" x1=\"\(HTML.number(x(tick)))\" y1=\"6\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(height - 40))\"/>"
       svg += text(x(tick), height - 26, HTML.number(tick, 0), cls: "small")
     }
     svg += "\n"
@@ -82,13 +97,17 @@ extension JourneyReport {
       svg += text(left - 10, mid + 4, profile.stage, anchor: "end", cls: "label")
       if profile.dwellQuantiles.count == 5 {
         let q = profile.dwellQuantiles
-        svg += "<line class=\"whisker\" x1=\"\(HTML.number(x(q[0])))\" y1=\"\(HTML.number(mid))\" x2=\"\(HTML.number(x(q[4])))\" y2=\"\(HTML.number(mid))\"/>"
-        svg += "<rect class=\"box\" x=\"\(HTML.number(x(q[1])))\" y=\"\(HTML.number(y + 3))\" width=\"\(HTML.number(max(x(q[3]) - x(q[1]), 1)))\" height=\"\(HTML.number(rowHeight - 14))\" fill=\"\(HTML.categorical[4])\"><title>\(HTML.escape("\(profile.stage): median \(HTML.number(q[2])) days, middle half \(HTML.number(q[1]))–\(HTML.number(q[3])) days"))</title></rect>"
-        svg += "<line class=\"median\" x1=\"\(HTML.number(x(q[2])))\" y1=\"\(HTML.number(y + 3))\" x2=\"\(HTML.number(x(q[2])))\" y2=\"\(HTML.number(y + rowHeight - 11))\"/>"
+        svg +=
+          "<line class=\"whisker\" x1=\"\(HTML.number(x(q[0])))\" y1=\"\(HTML.number(mid))\" x2=\"\(HTML.number(x(q[4])))\" y2=\"\(HTML.number(mid))\"/>"
+        svg +=
+          "<rect class=\"box\" x=\"\(HTML.number(x(q[1])))\" y=\"\(HTML.number(y + 3))\" width=\"\(HTML.number(max(x(q[3]) - x(q[1]), 1)))\" height=\"\(HTML.number(rowHeight - 14))\" fill=\"\(HTML.categorical[4])\"><title>\(HTML.escape("\(profile.stage): median \(HTML.number(q[2])) days, middle half \(HTML.number(q[1]))–\(HTML.number(q[3])) days"))</title></rect>"
+        svg +=
+          "<line class=\"median\" x1=\"\(HTML.number(x(q[2])))\" y1=\"\(HTML.number(y + 3))\" x2=\"\(HTML.number(x(q[2])))\" y2=\"\(HTML.number(y + rowHeight - 11))\"/>"
       } else {
         svg += text(left + 6, mid + 4, "no finished stay", anchor: "start", cls: "small")
       }
-      svg += "<circle class=\"mean\" cx=\"\(HTML.number(x(profile.meanDwellDays)))\" cy=\"\(HTML.number(mid))\" r=\"4\"><title>\(HTML.escape("\(profile.stage): mean \(HTML.number(profile.meanDwellDays)) days over \(profile.spells) stays"))</title></circle>\n"
+      svg +=
+        "<circle class=\"mean\" cx=\"\(HTML.number(x(profile.meanDwellDays)))\" cy=\"\(HTML.number(mid))\" r=\"4\"><title>\(HTML.escape("\(profile.stage): mean \(HTML.number(profile.meanDwellDays)) days over \(profile.spells) stays"))</title></circle>\n"
     }
     svg += text(left + plotWidth / 2, height - 6, "days in stage", cls: "axis")
     return svg + "</svg>"
@@ -119,7 +138,8 @@ extension JourneyReport {
       var x = left
       for (c, n) in counts.enumerated() where n > 0 {
         let w = plotWidth * Double(n) / Double(total)
-        svg += "<rect class=\"segment\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(w))\" height=\"\(HTML.number(rowHeight - 8))\" fill=\"\(HTML.categorical[c % HTML.categorical.count])\"><title>\(HTML.escape("\(profile.stage) · \(legendNames[c]): \(n) events (\(HTML.percent(Double(n) / Double(total))))"))</title></rect>"
+        svg +=
+          "<rect class=\"segment\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(w))\" height=\"\(HTML.number(rowHeight - 8))\" fill=\"\(HTML.categorical[c % HTML.categorical.count])\"><title>\(HTML.escape("\(profile.stage) · \(legendNames[c]): \(n) events (\(HTML.percent(Double(n) / Double(total))))"))</title></rect>"
         x += w
       }
       svg += text(left + plotWidth + 8, y + 17, "\(total) events", anchor: "start", cls: "small")
@@ -128,7 +148,8 @@ extension JourneyReport {
     let legendTop = 20 + Double(stages.count) * rowHeight
     for (c, name) in legendNames.enumerated() {
       let lx = left + Double(c % 4) * 180, ly = legendTop + Double(c / 4) * 22
-      svg += "<rect x=\"\(HTML.number(lx))\" y=\"\(HTML.number(ly))\" width=\"14\" height=\"14\" fill=\"\(HTML.categorical[c % HTML.categorical.count])\"/>"
+      svg +=
+        "<rect x=\"\(HTML.number(lx))\" y=\"\(HTML.number(ly))\" width=\"14\" height=\"14\" fill=\"\(HTML.categorical[c % HTML.categorical.count])\"/>"
       svg += text(lx + 20, ly + 12, name, anchor: "start", cls: "small")
     }
     return svg + "</svg>"
@@ -141,7 +162,8 @@ extension JourneyReport {
     func x(_ s: Double) -> Double { left + plotWidth * (s + 1) / 2 }
     var svg = svgOpen(id: "sentiment", width: 960, height: Int(height), title: "Mean sentiment per stage")
     for tick in [-1.0, -0.5, 0, 0.5, 1] {
-      svg += "<line class=\"\(tick == 0 ? "zero" : "grid")\" x1=\"\(HTML.number(x(tick)))\" y1=\"4\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(height - 36))\"/>"
+      svg +=
+        "<line class=\"\(tick == 0 ? "zero" : "grid")\" x1=\"\(HTML.number(x(tick)))\" y1=\"4\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(height - 36))\"/>"
       svg += text(x(tick), height - 22, HTML.number(tick), cls: "small")
     }
     svg += "\n"
@@ -151,9 +173,13 @@ extension JourneyReport {
       svg += text(left - 10, y + 4, profile.stage, anchor: "end", cls: "label")
       if let mean = profile.meanSentiment {
         let colour = mean < 0 ? HTML.churnColour : HTML.categorical[0]
-        svg += "<line x1=\"\(HTML.number(x(0)))\" y1=\"\(HTML.number(y))\" x2=\"\(HTML.number(x(mean)))\" y2=\"\(HTML.number(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
-        svg += "<circle class=\"dot\" cx=\"\(HTML.number(x(mean)))\" cy=\"\(HTML.number(y))\" r=\"6\" fill=\"\(colour)\"><title>\(HTML.escape("\(profile.stage): mean sentiment \(HTML.number(mean, 3)) over \(profile.sentimentEvents) events"))</title></circle>"
-        svg += text(left + plotWidth + 10, y + 4, "\(HTML.number(mean, 2)) (\(profile.sentimentEvents) events)", anchor: "start", cls: "small")
+        svg +=
+          "<line x1=\"\(HTML.number(x(0)))\" y1=\"\(HTML.number(y))\" x2=\"\(HTML.number(x(mean)))\" y2=\"\(HTML.number(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
+        svg +=
+          "<circle class=\"dot\" cx=\"\(HTML.number(x(mean)))\" cy=\"\(HTML.number(y))\" r=\"6\" fill=\"\(colour)\"><title>\(HTML.escape("\(profile.stage): mean sentiment \(HTML.number(mean, 3)) over \(profile.sentimentEvents) events"))</title></circle>"
+        svg += text(
+          left + plotWidth + 10, y + 4, "\(HTML.number(mean, 2)) (\(profile.sentimentEvents) events)", anchor: "start",
+          cls: "small")
       } else {
         svg += text(x(0) + 6, y + 4, "no sentiment recorded", anchor: "start", cls: "small")
       }

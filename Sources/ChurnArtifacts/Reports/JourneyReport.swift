@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 import ChurnModels
 
 /// The journey map: one self-contained HTML page (inline SVG and CSS, no
@@ -24,7 +24,8 @@ public struct JourneyReport: Sendable {
   /// they were inferred), so nobody reads them as recorded facts.
   public var stageNote: String?
 
-  public init(model: StageTransitionModel, title: String = "Customer journey", segments: StageSegmentComparison? = nil) {
+  public init(model: StageTransitionModel, title: String = "Customer journey", segments: StageSegmentComparison? = nil)
+  {
     self.model = model
     self.title = title
     self.segments = segments
@@ -32,7 +33,9 @@ public struct JourneyReport: Sendable {
 
   /// Stable ids of the charts, in page order; tests check each is drawn.
   public var chartIDs: [String] {
-    ["flow", "funnel", "heatmap"] + (segments == nil ? [] : ["segments"]) + ["retention", "dwell", "channels", "sentiment"]
+    ["flow", "funnel", "heatmap"] + (segments == nil ? [] : ["segments"]) + [
+      "retention", "dwell", "channels", "sentiment",
+    ]
   }
 
   public func html() -> String {
@@ -50,18 +53,39 @@ public struct JourneyReport: Sendable {
       <p class="lede">\(summary())</p>\(stageNote.map { "<p class=\"banner\" id=\"stage-note\">\(HTML.escape($0))</p>" } ?? "")</header>
 
       """
-    page += section("Stage flow", "How customers move between stages. Circle area: customers who reached the stage; band width: observed moves; vermillion: moves into churn. Forward moves arc above, moves back below.", flowDiagram())
-    page += section("Funnel", "Customers who reached each stage, with their share of all customers and, where it is a true step down, of the stage before. Customers may skip stages, so this is not a strict funnel.", funnel())
+    page += section(
+      "Stage flow",
+      "How customers move between stages. Circle area: customers who reached the stage; band width: observed moves; vermillion: moves into churn. Forward moves arc above, moves back below.",
+      flowDiagram())
+    page += section(
+      "Funnel",
+      "Customers who reached each stage, with their share of all customers and, where it is a true step down, of the stage before. Customers may skip stages, so this is not a strict funnel.",
+      funnel())
     page += section("Transition probabilities", transitionCaption(), heatmap())
-    page += section("Pain points", "Where churn comes from, largest first, in customers: for a stage, its removal effect (the share of churn within a year that would disappear if nobody churned from it) times the customers seen to churn; for a touchpoint, the churns it was the last touch before, beyond its share of the stage's events.", painPoints())
-    page += section("Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.", outlookTable())
+    page += section(
+      "Pain points",
+      "Where churn comes from, largest first, in customers: for a stage, its removal effect (the share of churn within a year that would disappear if nobody churned from it) times the customers seen to churn; for a touchpoint, the churns it was the last touch before, beyond its share of the stage's events.",
+      painPoints())
+    page += section(
+      "Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.",
+      outlookTable())
     if let segments {
-      page += section("Segments compared by \(segments.column)", segmentCaption(segments), segmentChart(segments) + segmentTable(segments))
+      page += section(
+        "Segments compared by \(segments.column)", segmentCaption(segments),
+        segmentChart(segments) + segmentTable(segments))
     }
-    page += section("Retention by cohort", "Kaplan–Meier estimate of the share of customers still active, by days since their first event; customers still active at the end of the data count as long as they were seen. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).", retentionChart())
-    page += section("Time in stage", "Finished stays in each stage, in days: box from the 25th to the 75th percentile, line at the median, whiskers from the 10th to the 90th. The dot is the mean over all stays, unfinished ones counted as far as seen.", dwellChart())
+    page += section(
+      "Retention by cohort",
+      "Kaplan–Meier estimate of the share of customers still active, by days since their first event; customers still active at the end of the data count as long as they were seen. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).",
+      retentionChart())
+    page += section(
+      "Time in stage",
+      "Finished stays in each stage, in days: box from the 25th to the 75th percentile, line at the median, whiskers from the 10th to the 90th. The dot is the mean over all stays, unfinished ones counted as far as seen.",
+      dwellChart())
     page += section("Channels per stage", "Share of each stage's events by channel.", channelChart())
-    page += section("Sentiment per stage", "Mean sentiment of the events that carry one (−1 very negative, +1 very positive).", sentimentChart())
+    page += section(
+      "Sentiment per stage", "Mean sentiment of the events that carry one (−1 very negative, +1 very positive).",
+      sentimentChart())
     page += """
       <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current)) · \(model.customers) customers · period \(model.periodDays) day\(model.periodDays == 1 ? "" : "s")</footer>
       </body>
@@ -83,13 +107,16 @@ public struct JourneyReport: Sendable {
   }
 
   private func transitionCaption() -> String {
-    let source = model.maximumLikelihoodIterations > 0
+    let source =
+      model.maximumLikelihoodIterations > 0
       ? "fitted by maximum likelihood over the unseen days between events"
       : "from counted stays and moves with Dirichlet smoothing (α = \(HTML.number(model.dirichletAlpha, 2)))"
-    let intervals = model.bootstrapReplicates > 0
+    let intervals =
+      model.bootstrapReplicates > 0
       ? " Small print: the 95% interval from \(model.bootstrapReplicates) bootstrap resamples of customers."
       : ""
-    return "Probability of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after the row's stage, \(source).\(intervals)"
+    return
+      "Probability of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after the row's stage, \(source).\(intervals)"
       + (flowDisagreement().map { " " + $0 } ?? "")
   }
 
@@ -99,8 +126,10 @@ public struct JourneyReport: Sendable {
     let quiet = transient.filter { model.moves[$0][churned] > 0 && model.transitionMatrix[$0][churned] < 0.00005 }
     guard let s = quiet.first else { return nil }
     let next = transient.filter { $0 != s }.max { model.transitionMatrix[s][$0] < model.transitionMatrix[s][$1] }
-    let route = next.map { " routes \(model.stages[s]) through \(model.stages[$0]) first" } ?? " puts that churn elsewhere"
-    return "The flow above counts \(model.moves[s][churned]) customers who churned after last being seen in \(model.stages[s]), yet the matrix\(route): it describes the days nobody was seen, and that path explains the same observations — read the flow for where customers were last seen, the matrix for the fitted day-by-day process."
+    let route =
+      next.map { " routes \(model.stages[s]) through \(model.stages[$0]) first" } ?? " puts that churn elsewhere"
+    return
+      "The flow above counts \(model.moves[s][churned]) customers who churned after last being seen in \(model.stages[s]), yet the matrix\(route): it describes the days nobody was seen, and that path explains the same observations — read the flow for where customers were last seen, the matrix for the fitted day-by-day process."
   }
 
   func section(_ heading: String, _ caption: String, _ body: String) -> String {
@@ -135,21 +164,25 @@ public struct JourneyReport: Sendable {
         let lift = (forward ? -1.0 : 1.0) * (30 + 28 * span)
         let (x1, x2) = (x(i), x(j))
         let label = "\(model.stages[i]) → \(model.stages[j]): \(n) moves"
-        svg += "<path class=\"band\" d=\"M\(HTML.number(x1)),\(HTML.number(midY)) Q\(HTML.number((x1 + x2) / 2)),\(HTML.number(midY + 2 * lift)) \(HTML.number(x2)),\(HTML.number(midY))\" stroke=\"\(forward ? HTML.categorical[0] : HTML.categorical[1])\" stroke-width=\"\(HTML.number(bandWidth(n)))\"><title>\(HTML.escape(label))</title></path>\n"
+        svg +=
+          "<path class=\"band\" d=\"M\(HTML.number(x1)),\(HTML.number(midY)) Q\(HTML.number((x1 + x2) / 2)),\(HTML.number(midY + 2 * lift)) \(HTML.number(x2)),\(HTML.number(midY))\" stroke=\"\(forward ? HTML.categorical[0] : HTML.categorical[1])\" stroke-width=\"\(HTML.number(bandWidth(n)))\"><title>\(HTML.escape(label))</title></path>\n"
       }
     }
     // Churn flows down to the churned bar.
     let churnY = height - 40
-    svg += "<rect x=\"40\" y=\"\(HTML.number(churnY))\" width=\"\(HTML.number(width - 80))\" height=\"14\" fill=\"\(HTML.churnColour)\"/>\n"
+    svg +=
+      "<rect x=\"40\" y=\"\(HTML.number(churnY))\" width=\"\(HTML.number(width - 80))\" height=\"14\" fill=\"\(HTML.churnColour)\"/>\n"
     svg += text(width / 2, churnY + 32, "\(model.stages[churned]) (\(reached[churned]) customers)", cls: "label")
     for i in stages where model.moves[i][churned] > 0 {
       let n = model.moves[i][churned]
-      svg += "<line class=\"band\" x1=\"\(HTML.number(x(i)))\" y1=\"\(HTML.number(midY + radius(i)))\" x2=\"\(HTML.number(x(i)))\" y2=\"\(HTML.number(churnY))\" stroke=\"\(HTML.churnColour)\" stroke-width=\"\(HTML.number(bandWidth(n)))\"><title>\(HTML.escape("\(model.stages[i]) → \(model.stages[churned]): \(n) customers"))</title></line>\n"
+      svg +=
+        "<line class=\"band\" x1=\"\(HTML.number(x(i)))\" y1=\"\(HTML.number(midY + radius(i)))\" x2=\"\(HTML.number(x(i)))\" y2=\"\(HTML.number(churnY))\" stroke=\"\(HTML.churnColour)\" stroke-width=\"\(HTML.number(bandWidth(n)))\"><title>\(HTML.escape("\(model.stages[i]) → \(model.stages[churned]): \(n) customers"))</title></line>\n"
       svg += text(x(i) + 6, churnY - 8, "\(n)", anchor: "start", cls: "small")
     }
     // Nodes on top.
     for i in stages {
-      svg += "<circle class=\"node\" cx=\"\(HTML.number(x(i)))\" cy=\"\(HTML.number(midY))\" r=\"\(HTML.number(radius(i)))\"><title>\(HTML.escape("\(model.stages[i]): \(reached[i]) customers reached"))</title></circle>\n"
+      svg +=
+        "<circle class=\"node\" cx=\"\(HTML.number(x(i)))\" cy=\"\(HTML.number(midY))\" r=\"\(HTML.number(radius(i)))\"><title>\(HTML.escape("\(model.stages[i]): \(reached[i]) customers reached"))</title></circle>\n"
       svg += text(x(i), midY + radius(i) + 18, model.stages[i], cls: "label")
       svg += text(x(i), midY + radius(i) + 34, "\(reached[i])", cls: "small")
     }
@@ -168,13 +201,16 @@ public struct JourneyReport: Sendable {
       let y = 10 + Double(row) * rowHeight
       let w = barMax * Double(n) / maxReached
       svg += text(labelWidth - 10, y + 20, model.stages[i], anchor: "end", cls: "label")
-      svg += "<rect class=\"bar\" x=\"\(HTML.number(labelWidth))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(w))\" height=\"\(HTML.number(rowHeight - 8))\" fill=\"\(HTML.categorical[0])\"><title>\(HTML.escape("\(model.stages[i]): \(n) customers"))</title></rect>\n"
+      svg +=
+        "<rect class=\"bar\" x=\"\(HTML.number(labelWidth))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(w))\" height=\"\(HTML.number(rowHeight - 8))\" fill=\"\(HTML.categorical[0])\"><title>\(HTML.escape("\(model.stages[i]): \(n) customers"))</title></rect>\n"
       // Shares that cannot exceed 100%: of all customers, and of the stage
       // before only when this one is no larger (customers may skip stages).
       var note = "\(n) · \(HTML.percent(Double(n) / all)) of customers"
       if row > 0 {
         let previous = model.profiles[stages[row - 1]].customersReached
-        if previous > 0 && n <= previous { note += " · \(HTML.percent(Double(n) / Double(previous))) of \(model.stages[stages[row - 1]])" }
+        if previous > 0 && n <= previous {
+          note += " · \(HTML.percent(Double(n) / Double(previous))) of \(model.stages[stages[row - 1]])"
+        }
       }
       svg += text(labelWidth + w + 8, y + 20, note, anchor: "start", cls: "small")
     }
@@ -190,7 +226,8 @@ public struct JourneyReport: Sendable {
     var svg = svgOpen(id: "heatmap", width: Int(width), height: Int(height), title: "Transition probability heatmap")
     svg += text(left + cell * Double(k) / 2, 14, "to stage", cls: "axis")
     for j in 0..<k { svg += text(left + cell * (Double(j) + 0.5), top - 10, model.stages[j], cls: "small") }
-    svg += "<text class=\"axis\" transform=\"translate(14,\(HTML.number(top + cellHeight * Double(k) / 2))) rotate(-90)\" text-anchor=\"middle\">from stage</text>\n"
+    svg +=
+      "<text class=\"axis\" transform=\"translate(14,\(HTML.number(top + cellHeight * Double(k) / 2))) rotate(-90)\" text-anchor=\"middle\">from stage</text>\n"
     for i in 0..<k {
       let y = top + Double(i) * cellHeight
       svg += text(left - 8, y + cellHeight / 2 + 4, model.stages[i], anchor: "end", cls: "small")
@@ -206,10 +243,13 @@ public struct JourneyReport: Sendable {
           label += " (95% interval \(range!))"
         }
         let ink = shade > 0.55 ? " on-dark" : ""
-        svg += "<rect class=\"cell\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(cell - 2))\" height=\"\(HTML.number(cellHeight - 2))\" fill=\"\(HTML.sequential(shade))\"><title>\(HTML.escape(label))</title></rect>"
-        svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + (range == nil ? 4 : -1)))\" text-anchor=\"middle\" class=\"small\(ink)\">\(HTML.number(p, 4))</text>"
+        svg +=
+          "<rect class=\"cell\" x=\"\(HTML.number(x))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(cell - 2))\" height=\"\(HTML.number(cellHeight - 2))\" fill=\"\(HTML.sequential(shade))\"><title>\(HTML.escape(label))</title></rect>"
+        svg +=
+          "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + (range == nil ? 4 : -1)))\" text-anchor=\"middle\" class=\"small\(ink)\">\(HTML.number(p, 4))</text>"
         if let range {
-          svg += "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + 13))\" text-anchor=\"middle\" class=\"tiny\(ink)\">\(HTML.escape(range))</text>"
+          svg +=
+            "<text x=\"\(HTML.number(x + cell / 2 - 1))\" y=\"\(HTML.number(y + cellHeight / 2 + 13))\" text-anchor=\"middle\" class=\"tiny\(ink)\">\(HTML.escape(range))</text>"
         }
         svg += "\n"
       }
@@ -221,13 +261,17 @@ public struct JourneyReport: Sendable {
     let pain = model.painPoints
     var html = "<ol class=\"pain\">\n"
     for point in pain.ranked {
-      html += "<li><span class=\"score\">\(HTML.number(point.customers, 0))</span> \(HTML.escape(point.explanation))</li>\n"
+      html +=
+        "<li><span class=\"score\">\(HTML.number(point.customers, 0))</span> \(HTML.escape(point.explanation))</li>\n"
     }
     if pain.ranked.isEmpty { html += "<li>No stage or touchpoint stands out.</li>\n" }
-    html += "</ol>\n<table><thead><tr><th scope=\"col\">stage</th><th scope=\"col\">churned from it</th><th scope=\"col\">removal effect</th><th scope=\"col\">median days before churn</th><th scope=\"col\">median days before moving on</th><th scope=\"col\">mean sentiment</th></tr></thead><tbody>\n"
+    html +=
+      "</ol>\n<table><thead><tr><th scope=\"col\">stage</th><th scope=\"col\">churned from it</th><th scope=\"col\">removal effect</th><th scope=\"col\">median days before churn</th><th scope=\"col\">median days before moving on</th><th scope=\"col\">mean sentiment</th></tr></thead><tbody>\n"
     for row in pain.stages {
-      html += "<tr><th scope=\"row\">\(HTML.escape(row.stage))</th><td>\(row.churned)</td><td>\(HTML.percent(row.removalEffect))</td>"
-      html += "<td>\(row.medianDwellBeforeChurnDays.map { HTML.number($0, 0) } ?? "–")</td><td>\(row.medianDwellDays.map { HTML.number($0, 0) } ?? "–")</td>"
+      html +=
+        "<tr><th scope=\"row\">\(HTML.escape(row.stage))</th><td>\(row.churned)</td><td>\(HTML.percent(row.removalEffect))</td>"
+      html +=
+        "<td>\(row.medianDwellBeforeChurnDays.map { HTML.number($0, 0) } ?? "–")</td><td>\(row.medianDwellDays.map { HTML.number($0, 0) } ?? "–")</td>"
       html += "<td>\(row.meanSentiment.map { HTML.number($0, 2) } ?? "–")</td></tr>\n"
     }
     return html + "</tbody></table>"
@@ -241,7 +285,8 @@ public struct JourneyReport: Sendable {
     if a.advocacyBeforeChurn != nil { html += "<th scope=\"col\">reaches advocacy first</th>" }
     html += "</tr></thead><tbody>\n"
     for (i, name) in a.transientStages.enumerated() {
-      html += "<tr><th scope=\"row\">\(HTML.escape(name))</th><td>\(HTML.number(a.expectedPeriodsToChurn[i] * Double(model.periodDays), 0))</td>"
+      html +=
+        "<tr><th scope=\"row\">\(HTML.escape(name))</th><td>\(HTML.number(a.expectedPeriodsToChurn[i] * Double(model.periodDays), 0))</td>"
       for h in horizons { html += "<td>\(HTML.percent(a.churnWithin[h]![i]))</td>" }
       if let adv = a.advocacyBeforeChurn { html += "<td>\(HTML.percent(adv[i]))</td>" }
       html += "</tr>\n"

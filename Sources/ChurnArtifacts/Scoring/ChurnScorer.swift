@@ -61,7 +61,9 @@ public struct ChurnScorer: Sendable {
     intercept = predictor.intercept
     means = model.reference.featureMeans.unshared
     riskBandCuts = model.reference.riskBandCuts.unshared
-    baselineLogOdds = zip(predictor.coefficients, model.reference.featureMeans).reduce(predictor.intercept) { $0 + $1.0 * $1.1 }
+    baselineLogOdds = zip(predictor.coefficients, model.reference.featureMeans).reduce(predictor.intercept) {
+      $0 + $1.0 * $1.1
+    }
     actionColumns = try? model.uplift?.columns(for: model.features)
     uplift = model.uplift
     self.model = model

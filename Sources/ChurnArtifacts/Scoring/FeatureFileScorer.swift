@@ -100,7 +100,8 @@ public struct FeatureFileScorer: Sendable {
         // piece — that piece's rows split between the cores.
         work =
           chunks.count == 1 && chunks[0].recordCount >= 4096
-          ? (0..<parts).map { p in (0, (chunks[0].recordCount * p / parts)..<(chunks[0].recordCount * (p + 1) / parts)) }
+          ? (0..<parts).map { p in (0, (chunks[0].recordCount * p / parts)..<(chunks[0].recordCount * (p + 1) / parts))
+          }
           : chunks.indices.map { ($0, 0..<chunks[$0].recordCount) }
         // Each piece's first row number in the file.
         firstRows = chunks.indices.map { p in rowsDone + chunks[..<p].reduce(0) { $0 + $1.recordCount } }
@@ -178,7 +179,8 @@ public struct FeatureFileScorer: Sendable {
         }
       }
       if let c = bad {
-        return writer.finish(layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r)))
+        return writer.finish(
+          layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r)))
       }
       writer.add(
         values, scorer: scorer,
@@ -194,8 +196,10 @@ public struct FeatureFileScorer: Sendable {
           out.append(UInt8(ascii: ","))
         },
         keys: {
-          (layout.keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r),
-           layout.asOfColumn.map { chunk.string(record: r, field: $0) } ?? "")
+          (
+            layout.keyColumn.map { chunk.string(record: r, field: $0) } ?? String(firstRow + r),
+            layout.asOfColumn.map { chunk.string(record: r, field: $0) } ?? ""
+          )
         })
       if r - rows.lowerBound == 63 { writer.reserveForAll(done: 64, of: rows.count) }
     }
@@ -270,10 +274,15 @@ public struct FeatureFileScorer: Sendable {
           out.append(UInt8(ascii: ","))
         },
         keys: {
-          (String(decoding: bytes[key], as: UTF8.self), asOfColumn >= 0 ? String(decoding: bytes[asOf], as: UTF8.self) : "")
+          (
+            String(decoding: bytes[key], as: UTF8.self),
+            asOfColumn >= 0 ? String(decoding: bytes[asOf], as: UTF8.self) : ""
+          )
         })
       line += 1
-      if line - piece.firstLine == 64 { writer.reserveForAll(done: pos - piece.range.lowerBound, of: piece.range.count) }
+      if line - piece.firstLine == 64 {
+        writer.reserveForAll(done: pos - piece.range.lowerBound, of: piece.range.count)
+      }
     }
     return writer.finish()
   }
@@ -305,13 +314,15 @@ public struct FeatureFileScorer: Sendable {
     /// their commas (CSV); `keys` gives them as text (JSON Lines).
     @inline(__always)
     mutating func add(
-      _ values: [Double], scorer: borrowing ChurnScorer, writeKeys: (inout ByteBuffer) -> Void, keys: () -> (String, String)
+      _ values: [Double], scorer: borrowing ChurnScorer, writeKeys: (inout ByteBuffer) -> Void,
+      keys: () -> (String, String)
     ) {
       switch format {
       case .csv:
         scorer.evaluate(values, into: &evaluation)
         writeKeys(&out)
-        ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
+        ScoreFormat.appendCSVColumns(
+          evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
       case .jsonl:
         let (id, asOf) = keys()
         let s = scorer.score(customerID: id, values: values)
@@ -394,4 +405,3 @@ public struct FeatureFileScorer: Sendable {
     }
   }
 }
-

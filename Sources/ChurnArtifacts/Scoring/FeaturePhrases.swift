@@ -1,6 +1,7 @@
 import ByteStreams
 import ChurnData
 import ChurnIO
+
 /// Plain-language names of features, for reason codes:
 /// `count_support_ticket_30d` → "support ticket events in the last 30 days".
 enum FeaturePhrases {
@@ -16,7 +17,9 @@ enum FeaturePhrases {
   static func phrase(_ name: String) -> String {
     func words(_ s: Substring) -> String { s.replacingOccurrences(of: "_", with: " ") }
     func window(_ s: Substring) -> (String, String)? {
-      guard let last = s.split(separator: "_").last, last.hasSuffix("d"), Int(last.dropLast()) != nil else { return nil }
+      guard let last = s.split(separator: "_").last, last.hasSuffix("d"), Int(last.dropLast()) != nil else {
+        return nil
+      }
       return (String(s.dropLast(last.count + 1)), String(last.dropLast()))
     }
     let n = Substring(name)
@@ -31,7 +34,8 @@ enum FeaturePhrases {
     case name == "days_in_stage": return "days in the current stage"
     case name.hasPrefix("count_"):
       if let (what, days) = window(n.dropFirst(6)) {
-        return what.isEmpty ? "events in the last \(days) days" : "\(words(Substring(what))) events in the last \(days) days"
+        return what.isEmpty
+          ? "events in the last \(days) days" : "\(words(Substring(what))) events in the last \(days) days"
       }
     case name.hasPrefix("amount_sum_"):
       if let (_, days) = window(n) { return "amount spent in the last \(days) days" }

@@ -17,7 +17,9 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     guard self == .csv else { return nil }
     var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
     for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
-    if actions { header += ["next_best_action", "expected_uplift", "expected_net_value", "runner_up_action", "action_reason"] }
+    if actions {
+      header += ["next_best_action", "expected_uplift", "expected_net_value", "runner_up_action", "action_reason"]
+    }
     return header.joined(separator: ",") + "\n"
   }
 
@@ -80,7 +82,8 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     line += "]"
     if let a = s.action {
       line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
-      line += ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
+      line +=
+        ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
       line += ",\"action_reason\":\(JSONText.string(a.reason))"
     }
     line += "}\n"
@@ -119,7 +122,8 @@ extension ChurnScorer.Run {
         scorer.evaluate(values, into: &evaluation)
         out.append(contentsOf: CSVFormatting.escape(row.customerID).utf8)
         out.append(contentsOf: asOfField)
-        ScoreFormat.appendCSVColumns(evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
+        ScoreFormat.appendCSVColumns(
+          evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
       case .jsonl:
         ScoreFormat.appendJSONLine(score(i), asOf: asOfText, to: &out)
       }
@@ -232,7 +236,9 @@ public struct ScoreTally: Sendable {
     if references.allSatisfy({ $0.cuts.count <= 9 }) {
       m.isFast = true
       let words = (references.count + 63) / 64
-      (m.flags, m.fours, m.nines) = ([UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words))
+      (m.flags, m.fours, m.nines) = (
+        [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words), [UInt64](repeating: 0, count: words)
+      )
       for (j, r) in references.enumerated() {
         let bit: UInt64 = 1 << UInt64(j % 64)
         if r.cuts.count <= 1 {
@@ -264,7 +270,8 @@ public struct ScoreTally: Sendable {
       for word in masks.flags.indices {
         let base = 64 * word
         var nonzero: UInt64 = 0
-        for j in base..<min(base + 64, values.count) { nonzero |= (values[j] != 0 ? 1 : 0) << UInt64(j - base) }  // NaN ≠ 0
+        // NaN ≠ 0
+        for j in base..<min(base + 64, values.count) { nonzero |= (values[j] != 0 ? 1 : 0) << UInt64(j - base) }
         var nonFinite: UInt64 = 0
         do {
           let cuts = masks.paddedCuts.span
@@ -416,7 +423,9 @@ public struct ScoreSummary: Sendable, Codable {
     var scores = tally.probabilities
     let n = scores.count
     percentiles =
-      n == 0 ? [.nan, .nan, .nan] : Quantiles.orderStatistics(&scores, ranks: [0.1, 0.5, 0.9].map { min(n - 1, Int($0 * Double(n))) })
+      n == 0
+      ? [.nan, .nan, .nan]
+      : Quantiles.orderStatistics(&scores, ranks: [0.1, 0.5, 0.9].map { min(n - 1, Int($0 * Double(n))) })
     bandCounts = tally.bands
     let scorePSI = model.reference.score.stabilityIndex(counts: tally.scoreBinCounts.map(Double.init))
     scoreDrift = Drift(name: "churn_probability", stabilityIndex: scorePSI, shifted: scorePSI > 0.2)
@@ -435,14 +444,17 @@ public struct ScoreSummary: Sendable, Codable {
     func f(_ v: Double) -> String { String(format: "%.4f", v) }
     var out = "Scored \(rows) customers as of \(asOf): mean churn probability \(f(meanProbability))"
     out += " (p10 \(f(percentiles[0])), median \(f(percentiles[1])), p90 \(f(percentiles[2])))\n"
-    out += "  customers per risk band (1 = lowest … 10 = highest): \(bandCounts.map(String.init).joined(separator: " "))\n"
-    out += "  score drift against training: PSI \(f(scoreDrift.stabilityIndex))\(scoreDrift.shifted ? " — SHIFTED" : "")\n"
+    out +=
+      "  customers per risk band (1 = lowest … 10 = highest): \(bandCounts.map(String.init).joined(separator: " "))\n"
+    out +=
+      "  score drift against training: PSI \(f(scoreDrift.stabilityIndex))\(scoreDrift.shifted ? " — SHIFTED" : "")\n"
     let shifted = featureDrift.filter(\.shifted)
     if shifted.isEmpty {
       out += "  no feature's distribution has shifted (PSI ≤ 0.2)\n"
     } else {
       out += "  features whose distribution has shifted (PSI > 0.2): "
-      out += shifted.sorted { $0.stabilityIndex > $1.stabilityIndex }.prefix(10)
+      out +=
+        shifted.sorted { $0.stabilityIndex > $1.stabilityIndex }.prefix(10)
         .map { "\($0.name) \(f($0.stabilityIndex))" }.joined(separator: ", ") + "\n"
     }
     let calendar = featureDrift.filter { $0.movesWithCalendar == true && $0.stabilityIndex > 0.2 }

@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 import ChurnModels
 
 /// From an event log to a saved-ready `ChurnModel`: features at the cutoff,
@@ -59,7 +59,8 @@ public struct ChurnModelTrainer: Sendable {
     guard let lastTrainCutoff = trainCutoffs.last else { throw ModelError.invalidOption("training needs a cutoff") }
     if case .cutoff(let later) = holdout {
       guard later > lastTrainCutoff else {
-        throw ModelError.invalidOption("the holdout cutoff \(later) must be after the training cutoff \(lastTrainCutoff)")
+        throw ModelError.invalidOption(
+          "the holdout cutoff \(later) must be after the training cutoff \(lastTrainCutoff)")
       }
       extractor.cutoffs = trainCutoffs + [later]
     }
@@ -75,7 +76,11 @@ public struct ChurnModelTrainer: Sendable {
     case .customers(let fraction, let seed):
       trainingRows = []
       for i in labelled {
-        if CustomerHoldout.contains(set.rows[i].customerID, fraction: fraction, seed: seed) { holdoutRows.append(i) } else { trainingRows.append(i) }
+        if CustomerHoldout.contains(set.rows[i].customerID, fraction: fraction, seed: seed) {
+          holdoutRows.append(i)
+        } else {
+          trainingRows.append(i)
+        }
       }
       holdoutDescription = "\(fraction) of customers (seed \(seed))"
     case .cutoff(let later):
@@ -88,7 +93,8 @@ public struct ChurnModelTrainer: Sendable {
     var estimator = self.estimator
     var path: [CrossValidation.Point]?
     let crossValidation = CrossValidation.toRun(
-      asked: self.crossValidation, choosing: choosesPenaltyWhenFewEvents, estimator: estimator, y: y, features: x.columns)
+      asked: self.crossValidation, choosing: choosesPenaltyWhenFewEvents, estimator: estimator, y: y,
+      features: x.columns)
     if let crossValidation {
       let keys = trainingRows.map { set.rows[$0].customerID }
       let (best, points) = try crossValidation.path(
@@ -115,7 +121,8 @@ public struct ChurnModelTrainer: Sendable {
     let reference = ChurnModel.Reference(
       x: x, scores: trainingScores, featureNames: set.featureNames, neverDays: set.spec.neverDays)
     return Outcome(
-      model: ChurnModel(featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
+      model: ChurnModel(
+        featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
       censoredRows: censored, observation: set.observationText, churnEventHint: set.churnEventHint,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
         ? CrossValidation.chosenPenaltyNote(y: y, features: x.columns, l2: estimator.l2) : nil)
@@ -136,12 +143,16 @@ public struct ChurnModelTrainer: Sendable {
       let until = set.observedUntil
       let endOfDay = (until.micros + 1) % microsPerDay == 0
       text += " Train at a cutoff up to \(set.latestLabelledCutoff) or with a shorter --horizon"
-      text += endOfDay
-        ? "." : ", or, if the log is complete to the end of \(formatDate(until.micros)), pass --observed-until \(formatDate(until.micros))."
+      text +=
+        endOfDay
+        ? "."
+        : ", or, if the log is complete to the end of \(formatDate(until.micros)), pass --observed-until \(formatDate(until.micros))."
     } else if churned == 0 {
-      text += " Nobody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or lengthen --horizon."
+      text +=
+        " Nobody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or lengthen --horizon."
     } else {
-      text += " Everybody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or shorten --horizon."
+      text +=
+        " Everybody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or shorten --horizon."
     }
     throw .invalidOption(text)
   }

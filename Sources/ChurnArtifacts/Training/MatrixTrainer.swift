@@ -16,7 +16,10 @@ public struct MatrixTrainer: Sendable {
   /// (`CrossValidation.whenFewEvents`), as `ChurnModelTrainer` does.
   public var choosesPenaltyWhenFewEvents = false
 
-  public init(estimator: LogisticRegression, crossValidation: CrossValidation? = nil, holdout: (fraction: Double, seed: UInt64)? = nil) {
+  public init(
+    estimator: LogisticRegression, crossValidation: CrossValidation? = nil,
+    holdout: (fraction: Double, seed: UInt64)? = nil
+  ) {
     self.estimator = estimator
     self.crossValidation = crossValidation
     self.holdout = holdout
@@ -39,7 +42,8 @@ public struct MatrixTrainer: Sendable {
   }
 
   public func train(_ data: LabelledFeatures) throws -> Outcome {
-    let (trainingRows, holdoutRows) = holdout.map { data.holdoutSplit(fraction: $0.fraction, seed: $0.seed) }
+    let (trainingRows, holdoutRows) =
+      holdout.map { data.holdoutSplit(fraction: $0.fraction, seed: $0.seed) }
       ?? (Array(0..<data.y.count), [])
     let training = data.subset(trainingRows)
     var estimator = self.estimator
@@ -87,7 +91,9 @@ public struct MatrixTrainer: Sendable {
       crossValidationPath: outcome.path)
     let defaults = ["customer_id", "cutoff", "label"]
     var others: [String] = []
-    for name in [labelColumn] + otherColumns where !defaults.contains(name) && !others.contains(name) { others.append(name) }
+    for name in [labelColumn] + otherColumns where !defaults.contains(name) && !others.contains(name) {
+      others.append(name)
+    }
     record.otherColumns = others.isEmpty ? nil : others
     return ChurnModel(
       featureSpec: nil, features: data.featureNames, fit: outcome.fit, training: record,
@@ -101,7 +107,8 @@ public struct MatrixTrainer: Sendable {
     let writer = try AtomicFileWriter(path: path)
     try writer.write("key,set,probability,label\n")
     let parts = [
-      ("training", outcome.trainingRows, outcome.trainingPredictions), ("holdout", outcome.holdoutRows, outcome.holdoutPredictions),
+      ("training", outcome.trainingRows, outcome.trainingPredictions),
+      ("holdout", outcome.holdoutRows, outcome.holdoutPredictions),
     ]
     for (set, rows, p) in parts {
       for (i, row) in rows.enumerated() {

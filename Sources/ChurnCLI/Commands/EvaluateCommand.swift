@@ -22,7 +22,9 @@ enum EvaluateCommand: Command {
       .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
       .init(name: "cutoff", valueName: "date", help: "Cutoff (with --events)."),
       .init(name: "horizon", valueName: "duration", help: "Label horizon.", defaultValue: "the model's"),
-      .init(name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.", defaultValue: "the model's"),
+      .init(
+        name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.",
+        defaultValue: "the model's"),
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "json", valueName: nil, help: "Print the evaluation as JSON on standard output."),
@@ -34,14 +36,20 @@ enum EvaluateCommand: Command {
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
+    guard let modelPath = arguments.value("model") else {
+      throw CLIError.missingValue(option: "model", valueName: "file")
+    }
     let model = try ChurnModel.load(path: modelPath)
     let evaluation: ModelEvaluation
     if let events = arguments.value("events") {
-      guard let cutoff = arguments.value("cutoff") else { throw CLIError.missingValue(option: "cutoff", valueName: "date") }
+      guard let cutoff = arguments.value("cutoff") else {
+        throw CLIError.missingValue(option: "cutoff", valueName: "date")
+      }
       var issues = IssueLog(limit: 20)
       var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
-      let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+      let table = try arguments.value("customers").map {
+        try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
+      }
       evaluation = try ModelEvaluation.evaluate(
         model, events: &reader, customers: table, cutoff: try Cutoff(parsing: cutoff),
         horizon: try arguments.value("horizon").map(Duration.init(parsing:)),
@@ -49,7 +57,8 @@ enum EvaluateCommand: Command {
         observedUntil: try ObservationOption.value(arguments), issues: &issues)
     } else if let features = arguments.value("features") {
       evaluation = try ModelEvaluation.evaluate(
-        model, featureTable: features, label: arguments.value("label") ?? "label", ignoring: IgnoreColumnsOption.value(arguments))
+        model, featureTable: features, label: arguments.value("label") ?? "label",
+        ignoring: IgnoreColumnsOption.value(arguments))
     } else {
       throw CLIError.missingValue(option: "events", valueName: "file")
     }

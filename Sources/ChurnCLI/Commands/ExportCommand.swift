@@ -19,15 +19,21 @@ enum ExportCommand: Command {
     options: [
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
       .init(name: "format", valueName: "format", help: "csv, json, sql, pmml, sql-features or sql-score. Required."),
-      .init(name: "as-of", valueName: "date", help: "Cutoff of sql-features and sql-score (features from the events table)."),
-      .init(name: "dialect", valueName: "dialect", help: "SQL dialect: sqlite, postgres, duckdb or spark.", defaultValue: "sqlite"),
+      .init(
+        name: "as-of", valueName: "date", help: "Cutoff of sql-features and sql-score (features from the events table)."
+      ),
+      .init(
+        name: "dialect", valueName: "dialect", help: "SQL dialect: sqlite, postgres, duckdb or spark.",
+        defaultValue: "sqlite"),
       .init(name: "table", valueName: "name", help: "The features table the SQL reads.", defaultValue: "features"),
       .init(name: "out", valueName: "file", help: "Output file, or - for standard output.", defaultValue: "-"),
     ],
     examples: ["churnkit export --model models/churn-model.json --format sql --dialect duckdb --out score.sql"])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
+    guard let modelPath = arguments.value("model") else {
+      throw CLIError.missingValue(option: "model", valueName: "file")
+    }
     guard arguments.value("format") != nil else { throw CLIError.missingValue(option: "format", valueName: "format") }
     let dialect = try arguments.choice("dialect", default: ModelExport.Dialect.sqlite)
     let model = try ChurnModel.load(path: modelPath)
@@ -35,7 +41,8 @@ enum ExportCommand: Command {
     if let whole = arguments.value("format"), whole == "sql-features" || whole == "sql-score" {
       guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
       let cutoff = try Cutoff(parsing: asOf)
-      text = whole == "sql-features"
+      text =
+        whole == "sql-features"
         ? try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect) + ";\n"
         : try FeatureSQL.scores(model, cutoff: cutoff, dialect: dialect)
       try TextOutput.write(text, to: arguments.value("out") ?? "-", console: console)

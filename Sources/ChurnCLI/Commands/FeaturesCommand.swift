@@ -31,7 +31,9 @@ enum FeaturesCommand: Command {
       .init(name: "spec", valueName: "file", help: "Feature spec as JSON (see docs/features.md)."),
       .init(
         name: "spec-out", valueName: "file",
-        help: "Write the resolved spec (every vocabulary and imputation value fixed) as JSON, to rebuild the same columns later with --spec."),
+        help:
+          "Write the resolved spec (every vocabulary and imputation value fixed) as JSON, to rebuild the same columns later with --spec."
+      ),
       .init(name: "out", valueName: "file", help: "Output CSV, or - for standard output. Required."),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
@@ -43,13 +45,16 @@ enum FeaturesCommand: Command {
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let events = arguments.value("events") else {
+      throw CLIError.missingValue(option: "events", valueName: "file")
+    }
     guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
     guard let horizonText = arguments.value("horizon") else {
       throw CLIError.missingValue(option: "horizon", valueName: "duration")
     }
     if out == "-" && arguments.flag("json") {
-      throw CLIError.invalidValue(option: "json", value: "", reason: "the features go to standard output; write them to a file with --out FILE")
+      throw CLIError.invalidValue(
+        option: "json", value: "", reason: "the features go to standard output; write them to a file with --out FILE")
     }
     let cutoffs = try CutoffOptions.cutoffs(from: arguments)
     let horizon = try Duration(parsing: horizonText)
@@ -164,7 +169,8 @@ struct FeatureRunSummary: Encodable {
   }
 
   var text: String {
-    var out = "\(rows) rows × \(features) features from \(eventsRead) events (horizon \(horizonDays)d, churn = \(churnDefinition))\n"
+    var out =
+      "\(rows) rows × \(features) features from \(eventsRead) events (horizon \(horizonDays)d, churn = \(churnDefinition))\n"
     for c in cutoffs {
       let rate = c.churned + c.retained > 0 ? Double(c.churned) / Double(c.churned + c.retained) : 0
       out += "  cutoff \(c.cutoff): \(c.rows) customers, \(c.churned) churned, \(c.retained) retained"

@@ -30,7 +30,8 @@ enum GenerateCommand: Command {
     let days = try arguments.integer("days", default: 730, in: 1...36_500)
     let seedText = arguments.value("seed") ?? "42"
     guard let seed = UInt64(seedText) else {
-      throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number from 0 to \(UInt64.max)")
+      throw CLIError.invalidValue(
+        option: "seed", value: seedText, reason: "expected a whole number from 0 to \(UInt64.max)")
     }
     var generator = LifecycleGenerator(customers: customers, seed: seed, days: days)
     if let start = arguments.value("start") {
@@ -45,7 +46,8 @@ enum GenerateCommand: Command {
     if arguments.flag("json") {
       console.out(try JSONOutput.text(report))
     } else {
-      console.err("wrote \(report.events) events for \(report.customers) customers (\(report.churned) churned) to \(out)\n")
+      console.err(
+        "wrote \(report.events) events for \(report.customers) customers (\(report.churned) churned) to \(out)\n")
     }
     return ExitStatus.success
   }

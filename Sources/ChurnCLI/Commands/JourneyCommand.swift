@@ -28,15 +28,28 @@ enum JourneyCommand: Command {
     options: [
       .init(name: "events", valueName: "file", help: "Event log (with a stage column, or see --stage-map). Required."),
       .init(name: "customers", valueName: "file", help: "Customers table, for --segment."),
-      .init(name: "segment", valueName: "column", help: "Fit one chain per value of this customers-table column and compare them."),
-      .init(name: "stage-map", valueName: "file", help: "Stages from event types: a JSON mapping, or 'default' (used when the log has no stage column)."),
-      .init(name: "stages", valueName: "list", help: "Stage list in order, ending with churned (default: awareness, consideration, purchase, onboarding, retention, advocacy, churned)."),
+      .init(
+        name: "segment", valueName: "column",
+        help: "Fit one chain per value of this customers-table column and compare them."),
+      .init(
+        name: "stage-map", valueName: "file",
+        help: "Stages from event types: a JSON mapping, or 'default' (used when the log has no stage column)."),
+      .init(
+        name: "stages", valueName: "list",
+        help:
+          "Stage list in order, ending with churned (default: awareness, consideration, purchase, onboarding, retention, advocacy, churned)."
+      ),
       .init(name: "churn-event", valueName: "name", help: "Event type that means the customer churned."),
       .init(name: "inactivity", valueName: "duration", help: "No event for this long counts as churn, e.g. 90d."),
       .init(name: "period", valueName: "duration", help: "Period of the discrete-time matrix.", defaultValue: "1d"),
-      .init(name: "bootstrap", valueName: "n", help: "Bootstrap replicates over customers for the intervals of the daily matrix (0: none).", defaultValue: "100"),
+      .init(
+        name: "bootstrap", valueName: "n",
+        help: "Bootstrap replicates over customers for the intervals of the daily matrix (0: none).",
+        defaultValue: "100"),
       .init(name: "seed", valueName: "n", help: "Seed of the bootstrap draws.", defaultValue: "1"),
-      .init(name: "out", valueName: "file", help: "Write the journey map, one self-contained HTML page (or - for standard output)."),
+      .init(
+        name: "out", valueName: "file",
+        help: "Write the journey map, one self-contained HTML page (or - for standard output)."),
       .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
       .init(name: "json", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
       ObservationOption.journeyOption,
@@ -60,9 +73,12 @@ enum JourneyCommand: Command {
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let events = arguments.value("events") else {
+      throw CLIError.missingValue(option: "events", valueName: "file")
+    }
     var estimator = StageModelEstimator(
-      churnEvent: arguments.value("churn-event"), inactivityDays: try arguments.value("inactivity").map { try Duration(parsing: $0).days })
+      churnEvent: arguments.value("churn-event"),
+      inactivityDays: try arguments.value("inactivity").map { try Duration(parsing: $0).days })
     estimator.periodDays = try Duration(parsing: arguments.value("period") ?? "1d").days
     estimator.omitsUnobservedStages = true
     estimator.observedUntil = try ObservationOption.value(arguments)
@@ -78,18 +94,23 @@ enum JourneyCommand: Command {
       estimator.stageMapping = try StageMapping.load(path: map)
     } else if reader.columns.stage == nil {
       estimator.stageMapping = .default
-      stageNote = "This log has no stage column: the stages were inferred from event types by ChurnKit's default mapping (docs/journey.md; give your own with --stage-map), and stages that no event maps to are left out."
-      console.err("journey: \(events) has no stage column; stages come from event types by the default mapping (see --stage-map)\n")
+      stageNote =
+        "This log has no stage column: the stages were inferred from event types by ChurnKit's default mapping (docs/journey.md; give your own with --stage-map), and stages that no event maps to are left out."
+      console.err(
+        "journey: \(events) has no stage column; stages come from event types by the default mapping (see --stage-map)\n"
+      )
     }
     let phases = ProgressLine("journey", console: console)
     phases.phaseCallback?(
-      "journey: reading events, fitting the chain" + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
+      "journey: reading events, fitting the chain"
+        + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
     defer { phases.finish() }
     let model: StageTransitionModel
     var comparison: StageSegmentComparison?
     if let column = arguments.value("segment") {
       guard let path = arguments.value("customers") else {
-        throw CLIError.invalidValue(option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
+        throw CLIError.invalidValue(
+          option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
       }
       let table = try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
       guard let a = table.attributeNames.firstIndex(of: column) else {
@@ -126,7 +147,6 @@ enum JourneyCommand: Command {
     return ExitStatus.success
   }
 
-
   static func render(_ m: StageTransitionModel) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
     var out = "Stage model from \(m.customers) customers (period \(m.periodDays)d)\n\n"
@@ -157,7 +177,9 @@ enum JourneyCommand: Command {
       out += (s.model.absorption.churnWithin[horizon] ?? []).map { pad(String(format: "%.4f", $0), 11) }.joined() + "\n"
     }
     if let t = c.homogeneity {
-      out += String(format: "Homogeneity (one chain vs one per segment): LR %.1f on %d df, p = %.3g\n", t.statistic, t.degreesOfFreedom, t.pValue)
+      out += String(
+        format: "Homogeneity (one chain vs one per segment): LR %.1f on %d df, p = %.3g\n", t.statistic,
+        t.degreesOfFreedom, t.pValue)
     }
     return out
   }

@@ -1,31 +1,38 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 import ChurnSimulation
-
 
 /// The column-mapping options shared by every command that reads events.
 enum MappingOptions {
   static let options: [CommandSpec.Option] = [
-    .init(name: "schema", valueName: "file", help: "Column mapping as JSON (see docs/data-format.md); flags below override it."),
+    .init(
+      name: "schema", valueName: "file",
+      help: "Column mapping as JSON (see docs/data-format.md); flags below override it."),
     .init(name: "id-column", valueName: "name", help: "Customer id column.", defaultValue: "customer_id"),
     .init(name: "time-column", valueName: "name", help: "Timestamp column.", defaultValue: "timestamp"),
     .init(name: "event-column", valueName: "name", help: "Event type column.", defaultValue: "event"),
-    .init(name: "event-name", valueName: "name", help: "Use this event type for every row (a log with no event column)."),
+    .init(
+      name: "event-name", valueName: "name", help: "Use this event type for every row (a log with no event column)."),
     .init(name: "channel-column", valueName: "name", help: "Channel column (optional).", defaultValue: "channel"),
     .init(name: "amount-column", valueName: "name", help: "Amount column (optional).", defaultValue: "amount"),
-    .init(name: "sentiment-column", valueName: "name", help: "Sentiment column, −1…1 (optional).", defaultValue: "sentiment"),
+    .init(
+      name: "sentiment-column", valueName: "name", help: "Sentiment column, −1…1 (optional).", defaultValue: "sentiment"
+    ),
     .init(name: "stage-column", valueName: "name", help: "Lifecycle stage column (optional).", defaultValue: "stage"),
     .init(
       name: "time-format", valueName: "format",
       help: "auto, iso8601, yyyyMMdd, epoch-seconds or epoch-millis.", defaultValue: "auto"),
     .init(
       name: "delimiter", valueName: "kind",
-      help: "comma, tab, semicolon, pipe or whitespace (runs of spaces and tabs).", defaultValue: "found from the header line"),
+      help: "comma, tab, semicolon, pipe or whitespace (runs of spaces and tabs).",
+      defaultValue: "found from the header line"),
   ]
 
   /// The schema from `--schema` and the column flags.
   static func schema(from arguments: ParsedArguments) throws -> EventSchema {
-    var schema = try arguments.value("schema").map { path throws(IngestError) in try EventSchema.load(path: path) } ?? EventSchema()
+    var schema =
+      try arguments.value("schema").map { path throws(IngestError) in try EventSchema.load(path: path) }
+      ?? EventSchema()
     func set(_ flag: String, _ key: String, _ apply: (String) -> Void) {
       guard let v = arguments.value(flag) else { return }
       apply(v)
@@ -41,7 +48,8 @@ enum MappingOptions {
     if let name = arguments.value("event-name") { schema.eventName = name }
     if let text = arguments.value("delimiter") {
       guard let delimiter = CSVDelimiter(name: text) else {
-        throw CLIError.invalidValue(option: "delimiter", value: text, reason: "expected comma, tab, semicolon, pipe or whitespace")
+        throw CLIError.invalidValue(
+          option: "delimiter", value: text, reason: "expected comma, tab, semicolon, pipe or whitespace")
       }
       schema.delimiter = delimiter
     }

@@ -29,10 +29,21 @@ enum RecommendCommand: Command {
       .init(name: "as-of", valueName: "date", help: "Decide as of this date or date-time. Required."),
       .init(name: "budget", valueName: "amount", help: "Total spend allowed (default: no limit)."),
       .init(name: "out", valueName: "file", help: "Write the assignment CSV (or - for standard output)."),
-      .init(name: "truth", valueName: "file", help: "truth.json of generated data: judge the plan against the true effects."),
-      .init(name: "truth-method", valueName: "kind", help: "hazard (today's tickets and sentiment held fixed; fast) or simulate (replay each customer in the generator; exact up to Monte Carlo error, slow).", defaultValue: "hazard"),
-      .init(name: "truth-replications", valueName: "n", help: "With simulate: futures per customer and action, for the oracle's choice and again for the valuation.", defaultValue: "2000"),
-      .init(name: "truth-out", valueName: "file", help: "With --truth: write each customer's estimated and true uplift per action."),
+      .init(
+        name: "truth", valueName: "file", help: "truth.json of generated data: judge the plan against the true effects."
+      ),
+      .init(
+        name: "truth-method", valueName: "kind",
+        help:
+          "hazard (today's tickets and sentiment held fixed; fast) or simulate (replay each customer in the generator; exact up to Monte Carlo error, slow).",
+        defaultValue: "hazard"),
+      .init(
+        name: "truth-replications", valueName: "n",
+        help: "With simulate: futures per customer and action, for the oracle's choice and again for the valuation.",
+        defaultValue: "2000"),
+      .init(
+        name: "truth-out", valueName: "file",
+        help: "With --truth: write each customer's estimated and true uplift per action."),
       .init(name: "json", valueName: nil, help: "Print the plan summary as JSON on standard output."),
       InterventionsOption.option,
     ] + MappingOptions.options,
@@ -54,8 +65,12 @@ enum RecommendCommand: Command {
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
-    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let modelPath = arguments.value("model") else {
+      throw CLIError.missingValue(option: "model", valueName: "file")
+    }
+    guard let events = arguments.value("events") else {
+      throw CLIError.missingValue(option: "events", valueName: "file")
+    }
     guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
     var budget: Double?
     if let text = arguments.value("budget") {
@@ -65,7 +80,8 @@ enum RecommendCommand: Command {
       budget = b
     }
     if arguments.value("out") == "-" && arguments.flag("json") {
-      throw CLIError.invalidValue(option: "json", value: "", reason: "the assignment goes to standard output; write it to a file with --out FILE")
+      throw CLIError.invalidValue(
+        option: "json", value: "", reason: "the assignment goes to standard output; write it to a file with --out FILE")
     }
     let model = try ChurnModel.load(path: modelPath)
     let planner = try ActionPlanner(model: model)
@@ -75,7 +91,9 @@ enum RecommendCommand: Command {
     var truth: PolicyTruthEvaluation?
     if let oracle {
       guard let table, let planColumn = table.attributeNames.firstIndex(of: "plan") else {
-        throw CLIError.invalidValue(option: "truth", value: arguments.value("truth")!, reason: "judging against the truth needs the generated customers table (--customers) with its plan column")
+        throw CLIError.invalidValue(
+          option: "truth", value: arguments.value("truth")!,
+          reason: "judging against the truth needs the generated customers table (--customers) with its plan column")
       }
       let trueUplift: [[Double]]
       var oracleUplift: [[Double]]?
@@ -83,8 +101,10 @@ enum RecommendCommand: Command {
       case .simulate:
         var simulation = try SimulationOracle(truthFile: arguments.value("truth")!)
         simulation.replications = try arguments.integer("truth-replications", default: 2000, in: 1...100_000)
-        trueUplift = try PolicyTruthEvaluation.simulatedUplifts(plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf))
-        oracleUplift = try PolicyTruthEvaluation.simulatedUplifts(plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf), stream: 1)
+        trueUplift = try PolicyTruthEvaluation.simulatedUplifts(
+          plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf))
+        oracleUplift = try PolicyTruthEvaluation.simulatedUplifts(
+          plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf), stream: 1)
       case .hazard:
         trueUplift = try PolicyTruthEvaluation.hazardUplifts(
           plan: plan, model: model, features: run.features, truth: oracle.truth,
@@ -93,9 +113,12 @@ enum RecommendCommand: Command {
       truth = try PolicyTruthEvaluation(plan: plan, model: model, trueUplift: trueUplift, oracleUplift: oracleUplift)
       if let path = arguments.value("truth-out"), let truth {
         let ids = model.uplift!.catalog.actions.map(\.id)
-        var text = "customer_id,stage,value,churn_probability," + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"
+        var text =
+          "customer_id,stage,value,churn_probability,"
+          + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"
         for (i, a) in plan.assignments.enumerated() {
-          text += "\(CSVFormatting.escape(a.customerID)),\(CSVFormatting.escape(a.stage ?? "")),\(a.value),\(a.churnProbability)"
+          text +=
+            "\(CSVFormatting.escape(a.customerID)),\(CSVFormatting.escape(a.stage ?? "")),\(a.value),\(a.churnProbability)"
           for k in ids.indices {
             let o = plan.decisions[i].options[k]
             text += ",\(o.ineligibleBecause == nil ? 1 : 0),\(o.uplift),\(truth.trueUplift[i][k])"
@@ -108,11 +131,12 @@ enum RecommendCommand: Command {
     if let out = arguments.value("out") {
       var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"
       for a in plan.assignments {
-        text += [
-          CSVFormatting.escape(a.customerID), CSVFormatting.escape(a.stage ?? ""), a.churnProbability.description,
-          a.value.description, CSVFormatting.escape(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
-          a.uplift.description, a.netValue.description, CSVFormatting.escape(a.reason),
-        ].joined(separator: ",") + "\n"
+        text +=
+          [
+            CSVFormatting.escape(a.customerID), CSVFormatting.escape(a.stage ?? ""), a.churnProbability.description,
+            a.value.description, CSVFormatting.escape(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
+            a.uplift.description, a.netValue.description, CSVFormatting.escape(a.reason),
+          ].joined(separator: ",") + "\n"
       }
       try TextOutput.write(text, to: out, console: console)
     }
@@ -128,30 +152,44 @@ enum RecommendCommand: Command {
     } else {
       console.out(text)
     }
-    if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
+    if issues.totalCount > 0 {
+      console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
+    }
     return ExitStatus.success
   }
 
   static func render(_ s: Summary) -> String {
-    func pad(_ t: String, _ n: Int) -> String { t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count) }
+    func pad(_ t: String, _ n: Int) -> String {
+      t.count >= n ? t + " " : t + String(repeating: " ", count: n - t.count)
+    }
     var out = "Plan for \(s.customers) customers as of \(s.asOf)"
     out += s.budget.map { String(format: ", budget %.2f", $0) } ?? ", no budget limit"
-    out += "\n\n" + pad("action", 18) + pad("customers", 11) + pad("capacity", 10) + pad("spend", 12) + pad("churn prevented", 17) + "expected net value\n"
+    out +=
+      "\n\n" + pad("action", 18) + pad("customers", 11) + pad("capacity", 10) + pad("spend", 12)
+      + pad("churn prevented", 17) + "expected net value\n"
     for t in s.actions {
       out += pad(t.action, 18) + pad(String(t.customers), 11) + pad(t.capacity.map(String.init) ?? "–", 10)
-      out += pad(String(format: "%.2f", t.spend), 12) + pad(String(format: "%.2f", t.churnPrevented), 17) + String(format: "%.2f", t.netValue) + "\n"
+      out +=
+        pad(String(format: "%.2f", t.spend), 12) + pad(String(format: "%.2f", t.churnPrevented), 17)
+        + String(format: "%.2f", t.netValue) + "\n"
     }
     out += pad("total", 18) + pad(String(s.actions.reduce(0) { $0 + $1.customers }), 11) + pad("", 10)
-    out += pad(String(format: "%.2f", s.spend), 12) + pad(String(format: "%.2f", s.actions.reduce(0) { $0 + $1.churnPrevented }), 17)
+    out +=
+      pad(String(format: "%.2f", s.spend), 12)
+      + pad(String(format: "%.2f", s.actions.reduce(0) { $0 + $1.churnPrevented }), 17)
     out += String(format: "%.2f", s.expectedNetValue) + "\n"
-    out += "\nValue per customer against no action on the training holdout (inverse propensity weighted, 95% interval):\n"
+    out +=
+      "\nValue per customer against no action on the training holdout (inverse propensity weighted, 95% interval):\n"
     for p in s.holdoutPolicyValues {
-      out += "  " + pad(p.policy, 32) + String(format: "%+.2f [%+.2f, %+.2f]\n", p.netValuePerCustomer, p.lower95, p.upper95)
+      out +=
+        "  " + pad(p.policy, 32) + String(format: "%+.2f [%+.2f, %+.2f]\n", p.netValuePerCustomer, p.lower95, p.upper95)
     }
     if let t = s.truth {
       out += "\nTrue value from truth.json (the plan's customer values and costs):\n"
       for p in t.policies {
-        out += "  " + pad(p.policy, 26) + pad("\(p.customers) customers", 16) + String(format: "churn prevented %7.2f   net value %10.2f\n", p.trueChurnPrevented, p.trueNetValue)
+        out +=
+          "  " + pad(p.policy, 26) + pad("\(p.customers) customers", 16)
+          + String(format: "churn prevented %7.2f   net value %10.2f\n", p.trueChurnPrevented, p.trueNetValue)
       }
       out += String(format: "  the plan reaches %.1f%% of the oracle's value\n", t.shareOfOracle * 100)
     }

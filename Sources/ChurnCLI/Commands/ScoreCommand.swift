@@ -24,7 +24,9 @@ enum ScoreCommand: Command {
     options: [
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
       .init(name: "events", valueName: "file", help: "Event log (or - for standard input)."),
-      .init(name: "features", valueName: "file", help: "Or: a feature file (as churnkit features writes), scored as it streams."),
+      .init(
+        name: "features", valueName: "file",
+        help: "Or: a feature file (as churnkit features writes), scored as it streams."),
       .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
       .init(name: "as-of", valueName: "date", help: "Score as of this date (end of day, UTC) or date-time. Required."),
       .init(name: "out", valueName: "file", help: "Output file, or - for standard output. Required."),
@@ -38,17 +40,22 @@ enum ScoreCommand: Command {
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else { throw CLIError.missingValue(option: "model", valueName: "file") }
+    guard let modelPath = arguments.value("model") else {
+      throw CLIError.missingValue(option: "model", valueName: "file")
+    }
     guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
     if out == "-" && arguments.flag("json") {
-      throw CLIError.invalidValue(option: "json", value: "", reason: "the scores go to standard output; write them to a file with --out FILE")
+      throw CLIError.invalidValue(
+        option: "json", value: "", reason: "the scores go to standard output; write them to a file with --out FILE")
     }
     let format = try arguments.choice("format", default: ScoreFormat.csv)
     let model = try ChurnModel.load(path: modelPath)
     if let features = arguments.value("features") {
       return try scoreFeatureFile(features, model: model, format: format, out: out, arguments, console)
     }
-    guard let events = arguments.value("events") else { throw CLIError.missingValue(option: "events", valueName: "file") }
+    guard let events = arguments.value("events") else {
+      throw CLIError.missingValue(option: "events", valueName: "file")
+    }
     guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
     let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
     if out == "-" {
@@ -59,7 +66,9 @@ enum ScoreCommand: Command {
       try writer.commit()
     }
     let summary = run.summary()
-    if issues.totalCount > 0 { console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
+    if issues.totalCount > 0 {
+      console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
+    }
     return try finish(summary, arguments, console)
   }
 
@@ -72,7 +81,9 @@ enum ScoreCommand: Command {
     let source = try InterventionsOption.events(events, arguments)
     defer { source.merged?.remove() }
     var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
-    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    let table = try arguments.value("customers").map {
+      try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
+    }
     let progress = ProgressLine("reading events", console: console)
     let run = try ChurnScorer(model: model).score(
       events: &reader, customers: table, asOf: try Cutoff(parsing: asOf), issues: &issues, progress: progress.callback)
@@ -81,7 +92,8 @@ enum ScoreCommand: Command {
   }
 
   private static func scoreFeatureFile(
-    _ path: String, model: ChurnModel, format: ScoreFormat, out: String, _ arguments: ParsedArguments, _ console: Console
+    _ path: String, model: ChurnModel, format: ScoreFormat, out: String, _ arguments: ParsedArguments,
+    _ console: Console
   ) throws -> Int32 {
     var scorer = FeatureFileScorer(model: model)
     scorer.ignoredColumns = IgnoreColumnsOption.value(arguments)
@@ -95,7 +107,8 @@ enum ScoreCommand: Command {
     return try finish(ScoreSummary(tally, asOf: asOf, beside: { try writer.commit() }), arguments, console)
   }
 
-  private static func finish(_ summary: ScoreSummary, _ arguments: ParsedArguments, _ console: Console) throws -> Int32 {
+  private static func finish(_ summary: ScoreSummary, _ arguments: ParsedArguments, _ console: Console) throws -> Int32
+  {
     console.err(summary.renderText())
     if arguments.flag("json") {
       console.out(try JSONOutput.text(summary))

@@ -38,37 +38,82 @@ enum TrainCommand: Command {
       .init(name: "events", valueName: "file", help: "Event log to train from."),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Training cutoff (with --events)."),
-      .init(name: "cutoffs", valueName: "list", help: "Or several training cutoffs, comma-separated: snapshots stacked, the holdout split by customer."),
+      .init(
+        name: "cutoffs", valueName: "list",
+        help: "Or several training cutoffs, comma-separated: snapshots stacked, the holdout split by customer."),
       .init(name: "every", valueName: "duration", help: "Or training cutoffs this far apart, with --from and --to."),
       .init(name: "from", valueName: "date", help: "First cutoff of --every."),
       .init(name: "to", valueName: "date", help: "Last cutoff of --every (inclusive)."),
       .init(name: "horizon", valueName: "duration", help: "Label horizon, e.g. 90d (with --events)."),
-      .init(name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.", defaultValue: "inactivity"),
+      .init(
+        name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.", defaultValue: "inactivity"
+      ),
       .init(name: "spec", valueName: "file", help: "Feature spec as JSON."),
-      .init(name: "out", valueName: "file", help: "Where to save the model (with --features: it then scores, evaluates and exports feature tables with the same columns)."),
+      .init(
+        name: "out", valueName: "file",
+        help:
+          "Where to save the model (with --features: it then scores, evaluates and exports feature tables with the same columns)."
+      ),
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "weight-column", valueName: "column", help: "Per-row sample weights (with --features)."),
-      .init(name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).", defaultValue: "customer_id,cutoff"),
-      .init(name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).", defaultValue: "0, or chosen by 5-fold cross-validation when there are fewer than 10 events of the rarer outcome per feature"),
+      .init(
+        name: "exclude", valueName: "columns", help: "Key columns that are not features (with --features).",
+        defaultValue: "customer_id,cutoff"),
+      .init(
+        name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).",
+        defaultValue:
+          "0, or chosen by 5-fold cross-validation when there are fewer than 10 events of the rarer outcome per feature"
+      ),
       .init(name: "l1", valueName: "a", help: "L1 penalty a‖β‖₁: elastic net with --l2.", defaultValue: "0"),
-      .init(name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
-      .init(name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).", defaultValue: "none"),
+      .init(
+        name: "no-standardize", valueName: nil, help: "Fit the raw columns (the penalty then applies on their scale)."),
+      .init(
+        name: "class-weight", valueName: "kind", help: "none, or balanced (each class weighs half).",
+        defaultValue: "none"),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
-      .init(name: "allow-unconverged", valueName: nil, help: "Save a fit that did not converge (otherwise: exit 1, nothing saved)."),
-      .init(name: "cv", valueName: "k", help: "Choose --l2 by k-fold cross-validation (folds of whole customers, stratified) on log loss."),
-      .init(name: "holdout", valueName: "fraction", help: "Share of customers held out for evaluation (split by customer id)."),
+      .init(
+        name: "allow-unconverged", valueName: nil,
+        help: "Save a fit that did not converge (otherwise: exit 1, nothing saved)."),
+      .init(
+        name: "cv", valueName: "k",
+        help: "Choose --l2 by k-fold cross-validation (folds of whole customers, stratified) on log loss."),
+      .init(
+        name: "holdout", valueName: "fraction",
+        help: "Share of customers held out for evaluation (split by customer id)."),
       .init(name: "holdout-cutoff", valueName: "date", help: "Evaluate at this later cutoff instead (with --events)."),
       .init(name: "seed", valueName: "s", help: "Seed of the holdout split.", defaultValue: "42"),
-      .init(name: "predictions-out", valueName: "file", help: "Write every row's set, probability and label (with --features)."),
-      .init(name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."),
-      .init(name: "assignment", valueName: "kind", help: "How treatments were given: random, or observational (inverse propensity weights).", defaultValue: "random"),
-      .init(name: "learner", valueName: "kind", help: "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).", defaultValue: "hazard; s with --assignment observational or --churn-definition inactivity"),
-      .init(name: "uplift-holdout-out", valueName: "file", help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
-      .init(name: "value-feature", valueName: "name", help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
-      .init(name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.", defaultValue: "10"),
-      .init(name: "uplift-window", valueName: "duration", help: "Snapshot spacing and treatment window for uplift.", defaultValue: "14d"),
-      .init(name: "uplift-max-rows", valueName: "n", help: "Snapshot rows (customers × snapshot dates) for uplift at most; beyond, a seeded sample of customers.", defaultValue: "1500000"),
+      .init(
+        name: "predictions-out", valueName: "file",
+        help: "Write every row's set, probability and label (with --features)."),
+      .init(
+        name: "actions", valueName: "file", help: "Action catalog (JSON): also learn uplift per action (with --events)."
+      ),
+      .init(
+        name: "assignment", valueName: "kind",
+        help: "How treatments were given: random, or observational (inverse propensity weights).",
+        defaultValue: "random"),
+      .init(
+        name: "learner", valueName: "kind",
+        help:
+          "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).",
+        defaultValue: "hazard; s with --assignment observational or --churn-definition inactivity"),
+      .init(
+        name: "uplift-holdout-out", valueName: "file",
+        help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
+      .init(
+        name: "value-feature", valueName: "name",
+        help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
+      .init(
+        name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.",
+        defaultValue: "10"),
+      .init(
+        name: "uplift-window", valueName: "duration", help: "Snapshot spacing and treatment window for uplift.",
+        defaultValue: "14d"),
+      .init(
+        name: "uplift-max-rows", valueName: "n",
+        help: "Snapshot rows (customers × snapshot dates) for uplift at most; beyond, a seeded sample of customers.",
+        defaultValue: "1500000"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
       InterventionsOption.option,
       ObservationOption.option,
@@ -96,7 +141,8 @@ enum TrainCommand: Command {
     var crossValidation: CrossValidation?
     if arguments.value("cv") != nil {
       if arguments.value("l2") != nil {
-        throw CLIError.invalidValue(option: "cv", value: arguments.value("cv")!, reason: "cross-validation chooses --l2; give one or the other")
+        throw CLIError.invalidValue(
+          option: "cv", value: arguments.value("cv")!, reason: "cross-validation chooses --l2; give one or the other")
       }
       crossValidation = CrossValidation(folds: try arguments.integer("cv", default: 5, in: 2...100))
     }
@@ -107,7 +153,8 @@ enum TrainCommand: Command {
     var holdoutFraction: Double?
     if let text = arguments.value("holdout") {
       guard let f = Double(text), f > 0, f < 1 else {
-        throw CLIError.invalidValue(option: "holdout", value: text, reason: "expected a fraction between 0 and 1, e.g. 0.3")
+        throw CLIError.invalidValue(
+          option: "holdout", value: text, reason: "expected a fraction between 0 and 1, e.g. 0.3")
       }
       holdoutFraction = f
     }
@@ -128,10 +175,14 @@ enum TrainCommand: Command {
     _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
-    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingValue(option: "horizon", valueName: "duration") }
+    guard let horizonText = arguments.value("horizon") else {
+      throw CLIError.missingValue(option: "horizon", valueName: "duration")
+    }
     guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
     if holdoutFraction != nil && arguments.value("holdout-cutoff") != nil {
-      throw CLIError.invalidValue(option: "holdout-cutoff", value: arguments.value("holdout-cutoff")!, reason: "give --holdout or --holdout-cutoff, not both")
+      throw CLIError.invalidValue(
+        option: "holdout-cutoff", value: arguments.value("holdout-cutoff")!,
+        reason: "give --holdout or --holdout-cutoff, not both")
     }
     var holdout = ChurnModelTrainer.Holdout.none
     if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }
@@ -149,14 +200,17 @@ enum TrainCommand: Command {
     let source = try InterventionsOption.events(arguments.value("events")!, arguments)
     defer { source.merged?.remove() }
     var reader = try EventLogReader(path: source.path, schema: try MappingOptions.schema(from: arguments))
-    let table = try arguments.value("customers").map { try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues) }
+    let table = try arguments.value("customers").map {
+      try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
+    }
     // The uplift settings are checked before the churn model is trained.
     var uplift: UpliftTrainer?
     if let catalogPath = arguments.value("actions") {
       var trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
       trainer.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
       trainer.learner = try arguments.choice(
-        "learner", default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: extractor.churnDefinition))
+        "learner",
+        default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: extractor.churnDefinition))
       try trainer.checkLearner(churn: extractor.churnDefinition)
       uplift = trainer
     }
@@ -169,12 +223,18 @@ enum TrainCommand: Command {
     if var uplift {
       uplift.valueFeature = arguments.value("value-feature")
       uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
-      uplift.l2 = try arguments.value("uplift-l2").map { text in
-        guard let v = Double(text), v >= 0 else { throw CLIError.invalidValue(option: "uplift-l2", value: text, reason: "expected a non-negative number") }
-        return v
-      } ?? 10
+      uplift.l2 =
+        try arguments.value("uplift-l2").map { text in
+          guard let v = Double(text), v >= 0 else {
+            throw CLIError.invalidValue(option: "uplift-l2", value: text, reason: "expected a non-negative number")
+          }
+          return v
+        } ?? 10
       if let text = arguments.value("uplift-max-rows") {
-        guard let n = Int(text), n > 0 else { throw CLIError.invalidValue(option: "uplift-max-rows", value: text, reason: "expected a positive whole number") }
+        guard let n = Int(text), n > 0 else {
+          throw CLIError.invalidValue(
+            option: "uplift-max-rows", value: text, reason: "expected a positive whole number")
+        }
         uplift.maxSnapshotRows = n
       }
       uplift.seed = seed
@@ -184,9 +244,12 @@ enum TrainCommand: Command {
       defer { phases.finish() }
       if extractor.churnDefinition == .inactivity {
         console.err(
-          "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects can be far off, e.g. if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n")
+          "churn by inactivity: the outcome is no activity within the horizon after a treatment; the effects can be far off, e.g. if treatments reached only customers known to be still active (docs/actions.md, Churn by inactivity)\n"
+        )
       }
-      let learned = try uplift.trainWithHoldout(events: reader.path, schema: reader.schema, customers: table, baseline: try model.baseline(for: "next best action"))
+      let learned = try uplift.trainWithHoldout(
+        events: reader.path, schema: reader.schema, customers: table,
+        baseline: try model.baseline(for: "next best action"))
       model.uplift = learned.model
       if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }
     }
@@ -197,11 +260,15 @@ enum TrainCommand: Command {
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
     if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
-    if outcome.censoredRows > 0 { console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n") }
+    if outcome.censoredRows > 0 {
+      console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n")
+    }
     console.err(outcome.observation + "\n")
     if let hint = outcome.churnEventHint { console.err(hint + "\n") }
     if let note = outcome.penaltyNote { console.err(note + "\n") }
-    if issues.totalCount > 0 { console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n") }
+    if issues.totalCount > 0 {
+      console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
+    }
     console.err("saved \(out)\n")
     return ExitStatus.success
   }
@@ -212,7 +279,8 @@ enum TrainCommand: Command {
   ) throws -> Int32 {
     let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
     let data = try LabelledFeatures(
-      path: path, label: arguments.value("label") ?? "label", exclude: exclude, weightColumn: arguments.value("weight-column"))
+      path: path, label: arguments.value("label") ?? "label", exclude: exclude,
+      weightColumn: arguments.value("weight-column"))
     var trainer = MatrixTrainer(
       estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) })
     trainer.choosesPenaltyWhenFewEvents = arguments.value("l2") == nil && arguments.value("l1") == nil
@@ -226,8 +294,10 @@ enum TrainCommand: Command {
     try requireConvergence(outcome.fit, arguments, console)
     if let out = arguments.value("out") {
       let others = exclude + [arguments.value("weight-column")].compactMap { $0 }
-      try trainer.model(outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label", otherColumns: others)
-        .write(to: out)
+      try trainer.model(
+        outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label", otherColumns: others
+      )
+      .write(to: out)
       console.err("saved \(out)\n")
     }
     return ExitStatus.success
@@ -248,14 +318,17 @@ enum TrainCommand: Command {
     _ arguments: ParsedArguments, _ console: Console
   ) throws {
     if arguments.flag("json") {
-      console.out(try JSONOutput.text(TrainReport(fit: fit, training: training, holdout: holdout, crossValidation: path)))
+      console.out(
+        try JSONOutput.text(TrainReport(fit: fit, training: training, holdout: holdout, crossValidation: path)))
     } else {
       if let path {
         var text = "Cross-validation (mean held-out log loss ± standard error):\n"
         for point in path {
           let chosen = point.l2 == fit.l2 ? "  ← chosen" : ""
           let failed = point.failedFolds > 0 ? "  (\(point.failedFolds) folds could not be fitted)" : ""
-          text += String(format: "  l2 %-10.4g %.6f ± %.6f", point.l2, point.meanLogLoss, point.standardError) + chosen + failed + "\n"
+          text +=
+            String(format: "  l2 %-10.4g %.6f ± %.6f", point.l2, point.meanLogLoss, point.standardError) + chosen
+            + failed + "\n"
         }
         console.out(text + "\n")
       }

@@ -16,7 +16,9 @@ enum ValidateCommand: Command {
     arguments: [.init(name: "events", help: "Event log CSV (.csv or .csv.gz), or - for standard input.")],
     options: [
       .init(name: "customers", valueName: "file", help: "Customers table CSV to check and join by id."),
-      .init(name: "customers-id-column", valueName: "name", help: "Id column of the customers table.", defaultValue: "the events' id column"),
+      .init(
+        name: "customers-id-column", valueName: "name", help: "Id column of the customers table.",
+        defaultValue: "the events' id column"),
     ] + MappingOptions.options + [
       .init(name: "max-errors", valueName: "n", help: "Problems to list (all are counted).", defaultValue: "20"),
       .init(name: "strict", valueName: nil, help: "Fail when any row has an error."),
@@ -32,7 +34,8 @@ enum ValidateCommand: Command {
     let validator = EventLogValidator(
       schema: schema, maxIssues: try arguments.integer("max-errors", default: 20, in: 0...1_000_000),
       customerIDColumn: arguments.value("customers-id-column"))
-    let summary = try validator.validate(eventsPath: arguments.positionals[0], customersPath: arguments.value("customers"))
+    let summary = try validator.validate(
+      eventsPath: arguments.positionals[0], customersPath: arguments.value("customers"))
     if arguments.flag("json") {
       console.out(try JSONOutput.text(summary))
     } else {

@@ -1,6 +1,5 @@
 import ChurnIO
 
-
 /// The arguments of one command after matching them against its spec.
 struct ParsedArguments {
   private(set) var values: [String: [String]] = [:]
@@ -74,7 +73,8 @@ struct ParsedArguments {
   func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(CLIError) -> Int {
     guard let text = value(name) else { return fallback }
     guard let v = Int(text), range.contains(v) else {
-      throw .invalidValue(option: name, value: text, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+      throw .invalidValue(
+        option: name, value: text, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
     }
     return v
   }
@@ -84,9 +84,9 @@ struct ParsedArguments {
   where T.RawValue == String {
     guard let text = value(name) else { return fallback }
     guard let v = T(rawValue: text) else {
-      throw .invalidValue(option: name, value: text, reason: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw .invalidValue(
+        option: name, value: text, reason: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     return v
   }
 }
-

@@ -9,53 +9,76 @@ enum UpliftText {
   static let fewTreatments = 1_500
 
   static func render(_ u: UpliftModel) -> String {
-    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
-    func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
-    var out = switch u.learner {
-    case .s: "Next best action (S-learner, churn within \(u.horizonDays) days of the treatment):\n"
-    case .t: "Next best action (T-learner, churn within \(u.horizonDays) days of the treatment):\n"
-    case .hazard: "Next best action (hazard learner: churn per \(u.hazard?.periodDays ?? u.windowDays)-day period with each action's exposure):\n"
+    func pad(_ s: String, _ n: Int) -> String {
+      s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
     }
+    func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
+    var out =
+      switch u.learner {
+      case .s: "Next best action (S-learner, churn within \(u.horizonDays) days of the treatment):\n"
+      case .t: "Next best action (T-learner, churn within \(u.horizonDays) days of the treatment):\n"
+      case .hazard:
+        "Next best action (hazard learner: churn per \(u.hazard?.periodDays ?? u.windowDays)-day period with each action's exposure):\n"
+      }
     for (a, e) in u.effects.enumerated() {
-      out += "  \(pad(e.action, 16)) treated \(pad(String(e.treatedRows), 6)) churn prevented \(pts(e.overall)) ± \(String(format: "%.2f", 1.96 * e.overallStandardError * 100)) pts (treated against untreated)\n"
+      out +=
+        "  \(pad(e.action, 16)) treated \(pad(String(e.treatedRows), 6)) churn prevented \(pts(e.overall)) ± \(String(format: "%.2f", 1.96 * e.overallStandardError * 100)) pts (treated against untreated)\n"
       if u.learner != .t {
         if let days = u.hazard?.effectDays[a] {
-          out += "    works for \(days) days" + (u.catalog.actions[a].effectDays == nil ? " (most likely of the durations tried)" : " (catalog)") + "\n"
+          out +=
+            "    works for \(days) days"
+            + (u.catalog.actions[a].effectDays == nil ? " (most likely of the durations tried)" : " (catalog)") + "\n"
         }
         let stages = e.stages.filter { $0.logOddsPrior != nil }
         if !stages.isEmpty {
-          out += "    log-odds effect\(u.learner == .hazard ? " on the period's hazard" : "") by stage: " + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
+          out +=
+            "    log-odds effect\(u.learner == .hazard ? " on the period's hazard" : "") by stage: "
+            + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
         }
         let modifiers = u.effectModifiers[a]
         out += "    varies with: " + (modifiers.isEmpty ? "nothing significant" : modifiers.joined(separator: ", "))
         out += " (spread of customer effects σ² \(String(format: "%.4f", e.heterogeneityVariance)))\n"
       } else {
-        out += "    by stage (shrunk): " + e.stages.filter { $0.treatedRows > 0 && $0.direct != nil }.map { "\($0.stage) \(pts($0.prior)) (weight \(String(format: "%.2f", $0.customerWeight)))" }.joined(separator: ", ") + "\n"
+        out +=
+          "    by stage (shrunk): "
+          + e.stages.filter { $0.treatedRows > 0 && $0.direct != nil }.map {
+            "\($0.stage) \(pts($0.prior)) (weight \(String(format: "%.2f", $0.customerWeight)))"
+          }.joined(separator: ", ") + "\n"
       }
     }
     let treated = u.effects.map(\.treatedRows).sorted()
     if u.learner == .hazard, !treated.isEmpty, treated[treated.count / 2] < fewTreatments {
-      out += "  few treatments (median \(treated[treated.count / 2]) per action): on logs this small the S-learner planned better in our tests — try --learner s and compare the holdout figures (docs/actions.md)\n"
+      out +=
+        "  few treatments (median \(treated[treated.count / 2]) per action): on logs this small the S-learner planned better in our tests — try --learner s and compare the holdout figures (docs/actions.md)\n"
     }
     if !u.stageTransitions.isEmpty {
-      out += "\nStage moves within \(u.stageTransitions[0].windowDays) days of an action, as rate ratios against the stage's days without one (95% interval):\n"
+      out +=
+        "\nStage moves within \(u.stageTransitions[0].windowDays) days of an action, as rate ratios against the stage's days without one (95% interval):\n"
       for e in u.stageTransitions {
-        let churn = e.churnRateRatio.map { r in String(format: "%.2f", r) + (e.churnRateRatioInterval.map { String(format: " [%.2f, %.2f]", $0.lower, $0.upper) } ?? "") } ?? "–"
+        let churn =
+          e.churnRateRatio.map { r in
+            String(format: "%.2f", r)
+              + (e.churnRateRatioInterval.map { String(format: " [%.2f, %.2f]", $0.lower, $0.upper) } ?? "")
+          } ?? "–"
         let advance = e.advanceRateRatio.map { String(format: "%.2f", $0) } ?? "–"
-        out += "  \(pad(e.action, 16)) \(pad(e.stage, 14)) churn ×\(pad(churn, 20)) advance ×\(pad(advance, 6)) (\(String(format: "%.0f", e.exposedDays)) days after the action, \(e.exposedChurns) churned)\n"
+        out +=
+          "  \(pad(e.action, 16)) \(pad(e.stage, 14)) churn ×\(pad(churn, 20)) advance ×\(pad(advance, 6)) (\(String(format: "%.0f", e.exposedDays)) days after the action, \(e.exposedChurns) churned)\n"
       }
     }
     out += "\nPropensity (assignment: \(u.assignment.rawValue)): AUC near 0.5 means treatment looks random\n"
     for d in u.propensity {
-      out += "  \(pad(d.action, 16)) AUC \(String(format: "%.3f", d.auc))  treated \(d.treatedRows), controls \(d.controlRows), clipped \(String(format: "%.1f%%", d.clippedShare * 100)), effective treated \(String(format: "%.0f", d.effectiveTreatedRows))\n"
+      out +=
+        "  \(pad(d.action, 16)) AUC \(String(format: "%.3f", d.auc))  treated \(d.treatedRows), controls \(d.controlRows), clipped \(String(format: "%.1f%%", d.clippedShare * 100)), effective treated \(String(format: "%.0f", d.effectiveTreatedRows))\n"
     }
     out += "\nHoldout (\(u.evaluation.holdout)):\n"
     for r in u.evaluation.actions {
-      out += "  \(pad(r.action, 16)) Qini coefficient \(String(format: "%.3f", r.qiniCoefficient))  uplift AUC \(String(format: "%.3f", r.upliftAUC))  (\(r.treatedRows) treated, \(r.controlRows) controls)\n"
+      out +=
+        "  \(pad(r.action, 16)) Qini coefficient \(String(format: "%.3f", r.qiniCoefficient))  uplift AUC \(String(format: "%.3f", r.upliftAUC))  (\(r.treatedRows) treated, \(r.controlRows) controls)\n"
     }
     out += "  Policy value per customer against no action (inverse propensity weighted, 95% bootstrap interval):\n"
     for p in u.evaluation.policies {
-      out += "    \(pad(p.policy, 32)) \(String(format: "%+.2f [%+.2f, %+.2f]", p.netValuePerCustomer, p.lower95, p.upper95))  treats \(String(format: "%.1f%%", p.treatedShare * 100)), churn prevented \(String(format: "%+.2f", p.churnPreventedPerCustomer * 100)) pts\n"
+      out +=
+        "    \(pad(p.policy, 32)) \(String(format: "%+.2f [%+.2f, %+.2f]", p.netValuePerCustomer, p.lower95, p.upper95))  treats \(String(format: "%.1f%%", p.treatedShare * 100)), churn prevented \(String(format: "%+.2f", p.churnPreventedPerCustomer * 100)) pts\n"
     }
     return out
   }

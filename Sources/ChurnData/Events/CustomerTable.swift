@@ -37,16 +37,18 @@ public struct CustomerTable: Sendable {
       for r in 0..<chunk.recordCount {
         let line = chunk.line(record: r)
         guard chunk.fieldCount(record: r) == header.count, chunk.malformed[r] == nil else {
-          let message = chunk.malformed[r]
+          let message =
+            chunk.malformed[r]
             ?? "row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)"
           issues.record(ValidationIssue(severity: .error, file: path, line: line, message: message))
           continue
         }
         let id = chunk.string(record: r, field: idIndex).trimmingCharacters(in: " ")
         func issue(_ message: String) {
-          issues.record(ValidationIssue(
-            severity: .error, file: path, line: line, column: idIndex + 1, columnName: idColumn,
-            value: id, message: message))
+          issues.record(
+            ValidationIssue(
+              severity: .error, file: path, line: line, column: idIndex + 1, columnName: idColumn,
+              value: id, message: message))
         }
         if id.isEmpty {
           issue("customer id is empty")

@@ -38,7 +38,8 @@ public struct EventLogReader {
     var csv = try CSVReader(path: path, delimiter: schema.delimiter, chunkSize: chunkSize)
     let header = try csv.readHeader()
     columns = try schema.resolve(header: header, path: path)
-    let decoder = EventRowDecoder(path: path, columns: columns, timeFormat: schema.timeFormat, computesFingerprints: false)
+    let decoder = EventRowDecoder(
+      path: path, columns: columns, timeFormat: schema.timeFormat, computesFingerprints: false)
     let merger = EventMerger(width: header.count, hasEventColumn: columns.event != nil)
     if let name = schema.eventName { merger.constantEvent = merger.eventTypes.intern(name) }
     pipeline = IngestPipeline(csv: csv, decoder: decoder, merger: merger, threads: max(1, threads))
@@ -197,7 +198,8 @@ private final class IngestPipeline: @unchecked Sendable {
           let chunk = toDecode!
           let n = chunk.recordCount
           let slot = self.partSlots[p]
-          slot.rows = self.decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &slot.vocabularies)
+          slot.rows = self.decoder.decode(
+            chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &slot.vocabularies)
         }
       }
       if toMerge != nil {

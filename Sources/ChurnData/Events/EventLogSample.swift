@@ -31,7 +31,8 @@ public enum EventLogSample {
     let header = try csv.readHeader()
     let separator = csv.rowSeparator  // the copy reads back with the same schema
     let id = try schema.resolve(header: header, path: events).customerID
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-sample-\(UUID().uuidString).csv").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-sample-\(UUID().uuidString).csv")
+      .path
     let out = try AtomicFileWriter(path: path)
     try out.write(header.map(CSVFormatting.escape).joined(separator: separator) + "\n")
     var rows = 0
@@ -41,7 +42,9 @@ public enum EventLogSample {
       for r in 0..<chunk.recordCount where chunk.fieldCount(record: r) > id {
         let customer = chunk.string(record: r, field: id).trimmingCharacters(in: .whitespaces)
         guard contains(customer, share: share, seed: seed) else { continue }
-        text += (0..<chunk.fieldCount(record: r)).map { CSVFormatting.escape(chunk.string(record: r, field: $0)) }.joined(separator: separator) + "\n"
+        text +=
+          (0..<chunk.fieldCount(record: r)).map { CSVFormatting.escape(chunk.string(record: r, field: $0)) }.joined(
+            separator: separator) + "\n"
         rows += 1
       }
       try out.write(text)

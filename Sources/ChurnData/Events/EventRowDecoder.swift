@@ -89,9 +89,10 @@ struct EventRowDecoder: Sendable {
       }
       let fields = chunk.fieldCount(record: r)
       if fields != width {
-        out.issues.append(ValidationIssue(
-          severity: .error, file: path, line: line,
-          message: "row has \(fields) field\(fields == 1 ? "" : "s"), the header has \(width)"))
+        out.issues.append(
+          ValidationIssue(
+            severity: .error, file: path, line: line,
+            message: "row has \(fields) field\(fields == 1 ? "" : "s"), the header has \(width)"))
         continue
       }
       if countsEmptyValues {
@@ -115,9 +116,10 @@ struct EventRowDecoder: Sendable {
   ) -> Bool {
     var pending: [ValidationIssue] = []
     func issue(_ severity: ValidationIssue.Severity, _ f: Int, _ message: String) {
-      pending.append(ValidationIssue(
-        severity: severity, file: path, line: line, column: f + 1, columnName: columns.header[f],
-        value: chunk.string(record: r, field: f), message: message))
+      pending.append(
+        ValidationIssue(
+          severity: severity, file: path, line: line, column: f + 1, columnName: columns.header[f],
+          value: chunk.string(record: r, field: f), message: message))
     }
     let idRange = trimmed(bytes, chunk.fieldRange(record: r, field: columns.customerID))
     if idRange.isEmpty {
@@ -127,7 +129,8 @@ struct EventRowDecoder: Sendable {
     }
     let time: Int64
     let timeRange = chunk.fieldRange(record: r, field: columns.timestamp)
-    let parsed = chunk.hasEscapedQuotes(record: r, field: columns.timestamp)
+    let parsed =
+      chunk.hasEscapedQuotes(record: r, field: columns.timestamp)
       ? timeFormat.parse(chunk.fieldBytes(record: r, field: columns.timestamp))
       : timeFormat.parse(bytes.span.extracting(timeRange))
     switch parsed {

@@ -48,7 +48,8 @@ public enum InterventionLog {
     let id = try index(schema.customerID, role: "customer id")
     let time = try index(schema.timestamp, role: "timestamp")
     let action = try index(actionColumn ?? (theirs.contains("action") ? "action" : "event"), role: "action")
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-merged-\(UUID().uuidString).csv").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-merged-\(UUID().uuidString).csv")
+      .path
     let out = try AtomicFileWriter(path: path)
     // The log as it is (decompressed), ending with a newline.
     let source = try ByteReader(path: events)
@@ -68,7 +69,8 @@ public enum InterventionLog {
       for r in 0..<chunk.recordCount {
         guard chunk.fieldCount(record: r) == theirs.count, chunk.malformed[r] == nil else {
           throw IngestError.unreadable(
-            "\(interventions):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(theirs.count)")
+            "\(interventions):\(chunk.line(record: r)): row has \(chunk.fieldCount(record: r)) fields, the header has \(theirs.count)"
+          )
         }
         var fields = [String](repeating: "", count: header.count)
         fields[columns.customerID] = chunk.string(record: r, field: id)

@@ -52,7 +52,8 @@ public struct StageMapping: Codable, Sendable, Equatable {
     let any = try decoder.container(keyedBy: AnyKey.self)
     if let unknown = any.allKeys.first(where: { !known.contains($0.stringValue) }) {
       throw DecodingError.dataCorruptedError(
-        forKey: CodingKeys.stages, in: c, debugDescription: "unknown key '\(unknown.stringValue)' (expected stages, repeat, progression)")
+        forKey: CodingKeys.stages, in: c,
+        debugDescription: "unknown key '\(unknown.stringValue)' (expected stages, repeat, progression)")
     }
     stages = try c.decode([String: String].self, forKey: .stages)
     repeatStages = try c.decodeIfPresent([String: String].self, forKey: .repeatStages) ?? [:]
@@ -68,7 +69,8 @@ public struct StageMapping: Codable, Sendable, Equatable {
     do {
       return try JSONDecoder().decode(StageMapping.self, from: data)
     } catch let DecodingError.dataCorrupted(context) {
-      throw .invalidSchema("\(path): \(context.underlyingError.map { "not valid JSON (\($0))" } ?? context.debugDescription)")
+      throw .invalidSchema(
+        "\(path): \(context.underlyingError.map { "not valid JSON (\($0))" } ?? context.debugDescription)")
     } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
       let key = context.codingPath.map(\.stringValue).joined(separator: ".")
       throw .invalidSchema("\(path): '\(key)' \(context.debugDescription.lowercased())")
@@ -84,7 +86,8 @@ public struct StageMapping: Codable, Sendable, Equatable {
     for (event, stage) in (stages.map { ($0, $1) } + repeatStages.map { ($0, $1) }).sorted(by: { $0.0 < $1.0 })
     where !stageList.contains(stage) {
       throw .invalidSchema(
-        "stage mapping: event '\(event)' maps to '\(stage)', which is not a stage (stages: \(stageList.joined(separator: ", ")))")
+        "stage mapping: event '\(event)' maps to '\(stage)', which is not a stage (stages: \(stageList.joined(separator: ", ")))"
+      )
     }
   }
 }

@@ -17,9 +17,11 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .invalidDuration(let text):
-      return "invalid duration '\(text)': expected a whole number followed by d (days), w (weeks) or m (30-day months), e.g. 90d"
+      return
+        "invalid duration '\(text)': expected a whole number followed by d (days), w (weeks) or m (30-day months), e.g. 90d"
     case .invalidCutoff(let text):
-      return "invalid cutoff '\(text)': expected a date (YYYY-MM-DD, meaning the end of that day, UTC) or an ISO-8601 date-time"
+      return
+        "invalid cutoff '\(text)': expected a date (YYYY-MM-DD, meaning the end of that day, UTC) or an ISO-8601 date-time"
     case .emptyCutoffRange(let from, let to):
       return "no cutoffs between \(from) and \(to): --from must not be after --to"
     case .cutoffOutsideData(let cutoff, let first, let last):
@@ -28,7 +30,8 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
       return "invalid churn definition '\(text)': expected event:NAME (an explicit cancel event) or inactivity"
     case .churnEventNeverSeen(let name, let available):
       let suggestion = closestMatch(to: name, in: available).map { " Did you mean '\($0)'?" } ?? ""
-      return "the churn event '\(name)' never occurs in the events (event types: \(available.joined(separator: ", "))).\(suggestion)"
+      return
+        "the churn event '\(name)' never occurs in the events (event types: \(available.joined(separator: ", "))).\(suggestion)"
     case .invalidSpec(let message):
       return "invalid feature spec: \(message)"
     case .unknownName(let kind, let name, let suggestion):
@@ -38,7 +41,8 @@ public enum FeatureError: Error, Equatable, CustomStringConvertible {
     case .missingInput(let what):
       return what
     case .observedBeforeLastEvent(let until, let last):
-      return "--observed-until \(until) is before the last event (\(last)): the data is observed at least until its last event; give a later time or leave it out"
+      return
+        "--observed-until \(until) is before the last event (\(last)): the data is observed at least until its last event; give a later time or leave it out"
     }
   }
 }

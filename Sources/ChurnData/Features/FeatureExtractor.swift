@@ -41,7 +41,8 @@ public struct FeatureExtractor: Sendable {
   /// the features: `StageChainChurnFitter` in practice).
   public var stageChurnFitter: (any StageChurnFitting)?
 
-  public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition) {
+  public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition)
+  {
     self.spec = spec
     self.cutoffs = cutoffs.sorted()
     self.horizon = horizon
@@ -64,7 +65,9 @@ public struct FeatureExtractor: Sendable {
     // its own state, so that events are added on all cores at once.
     let partitions = StatePartitions(
       count: max(1, ProcessInfo.processInfo.activeProcessorCount),
-      make: { cutoffs.map { CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count) } })
+      make: {
+        cutoffs.map { CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count) }
+      })
     var roles: [CutoffState.EventRole] = []
     var stageOfID: [Int] = []
     var seenBeforeLastCutoff: [Bool] = []  // per event type
@@ -86,8 +89,9 @@ public struct FeatureExtractor: Sendable {
       while channelSeen.count < reader.channels.count { channelSeen.append(false) }
       for i in 0..<batch.count {
         let t = batch.time[i]
-        fingerprint = (fingerprint ^ UInt64(bitPattern: t) ^ UInt64(UInt32(bitPattern: batch.customer[i])) << 40
-          ^ UInt64(UInt32(bitPattern: batch.event[i])) << 20 ^ batch.amount[i].bitPattern) &* 0x100_0000_01B3
+        fingerprint =
+          (fingerprint ^ UInt64(bitPattern: t) ^ UInt64(UInt32(bitPattern: batch.customer[i])) << 40
+            ^ UInt64(UInt32(bitPattern: batch.event[i])) << 20 ^ batch.amount[i].bitPattern) &* 0x100_0000_01B3
         extent.add(t)
         if t <= lastCutoff {
           seenBeforeLastCutoff[Int(batch.event[i])] = true
@@ -106,7 +110,8 @@ public struct FeatureExtractor: Sendable {
         cutoff: c.description, firstEvent: formatISO8601(extent.first), lastEvent: formatISO8601(extent.last))
     }
     guard let observedEnd = extent.observedEnd(given: observedUntil?.micros) else {
-      throw FeatureError.observedBeforeLastEvent(observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
+      throw FeatureError.observedBeforeLastEvent(
+        observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
     }
     let allTypes = reader.eventTypes.strings
     if case .event(let name) = churnDefinition, !allTypes.contains(name) {
@@ -119,7 +124,8 @@ public struct FeatureExtractor: Sendable {
     }
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
-      churnDefinition: churnDefinition, partitions: partitions.states, reader: reader, table: table, dataEnd: observedEnd,
+      churnDefinition: churnDefinition, partitions: partitions.states, reader: reader, table: table,
+      dataEnd: observedEnd,
       eventsFingerprint: String(fingerprint, radix: 16), lastEvent: extent.last)
   }
 
@@ -142,7 +148,8 @@ public struct FeatureExtractor: Sendable {
     let through = cutoffs[0]
     var second = try EventLogReader(path: reader.path, schema: reader.schema)
     let churnWithin = try fitter.churnWithin(
-      days: h, stages: spec.stages, churnDefinition: churnDefinition, horizon: horizon, through: through, events: &second)
+      days: h, stages: spec.stages, churnDefinition: churnDefinition, horizon: horizon, through: through,
+      events: &second)
     var fitted = feature
     fitted.horizonDays = h
     fitted.probabilities = churnWithin + [1]
@@ -159,11 +166,13 @@ public struct FeatureExtractor: Sendable {
     ]
     for (uses, column, name) in needs where uses == true && column == nil {
       throw .missingInput(
-        "\(path): the model's features use the \(name) column, which these events do not have (columns: \(columns.header.joined(separator: ", ")))")
+        "\(path): the model's features use the \(name) column, which these events do not have (columns: \(columns.header.joined(separator: ", ")))"
+      )
     }
     if let encodings = spec.staticEncodings, !encodings.isEmpty, table == nil {
       throw .missingInput(
-        "the model's features use customers-table columns (\(encodings.map(\.column).joined(separator: ", "))): pass the customers table")
+        "the model's features use customers-table columns (\(encodings.map(\.column).joined(separator: ", "))): pass the customers table"
+      )
     }
   }
 

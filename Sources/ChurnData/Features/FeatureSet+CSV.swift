@@ -15,7 +15,8 @@ extension FeatureSet {
   /// Hands the CSV bytes to `write`, in order, a block of rows at a time.
   /// Blocks are formatted on all cores.
   public func writeCSV<E: Error>(_ write: ([UInt8]) throws(E) -> Void) throws(E) {
-    let header = (["customer_id", "cutoff"] + featureNames + ["label"]).map(CSVFormatting.escape)
+    let header =
+      (["customer_id", "cutoff"] + featureNames + ["label"]).map(CSVFormatting.escape)
       .joined(separator: ",") + "\n"
     try write(Array(header.utf8))
     let blockSize = 2048

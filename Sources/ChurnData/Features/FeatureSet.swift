@@ -47,7 +47,8 @@ public struct FeatureSet: Sendable {
 
   /// "the data ends 1998-06-30 (end of day); labels for 273d exist up to cutoff 1997-09-30".
   public var observationText: String {
-    let ends = (observedUntil.micros + 1) % microsPerDay == 0
+    let ends =
+      (observedUntil.micros + 1) % microsPerDay == 0
       ? "\(observedUntil) (end of day)" : formatISO8601(observedUntil.micros)
     return "the data ends \(ends); labels for \(horizon.days)d exist up to cutoff \(latestLabelledCutoff)"
   }
@@ -61,7 +62,8 @@ public struct FeatureSet: Sendable {
     let leaving = (spec.eventTypes ?? []).filter { name in words.contains { name.lowercased().contains($0) } }
     guard let first = leaving.first else { return nil }
     let names = leaving.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
-    return "the log has \(leaving.count == 1 ? "an event" : "events") \(names): if \(leaving.count == 1 ? "it means" : "one means") the customer left, --churn-definition event:\(first) labels churn by it (now: no event for \(horizon.days)d)"
+    return
+      "the log has \(leaving.count == 1 ? "an event" : "events") \(names): if \(leaving.count == 1 ? "it means" : "one means") the customer left, --churn-definition event:\(first) labels churn by it (now: no event for \(horizon.days)d)"
   }
 
   /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
@@ -94,15 +96,19 @@ public struct FeatureSet: Sendable {
     let p = states.count
     for (s, cutoff) in cutoffs.enumerated() {
       for k in order where FeatureSet.isEligible(states[k % p][s], k / p, churnDefinition, activeWithin) {
-        rows.append(Row(
-          customerID: ids[k], cutoff: cutoff,
-          label: FeatureSet.label(states[k % p][s], k / p, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
+        rows.append(
+          Row(
+            customerID: ids[k], cutoff: cutoff,
+            label: FeatureSet.label(states[k % p][s], k / p, churnDefinition, dataEnd: dataEnd), customer: k, state: s))
       }
     }
     self.rows = rows
     var names = FeatureWriter(.names)
-    if let first = rows.first { FeatureSet.write(first, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &names) }
-    else { FeatureSet.writeNames(spec, typeIDs, interventionIDs, channelIDs, staticFeatures, &names) }
+    if let first = rows.first {
+      FeatureSet.write(first, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &names)
+    } else {
+      FeatureSet.writeNames(spec, typeIDs, interventionIDs, channelIDs, staticFeatures, &names)
+    }
     featureNames = names.names
   }
 
@@ -167,8 +173,9 @@ public struct FeatureSet: Sendable {
   ) {
     // No row to walk: use an empty state, which writes the same names.
     var state = CutoffState(cutoff: 0, horizon: Duration(days: 1), spec: spec, stageCount: spec.stages.count)
-    state.ensure(customers: 1, types: (typeIDs + interventionIDs).compactMap { $0 }.max().map { $0 + 1 } ?? 0,
-                 channels: channelIDs.compactMap { $0 }.max().map { $0 + 1 } ?? 0)
+    state.ensure(
+      customers: 1, types: (typeIDs + interventionIDs).compactMap { $0 }.max().map { $0 + 1 } ?? 0,
+      channels: channelIDs.compactMap { $0 }.max().map { $0 + 1 } ?? 0)
     let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
     write(row, [[state]], typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
   }
@@ -277,7 +284,8 @@ public struct FeatureSet: Sendable {
     var current = -1
     var latest = Int64.min
     let L = s.layout
-    for j in 0..<spec.stages.count where s.time(k, L.stageLatest + j) != .min && s.time(k, L.stageLatest + j) >= latest {
+    for j in 0..<spec.stages.count where s.time(k, L.stageLatest + j) != .min && s.time(k, L.stageLatest + j) >= latest
+    {
       latest = s.time(k, L.stageLatest + j)
       current = j
     }

@@ -71,7 +71,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     let any = try decoder.container(keyedBy: AnyKey.self)
     for key in any.allKeys where !known.contains(key.stringValue) {
       throw FeatureError.unknownName(
-        kind: "setting", name: key.stringValue, suggestion: closestMatch(to: key.stringValue, in: Array(known).sorted()))
+        kind: "setting", name: key.stringValue, suggestion: closestMatch(to: key.stringValue, in: Array(known).sorted())
+      )
     }
     let c = try decoder.container(keyedBy: CodingKeys.self)
     let d = FeatureSpec()
@@ -84,7 +85,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     interventions = try c.decodeIfPresent([String].self, forKey: .interventions) ?? []
     activityEvents = try c.decodeIfPresent([String].self, forKey: .activityEvents)
     neverDays = try c.decodeIfPresent(Double.self, forKey: .neverDays) ?? d.neverDays
-    rareCategoryMinCustomers = try c.decodeIfPresent(Int.self, forKey: .rareCategoryMinCustomers) ?? d.rareCategoryMinCustomers
+    rareCategoryMinCustomers =
+      try c.decodeIfPresent(Int.self, forKey: .rareCategoryMinCustomers) ?? d.rareCategoryMinCustomers
     staticColumns = try c.decodeIfPresent([String].self, forKey: .staticColumns)
     staticEncodings = try c.decodeIfPresent([StaticEncoding].self, forKey: .staticEncodings)
     usesAmount = try c.decodeIfPresent(Bool.self, forKey: .usesAmount)
@@ -137,7 +139,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     } catch let error as FeatureError {
       throw FeatureError.invalidSpec("\(path): \(error)")
     } catch let DecodingError.typeMismatch(_, context) {
-      throw FeatureError.invalidSpec("\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+      throw FeatureError.invalidSpec(
+        "\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
     } catch {
       throw FeatureError.invalidSpec("\(path): not a valid spec (\(error))")
     }

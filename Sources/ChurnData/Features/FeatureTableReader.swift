@@ -45,11 +45,14 @@ public struct LabelledFeatures: Sendable {
     for (i, name) in header.enumerated() {
       if let first = seen[name] {
         throw IngestError.badField(
-          path: path, line: 1, column: i + 1, problem: "column '\(name)' appears twice in the header (also column \(first + 1)): rename one")
+          path: path, line: 1, column: i + 1,
+          problem: "column '\(name)' appears twice in the header (also column \(first + 1)): rename one")
       }
       seen[name] = i
     }
-    let featureIndexes = header.indices.filter { $0 != labelIndex && $0 != weightIndex && !exclude.contains(header[$0]) }
+    let featureIndexes = header.indices.filter {
+      $0 != labelIndex && $0 != weightIndex && !exclude.contains(header[$0])
+    }
     featureNames = featureIndexes.map { header[$0] }
     var columns = Array(repeating: [Double](), count: featureIndexes.count)
     var labels: [Double] = []
@@ -64,7 +67,8 @@ public struct LabelledFeatures: Sendable {
         let line = chunk.line(record: r)
         guard chunk.fieldCount(record: r) == header.count else {
           throw IngestError.badField(
-            path: path, line: line, column: nil, problem: "row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
+            path: path, line: line, column: nil,
+            problem: "row has \(chunk.fieldCount(record: r)) fields, the header has \(header.count)")
         }
         let labelRange = chunk.fieldRange(record: r, field: labelIndex)
         if trimmed(bytes, labelRange).isEmpty {

@@ -16,7 +16,8 @@ struct StaticFeatures: Sendable {
     var encodings: [StaticEncoding] = []
     for name in names {
       guard let a = table.attributeNames.firstIndex(of: name) else {
-        throw .unknownName(kind: "customers-table column", name: name, suggestion: closestMatch(to: name, in: table.attributeNames))
+        throw .unknownName(
+          kind: "customers-table column", name: name, suggestion: closestMatch(to: name, in: table.attributeNames))
       }
       let values = table.values[a].map { $0.trimmingCharacters(in: " ") }
       let present = values.filter { !$0.isEmpty }
@@ -28,7 +29,8 @@ struct StaticFeatures: Sendable {
       if !present.isEmpty && numbers.count == present.count {
         // Mean by summing in file order, as a reader of the CSV would.
         let mean = numbers.reduce(0, +) / Double(numbers.count)
-        encodings.append(StaticEncoding(column: name, kind: .numeric, imputation: mean, hasMissingIndicator: hasMissing))
+        encodings.append(
+          StaticEncoding(column: name, kind: .numeric, imputation: mean, hasMissingIndicator: hasMissing))
         continue
       }
       if !present.isEmpty && present.allSatisfy({ StaticFeatures.date($0) != nil }) {
@@ -59,7 +61,9 @@ struct StaticFeatures: Sendable {
     var columns: [[String]] = []
     for e in encodings {
       guard let a = table.attributeNames.firstIndex(of: e.column) else {
-        throw .unknownName(kind: "customers-table column", name: e.column, suggestion: closestMatch(to: e.column, in: table.attributeNames))
+        throw .unknownName(
+          kind: "customers-table column", name: e.column,
+          suggestion: closestMatch(to: e.column, in: table.attributeNames))
       }
       columns.append(table.values[a])
     }

@@ -22,7 +22,8 @@ extension EventLogSummary {
     for column in columns {
       row("  \(column.name)", "\(column.role), \(column.empty) empty")
     }
-    for (title, counts) in [("Event types", eventTypes), ("Channels", channels), ("Stages", stages)] where !counts.isEmpty {
+    for (title, counts) in [("Event types", eventTypes), ("Channels", channels), ("Stages", stages)]
+    where !counts.isEmpty {
       out.append("")
       out.append(title)
       let total = max(counts.reduce(0) { $0 + $1.count }, 1)

@@ -49,7 +49,9 @@ public enum CSVDelimiter: Sendable, Equatable, CustomStringConvertible {
     for b in line {
       if b == UInt8(ascii: "\"") { quoted.toggle() }
       if !quoted, let k = candidates.firstIndex(of: b) { counts[k] += 1 }
-      if !quoted && b != UInt8(ascii: " ") && previous == UInt8(ascii: " ") && b != UInt8(ascii: "\r") { spaceBetweenWords = true }
+      if !quoted && b != UInt8(ascii: " ") && previous == UInt8(ascii: " ") && b != UInt8(ascii: "\r") {
+        spaceBetweenWords = true
+      }
       previous = b
     }
     let best = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!
@@ -62,24 +64,40 @@ public enum CSVDelimiter: Sendable, Equatable, CustomStringConvertible {
 /// What a file that is not delimited text looks like, from its first bytes:
 /// a name and how to turn it into CSV, or nil for text.
 enum BinaryFormat {
-  static func recognise<C: Collection<UInt8>>(_ start: C, path: String) -> (kind: String, fix: String)? where C.Index == Int {
+  static func recognise<C: Collection<UInt8>>(_ start: C, path: String) -> (kind: String, fix: String)?
+  where C.Index == Int {
     let bytes = Array(start.prefix(4096))
-    func startsWith(_ magic: [UInt8]) -> Bool { bytes.count >= magic.count && Array(bytes.prefix(magic.count)) == magic }
+    func startsWith(_ magic: [UInt8]) -> Bool {
+      bytes.count >= magic.count && Array(bytes.prefix(magic.count)) == magic
+    }
     let duckdb = { (reader: String) in
       "convert it to CSV first, e.g. duckdb -c \"COPY (SELECT * FROM \(reader)) TO 'events.csv' (HEADER)\""
     }
     if startsWith(Array("PAR1".utf8)) { return ("a Parquet file", duckdb("read_parquet('\(path)')")) }
     if startsWith([0x50, 0x4B, 0x03, 0x04]) {
-      return ("a ZIP archive (an Excel .xlsx workbook, or zipped files)",
-              "save the sheet as CSV, or unzip it; with DuckDB's spatial or excel extension: " + duckdb("read_xlsx('\(path)')"))
+      return (
+        "a ZIP archive (an Excel .xlsx workbook, or zipped files)",
+        "save the sheet as CSV, or unzip it; with DuckDB's spatial or excel extension: "
+          + duckdb("read_xlsx('\(path)')")
+      )
     }
-    if startsWith([0xD0, 0xCF, 0x11, 0xE0]) { return ("an old Excel (.xls) workbook", "save the sheet as CSV (File → Save As → CSV)") }
+    if startsWith([0xD0, 0xCF, 0x11, 0xE0]) {
+      return ("an old Excel (.xls) workbook", "save the sheet as CSV (File → Save As → CSV)")
+    }
     if startsWith(Array("SQLite format 3".utf8)) {
-      return ("an SQLite database", "export a table: sqlite3 -header -csv '\(path)' 'SELECT * FROM events' > events.csv")
+      return (
+        "an SQLite database", "export a table: sqlite3 -header -csv '\(path)' 'SELECT * FROM events' > events.csv"
+      )
     }
-    if startsWith([0x42, 0x5A, 0x68]) { return ("a bzip2 archive", "decompress it first (bunzip2), or recompress it with gzip") }
-    if startsWith([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return ("an xz archive", "decompress it first (unxz), or recompress it with gzip") }
-    if startsWith([0x28, 0xB5, 0x2F, 0xFD]) { return ("a zstd archive", "decompress it first (unzstd), or recompress it with gzip") }
+    if startsWith([0x42, 0x5A, 0x68]) {
+      return ("a bzip2 archive", "decompress it first (bunzip2), or recompress it with gzip")
+    }
+    if startsWith([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) {
+      return ("an xz archive", "decompress it first (unxz), or recompress it with gzip")
+    }
+    if startsWith([0x28, 0xB5, 0x2F, 0xFD]) {
+      return ("a zstd archive", "decompress it first (unzstd), or recompress it with gzip")
+    }
     if bytes.contains(0) { return ("a binary file (it holds NUL bytes)", "export the data as CSV text (UTF-8)") }
     return nil
   }

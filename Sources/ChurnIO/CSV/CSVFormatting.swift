@@ -16,7 +16,9 @@ public enum CSVFormatting {
 
   /// `escape` on the raw UTF-8 bytes `bytes[range]`, appended to `out`:
   /// the field as it is unless it holds a comma, quote, CR or LF.
-  public static func appendEscaped<Sink: ByteSink & ~Copyable>(_ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout Sink) {
+  public static func appendEscaped<Sink: ByteSink & ~Copyable>(
+    _ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout Sink
+  ) {
     var needsQuotes = false
     for i in range where needsQuoting(bytes[i]) { needsQuotes = true }
     guard needsQuotes else {

@@ -89,7 +89,8 @@ public struct CSVReader {
     if let pendingError { throw pendingError }
     while true {
       if !checkedByteOrderMark && (filled >= 3 || atEnd) { skipByteOrderMark() }
-      if checkedByteOrderMark && delimiterChoice == .auto && !atEnd && !chunk.bytes[parsedUpTo..<filled].contains(UInt8(ascii: "\n"))
+      if checkedByteOrderMark && delimiterChoice == .auto && !atEnd
+        && !chunk.bytes[parsedUpTo..<filled].contains(UInt8(ascii: "\n"))
         && filled < chunk.bytes.count
       {
         try refill()  // the whole header line first
@@ -176,7 +177,8 @@ public struct CSVReader {
         var pieces: [PlainCSVPiece] = []
         for k in 0..<parts {
           if cuts[k] < cuts[k + 1] {
-            pieces.append(PlainCSVPiece(bytes: bytes, range: cuts[k]..<cuts[k + 1], firstLine: nextLine, delimiter: delimiter))
+            pieces.append(
+              PlainCSVPiece(bytes: bytes, range: cuts[k]..<cuts[k + 1], firstLine: nextLine, delimiter: delimiter))
           }
           nextLine += lineFeeds[k]
         }
@@ -314,7 +316,6 @@ public struct CSVReader {
     }
   }
 }
-
 
 /// The records of one chunk as `CSVReader.nextPieces` hands them out.
 public enum CSVPieces: Sendable {

@@ -30,7 +30,8 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
       return "\(path):\(line): a quoted field opened here is never closed"
     case .missingColumn(let path, let role, let expected, let available):
       let suggestion = closestMatch(to: expected, in: available).map { " Did you mean '\($0)'?" } ?? ""
-      return "\(path): no \(role) column '\(expected)' in the header (columns: \(available.joined(separator: ", "))).\(suggestion)"
+      return
+        "\(path): no \(role) column '\(expected)' in the header (columns: \(available.joined(separator: ", "))).\(suggestion)"
     case .duplicateColumn(let path, let name):
       return "\(path): column '\(name)' appears more than once in the header"
     case .notText(let path, let kind, let fix):

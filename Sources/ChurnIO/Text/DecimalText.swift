@@ -34,7 +34,9 @@ enum DecimalText {
       let high = magnitude / 10_000_000_000_000_000  // at most 1844
       let rest = magnitude % 10_000_000_000_000_000
       text.append(UInt128(DecimalDigits.eight(high) >> (8 * UInt64(24 - n))), count: n - 16)
-      text.append(UInt128(DecimalDigits.eight(rest / 100_000_000)) | UInt128(DecimalDigits.eight(rest % 100_000_000)) << 64, count: 16)
+      text.append(
+        UInt128(DecimalDigits.eight(rest / 100_000_000)) | UInt128(DecimalDigits.eight(rest % 100_000_000)) << 64,
+        count: 16)
     }
     bytes.appendText(text.low, text.high, count: text.count)
   }

@@ -10,7 +10,8 @@ enum ISO8601 {
   static func parse(_ text: Span<UInt8>) -> Result<Int64, TimestampError> {
     if text.count == 20, let fast = parseCommonForm(text) { return fast }
     var cursor = Cursor(end: text.count)
-    guard let year = cursor.digits(text, 4), cursor.expect(text, "-"), let month = cursor.digits(text, 2), cursor.expect(text, "-"),
+    guard let year = cursor.digits(text, 4), cursor.expect(text, "-"), let month = cursor.digits(text, 2),
+      cursor.expect(text, "-"),
       let day = cursor.digits(text, 2)
     else { return .failure(expected) }
     var seconds = 0
@@ -69,7 +70,8 @@ enum ISO8601 {
     let second = digitsValue(text, 17, 2)
     guard year >= 0, month >= 0, day >= 0, hour >= 0, minute >= 0, second >= 0 else { return nil }
     guard hour < 24, minute < 60, second < 60 else { return nil }
-    return CivilDate.microseconds(year: year, month: month, day: day, seconds: hour * 3600 + minute * 60 + second, micros: 0)
+    return CivilDate.microseconds(
+      year: year, month: month, day: day, seconds: hour * 3600 + minute * 60 + second, micros: 0)
   }
 
   /// A read position in the text.
@@ -155,7 +157,8 @@ public enum CivilDate {
   }
 
   /// Microseconds since the epoch of a validated date plus a time of day.
-  static func microseconds(year: Int, month: Int, day: Int, seconds: Int, micros: Int) -> Result<Int64, TimestampError> {
+  static func microseconds(year: Int, month: Int, day: Int, seconds: Int, micros: Int) -> Result<Int64, TimestampError>
+  {
     guard (1...12).contains(month) else { return .failure(.outOfRange("month \(month)")) }
     guard day >= 1 && day <= daysIn(month: month, year: year) else {
       return .failure(.outOfRange("day \(day) of \(year)-\(month < 10 ? "0" : "")\(month)"))
@@ -179,7 +182,8 @@ public func formatISO8601(_ micros: TimestampMicros) -> String {
   func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
   var year = String(y)
   while year.count < 4 { year = "0" + year }
-  var text = "\(year)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+  var text =
+    "\(year)-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
   if fraction != 0 {
     var f = String(fraction)
     while f.count < 6 { f = "0" + f }

@@ -62,7 +62,8 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
     }
     let pos = Double(positives)
     let neg = Double(negatives)
-    rocAUC = positives > 0 && negatives > 0
+    rocAUC =
+      positives > 0 && negatives > 0
       ? (rankSumPositives - pos * (pos + 1) / 2) / (pos * neg) : .nan
     // Average precision: walk thresholds from the highest score down.
     var ap = 0.0
@@ -100,9 +101,10 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
       defer { lo = hi }
       guard hi > lo else { continue }
       let members = order[lo..<hi]
-      bins.append(CalibrationBin(
-        count: hi - lo, meanPredicted: members.reduce(0) { $0 + p[$1] } / Double(hi - lo),
-        observedRate: members.reduce(0) { $0 + y[$1] } / Double(hi - lo)))
+      bins.append(
+        CalibrationBin(
+          count: hi - lo, meanPredicted: members.reduce(0) { $0 + p[$1] } / Double(hi - lo),
+          observedRate: members.reduce(0) { $0 + y[$1] } / Double(hi - lo)))
     }
     calibration = bins
     let top = max(1, n / 10)
@@ -133,9 +135,12 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
     out += "  ROC AUC \(f(rocAUC))   PR AUC (average precision) \(f(averagePrecision))\n"
     out += "  log loss \(f(logLoss))   Brier \(f(brierScore))\n"
     out += "  top decile: lift \(f(liftTopDecile)), gain \(f(gainTopDecile))\n"
-    out += "  at p ≥ \(threshold): TP \(truePositives)  FP \(falsePositives)  TN \(trueNegatives)  FN \(falseNegatives)\n"
+    out +=
+      "  at p ≥ \(threshold): TP \(truePositives)  FP \(falsePositives)  TN \(trueNegatives)  FN \(falseNegatives)\n"
     out += "  calibration by decile (mean predicted → observed):"
-    for b in calibration { out += " \(String(format: "%.3f", b.meanPredicted))→\(String(format: "%.3f", b.observedRate))" }
+    for b in calibration {
+      out += " \(String(format: "%.3f", b.meanPredicted))→\(String(format: "%.3f", b.observedRate))"
+    }
     return out + "\n"
   }
 }

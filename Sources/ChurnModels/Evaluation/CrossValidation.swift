@@ -76,12 +76,17 @@ public struct CrossValidation: Sendable {
         }
       }
       let mean = losses.isEmpty ? .infinity : losses.reduce(0, +) / Double(losses.count)
-      let variance = losses.count > 1 ? losses.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(losses.count - 1) : 0
-      points.append(Point(
-        l2: l2, meanLogLoss: mean, standardError: (variance / Double(max(losses.count, 1))).squareRoot(),
-        failedFolds: failed))
+      let variance =
+        losses.count > 1 ? losses.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(losses.count - 1) : 0
+      points.append(
+        Point(
+          l2: l2, meanLogLoss: mean, standardError: (variance / Double(max(losses.count, 1))).squareRoot(),
+          failedFolds: failed))
     }
-    guard let best = points.filter({ $0.failedFolds == 0 && $0.meanLogLoss.isFinite }).min(by: { $0.meanLogLoss < $1.meanLogLoss })
+    guard
+      let best = points.filter({ $0.failedFolds == 0 && $0.meanLogLoss.isFinite }).min(by: {
+        $0.meanLogLoss < $1.meanLogLoss
+      })
     else { throw .invalidOption("cross-validation could not fit any penalty of the grid on every fold") }
     return (best.l2, points)
   }

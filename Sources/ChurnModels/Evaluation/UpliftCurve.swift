@@ -48,7 +48,9 @@ public struct UpliftCurve: Sendable, Codable, Equatable {
     upliftAUC = normalised(model.x, model.uplift, perfectUplift.x, perfectUplift.uplift)
   }
 
-  static func curves(outcomes: [Double], scores: [Double], treated: [Bool]) -> (x: [Double], qini: [Double], uplift: [Double]) {
+  static func curves(
+    outcomes: [Double], scores: [Double], treated: [Bool]
+  ) -> (x: [Double], qini: [Double], uplift: [Double]) {
     let order = scores.indices.sorted { scores[$0] > scores[$1] }
     var x: [Double] = [0], qini: [Double] = [0], uplift: [Double] = [0]
     var nt = 0.0, yt = 0.0, nc = 0.0, yc = 0.0

@@ -38,11 +38,14 @@ struct FeatureScreen {
     }
     if !penalised {
       varying = varying.filter { j in
-        guard let found = FeatureScreen.separation(x, column: j, y: y, weights: weights, name: names[j]) else { return true }
+        guard let found = FeatureScreen.separation(x, column: j, y: y, weights: weights, name: names[j]) else {
+          return true
+        }
         dropped.append((j, found))
         return false
       }
-      dropped += FeatureScreen.aliased(x, varying: varying, y: y, weights: weights, means: means, scales: scales, names: names)
+      dropped += FeatureScreen.aliased(
+        x, varying: varying, y: y, weights: weights, means: means, scales: scales, names: names)
     }
     dropped.sort { $0.position < $1.position }
     let droppedPositions = Set(dropped.map(\.position))
@@ -122,7 +125,11 @@ struct FeatureScreen {
         if abs(b) * scales[t] > 1e-7 * scales[j] { shares.append(.init(feature: names[t], coefficient: b)) }
       }
       if abs(constant) < 1e-7 * (scales[j] + abs(means[j])) { constant = 0 }
-      dropped.append((j, DroppedFeature(name: names[j], reason: .aliased, constant: FeatureScreen.tidy(constant), combination: shares)))
+      dropped.append(
+        (
+          j,
+          DroppedFeature(name: names[j], reason: .aliased, constant: FeatureScreen.tidy(constant), combination: shares)
+        ))
     }
     return dropped
   }

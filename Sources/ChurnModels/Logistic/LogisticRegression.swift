@@ -66,7 +66,9 @@ public struct LogisticRegression: Sendable {
   ///   no feature is left to fit, and (without `screensFeatures`) for
   ///   constant or collinear features (by name, with the remedy).
   /// - Complexity: O(n · p²) per Newton iteration.
-  public func fit(_ x: Matrix, _ y: [Double], featureNames: [String], weights: [Double]? = nil) throws(ModelError) -> LogisticRegressionFit {
+  public func fit(
+    _ x: Matrix, _ y: [Double], featureNames: [String], weights: [Double]? = nil
+  ) throws(ModelError) -> LogisticRegressionFit {
     // The loss splits its work over the cores itself; one BLAS thread per
     // part keeps the two kinds of parallelism from fighting, and holding it
     // for the whole fit (inference included) makes the result independent
@@ -122,13 +124,16 @@ public struct LogisticRegression: Sendable {
     start[0] = log(rate / (1 - rate))
     let outcome: NewtonCholeskySolver.Outcome
     do throws(ModelError) {
-      outcome = l1 > 0
+      outcome =
+        l1 > 0
         ? try ProximalNewtonSolver(l1: l1, maxIterations: maxIterations).minimize(loss, start: start)
         : try NewtonCholeskySolver(maxIterations: maxIterations).minimize(loss, start: start)
     } catch {
       if case .rankDeficient(let column) = error {
         let name = column == 0 ? "(intercept)" : names[column - 1]
-        let isConstant = column > 0 && design.storage[((column - 1) * n)..<(column * n)].allSatisfy { $0 == design.storage[(column - 1) * n] }
+        let isConstant =
+          column > 0
+          && design.storage[((column - 1) * n)..<(column * n)].allSatisfy { $0 == design.storage[(column - 1) * n] }
         throw isConstant ? .constantColumn(name: name) : .collinearColumn(name: name)
       }
       throw error

@@ -111,7 +111,9 @@ public struct LogisticRegressionFit: Sendable, Codable {
     // Intercept-only model: p̄ = weighted base rate.
     let totalWeight = loss.weights.reduce(0, +)
     let rate = zip(loss.y, loss.weights).reduce(0) { $0 + $1.0 * $1.1 } / totalWeight
-    nullLogLikelihood = zip(loss.y, loss.weights).reduce(0) { $0 + $1.1 * ($1.0 * log(rate) + (1 - $1.0) * log(1 - rate)) }
+    nullLogLikelihood = zip(loss.y, loss.weights).reduce(0) {
+      $0 + $1.1 * ($1.0 * log(rate) + (1 - $1.0) * log(1 - rate))
+    }
     iterations = outcome.iterations
     converged = outcome.converged
     var warnings = screeningWarnings + outcome.warnings

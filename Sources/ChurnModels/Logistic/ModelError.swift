@@ -30,9 +30,11 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case .numericalFailure(let what): return "numerical failure: \(what)"
     case .invalidOption(let what): return what
     case .notConverged(let n):
-      return "the fit did not converge in \(n) Newton iterations, so its coefficients are not the maximum-likelihood ones: add an L2 penalty (--l2 1, or --cv 5), raise --max-iterations, or pass --allow-unconverged to save it anyway"
+      return
+        "the fit did not converge in \(n) Newton iterations, so its coefficients are not the maximum-likelihood ones: add an L2 penalty (--l2 1, or --cv 5), raise --max-iterations, or pass --allow-unconverged to save it anyway"
     case .separated(let iterations, let rows):
-      return "a combination of features separates the labels: after \(iterations) Newton steps \(rows) rows have a fitted probability of 0 or 1, and the unpenalised likelihood has no finite maximum. Add an L2 penalty (--l2 1, or --cv 5 to choose it), or drop the features that give the label away"
+      return
+        "a combination of features separates the labels: after \(iterations) Newton steps \(rows) rows have a fitted probability of 0 or 1, and the unpenalised likelihood has no finite maximum. Add an L2 penalty (--l2 1, or --cv 5 to choose it), or drop the features that give the label away"
     case .noFeatureLeft(let dropped):
       let reasons = dropped.prefix(3).map { "\($0.name) \($0.description)" }.joined(separator: "; ")
       return "no feature is left to fit: \(reasons)\(dropped.count > 3 ? "; …" : "")"
@@ -53,12 +55,15 @@ public enum FitWarning: Equatable, Sendable, CustomStringConvertible, Codable {
     case .notConverged(let n):
       return "Newton did not converge in \(n) iterations; the coefficients may be inaccurate"
     case .separation(let names):
-      return "perfect or quasi-perfect separation: coefficients of \(names.joined(separator: ", ")) run away; add an L2 penalty (--l2) or drop them"
+      return
+        "perfect or quasi-perfect separation: coefficients of \(names.joined(separator: ", ")) run away; add an L2 penalty (--l2) or drop them"
     case .penalisedInference:
-      return "with a penalty the standard errors, p-values and intervals are not classical (they come from the penalised Hessian)"
+      return
+        "with a penalty the standard errors, p-values and intervals are not classical (they come from the penalised Hessian)"
     case .fewEventsPerFeature(let events, let features):
       let ratio = String(format: "%.1f", Double(events) / Double(max(features, 1)))
-      return "\(events) events of the rarer outcome for \(features) features (\(ratio) per feature, fewer than 10): the coefficients may be unstable and the fit optimistic; add an L2 penalty (--l2, or --cv 5 to choose it) or use fewer features (a spec with fewer windows or event types)"
+      return
+        "\(events) events of the rarer outcome for \(features) features (\(ratio) per feature, fewer than 10): the coefficients may be unstable and the fit optimistic; add an L2 penalty (--l2, or --cv 5 to choose it) or use fewer features (a spec with fewer windows or event types)"
     }
   }
 }

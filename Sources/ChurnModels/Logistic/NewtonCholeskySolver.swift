@@ -39,7 +39,9 @@ struct NewtonCholeskySolver {
         step = try Cholesky(h).solve(g.map { -$0 })
       } catch {
         if case .notPositiveDefinite(let k) = error {
-          if iteration > 1 { throw ModelError.separated(iterations: iteration - 1, saturatedRows: eta.count { abs($0) > 23 }) }
+          if iteration > 1 {
+            throw ModelError.separated(iterations: iteration - 1, saturatedRows: eta.count { abs($0) > 23 })
+          }
           throw ModelError.rankDeficient(column: k - 1)
         }
         throw ModelError.numericalFailure("\(error)")

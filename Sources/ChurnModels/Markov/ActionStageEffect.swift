@@ -104,10 +104,11 @@ struct ExposureAccumulator {
     var out: [ActionStageEffect] = []
     for a in actions.indices {
       for s in 0..<churned where exposedDays[a][s] > 0 {
-        out.append(ActionStageEffect(
-          action: actions[a], stage: stages[s], windowDays: windowDays, exposedDays: exposedDays[a][s],
-          exposedChurns: exposedChurns[a][s], exposedAdvances: exposedAdvances[a][s], baselineDays: baselineDays[s],
-          baselineChurns: baselineChurns[s], baselineAdvances: baselineAdvances[s]))
+        out.append(
+          ActionStageEffect(
+            action: actions[a], stage: stages[s], windowDays: windowDays, exposedDays: exposedDays[a][s],
+            exposedChurns: exposedChurns[a][s], exposedAdvances: exposedAdvances[a][s], baselineDays: baselineDays[s],
+            baselineChurns: baselineChurns[s], baselineAdvances: baselineAdvances[s]))
       }
     }
     return out

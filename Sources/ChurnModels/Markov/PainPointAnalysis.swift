@@ -67,7 +67,8 @@ public struct PainPointAnalysis: Sendable, Codable {
 
   init(
     p: Matrix, stages names: [String], moves: [[Int]], profile: StageProfileAccumulator,
-    touchpoints touches: TouchpointAccumulator, eventNames: Interner, channelNames: Interner, horizon: Int, periodDays: Int
+    touchpoints touches: TouchpointAccumulator, eventNames: Interner, channelNames: Interner, horizon: Int,
+    periodDays: Int
   ) throws(LinearAlgebraError) {
     let k = names.count
     let churned = k - 1
@@ -100,14 +101,19 @@ public struct PainPointAnalysis: Sendable, Codable {
         meanSentiment: sentiment, medianDwellDays: moving, medianDwellBeforeChurnDays: beforeChurn)
       stageRows.append(row)
       guard effect > 0, moves[i][churned] > 0 else { continue }
-      var line = "Removing churn from \(names[i]) would cut churn within \(horizon * periodDays) days by \(NumberText.percent(effect))"
-      line += "; \(moves[i][churned]) customers churned from it (\(NumberText.percent(Double(moves[i][churned]) / Double(max(reached, 1)))) of those who reached it)"
+      var line =
+        "Removing churn from \(names[i]) would cut churn within \(horizon * periodDays) days by \(NumberText.percent(effect))"
+      line +=
+        "; \(moves[i][churned]) customers churned from it (\(NumberText.percent(Double(moves[i][churned]) / Double(max(reached, 1)))) of those who reached it)"
       if let b = beforeChurn, let m = moving {
-        line += ", after a median \(NumberText.fixed(b, 0)) days there against \(NumberText.fixed(m, 0)) for those who moved on"
+        line +=
+          ", after a median \(NumberText.fixed(b, 0)) days there against \(NumberText.fixed(m, 0)) for those who moved on"
       }
       if let s = sentiment { line += "; mean sentiment \(NumberText.fixed(s, 2))" }
-      ranked.append(PainPoint(
-        kind: .stage, stage: names[i], touchpoint: nil, customers: effect * Double(churnedCustomers), explanation: line + "."))
+      ranked.append(
+        PainPoint(
+          kind: .stage, stage: names[i], touchpoint: nil, customers: effect * Double(churnedCustomers),
+          explanation: line + "."))
     }
     stages = stageRows
 
@@ -123,22 +129,28 @@ public struct PainPointAnalysis: Sendable, Codable {
         let channel = key.channel >= 0 ? channelNames.string(key.channel) : ""
         let eventShare = Double(touches.events[cell]) / Double(stageEvents)
         let churnShare = stageChurns > 0 ? Double(touches.churns[cell]) / Double(stageChurns) : 0
-        let sentiment = touches.sentimentCount[cell] > 0 ? touches.sentimentSum[cell] / Double(touches.sentimentCount[cell]) : nil
-        touchRows.append(TouchpointPainPoint(
-          stage: names[i], event: eventName, channel: channel, events: touches.events[cell], meanSentiment: sentiment,
-          lastTouchChurns: touches.churns[cell], eventShare: eventShare, churnShare: churnShare))
+        let sentiment =
+          touches.sentimentCount[cell] > 0 ? touches.sentimentSum[cell] / Double(touches.sentimentCount[cell]) : nil
+        touchRows.append(
+          TouchpointPainPoint(
+            stage: names[i], event: eventName, channel: channel, events: touches.events[cell], meanSentiment: sentiment,
+            lastTouchChurns: touches.churns[cell], eventShare: eventShare, churnShare: churnShare))
         let excess = Double(touches.churns[cell]) - eventShare * Double(stageChurns)
         guard excess >= 1, touches.churns[cell] >= 5, churnShare >= 1.2 * eventShare else { continue }
         let name = channel.isEmpty ? eventName : "\(eventName) via \(channel)"
-        var line = "In \(names[i]), \(name) was the last touch before \(touches.churns[cell]) of \(stageChurns) churns (\(NumberText.percent(churnShare)))"
-        line += " though it is \(NumberText.percent(eventShare)) of the stage's events (\(NumberText.fixed(churnShare / eventShare, 1))×)"
+        var line =
+          "In \(names[i]), \(name) was the last touch before \(touches.churns[cell]) of \(stageChurns) churns (\(NumberText.percent(churnShare)))"
+        line +=
+          " though it is \(NumberText.percent(eventShare)) of the stage's events (\(NumberText.fixed(churnShare / eventShare, 1))×)"
         if let s = sentiment { line += "; mean sentiment \(NumberText.fixed(s, 2))" }
-        ranked.append(PainPoint(kind: .touchpoint, stage: names[i], touchpoint: name, customers: excess, explanation: line + "."))
+        ranked.append(
+          PainPoint(kind: .touchpoint, stage: names[i], touchpoint: name, customers: excess, explanation: line + "."))
       }
     }
     touchpoints = touchRows
     self.ranked = Array(
-      ranked.sorted { ($1.customers, $0.stage, $0.touchpoint ?? "") < ($0.customers, $1.stage, $1.touchpoint ?? "") }.prefix(10))
+      ranked.sorted { ($1.customers, $0.stage, $0.touchpoint ?? "") < ($0.customers, $1.stage, $1.touchpoint ?? "") }
+        .prefix(10))
   }
 }
 

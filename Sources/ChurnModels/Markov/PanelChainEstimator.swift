@@ -100,14 +100,18 @@ public struct PanelChainEstimator: Sendable {
   private static func group(_ gaps: [Gap: Int]) -> [[(from: Int, to: Int, count: Double)]] {
     let longest = gaps.keys.map(\.days).max() ?? 0
     var byDays = [[(from: Int, to: Int, count: Double)]](repeating: [], count: longest + 1)
-    for (gap, count) in gaps.sorted(by: { ($0.key.days, $0.key.from, $0.key.to) < ($1.key.days, $1.key.from, $1.key.to) })
+    for (gap, count) in gaps.sorted(by: {
+      ($0.key.days, $0.key.from, $0.key.to) < ($1.key.days, $1.key.from, $1.key.to)
+    })
     where gap.days > 0 {
       byDays[gap.days].append((gap.from, gap.to, Double(count)))
     }
     return byDays
   }
 
-  private static func expectedTransitions(byDays: [[(from: Int, to: Int, count: Double)]], p: [Double], k: Int) -> [Double] {
+  private static func expectedTransitions(
+    byDays: [[(from: Int, to: Int, count: Double)]], p: [Double], k: Int
+  ) -> [Double] {
     let longest = byDays.count - 1
     guard longest >= 1 else { return [Double](repeating: 0, count: k * k) }
     var x = [Double](repeating: 0, count: k * k)  // Pᵀ

@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 
 /// The `stage_churn` feature's chain: the stage model fitted on the events
 /// up to the first cutoff (a point-in-time chain), churn by the labels'

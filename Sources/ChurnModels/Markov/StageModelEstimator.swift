@@ -104,11 +104,15 @@ public struct StageModelEstimator: Sendable {
   func observe(_ reader: inout EventLogReader, issues: inout IssueLog) throws -> StageObservations {
     guard reader.columns.stage != nil || stageMapping != nil else {
       throw FeatureError.missingInput(
-        "\(reader.path): the stage model needs a stage column (see --stage-column) or a mapping from event types to stages (--stage-map)")
+        "\(reader.path): the stage model needs a stage column (see --stage-column) or a mapping from event types to stages (--stage-map)"
+      )
     }
-    guard stages.count <= 64 else { throw ModelError.invalidOption("at most 64 stages are supported, not \(stages.count)") }
+    guard stages.count <= 64 else {
+      throw ModelError.invalidOption("at most 64 stages are supported, not \(stages.count)")
+    }
     guard stages.last == "churned", stages.count >= 2, Set(stages).count == stages.count else {
-      throw ModelError.invalidOption("the stage list must have distinct names and end with the absorbing stage 'churned'")
+      throw ModelError.invalidOption(
+        "the stage list must have distinct names and end with the absorbing stage 'churned'")
     }
     try stageMapping?.validate(against: stages)
     let observations = try StageObservations(
@@ -150,7 +154,8 @@ public struct StageModelEstimator: Sendable {
       customers += 1
       for i in indexes {
         let s = Int(stage[i])
-        profile.add(stage: s, channel: observations.touchKeys[Int(touch[i])].channel, sentiment: observations.sentiment[i])
+        profile.add(
+          stage: s, channel: observations.touchKeys[Int(touch[i])].channel, sentiment: observations.sentiment[i])
         touchpoints.add(stage: s, touch: touch[i], sentiment: observations.sentiment[i])
       }
       var treatments = [[Int64]](repeating: [], count: actionEvents.count)
@@ -169,7 +174,9 @@ public struct StageModelEstimator: Sendable {
       var inactivityChurn: Int64?
       profile.firstStage[current] += 1
       func close(at end: Int64, to next: Int?) {
-        if !actionOfEvent.isEmpty { exposure.add(stage: current, enter: enter, end: end, next: next, treatments: treatments) }
+        if !actionOfEvent.isEmpty {
+          exposure.add(stage: current, enter: enter, end: end, next: next, treatments: treatments)
+        }
         let d = Double(end - enter) / day
         days[current] += d
         profile.spells[current] += 1
@@ -235,7 +242,8 @@ public struct StageModelEstimator: Sendable {
     // between consecutive observed days. A churn inferred from inactivity is
     // observed like a churn event at the end of the window; later events
     // are left out, as in the spells.
-    func dailyGaps(_ indexes: ArraySlice<Int>, inactivityChurn: Int64?, into gaps: inout [PanelChainEstimator.Gap: Int]) {
+    func dailyGaps(_ indexes: ArraySlice<Int>, inactivityChurn: Int64?, into gaps: inout [PanelChainEstimator.Gap: Int])
+    {
       var previous: (day: Int64, stage: Int)?
       var observations: [(day: Int64, stage: Int)] = []
       for i in indexes where inactivityChurn.map({ time[i] <= $0 }) ?? true {
@@ -293,13 +301,16 @@ public struct StageModelEstimator: Sendable {
     return StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
       periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
-      maximumLikelihoodIterations: iterations, logLikelihood: logLikelihood, bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
-      transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers, absorption: analysis,
+      maximumLikelihoodIterations: iterations, logLikelihood: logLikelihood,
+      bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
+      transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers,
+      absorption: analysis,
       profiles: profile.profiles(stages: stages, channelNames: observations.channelNames, days: days),
       retention: lifetimes.retentionByCohort(),
       actionEffects: actionEvents.isEmpty ? nil : exposure.effects(stages: stages, windowDays: actionWindowDays),
       painPoints: try PainPointAnalysis(
         p: p, stages: stages, moves: moves, profile: profile, touchpoints: touchpoints,
-        eventNames: observations.eventNames, channelNames: observations.channelNames, horizon: max(1, 365 / periodDays), periodDays: periodDays))
+        eventNames: observations.eventNames, channelNames: observations.channelNames, horizon: max(1, 365 / periodDays),
+        periodDays: periodDays))
   }
 }

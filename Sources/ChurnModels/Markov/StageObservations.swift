@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 
 /// Every event of a log that tells a customer's stage, grouped by customer
 /// in time order: what the stage model is fitted on (once for all customers
@@ -84,7 +84,8 @@ struct StageObservations {
       dataEnd = through
     } else if !extent.isEmpty {
       guard let end = extent.observedEnd(given: observedUntil?.micros) else {
-        throw FeatureError.observedBeforeLastEvent(observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
+        throw FeatureError.observedBeforeLastEvent(
+          observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
       }
       dataEnd = end
     }
@@ -122,7 +123,9 @@ struct StageObservations {
         let i = order[k]
         let event = touchKeys[Int(touch[i])].event
         var s = Int(stage[i])
-        if s != churned, event >= 0, Int(event) < repeatStage.count, repeatStage[Int(event)] >= 0, !seen.insert(event).inserted {
+        if s != churned, event >= 0, Int(event) < repeatStage.count, repeatStage[Int(event)] >= 0,
+          !seen.insert(event).inserted
+        {
           s = repeatStage[Int(event)]
         }
         if s == churned {

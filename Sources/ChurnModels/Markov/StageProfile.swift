@@ -1,5 +1,5 @@
-import ChurnIO
 import ChurnData
+import ChurnIO
 
 /// What customers did in one lifecycle stage: how many reached it, how long
 /// they stayed, through which channels they were in touch and how they felt.

@@ -33,9 +33,10 @@ struct CustomerLifetimes {
     var curves = [CohortRetention(cohort: "all", curve: KaplanMeierCurve(durations: durationDays, churned: churned))]
     for cohort in members.keys.sorted() {
       let indexes = members[cohort]!
-      curves.append(CohortRetention(
-        cohort: cohort,
-        curve: KaplanMeierCurve(durations: indexes.map { durationDays[$0] }, churned: indexes.map { churned[$0] })))
+      curves.append(
+        CohortRetention(
+          cohort: cohort,
+          curve: KaplanMeierCurve(durations: indexes.map { durationDays[$0] }, churned: indexes.map { churned[$0] })))
     }
     return curves
   }
