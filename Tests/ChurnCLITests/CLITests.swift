@@ -75,7 +75,7 @@ struct CLIErrorTests {
     #expect(
       result.err == """
         Error: Missing expected argument '<events>'.
-        Usage: churnkit validate <events> [options]
+        Usage: churnkit validate [<events>] [options]
           See 'churnkit validate --help' for more information.
 
         """)
@@ -210,5 +210,23 @@ func helpExamplesLeaveShippedFilesAlone(_ command: String) {
         !target.hasPrefix("models/") && !target.hasPrefix("training-data") && !target.hasPrefix("notebooks"),
         "\(example)")
     }
+  }
+}
+
+/// `validate` takes the log as its argument or, like every other command,
+/// with --events; not both.
+struct ValidateEventsOptionTests {
+  @Test func theLogComesEitherWay() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", "customer_id,timestamp,event\nA,2024-01-01,visit\nB,2024-01-02,visit\n")
+    let positional = run(["validate", path, "--json"])
+    let option = run(["validate", "--events", path, "--json"])
+    #expect(positional.status == 0 && positional.out == option.out && option.status == 0)
+    let both = run(["validate", path, "--events", path])
+    #expect(both.status == 64)
+    #expect(
+      both.err.hasPrefix(
+        "Error: Invalid value '\(path)' for '--events': the event log is already given as the argument"))
   }
 }

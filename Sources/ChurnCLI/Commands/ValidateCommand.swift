@@ -13,8 +13,12 @@ enum ValidateCommand: Command {
       file:line:column. Exits 1 when the data cannot be used (or, with \
       --strict, has any error).
       """,
-    arguments: [.init(name: "events", help: "Event log CSV (.csv or .csv.gz), or - for standard input.")],
+    arguments: [
+      .init(
+        name: "events", help: "Event log CSV (.csv or .csv.gz), or - for standard input (or --events).", optional: true)
+    ],
     options: [
+      .init(name: "events", valueName: "file", help: "The event log, as every other command takes it."),
       .init(name: "customers", valueName: "file", help: "Customers table CSV to check and join by id."),
       .init(
         name: "customers-id-column", valueName: "name", help: "Id column of the customers table.",
@@ -27,7 +31,20 @@ enum ValidateCommand: Command {
     examples: [
       "churnkit validate training-data/events.csv --customers training-data/customers.csv",
       "churnkit validate orders.csv.gz --id-column CustomerID --time-column date --event-name purchase --json",
+      "churnkit validate --events training-data/events.csv --strict",
     ])
+
+  /// The log, given as the argument or with --events (as the other
+  /// commands take it), not both.
+  static func eventsPath(_ arguments: ParsedArguments) throws(CLIError) -> String {
+    switch (arguments.positionals.first, arguments.value("events")) {
+    case (let path?, nil), (nil, let path?): return path
+    case (let a?, let b?):
+      throw .invalidValue(
+        option: "events", value: b, reason: "the event log is already given as the argument '\(a)': give it once")
+    case (nil, nil): throw .missingArgument("events")
+    }
+  }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     let schema = try MappingOptions.schema(from: arguments)
@@ -35,7 +52,7 @@ enum ValidateCommand: Command {
       schema: schema, maxIssues: try arguments.integer("max-errors", default: 20, in: 0...1_000_000),
       customerIDColumn: arguments.value("customers-id-column"))
     let summary = try validator.validate(
-      eventsPath: arguments.positionals[0], customersPath: arguments.value("customers"))
+      eventsPath: try eventsPath(arguments), customersPath: arguments.value("customers"))
     if arguments.flag("json") {
       console.out(try JSONOutput.text(summary))
     } else {
