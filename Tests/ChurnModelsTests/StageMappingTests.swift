@@ -85,7 +85,7 @@ struct StageMappingTests {
     let typo = try dir.write("t.json", #"{"stages": {}, "progresion": "latest"}"#)
     #expect { _ = try StageMapping.load(path: typo) } throws: { "\($0)".contains("unknown key 'progresion'") }
     let missing = try dir.write("n.json", #"{"repeat": {}}"#)
-    #expect { _ = try StageMapping.load(path: missing) } throws: { "\($0)".contains("missing key 'stages'") }
+    #expect { _ = try StageMapping.load(path: missing) } throws: { "\($0)".contains("the key 'stages' is missing") }
     #expect(try StageMapping.load(path: "default") == .default)
   }
 }

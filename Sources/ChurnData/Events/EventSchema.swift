@@ -87,12 +87,8 @@ public struct EventSchema: Codable, Sendable, Equatable {
     }
     do {
       return try JSONDecoder().decode(EventSchema.self, from: data)
-    } catch let DecodingError.dataCorrupted(context) {
-      throw .invalidSchema(
-        "\(path): not valid JSON (\(context.underlyingError.map { "\($0)" } ?? context.debugDescription))")
-    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-      let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-      throw .invalidSchema("\(path): '\(key)' \(context.debugDescription.lowercased())")
+    } catch let error as DecodingError {
+      throw .invalidSchema("\(path): \(JSONProblem.describe(error))")
     } catch {
       throw .invalidSchema("\(path): \(error)")
     }

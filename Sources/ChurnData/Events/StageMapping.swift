@@ -68,14 +68,8 @@ public struct StageMapping: Codable, Sendable, Equatable {
     }
     do {
       return try JSONDecoder().decode(StageMapping.self, from: data)
-    } catch let DecodingError.dataCorrupted(context) {
-      throw .invalidSchema(
-        "\(path): \(context.underlyingError.map { "not valid JSON (\($0))" } ?? context.debugDescription)")
-    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-      let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-      throw .invalidSchema("\(path): '\(key)' \(context.debugDescription.lowercased())")
-    } catch let DecodingError.keyNotFound(key, _) {
-      throw .invalidSchema("\(path): missing key '\(key.stringValue)'")
+    } catch let error as DecodingError {
+      throw .invalidSchema("\(path): \(JSONProblem.describe(error))")
     } catch {
       throw .invalidSchema("\(path): \(error)")
     }

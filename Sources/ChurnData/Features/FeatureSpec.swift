@@ -138,9 +138,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
       spec = try JSONDecoder().decode(FeatureSpec.self, from: data)
     } catch let error as FeatureError {
       throw FeatureError.invalidSpec("\(path): \(error)")
-    } catch let DecodingError.typeMismatch(_, context) {
-      throw FeatureError.invalidSpec(
-        "\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+    } catch let error as DecodingError {
+      throw FeatureError.invalidSpec("\(path): \(JSONProblem.describe(error))")
     } catch {
       throw FeatureError.invalidSpec("\(path): not a valid spec (\(error))")
     }
