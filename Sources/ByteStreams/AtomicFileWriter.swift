@@ -6,7 +6,9 @@ import CGlibcExtras
 
 /// Writes a file so that it appears whole or not at all: bytes go to a
 /// temporary file beside the target, which `commit()` renames into place.
-/// A writer dropped without `commit()` removes its temporary file.
+/// A writer dropped without `commit()` removes its temporary file. The
+/// temporary file has a random name, is created exclusively and never
+/// through a symbolic link, and a replaced file keeps its permissions.
 ///
 /// The path `-` writes straight to standard output, and so does a path that
 /// names a device or a pipe (`/dev/null`, `/dev/stdout`, a FIFO): renaming a
@@ -53,11 +55,26 @@ public final class AtomicFileWriter {
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { String(path[...$0]) } ?? ""
     let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    let temp = "\(directory).\(name).tmp-\(getpid())"
-    let fd = unsafe open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    if fd < 0 { throw .cannotOpen(path: path, reason: errnoDescription()) }
-    temporaryPath = temp
-    descriptor = fd
+    // A new name of our own (O_EXCL: never an existing file; O_NOFOLLOW:
+    // never through a link planted there), random so that it cannot be
+    // guessed; the replaced file's permissions are kept.
+    let existingMode: mode_t? = unsafe stat(path, &status) == 0 ? status.st_mode & 0o7777 : nil
+    var random = SystemRandomNumberGenerator()
+    var created: (path: String, fd: Int32)?
+    for _ in 0..<16 where created == nil {
+      let suffix = String(random.next() as UInt64, radix: 36)
+      let temp = "\(directory).\(name).tmp-\(suffix)"
+      let fd = unsafe open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, existingMode ?? 0o666)
+      if fd >= 0 {
+        created = (temp, fd)
+      } else if errno != EEXIST {
+        throw .cannotOpen(path: path, reason: errnoDescription())
+      }
+    }
+    guard let created else { throw .cannotOpen(path: path, reason: "no free temporary name beside it") }
+    if let existingMode { _ = fchmod(created.fd, existingMode) }  // open's mode went through the umask
+    temporaryPath = created.path
+    descriptor = created.fd
   }
 
   deinit {

@@ -36,4 +36,38 @@ struct AtomicFileWriterTests {
     defer { dir.remove() }
     #expect(throws: ByteStreamError.self) { try AtomicFileWriter(path: dir.path) }
   }
+
+  /// A replaced file keeps its permissions (a 0600 file stays private).
+  @Test func aReplacedFileKeepsItsMode() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("private.csv", "old\n")
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    let out = try AtomicFileWriter(path: path)
+    try out.write("new\n")
+    try out.commit()
+    #expect(try dir.read("private.csv") == "new\n")
+    #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+  }
+
+  /// The temporary file is a new file of a random name, made beside the
+  /// target: a link planted at the old predictable name (and any other
+  /// file) is left alone, and two writers to one path do not collide.
+  @Test func theTemporaryFileIsNewAndUnguessable() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let victim = try dir.write("victim.txt", "keep\n")
+    let planted = dir.path + "/.out.csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"
+    try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: victim)
+    let a = try AtomicFileWriter(path: dir.path + "/out.csv")
+    let b = try AtomicFileWriter(path: dir.path + "/out.csv")
+    try a.write("a\n")
+    try b.write("b\n")
+    try a.commit()
+    try b.commit()
+    #expect(try dir.read("out.csv") == "b\n")
+    #expect(try dir.read("victim.txt") == "keep\n")
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".out.csv.tmp-") }
+    #expect(left == [".out.csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"])  // only the planted link
+  }
 }
