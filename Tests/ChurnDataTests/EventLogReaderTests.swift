@@ -243,3 +243,23 @@ extension EventBatch {
     }
   }
 }
+
+/// A header that names a column twice is refused where the second copy is,
+/// in an event log and a customers table alike.
+struct RepeatedColumnTests {
+  @Test func theSecondCopyIsLocated() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let events = try dir.write("e.csv", "customer_id,timestamp,event,event\nA,2024-01-01,visit,visit\n")
+    #expect(throws: IngestError.duplicateColumn(path: events, name: "event", first: 2, second: 3)) {
+      try EventLogReader(path: events, schema: EventSchema())
+    }
+    let customers = try dir.write("c.csv", "customer_id,plan,plan\nA,basic,basic\n")
+    var issues = IssueLog()
+    #expect {
+      try CustomerTable(path: customers, issues: &issues)
+    } throws: {
+      "\($0)" == "\(customers):1:3: column 'plan' appears twice in the header (also column 2): rename one"
+    }
+  }
+}

@@ -1,3 +1,5 @@
+import ChurnIO
+
 /// Where a feature table holds each of a model's features. Every feature
 /// must be there, and every other column must be one the model knows is not
 /// a feature (a key, the label, a weight, or one the user names): a renamed
@@ -8,23 +10,24 @@ public struct FeatureColumns: Sendable {
 
   /// Matches `header` (names with their 0-based positions) to `model`.
   ///
-  /// - Throws: `FeatureTableError` naming the missing features, or each
+  /// - Throws: `IngestError.duplicateColumn` for a column named twice;
+  ///   `FeatureTableError` naming the missing features, or each
   ///   unknown column with its `path:1:column`.
   public init(
     header: [(name: String, position: Int)], model: ChurnModel, path: String, ignoring: [String] = []
-  ) throws(FeatureTableError) {
+  ) throws {
     var positionOf: [String: Int] = [:]
     for column in header {
       if let first = positionOf[column.name] {
-        throw .duplicateColumn(path: path, name: column.name, positions: [first, column.position])
+        throw IngestError.duplicateColumn(path: path, name: column.name, first: first, second: column.position)
       }
       positionOf[column.name] = column.position
     }
     let missing = model.features.filter { positionOf[$0] == nil }
-    guard missing.isEmpty else { throw .missingFeatures(path: path, names: missing) }
+    guard missing.isEmpty else { throw FeatureTableError.missingFeatures(path: path, names: missing) }
     let known = Set(model.features).union(model.nonFeatureColumns).union(ignoring)
     let unknown = header.filter { !known.contains($0.name) }
-    guard unknown.isEmpty else { throw .unknownColumns(path: path, columns: unknown) }
+    guard unknown.isEmpty else { throw FeatureTableError.unknownColumns(path: path, columns: unknown) }
     positions = model.features.map { positionOf[$0]! }
   }
 }
@@ -33,7 +36,6 @@ public struct FeatureColumns: Sendable {
 public enum FeatureTableError: Error, CustomStringConvertible {
   case missingFeatures(path: String, names: [String])
   case unknownColumns(path: String, columns: [(name: String, position: Int)])
-  case duplicateColumn(path: String, name: String, positions: [Int])
   /// A header and no row.
   case noRows(path: String)
 
@@ -43,9 +45,6 @@ public enum FeatureTableError: Error, CustomStringConvertible {
       let list = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
       return
         "\(path) lacks \(names.count) of the model's features (\(list)): build the table as the model's training table was built, or retrain on this one"
-    case .duplicateColumn(let path, let name, let positions):
-      return
-        "\(path):1:\(positions[1] + 1): column '\(name)' appears twice in the header (also column \(positions[0] + 1)): which one is the feature is not clear; rename or remove one"
     case .noRows(let path):
       return "\(path) has a header and no rows: nothing to score"
     case .unknownColumns(let path, let columns):

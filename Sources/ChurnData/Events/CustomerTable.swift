@@ -26,8 +26,7 @@ public struct CustomerTable: Sendable {
     guard let idIndex = header.firstIndex(of: idColumn) else {
       throw .missingColumn(path: path, role: "customer id", expected: idColumn, available: header)
     }
-    var seen: Set<String> = []
-    for name in header where !seen.insert(name).inserted { throw .duplicateColumn(path: path, name: name) }
+    try IngestError.requireDistinctColumns(header, path: path)
     let attributeIndexes = header.indices.filter { $0 != idIndex }
     attributeNames = attributeIndexes.map { header[$0] }
     values = Array(repeating: [], count: attributeIndexes.count)

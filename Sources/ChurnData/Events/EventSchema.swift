@@ -99,8 +99,7 @@ public struct EventSchema: Codable, Sendable, Equatable {
   /// - Throws: `.missingColumn` for a required or explicitly named column that
   ///   the header lacks (with the closest name as a suggestion).
   public func resolve(header: [String], path: String) throws(IngestError) -> EventColumns {
-    var seen: Set<String> = []
-    for name in header where !seen.insert(name).inserted { throw .duplicateColumn(path: path, name: name) }
+    try IngestError.requireDistinctColumns(header, path: path)
     func index(_ name: String, role: String, required: Bool) throws(IngestError) -> Int? {
       if let i = header.firstIndex(of: name) { return i }
       if required { throw .missingColumn(path: path, role: role, expected: name, available: header) }

@@ -41,15 +41,7 @@ public struct LabelledFeatures: Sendable {
       }
       weightIndex = i
     }
-    var seen: [String: Int] = [:]
-    for (i, name) in header.enumerated() {
-      if let first = seen[name] {
-        throw IngestError.badField(
-          path: path, line: 1, column: i + 1,
-          problem: "column '\(name)' appears twice in the header (also column \(first + 1)): rename one")
-      }
-      seen[name] = i
-    }
+    try IngestError.requireDistinctColumns(header, path: path)
     let featureIndexes = header.indices.filter {
       $0 != labelIndex && $0 != weightIndex && !exclude.contains(header[$0])
     }

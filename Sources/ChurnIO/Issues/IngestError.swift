@@ -9,8 +9,9 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
   case unterminatedQuote(path: String, line: Int)
   /// A required column is not in the header.
   case missingColumn(path: String, role: String, expected: String, available: [String])
-  /// The same column name appears twice in the header.
-  case duplicateColumn(path: String, name: String)
+  /// The same column name appears twice in the header, at these 0-based
+  /// positions.
+  case duplicateColumn(path: String, name: String, first: Int, second: Int)
   /// A schema or option is invalid.
   case invalidSchema(String)
   /// A field (or a row, without a column) that makes the file unusable:
@@ -32,8 +33,9 @@ public enum IngestError: Error, Equatable, CustomStringConvertible {
       let suggestion = closestMatch(to: expected, in: available).map { " Did you mean '\($0)'?" } ?? ""
       return
         "\(path): no \(role) column '\(expected)' in the header (columns: \(available.joined(separator: ", "))).\(suggestion)"
-    case .duplicateColumn(let path, let name):
-      return "\(path): column '\(name)' appears more than once in the header"
+    case .duplicateColumn(let path, let name, let first, let second):
+      return
+        "\(path):1:\(second + 1): column '\(name)' appears twice in the header (also column \(first + 1)): rename one"
     case .notText(let path, let kind, let fix):
       return "\(path) looks like \(kind), not CSV text: \(fix)"
     case .invalidSchema(let message):
@@ -70,4 +72,16 @@ func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     swap(&previous, &current)
   }
   return previous[b.count]
+}
+
+extension IngestError {
+  /// Refuses a header that names a column twice (which copy is meant would
+  /// be a guess), at the second copy's position.
+  public static func requireDistinctColumns(_ header: [String], path: String) throws(IngestError) {
+    var position: [String: Int] = [:]
+    for (i, name) in header.enumerated() {
+      if let first = position[name] { throw .duplicateColumn(path: path, name: name, first: first, second: i) }
+      position[name] = i
+    }
+  }
 }

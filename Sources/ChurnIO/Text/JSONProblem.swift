@@ -38,10 +38,7 @@ public enum JSONProblem {
     case is Double.Type, is Float.Type: return "a number"
     case is Bool.Type: return "true or false"
     default:
-      let text = "\(type)"
-      if text.hasPrefix("Array") { return "a list" }
-      if text.hasPrefix("Dictionary") { return "an object" }
-      return "an object (\(text))"
+      return "\(type)".hasPrefix("Array") ? "a list" : "an object"
     }
   }
 }
