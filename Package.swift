@@ -111,8 +111,10 @@ let package = Package(
     .testTarget(
       name: "ChurnArtifactsTests",
       dependencies: [
-        "ChurnArtifacts", "ChurnData", "ChurnIO", "ChurnModels", "ChurnSimulation", "ChurnTestSupport", "LinearAlgebra",
-      ]),
+        "ByteStreams", "ChurnArtifacts", "ChurnData", "ChurnDecisions", "ChurnIO", "ChurnModels", "ChurnSimulation",
+        "ChurnTestSupport", "LinearAlgebra",
+      ],
+      exclude: ["Fixtures"]),
     .testTarget(name: "ChurnSimulationTests", dependencies: ["ChurnData", "ChurnSimulation", "ChurnTestSupport"]),
     .testTarget(
       name: "ChurnCLITests",

@@ -24,102 +24,8 @@ public struct UpliftModel: Sendable, Codable {
   /// Treatments in the `windowDays` after a snapshot count for it.
   public var windowDays: Int
   public var assignment: Assignment
-  public var learner: Learner
-  public var control: LogisticRegressionFit
-  /// T-learner: per action, the model of treated customers; S-learner: per
-  /// action, one model of treated and control customers over the features,
-  /// the treatment and treatment × every feature. Nil when too few treated
-  /// rows were seen (the stage prior is used).
-  public var treated: [LogisticRegressionFit?]
-
-  public enum Learner: String, Sendable, Codable, CaseIterable {
-    /// One model per action and one for untreated customers.
-    case t
-    /// One model per action with treatment × feature interactions.
-    case s
-    /// One model of the churn hazard per period (`HazardTerms`) with each
-    /// action's exposure, and exposure × effect modifiers, as inputs.
-    case hazard
-  }
-
-  /// The hazard learner's time structure (nil for the S- and T-learners).
-  public var hazard: HazardTerms?
-
-  /// Per action, the features the S-learner lets its effect depend on
-  /// (effect modifiers), by name: the groups among the customers-table
-  /// attributes and the stage whose interactions were significant.
-  public var effectModifiers: [[String]]
-  /// Their positions among the features (set when loaded or trained).
-  var modifierColumns: [[Int]] = []
-
-  enum CodingKeys: String, CodingKey {
-    case catalog, horizonDays, windowDays, assignment, learner, control, treated, effects, value, propensity
-    case evaluation, stages, effectModifiers, stageTransitions, hazard
-  }
-
-  public init(
-    catalog: ActionCatalog, horizonDays: Int, windowDays: Int, assignment: Assignment, learner: Learner,
-    control: LogisticRegressionFit, treated: [LogisticRegressionFit?], effectModifiers: [[String]],
-    effects: [ActionEffects],
-    value: CustomerValue, propensity: [PropensityDiagnostics], evaluation: UpliftEvaluation, stages: [String]
-  ) {
-    self.catalog = catalog
-    self.horizonDays = horizonDays
-    self.windowDays = windowDays
-    self.assignment = assignment
-    self.learner = learner
-    self.control = control
-    self.treated = treated
-    self.effectModifiers = effectModifiers
-    self.effects = effects
-    self.value = value
-    self.propensity = propensity
-    self.evaluation = evaluation
-    self.stages = stages
-  }
-
-  /// The S-learner's inputs for action `a`: features, then t, then t × each
-  /// of its effect modifiers.
-  func interactionRow(_ x: [Double], treated: Bool, action a: Int) -> [Double] {
-    x + [treated ? 1 : 0] + modifierColumns[a].map { treated ? x[$0] : 0 }
-  }
-
-  /// S-learner and hazard learner: the action's log-odds effect for x
-  /// (on the horizon's churn for S, on one period's hazard for the hazard
-  /// learner) and its sampling variance cᵀΣc.
-  public func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {
-    let fit: LogisticRegressionFit, base: Int
-    switch learner {
-    case .t: return nil
-    case .s:
-      guard let f = treated[a] else { return nil }
-      (fit, base) = (f, x.count + 1)
-    case .hazard:
-      guard hazard != nil else { return nil }
-      (fit, base) = (control, exposureTerm(a, features: x.count))
-    }
-    var c: [(term: Int, value: Double)] = [(base, 1)]
-    for (k, j) in modifierColumns[a].enumerated() where x[j] != 0 { c.append((base + 1 + k, x[j])) }
-    var delta = 0.0, variance = 0.0
-    for (i, vi) in c {
-      delta += fit.terms[i].coefficient * vi
-      for (j, vj) in c { variance += vi * vj * fit.covariance[i][j] }
-    }
-    return (delta, max(variance, 0))
-  }
-
-  /// The unshrunk estimate of churn prevented by action `a` (nil: no model;
-  /// the hazard learner's needs the treatment history: `decide`).
-  public func rawUplift(_ a: Int, _ x: [Double]) -> Double? {
-    guard let fit = treated[a] else { return nil }
-    switch learner {
-    case .hazard: return nil
-    case .t: return control.probability(x) - fit.probability(x)
-    case .s:
-      return fit.probability(interactionRow(x, treated: false, action: a))
-        - fit.probability(interactionRow(x, treated: true, action: a))
-    }
-  }
+  /// The fitted learner: what an action does to a customer's churn.
+  public var learner: FittedLearner
   public var effects: [ActionEffects]
   public var value: CustomerValue
   public var propensity: [PropensityDiagnostics]
@@ -129,6 +35,26 @@ public struct UpliftModel: Sendable, Codable {
   /// and advance rates within the horizon after the action against the
   /// stage's baseline.
   public var stageTransitions: [ActionStageEffect] = []
+  /// Read from a format-2 file: written back in that layout, so that its
+  /// checksum can be verified.
+  private var inFormatTwo = false
+
+  public init(
+    catalog: ActionCatalog, horizonDays: Int, windowDays: Int, assignment: Assignment, learner: FittedLearner,
+    effects: [ActionEffects], value: CustomerValue, propensity: [PropensityDiagnostics],
+    evaluation: UpliftEvaluation, stages: [String]
+  ) {
+    self.catalog = catalog
+    self.horizonDays = horizonDays
+    self.windowDays = windowDays
+    self.assignment = assignment
+    self.learner = learner
+    self.effects = effects
+    self.value = value
+    self.propensity = propensity
+    self.evaluation = evaluation
+    self.stages = stages
+  }
 
   public enum Assignment: String, Sendable, Codable, CaseIterable {
     /// Treatments were assigned at random (within eligibility).
@@ -277,18 +203,7 @@ public struct UpliftModel: Sendable, Codable {
 
   /// Resolves the effect modifiers' positions; call once after loading.
   public mutating func bind(features names: [String]) throws(ModelError) {
-    var columns: [[Int]] = []
-    for list in effectModifiers {
-      var action: [Int] = []
-      for m in list {
-        guard let j = names.firstIndex(of: m) else {
-          throw .invalidOption("effect modifier '\(m)' is not among the model's features")
-        }
-        action.append(j)
-      }
-      columns.append(action)
-    }
-    modifierColumns = columns
+    try learner.bind(features: names)
   }
 
   public func columns(for names: [String]) throws(ModelError) -> Columns {
@@ -320,8 +235,7 @@ public struct UpliftModel: Sendable, Codable {
   public func decide(features x: [Double], columns: Columns) -> Decision {
     let s = stage(of: x, columns: columns)
     let value = self.value.of(features: x, stage: s, columns: columns.value)
-    let pControl = learner == .hazard ? 0 : control.probability(x)
-    let hazardChurn = learner == .hazard ? HazardForecast(model: self, x: x, stage: s, columns: columns) : nil
+    let outlook = learner.fitted.outlook(for: x, stage: s, in: self, columns: columns)
     var options: [Option] = []
     for (a, action) in catalog.actions.enumerated() {
       var reason: String?
@@ -334,22 +248,10 @@ public struct UpliftModel: Sendable, Codable {
       }
       let effects = self.effects[a]
       let prior = s.map { effects.stages[$0].prior } ?? effects.overall
-      let weight = s.map { effects.stages[$0].customerWeight } ?? 0
-      var uplift = prior
-      var pWithout = pControl
-      var pWith = pControl - prior
-      if let hazardChurn {
-        pWithout = hazardChurn.withoutAction
-        pWith = hazardChurn.with(a)
-        uplift = pWithout - pWith
-      } else if let shrunk = shrunkLogOddsEffect(a, x, stage: s), let fit = treated[a] {
-        pWithout = fit.probability(interactionRow(x, treated: false, action: a))
-        pWith = logistic(log(pWithout / (1 - pWithout)) + shrunk)
-        uplift = pWithout - pWith
-      } else if let raw = rawUplift(a, x) {
-        uplift = prior + weight * (raw - prior)
-        pWith = pControl - uplift
-      }
+      let churn =
+        outlook.actions[a]
+        ?? ChurnOutlook.Action(churnWithout: outlook.baseline, churnWith: outlook.baseline - prior, uplift: prior)
+      let (pWithout, pWith, uplift) = (churn.churnWithout, churn.churnWith, churn.uplift)
       options.append(
         Option(
           action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)),
@@ -369,7 +271,7 @@ public struct UpliftModel: Sendable, Codable {
   /// δ_s + w (δ − δ_s), w = σ² / (σ² + v). The effect then scales with
   /// their risk.
   func shrunkLogOddsEffect(_ a: Int, _ x: [Double], stage s: Int?) -> Double? {
-    guard let (delta, variance) = logOddsEffect(a, x) else { return nil }
+    guard let (delta, variance) = learner.fitted.logOddsEffect(a, x) else { return nil }
     let effects = self.effects[a]
     let logPrior = s.flatMap { effects.stages[$0].logOddsPrior } ?? delta
     let sigma2 = effects.heterogeneityVariance
@@ -394,5 +296,50 @@ public struct UpliftModel: Sendable, Codable {
     if let r = d.runnerUp { return "no action pays: best is " + figures(d.options[r]) }
     let why = d.options.compactMap { o in o.ineligibleBecause.map { "\(catalog.actions[o.action].id) \($0)" } }
     return "no eligible action (" + why.joined(separator: "; ") + ")"
+  }
+}
+
+// MARK: - The model file
+
+extension UpliftModel {
+  enum CodingKeys: String, CodingKey {
+    case catalog, horizonDays, windowDays, assignment, effects, value, propensity, evaluation, stages
+    case stageTransitions
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    catalog = try container.decode(ActionCatalog.self, forKey: .catalog)
+    horizonDays = try container.decode(Int.self, forKey: .horizonDays)
+    windowDays = try container.decode(Int.self, forKey: .windowDays)
+    assignment = try container.decode(Assignment.self, forKey: .assignment)
+    effects = try container.decode([ActionEffects].self, forKey: .effects)
+    value = try container.decode(CustomerValue.self, forKey: .value)
+    propensity = try container.decode([PropensityDiagnostics].self, forKey: .propensity)
+    evaluation = try container.decode(UpliftEvaluation.self, forKey: .evaluation)
+    stages = try container.decode([String].self, forKey: .stages)
+    stageTransitions = try container.decode([ActionStageEffect].self, forKey: .stageTransitions)
+    inFormatTwo = try FittedLearner.FormatTwo.isUsed(by: decoder)
+    learner =
+      inFormatTwo ? try FittedLearner.FormatTwo(from: decoder).learnerNow : try FittedLearner(from: decoder)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(catalog, forKey: .catalog)
+    try container.encode(horizonDays, forKey: .horizonDays)
+    try container.encode(windowDays, forKey: .windowDays)
+    try container.encode(assignment, forKey: .assignment)
+    try container.encode(effects, forKey: .effects)
+    try container.encode(value, forKey: .value)
+    try container.encode(propensity, forKey: .propensity)
+    try container.encode(evaluation, forKey: .evaluation)
+    try container.encode(stages, forKey: .stages)
+    try container.encode(stageTransitions, forKey: .stageTransitions)
+    if inFormatTwo {
+      try FittedLearner.FormatTwo(learner).encode(to: encoder)
+    } else {
+      try learner.encode(to: encoder)
+    }
   }
 }

@@ -24,22 +24,6 @@ extension UpliftTrainer {
     return p * p * (1 - p) * (1 - p) * max(q, 0)
   }
 
-  /// Var(p̂(z0) − p̂(z1)) ≈ gᵀ Σ g with g = p0(1 − p0) z̃0 − p1(1 − p1) z̃1.
-  static func differenceVariance(_ fit: LogisticRegressionFit, _ z0: [Double], _ z1: [Double]) -> Double {
-    let p0 = fit.probability(z0), p1 = fit.probability(z1)
-    var g = [Double](repeating: 0, count: z0.count + 1)
-    g[0] = p0 * (1 - p0) - p1 * (1 - p1)
-    for j in z0.indices { g[j + 1] = p0 * (1 - p0) * z0[j] - p1 * (1 - p1) * z1[j] }
-    let cov = fit.covariance
-    var q = 0.0
-    for i in g.indices where g[i] != 0 {
-      var s = 0.0
-      for j in g.indices where g[j] != 0 { s += cov[i][j] * g[j] }
-      q += g[i] * s
-    }
-    return max(q, 0)
-  }
-
   /// p-value of the Wald test that the coefficients of `terms` are all 0 —
   /// or, with `contrasts`, all equal (their differences from the first are
   /// 0: a one-hot group's levels do not differ) — against a chi-square with

@@ -64,16 +64,7 @@ public struct UpliftTrainer: Sendable {
   /// Refuses a learner that cannot work with the assignment and the churn
   /// definition; cheap, so a command can check before any training.
   public func checkLearner(churn: ChurnDefinition) throws(ModelError) {
-    guard learner == .hazard else { return }
-    if assignment == .observational {
-      throw .invalidOption(
-        "the hazard learner assumes treatments given at random: use --learner s or t with --assignment observational")
-    }
-    if churn == .inactivity {
-      throw .invalidOption(
-        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t"
-      )
-    }
+    try learner.estimator.check(assignment: assignment, churn: churn)
   }
 
   /// A treated or control row.
@@ -216,11 +207,11 @@ public struct UpliftTrainer: Sendable {
     _ = try value.columns(in: names)
 
     let fitting = UpliftFitting(
-      trainer: self, learner: learner, spec: spec, snapshots: set, horizon: horizon, value: value)
+      trainer: self, learner: learner.estimator, spec: spec, snapshots: set, horizon: horizon, value: value)
 
     // Judged on the holdout when fitted without it, then refitted on every row.
     let periods =
-      learner == .hazard
+      learner.estimator.learnsFromPeriods
       ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } }
       : []
     progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")

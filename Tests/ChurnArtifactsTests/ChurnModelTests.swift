@@ -55,10 +55,15 @@ struct ChurnModelTests {
       try ChurnModel.load(path: damagedPath)
     } throws: { "\($0)".contains("checksum does not match") }
     let future = try dir.write(
-      "future.json", text.replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 3"))
+      "future.json",
+      text.replacingOccurrences(
+        of: "\"formatVersion\" : \(ChurnModel.currentFormatVersion)",
+        with: "\"formatVersion\" : \(ChurnModel.currentFormatVersion + 1)"))
     #expect {
       try ChurnModel.load(path: future)
-    } throws: { "\($0)".contains("newer than this churnkit reads (2): upgrade churnkit") }
+    } throws: {
+      "\($0)".contains("newer than this churnkit reads (\(ChurnModel.currentFormatVersion)): upgrade churnkit")
+    }
     let garbage = try dir.write("garbage.json", "not json at all")
     #expect {
       try ChurnModel.load(path: garbage)

@@ -62,8 +62,8 @@ struct ActionRulesTests {
       var treated: [LogisticRegressionFit?] = []
       for a in 0..<m { treated.append(try Self.fit(seed: UInt64(10 + trial * 3 + a), columns: Self.names)) }
       let model = UpliftModel(
-        catalog: catalog, horizonDays: 90, windowDays: 14, assignment: .random, learner: .t, control: control,
-        treated: treated, effectModifiers: Array(repeating: [], count: m),
+        catalog: catalog, horizonDays: 90, windowDays: 14, assignment: .random,
+        learner: .t(TLearnerFit(control: control, treated: treated)),
         effects: catalog.actions.map { a in
           UpliftModel.ActionEffects(
             action: a.id, treatedRows: 50, overall: 0.02, overallStandardError: 0.01,

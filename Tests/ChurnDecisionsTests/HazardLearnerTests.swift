@@ -11,7 +11,7 @@ import Testing
 /// computation of the same product.
 struct HazardLearnerTests {
   @Test func exposureIsTheShareOfThePeriodTheActionWorks() {
-    let exposure = UpliftModel.HazardTerms.exposure
+    let exposure = HazardLearnerFit.exposure
     // Given now, working 60 days: full periods, then part of one, then none.
     #expect(exposure(0, 14, 0, 60, 14) == 1)
     #expect(exposure(56, 70, 0, 60, 14) == 4.0 / 14)
@@ -44,8 +44,9 @@ struct HazardLearnerTests {
       ActionCatalog.Action(id: "x", cost: 1, eligibleStages: ["a"]), ActionCatalog.Action(id: "y", cost: 2),
     ])
     var model = UpliftModel(
-      catalog: catalog, horizonDays: 90, windowDays: 14, assignment: .random, learner: .hazard, control: fit,
-      treated: [nil, nil], effectModifiers: [[], []],
+      catalog: catalog, horizonDays: 90, windowDays: 14, assignment: .random,
+      learner: .hazard(
+        HazardLearnerFit(model: fit, periodDays: 14, effectDays: effectDays, effectModifiers: [[], []])),
       effects: catalog.actions.map { a in
         UpliftModel.ActionEffects(
           action: a.id, treatedRows: 50, overall: 0.02, overallStandardError: 0.01,
@@ -58,7 +59,6 @@ struct HazardLearnerTests {
         source: .feature, feature: "f", expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: 1095),
       propensity: [], evaluation: UpliftModel.UpliftEvaluation(holdout: "", actions: [], policies: []),
       stages: ["a", "b"])
-    model.hazard = UpliftModel.HazardTerms(periodDays: 14, effectDays: effectDays)
     try model.bind(features: names)
     return model
   }
@@ -66,7 +66,8 @@ struct HazardLearnerTests {
   @Test func forecastChainsPeriodHazardsWithActionsWorkingForTheirDays() throws {
     let model = try Self.hazardModel(effectDays: [60, 30])
     let columns = try model.columns(for: Self.names)
-    let beta = model.control.terms.map(\.coefficient)
+    guard case .hazard(let hazard) = model.learner else { Issue.record("not the hazard learner"); return }
+    let beta = hazard.model.terms.map(\.coefficient)
     // y was given 10 days ago and works for 20 more days; x never.
     let x: [Double] = [1, 0, 3650, 10, 0.4]
     let base = beta[0] + zip(beta[1...5], x).reduce(0) { $0 + $1.0 * $1.1 }

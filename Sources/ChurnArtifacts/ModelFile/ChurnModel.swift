@@ -18,7 +18,9 @@ public struct ChurnModel: Codable, Sendable {
   /// features the fit dropped (`fit.dropped`), `featureSpec` may be absent
   /// (a feature-table model) and `reference.typicalValues` is kept — a
   /// format-1 reader would lay the coefficients over the wrong features.
-  public static let currentFormatVersion = 2
+  /// 3: the uplift learner's models sit under a key named after it
+  /// (`"learner": "s", "s": {…}`, `FittedLearner`); format 2 is still read.
+  public static let currentFormatVersion = 3
 
   /// Where the training rows came from.
   public struct Training: Codable, Sendable {

@@ -112,19 +112,17 @@ struct ModelFileCheck {
   /// whose terms are what the learner reads.
   func check(_ uplift: UpliftModel, features names: [String]) throws(ModelFileError) {
     let actions = uplift.catalog.actions.count
-    let p = names.count
     try require(actions > 0, "uplift.catalog.actions", "is empty")
-    try require(
-      uplift.treated.count == actions, "uplift.treated", "has \(uplift.treated.count) entries, the actions \(actions)")
+    for (field, problem) in uplift.learner.structureProblems(actions: actions) {
+      throw .invalid(path: path, field: field, problem: problem)
+    }
     try require(
       uplift.effects.count == actions, "uplift.effects", "has \(uplift.effects.count) entries, the actions \(actions)")
-    try require(
-      uplift.effectModifiers.count == actions, "uplift.effectModifiers",
-      "has \(uplift.effectModifiers.count) entries, the actions \(actions)")
-    for (a, list) in uplift.effectModifiers.enumerated() {
+    for (a, list) in uplift.learner.effectModifiers.enumerated() {
       for m in list where !names.contains(m) {
         throw .invalid(
-          path: path, field: "uplift.effectModifiers[\(a)]", problem: "'\(m)' is not among the model's features")
+          path: path, field: "uplift.\(uplift.learner.kind.rawValue).effectModifiers[\(a)]",
+          problem: "'\(m)' is not among the model's features")
       }
     }
     for (a, effect) in uplift.effects.enumerated() {
@@ -135,29 +133,8 @@ struct ModelFileCheck {
     try require(
       uplift.value.expectedDays.count == uplift.stages.count, "uplift.value.expectedDays",
       "has \(uplift.value.expectedDays.count) entries, uplift.stages \(uplift.stages.count)")
-    let modifiers = uplift.effectModifiers.map(\.count)
-    switch uplift.learner {
-    case .t:
-      try check(uplift.control, "uplift.control", among: names, terms: p + 1)
-      for (a, fit) in uplift.treated.enumerated() {
-        if let fit { try check(fit, "uplift.treated[\(a)]", among: names, terms: p + 1) }
-      }
-    case .s:
-      try check(uplift.control, "uplift.control", among: names, terms: p + 1)
-      for (a, fit) in uplift.treated.enumerated() {
-        if let fit { try check(fit, "uplift.treated[\(a)]", among: nil, terms: p + 2 + modifiers[a]) }
-      }
-    case .hazard:
-      guard let hazard = uplift.hazard else {
-        throw .invalid(
-          path: path, field: "uplift.hazard",
-          problem: "is missing: the hazard learner needs its period and effect durations")
-      }
-      try require(hazard.periodDays >= 1, "uplift.hazard.periodDays", "is \(hazard.periodDays), not 1 or more")
-      try require(
-        hazard.effectDays.count == actions, "uplift.hazard.effectDays",
-        "has \(hazard.effectDays.count) entries, the actions \(actions)")
-      try check(uplift.control, "uplift.control", among: nil, terms: p + 1 + actions + modifiers.reduce(0, +))
+    for shape in uplift.learner.fitShapes(features: names) {
+      try check(shape.fit, shape.field, among: shape.featureNames, terms: shape.terms)
     }
   }
 

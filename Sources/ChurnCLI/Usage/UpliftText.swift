@@ -4,27 +4,17 @@ import Foundation
 /// The uplift part of `train`'s report: effects per action and stage, the
 /// propensity diagnostics, and the holdout evaluation.
 enum UpliftText {
-  /// Below this median of treated rows per action the hazard learner
-  /// planned worse than the S-learner on generated logs (docs/actions.md).
-  static let fewTreatments = 1_500
-
   static func render(_ u: UpliftModel) -> String {
     func pad(_ s: String, _ n: Int) -> String {
       s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
     }
     func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
-    var out =
-      switch u.learner {
-      case .s: "Next best action (S-learner, churn within \(u.horizonDays) days of the treatment):\n"
-      case .t: "Next best action (T-learner, churn within \(u.horizonDays) days of the treatment):\n"
-      case .hazard:
-        "Next best action (hazard learner: churn per \(u.hazard?.periodDays ?? u.windowDays)-day period with each action's exposure):\n"
-      }
+    var out = "Next best action (\(u.learner.heading(horizonDays: u.horizonDays, windowDays: u.windowDays))):\n"
     for (a, e) in u.effects.enumerated() {
       out +=
         "  \(pad(e.action, 16)) treated \(pad(String(e.treatedRows), 6)) churn prevented \(pts(e.overall)) ± \(String(format: "%.2f", 1.96 * e.overallStandardError * 100)) pts (treated against untreated)\n"
-      if u.learner != .t {
-        if let days = u.hazard?.effectDays[a] {
+      if let scale = u.learner.logOddsScale {
+        if let days = u.learner.effectDays(a) {
           out +=
             "    works for \(days) days"
             + (u.catalog.actions[a].effectDays == nil ? " (most likely of the durations tried)" : " (catalog)") + "\n"
@@ -32,10 +22,10 @@ enum UpliftText {
         let stages = e.stages.filter { $0.logOddsPrior != nil }
         if !stages.isEmpty {
           out +=
-            "    log-odds effect\(u.learner == .hazard ? " on the period's hazard" : "") by stage: "
+            "    log-odds effect\(scale) by stage: "
             + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
         }
-        let modifiers = u.effectModifiers[a]
+        let modifiers = u.learner.effectModifiers[a]
         out += "    varies with: " + (modifiers.isEmpty ? "nothing significant" : modifiers.joined(separator: ", "))
         out += " (spread of customer effects σ² \(String(format: "%.4f", e.heterogeneityVariance)))\n"
       } else {
@@ -47,9 +37,8 @@ enum UpliftText {
       }
     }
     let treated = u.effects.map(\.treatedRows).sorted()
-    if u.learner == .hazard, !treated.isEmpty, treated[treated.count / 2] < fewTreatments {
-      out +=
-        "  few treatments (median \(treated[treated.count / 2]) per action): on logs this small the S-learner planned better in our tests — try --learner s and compare the holdout figures (docs/actions.md)\n"
+    if !treated.isEmpty, let advice = u.learner.advice(medianTreatedRows: treated[treated.count / 2]) {
+      out += "  \(advice)\n"
     }
     if !u.stageTransitions.isEmpty {
       out +=

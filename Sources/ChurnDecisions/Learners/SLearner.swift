@@ -1,0 +1,134 @@
+import ChurnModels
+import Foundation
+import LinearAlgebra
+
+/// The S-learner: per action one churn model of its treated customers and
+/// the eligible untreated ones over the features, the treatment t and
+/// t × each effect modifier. The modifiers are the candidate groups whose
+/// interactions are jointly significant (Wald test), or the user's list.
+struct SLearner: UpliftLearner {
+  func fit(_ data: UpliftFitData) throws -> FittedLearner {
+    var fitted = SLearnerFit(
+      control: try data.fitOutcome(data.controls), treated: [],
+      effectModifiers: Array(repeating: [], count: data.actions))
+    for a in 0..<data.actions {
+      let part = data.rows.filter { $0.action == a }
+      guard part.count >= UpliftFitData.minimumTreatedRows else {
+        fitted.treated.append(nil)
+        continue
+      }
+      let rows = part + data.controls.filter { data.eligible(a, $0.stage) }
+      fitted.effectModifiers[a] = data.groups.flatMap(\.features)
+      try fitted.bind(features: data.names)
+      var fit = try fitted.fitInteractions(a, rows, data)
+      if data.chosenModifiers == nil {
+        fitted.effectModifiers[a] = keptModifiers(fit, data)
+        try fitted.bind(features: data.names)
+        fit = try fitted.fitInteractions(a, rows, data)
+      }
+      fitted.treated.append(fit)
+    }
+    return .s(fitted)
+  }
+
+  /// The groups whose interactions with the treatment are jointly
+  /// significant in `fit`.
+  private func keptModifiers(_ fit: LogisticRegressionFit, _ data: UpliftFitData) -> [String] {
+    var kept: [String] = []
+    var term = data.names.count + 2
+    for group in data.groups {
+      let terms = Array(term..<(term + group.features.count))
+      term += group.features.count
+      if UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot) < data.modifierSignificance {
+        kept += group.features
+      }
+    }
+    return kept
+  }
+}
+
+/// The S-learner's models.
+public struct SLearnerFit: FittedUpliftLearner {
+  /// The untreated customers' model: churn for actions without a model.
+  public var control: LogisticRegressionFit
+  /// Per action, the model with the treatment and its interactions (nil:
+  /// too few treated rows; the stage prior is used).
+  public var treated: [LogisticRegressionFit?]
+  public var effectModifiers: [[String]]
+  /// The modifiers' positions among the features (set by `bind`).
+  private var modifierColumns: [[Int]] = []
+
+  enum CodingKeys: String, CodingKey { case control, treated, effectModifiers }
+
+  public init(control: LogisticRegressionFit, treated: [LogisticRegressionFit?], effectModifiers: [[String]]) {
+    self.control = control
+    self.treated = treated
+    self.effectModifiers = effectModifiers
+  }
+
+  mutating func bind(features names: [String]) throws(ModelError) {
+    modifierColumns = try effectModifiers.map { list throws(ModelError) in try positions(of: list, in: names) }
+  }
+
+  /// The inputs for action `a`: features, then t, then t × each of its
+  /// effect modifiers.
+  func interactionRow(_ x: [Double], treated: Bool, action a: Int) -> [Double] {
+    x + [treated ? 1 : 0] + modifierColumns[a].map { treated ? x[$0] : 0 }
+  }
+
+  /// Fits action `a`'s model on its treated rows and eligible controls.
+  func fitInteractions(_ a: Int, _ rows: [UpliftTrainer.Row], _ data: UpliftFitData) throws -> LogisticRegressionFit {
+    try data.estimator.fit(
+      Matrix(rowMajor: rows.map { interactionRow($0.x, treated: $0.action == a, action: a) }),
+      rows.map { $0.churned ? 1 : 0 },
+      featureNames: data.names + ["treated"] + effectModifiers[a].map { "treated × " + $0 },
+      weights: data.normalisedWeights(rows))
+  }
+
+  func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {
+    treated[a]?.linearEffect(at: x.count + 1, modifiers: modifierColumns[a], of: x)
+  }
+
+  func outlook(for x: [Double], stage: Int?, in model: UpliftModel, columns: UpliftModel.Columns) -> ChurnOutlook {
+    ChurnOutlook(
+      baseline: control.probability(x),
+      actions: treated.indices.map { a in
+        guard let shrunk = model.shrunkLogOddsEffect(a, x, stage: stage), let fit = treated[a] else { return nil }
+        let without = fit.probability(interactionRow(x, treated: false, action: a))
+        let with = logistic(log(without / (1 - without)) + shrunk)
+        return ChurnOutlook.Action(churnWithout: without, churnWith: with, uplift: without - with)
+      })
+  }
+
+  func effectSpread(_ a: Int, sample: [[Double]], stages: [Int?], priors: EffectPriors) -> EffectSpread? {
+    treated[a] == nil ? nil : logOddsSpread(a, sample: sample, stages: stages, stageCount: priors.stages.count)
+  }
+
+  func heading(horizonDays: Int, windowDays: Int) -> String {
+    "S-learner, churn within \(horizonDays) days of the treatment"
+  }
+
+  var logOddsScale: String? { "" }
+
+  func fitShapes(features names: [String], field: String) -> [FitShape] {
+    [FitShape(field: field + ".control", fit: control, featureNames: names, terms: names.count + 1)]
+      + treated.indices.compactMap { a in
+        treated[a].map {
+          FitShape(
+            field: field + ".treated[\(a)]", fit: $0, featureNames: nil,
+            terms: names.count + 2 + effectModifiers[a].count)
+        }
+      }
+  }
+
+  func structureProblems(actions: Int, field: String) -> [(field: String, problem: String)] {
+    var problems: [(field: String, problem: String)] = []
+    if treated.count != actions {
+      problems.append((field + ".treated", "has \(treated.count) entries, the actions \(actions)"))
+    }
+    if effectModifiers.count != actions {
+      problems.append((field + ".effectModifiers", "has \(effectModifiers.count) entries, the actions \(actions)"))
+    }
+    return problems
+  }
+}
