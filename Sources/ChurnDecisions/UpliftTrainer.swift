@@ -86,56 +86,27 @@ public struct UpliftTrainer: Sendable {
   public func trainWithHoldout(
     events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline
   ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
-    guard path != "-" else {
-      throw ModelError.invalidOption(
-        "learning uplift reads the event log several times: give it as a file, not standard input")
-    }
+    try check(events: path, baseline: baseline)
     let spec = baseline.spec
-    let definition = baseline.churnDefinition
-    try checkLearner(churn: definition)
-    try catalog.validate()
-    try catalog.validate(features: baseline.features, stages: spec.stages)
-    for a in catalog.actions where !spec.interventions.contains(a.id) {
-      throw ModelError.invalidOption(
-        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked"
-      )
-    }
     let horizon = baseline.horizonDays
-    let window = Int64(windowDays) * microsPerDay
 
     // Pass 1: treatment times and churn times per customer.
-    var issues = IssueLog(limit: 0)
     let history = try TreatmentHistory(
-      path: path, schema: schema, actions: catalog.actions.map(\.id), churn: definition, spec: spec)
-    let treatments = history.treatments
-    let dataStart = history.dataStart, dataEnd = history.dataEnd
-    let customerIndex = history.customers
+      path: path, schema: schema, actions: catalog.actions.map(\.id), churn: baseline.churnDefinition, spec: spec)
 
-    // Pass 2: features at every snapshot.
-    let first = (dataStart / microsPerDay + 60) * microsPerDay + microsPerDay - 1
-    let last = dataEnd - Int64(horizon) * microsPerDay - window
-    guard first < last else {
-      throw ModelError.invalidOption(
-        "the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window"
-      )
-    }
-    let grid = stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
+    // Pass 2: features at every snapshot (from a sample when too many).
+    let grid = try snapshotGrid(history, horizon: horizon)
     if history.customers.count * grid.count > maxSnapshotRows {
-      let share = Double(maxSnapshotRows) / Double(history.customers.count * grid.count)
-      let sample = try EventLogSample.write(events: path, schema: schema, share: share, seed: seed)
-      defer { sample.remove() }
-      var sampled = self
-      sampled.maxSnapshotRows = .max
-      var result = try sampled.trainWithHoldout(
-        events: sample.path, schema: schema, customers: table, baseline: baseline)
-      result.model.evaluation.holdout +=
-        "; learned from a seeded \(NumberText.percent(share)) sample of the \(history.customers.count) customers"
-      return result
+      return try trainOnSample(
+        events: path, schema: schema, customers: table, baseline: baseline,
+        share: Double(maxSnapshotRows) / Double(history.customers.count * grid.count),
+        of: history.customers.count)
     }
     var extractor = FeatureExtractor(
-      spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: definition)
+      spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: baseline.churnDefinition)
     extractor.requiresKnownNames = false
     progress?("uplift: snapshot features at \(grid.count) dates")
+    var issues = IssueLog(limit: 0)
     var second = try EventLogReader(path: path, schema: schema)
     let set = try extractor.extract(from: &second, customers: table, issues: &issues)
     guard set.featureNames == baseline.features else {
@@ -146,15 +117,98 @@ public struct UpliftTrainer: Sendable {
       for (s, j) in stageColumns.enumerated() { if let j, x[j] == 1 { return s } }
       return nil
     }
+    let rows = treatedAndControlRows(set, history: history, horizon: horizon, stage: stage)
 
-    // Rows.
+    // Pass 3: the stage chain, for customer value and stage moves.
+    let stageModel = try stageChain(events: path, schema: schema, baseline: baseline)
+    let value = try customerValue(stageModel, rows: rows, names: set.featureNames)
+
+    // Judged on the holdout when fitted without it, then refitted on every row.
+    let estimator = learner.estimator
+    let fitting = UpliftFitting(
+      trainer: self, learner: estimator, spec: spec, snapshots: set, horizon: horizon, value: value)
+    let periods =
+      estimator.learnsFromPeriods
+      ? periodRows(set: set, history: history, horizon: horizon) { x in
+        catalog.actions.indices.contains { fitting.eligible($0, stage(x)) }
+      }
+      : []
+    progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
+    let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
+    progress?("uplift: judging it on the holdout")
+    let (evaluation, predictions) = try evaluate(
+      held.model, rows: rows.filter(\.holdout), names: set.featureNames, baseline: baseline,
+      propensity: held.propensity)
+    progress?("uplift: refitting on all \(rows.count) rows")
+    var model = try fitting.fit(rows, periods).model
+    model.evaluation = evaluation
+    model.stageTransitions = stageModel.actionEffects ?? []
+    model.evaluation.holdout += "; the saved models are refitted on all rows"
+    return (model, predictions)
+  }
+
+  /// Refuses what cannot be learned from before reading the log: standard
+  /// input, a learner that cannot work with the data, a catalog that does
+  /// not fit the model, an action the features do not record.
+  private func check(events path: String, baseline: ChurnBaseline) throws {
+    guard path != "-" else {
+      throw ModelError.invalidOption(
+        "learning uplift reads the event log several times: give it as a file, not standard input")
+    }
+    try checkLearner(churn: baseline.churnDefinition)
+    try catalog.validate()
+    try catalog.validate(features: baseline.features, stages: baseline.spec.stages)
+    for a in catalog.actions where !baseline.spec.interventions.contains(a.id) {
+      throw ModelError.invalidOption(
+        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked"
+      )
+    }
+  }
+
+  /// Snapshot dates every `windowDays` from 60 days into the log to the
+  /// last one whose window and horizon the log covers.
+  private func snapshotGrid(_ history: TreatmentHistory, horizon: Int) throws -> [Cutoff] {
+    let window = Int64(windowDays) * microsPerDay
+    let first = (history.dataStart / microsPerDay + 60) * microsPerDay + microsPerDay - 1
+    let last = history.dataEnd - Int64(horizon) * microsPerDay - window
+    guard first < last else {
+      throw ModelError.invalidOption(
+        "the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window"
+      )
+    }
+    return stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
+  }
+
+  /// Learns from a seeded sample of `share` of the customers, and says so.
+  private func trainOnSample(
+    events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline,
+    share: Double, of customers: Int
+  ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
+    let sample = try EventLogSample.write(events: path, schema: schema, share: share, seed: seed)
+    defer { sample.remove() }
+    var sampled = self
+    sampled.maxSnapshotRows = .max
+    var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, baseline: baseline)
+    result.model.evaluation.holdout +=
+      "; learned from a seeded \(NumberText.percent(share)) sample of the \(customers) customers"
+    return result
+  }
+
+  /// Per snapshot row: treated when a treatment falls in the window after
+  /// it (outcome from the treatment), else a control (a seeded share of
+  /// them, outcome from a pseudo treatment time drawn in the window); rows
+  /// whose horizon the log does not cover are left out.
+  private func treatedAndControlRows(
+    _ set: FeatureSet, history: TreatmentHistory, horizon: Int, stage: ([Double]) -> Int?
+  ) -> [Row] {
+    let window = Int64(windowDays) * microsPerDay
     var rows: [Row] = []
     let controlRate = min(1, Double(maxControlRows) / Double(max(set.rows.count, 1)))
     for row in set.rows {
-      guard let c32 = customerIndex.lookup(row.customerID) else { continue }
+      guard let c32 = history.customers.lookup(row.customerID) else { continue }
       let c = Int(c32)
       let T = row.cutoff.micros
-      let treatment = treatments[c].first { $0.time > T && $0.time <= T + window }
+      let treatment = history.treatments[c].first { $0.time > T && $0.time <= T + window }
       var key = SplitMix64(seed: Self.hash(row.customerID) ^ UInt64(bitPattern: T) ^ seed)
       let start: Int64
       if let treatment {
@@ -163,7 +217,7 @@ public struct UpliftTrainer: Sendable {
         guard controlRate >= 1 || key.nextUniform() < controlRate else { continue }
         start = T + Int64(key.nextUniform() * Double(window))
       }
-      guard start + Int64(horizon) * microsPerDay <= dataEnd,
+      guard start + Int64(horizon) * microsPerDay <= history.dataEnd,
         let churned = history.churned(c, from: start, horizon: Int64(horizon) * microsPerDay)
       else { continue }
       let x = set.values(of: row)
@@ -172,29 +226,33 @@ public struct UpliftTrainer: Sendable {
           customer: row.customerID, action: treatment?.action ?? -1, churned: churned, stage: stage(x), x: x,
           holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
     }
-    let names = set.featureNames
-    let m = catalog.actions.count
-    func eligible(_ a: Int, _ s: Int?) -> Bool {
-      let stages = catalog.actions[a].eligibleStages
-      return stages.isEmpty || (s.map { stages.contains(spec.stages[$0]) } ?? false)
-    }
+    return rows
+  }
 
-    // Customer value.
-    // The stage chain up to the training cutoff: expected lifetimes for the
-    // value, and the action-conditioned stage transitions.
+  /// The stage chain up to the training cutoff: expected lifetimes for the
+  /// value, and the action-conditioned stage transitions.
+  private func stageChain(
+    events path: String, schema: EventSchema, baseline: ChurnBaseline
+  ) throws -> StageTransitionModel {
     var chain = StageModelEstimator()
-    switch definition {
+    switch baseline.churnDefinition {
     case .event(let name): chain.churnEvent = name
-    case .inactivity: chain.inactivityDays = horizon
+    case .inactivity: chain.inactivityDays = baseline.horizonDays
     }
-    chain.stages = spec.stages
+    chain.stages = baseline.spec.stages
     chain.bootstrapReplicates = 0
     chain.observedThrough = baseline.firstCutoff?.micros
     chain.actionEvents = catalog.actions.map(\.id)
-    chain.actionWindowDays = horizon
+    chain.actionWindowDays = baseline.horizonDays
     progress?("uplift: the stage chain and customer value")
-    var third = try EventLogReader(path: path, schema: schema)
-    let stageModel = try chain.estimate(from: &third, issues: &issues)
+    var issues = IssueLog(limit: 0)
+    var reader = try EventLogReader(path: path, schema: schema)
+    return try chain.estimate(from: &reader, issues: &issues)
+  }
+
+  /// A customer's value: the value feature, or revenue × the expected days
+  /// alive over `valueHorizonDays` in their stage (the rows' mean without one).
+  private func customerValue(_ stageModel: StageTransitionModel, rows: [Row], names: [String]) throws -> CustomerValue {
     var value = CustomerValue(
       source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [],
       expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
@@ -205,26 +263,7 @@ public struct UpliftTrainer: Sendable {
         staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
     }
     _ = try value.columns(in: names)
-
-    let fitting = UpliftFitting(
-      trainer: self, learner: learner.estimator, spec: spec, snapshots: set, horizon: horizon, value: value)
-
-    // Judged on the holdout when fitted without it, then refitted on every row.
-    let periods =
-      learner.estimator.learnsFromPeriods
-      ? periodRows(set: set, history: history, horizon: horizon) { x in (0..<m).contains { eligible($0, stage(x)) } }
-      : []
-    progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
-    let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
-    progress?("uplift: judging it on the holdout")
-    let (evaluation, predictions) = try evaluate(
-      held.model, rows: rows.filter(\.holdout), names: names, baseline: baseline, propensity: held.propensity)
-    progress?("uplift: refitting on all \(rows.count) rows")
-    var model = try fitting.fit(rows, periods).model
-    model.evaluation = evaluation
-    model.stageTransitions = stageModel.actionEffects ?? []
-    model.evaluation.holdout += "; the saved models are refitted on all rows"
-    return (model, predictions)
+    return value
   }
 
   static func hash(_ id: String) -> UInt64 {
