@@ -36,11 +36,16 @@ struct NewtonCholeskySolver {
       // vanished: the labels are separated and the optimum is at infinity.
       var step: [Double]
       do {
-        step = try Cholesky(h).solve(g.map { -$0 })
+        let factor = try Cholesky(h)
+        if iteration == 1, let k = Self.firstDependentColumn(h, factor) { throw ModelError.rankDeficient(column: k) }
+        step = try factor.solve(g.map { -$0 })
+      } catch let error as ModelError {
+        throw error
       } catch {
-        if case .notPositiveDefinite(let k) = error {
-          if iteration > 1 {
-            throw ModelError.separated(iterations: iteration - 1, saturatedRows: eta.count { abs($0) > 23 })
+        if case .notPositiveDefinite(let k) = error as? LinearAlgebraError {
+          let saturated = eta.count { abs($0) > 23 }
+          if iteration > 1 && saturated > 0 {
+            throw ModelError.separated(iterations: iteration - 1, saturatedRows: saturated)
           }
           throw ModelError.rankDeficient(column: k - 1)
         }
@@ -71,5 +76,19 @@ struct NewtonCholeskySolver {
     warnings.append(.notConverged(iterations: maxIterations))
     return Outcome(
       beta: beta, hessian: loss.hessian(eta: eta), iterations: maxIterations, converged: false, warnings: warnings)
+  }
+
+  /// A column of the starting Hessian that is a combination of the columns
+  /// before it: its Cholesky pivot squared, the part of it no earlier
+  /// column explains (1 − R² in the Hessian's metric, times its diagonal),
+  /// is rounding. `dpotrf` fails only on a pivot ≤ 0, which rounding may
+  /// or may not give, depending on the BLAS kernels; this tolerance,
+  /// a thousandth of `FeatureScreen.aliasTolerance`, decides the same way
+  /// on every machine and never second-guesses the screen.
+  static func firstDependentColumn(_ h: Matrix, _ factor: Cholesky) -> Int? {
+    (0..<h.rows).first { k in
+      let pivot = factor.lower[k, k]
+      return pivot * pivot <= 1e-12 * h[k, k]
+    }
   }
 }
