@@ -47,19 +47,17 @@ public struct CustomerValue: Sendable, Codable, Equatable {
     let tenure: Int?
   }
 
-  public func columns(in names: [String]) throws(ModelError) -> Columns {
+  public func columns(in names: [String]) throws(UpliftError) -> Columns {
     switch source {
     case .feature:
       guard let f = feature, let j = names.firstIndex(of: f) else {
-        throw .invalidOption("the value feature '\(feature ?? "")' is not among the model's features")
+        throw .missingFeature(feature ?? "", use: .customerValue)
       }
       return Columns(value: j, amount: nil, tenure: nil)
     case .revenue:
       guard let a = names.firstIndex(of: "amount_sum_365d"), let t = names.firstIndex(of: "days_since_first_event")
       else {
-        throw .invalidOption(
-          "customer value from revenue needs the features amount_sum_365d and days_since_first_event (an amount column and a 365-day window); or give --value-feature"
-        )
+        throw .revenueFeaturesMissing
       }
       return Columns(value: nil, amount: a, tenure: t)
     }

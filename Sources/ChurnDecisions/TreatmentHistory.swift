@@ -70,8 +70,7 @@ struct TreatmentHistory {
     }
     for c in activityTimes.indices { activityTimes[c].sort() }
     guard treatments.contains(where: { !$0.isEmpty }) else {
-      throw ModelError.invalidOption(
-        "\(path) has no treatment: no event type is one of the catalog's actions (\(actions.joined(separator: ", ")))")
+      throw UpliftError.noTreatment(path: path, actions: actions)
     }
     self.treatments = treatments
     self.churnTime = churnTime

@@ -51,7 +51,7 @@ struct UpliftFitting {
     }
     let controls = training.filter { $0.action == -1 }
     guard controls.count >= 20 else {
-      throw ModelError.invalidOption("too few untreated rows (\(controls.count)) to learn uplift")
+      throw UpliftError.tooFewUntreated(controls.count)
     }
     let data = UpliftFitData(
       rows: training, periods: periods, controls: controls, names: names, groups: candidateGroups(training),
@@ -258,6 +258,21 @@ struct UpliftFitData {
     let w = part.map(weight)
     let mean = w.reduce(0, +) / Double(max(w.count, 1))
     return w.map { $0 / mean }
+  }
+
+  /// The candidate groups whose interaction terms in `fit` (one group
+  /// after another from `firstTerm`) are jointly significant by a Wald test.
+  func significantModifiers(in fit: LogisticRegressionFit, from firstTerm: Int) -> [String] {
+    var kept: [String] = []
+    var term = firstTerm
+    for group in groups {
+      let terms = Array(term..<(term + group.features.count))
+      term += group.features.count
+      if UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot) < modifierSignificance {
+        kept += group.features
+      }
+    }
+    return kept
   }
 
   /// A churn model of `part` over the features.

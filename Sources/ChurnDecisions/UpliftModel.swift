@@ -202,18 +202,18 @@ public struct UpliftModel: Sendable, Codable {
   }
 
   /// Resolves the effect modifiers' positions; call once after loading.
-  public mutating func bind(features names: [String]) throws(ModelError) {
+  public mutating func bind(features names: [String]) throws(UpliftError) {
     try learner.bind(features: names)
   }
 
-  public func columns(for names: [String]) throws(ModelError) -> Columns {
+  public func columns(for names: [String]) throws(UpliftError) -> Columns {
     let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     var conditions: [[Int]] = []
     for a in catalog.actions {
       var list: [Int] = []
       for c in a.conditions {
         guard let j = index[c.feature] else {
-          throw .invalidOption("action '\(a.id)': the model has no feature '\(c.feature)'")
+          throw .missingFeature(c.feature, use: .actionCondition(action: a.id))
         }
         list.append(j)
       }

@@ -63,7 +63,7 @@ public struct UpliftTrainer: Sendable {
 
   /// Refuses a learner that cannot work with the assignment and the churn
   /// definition; cheap, so a command can check before any training.
-  public func checkLearner(churn: ChurnDefinition) throws(ModelError) {
+  public func checkLearner(churn: ChurnDefinition) throws(UpliftError) {
     try learner.estimator.check(assignment: assignment, churn: churn)
   }
 
@@ -110,7 +110,7 @@ public struct UpliftTrainer: Sendable {
     var second = try EventLogReader(path: path, schema: schema)
     let set = try extractor.extract(from: &second, customers: table, issues: &issues)
     guard set.featureNames == baseline.features else {
-      throw ModelError.invalidOption("the features rebuilt for uplift differ from the churn model's")
+      throw UpliftError.featuresDiffer
     }
     let stageColumns = spec.stages.map { set.featureNames.firstIndex(of: "stage_\($0)") }
     func stage(_ x: [Double]) -> Int? {
@@ -152,16 +152,13 @@ public struct UpliftTrainer: Sendable {
   /// not fit the model, an action the features do not record.
   private func check(events path: String, baseline: ChurnBaseline) throws {
     guard path != "-" else {
-      throw ModelError.invalidOption(
-        "learning uplift reads the event log several times: give it as a file, not standard input")
+      throw UpliftError.eventsFromStandardInput
     }
     try checkLearner(churn: baseline.churnDefinition)
     try catalog.validate()
     try catalog.validate(features: baseline.features, stages: baseline.spec.stages)
     for a in catalog.actions where !baseline.spec.interventions.contains(a.id) {
-      throw ModelError.invalidOption(
-        "action '\(a.id)' must be listed in the feature spec's \"interventions\" (e.g. models/feature-spec.json), so that the models see past treatments and cooldowns can be checked"
-      )
+      throw UpliftError.actionNotAnIntervention(a.id)
     }
   }
 
@@ -172,9 +169,7 @@ public struct UpliftTrainer: Sendable {
     let first = (history.dataStart / microsPerDay + 60) * microsPerDay + microsPerDay - 1
     let last = history.dataEnd - Int64(horizon) * microsPerDay - window
     guard first < last else {
-      throw ModelError.invalidOption(
-        "the log is too short to learn uplift: it needs 60 days of history plus the \(horizon)-day horizon and a \(windowDays)-day window"
-      )
+      throw UpliftError.logTooShort(horizonDays: horizon, windowDays: windowDays)
     }
     return stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
   }

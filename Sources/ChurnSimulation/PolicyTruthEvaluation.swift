@@ -39,11 +39,11 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     plan: ActionPlanner.Plan, model: ChurnModel, features: FeatureSet, truth: LifecycleTruth,
     planOf customer: (String) -> String?
   ) throws -> [[Double]] {
-    guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
+    guard let uplift = model.uplift else { throw ModelUseError.noNextBestAction }
     let names = model.features
     func column(_ name: String) throws -> Int {
       guard let j = names.firstIndex(of: name) else {
-        throw ModelError.invalidOption("judging against truth.json needs the feature '\(name)'")
+        throw TruthFileError.modelLacksFeature(name)
       }
       return j
     }
@@ -80,7 +80,7 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
   public static func simulatedUplifts(
     plan: ActionPlanner.Plan, model: ChurnModel, oracle: SimulationOracle, asOf: Cutoff, stream: UInt64 = 0
   ) throws -> [[Double]] {
-    guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
+    guard let uplift = model.uplift else { throw ModelUseError.noNextBestAction }
     let ids = uplift.catalog.actions.map(\.id)
     let horizon = uplift.horizonDays
     let results = UpliftSlots(count: plan.assignments.count)
@@ -101,7 +101,7 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     plan: ActionPlanner.Plan, model: ChurnModel, trueUplift: [[Double]], oracleUplift: [[Double]]? = nil,
     seed: UInt64 = 1
   ) throws {
-    guard let uplift = model.uplift else { throw ModelError.invalidOption("the model has no next-best-action part") }
+    guard let uplift = model.uplift else { throw ModelUseError.noNextBestAction }
     let catalog = uplift.catalog
     self.trueUplift = trueUplift
     let n = plan.assignments.count

@@ -29,16 +29,16 @@ public struct SimulationOracle: Sendable {
       let truth: LifecycleTruth
     }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw ModelError.invalidOption("cannot read \(path)")
+      throw TruthFileError.unreadable(path: path)
     }
     let file: File
     do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-      throw ModelError.invalidOption("\(path) is not a truth.json written by churnkit generate (\(error))")
+      throw TruthFileError.notTruthFile(path: path, reason: "\(error)")
     }
     guard let customers = file.generator["customers"].flatMap(Int.init),
       let seed = file.generator["seed"].flatMap(UInt64.init),
       let days = file.generator["days"].flatMap(Int.init), let start = file.generator["start"]
-    else { throw ModelError.invalidOption("\(path) lacks the generator settings (customers, seed, days, start)") }
+    else { throw TruthFileError.lacksGeneratorSettings(path: path) }
     let startDay = try Cutoff(parsing: start).micros / microsPerDay
     var generator = LifecycleGenerator(customers: customers, seed: seed, startDay: Int(startDay), days: days)
     generator.truth = file.truth

@@ -25,12 +25,12 @@ public struct TruthOracle: Sendable {
   public static func load(path: String) throws -> TruthOracle {
     struct File: Decodable { let truth: LifecycleTruth }
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw ModelError.invalidOption("cannot read \(path)")
+      throw TruthFileError.unreadable(path: path)
     }
     do {
       return TruthOracle(truth: try JSONDecoder().decode(File.self, from: data).truth)
     } catch {
-      throw ModelError.invalidOption("\(path) is not a truth.json written by churnkit generate (\(error))")
+      throw TruthFileError.notTruthFile(path: path, reason: "\(error)")
     }
   }
 

@@ -158,14 +158,10 @@ public struct ChurnModel: Codable, Sendable {
 
   /// The feature spec, for work that builds features from events.
   ///
-  /// - Throws: `ModelError.invalidOption` for a model trained on a feature
-  ///   table, saying what it can do instead.
-  public func specForEvents(_ use: String) throws(ModelError) -> FeatureSpec {
-    guard let featureSpec else {
-      throw .invalidOption(
-        "this model was trained on a feature table (\(training.events)), so it cannot build features from events for \(use): give a feature table with the same columns instead (--features FILE)"
-      )
-    }
+  /// - Throws: `ModelUseError.trainedOnFeatureTable` for a model trained
+  ///   on a feature table, saying what it can do instead.
+  public func specForEvents(_ use: String) throws(ModelUseError) -> FeatureSpec {
+    guard let featureSpec else { throw .trainedOnFeatureTable(events: training.events, use: use) }
     return featureSpec
   }
 

@@ -60,10 +60,7 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
     extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     guard set.featureNames == model.features else {
-      let missing = model.features.filter { !set.featureNames.contains($0) }
-      throw ModelError.invalidOption(
-        "the features built from these events differ from the model's (missing: \(missing.prefix(5).joined(separator: ", ")))"
-      )
+      throw ModelUseError.featuresDiffer(missing: model.features.filter { !set.featureNames.contains($0) })
     }
     let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
     let (x, y) = set.matrix(rows: labelled)

@@ -16,7 +16,7 @@ public struct ActionPlanner: Sendable {
 
   public init(model: ChurnModel) throws {
     guard let uplift = model.uplift else {
-      throw ModelError.invalidOption("the model has no next-best-action part: train it with --actions CATALOG")
+      throw ModelUseError.noNextBestAction
     }
     self.model = model
     self.uplift = uplift

@@ -171,7 +171,7 @@ public struct ChurnScorer: Sendable {
     extractor.progress = progress
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     guard set.featureNames == model.features else {
-      throw ModelError.invalidOption("the features built from these events differ from the model's")
+      throw ModelUseError.featuresDiffer(missing: model.features.filter { !set.featureNames.contains($0) })
     }
     return Run(asOf: asOf, features: set, model: model, scorer: self)
   }

@@ -21,9 +21,9 @@ public struct FeatureFileScorer: Sendable {
   /// Scores `path`, handing output bytes to `write`; returns the tally.
   ///
   /// - Throws: `FeatureTableError` naming the model features the file lacks
-  ///   or a column that is not one (before scoring anything); `ModelError`
-  ///   naming the file:line:column of any value that
-  ///   is not a number; `IngestError` for unreadable files.
+  ///   or a column that is not one (before scoring anything); `IngestError`
+  ///   for unreadable files, a row of the wrong width, or a value that is
+  ///   not a number (by file:line:column).
   public func score(
     path: String, format: ScoreFormat, write: ([UInt8]) throws -> Void
   ) throws -> ScoreTally {
@@ -63,13 +63,15 @@ public struct FeatureFileScorer: Sendable {
     }
 
     /// A row with the wrong number of fields.
-    func wrongWidth(_ fields: Int, line: Int) -> ModelError {
-      .invalidOption("\(path):\(line): row has \(fields) fields, the header has \(header.count)")
+    func wrongWidth(_ fields: Int, line: Int) -> IngestError {
+      .badField(
+        path: path, line: line, column: nil, problem: "row has \(fields) fields, the header has \(header.count)")
     }
 
     /// A model feature's value that is not a number.
-    func notANumber(column c: Int, value: String, line: Int) -> ModelError {
-      .invalidOption("\(path):\(line):\(c + 1): feature '\(header[c])' has value '\(value)', not a number")
+    func notANumber(column c: Int, value: String, line: Int) -> IngestError {
+      .badField(
+        path: path, line: line, column: c + 1, problem: "feature '\(header[c])' has value '\(value)', not a number")
     }
   }
 
@@ -143,7 +145,7 @@ public struct FeatureFileScorer: Sendable {
   /// tally, or stops at the first row that cannot be scored.
   private func scoreRows(
     _ rows: Range<Int>, of chunk: CSVChunk, firstRow: Int, _ layout: Layout, _ shared: ChurnScorer
-  ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+  ) -> (bytes: [UInt8], tally: ScoreTally, error: IngestError?) {
     let scorer = shared.unsharedCopy()
     var writer = PieceWriter(scorer, format: layout.format)
     // A table of this piece's own: no reference count shared with the other
@@ -212,7 +214,7 @@ public struct FeatureFileScorer: Sendable {
   /// as `scoreRows` over the same records.
   private func scorePlain(
     _ piece: PlainCSVPiece, _ layout: Layout, _ shared: ChurnScorer
-  ) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+  ) -> (bytes: [UInt8], tally: ScoreTally, error: IngestError?) {
     let scorer = shared.unsharedCopy()
     var writer = PieceWriter(scorer, format: layout.format)
     let featureOfColumn = layout.featureOfColumn.unshared
@@ -334,7 +336,7 @@ public struct FeatureFileScorer: Sendable {
     }
 
     /// The piece's bytes and tally, and why it stopped early, if it did.
-    consuming func finish(_ error: ModelError? = nil) -> (bytes: [UInt8], tally: ScoreTally, error: ModelError?) {
+    consuming func finish(_ error: IngestError? = nil) -> (bytes: [UInt8], tally: ScoreTally, error: IngestError?) {
       (out.finish(), tally, error)
     }
   }
@@ -398,9 +400,9 @@ public struct FeatureFileScorer: Sendable {
   private final class PartResult: @unchecked Sendable {
     var bytes: [UInt8] = []
     var tally: ScoreTally?
-    var error: ModelError?
+    var error: IngestError?
 
-    func fill(with result: (bytes: [UInt8], tally: ScoreTally, error: ModelError?)) {
+    func fill(with result: (bytes: [UInt8], tally: ScoreTally, error: IngestError?)) {
       (bytes, tally, error) = (result.bytes, result.tally, result.error)
     }
   }

@@ -56,11 +56,10 @@ public struct ChurnModelTrainer: Sendable {
   ) throws -> Outcome {
     var extractor = self.extractor
     let trainCutoffs = extractor.cutoffs
-    guard let lastTrainCutoff = trainCutoffs.last else { throw ModelError.invalidOption("training needs a cutoff") }
+    guard let lastTrainCutoff = trainCutoffs.last else { throw TrainingError.noCutoff }
     if case .cutoff(let later) = holdout {
       guard later > lastTrainCutoff else {
-        throw ModelError.invalidOption(
-          "the holdout cutoff \(later) must be after the training cutoff \(lastTrainCutoff)")
+        throw TrainingError.holdoutNotAfterTraining(holdout: later, training: lastTrainCutoff)
       }
       extractor.cutoffs = trainCutoffs + [later]
     }
@@ -130,30 +129,16 @@ public struct ChurnModelTrainer: Sendable {
 
   /// Training labels need both classes: when one is missing, say why (the
   /// horizon runs past the data, or nobody churned) and what to change.
-  static func checkLabels(_ y: [Double], set: FeatureSet, cutoffs: [Cutoff]) throws(ModelError) {
+  static func checkLabels(_ y: [Double], set: FeatureSet, cutoffs: [Cutoff]) throws(TrainingError) {
     let churned = Int(y.reduce(0, +))
     let retained = y.count - churned
     guard churned == 0 || retained == 0 else { return }
-    let censored = set.rows.filter { $0.label == .censored && cutoffs.contains($0.cutoff) }.count
-    var text = "the training labels cannot fit a churn model: \(churned) churned, \(retained) retained"
-    if censored > 0 { text += ", \(censored) not yet observable" }
-    text += " at cutoff\(cutoffs.count > 1 ? "s" : "") \(cutoffs.map(\.description).joined(separator: ", ")). "
-    text += set.observationText.prefix(1).uppercased() + set.observationText.dropFirst() + "."
-    if censored > 0 {
-      let until = set.observedUntil
-      let endOfDay = (until.micros + 1) % microsPerDay == 0
-      text += " Train at a cutoff up to \(set.latestLabelledCutoff) or with a shorter --horizon"
-      text +=
-        endOfDay
-        ? "."
-        : ", or, if the log is complete to the end of \(formatDate(until.micros)), pass --observed-until \(formatDate(until.micros))."
-    } else if churned == 0 {
-      text +=
-        " Nobody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or lengthen --horizon."
-    } else {
-      text +=
-        " Everybody churned within \(set.horizon.days)d: check --churn-definition (\(set.churnDefinition)) or shorten --horizon."
-    }
-    throw .invalidOption(text)
+    throw .oneLabelClass(
+      TrainingError.LabelCounts(
+        churned: churned, retained: retained,
+        censored: set.rows.filter { $0.label == .censored && cutoffs.contains($0.cutoff) }.count,
+        cutoffs: cutoffs, observation: set.observationText, latestLabelledCutoff: set.latestLabelledCutoff,
+        observedUntil: set.observedUntil, horizonDays: set.horizon.days,
+        churnDefinition: set.churnDefinition.description))
   }
 }

@@ -48,7 +48,7 @@ public enum FittedLearner: Sendable {
     }
   }
 
-  mutating func bind(features names: [String]) throws(ModelError) {
+  mutating func bind(features names: [String]) throws(UpliftError) {
     switch self {
     case .t(var fit):
       try fit.bind(features: names)

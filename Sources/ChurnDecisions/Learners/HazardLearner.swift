@@ -12,16 +12,9 @@ import LinearAlgebra
 struct HazardLearner: UpliftLearner {
   var learnsFromPeriods: Bool { true }
 
-  func check(assignment: UpliftModel.Assignment, churn: ChurnDefinition) throws(ModelError) {
-    if assignment == .observational {
-      throw .invalidOption(
-        "the hazard learner assumes treatments given at random: use --learner s or t with --assignment observational")
-    }
-    if churn == .inactivity {
-      throw .invalidOption(
-        "the hazard learner needs the time of each churn (--churn-definition event:NAME): with inactivity use --learner s or t"
-      )
-    }
+  func check(assignment: UpliftModel.Assignment, churn: ChurnDefinition) throws(UpliftError) {
+    if assignment == .observational { throw .learnerNeedsRandomAssignment(learner: "hazard") }
+    if churn == .inactivity { throw .learnerNeedsChurnEvent(learner: "hazard") }
   }
 
   /// Effect durations tried when the catalog gives none: from two periods
@@ -35,7 +28,7 @@ struct HazardLearner: UpliftLearner {
   /// Wald test, as the S-learner's), then the final fit.
   func fit(_ data: UpliftFitData) throws -> FittedLearner {
     guard data.periods.contains(where: \.churned), data.periods.contains(where: { !$0.churned }) else {
-      throw ModelError.invalidOption("too few customer-periods with and without churn to fit the hazard learner")
+      throw UpliftError.tooFewPeriods
     }
     let design = PeriodDesign(data)
     let days = try effectDays(design, data)
@@ -79,16 +72,7 @@ struct HazardLearner: UpliftLearner {
   private func keptModifiers(_ full: LogisticRegressionFit, _ data: UpliftFitData) -> [[String]] {
     let every = data.groups.flatMap(\.features).count
     return (0..<data.actions).map { a in
-      var list: [String] = []
-      var term = data.names.count + 1 + a * (1 + every) + 1
-      for group in data.groups {
-        let terms = Array(term..<(term + group.features.count))
-        term += group.features.count
-        if UpliftTrainer.waldPValue(full, terms: terms, contrasts: group.oneHot) < data.modifierSignificance {
-          list += group.features
-        }
-      }
-      return list
+      data.significantModifiers(in: full, from: data.names.count + 1 + a * (1 + every) + 1)
     }
   }
 
@@ -182,8 +166,8 @@ public struct HazardLearnerFit: FittedUpliftLearner {
     self.effectModifiers = effectModifiers
   }
 
-  mutating func bind(features names: [String]) throws(ModelError) {
-    modifierColumns = try effectModifiers.map { list throws(ModelError) in try positions(of: list, in: names) }
+  mutating func bind(features names: [String]) throws(UpliftError) {
+    modifierColumns = try effectModifiers.map { list throws(UpliftError) in try positions(of: list, in: names) }
   }
 
   /// The share of the period [start, end) (days from now) during which an

@@ -22,28 +22,13 @@ struct SLearner: UpliftLearner {
       try fitted.bind(features: data.names)
       var fit = try fitted.fitInteractions(a, rows, data)
       if data.chosenModifiers == nil {
-        fitted.effectModifiers[a] = keptModifiers(fit, data)
+        fitted.effectModifiers[a] = data.significantModifiers(in: fit, from: data.names.count + 2)
         try fitted.bind(features: data.names)
         fit = try fitted.fitInteractions(a, rows, data)
       }
       fitted.treated.append(fit)
     }
     return .s(fitted)
-  }
-
-  /// The groups whose interactions with the treatment are jointly
-  /// significant in `fit`.
-  private func keptModifiers(_ fit: LogisticRegressionFit, _ data: UpliftFitData) -> [String] {
-    var kept: [String] = []
-    var term = data.names.count + 2
-    for group in data.groups {
-      let terms = Array(term..<(term + group.features.count))
-      term += group.features.count
-      if UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot) < data.modifierSignificance {
-        kept += group.features
-      }
-    }
-    return kept
   }
 }
 
@@ -66,8 +51,8 @@ public struct SLearnerFit: FittedUpliftLearner {
     self.effectModifiers = effectModifiers
   }
 
-  mutating func bind(features names: [String]) throws(ModelError) {
-    modifierColumns = try effectModifiers.map { list throws(ModelError) in try positions(of: list, in: names) }
+  mutating func bind(features names: [String]) throws(UpliftError) {
+    modifierColumns = try effectModifiers.map { list throws(UpliftError) in try positions(of: list, in: names) }
   }
 
   /// The inputs for action `a`: features, then t, then t × each of its

@@ -31,7 +31,7 @@ public struct TLearnerFit: FittedUpliftLearner {
 
   var effectModifiers: [[String]] { Array(repeating: [], count: treated.count) }
 
-  mutating func bind(features names: [String]) throws(ModelError) {}
+  mutating func bind(features names: [String]) throws(UpliftError) {}
 
   func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? { nil }
 

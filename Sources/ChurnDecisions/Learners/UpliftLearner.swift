@@ -11,14 +11,14 @@ protocol UpliftLearner: Sendable {
   /// rather than from churn within the horizon after a treatment.
   var learnsFromPeriods: Bool { get }
   /// Refuses an assignment or a churn definition it cannot work with.
-  func check(assignment: UpliftModel.Assignment, churn: ChurnDefinition) throws(ModelError)
+  func check(assignment: UpliftModel.Assignment, churn: ChurnDefinition) throws(UpliftError)
   /// Fits the outcome models.
   func fit(_ data: UpliftFitData) throws -> FittedLearner
 }
 
 extension UpliftLearner {
   var learnsFromPeriods: Bool { false }
-  func check(assignment: UpliftModel.Assignment, churn: ChurnDefinition) throws(ModelError) {}
+  func check(assignment: UpliftModel.Assignment, churn: ChurnDefinition) throws(UpliftError) {}
 }
 
 /// A learner's fitted models: what they say an action does to one
@@ -29,7 +29,7 @@ protocol FittedUpliftLearner: Sendable, Codable {
   var effectModifiers: [[String]] { get }
   /// Resolves the effect modifiers' positions among the features; call
   /// once after loading or fitting.
-  mutating func bind(features names: [String]) throws(ModelError)
+  mutating func bind(features names: [String]) throws(UpliftError)
   /// The action's log-odds effect for x and its sampling variance cᵀΣc
   /// (nil: the learner's effects are not on that scale, or it has no model
   /// for the action).
@@ -138,11 +138,11 @@ public struct FitShape {
 
 /// The positions of `features` among `names`; an effect modifier the
 /// model does not have is an error.
-func positions(of features: [String], in names: [String]) throws(ModelError) -> [Int] {
+func positions(of features: [String], in names: [String]) throws(UpliftError) -> [Int] {
   var columns: [Int] = []
   for m in features {
     guard let j = names.firstIndex(of: m) else {
-      throw .invalidOption("effect modifier '\(m)' is not among the model's features")
+      throw .missingFeature(m, use: .effectModifier)
     }
     columns.append(j)
   }

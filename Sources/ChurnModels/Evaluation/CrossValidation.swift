@@ -53,7 +53,7 @@ public struct CrossValidation: Sendable {
   public func path(
     x: Matrix, y: [Double], keys: [String], featureNames: [String], estimator: LogisticRegression
   ) throws(ModelError) -> (best: Double, path: [Point]) {
-    guard folds >= 2 else { throw .invalidOption("cross-validation needs at least 2 folds, got \(folds)") }
+    guard folds >= 2 else { throw .configuration(.tooFewFolds(folds)) }
     let fold = assignFolds(keys: keys, labels: y)
     var points: [Point] = []
     for l2 in grid {
@@ -87,7 +87,7 @@ public struct CrossValidation: Sendable {
       let best = points.filter({ $0.failedFolds == 0 && $0.meanLogLoss.isFinite }).min(by: {
         $0.meanLogLoss < $1.meanLogLoss
       })
-    else { throw .invalidOption("cross-validation could not fit any penalty of the grid on every fold") }
+    else { throw .noPenaltyFitsEveryFold }
     return (best.l2, points)
   }
 }

@@ -50,12 +50,12 @@ public struct LogisticRegression: Sendable {
     self.maxIterations = maxIterations
   }
 
-  /// Sentences saying what is wrong with the options, before any fitting.
-  public func validate() -> [String] {
-    var problems: [String] = []
-    if !(l2 >= 0) || !l2.isFinite { problems.append("the L2 penalty must be a finite number ≥ 0, got \(l2)") }
-    if !(l1 >= 0) || !l1.isFinite { problems.append("the L1 penalty must be a finite number ≥ 0, got \(l1)") }
-    if maxIterations < 1 { problems.append("the iteration limit must be at least 1, got \(maxIterations)") }
+  /// What is wrong with the options, before any fitting.
+  public func validate() -> [ConfigurationError] {
+    var problems: [ConfigurationError] = []
+    if !(l2 >= 0) || !l2.isFinite { problems.append(.penalty(name: "L2", value: l2)) }
+    if !(l1 >= 0) || !l1.isFinite { problems.append(.penalty(name: "L1", value: l1)) }
+    if maxIterations < 1 { problems.append(.iterationLimit(maxIterations)) }
     return problems
   }
 
@@ -86,7 +86,7 @@ public struct LogisticRegression: Sendable {
   private func fitWithOneBLASThread(
     _ x: Matrix, _ y: [Double], featureNames: [String], weights: [Double]?
   ) throws(ModelError) -> LogisticRegressionFit {
-    if let problem = validate().first { throw .invalidOption(problem) }
+    if let problem = validate().first { throw .configuration(problem) }
     let n = x.rows
     precondition(y.count == n && featureNames.count == x.columns, "fit: shapes do not match")
     guard n > 0 else { throw .noRows }

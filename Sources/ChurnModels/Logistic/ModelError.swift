@@ -7,7 +7,10 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
   case constantColumn(name: String)
   case collinearColumn(name: String)
   case numericalFailure(String)
-  case invalidOption(String)
+  /// A setting of the estimator that cannot work.
+  case configuration(ConfigurationError)
+  /// Cross-validation found no penalty of its grid that fits on every fold.
+  case noPenaltyFitsEveryFold
   /// Every feature was constant or aliased.
   case noFeatureLeft(dropped: [DroppedFeature])
   /// Newton stopped at its iteration limit.
@@ -28,7 +31,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case .collinearColumn(let name):
       return "feature '\(name)' is a linear combination of the features before it: drop it, or add an L2 penalty (--l2)"
     case .numericalFailure(let what): return "numerical failure: \(what)"
-    case .invalidOption(let what): return what
+    case .configuration(let problem): return problem.description
+    case .noPenaltyFitsEveryFold:
+      return "cross-validation could not fit any penalty of the grid on every fold"
     case .notConverged(let n):
       return
         "the fit did not converge in \(n) Newton iterations, so its coefficients are not the maximum-likelihood ones: add an L2 penalty (--l2 1, or --cv 5), raise --max-iterations, or pass --allow-unconverged to save it anyway"

@@ -108,11 +108,10 @@ public struct StageModelEstimator: Sendable {
       )
     }
     guard stages.count <= 64 else {
-      throw ModelError.invalidOption("at most 64 stages are supported, not \(stages.count)")
+      throw ConfigurationError.tooManyStages(stages.count)
     }
     guard stages.last == "churned", stages.count >= 2, Set(stages).count == stages.count else {
-      throw ModelError.invalidOption(
-        "the stage list must have distinct names and end with the absorbing stage 'churned'")
+      throw ConfigurationError.stageList(stages)
     }
     try stageMapping?.validate(against: stages)
     let observations = try StageObservations(
