@@ -5,7 +5,7 @@
 # median of 3, same run.
 #   bench/journey.sh
 source "$(dirname "$0")/setup.sh"
-journey=".build/release/churnkit journey --events $data/events.csv --churn-event cancel --json bench/out/journey.json --out bench/out/journey.html"
+journey=".build/release/churnkit journey --events $data/events.csv --churn-definition event:cancel --model-out bench/out/journey.json --out bench/out/journey.html"
 features=".build/release/churnkit features --events $data/events.csv --customers $data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --out bench/out/churnkit.csv"
 echo "file: $data/events.csv, $(stat -c %s "$data/events.csv") bytes; cores: $(nproc)"
 echo

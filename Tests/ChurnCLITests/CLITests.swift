@@ -56,7 +56,20 @@ struct CLIErrorTests {
     Case(
       id: "missing file", arguments: ["validate", "/nonexistent/e.csv"],
       firstLine: "Error: cannot open /nonexistent/e.csv: No such file or directory", status: 1),
-    Case(id: "generate without out", arguments: ["generate"], firstLine: "Error: Missing value for '--out <dir>'."),
+    Case(id: "generate without out", arguments: ["generate"], firstLine: "Error: --out is required."),
+    Case(
+      id: "exclusive options", arguments: ["train", "--features", "f.csv", "--l2", "1", "--cv", "5"],
+      firstLine: "Error: --cv and --l2 cannot be used together."),
+    Case(
+      id: "events and features",
+      arguments: ["score", "--model", "m.json", "--out", "-", "--features", "f", "--events", "e"],
+      firstLine: "Error: --events and --features cannot be used together."),
+    Case(
+      id: "neither events nor features", arguments: ["train", "--out", "m.json"],
+      firstLine: "Error: One of --events or --features is required."),
+    Case(
+      id: "renamed option", arguments: ["journey", "--events", "e.csv", "--churn-event", "cancel"],
+      firstLine: "Error: Option '--churn-event' is now '--churn-definition event:NAME'."),
     Case(
       id: "generate bad start", arguments: ["generate", "--out", "/tmp/x", "--start", "2024-02-30"],
       firstLine: "Error: Invalid value '2024-02-30' for '--start': expected a date YYYY-MM-DD."),

@@ -65,13 +65,14 @@ struct FeaturesCommandTests {
   static let errors: [Case] = [
     Case(
       id: "no horizon", arguments: ["--cutoff", "2024-01-31", "--out", "-"],
-      firstLine: "Error: Missing value for '--horizon <duration>'.", status: 64),
+      firstLine: "Error: --horizon is required.", status: 64),
     Case(
       id: "two kinds of cutoff",
       arguments: ["--cutoff", "2024-01-31", "--cutoffs", "2024-01-31", "--horizon", "9d", "--out", "-"],
-      firstLine:
-        "Error: Invalid value 'cutoff, cutoffs' for '--cutoff': give exactly one of --cutoff, --cutoffs or --every (with --from and --to).",
-      status: 64),
+      firstLine: "Error: --cutoff and --cutoffs cannot be used together.", status: 64),
+    Case(
+      id: "no cutoff", arguments: ["--horizon", "9d", "--out", "-"],
+      firstLine: "Error: One of --cutoff, --cutoffs or --every is required.", status: 64),
     Case(
       id: "bad duration", arguments: ["--cutoff", "2024-01-31", "--horizon", "ninety", "--out", "-"],
       firstLine:

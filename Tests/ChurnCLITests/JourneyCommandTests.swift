@@ -14,7 +14,38 @@ struct JourneyCommandTests {
 
     """
 
-  /// --out and --json write files (the table on stdout); with --out - the
+  /// --json prints what --model-out writes; the churn definition reads as
+  /// for features and train; the old spelling and mistaken uses are named.
+  @Test func optionsMeanWhatTheyMeanElsewhere() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let events = try dir.write("e.csv", Self.log)
+    let model = "\(dir.path)/journey.json"
+    let common = ["journey", "--events", events, "--churn-definition", "event:cancel", "--bootstrap", "0"]
+    let file = run(common + ["--model-out", model])
+    let printed = run(common + ["--json"])
+    #expect(file.status == 0 && printed.status == 0, "\(printed.err)")
+    #expect(printed.out == (try String(contentsOfFile: model, encoding: .utf8)))
+    #expect(printed.err.hasPrefix("Stage model from 2 customers"))
+    let both = run(common + ["--json", "--out", "-"])
+    #expect(both.status == 64)
+    #expect(both.err.hasPrefix("Error: --out and --json both write to standard output: send one of them to a file.\n"))
+    let old = run(["journey", "--events", events, "--churn-event", "cancel"])
+    #expect(old.status == 64)
+    #expect(old.err.hasPrefix("Error: Option '--churn-event' is now '--churn-definition event:NAME'.\n"))
+    let oldJSON = run(common + ["--json", model])
+    #expect(oldJSON.status == 64)
+    #expect(
+      oldJSON.err.hasPrefix("Error: Unexpected argument '\(model)': --json is a flag and takes no value.\n"),
+      "\(oldJSON.err)")
+    let silence = run(["journey", "--events", events, "--churn-definition", "inactivity", "--bootstrap", "0"])
+    #expect(silence.status == 64 && silence.err.contains("--inactivity DURATION"), "\(silence.err)")
+    let quiet = run(["journey", "--events", events, "--churn-definition", "inactivity", "--inactivity", "30d"])
+    #expect(quiet.status == 0, "\(quiet.err)")
+    #expect(run(["journey"]).err.hasPrefix("Error: --events is required.\n"))
+  }
+
+  /// --out and --model-out write files (the table on stdout); with --out - the
   /// page is the only thing on stdout and the table moves to stderr.
   @Test func writesTheMapAndTheModel() throws {
     let dir = try TemporaryDirectory()
@@ -22,7 +53,8 @@ struct JourneyCommandTests {
     let events = try dir.write("e.csv", Self.log)
     let page = "\(dir.path)/journey.html", model = "\(dir.path)/journey.json"
     let files = run([
-      "journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "20", "--out", page, "--json", model,
+      "journey", "--events", events, "--churn-definition", "event:cancel", "--bootstrap", "20", "--out", page,
+      "--model-out", model,
     ])
     #expect(files.status == 0, "\(files.err)")
     #expect(files.out.hasPrefix("Stage model from 2 customers"))
@@ -36,7 +68,9 @@ struct JourneyCommandTests {
         "e.csv", "journey.html", "journey.json",
       ])
 
-    let piped = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0", "--out", "-"])
+    let piped = run([
+      "journey", "--events", events, "--churn-definition", "event:cancel", "--bootstrap", "0", "--out", "-",
+    ])
     #expect(piped.status == 0)
     #expect(piped.out.hasPrefix("<!DOCTYPE html>"))
     #expect(piped.err.contains("Stage model from 2 customers"))
@@ -67,13 +101,13 @@ struct JourneyCommandTests {
       B,2024-01-03,cancel
 
       """)
-    let result = run(["journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0"])
+    let result = run(["journey", "--events", events, "--churn-definition", "event:cancel", "--bootstrap", "0"])
     #expect(result.status == 0, "\(result.err)")
     #expect(result.err.contains("default mapping"))
     #expect(result.out.hasPrefix("Stage model from 2 customers"))
     let custom = try dir.write("m.json", #"{"stages": {"visit": "a", "purchase": "b"}}"#)
     let mapped = run([
-      "journey", "--events", events, "--churn-event", "cancel", "--bootstrap", "0",
+      "journey", "--events", events, "--churn-definition", "event:cancel", "--bootstrap", "0",
       "--stage-map", custom, "--stages", "a,b,churned",
     ])
     #expect(mapped.status == 0, "\(mapped.err)")
@@ -93,8 +127,9 @@ struct JourneyCommandTests {
     let noColumn = run(["journey", "--events", events, "--customers", customers, "--segment", "region"])
     #expect(noColumn.status != 0 && noColumn.err.contains("columns: plan"), "\(noColumn.err)")
     let ok = run([
-      "journey", "--events", events, "--customers", customers, "--segment", "plan", "--churn-event", "cancel",
-      "--bootstrap", "0", "--out", page, "--json", model,
+      "journey", "--events", events, "--customers", customers, "--segment", "plan", "--churn-definition",
+      "event:cancel",
+      "--bootstrap", "0", "--out", page, "--model-out", model,
     ])
     #expect(ok.status == 0, "\(ok.err)")
     #expect(ok.out.contains("Churn within 365 days by plan"))

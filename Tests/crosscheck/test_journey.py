@@ -14,8 +14,8 @@ from test_features import CHURNKIT, ROOT
 
 def test_absorbing_chain_and_expm_match_numpy_and_scipy():
     out = os.path.join(tempfile.mkdtemp(), "journey.json")
-    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
-                    "--inactivity", "60d", "--json", out], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-definition", "event:cancel",
+                    "--inactivity", "60d", "--model-out", out], check=True, capture_output=True, cwd=ROOT)
     doc = json.load(open(out))
     model = doc["model"]
     p = np.array(model["transitionMatrix"])
@@ -48,8 +48,8 @@ def test_kaplan_meier_retention_matches_lifelines():
     from lifelines import KaplanMeierFitter
 
     out = os.path.join(tempfile.mkdtemp(), "journey.json")
-    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
-                    "--json", out], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-definition", "event:cancel",
+                    "--model-out", out], check=True, capture_output=True, cwd=ROOT)
     curves = {c["cohort"]: c["curve"] for c in json.load(open(out))["model"]["retention"]}
 
     events = pl.read_csv(os.path.join(ROOT, "training-data/events.csv"), columns=["customer_id", "timestamp", "event"])
@@ -86,8 +86,8 @@ def test_removal_effects_match_numpy():
     each stage's removal effect (its churn flow turned into staying),
     recomputed with numpy from the JSON's matrix."""
     out = os.path.join(tempfile.mkdtemp(), "journey.json")
-    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
-                    "--inactivity", "60d", "--json", out], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-definition", "event:cancel",
+                    "--inactivity", "60d", "--model-out", out], check=True, capture_output=True, cwd=ROOT)
     model = json.load(open(out))["model"]
     pain = model["painPoints"]
     p = np.array(model["transitionMatrix"])
@@ -118,9 +118,9 @@ def test_segment_homogeneity_test_matches_scipy():
     survival, its degrees of freedom (segments − 1) × free cells."""
     from scipy import stats
     out = os.path.join(tempfile.mkdtemp(), "journey.json")
-    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-event", "cancel",
+    subprocess.run([CHURNKIT, "journey", "--events", "training-data/events.csv", "--churn-definition", "event:cancel",
                     "--customers", "training-data/customers.csv", "--segment", "plan", "--bootstrap", "0",
-                    "--json", out], check=True, capture_output=True, cwd=ROOT)
+                    "--model-out", out], check=True, capture_output=True, cwd=ROOT)
     doc = json.load(open(out))
     pooled, comparison = doc["model"], doc["segments"]
     segments = comparison["segments"]

@@ -76,7 +76,7 @@ def test_journey_map_renders_in_chromium_with_every_chart_and_escaped_names():
     small_log(events)
     customers = os.path.join(work, "customers.csv")
     segments_table(customers)
-    subprocess.run([CHURNKIT, "journey", "--events", events, "--churn-event", "cancel", "--out", page,
+    subprocess.run([CHURNKIT, "journey", "--events", events, "--churn-definition", "event:cancel", "--out", page,
                     "--customers", customers, "--segment", "plan",
                     "--title", "Test shop " + MARKUP], check=True, capture_output=True, cwd=ROOT)
     text = open(page, encoding="utf-8").read()

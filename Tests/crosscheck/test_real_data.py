@@ -227,7 +227,7 @@ def test_the_journey_invents_no_number(work, name, loader, cutoff, later, horizo
     events, mapping, _ = loader(work)
     page, document = work / f"{name}-journey.html", work / f"{name}-journey.json"
     ck("journey", "--events", events, *mapping, "--inactivity", horizon, "--bootstrap", "5",
-       "--out", page, "--json", document)
+       "--out", page, "--model-out", document)
     journey = json.loads(document.read_text())
     model = journey["model"]
     html = page.read_text()
@@ -334,11 +334,11 @@ def test_the_journey_ends_where_the_data_does(work):
     the default, and a time before the last event is refused."""
     events, mapping, _ = cdnow(work)
     common = ["journey", "--events", events, *mapping, "--inactivity", "90d", "--bootstrap", "0"]
-    default = ck(*common, "--json", "-").stdout
-    assert ck(*common, "--observed-until", "1998-06-30", "--json", "-").stdout == default
-    later = json.loads(ck(*common, "--observed-until", "1998-07-30", "--json", "-").stdout)["model"]
+    default = ck(*common, "--json").stdout
+    assert ck(*common, "--observed-until", "1998-06-30", "--json").stdout == default
+    later = json.loads(ck(*common, "--observed-until", "1998-07-30", "--json").stdout)["model"]
     assert sum(later["daysInStage"]) > sum(json.loads(default)["model"]["daysInStage"])
-    early = ck(*common, "--observed-until", "1998-06-29", "--json", "-", ok=False)
+    early = ck(*common, "--observed-until", "1998-06-29", "--json", ok=False)
     assert early.returncode == 1 and "is before the last event" in early.stderr
 
 

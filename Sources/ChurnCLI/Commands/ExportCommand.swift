@@ -17,8 +17,9 @@ enum ExportCommand: Command {
       coefficients are on the features' original scale.
       """,
     options: [
-      .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
-      .init(name: "format", valueName: "format", help: "csv, json, sql, pmml, sql-features or sql-score. Required."),
+      .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true),
+      .init(
+        name: "format", valueName: "format", help: "csv, json, sql, pmml, sql-features or sql-score.", isRequired: true),
       .init(
         name: "as-of", valueName: "date", help: "Cutoff of sql-features and sql-score (features from the events table)."
       ),
@@ -31,31 +32,28 @@ enum ExportCommand: Command {
     examples: ["churnkit export --model models/churn-model.json --format sql --dialect duckdb --out score.sql"])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else {
-      throw CLIError.missingValue(option: "model", valueName: "file")
-    }
-    guard arguments.value("format") != nil else { throw CLIError.missingValue(option: "format", valueName: "format") }
-    let dialect = try arguments.choice("dialect", default: ModelExport.Dialect.sqlite)
+    let modelPath = arguments.value("model")!
+    let dialect = try arguments.choice("dialect") as ModelExport.Dialect
     let model = try ChurnModel.load(path: modelPath)
     let text: String
     if let whole = arguments.value("format"), whole == "sql-features" || whole == "sql-score" {
-      guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
+      guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
       let cutoff = try Cutoff(parsing: asOf)
       text =
         whole == "sql-features"
         ? try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect) + ";\n"
         : try FeatureSQL.scores(model, cutoff: cutoff, dialect: dialect)
-      try TextOutput.write(text, to: arguments.value("out") ?? "-", console: console)
+      try TextOutput.write(text, to: arguments.value("out")!, console: console)
       return ExitStatus.success
     }
     let format = try arguments.choice("format", default: ModelExport.Format.csv)
     switch format {
     case .csv: text = ModelExport.csv(model)
     case .json: text = try ModelExport.json(model)
-    case .sql: text = ModelExport.sql(model, dialect: dialect, table: arguments.value("table") ?? "features")
+    case .sql: text = ModelExport.sql(model, dialect: dialect, table: arguments.value("table")!)
     case .pmml: text = ModelExport.pmml(model)
     }
-    try TextOutput.write(text, to: arguments.value("out") ?? "-", console: console)
+    try TextOutput.write(text, to: arguments.value("out")!, console: console)
     return ExitStatus.success
   }
 

@@ -17,14 +17,16 @@ enum FeaturesCommand: Command {
       empty and counted. See docs/features.md for every feature.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log CSV (or - for standard input). Required."),
+      .init(name: "events", valueName: "file", help: "Event log CSV (or - for standard input).", isRequired: true),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Cutoff: a date (end of that day, UTC) or date-time."),
       .init(name: "cutoffs", valueName: "list", help: "Several cutoffs, comma-separated."),
       .init(name: "every", valueName: "duration", help: "Cutoffs this far apart, with --from and --to."),
       .init(name: "from", valueName: "date", help: "First cutoff of --every."),
       .init(name: "to", valueName: "date", help: "Last cutoff of --every (inclusive)."),
-      .init(name: "horizon", valueName: "duration", help: "Label horizon: 90d, 12w or 3m (30-day months). Required."),
+      .init(
+        name: "horizon", valueName: "duration", help: "Label horizon: 90d, 12w or 3m (30-day months).", isRequired: true
+      ),
       .init(
         name: "churn-definition", valueName: "definition",
         help: "event:NAME (an explicit cancel event) or inactivity.", defaultValue: "inactivity"),
@@ -34,31 +36,28 @@ enum FeaturesCommand: Command {
         help:
           "Write the resolved spec (every vocabulary and imputation value fixed) as JSON, to rebuild the same columns later with --spec."
       ),
-      .init(name: "out", valueName: "file", help: "Output CSV, or - for standard output. Required."),
+      .init(name: "out", valueName: "file", help: "Output CSV, or - for standard output.", isRequired: true),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
       ObservationOption.option,
       ActiveWithinOption.option,
     ] + MappingOptions.options,
+    exclusiveGroups: [["cutoff", "cutoffs", "every"]],
     examples: [
       "churnkit features --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --out features.csv"
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let events = arguments.value("events") else {
-      throw CLIError.missingValue(option: "events", valueName: "file")
-    }
-    guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
-    guard let horizonText = arguments.value("horizon") else {
-      throw CLIError.missingValue(option: "horizon", valueName: "duration")
-    }
+    let events = arguments.value("events")!
+    let out = arguments.value("out")!
+    let horizonText = arguments.value("horizon")!
     if out == "-" && arguments.flag("json") {
       throw CLIError.invalidValue(
         option: "json", value: "", reason: "the features go to standard output; write them to a file with --out FILE")
     }
     let cutoffs = try CutoffOptions.cutoffs(from: arguments)
     let horizon = try Duration(parsing: horizonText)
-    let definition = try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity")
+    let definition = try ChurnDefinition(parsing: arguments.value("churn-definition")!)
     let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
     var issues = IssueLog(limit: 20)
     let source = try InterventionsOption.events(events, arguments)
@@ -92,18 +91,15 @@ enum FeaturesCommand: Command {
 /// Cutoffs from --cutoff, --cutoffs or --every/--from/--to.
 enum CutoffOptions {
   static func cutoffs(from arguments: ParsedArguments) throws -> [Cutoff] {
-    let given = ["cutoff", "cutoffs", "every"].filter { arguments.value($0) != nil }
-    guard given.count == 1 else {
-      throw CLIError.invalidValue(
-        option: given.first ?? "cutoff", value: given.joined(separator: ", "),
-        reason: "give exactly one of --cutoff, --cutoffs or --every (with --from and --to)")
+    guard ["cutoff", "cutoffs", "every"].contains(where: arguments.isGiven) else {
+      throw CLIError.missingOneOf(["cutoff", "cutoffs", "every"])
     }
     if let one = arguments.value("cutoff") { return [try Cutoff(parsing: one)] }
     if let list = arguments.value("cutoffs") {
       return try list.split(separator: ",").map { try Cutoff(parsing: String($0)) }
     }
     guard let from = arguments.value("from"), let to = arguments.value("to") else {
-      throw CLIError.missingValue(option: arguments.value("from") == nil ? "from" : "to", valueName: "date")
+      throw CLIError.missingOption(arguments.isGiven("from") ? "to" : "from")
     }
     return try Cutoff.series(
       from: Cutoff(parsing: from), to: Cutoff(parsing: to), every: Duration(parsing: arguments.value("every")!))

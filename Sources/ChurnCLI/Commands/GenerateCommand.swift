@@ -19,16 +19,16 @@ enum GenerateCommand: Command {
       .init(name: "seed", valueName: "s", help: "Random seed.", defaultValue: "42"),
       .init(name: "start", valueName: "date", help: "First simulated day (YYYY-MM-DD).", defaultValue: "2024-01-01"),
       .init(name: "days", valueName: "n", help: "Number of simulated days.", defaultValue: "730"),
-      .init(name: "out", valueName: "dir", help: "Output directory (required)."),
+      .init(name: "out", valueName: "dir", help: "Output directory.", isRequired: true),
       .init(name: "json", valueName: nil, help: "Print what was written as JSON on standard output."),
     ],
     examples: ["churnkit generate --customers 5000 --seed 42 --out my-data"])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "dir") }
-    let customers = try arguments.integer("customers", default: 5000, in: 1...50_000_000)
-    let days = try arguments.integer("days", default: 730, in: 1...36_500)
-    let seedText = arguments.value("seed") ?? "42"
+    let out = arguments.value("out")!
+    let customers = try arguments.integer("customers", in: 1...50_000_000)
+    let days = try arguments.integer("days", in: 1...36_500)
+    let seedText = arguments.value("seed")!
     guard let seed = UInt64(seedText) else {
       throw CLIError.invalidValue(
         option: "seed", value: seedText, reason: "expected a whole number from 0 to \(UInt64.max)")

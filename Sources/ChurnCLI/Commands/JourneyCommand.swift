@@ -19,14 +19,17 @@ enum JourneyCommand: Command {
       days, advocacy before churn); Kaplan–Meier retention by quarter of \
       first event; and pain points (stage removal effects, touchpoints that \
       were the last touch before churn). --out writes the journey map, one \
-      self-contained HTML page; --json the whole model. Without a stage \
+      self-contained HTML page; --model-out the whole model as JSON, which \
+      --json prints on standard output instead. Without a stage \
       column, stages come from event types (--stage-map; the default \
       mapping fits `churnkit generate`'s events, see docs/journey.md). \
       --segment fits one chain per value of a customers-table column and \
       tests whether they differ.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log (with a stage column, or see --stage-map). Required."),
+      .init(
+        name: "events", valueName: "file", help: "Event log (with a stage column, or see --stage-map).",
+        isRequired: true),
       .init(name: "customers", valueName: "file", help: "Customers table, for --segment."),
       .init(
         name: "segment", valueName: "column",
@@ -39,8 +42,16 @@ enum JourneyCommand: Command {
         help:
           "Stage list in order, ending with churned (default: awareness, consideration, purchase, onboarding, retention, advocacy, churned)."
       ),
-      .init(name: "churn-event", valueName: "name", help: "Event type that means the customer churned."),
-      .init(name: "inactivity", valueName: "duration", help: "No event for this long counts as churn, e.g. 90d."),
+      .init(
+        name: "churn-definition", valueName: "definition",
+        help:
+          "event:NAME (the event type that means the customer churned) or inactivity (with --inactivity), as for features and train."
+      ),
+      .init(
+        name: "inactivity", valueName: "duration",
+        help:
+          "No event for this long counts as churn, e.g. 90d: alone, or beside --churn-definition event:NAME (whichever comes first)."
+      ),
       .init(name: "period", valueName: "duration", help: "Period of the discrete-time matrix.", defaultValue: "1d"),
       .init(
         name: "bootstrap", valueName: "n",
@@ -51,12 +62,16 @@ enum JourneyCommand: Command {
         name: "out", valueName: "file",
         help: "Write the journey map, one self-contained HTML page (or - for standard output)."),
       .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
-      .init(name: "json", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
+      .init(name: "model-out", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
+      .init(
+        name: "json", valueName: nil,
+        help: "Print the model as JSON on standard output (the summary table goes to standard error)."),
       ObservationOption.journeyOption,
     ] + MappingOptions.options,
+    renamedOptions: ["churn-event": "--churn-definition event:NAME"],
     examples: [
-      "churnkit journey --events training-data/events.csv --churn-event cancel --out journey.html --json journey.json",
-      "churnkit journey --events training-data/events.csv --customers training-data/customers.csv --segment plan --churn-event cancel --out journey.html",
+      "churnkit journey --events training-data/events.csv --churn-definition event:cancel --out journey.html --model-out journey.json",
+      "churnkit journey --events training-data/events.csv --customers training-data/customers.csv --segment plan --churn-definition event:cancel --out journey.html",
     ])
 
   /// What --json writes: the model and e^(Qt) at the horizons.
@@ -73,17 +88,13 @@ enum JourneyCommand: Command {
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let events = arguments.value("events") else {
-      throw CLIError.missingValue(option: "events", valueName: "file")
-    }
-    var estimator = StageModelEstimator(
-      churnEvent: arguments.value("churn-event"),
-      inactivityDays: try arguments.value("inactivity").map { try Duration(parsing: $0).days })
-    estimator.periodDays = try Duration(parsing: arguments.value("period") ?? "1d").days
+    let events = arguments.value("events")!
+    var estimator = try churnDefinition(arguments)
+    estimator.periodDays = try Duration(parsing: arguments.value("period")!).days
     estimator.omitsUnobservedStages = true
     estimator.observedUntil = try ObservationOption.value(arguments)
-    estimator.bootstrapReplicates = try arguments.integer("bootstrap", default: 100, in: 0...10_000)
-    estimator.seed = UInt64(try arguments.integer("seed", default: 1, in: 0...Int.max))
+    estimator.bootstrapReplicates = try arguments.integer("bootstrap", in: 0...10_000)
+    estimator.seed = UInt64(try arguments.integer("seed", in: 0...Int.max))
     if let list = arguments.value("stages") {
       estimator.stages = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
     }
@@ -128,23 +139,54 @@ enum JourneyCommand: Command {
     }
     var expm: [String: [[Double]]] = [:]
     for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
-    let toStdout = arguments.value("out") == "-" || arguments.value("json") == "-"
+    let toStdout = try standardOutputUser(arguments) != nil
     let summary = render(model) + (comparison.map(render) ?? "")
     if toStdout { console.err(summary) } else { console.out(summary) }
     if let path = arguments.value("out") {
-      let title = arguments.value("title") ?? "Customer journey"
+      let title = arguments.value("title")!
       var report = JourneyReport(model: model, title: title, segments: comparison)
       report.stageNote = stageNote
       try TextOutput.write(report.html(), to: path, console: console)
     }
-    if let path = arguments.value("json") {
+    let modelPaths = [arguments.value("model-out"), arguments.flag("json") ? "-" : nil].compactMap { $0 }
+    if !modelPaths.isEmpty {
       let notes = JourneyReport(model: model)
       let document = Document(
         model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
         flowNote: notes.flowDisagreement())
-      try TextOutput.write(try JSONOutput.text(document), to: path, console: console)
+      let text = try JSONOutput.text(document)
+      for path in modelPaths { try TextOutput.write(text, to: path, console: console) }
     }
     return ExitStatus.success
+  }
+
+  /// The estimator's churn: an event, inactivity for a duration, or both.
+  static func churnDefinition(_ arguments: ParsedArguments) throws -> StageModelEstimator {
+    let inactivity = try arguments.value("inactivity").map { try Duration(parsing: $0).days }
+    guard let text = arguments.value("churn-definition") else {
+      return StageModelEstimator(inactivityDays: inactivity)
+    }
+    switch try ChurnDefinition(parsing: text) {
+    case .event(let name):
+      return StageModelEstimator(churnEvent: name, inactivityDays: inactivity)
+    case .inactivity:
+      guard inactivity != nil else {
+        throw CLIError.invalidValue(
+          option: "churn-definition", value: text,
+          reason: "say how long a silence counts as churn with --inactivity DURATION, e.g. --inactivity 90d")
+      }
+      return StageModelEstimator(inactivityDays: inactivity)
+    }
+  }
+
+  /// Which output goes to standard output, if any: only one may.
+  static func standardOutputUser(_ arguments: ParsedArguments) throws(CLIError) -> String? {
+    var users: [String] = []
+    if arguments.value("out") == "-" { users.append("out") }
+    if arguments.value("model-out") == "-" { users.append("model-out") }
+    if arguments.flag("json") { users.append("json") }
+    if users.count > 1 { throw .sharedStandardOutput(users[0], users[1]) }
+    return users.first
   }
 
   static func render(_ m: StageTransitionModel) -> String {

@@ -8,24 +8,26 @@ enum MappingOptions {
     .init(
       name: "schema", valueName: "file",
       help: "Column mapping as JSON (see docs/data-format.md); flags below override it."),
-    .init(name: "id-column", valueName: "name", help: "Customer id column.", defaultValue: "customer_id"),
-    .init(name: "time-column", valueName: "name", help: "Timestamp column.", defaultValue: "timestamp"),
-    .init(name: "event-column", valueName: "name", help: "Event type column.", defaultValue: "event"),
+    .init(name: "id-column", valueName: "name", help: "Customer id column.", defaultDescription: "customer_id"),
+    .init(name: "time-column", valueName: "name", help: "Timestamp column.", defaultDescription: "timestamp"),
+    .init(name: "event-column", valueName: "name", help: "Event type column.", defaultDescription: "event"),
     .init(
       name: "event-name", valueName: "name", help: "Use this event type for every row (a log with no event column)."),
-    .init(name: "channel-column", valueName: "name", help: "Channel column (optional).", defaultValue: "channel"),
-    .init(name: "amount-column", valueName: "name", help: "Amount column (optional).", defaultValue: "amount"),
+    .init(name: "channel-column", valueName: "name", help: "Channel column (optional).", defaultDescription: "channel"),
+    .init(name: "amount-column", valueName: "name", help: "Amount column (optional).", defaultDescription: "amount"),
     .init(
-      name: "sentiment-column", valueName: "name", help: "Sentiment column, −1…1 (optional).", defaultValue: "sentiment"
+      name: "sentiment-column", valueName: "name", help: "Sentiment column, −1…1 (optional).",
+      defaultDescription: "sentiment"
     ),
-    .init(name: "stage-column", valueName: "name", help: "Lifecycle stage column (optional).", defaultValue: "stage"),
+    .init(
+      name: "stage-column", valueName: "name", help: "Lifecycle stage column (optional).", defaultDescription: "stage"),
     .init(
       name: "time-format", valueName: "format",
-      help: "auto, iso8601, yyyyMMdd, epoch-seconds or epoch-millis.", defaultValue: "auto"),
+      help: "auto, iso8601, yyyyMMdd, epoch-seconds or epoch-millis.", defaultDescription: "auto"),
     .init(
       name: "delimiter", valueName: "kind",
       help: "comma, tab, semicolon, pipe or whitespace (runs of spaces and tabs).",
-      defaultValue: "found from the header line"),
+      defaultDescription: "found from the header line"),
   ]
 
   /// The schema from `--schema` and the column flags.

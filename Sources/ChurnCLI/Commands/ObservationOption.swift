@@ -26,7 +26,7 @@ enum ActiveWithinOption {
     name: "active-within", valueName: "duration",
     help:
       "With --churn-definition inactivity: customers active within this long before the cutoff are in the sample (the rest count as already churned).",
-    defaultValue: "the horizon")
+    defaultDescription: "the horizon")
 
   /// The same option for `journey`, where it ends the customers' open spells.
   static let journeyOption = CommandSpec.Option(

@@ -23,10 +23,10 @@ enum RecommendCommand: Command {
       plan against the oracle and simple rules.
       """,
     options: [
-      .init(name: "model", valueName: "file", help: "A model trained with --actions. Required."),
-      .init(name: "events", valueName: "file", help: "Event log. Required."),
+      .init(name: "model", valueName: "file", help: "A model trained with --actions.", isRequired: true),
+      .init(name: "events", valueName: "file", help: "Event log.", isRequired: true),
       .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
-      .init(name: "as-of", valueName: "date", help: "Decide as of this date or date-time. Required."),
+      .init(name: "as-of", valueName: "date", help: "Decide as of this date or date-time.", isRequired: true),
       .init(name: "budget", valueName: "amount", help: "Total spend allowed (default: no limit)."),
       .init(name: "out", valueName: "file", help: "Write the assignment CSV (or - for standard output)."),
       .init(
@@ -65,13 +65,9 @@ enum RecommendCommand: Command {
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else {
-      throw CLIError.missingValue(option: "model", valueName: "file")
-    }
-    guard let events = arguments.value("events") else {
-      throw CLIError.missingValue(option: "events", valueName: "file")
-    }
-    guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
+    let modelPath = arguments.value("model")!
+    let events = arguments.value("events")!
+    let asOf = arguments.value("as-of")!
     var budget: Double?
     if let text = arguments.value("budget") {
       guard let b = Double(text), b >= 0, b.isFinite else {
@@ -97,10 +93,10 @@ enum RecommendCommand: Command {
       }
       let trueUplift: [[Double]]
       var oracleUplift: [[Double]]?
-      switch try arguments.choice("truth-method", default: TruthMethod.hazard) {
+      switch try arguments.choice("truth-method") as TruthMethod {
       case .simulate:
         var simulation = try SimulationOracle(truthFile: arguments.value("truth")!)
-        simulation.replications = try arguments.integer("truth-replications", default: 2000, in: 1...100_000)
+        simulation.replications = try arguments.integer("truth-replications", in: 1...100_000)
         trueUplift = try PolicyTruthEvaluation.simulatedUplifts(
           plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf))
         oracleUplift = try PolicyTruthEvaluation.simulatedUplifts(

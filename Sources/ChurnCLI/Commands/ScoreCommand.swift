@@ -22,41 +22,40 @@ enum ScoreCommand: Command {
       standard error, or as JSON to standard output with --json.
       """,
     options: [
-      .init(name: "model", valueName: "file", help: "A model saved by churnkit train. Required."),
+      .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true),
       .init(name: "events", valueName: "file", help: "Event log (or - for standard input)."),
       .init(
         name: "features", valueName: "file",
         help: "Or: a feature file (as churnkit features writes), scored as it streams."),
       .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
-      .init(name: "as-of", valueName: "date", help: "Score as of this date (end of day, UTC) or date-time. Required."),
-      .init(name: "out", valueName: "file", help: "Output file, or - for standard output. Required."),
+      .init(
+        name: "as-of", valueName: "date",
+        help: "Score as of this date (end of day, UTC) or date-time. Required with --events."),
+      .init(name: "out", valueName: "file", help: "Output file, or - for standard output.", isRequired: true),
       .init(name: "format", valueName: "format", help: "csv or jsonl.", defaultValue: "csv"),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
       IgnoreColumnsOption.option,
     ] + MappingOptions.options,
+    exclusiveGroups: [["events", "features"]],
     examples: [
       "churnkit score --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --out scores.csv"
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    guard let modelPath = arguments.value("model") else {
-      throw CLIError.missingValue(option: "model", valueName: "file")
-    }
-    guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
+    let modelPath = arguments.value("model")!
+    let out = arguments.value("out")!
     if out == "-" && arguments.flag("json") {
       throw CLIError.invalidValue(
         option: "json", value: "", reason: "the scores go to standard output; write them to a file with --out FILE")
     }
-    let format = try arguments.choice("format", default: ScoreFormat.csv)
+    let format = try arguments.choice("format") as ScoreFormat
     let model = try ChurnModel.load(path: modelPath)
     if let features = arguments.value("features") {
       return try scoreFeatureFile(features, model: model, format: format, out: out, arguments, console)
     }
-    guard let events = arguments.value("events") else {
-      throw CLIError.missingValue(option: "events", valueName: "file")
-    }
-    guard let asOf = arguments.value("as-of") else { throw CLIError.missingValue(option: "as-of", valueName: "date") }
+    guard let events = arguments.value("events") else { throw CLIError.missingOneOf(["events", "features"]) }
+    guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
     let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
     if out == "-" {
       run.write(format: format) { console.out(String(decoding: $0, as: UTF8.self)) }

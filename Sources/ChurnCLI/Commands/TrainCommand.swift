@@ -62,7 +62,7 @@ enum TrainCommand: Command {
         defaultValue: "customer_id,cutoff"),
       .init(
         name: "l2", valueName: "lambda", help: "L2 penalty (λ/2)‖β‖² (not the intercept).",
-        defaultValue:
+        defaultDescription:
           "0, or chosen by 5-fold cross-validation when there are fewer than 10 events of the rarer outcome per feature"
       ),
       .init(name: "l1", valueName: "a", help: "L1 penalty a‖β‖₁: elastic net with --l2.", defaultValue: "0"),
@@ -97,7 +97,7 @@ enum TrainCommand: Command {
         name: "learner", valueName: "kind",
         help:
           "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).",
-        defaultValue: "hazard; s with --assignment observational or --churn-definition inactivity"),
+        defaultDescription: "hazard; s with --assignment observational or --churn-definition inactivity"),
       .init(
         name: "uplift-holdout-out", valueName: "file",
         help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
@@ -119,6 +119,9 @@ enum TrainCommand: Command {
       ObservationOption.option,
       ActiveWithinOption.option,
     ] + MappingOptions.options,
+    exclusiveGroups: [
+      ["events", "features"], ["cv", "l2"], ["holdout", "holdout-cutoff"], ["cutoff", "cutoffs", "every"],
+    ],
     examples: [
       "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out my-model.json",
       "churnkit train --features features.csv --label label --out my-model.json",
@@ -129,24 +132,20 @@ enum TrainCommand: Command {
     guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
       throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
     }
-    let l1Text = arguments.value("l1") ?? "0"
+    let l1Text = arguments.value("l1")!
     guard let l1 = Double(l1Text), l1 >= 0, l1.isFinite else {
       throw CLIError.invalidValue(option: "l1", value: l1Text, reason: "expected a number ≥ 0")
     }
     var estimator = LogisticRegression(
       l2: l2, standardize: !arguments.flag("no-standardize"),
-      maxIterations: try arguments.integer("max-iterations", default: 100, in: 1...10_000))
-    estimator.classWeight = try arguments.choice("class-weight", default: LogisticRegression.ClassWeight.none)
+      maxIterations: try arguments.integer("max-iterations", in: 1...10_000))
+    estimator.classWeight = try arguments.choice("class-weight") as LogisticRegression.ClassWeight
     estimator.l1 = l1
     var crossValidation: CrossValidation?
-    if arguments.value("cv") != nil {
-      if arguments.value("l2") != nil {
-        throw CLIError.invalidValue(
-          option: "cv", value: arguments.value("cv")!, reason: "cross-validation chooses --l2; give one or the other")
-      }
+    if arguments.isGiven("cv") {
       crossValidation = CrossValidation(folds: try arguments.integer("cv", default: 5, in: 2...100))
     }
-    let seedText = arguments.value("seed") ?? "42"
+    let seedText = arguments.value("seed")!
     guard let seed = UInt64(seedText) else {
       throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
     }
@@ -163,9 +162,7 @@ enum TrainCommand: Command {
         arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction, seed: seed,
         console: console)
     }
-    guard let path = arguments.value("features") else {
-      throw CLIError.missingValue(option: "events", valueName: "file")
-    }
+    guard let path = arguments.value("features") else { throw CLIError.missingOneOf(["events", "features"]) }
     return try fromMatrix(
       path, arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction,
       seed: seed, console: console)
@@ -175,22 +172,15 @@ enum TrainCommand: Command {
     _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
-    guard let horizonText = arguments.value("horizon") else {
-      throw CLIError.missingValue(option: "horizon", valueName: "duration")
-    }
-    guard let out = arguments.value("out") else { throw CLIError.missingValue(option: "out", valueName: "file") }
-    if holdoutFraction != nil && arguments.value("holdout-cutoff") != nil {
-      throw CLIError.invalidValue(
-        option: "holdout-cutoff", value: arguments.value("holdout-cutoff")!,
-        reason: "give --holdout or --holdout-cutoff, not both")
-    }
+    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
+    guard let out = arguments.value("out") else { throw CLIError.missingOption("out") }
     var holdout = ChurnModelTrainer.Holdout.none
     if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }
     if let later = arguments.value("holdout-cutoff") { holdout = .cutoff(try Cutoff(parsing: later)) }
     let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
     var extractor = FeatureExtractor(
       spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
-      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition") ?? "inactivity"))
+      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
     extractor.stageChurnFitter = StageChainChurnFitter()
     extractor.observedUntil = try ObservationOption.value(arguments)
     extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
@@ -207,7 +197,7 @@ enum TrainCommand: Command {
     var uplift: UpliftTrainer?
     if let catalogPath = arguments.value("actions") {
       var trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
-      trainer.assignment = try arguments.choice("assignment", default: UpliftModel.Assignment.random)
+      trainer.assignment = try arguments.choice("assignment") as UpliftModel.Assignment
       trainer.learner = try arguments.choice(
         "learner",
         default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: extractor.churnDefinition))
@@ -216,27 +206,19 @@ enum TrainCommand: Command {
     }
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
-    trainer.choosesPenaltyWhenFewEvents = arguments.value("l2") == nil && arguments.value("l1") == nil
+    trainer.choosesPenaltyWhenFewEvents = !arguments.isGiven("l2") && !arguments.isGiven("l1")
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
     progress.finish()
     var model = outcome.model
     if var uplift {
       uplift.valueFeature = arguments.value("value-feature")
-      uplift.windowDays = try Duration(parsing: arguments.value("uplift-window") ?? "14d").days
-      uplift.l2 =
-        try arguments.value("uplift-l2").map { text in
-          guard let v = Double(text), v >= 0 else {
-            throw CLIError.invalidValue(option: "uplift-l2", value: text, reason: "expected a non-negative number")
-          }
-          return v
-        } ?? 10
-      if let text = arguments.value("uplift-max-rows") {
-        guard let n = Int(text), n > 0 else {
-          throw CLIError.invalidValue(
-            option: "uplift-max-rows", value: text, reason: "expected a positive whole number")
-        }
-        uplift.maxSnapshotRows = n
+      uplift.windowDays = try Duration(parsing: arguments.value("uplift-window")!).days
+      let l2Text = arguments.value("uplift-l2")!
+      guard let l2 = Double(l2Text), l2 >= 0 else {
+        throw CLIError.invalidValue(option: "uplift-l2", value: l2Text, reason: "expected a non-negative number")
       }
+      uplift.l2 = l2
+      uplift.maxSnapshotRows = try arguments.integer("uplift-max-rows", in: 1...Int.max)
       uplift.seed = seed
       console.err("learning uplift from the treatments in \(reader.path)\n")
       let phases = ProgressLine("uplift", console: console)
@@ -277,13 +259,13 @@ enum TrainCommand: Command {
     _ path: String, _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
-    let exclude = (arguments.value("exclude") ?? "customer_id,cutoff").split(separator: ",").map(String.init)
+    let exclude = arguments.value("exclude")!.split(separator: ",").map(String.init)
     let data = try LabelledFeatures(
-      path: path, label: arguments.value("label") ?? "label", exclude: exclude,
+      path: path, label: arguments.value("label")!, exclude: exclude,
       weightColumn: arguments.value("weight-column"))
     var trainer = MatrixTrainer(
       estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) })
-    trainer.choosesPenaltyWhenFewEvents = arguments.value("l2") == nil && arguments.value("l1") == nil
+    trainer.choosesPenaltyWhenFewEvents = !arguments.isGiven("l2") && !arguments.isGiven("l1")
     let outcome = try trainer.train(data)
     if let out = arguments.value("predictions-out") { try MatrixTrainer.writePredictions(outcome, data: data, to: out) }
     try report(
@@ -295,7 +277,7 @@ enum TrainCommand: Command {
     if let out = arguments.value("out") {
       let others = exclude + [arguments.value("weight-column")].compactMap { $0 }
       try trainer.model(
-        outcome, data: data, path: path, labelColumn: arguments.value("label") ?? "label", otherColumns: others
+        outcome, data: data, path: path, labelColumn: arguments.value("label")!, otherColumns: others
       )
       .write(to: out)
       console.err("saved \(out)\n")

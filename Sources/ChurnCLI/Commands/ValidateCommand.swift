@@ -22,7 +22,7 @@ enum ValidateCommand: Command {
       .init(name: "customers", valueName: "file", help: "Customers table CSV to check and join by id."),
       .init(
         name: "customers-id-column", valueName: "name", help: "Id column of the customers table.",
-        defaultValue: "the events' id column"),
+        defaultDescription: "the events' id column"),
     ] + MappingOptions.options + [
       .init(name: "max-errors", valueName: "n", help: "Problems to list (all are counted).", defaultValue: "20"),
       .init(name: "strict", valueName: nil, help: "Fail when any row has an error."),
@@ -49,7 +49,7 @@ enum ValidateCommand: Command {
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     let schema = try MappingOptions.schema(from: arguments)
     let validator = EventLogValidator(
-      schema: schema, maxIssues: try arguments.integer("max-errors", default: 20, in: 0...1_000_000),
+      schema: schema, maxIssues: try arguments.integer("max-errors", in: 0...1_000_000),
       customerIDColumn: arguments.value("customers-id-column"))
     let summary = try validator.validate(
       eventsPath: try eventsPath(arguments), customersPath: arguments.value("customers"))

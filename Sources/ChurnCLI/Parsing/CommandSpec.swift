@@ -8,10 +8,16 @@ struct CommandSpec: Sendable {
     /// Placeholder for the value, e.g. "N"; nil for a flag.
     let valueName: String?
     let help: String
-    /// Shown as "(default: …)" in help.
+    /// The value when the option is not given: what the parser returns
+    /// and help shows as "(default: …)".
     var defaultValue: String? = nil
+    /// Shown as "(default: …)" when the default depends on other options
+    /// or the data, so the command works it out itself.
+    var defaultDescription: String? = nil
     /// May be given several times.
     var repeatable = false
+    /// The command cannot run without it; help says "(required)".
+    var isRequired = false
   }
 
   struct Argument: Sendable {
@@ -25,6 +31,10 @@ struct CommandSpec: Sendable {
   var discussion: String? = nil
   var arguments: [Argument] = []
   var options: [Option] = []
+  /// Groups of options of which at most one may be given.
+  var exclusiveGroups: [[String]] = []
+  /// Options that no longer exist, with what to write instead.
+  var renamedOptions: [String: String] = [:]
   var examples: [String] = []
 
   func option(named name: String) -> Option? {

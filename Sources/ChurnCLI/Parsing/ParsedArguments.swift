@@ -5,6 +5,10 @@ struct ParsedArguments {
   private(set) var values: [String: [String]] = [:]
   private(set) var flags: Set<String> = []
   private(set) var positionals: [String] = []
+  /// The spec's defaults, returned by `value(_:)` for options not given.
+  private var defaults: [String: String] = [:]
+  /// For each positional, the flag just before it, if any.
+  private var flagBefore: [String?] = []
 
   /// Matches `arguments` (after the command name) against `spec`.
   ///
@@ -18,6 +22,11 @@ struct ParsedArguments {
       k += 1
       if optionsEnded || token == "-" || !token.hasPrefix("-") {
         positionals.append(token)
+        let previous = k >= 2 ? arguments[k - 2] : ""
+        flagBefore.append(
+          !optionsEnded && previous.hasPrefix("--")
+            && spec.option(named: String(previous.dropFirst(2)))?.valueName == nil
+            ? String(previous.dropFirst(2)) : nil)
         continue
       }
       if token == "--" {
@@ -37,6 +46,7 @@ struct ParsedArguments {
         inlineValue = String(name[name.index(after: eq)...])
         name = String(name[..<eq])
       }
+      if let replacement = spec.renamedOptions[name] { throw .renamedOption(name, replacement: replacement) }
       guard let option = spec.option(named: name) else {
         throw .unknownOption("--\(name)", suggestion: closestMatch(to: name, in: spec.options.map(\.name)))
       }
@@ -58,20 +68,46 @@ struct ParsedArguments {
       }
     }
     if flags.contains("help") { return }
-    let required = spec.arguments.filter { !$0.optional }.count
-    if positionals.count < required { throw .missingArgument(spec.arguments[positionals.count].name) }
-    if positionals.count > spec.arguments.count { throw .unexpectedArgument(positionals[spec.arguments.count]) }
+    try checkPositionals(spec)
+    try checkOptions(spec)
+    for o in spec.options { defaults[o.name] = o.defaultValue }
   }
 
-  /// The value of an option, if given.
-  func value(_ name: String) -> String? { values[name]?.last }
+  private func checkPositionals(_ spec: CommandSpec) throws(CLIError) {
+    let required = spec.arguments.filter { !$0.optional }.count
+    if positionals.count < required { throw .missingArgument(spec.arguments[positionals.count].name) }
+    if positionals.count > spec.arguments.count {
+      let k = spec.arguments.count
+      if let flag = flagBefore[k] { throw .valueAfterFlag(flag: flag, value: positionals[k]) }
+      throw .unexpectedArgument(positionals[k])
+    }
+  }
+
+  /// Every required option given, and at most one of each exclusive group.
+  private func checkOptions(_ spec: CommandSpec) throws(CLIError) {
+    for o in spec.options where o.isRequired && !isGiven(o.name) { throw .missingOption(o.name) }
+    for group in spec.exclusiveGroups {
+      let given = group.filter(isGiven)
+      if given.count > 1 { throw .conflictingOptions(given[0], given[1]) }
+    }
+  }
+
+  /// The value of an option: the one given, else the spec's default.
+  func value(_ name: String) -> String? { values[name]?.last ?? defaults[name] }
+
+  /// Whether the option (or flag) was given, rather than defaulted.
+  func isGiven(_ name: String) -> Bool { values[name] != nil || flags.contains(name) }
 
   /// Whether a flag was given.
   func flag(_ name: String) -> Bool { flags.contains(name) }
 
-  /// An option's value as an integer in `range`.
-  func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(CLIError) -> Int {
-    guard let text = value(name) else { return fallback }
+  /// An option's value (or the spec's default) as an integer in `range`;
+  /// `fallback` for an option with neither.
+  func integer(_ name: String, default fallback: Int? = nil, in range: ClosedRange<Int>) throws(CLIError) -> Int {
+    guard let text = value(name) else {
+      guard let fallback else { preconditionFailure("--\(name) has no value and no default") }
+      return fallback
+    }
     guard let v = Int(text), range.contains(v) else {
       throw .invalidValue(
         option: name, value: text, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -79,10 +115,14 @@ struct ParsedArguments {
     return v
   }
 
-  /// An option's value as one of an enumeration's raw values.
-  func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T) throws(CLIError) -> T
+  /// An option's value (or the spec's default) as one of an enumeration's
+  /// raw values; `fallback` for an option with neither.
+  func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T? = nil) throws(CLIError) -> T
   where T.RawValue == String {
-    guard let text = value(name) else { return fallback }
+    guard let text = value(name) else {
+      guard let fallback else { preconditionFailure("--\(name) has no value and no default") }
+      return fallback
+    }
     guard let v = T(rawValue: text) else {
       throw .invalidValue(
         option: name, value: text, reason: "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -21,7 +21,8 @@ enum HelpRenderer {
       var label = "--\(o.name)"
       if let v = o.valueName { label += " <\(v)>" }
       var text = o.help
-      if let d = o.defaultValue { text += " (default: \(d))" }
+      if o.isRequired { text += " (required)" }
+      if let d = o.defaultValue ?? o.defaultDescription { text += " (default: \(d))" }
       out += entry(label, text)
     }
     out += entry("-h, --help", "Show help information.")
