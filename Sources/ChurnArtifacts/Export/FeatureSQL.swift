@@ -45,152 +45,235 @@ public enum FeatureSQL {
   /// (in order) for every eligible customer at `cutoff`, sorted by id.
   public static func features(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
     guard dialect == .sqlite || dialect == .duckdb else { throw Failure.unsupportedDialect(dialect) }
-    let spec = try model.specForEvents("feature SQL")
-    let q = { (name: String) in ModelExport.identifier(name, dialect) }
-    let T = String(cutoff.micros)
-    let sentinel = FeatureSQL.sentinel
-    func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
-    func greatest(_ xs: [String]) -> String {
-      let args = xs.map { "COALESCE(\($0), \(sentinel))" }
-      if args.count == 1 { return args[0] }
-      return (dialect == .duckdb ? "GREATEST(" : "MAX(") + args.joined(separator: ", ") + ")"
-    }
-    let time =
-      dialect == .duckdb
-      ? "epoch_us(CAST(\(q("timestamp")) AS TIMESTAMPTZ))" : "unixepoch(\(q("timestamp"))) * 1000000"
-    let dayIndex = dialect == .duckdb ? "(age // \(day))" : "(age / \(day))"
-    let windows = spec.windows
-    let types = spec.eventTypes ?? []
-    let channels = spec.channels ?? []
-    let stages = spec.stages
-    let tw = Int64(spec.trendWindow) * 86_400_000_000
+    let query = FeatureQuery(
+      spec: try model.specForEvents("feature SQL"), dialect: dialect, cutoff: cutoff,
+      churn: try ChurnDefinition(parsing: model.training.churnDefinition))
+    let columns = try query.featureColumns()
+    precondition(
+      columns.count == model.features.count,
+      "feature SQL: \(columns.count) columns for \(model.features.count) features")
+    let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
+    return query.select(
+      columns, named: model.features, activeWithin: horizon, joinsCustomers: !(query.spec.staticEncodings ?? []).isEmpty
+    )
+  }
+}
 
-    // Per-customer aggregates over the history (t ≤ T).
+/// The pieces of the feature query for one spec, dialect and cutoff: the
+/// per-customer aggregates over the history, one SQL expression per
+/// feature family in the model's order, and the query around them.
+struct FeatureQuery {
+  let spec: FeatureSpec
+  let dialect: ModelExport.Dialect
+  let cutoff: Cutoff
+  let churn: ChurnDefinition
+
+  var day: String { FeatureSQL.day }
+  var sentinel: String { FeatureSQL.sentinel }
+  /// The cutoff in microseconds, as SQL.
+  var T: String { String(cutoff.micros) }
+  var windows: [Int] { spec.windows }
+  var types: [String] { spec.eventTypes ?? [] }
+  var channels: [String] { spec.channels ?? [] }
+  var stages: [String] { spec.stages }
+
+  func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
+  func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+  func dbl(_ x: String) -> String { "CAST(\(x) AS DOUBLE)" }
+  func days(_ x: String) -> String { "CAST(\(T) - \(x) AS DOUBLE) / CAST(\(day) AS DOUBLE)" }
+  func daysSince(_ x: String) -> String {
+    "COALESCE(CASE WHEN \(days(x)) < \(spec.neverDays) THEN \(days(x)) ELSE \(spec.neverDays) END, \(spec.neverDays))"
+  }
+  func trend(_ a: String, _ b: String) -> String {
+    "CASE WHEN ABS(\(a)) + ABS(\(b)) > 0 THEN CAST(\(a) - \(b) AS DOUBLE) / CAST(ABS(\(a)) + ABS(\(b)) AS DOUBLE) ELSE 0.0 END"
+  }
+  func greatest(_ xs: [String]) -> String {
+    let args = xs.map { "COALESCE(\($0), \(sentinel))" }
+    if args.count == 1 { return args[0] }
+    return (dialect == .duckdb ? "GREATEST(" : "MAX(") + args.joined(separator: ", ") + ")"
+  }
+
+  // MARK: - Aggregates over the history (t ≤ T)
+
+  /// Every per-customer aggregate the feature columns read, as `a.<name>`.
+  func aggregates() -> [String] {
+    recencyAggregates() + windowAggregates() + eventTypeAggregates() + trendAndChannelAggregates()
+      + stageAggregates() + sentimentAggregates()
+  }
+
+  private func recencyAggregates() -> [String] {
     var aggregates = ["MIN(t) AS first_t", "MAX(t) AS last_t"]
-    if case .event(let churn) = try ChurnDefinition(parsing: model.training.churnDefinition) {
-      aggregates.append("SUM(CASE WHEN event = \(lit(churn)) THEN 1 ELSE 0 END) AS churned_before")
+    if case .event(let name) = churn {
+      aggregates.append("SUM(CASE WHEN event = \(lit(name)) THEN 1 ELSE 0 END) AS churned_before")
     } else {
       aggregates.append("0 AS churned_before")
     }
-    let activity = spec.activityEvents
     let activityCondition =
-      activity.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
+      spec.activityEvents.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
       ?? (spec.interventions.isEmpty
         ? "1 = 1" : "event NOT IN (\(spec.interventions.map(lit).joined(separator: ", ")))")
     aggregates.append("MAX(CASE WHEN \(activityCondition) THEN t END) AS last_activity")
-    for (j, w) in windows.enumerated() {
+    return aggregates
+  }
+
+  private func windowAggregates() -> [String] {
+    windows.enumerated().flatMap { j, w in
       let inWindow = "age < \(Int64(w) * 86_400_000_000)"
-      aggregates.append("SUM(CASE WHEN \(inWindow) THEN 1 ELSE 0 END) AS c_\(j)")
-      aggregates.append("SUM(CASE WHEN \(inWindow) THEN amount END) AS as_\(j)")
-      aggregates.append("COUNT(CASE WHEN \(inWindow) THEN amount END) AS an_\(j)")
+      return [
+        "SUM(CASE WHEN \(inWindow) THEN 1 ELSE 0 END) AS c_\(j)",
+        "SUM(CASE WHEN \(inWindow) THEN amount END) AS as_\(j)",
+        "COUNT(CASE WHEN \(inWindow) THEN amount END) AS an_\(j)",
+      ]
     }
-    for (e, name) in (types + spec.interventions).enumerated() {
-      aggregates.append("MAX(CASE WHEN event = \(lit(name)) THEN t END) AS tl_\(e)")
-      aggregates.append("SUM(CASE WHEN event = \(lit(name)) THEN 1 ELSE 0 END) AS tt_\(e)")
-      for (j, w) in windows.enumerated() {
-        aggregates.append(
+  }
+
+  /// Last time, total count and count per window of each event type, then
+  /// each intervention (numbered after the types).
+  private func eventTypeAggregates() -> [String] {
+    (types + spec.interventions).enumerated().flatMap { e, name in
+      [
+        "MAX(CASE WHEN event = \(lit(name)) THEN t END) AS tl_\(e)",
+        "SUM(CASE WHEN event = \(lit(name)) THEN 1 ELSE 0 END) AS tt_\(e)",
+      ]
+        + windows.enumerated().map { j, w in
           "SUM(CASE WHEN event = \(lit(name)) AND age < \(Int64(w) * 86_400_000_000) THEN 1 ELSE 0 END) AS tc_\(e)_\(j)"
-        )
-      }
+        }
     }
-    aggregates += [
+  }
+
+  private func trendAndChannelAggregates() -> [String] {
+    let tw = Int64(spec.trendWindow) * 86_400_000_000
+    return [
       "SUM(CASE WHEN age < \(tw) THEN 1 ELSE 0 END) AS tr_a",
       "SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN 1 ELSE 0 END) AS tr_b",
       "COALESCE(SUM(CASE WHEN age < \(tw) THEN amount END), 0) AS tra_a",
       "COALESCE(SUM(CASE WHEN age >= \(tw) AND age < \(2 * tw) THEN amount END), 0) AS tra_b",
       "COUNT(channel) AS ch_total",
     ]
-    for (c, name) in channels.enumerated() {
-      aggregates.append("SUM(CASE WHEN channel = \(lit(name)) THEN 1 ELSE 0 END) AS ch_\(c)")
-    }
-    for (s, name) in stages.enumerated() {
-      aggregates.append("MAX(CASE WHEN stage = \(lit(name)) THEN t END) AS sl_\(s)")
-      aggregates.append("MIN(CASE WHEN stage = \(lit(name)) THEN t END) AS se_\(s)")
-    }
-    for (j, w) in spec.sentimentWindows.enumerated() {
-      let inWindow = "age < \(Int64(w) * 86_400_000_000)"
-      aggregates.append("SUM(CASE WHEN \(inWindow) THEN sentiment END) AS ss_\(j)")
-      aggregates.append("COUNT(CASE WHEN \(inWindow) THEN sentiment END) AS sn_\(j)")
-      aggregates.append("MIN(CASE WHEN \(inWindow) THEN sentiment END) AS sm_\(j)")
-      aggregates.append("SUM(CASE WHEN \(inWindow) AND sentiment < 0 THEN 1 ELSE 0 END) AS sg_\(j)")
-    }
-
-    // The features, in the model's order, every one a DOUBLE (DuckDB would
-    // otherwise compute some in DECIMAL and round them).
-    func dbl(_ x: String) -> String { "CAST(\(x) AS DOUBLE)" }
-    func days(_ x: String) -> String { "CAST(\(T) - \(x) AS DOUBLE) / CAST(\(day) AS DOUBLE)" }
-    func daysSince(_ x: String) -> String {
-      "COALESCE(CASE WHEN \(days(x)) < \(spec.neverDays) THEN \(days(x)) ELSE \(spec.neverDays) END, \(spec.neverDays))"
-    }
-    func trend(_ a: String, _ b: String) -> String {
-      "CASE WHEN ABS(\(a)) + ABS(\(b)) > 0 THEN CAST(\(a) - \(b) AS DOUBLE) / CAST(ABS(\(a)) + ABS(\(b)) AS DOUBLE) ELSE 0.0 END"
-    }
-    var columns = [days("a.first_t"), days("a.last_t")]
-    columns += windows.indices.map { dbl("a.c_\($0)") }
-    for e in types.indices {
-      columns.append(daysSince("a.tl_\(e)"))
-      columns += windows.indices.map { dbl("a.tc_\(e)_\($0)") }
-    }
-    if spec.usesAmount == true {
-      for j in windows.indices {
-        columns.append(dbl("COALESCE(a.as_\(j), 0)"))
-        columns.append("CASE WHEN a.an_\(j) > 0 THEN \(dbl("a.as_\(j)")) / \(dbl("a.an_\(j)")) ELSE 0.0 END")
+      + channels.enumerated().map { c, name in
+        "SUM(CASE WHEN channel = \(lit(name)) THEN 1 ELSE 0 END) AS ch_\(c)"
       }
+  }
+
+  private func stageAggregates() -> [String] {
+    stages.enumerated().flatMap { s, name in
+      [
+        "MAX(CASE WHEN stage = \(lit(name)) THEN t END) AS sl_\(s)",
+        "MIN(CASE WHEN stage = \(lit(name)) THEN t END) AS se_\(s)",
+      ]
     }
-    columns.append(trend("a.tr_a", "a.tr_b"))
-    if spec.usesAmount == true { columns.append(trend("a.tra_a", "a.tra_b")) }
+  }
+
+  private func sentimentAggregates() -> [String] {
+    spec.sentimentWindows.enumerated().flatMap { j, w in
+      let inWindow = "age < \(Int64(w) * 86_400_000_000)"
+      return [
+        "SUM(CASE WHEN \(inWindow) THEN sentiment END) AS ss_\(j)",
+        "COUNT(CASE WHEN \(inWindow) THEN sentiment END) AS sn_\(j)",
+        "MIN(CASE WHEN \(inWindow) THEN sentiment END) AS sm_\(j)",
+        "SUM(CASE WHEN \(inWindow) AND sentiment < 0 THEN 1 ELSE 0 END) AS sg_\(j)",
+      ]
+    }
+  }
+
+  // MARK: - The features, in the model's order
+
+  /// One expression per feature. Each is cast to DOUBLE when selected
+  /// (DuckDB would otherwise compute some in DECIMAL and round them).
+  func featureColumns() throws -> [String] {
+    try recencyAndFrequencyColumns() + amountAndTrendColumns() + gapColumns() + channelColumns() + stageColumns()
+      + sentimentColumns() + interventionColumns() + staticColumns()
+  }
+
+  private func recencyAndFrequencyColumns() -> [String] {
+    [days("a.first_t"), days("a.last_t")] + windows.indices.map { dbl("a.c_\($0)") }
+      + types.indices.flatMap { e in [daysSince("a.tl_\(e)")] + windows.indices.map { dbl("a.tc_\(e)_\($0)") } }
+  }
+
+  private func amountAndTrendColumns() -> [String] {
+    let usesAmount = spec.usesAmount == true
+    let amounts =
+      usesAmount
+      ? windows.indices.flatMap { j in
+        [
+          dbl("COALESCE(a.as_\(j), 0)"),
+          "CASE WHEN a.an_\(j) > 0 THEN \(dbl("a.as_\(j)")) / \(dbl("a.an_\(j)")) ELSE 0.0 END",
+        ]
+      } : []
+    return amounts + [trend("a.tr_a", "a.tr_b")] + (usesAmount ? [trend("a.tra_a", "a.tra_b")] : [])
+  }
+
+  private func gapColumns() -> [String] {
     let gapMean = "\(dbl("g.dmax - g.dmin")) / \(dbl("g.n - 1"))"
-    columns += [
+    return [
       dbl("COALESCE(g.n, 0)"),
       "CASE WHEN g.n >= 2 THEN \(gapMean) ELSE 0.0 END",
       "CASE WHEN g.n >= 2 THEN SQRT(gv.sq / \(dbl("g.n - 1"))) ELSE 0.0 END",
       "CASE WHEN g.n >= 2 THEN \(dbl("gf.gap")) / (\(gapMean)) ELSE 0.0 END",
     ]
-    if spec.usesChannel == true {
-      columns += channels.indices.map {
-        "CASE WHEN a.ch_total > 0 THEN \(dbl("a.ch_\($0)")) / \(dbl("a.ch_total")) ELSE 0.0 END"
-      }
+  }
+
+  private func channelColumns() -> [String] {
+    guard spec.usesChannel == true else { return [] }
+    return channels.indices.map {
+      "CASE WHEN a.ch_total > 0 THEN \(dbl("a.ch_\($0)")) / \(dbl("a.ch_total")) ELSE 0.0 END"
     }
-    if spec.usesStage == true {
-      let latest = greatest(stages.indices.map { "a.sl_\($0)" })
-      // Current stage: the latest; ties go to the later stage in the list.
-      var current = "CASE"
-      for s in stages.indices.reversed() {
-        current += " WHEN a.sl_\(s) IS NOT NULL AND a.sl_\(s) = \(latest) THEN \(s)"
-      }
-      current += " END"
-      for s in stages.indices { columns.append("CASE WHEN (\(current)) = \(s) THEN 1.0 ELSE 0.0 END") }
-      var inStage = "CASE (\(current))"
-      for s in stages.indices {
-        let other = greatest(stages.indices.filter { $0 != s }.map { "a.sl_\($0)" })
-        inStage += " WHEN \(s) THEN \(days("CASE WHEN \(other) = \(sentinel) THEN a.se_\(s) ELSE \(other) END"))"
-      }
-      inStage += " ELSE 0.0 END"
-      columns.append(inStage)
-      if let p = spec.stageChurn?.probabilities {
-        // The stage chain's churn probability, looked up by the current stage.
-        var markov = "CASE (\(current))"
-        for s in stages.indices { markov += " WHEN \(s) THEN \(ModelExport.literal(p[s]))" }
-        columns.append(markov + " ELSE 0.0 END")
-      }
+  }
+
+  /// One-hot current stage, days in it, and the stage chain's churn
+  /// probability looked up by it.
+  private func stageColumns() -> [String] {
+    guard spec.usesStage == true else { return [] }
+    let current = currentStage()
+    var columns = stages.indices.map { s in "CASE WHEN (\(current)) = \(s) THEN 1.0 ELSE 0.0 END" }
+    var inStage = "CASE (\(current))"
+    for s in stages.indices {
+      let other = greatest(stages.indices.filter { $0 != s }.map { "a.sl_\($0)" })
+      inStage += " WHEN \(s) THEN \(days("CASE WHEN \(other) = \(sentinel) THEN a.se_\(s) ELSE \(other) END"))"
     }
-    if spec.usesSentiment == true {
-      for j in spec.sentimentWindows.indices {
-        columns += [
-          "CASE WHEN a.sn_\(j) > 0 THEN \(dbl("a.ss_\(j)")) / \(dbl("a.sn_\(j)")) ELSE 0.0 END",
-          dbl("COALESCE(a.sm_\(j), 0)"),
-          dbl("a.sn_\(j)"), dbl("a.sg_\(j)"),
-        ]
-      }
-      columns.append(dbl("COALESCE(sl.v, 0)"))
+    columns.append(inStage + " ELSE 0.0 END")
+    if let p = spec.stageChurn?.probabilities {
+      var markov = "CASE (\(current))"
+      for s in stages.indices { markov += " WHEN \(s) THEN \(ModelExport.literal(p[s]))" }
+      columns.append(markov + " ELSE 0.0 END")
     }
-    for e in spec.interventions.indices {
+    return columns
+  }
+
+  /// The current stage's position: the latest seen; ties go to the later
+  /// stage in the list.
+  private func currentStage() -> String {
+    let latest = greatest(stages.indices.map { "a.sl_\($0)" })
+    var current = "CASE"
+    for s in stages.indices.reversed() {
+      current += " WHEN a.sl_\(s) IS NOT NULL AND a.sl_\(s) = \(latest) THEN \(s)"
+    }
+    return current + " END"
+  }
+
+  private func sentimentColumns() -> [String] {
+    guard spec.usesSentiment == true else { return [] }
+    return spec.sentimentWindows.indices.flatMap { j in
+      [
+        "CASE WHEN a.sn_\(j) > 0 THEN \(dbl("a.ss_\(j)")) / \(dbl("a.sn_\(j)")) ELSE 0.0 END",
+        dbl("COALESCE(a.sm_\(j), 0)"),
+        dbl("a.sn_\(j)"), dbl("a.sg_\(j)"),
+      ]
+    } + [dbl("COALESCE(sl.v, 0)")]
+  }
+
+  private func interventionColumns() -> [String] {
+    spec.interventions.indices.flatMap { e in
       let k = types.count + e
-      columns += [dbl("a.tt_\(k)"), daysSince("a.tl_\(k)")]
+      return [dbl("a.tt_\(k)"), daysSince("a.tl_\(k)")]
     }
-    var joinCustomers = false
+  }
+
+  /// Static attributes from the customers table: one-hot categories with
+  /// an "other" column, dates as days before the cutoff.
+  private func staticColumns() throws -> [String] {
+    var columns: [String] = []
     for encoding in spec.staticEncodings ?? [] {
-      joinCustomers = true
       let raw = "TRIM(COALESCE(CAST(cu.\(q(encoding.column)) AS VARCHAR), ''))"
       switch encoding.kind {
       case .categorical:
@@ -207,17 +290,25 @@ public enum FeatureSQL {
         columns.append("COALESCE(\(days(micros)), \(encoding.imputation))")
         if encoding.hasMissingIndicator { columns.append("CASE WHEN \(micros) IS NULL THEN 1.0 ELSE 0.0 END") }
       case .numeric:
-        throw Failure.unsupportedStaticColumn(encoding.column)
+        throw FeatureSQL.Failure.unsupportedStaticColumn(encoding.column)
       }
     }
-    precondition(
-      columns.count == model.features.count,
-      "feature SQL: \(columns.count) columns for \(model.features.count) features")
-    let selected = zip(columns, model.features).map { "    \(dbl($0)) AS \(q($1))" }.joined(separator: ",\n")
-    let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
+    return columns
+  }
+
+  // MARK: - The query
+
+  /// The whole SELECT: events → history → aggregates and active-day gaps →
+  /// the named feature columns of the customers still eligible at T.
+  func select(_ columns: [String], named names: [String], activeWithin horizon: Int64, joinsCustomers: Bool) -> String {
+    let selected = zip(columns, names).map { "    \(dbl($0)) AS \(q($1))" }.joined(separator: ",\n")
     let eligible =
-      model.training.churnDefinition.hasPrefix("event:")
+      churn != .inactivity
       ? "a.churned_before = 0" : "a.last_activity IS NOT NULL AND a.last_activity > \(T) - \(horizon)"
+    let time =
+      dialect == .duckdb
+      ? "epoch_us(CAST(\(q("timestamp")) AS TIMESTAMPTZ))" : "unixepoch(\(q("timestamp"))) * 1000000"
+    let dayIndex = dialect == .duckdb ? "(age // \(day))" : "(age / \(day))"
     return """
       WITH ev AS (
         SELECT \(q("customer_id")) AS customer_id, \(time) AS t, \(q("event")) AS event,
@@ -227,7 +318,7 @@ public enum FeatureSQL {
       hist AS (SELECT *, \(T) - t AS age FROM ev WHERE t <= \(T)),
       a AS (
         SELECT customer_id,
-          \(aggregates.joined(separator: ",\n    "))
+          \(aggregates().joined(separator: ",\n    "))
         FROM hist GROUP BY customer_id
       ),
       active AS (SELECT DISTINCT customer_id, \(dayIndex) AS d FROM hist WHERE age < 365 * \(day)),
@@ -256,7 +347,7 @@ public enum FeatureSQL {
         LEFT JOIN g ON g.customer_id = a.customer_id
         LEFT JOIN gv ON gv.customer_id = a.customer_id
         LEFT JOIN gf ON gf.customer_id = a.customer_id
-        LEFT JOIN sl ON sl.customer_id = a.customer_id\(joinCustomers ? "\n    LEFT JOIN \(q("customers")) AS cu ON cu.\(q("customer_id")) = a.customer_id" : "")
+        LEFT JOIN sl ON sl.customer_id = a.customer_id\(joinsCustomers ? "\n    LEFT JOIN \(q("customers")) AS cu ON cu.\(q("customer_id")) = a.customer_id" : "")
       WHERE \(eligible)
       ORDER BY a.customer_id
       """
