@@ -127,189 +127,59 @@ public struct StageModelEstimator: Sendable {
 
   /// Fits the model on the customers whose runs of `observations.order` are given.
   func fit(_ observations: StageObservations, customers runs: [Range<Int>]) throws -> StageTransitionModel {
-    let churned = stages.count - 1
-    let k = stages.count
-    let time = observations.time, stage = observations.stage
-    let touch = observations.touch
-    let dataEnd = observations.dataEnd
-    var profile = StageProfileAccumulator(stages: k)
-    var touchpoints = TouchpointAccumulator(stages: k, keys: observations.touchKeys)
-    let order = observations.order
-    var moves = Array(repeating: Array(repeating: 0, count: k), count: k)
-    var days = [Double](repeating: 0, count: k)
-    var periodCounts = Array(repeating: Array(repeating: 0.0, count: k), count: k)
-    let day = Double(microsPerDay)
-    let period = Double(periodDays)
-    var customers = 0
-    var lifetimes = CustomerLifetimes()
-    var exposure = ExposureAccumulator(actions: actionEvents, windowDays: actionWindowDays, stages: k)
-    let actionOfEvent: [Int32: Int] = Dictionary(
-      actionEvents.enumerated().compactMap { a, name in observations.eventNames.lookup(name).map { ($0, a) } },
-      uniquingKeysWith: { a, _ in a })
-
-    // Walks one customer's observations into spells.
-    // Returns the time of a churn inferred from inactivity, if any.
-    func spells(_ indexes: ArraySlice<Int>) -> Int64? {
-      customers += 1
-      for i in indexes {
-        let s = Int(stage[i])
-        profile.add(
-          stage: s, channel: observations.touchKeys[Int(touch[i])].channel, sentiment: observations.sentiment[i])
-        touchpoints.add(stage: s, touch: touch[i], sentiment: observations.sentiment[i])
-      }
-      var treatments = [[Int64]](repeating: [], count: actionEvents.count)
-      if !actionOfEvent.isEmpty {
-        for i in indexes {
-          if let a = actionOfEvent[observations.touchKeys[Int(touch[i])].event] { treatments[a].append(time[i]) }
-        }
-      }
-      let firstSeen = time[indexes.first!]
-      var churnedAt: Int64?
-      var current = Int(stage[indexes.first!])
-      var visited: UInt64 = 1 << UInt64(current)
-      var enter = time[indexes.first!]
-      var lastSeen = enter
-      var lastTouch = touch[indexes.first!]
-      var inactivityChurn: Int64?
-      profile.firstStage[current] += 1
-      func close(at end: Int64, to next: Int?) {
-        if !actionOfEvent.isEmpty {
-          exposure.add(stage: current, enter: enter, end: end, next: next, treatments: treatments)
-        }
-        let d = Double(end - enter) / day
-        days[current] += d
-        profile.spells[current] += 1
-        if next != nil { profile.completedDwell[current].append(d) }
-        if let next { visited |= 1 << UInt64(next) }
-        if next == churned {
-          churnedAt = end
-          touchpoints.countChurn(stage: current, lastTouch: lastTouch)
-          profile.churnDwell[current].append(d)
-        } else if next != nil {
-          profile.movedOnDwell[current].append(d)
-        }
-        let steps = (d / period).rounded(.down)
-        if let next {
-          moves[current][next] += 1
-          periodCounts[current][current] += max(steps - 1, 0)
-          periodCounts[current][next] += 1
-        } else {
-          periodCounts[current][current] += steps
-        }
-      }
-      for i in indexes.dropFirst() where current != churned {
-        let s = Int(stage[i])
-        if let window = inactivityDays, time[i] - lastSeen > Int64(window) * microsPerDay {
-          let churnAt = lastSeen + Int64(window) * microsPerDay
-          close(at: churnAt, to: churned)
-          inactivityChurn = churnAt
-          current = churned
-          break
-        }
-        if s != current {
-          let moveAt = s == churned ? time[i] : lastSeen + (time[i] - lastSeen) / 2
-          close(at: moveAt, to: s)
-          current = s
-          enter = moveAt
-        }
-        lastSeen = time[i]
-        lastTouch = touch[i]
-      }
-      defer {
-        profile.countReached(visited)
-        if current == churned && churnedAt == nil { churnedAt = firstSeen }  // churn on the first record
-        lifetimes.append(firstSeen: firstSeen, end: churnedAt ?? dataEnd, churned: churnedAt != nil)
-      }
-      guard current != churned else { return inactivityChurn }
-      if let window = inactivityDays, dataEnd - lastSeen > Int64(window) * microsPerDay {
-        inactivityChurn = lastSeen + Int64(window) * microsPerDay
-        close(at: inactivityChurn!, to: churned)
-      } else {
-        close(at: dataEnd, to: nil)  // censored
-      }
-      return inactivityChurn
-    }
-    var gaps: [PanelChainEstimator.Gap: Int] = [:]
-    var bootstrap = PanelBootstrap()
-    for run in runs {
-      let inferredChurn = spells(order[run])
-      if periodDays == 1 { dailyGaps(order[run], inactivityChurn: inferredChurn, into: &gaps) }
-    }
-
-    // The stage of each observed day (a churn event counts from the next
-    // day: the customer was still in their stage that day), and the gaps
-    // between consecutive observed days. A churn inferred from inactivity is
-    // observed like a churn event at the end of the window; later events
-    // are left out, as in the spells.
-    func dailyGaps(_ indexes: ArraySlice<Int>, inactivityChurn: Int64?, into gaps: inout [PanelChainEstimator.Gap: Int])
-    {
-      var previous: (day: Int64, stage: Int)?
-      var observations: [(day: Int64, stage: Int)] = []
-      for i in indexes where inactivityChurn.map({ time[i] <= $0 }) ?? true {
-        let s = Int(stage[i])
-        let d = time[i] / microsPerDay + (s == churned ? 1 : 0)
-        if let last = observations.last, last.day == d {
-          observations[observations.count - 1].stage = s
-        } else {
-          observations.append((d, s))
-        }
-      }
-      if let churnAt = inactivityChurn, observations.last?.stage != churned {
-        observations.append((churnAt / microsPerDay + 1, churned))
-      }
-      var customerGaps: [PanelChainEstimator.Gap] = []
-      for o in observations {
-        if let p = previous, p.stage != churned {
-          let gap = PanelChainEstimator.Gap(from: p.stage, to: o.stage, days: Int(o.day - p.day))
-          gaps[gap, default: 0] += 1
-          if bootstrapReplicates > 0 { customerGaps.append(gap) }
-        }
-        previous = o
-      }
-      if bootstrapReplicates > 0 { bootstrap.addCustomer(customerGaps) }
-    }
-
-    var p = Matrix(rows: k, columns: k)
-    var q = Matrix(rows: k, columns: k)
-    for i in 0..<(k - 1) {
-      let total = periodCounts[i].reduce(0, +) + dirichletAlpha * Double(k)
-      for j in 0..<k { p[i, j] = (periodCounts[i][j] + dirichletAlpha) / total }
-      for j in 0..<k where j != i && days[i] > 0 {
-        q[i, j] = Double(moves[i][j]) / days[i]
-        q[i, i] -= q[i, j]
-      }
-    }
-    p[k - 1, k - 1] = 1
-    let counted = p.rowList
+    var tally = StageSpellTally(observations, estimator: self)
+    for run in runs { tally.add(observations.order[run]) }
+    let (counted, generator) = spellEstimates(tally)
+    var p = Matrix(rowMajor: counted)
     var iterations = 0
     var logLikelihood: Double?
     var interval: (lower: [[Double]], upper: [[Double]])?
-    if periodDays == 1 && !gaps.isEmpty {
+    if periodDays == 1 && !tally.gaps.isEmpty {
       // Maximum likelihood over the unseen days between observations,
       // started from the spell estimate.
-      let panel = PanelChainEstimator(states: k, absorbing: churned)
-      let em = panel.estimate(gaps: gaps, start: counted)
+      let panel = PanelChainEstimator(states: stages.count, absorbing: stages.count - 1)
+      let em = panel.estimate(gaps: tally.gaps, start: counted)
       p = Matrix(rowMajor: em.p)
       iterations = em.iterations
-      logLikelihood = panel.logLikelihood(gaps: gaps, p: em.p)
+      logLikelihood = panel.logLikelihood(gaps: tally.gaps, p: em.p)
       if bootstrapReplicates > 0 {
-        interval = bootstrap.intervals(estimator: panel, fitted: em.p, replicates: bootstrapReplicates, seed: seed)
+        interval = tally.bootstrap.intervals(
+          estimator: panel, fitted: em.p, replicates: bootstrapReplicates, seed: seed)
       }
     }
     let analysis = try AbsorbingChainAnalysis(p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) })
     return StageTransitionModel(
-      stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: moves, daysInStage: days,
-      periodCounts: periodCounts, countTransitionMatrix: counted, transitionMatrix: p.rowList,
-      maximumLikelihoodIterations: iterations, logLikelihood: logLikelihood,
+      stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: tally.moves,
+      daysInStage: tally.days, periodCounts: tally.periodCounts, countTransitionMatrix: counted,
+      transitionMatrix: p.rowList, maximumLikelihoodIterations: iterations, logLikelihood: logLikelihood,
       bootstrapReplicates: interval == nil ? 0 : bootstrapReplicates,
-      transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: q.rowList, customers: customers,
-      absorption: analysis,
-      profiles: profile.profiles(stages: stages, channelNames: observations.channelNames, days: days),
-      retention: lifetimes.retentionByCohort(),
-      actionEffects: actionEvents.isEmpty ? nil : exposure.effects(stages: stages, windowDays: actionWindowDays),
+      transitionLower: interval?.lower, transitionUpper: interval?.upper, generator: generator,
+      customers: tally.customers, absorption: analysis,
+      profiles: tally.profile.profiles(stages: stages, channelNames: observations.channelNames, days: tally.days),
+      retention: tally.lifetimes.retentionByCohort(),
+      actionEffects: actionEvents.isEmpty ? nil : tally.exposure.effects(stages: stages, windowDays: actionWindowDays),
       painPoints: try PainPointAnalysis(
-        p: p, stages: stages, moves: moves, profile: profile, touchpoints: touchpoints,
-        eventNames: observations.eventNames, channelNames: observations.channelNames, horizon: max(1, 365 / periodDays),
-        periodDays: periodDays))
+        p: p, stages: stages, moves: tally.moves, profile: tally.profile, touchpoints: tally.touchpoints,
+        eventNames: observations.eventNames, channelNames: observations.channelNames,
+        horizon: max(1, 365 / periodDays), periodDays: periodDays))
+  }
+
+  /// The chain from the spells: the period matrix from whole periods in
+  /// each stage with a Dirichlet prior, and the continuous-time generator
+  /// from moves per day in each stage.
+  private func spellEstimates(_ tally: StageSpellTally) -> (periodMatrix: [[Double]], generator: [[Double]]) {
+    let k = stages.count
+    var p = Matrix(rows: k, columns: k)
+    var q = Matrix(rows: k, columns: k)
+    for i in 0..<(k - 1) {
+      let total = tally.periodCounts[i].reduce(0, +) + dirichletAlpha * Double(k)
+      for j in 0..<k { p[i, j] = (tally.periodCounts[i][j] + dirichletAlpha) / total }
+      for j in 0..<k where j != i && tally.days[i] > 0 {
+        q[i, j] = Double(tally.moves[i][j]) / tally.days[i]
+        q[i, i] -= q[i, j]
+      }
+    }
+    p[k - 1, k - 1] = 1
+    return (p.rowList, q.rowList)
   }
 }
