@@ -38,26 +38,50 @@ extension UpliftTrainer {
     propensity: (Int, Row) -> Double
   ) throws -> (UpliftModel.UpliftEvaluation, HoldoutPredictions) {
     let columns = try model.columns(for: names)
-    let m = catalog.actions.count
-    let decisions = rows.map { model.decide(features: $0.x, columns: columns) }
+    let holdout = HoldoutDecisions(rows: rows, decisions: rows.map { model.decide(features: $0.x, columns: columns) })
+    let policies = comparedPolicies(holdout, model: model, baseline: baseline)
+    return (
+      UpliftModel.UpliftEvaluation(
+        holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings(holdout),
+        policies: values(of: policies, on: holdout, propensity: propensity)),
+      predictions(holdout)
+    )
+  }
+
+  /// The holdout rows with the model's decision for each.
+  struct HoldoutDecisions {
+    let rows: [Row]
+    let decisions: [UpliftModel.Decision]
+
+    /// Whether row `i`'s stage admits action `a` (other rules aside).
     func admits(_ i: Int, _ a: Int) -> Bool {
       decisions[i].options[a].ineligibleBecause.map { $0.hasPrefix("not for stage") } != true
     }
+  }
+
+  private func predictions(_ holdout: HoldoutDecisions) -> HoldoutPredictions {
     var predictions = HoldoutPredictions(actions: catalog.actions.map(\.id))
-    for (i, row) in rows.enumerated() {
+    for (i, row) in holdout.rows.enumerated() {
       predictions.customers.append(row.customer)
       predictions.given.append(row.action >= 0 ? catalog.actions[row.action].id : "none")
       predictions.churned.append(row.churned)
-      predictions.stageAdmits.append((0..<m).map { admits(i, $0) })
-      predictions.uplift.append(decisions[i].options.map(\.uplift))
+      predictions.stageAdmits.append((0..<catalog.actions.count).map { holdout.admits(i, $0) })
+      predictions.uplift.append(holdout.decisions[i].options.map(\.uplift))
     }
+    return predictions
+  }
+
+  /// Per action, the uplift curve of its treated rows against the controls
+  /// its stages admit, ranked by predicted uplift.
+  private func rankings(_ holdout: HoldoutDecisions) -> [UpliftModel.ActionRanking] {
+    let rows = holdout.rows
     var rankings: [UpliftModel.ActionRanking] = []
-    for a in 0..<m {
-      let part = rows.indices.filter { rows[$0].action == a || (rows[$0].action == -1 && admits($0, a)) }
+    for a in 0..<catalog.actions.count {
+      let part = rows.indices.filter { rows[$0].action == a || (rows[$0].action == -1 && holdout.admits($0, a)) }
       let treatedCount = part.filter { rows[$0].action == a }.count
       guard treatedCount > 0, treatedCount < part.count else { continue }
       let curve = UpliftCurve(
-        outcomes: part.map { rows[$0].churned ? 0 : 1 }, scores: part.map { decisions[$0].options[a].uplift },
+        outcomes: part.map { rows[$0].churned ? 0 : 1 }, scores: part.map { holdout.decisions[$0].options[a].uplift },
         treated: part.map { rows[$0].action == a })
       let n = curve.targeted.last ?? 1
       let picks = (0...20).map { k -> Int in
@@ -70,15 +94,26 @@ extension UpliftTrainer {
           qiniCoefficient: curve.qiniCoefficient, upliftAUC: curve.upliftAUC,
           curveTargeted: picks.map { curve.targeted[$0] / n }, curveQini: picks.map { curve.qini[$0] }))
     }
+    return rankings
+  }
 
-    // Policies: probabilities of each action (index m = none) per row.
-    let none = m
+  /// A policy judged on the holdout: the probability it gives row `i`'s
+  /// logged action (index `actions` = none), and the share it treats.
+  struct ComparedPolicy {
+    let name: String
+    let treatedShare: Double
+    let probabilityOfLogged: (Int) -> Double
+  }
+
+  /// The model's recommendations, no action (the baseline), a random
+  /// eligible action or none, and treating the highest risks (as many as
+  /// the model treats) with the action best on average.
+  private func comparedPolicies(
+    _ holdout: HoldoutDecisions, model: UpliftModel, baseline: ChurnBaseline
+  ) -> [ComparedPolicy] {
+    let rows = holdout.rows, decisions = holdout.decisions
+    let none = catalog.actions.count
     func logged(_ row: Row) -> Int { row.action >= 0 ? row.action : none }
-    func loggingProbability(_ row: Row) -> Double {
-      if row.action >= 0 { return propensity(row.action, row) }
-      let any = (0..<m).reduce(0) { $0 + propensity($1, row) }
-      return max(1 - any, propensityClip)
-    }
     let recommended: [Int] = decisions.map { $0.action ?? none }
     let eligibleActions: [[Int]] = decisions.map { d in d.options.filter { $0.ineligibleBecause == nil }.map(\.action) }
     let predictor = baseline.predictor
@@ -93,33 +128,45 @@ extension UpliftTrainer {
     {
       highestRisk[i] = bestOverall[i]!
     }
-    let values = decisions.map(\.value)
+    let n = Double(max(rows.count, 1))
+    return [
+      ComparedPolicy(name: "recommended", treatedShare: Double(treatCount) / n) { i in
+        recommended[i] == logged(rows[i]) ? 1 : 0
+      },
+      ComparedPolicy(name: "no action", treatedShare: 0) { i in logged(rows[i]) == none ? 1 : 0 },
+      ComparedPolicy(
+        name: "random eligible action or none",
+        treatedShare: eligibleActions.reduce(0) { $0 + Double($1.count) / Double($1.count + 1) } / n
+      ) { i in
+        let a = logged(rows[i])
+        return a == none || eligibleActions[i].contains(a) ? 1 / Double(eligibleActions[i].count + 1) : 0
+      },
+      ComparedPolicy(
+        name: "treat the highest risk", treatedShare: Double(highestRisk.filter { $0 != none }.count) / n
+      ) { i in highestRisk[i] == logged(rows[i]) ? 1 : 0 },
+    ]
+  }
+
+  /// Each policy's net value and churn prevented per customer against no
+  /// action, by inverse propensity weighting (self-normalised), with 95%
+  /// intervals from a bootstrap over customers. `policies[1]` is no action.
+  private func values(
+    of policies: [ComparedPolicy], on holdout: HoldoutDecisions, propensity: (Int, Row) -> Double
+  ) -> [UpliftModel.PolicyValue] {
+    let rows = holdout.rows
+    let m = catalog.actions.count
+    func loggingProbability(_ row: Row) -> Double {
+      if row.action >= 0 { return propensity(row.action, row) }
+      let any = (0..<m).reduce(0) { $0 + propensity($1, row) }
+      return max(1 - any, propensityClip)
+    }
+    let values = holdout.decisions.map(\.value)
     let costs = catalog.actions.map(\.cost) + [0]
-    // π(logged action | x) for each policy.
-    let policies: [(String, (Int) -> Double)] = [
-      ("recommended", { i in recommended[i] == logged(rows[i]) ? 1 : 0 }),
-      ("no action", { i in logged(rows[i]) == none ? 1 : 0 }),
-      (
-        "random eligible action or none",
-        { i in
-          let a = logged(rows[i])
-          return a == none || eligibleActions[i].contains(a) ? 1 / Double(eligibleActions[i].count + 1) : 0
-        }
-      ),
-      ("treat the highest risk", { i in highestRisk[i] == logged(rows[i]) ? 1 : 0 }),
-    ]
-    let treatedShares: [Double] = [
-      Double(treatCount) / Double(max(rows.count, 1)), 0,
-      eligibleActions.reduce(0) { $0 + Double($1.count) / Double($1.count + 1) } / Double(max(rows.count, 1)),
-      Double(highestRisk.filter { $0 != none }.count) / Double(max(rows.count, 1)),
-    ]
     let p = rows.map(loggingProbability)
-    let reward = rows.indices.map { i in -(rows[i].churned ? values[i] : 0) - costs[logged(rows[i])] }
+    let reward = rows.indices.map { i in
+      -(rows[i].churned ? values[i] : 0) - costs[rows[i].action >= 0 ? rows[i].action : m]
+    }
     let churn = rows.map { $0.churned ? 1.0 : 0.0 }
-    // Customers as the bootstrap unit.
-    var groups: [String: [Int]] = [:]
-    for (i, row) in rows.enumerated() where p[i] > 0 { groups[row.customer, default: []].append(i) }
-    let keys = groups.keys.sorted()
     func estimate(_ members: [Int], _ pi: (Int) -> Double) -> (value: Double, churn: Double) {
       var w = 0.0, v = 0.0, c = 0.0
       for i in members {
@@ -133,30 +180,37 @@ extension UpliftTrainer {
     // Treated rows whose stage at the snapshot did not admit their action
     // (they moved stage before the treatment) have no logging probability.
     let all = rows.indices.filter { p[$0] > 0 }
-    let baseline = estimate(all, policies[1].1)
+    let baseline = estimate(all, policies[1].probabilityOfLogged)
+    let replicates = bootstrapDifferences(rows: rows, weighted: p, policies: policies) { estimate($0, $1).value }
+    return policies.enumerated().map { k, policy in
+      let e = estimate(all, policy.probabilityOfLogged)
+      let interval = Quantiles.linear(replicates[k], at: [0.025, 0.975])
+      return UpliftModel.PolicyValue(
+        policy: policy.name, treatedShare: policy.treatedShare, netValuePerCustomer: e.value - baseline.value,
+        lower95: interval.first ?? .nan, upper95: interval.last ?? .nan,
+        churnPreventedPerCustomer: baseline.churn - e.churn)
+    }
+  }
 
+  /// Per policy, its `value` less no action's (`policies[1]`) on each
+  /// bootstrap resample of the customers (their rows with a logging
+  /// probability, kept together).
+  private func bootstrapDifferences(
+    rows: [Row], weighted p: [Double], policies: [ComparedPolicy], value: ([Int], (Int) -> Double) -> Double
+  ) -> [[Double]] {
+    var groups: [String: [Int]] = [:]
+    for (i, row) in rows.enumerated() where p[i] > 0 { groups[row.customer, default: []].append(i) }
+    let keys = groups.keys.sorted()
     var replicates = [[Double]](repeating: [], count: policies.count)
     var rng = SplitMix64(seed: seed)
     for _ in 0..<bootstrapReplicates {
       var members: [Int] = []
       for _ in keys.indices { members += groups[keys[Int(rng.next() % UInt64(keys.count))]]! }
-      let base = estimate(members, policies[1].1).value
-      for (k, policy) in policies.enumerated() { replicates[k].append(estimate(members, policy.1).value - base) }
+      let base = value(members, policies[1].probabilityOfLogged)
+      for (k, policy) in policies.enumerated() {
+        replicates[k].append(value(members, policy.probabilityOfLogged) - base)
+      }
     }
-    var values95: [UpliftModel.PolicyValue] = []
-    for (k, policy) in policies.enumerated() {
-      let e = estimate(all, policy.1)
-      let interval = Quantiles.linear(replicates[k], at: [0.025, 0.975])
-      values95.append(
-        UpliftModel.PolicyValue(
-          policy: policy.0, treatedShare: treatedShares[k], netValuePerCustomer: e.value - baseline.value,
-          lower95: interval.first ?? .nan, upper95: interval.last ?? .nan,
-          churnPreventedPerCustomer: baseline.churn - e.churn))
-    }
-    return (
-      UpliftModel.UpliftEvaluation(
-        holdout: "\(holdoutFraction) of customers (seed \(seed)): \(rows.count) rows", actions: rankings,
-        policies: values95), predictions
-    )
+    return replicates
   }
 }
