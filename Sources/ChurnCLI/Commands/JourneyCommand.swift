@@ -89,15 +89,8 @@ enum JourneyCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     let events = arguments.value("events")!
-    var estimator = try churnDefinition(arguments)
-    estimator.periodDays = try Duration(parsing: arguments.value("period")!).days
-    estimator.omitsUnobservedStages = true
-    estimator.observedUntil = try ObservationOption.value(arguments)
-    estimator.bootstrapReplicates = try arguments.integer("bootstrap", in: 0...10_000)
-    estimator.seed = UInt64(try arguments.integer("seed", in: 0...Int.max))
-    if let list = arguments.value("stages") {
-      estimator.stages = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-    }
+    let toStdout = try standardOutputUser(arguments) != nil
+    var estimator = try configuredEstimator(arguments)
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
     var stageNote: String?
@@ -116,48 +109,63 @@ enum JourneyCommand: Command {
       "journey: reading events, fitting the chain"
         + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
     defer { phases.finish() }
-    let model: StageTransitionModel
-    var comparison: StageSegmentComparison?
-    if let column = arguments.value("segment") {
-      guard let path = arguments.value("customers") else {
-        throw CLIError.invalidValue(
-          option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
-      }
-      let table = try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
-      guard let a = table.attributeNames.firstIndex(of: column) else {
-        throw CLIError.invalidValue(
-          option: "segment", value: column,
-          reason: "\(path) has no such column (columns: \(table.attributeNames.joined(separator: ", ")))")
-      }
-      let fitted = try estimator.estimateBySegment(from: &reader, issues: &issues) { id in
-        table.indexByID[id].map { table.values[a][$0] }
-      }
-      model = fitted.all
-      comparison = StageSegmentComparison(column: column, pooled: fitted.all, segments: fitted.segments)
-    } else {
-      model = try estimator.estimate(from: &reader, issues: &issues)
-    }
-    var expm: [String: [[Double]]] = [:]
-    for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
-    let toStdout = try standardOutputUser(arguments) != nil
+    let (model, comparison) = try fit(estimator, reader: &reader, issues: &issues, arguments)
     let summary = render(model) + (comparison.map(render) ?? "")
     if toStdout { console.err(summary) } else { console.out(summary) }
     if let path = arguments.value("out") {
-      let title = arguments.value("title")!
-      var report = JourneyReport(model: model, title: title, segments: comparison)
+      var report = JourneyReport(model: model, title: arguments.value("title")!, segments: comparison)
       report.stageNote = stageNote
       try TextOutput.write(report.html(), to: path, console: console)
     }
     let modelPaths = [arguments.value("model-out"), arguments.flag("json") ? "-" : nil].compactMap { $0 }
     if !modelPaths.isEmpty {
-      let notes = JourneyReport(model: model)
+      var expm: [String: [[Double]]] = [:]
+      for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
       let document = Document(
         model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
-        flowNote: notes.flowDisagreement())
+        flowNote: JourneyReport(model: model).flowDisagreement())
       let text = try JSONOutput.text(document)
       for path in modelPaths { try TextOutput.write(text, to: path, console: console) }
     }
     return ExitStatus.success
+  }
+
+  /// The estimator the options describe (the stage source aside).
+  private static func configuredEstimator(_ arguments: ParsedArguments) throws -> StageModelEstimator {
+    var estimator = try churnDefinition(arguments)
+    estimator.periodDays = try Duration(parsing: arguments.value("period")!).days
+    estimator.omitsUnobservedStages = true
+    estimator.observedUntil = try ObservationOption.value(arguments)
+    estimator.bootstrapReplicates = try arguments.integer("bootstrap", in: 0...10_000)
+    estimator.seed = UInt64(try arguments.integer("seed", in: 0...Int.max))
+    if let list = arguments.value("stages") {
+      estimator.stages = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+    }
+    return estimator
+  }
+
+  /// The chain of all customers and, with --segment, one per segment.
+  private static func fit(
+    _ estimator: StageModelEstimator, reader: inout EventLogReader, issues: inout IssueLog,
+    _ arguments: ParsedArguments
+  ) throws -> (StageTransitionModel, StageSegmentComparison?) {
+    guard let column = arguments.value("segment") else {
+      return (try estimator.estimate(from: &reader, issues: &issues), nil)
+    }
+    guard let path = arguments.value("customers") else {
+      throw CLIError.invalidValue(
+        option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
+    }
+    let table = try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
+    guard let a = table.attributeNames.firstIndex(of: column) else {
+      throw CLIError.invalidValue(
+        option: "segment", value: column,
+        reason: "\(path) has no such column (columns: \(table.attributeNames.joined(separator: ", ")))")
+    }
+    let fitted = try estimator.estimateBySegment(from: &reader, issues: &issues) { id in
+      table.indexByID[id].map { table.values[a][$0] }
+    }
+    return (fitted.all, StageSegmentComparison(column: column, pooled: fitted.all, segments: fitted.segments))
   }
 
   /// The estimator's churn: an event, inactivity for a duration, or both.

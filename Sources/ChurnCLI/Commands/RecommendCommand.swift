@@ -65,80 +65,113 @@ enum RecommendCommand: Command {
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    let modelPath = arguments.value("model")!
-    let events = arguments.value("events")!
     let asOf = arguments.value("as-of")!
-    var budget: Double?
-    if let text = arguments.value("budget") {
-      guard let b = Double(text), b >= 0, b.isFinite else {
-        throw CLIError.invalidValue(option: "budget", value: text, reason: "expected a non-negative number")
-      }
-      budget = b
-    }
+    let budget = try budget(arguments)
     if arguments.value("out") == "-" && arguments.flag("json") {
       throw CLIError.invalidValue(
         option: "json", value: "", reason: "the assignment goes to standard output; write it to a file with --out FILE")
     }
-    let model = try ChurnModel.load(path: modelPath)
+    let model = try ChurnModel.load(path: arguments.value("model")!)
     let planner = try ActionPlanner(model: model)
     let oracle = try arguments.value("truth").map(TruthOracle.load(path:))
-    let (run, table, issues) = try ScoreCommand.scoreEvents(events, asOf: asOf, model: model, arguments, console)
+    let (run, table, issues) = try ScoreCommand.scoreEvents(
+      arguments.value("events")!, asOf: asOf, model: model, arguments, console)
     let plan = planner.plan(run, budget: budget)
     var truth: PolicyTruthEvaluation?
     if let oracle {
-      guard let table, let planColumn = table.attributeNames.firstIndex(of: "plan") else {
-        throw CLIError.invalidValue(
-          option: "truth", value: arguments.value("truth")!,
-          reason: "judging against the truth needs the generated customers table (--customers) with its plan column")
+      let judged = try judge(plan, model: model, run: run, table: table, oracle: oracle, arguments)
+      if let path = arguments.value("truth-out") {
+        try TextOutput.write(truthRows(plan, judged, model: model), to: path, console: console)
       }
-      let trueUplift: [[Double]]
-      var oracleUplift: [[Double]]?
-      switch try arguments.choice("truth-method") as TruthMethod {
-      case .simulate:
-        var simulation = try SimulationOracle(truthFile: arguments.value("truth")!)
-        simulation.replications = try arguments.integer("truth-replications", in: 1...100_000)
-        trueUplift = try PolicyTruthEvaluation.simulatedUplifts(
-          plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf))
-        oracleUplift = try PolicyTruthEvaluation.simulatedUplifts(
-          plan: plan, model: model, oracle: simulation, asOf: try Cutoff(parsing: asOf), stream: 1)
-      case .hazard:
-        trueUplift = try PolicyTruthEvaluation.hazardUplifts(
-          plan: plan, model: model, features: run.features, truth: oracle.truth,
-          planOf: { id in table.indexByID[id].map { table.values[planColumn][$0] } })
-      }
-      truth = try PolicyTruthEvaluation(plan: plan, model: model, trueUplift: trueUplift, oracleUplift: oracleUplift)
-      if let path = arguments.value("truth-out"), let truth {
-        let ids = model.uplift!.catalog.actions.map(\.id)
-        var text =
-          "customer_id,stage,value,churn_probability,"
-          + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"
-        for (i, a) in plan.assignments.enumerated() {
-          text +=
-            "\(CSVFormatting.escape(a.customerID)),\(CSVFormatting.escape(a.stage ?? "")),\(a.value),\(a.churnProbability)"
-          for k in ids.indices {
-            let o = plan.decisions[i].options[k]
-            text += ",\(o.ineligibleBecause == nil ? 1 : 0),\(o.uplift),\(truth.trueUplift[i][k])"
-          }
-          text += "\n"
-        }
-        try TextOutput.write(text, to: path, console: console)
-      }
+      truth = judged
     }
     if let out = arguments.value("out") {
-      var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"
-      for a in plan.assignments {
-        text +=
-          [
-            CSVFormatting.escape(a.customerID), CSVFormatting.escape(a.stage ?? ""), a.churnProbability.description,
-            a.value.description, CSVFormatting.escape(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
-            a.uplift.description, a.netValue.description, CSVFormatting.escape(a.reason),
-          ].joined(separator: ",") + "\n"
-      }
-      try TextOutput.write(text, to: out, console: console)
+      try TextOutput.write(assignmentRows(plan, model: model), to: out, console: console)
     }
     let summary = Summary(
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
       actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)
+    try report(summary, arguments, console)
+    if issues.totalCount > 0 {
+      console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
+    }
+    return ExitStatus.success
+  }
+
+  private static func budget(_ arguments: ParsedArguments) throws(CLIError) -> Double? {
+    guard let text = arguments.value("budget") else { return nil }
+    guard let b = Double(text), b >= 0, b.isFinite else {
+      throw .invalidValue(option: "budget", value: text, reason: "expected a non-negative number")
+    }
+    return b
+  }
+
+  /// The plan against the generator's truth: the true uplift of every
+  /// customer and action, from the hazards or by simulating their futures.
+  private static func judge(
+    _ plan: ActionPlanner.Plan, model: ChurnModel, run: ChurnScorer.Run, table: CustomerTable?,
+    oracle: TruthOracle, _ arguments: ParsedArguments
+  ) throws -> PolicyTruthEvaluation {
+    guard let table, let planColumn = table.attributeNames.firstIndex(of: "plan") else {
+      throw CLIError.invalidValue(
+        option: "truth", value: arguments.value("truth")!,
+        reason: "judging against the truth needs the generated customers table (--customers) with its plan column")
+    }
+    let asOf = try Cutoff(parsing: arguments.value("as-of")!)
+    switch try arguments.choice("truth-method") as TruthMethod {
+    case .simulate:
+      var simulation = try SimulationOracle(truthFile: arguments.value("truth")!)
+      simulation.replications = try arguments.integer("truth-replications", in: 1...100_000)
+      return try PolicyTruthEvaluation(
+        plan: plan, model: model,
+        trueUplift: try PolicyTruthEvaluation.simulatedUplifts(
+          plan: plan, model: model, oracle: simulation, asOf: asOf),
+        oracleUplift: try PolicyTruthEvaluation.simulatedUplifts(
+          plan: plan, model: model, oracle: simulation, asOf: asOf, stream: 1))
+    case .hazard:
+      let trueUplift = try PolicyTruthEvaluation.hazardUplifts(
+        plan: plan, model: model, features: run.features, truth: oracle.truth,
+        planOf: { id in table.indexByID[id].map { table.values[planColumn][$0] } })
+      return try PolicyTruthEvaluation(plan: plan, model: model, trueUplift: trueUplift, oracleUplift: nil)
+    }
+  }
+
+  /// --truth-out: per customer and action, eligibility, estimated and true uplift.
+  private static func truthRows(
+    _ plan: ActionPlanner.Plan, _ truth: PolicyTruthEvaluation, model: ChurnModel
+  ) -> String {
+    let ids = model.uplift!.catalog.actions.map(\.id)
+    var text =
+      "customer_id,stage,value,churn_probability,"
+      + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"
+    for (i, a) in plan.assignments.enumerated() {
+      text +=
+        "\(CSVFormatting.escape(a.customerID)),\(CSVFormatting.escape(a.stage ?? "")),\(a.value),\(a.churnProbability)"
+      for k in ids.indices {
+        let o = plan.decisions[i].options[k]
+        text += ",\(o.ineligibleBecause == nil ? 1 : 0),\(o.uplift),\(truth.trueUplift[i][k])"
+      }
+      text += "\n"
+    }
+    return text
+  }
+
+  /// --out: one row per customer with the action assigned (or none) and why.
+  private static func assignmentRows(_ plan: ActionPlanner.Plan, model: ChurnModel) -> String {
+    var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"
+    for a in plan.assignments {
+      text +=
+        [
+          CSVFormatting.escape(a.customerID), CSVFormatting.escape(a.stage ?? ""), a.churnProbability.description,
+          a.value.description, CSVFormatting.escape(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
+          a.uplift.description, a.netValue.description, CSVFormatting.escape(a.reason),
+        ].joined(separator: ",") + "\n"
+    }
+    return text
+  }
+
+  /// The summary table, on standard output unless the data or --json is there.
+  private static func report(_ summary: Summary, _ arguments: ParsedArguments, _ console: Console) throws {
     let text = render(summary)
     if arguments.flag("json") {
       console.err(text)
@@ -148,10 +181,6 @@ enum RecommendCommand: Command {
     } else {
       console.out(text)
     }
-    if issues.totalCount > 0 {
-      console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
-    }
-    return ExitStatus.success
   }
 
   static func render(_ s: Summary) -> String {

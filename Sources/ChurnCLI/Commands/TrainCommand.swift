@@ -172,18 +172,11 @@ enum TrainCommand: Command {
     _ arguments: ParsedArguments, estimator: LogisticRegression, crossValidation: CrossValidation?,
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
-    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
     guard let out = arguments.value("out") else { throw CLIError.missingOption("out") }
     var holdout = ChurnModelTrainer.Holdout.none
     if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }
     if let later = arguments.value("holdout-cutoff") { holdout = .cutoff(try Cutoff(parsing: later)) }
-    let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
-    var extractor = FeatureExtractor(
-      spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
-      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
-    extractor.stageChurnFitter = StageChainChurnFitter()
-    extractor.observedUntil = try ObservationOption.value(arguments)
-    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
+    var extractor = try featureExtractor(arguments)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)
@@ -194,16 +187,7 @@ enum TrainCommand: Command {
       try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
     }
     // The uplift settings are checked before the churn model is trained.
-    var uplift: UpliftTrainer?
-    if let catalogPath = arguments.value("actions") {
-      var trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
-      trainer.assignment = try arguments.choice("assignment") as UpliftModel.Assignment
-      trainer.learner = try arguments.choice(
-        "learner",
-        default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: extractor.churnDefinition))
-      try trainer.checkLearner(churn: extractor.churnDefinition)
-      uplift = trainer
-    }
+    let uplift = try upliftTrainer(arguments, churn: extractor.churnDefinition, seed: seed)
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
     trainer.choosesPenaltyWhenFewEvents = !arguments.isGiven("l2") && !arguments.isGiven("l1")
@@ -211,15 +195,6 @@ enum TrainCommand: Command {
     progress.finish()
     var model = outcome.model
     if var uplift {
-      uplift.valueFeature = arguments.value("value-feature")
-      uplift.windowDays = try Duration(parsing: arguments.value("uplift-window")!).days
-      let l2Text = arguments.value("uplift-l2")!
-      guard let l2 = Double(l2Text), l2 >= 0 else {
-        throw CLIError.invalidValue(option: "uplift-l2", value: l2Text, reason: "expected a non-negative number")
-      }
-      uplift.l2 = l2
-      uplift.maxSnapshotRows = try arguments.integer("uplift-max-rows", in: 1...Int.max)
-      uplift.seed = seed
       console.err("learning uplift from the treatments in \(reader.path)\n")
       let phases = ProgressLine("uplift", console: console)
       uplift.progress = phases.phaseCallback
@@ -242,6 +217,48 @@ enum TrainCommand: Command {
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
     if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
+    notes(outcome, issues: issues, console)
+    console.err("saved \(out)\n")
+    return ExitStatus.success
+  }
+
+  /// Features and labels at the cutoffs, as the options define them.
+  private static func featureExtractor(_ arguments: ParsedArguments) throws -> FeatureExtractor {
+    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
+    let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
+    var extractor = FeatureExtractor(
+      spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
+      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
+    extractor.stageChurnFitter = StageChainChurnFitter()
+    extractor.observedUntil = try ObservationOption.value(arguments)
+    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
+    return extractor
+  }
+
+  /// With --actions: the uplift trainer and every setting of it, checked.
+  private static func upliftTrainer(
+    _ arguments: ParsedArguments, churn: ChurnDefinition, seed: UInt64
+  ) throws -> UpliftTrainer? {
+    guard let catalogPath = arguments.value("actions") else { return nil }
+    var trainer = UpliftTrainer(catalog: try ActionCatalog.load(path: catalogPath))
+    trainer.assignment = try arguments.choice("assignment") as UpliftModel.Assignment
+    trainer.learner = try arguments.choice(
+      "learner", default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: churn))
+    try trainer.checkLearner(churn: churn)
+    trainer.valueFeature = arguments.value("value-feature")
+    trainer.windowDays = try Duration(parsing: arguments.value("uplift-window")!).days
+    let l2Text = arguments.value("uplift-l2")!
+    guard let l2 = Double(l2Text), l2 >= 0 else {
+      throw CLIError.invalidValue(option: "uplift-l2", value: l2Text, reason: "expected a non-negative number")
+    }
+    trainer.l2 = l2
+    trainer.maxSnapshotRows = try arguments.integer("uplift-max-rows", in: 1...Int.max)
+    trainer.seed = seed
+    return trainer
+  }
+
+  /// What the user should know about the rows behind the fit.
+  private static func notes(_ outcome: ChurnModelTrainer.Outcome, issues: IssueLog, _ console: Console) {
     if outcome.censoredRows > 0 {
       console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n")
     }
@@ -251,8 +268,6 @@ enum TrainCommand: Command {
     if issues.totalCount > 0 {
       console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
     }
-    console.err("saved \(out)\n")
-    return ExitStatus.success
   }
 
   private static func fromMatrix(
