@@ -1,14 +1,18 @@
 import Foundation
+import Synchronization
 
 /// Where a command's text goes. Data goes to `out`, messages and progress to
 /// `err`; tests pass capturing sinks to run commands in-process.
-public final class Console: @unchecked Sendable {
-  private let writeOut: (String) -> Void
-  private let writeErr: (String) -> Void
+public final class Console: Sendable {
+  private let writeOut: @Sendable (String) -> Void
+  private let writeErr: @Sendable (String) -> Void
   /// Whether standard error is a terminal (progress is shown only then).
   public let errorIsTerminal: Bool
 
-  public init(out: @escaping (String) -> Void, err: @escaping (String) -> Void, errorIsTerminal: Bool = false) {
+  public init(
+    out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+    errorIsTerminal: Bool = false
+  ) {
     writeOut = out
     writeErr = err
     self.errorIsTerminal = errorIsTerminal
@@ -27,16 +31,17 @@ public final class Console: @unchecked Sendable {
 }
 
 /// A console that keeps what is written, for tests.
-public final class CapturedConsole: @unchecked Sendable {
-  public private(set) var out = ""
-  public private(set) var err = ""
-  private let lock = NSLock()
+public final class CapturedConsole: Sendable {
+  private let texts = Mutex((out: "", err: ""))
 
   public init() {}
 
+  public var out: String { texts.withLock { $0.out } }
+  public var err: String { texts.withLock { $0.err } }
+
   public var console: Console {
     Console(
-      out: { text in self.lock.withLock { self.out += text } },
-      err: { text in self.lock.withLock { self.err += text } })
+      out: { text in self.texts.withLock { $0.out += text } },
+      err: { text in self.texts.withLock { $0.err += text } })
   }
 }

@@ -3,7 +3,6 @@ import ChurnData
 import ChurnDecisions
 import ChurnIO
 import ChurnModels
-import Dispatch
 
 /// On generated data, the true value of a plan and of its rivals, from
 /// `truth.json` (`TruthOracle`): the check that recommendations are right,
@@ -83,16 +82,14 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     guard let uplift = model.uplift else { throw ModelUseError.noNextBestAction }
     let ids = uplift.catalog.actions.map(\.id)
     let horizon = uplift.horizonDays
-    let results = UpliftSlots(count: plan.assignments.count)
-    DispatchQueue.concurrentPerform(iterations: plan.assignments.count) { i in
+    return concurrentMap(plan.assignments.count) { i in
       // Only where some action is eligible does the truth matter.
       guard plan.decisions[i].options.contains(where: { $0.ineligibleBecause == nil }),
         let p = oracle.churnProbabilities(
           customer: plan.assignments[i].customerID, asOf: asOf, actions: [nil] + ids, days: horizon, stream: stream)
-      else { return }
-      results.set(i, ids.indices.map { p[0] - p[$0 + 1] })
+      else { return [Double](repeating: 0, count: ids.count) }
+      return ids.indices.map { p[0] - p[$0 + 1] }
     }
-    return results.values(width: ids.count)
   }
 
   /// Values every policy with `trueUplift`; the oracle chooses with
@@ -161,12 +158,4 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     ]
     shareOfOracle = policies[1].trueNetValue > 0 ? policies[0].trueNetValue / policies[1].trueNetValue : .nan
   }
-}
-
-/// One slot per customer, each written by one iteration.
-private final class UpliftSlots: @unchecked Sendable {
-  private var slots: [[Double]?]
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
-  func set(_ i: Int, _ v: [Double]) { slots[i] = v }
-  func values(width: Int) -> [[Double]] { slots.map { $0 ?? Array(repeating: 0, count: width) } }
 }

@@ -2,7 +2,6 @@ import ChurnData
 import ChurnDecisions
 import ChurnIO
 import ChurnModels
-import Dispatch
 import Foundation
 
 /// Scores customers with a saved model: the model's features at the as-of
@@ -16,26 +15,21 @@ import Foundation
 public struct ChurnScorer: Sendable {
   public let model: ChurnModel
   /// Plain-language names and typical phrases of the features, worked out once.
-  private let phrases: [String]
-  private let typicalTexts: [String]
+  let phrases: [String]
+  let typicalTexts: [String]
   /// Per feature, the value from which it reads "never" (+∞: none).
   private(set) var neverValues: [Double]
   /// What reasons call typical: the training median (the mean in models
   /// from before it was kept).
   private var typicalValues: [Double]
   private let stageFeatures: [(index: Int, stage: String)]
+  /// The stages a row can be in, in the order `Evaluation.stage` counts them.
+  var stageNames: [String] { stageFeatures.map(\.stage) }
   /// Feature positions the next-best-action decision reads (with an uplift part).
   let actionColumns: UpliftModel.Columns?
   /// The model's uplift part, kept apart so that a row without one does not
   /// copy it out of the model to find that it is missing.
   private let uplift: UpliftModel?
-  /// Per feature, the CSV bytes of its reason columns that do not depend on
-  /// the customer: the escaped name, the sentence's opening and its close.
-  private(set) var csvFeatureNames: ByteTable
-  private(set) var csvSentenceOpenings: ByteTable
-  private(set) var csvSentenceClosings: ByteTable
-  /// The CSV bytes of each stage's name (in `stageFeatures` order).
-  private(set) var csvStageNames: ByteTable
   /// The coefficients, and intercept + Σ βⱼ x̄ⱼ, worked out once.
   private var coefficients: [Double]
   private let baselineLogOdds: Double
@@ -53,9 +47,6 @@ public struct ChurnScorer: Sendable {
     let neverValues = model.features.map { FeaturePhrases.isNeverable($0) ? never : .infinity }
     let typicalValues = model.reference.typicalValues ?? model.reference.featureMeans
     let typical = zip(typicalValues, neverValues).map { FeaturePhrases.format($0, never: $1) }
-    csvFeatureNames = ByteTable(model.features.map(CSVFormatting.escape))
-    csvSentenceOpenings = ByteTable(sentences.map { "\"" + $0.replacingQuotesForCSV + ": " })
-    csvSentenceClosings = ByteTable(typical.map { ", typical " + $0.replacingQuotesForCSV + "\"" })
     let predictor = model.predictor
     coefficients = predictor.coefficients.unshared
     intercept = predictor.intercept
@@ -73,19 +64,14 @@ public struct ChurnScorer: Sendable {
     self.typicalValues = typicalValues.unshared
     stageFeatures = model.features.enumerated().filter { $0.element.hasPrefix("stage_") }
       .map { ($0.offset, String($0.element.dropFirst(6))) }
-    csvStageNames = ByteTable(stageFeatures.map { CSVFormatting.escape($0.stage) })
     stageColumns = stageFeatures.map(\.index)
   }
 
-  /// A copy with the tables `evaluate` and the CSV rows read in storage of
-  /// its own (see `Array.unshared`), for another thread: far cheaper than
+  /// A copy with the tables `evaluate` reads in storage of its own (see
+  /// `Array.unshared`), for another thread: far cheaper than
   /// `init(model:)`, which works out every phrase again.
   func unsharedCopy() -> ChurnScorer {
     var copy = self
-    copy.csvFeatureNames = csvFeatureNames.unshared
-    copy.csvSentenceOpenings = csvSentenceOpenings.unshared
-    copy.csvSentenceClosings = csvSentenceClosings.unshared
-    copy.csvStageNames = csvStageNames.unshared
     copy.coefficients = coefficients.unshared
     copy.means = means.unshared
     copy.riskBandCuts = riskBandCuts.unshared

@@ -2,7 +2,6 @@ import ByteStreams
 import ChurnData
 import ChurnIO
 import ChurnModels
-import Dispatch
 import Foundation
 
 /// Writes scores as CSV or JSON Lines, formatted in parallel blocks and
@@ -22,121 +21,36 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     }
     return header.joined(separator: ",") + "\n"
   }
-
-  /// The columns of a scored row after `customer_id,as_of,` as CSV
-  /// bytes, newline included (the caller writes the two key fields, as they
-  /// came, so no `String` is made per row).
-  static func appendCSVColumns<Sink: ByteSink & ~Copyable>(
-    _ e: ChurnScorer.Evaluation, values: [Double], action: ChurnScorer.ActionChoice?, scorer: ChurnScorer,
-    to out: inout Sink
-  ) {
-    let comma = UInt8(ascii: ",")
-    CSVFormatting.appendShortest(e.probability, to: &out)
-    out.append(comma)
-    CSVFormatting.appendInteger(Int64(e.riskBand), to: &out)
-    out.append(comma)
-    if e.stage >= 0 { scorer.csvStageNames.append(e.stage, to: &out) }
-    for k in 0..<3 {
-      out.append(comma)
-      guard k < e.reasonCount else {
-        out.append(comma)
-        out.append(comma)
-        out.append(comma)
-        continue
-      }
-      let j = e.reason(k)
-      scorer.csvFeatureNames.append(j, to: &out)
-      out.append(comma)
-      CSVFormatting.appendNumber(values[j], to: &out)
-      out.append(comma)
-      CSVFormatting.appendShortest(e.contributions[j], to: &out)
-      out.append(comma)
-      // The sentence always holds a comma: quoted; only the value varies.
-      scorer.csvSentenceOpenings.append(j, to: &out)
-      FeaturePhrases.appendFormatted(values[j], never: scorer.neverValues[j], to: &out)
-      scorer.csvSentenceClosings.append(j, to: &out)
-    }
-    if let a = action {
-      out.append(comma)
-      out.append(contentsOf: Array(CSVFormatting.escape(a.best).utf8))
-      out.append(comma)
-      CSVFormatting.appendShortest(a.uplift, to: &out)
-      out.append(comma)
-      CSVFormatting.appendShortest(a.netValue, to: &out)
-      out.append(comma)
-      if let r = a.runnerUp { out.append(contentsOf: Array(CSVFormatting.escape(r).utf8)) }
-      out.append(comma)
-      out.append(contentsOf: Array(CSVFormatting.escape(a.reason).utf8))
-    }
-    out.append(UInt8(ascii: "\n"))
-  }
-
-  /// One score as a JSON line.
-  static func appendJSONLine<Sink: ByteSink & ~Copyable>(_ s: ChurnScorer.Score, asOf: String, to out: inout Sink) {
-    var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
-    line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
-    line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
-    line += s.reasons.map { r in
-      "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
-    }.joined(separator: ",")
-    line += "]"
-    if let a = s.action {
-      line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
-      line +=
-        ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
-      line += ",\"action_reason\":\(JSONText.string(a.reason))"
-    }
-    line += "}\n"
-    out.append(contentsOf: Array(line.utf8))
-  }
 }
 
 extension ChurnScorer.Run {
-  /// Hands the scores' bytes to `write`, in order.
-  public func write<E: Error>(format: ScoreFormat, _ write: ([UInt8]) throws(E) -> Void) throws(E) {
+  /// Hands the scores' bytes to `write`, in order, formatted on all cores
+  /// a block of rows at a time; returns their tally (for the summary).
+  @discardableResult
+  public func write<E: Error>(format: ScoreFormat, _ write: ([UInt8]) throws(E) -> Void) throws(E) -> ScoreTally {
     if let header = format.header(actions: model.uplift != nil) { try write(Array(header.utf8)) }
+    let writer = ScoreWriter(scorer, format: format)
+    let asOf = self.asOf.description
     let rows = features.rows.count
     let blockSize = 2048
     let blocks = (rows + blockSize - 1) / blockSize
+    var tally = ScoreTally(model: model)
     for first in stride(from: 0, to: blocks, by: 8) {
-      let count = min(8, blocks - first)
-      let slots = (0..<count).map { _ in ByteSlot() }
-      DispatchQueue.concurrentPerform(iterations: count) { b in
+      let scored = concurrentMap(min(8, blocks - first)) { b in
         let start = (first + b) * blockSize
-        slots[b].bytes = self.bytes(rows: start..<min(start + blockSize, rows), format: format)
+        var source = FeatureSetRows(features, rows: start..<min(start + blockSize, rows), asOf: asOf)
+        return scorePiece(&source, scorer: scorer, writer: writer)
       }
-      for slot in slots { try write(slot.bytes) }
-    }
-  }
-
-  private func bytes(rows range: Range<Int>, format: ScoreFormat) -> [UInt8] {
-    var out: [UInt8] = []
-    let asOfText = asOf.description
-    let asOfField = Array(("," + CSVFormatting.escape(asOfText) + ",").utf8)
-    var evaluation = scorer.makeEvaluation()
-    for i in range {
-      let row = features.rows[i]
-      let values = features.values(of: row)
-      switch format {
-      case .csv:
-        scorer.evaluate(values, into: &evaluation)
-        out.append(contentsOf: CSVFormatting.escape(row.customerID).utf8)
-        out.append(contentsOf: asOfField)
-        ScoreFormat.appendCSVColumns(
-          evaluation, values: values, action: scorer.action(values), scorer: scorer, to: &out)
-      case .jsonl:
-        ScoreFormat.appendJSONLine(score(i), asOf: asOfText, to: &out)
+      for piece in scored {
+        try write(piece.bytes)
+        tally.merge(piece.tally)
       }
     }
-    return out
+    return tally
   }
 
   /// Scores, bands and drift of the whole run.
   public func summary() -> ScoreSummary { ScoreSummary(self) }
-}
-
-private final class ByteSlot: @unchecked Sendable {
-  var bytes: [UInt8] = []
 }
 
 /// JSON text for strings and numbers written by hand.
@@ -392,24 +306,7 @@ public struct ScoreSummary: Sendable, Codable {
   /// let summary = try ScoreSummary(tally, asOf: "2025-06-30", beside: { try writer.commit() })
   /// ```
   public init(_ tally: ScoreTally, asOf: String, beside work: () throws -> Void) throws {
-    final class Outcome: @unchecked Sendable {
-      var summary: ScoreSummary?
-      var error: (any Error)?
-    }
-    struct Work: @unchecked Sendable { let run: () throws -> Void }
-    let outcome = Outcome()
-    withoutActuallyEscaping(work) { work in
-      let job = Work(run: work)
-      DispatchQueue.concurrentPerform(iterations: 2) { i in
-        if i == 0 {
-          outcome.summary = ScoreSummary(tally, asOf: asOf)
-        } else {
-          do { try job.run() } catch { outcome.error = error }
-        }
-      }
-    }
-    if let error = outcome.error { throw error }
-    self = outcome.summary!
+    self = try concurrently({ ScoreSummary(tally, asOf: asOf) }, work).0
   }
 
   /// The summary of a tally of scored rows.

@@ -57,14 +57,15 @@ enum ScoreCommand: Command {
     guard let events = arguments.value("events") else { throw CLIError.missingOneOf(["events", "features"]) }
     guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
     let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
+    let tally: ScoreTally
     if out == "-" {
-      run.write(format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
+      tally = run.write(format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
     } else {
       let writer = try AtomicFileWriter(path: out)
-      try run.write(format: format) { (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes) }
+      tally = try run.write(format: format) { (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes) }
       try writer.commit()
     }
-    let summary = run.summary()
+    let summary = ScoreSummary(tally, asOf: run.asOf.description, staticCounts: run.features.staticInputCounts())
     if issues.totalCount > 0 {
       console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
     }

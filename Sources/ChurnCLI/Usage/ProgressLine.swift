@@ -1,13 +1,13 @@
 import Foundation
+import Synchronization
 
 /// A one-line progress display on standard error, shown only when standard
 /// error is a terminal, redrawn at most five times a second.
-final class ProgressLine: @unchecked Sendable {
+final class ProgressLine: Sendable {
   private let console: Console
   private let label: String
-  private var lastDraw = Date.distantPast
-  private var drawn = false
-  private let lock = NSLock()
+  /// When the line was last drawn, and whether it ever was.
+  private let state = Mutex((lastDraw: Date.distantPast, drawn: false))
 
   init(_ label: String, console: Console) {
     self.label = label
@@ -21,11 +21,10 @@ final class ProgressLine: @unchecked Sendable {
   }
 
   func update(_ count: Int) {
-    lock.withLock {
+    state.withLock { state in
       let now = Date()
-      guard now.timeIntervalSince(lastDraw) >= 0.2 else { return }
-      lastDraw = now
-      drawn = true
+      guard now.timeIntervalSince(state.lastDraw) >= 0.2 else { return }
+      state = (now, true)
       console.err("\r\(label): \(count.formatted()) rows\u{1B}[K")
     }
   }
@@ -38,16 +37,16 @@ final class ProgressLine: @unchecked Sendable {
 
   /// Shows `text` in place of the line (at once: phases are few).
   func phase(_ text: String) {
-    lock.withLock {
-      drawn = true
+    state.withLock { state in
+      state.drawn = true
       console.err("\r\(text)…\u{1B}[K")
     }
   }
 
   /// Clears the line.
   func finish() {
-    lock.withLock {
-      if drawn { console.err("\r\u{1B}[K") }
+    state.withLock { state in
+      if state.drawn { console.err("\r\u{1B}[K") }
     }
   }
 }

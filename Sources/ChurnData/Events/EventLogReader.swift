@@ -1,5 +1,4 @@
 import ChurnIO
-import Dispatch
 import Foundation
 
 /// Reads an event log CSV into typed `EventBatch`es, chunk by chunk, with
@@ -66,14 +65,14 @@ public struct EventLogReader {
   /// Whether to count empty values per column (`emptyValues`); set before
   /// the first batch. Validation needs it; features do not.
   public var countsEmptyValues: Bool {
-    get { pipeline.decoder.countsEmptyValues }
-    nonmutating set { pipeline.decoder.countsEmptyValues = newValue }
+    get { pipeline.decoding.decoder.countsEmptyValues }
+    nonmutating set { pipeline.decoding.decoder.countsEmptyValues = newValue }
   }
 
   /// Whether to fill `EventBatch.fingerprint`; set before the first batch.
   public var computesFingerprints: Bool {
-    get { pipeline.decoder.computesFingerprints }
-    nonmutating set { pipeline.decoder.computesFingerprints = newValue }
+    get { pipeline.decoding.decoder.computesFingerprints }
+    nonmutating set { pipeline.decoding.decoder.computesFingerprints = newValue }
   }
 
   /// Reads the next chunk into `batch` (replacing its contents); false at the end.
@@ -86,31 +85,16 @@ public struct EventLogReader {
   }
 }
 
-/// The pipeline's state. While the caller works on batch k, one background
-/// step merges chunk k+1 (global ids, in file order), decodes chunk k+2 (in
-/// parts) and reads chunk k+3, all at once. Each piece of state is touched by
-/// one thread at a time: the background step, or the caller between steps.
-private final class IngestPipeline: @unchecked Sendable {
-  var decoder: EventRowDecoder
+/// The pipeline's stages on an `OrderedPipeline`. While the caller works
+/// on batch k, one background step merges chunk k+1 (global ids, in file
+/// order), decodes chunk k+2 (in parts) and reads chunk k+3, all at once.
+private final class IngestPipeline {
+  let decoding: EventDecoding
   let merger: EventMerger
-  private var csv: CSVReader
-  private let threads: Int
-  /// Decoding is split finer than the thread count so that the stages of a
-  /// step pack evenly onto the cores.
-  private var partsPerChunk: Int { threads == 1 ? 1 : 2 * threads }
-  /// A chunk split into records, not yet decoded (or why it could not be read).
-  private var parsed: Result<CSVChunk?, IngestError>?
-  /// A chunk decoded, not yet merged.
-  private var decoded: (chunk: CSVChunk, parts: [EventRowDecoder.Rows])?
-  /// The batch the last background step merged, if it merged one.
-  private var merged: Merged?
+  private let stages: OrderedPipeline<Result<CSVChunk, IngestError>, EventRowDecoder.Rows, Result<Merged, IngestError>>
   private var started = false
-  private var background: DispatchGroup?
   /// What the caller may read about the batches returned so far.
   private(set) var snapshot = Snapshot()
-  /// One per decoding part, kept from chunk to chunk: part `p` of every
-  /// chunk is decoded with slot `p`'s vocabularies.
-  private let partSlots: [PartSlot]
 
   struct Merged {
     var batch: EventBatch
@@ -126,110 +110,78 @@ private final class IngestPipeline: @unchecked Sendable {
     var emptyValues: [Int] = []
   }
 
-  private final class PartSlot: @unchecked Sendable {
-    var vocabularies = EventRowDecoder.Vocabularies()
-    var rows: EventRowDecoder.Rows?
-  }
-
   init(csv: CSVReader, decoder: EventRowDecoder, merger: EventMerger, threads: Int) {
-    self.csv = csv
-    self.decoder = decoder
+    // Decoding is split finer than the thread count so that the stages of
+    // a step pack evenly onto the cores.
+    let decoding = EventDecoding(decoder, parts: threads == 1 ? 1 : 2 * threads)
+    var csv = csv
+    var failed = false
+    /// The next chunk split into records; nil at the end (or after an error).
+    func read() -> Result<CSVChunk, IngestError>? {
+      guard !failed else { return nil }
+      do {
+        return try csv.nextChunk() ? .success(csv.chunk) : nil
+      } catch {
+        failed = true
+        return .failure(error)
+      }
+    }
+    stages = OrderedPipeline(
+      first: read, read: read, pieces: { (try? $0.get()).map(decoding.parts) ?? 0 },
+      work: { chunk, p in decoding.decode(try! chunk.get(), part: p) },
+      finish: { chunk, parts in chunk.map { merger.merge(parts, of: $0) } })
+    self.decoding = decoding
     self.merger = merger
-    self.threads = threads
-    partSlots = (0..<(threads == 1 ? 1 : 2 * threads)).map { _ in PartSlot() }
     snapshot.eventTypes = merger.eventTypes
     snapshot.emptyValues = merger.emptyValues
   }
 
   /// Blocks until no background step is running.
-  func waitUntilIdle() {
-    background?.wait()
-    background = nil
-  }
+  func waitUntilIdle() { stages.wait() }
 
   /// The next merged batch, or nil at the end of the data.
   func step() throws(IngestError) -> Merged? {
     if !started {
       started = true
-      parsed = readChunk()
-      startBackground()  // decodes chunk 0, reads chunk 1
-      waitUntilIdle()
-      startBackground()  // merges chunk 0, decodes chunk 1, reads chunk 2
+      stages.step()  // decodes chunk 0, reads chunk 1
+      stages.startStep()  // merges chunk 0, decodes chunk 1, reads chunk 2
     }
-    waitUntilIdle()
-    guard let result = merged else {
-      // Nothing left to merge: report a read error that stopped the data.
-      if case .failure(let error) = parsed { throw error }
-      return nil
-    }
-    merged = nil
+    stages.wait()
+    guard let result = try stages.takeFinished()?.get() else { return nil }
     snapshot = Snapshot(
       customerCount: merger.customers.count, eventTypes: merger.eventTypes, channels: merger.channels,
       stages: merger.stages, rowsRead: merger.rowsRead, emptyValues: merger.emptyValues)
-    startBackground()
+    stages.startStep()
     return result
   }
+}
 
-  /// One background step over whatever is ready: merge the decoded chunk,
-  /// decode the parsed one, read the next.
-  private func startBackground() {
-    let toMerge = decoded
-    let toDecode: CSVChunk? = if case .success(let chunk)? = parsed { chunk } else { nil }
-    decoded = nil
-    if toDecode != nil || parsed == nil { parsed = nil }  // keep an error to report later
-    if toMerge == nil && toDecode == nil { return }
-    let parts = toDecode.map { $0.recordCount >= 8192 ? partsPerChunk : 1 } ?? 0
-    let group = DispatchGroup()
-    background = group
-    group.enter()
-    DispatchQueue.global().async {
-      let box = ResultBox()
-      DispatchQueue.concurrentPerform(iterations: 2 + parts) { i in
-        switch i {
-        case 0:
-          if let toMerge {
-            self.merger.merge(toMerge.parts, bytes: toMerge.chunk.bytes)
-            self.merger.rowsRead += toMerge.chunk.recordCount
-          }
-        case 1:
-          if toDecode != nil { box.value = self.readChunk() }
-        default:
-          let p = i - 2
-          let chunk = toDecode!
-          let n = chunk.recordCount
-          let slot = self.partSlots[p]
-          slot.rows = self.decoder.decode(
-            chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &slot.vocabularies)
-        }
-      }
-      if toMerge != nil {
-        self.merged = Merged(batch: self.merger.batch, issues: self.merger.issues)
-        self.merger.batch = EventBatch()
-        self.merger.issues = []
-      }
-      if let toDecode {
-        self.decoded = (toDecode, self.partSlots.prefix(parts).map { $0.rows! })
-        self.parsed = box.value ?? .success(nil)
-      }
-      group.leave()
-    }
+/// The parallel stage: decodes a chunk's records in parts, part `p` of
+/// every chunk with the same local vocabularies.
+private final class EventDecoding {
+  var decoder: EventRowDecoder
+  let partsPerChunk: Int
+  private let vocabularies: Partitioned<EventRowDecoder.Vocabularies>
+
+  init(_ decoder: EventRowDecoder, parts: Int) {
+    self.decoder = decoder
+    partsPerChunk = parts
+    vocabularies = Partitioned(Array(repeating: EventRowDecoder.Vocabularies(), count: parts))
   }
 
-  private final class ResultBox: @unchecked Sendable {
-    var value: Result<CSVChunk?, IngestError>?
-  }
+  /// Small chunks are decoded in one part.
+  func parts(_ chunk: CSVChunk) -> Int { chunk.recordCount >= 8192 ? partsPerChunk : 1 }
 
-  private func readChunk() -> Result<CSVChunk?, IngestError> {
-    do {
-      return .success(try csv.nextChunk() ? csv.chunk : nil)
-    } catch {
-      return .failure(error)
+  func decode(_ chunk: CSVChunk, part p: Int) -> EventRowDecoder.Rows {
+    let n = chunk.recordCount, parts = parts(chunk)
+    return vocabularies.update(p) { vocabularies in
+      decoder.decode(chunk, rows: (n * p / parts)..<(n * (p + 1) / parts), vocabularies: &vocabularies)
     }
   }
 }
 
 /// The sequential stage: assigns global ids in file order and builds batches.
-private final class EventMerger: @unchecked Sendable {
+private final class EventMerger {
   var customers = Interner()
   var eventTypes = Interner()
   var channels = Interner()
@@ -248,6 +200,17 @@ private final class EventMerger: @unchecked Sendable {
   init(width: Int, hasEventColumn: Bool) {
     emptyValues = Array(repeating: 0, count: width)
     self.hasEventColumn = hasEventColumn
+  }
+
+  /// Merges a decoded chunk and hands over the batch and issues it made.
+  func merge(_ parts: [EventRowDecoder.Rows], of chunk: CSVChunk) -> IngestPipeline.Merged {
+    merge(parts, bytes: chunk.bytes)
+    rowsRead += chunk.recordCount
+    defer {
+      batch = EventBatch()
+      issues = []
+    }
+    return IngestPipeline.Merged(batch: batch, issues: issues)
   }
 
   func merge(_ parts: [EventRowDecoder.Rows], bytes: [UInt8]) {

@@ -1,5 +1,4 @@
 import ChurnIO
-import Dispatch
 import Foundation
 
 /// Builds point-in-time feature vectors and churn labels from an event log,
@@ -226,20 +225,15 @@ public struct FeatureExtractor: Sendable {
 
 /// The per-cutoff states of each partition of customers (id mod count);
 /// partition p is only ever touched by the iteration that adds its events.
-final class StatePartitions: @unchecked Sendable {
-  private final class Partition: @unchecked Sendable {
-    var states: [CutoffState]
-    init(_ states: [CutoffState]) { self.states = states }
-  }
-
-  private let partitions: [Partition]
+struct StatePartitions {
+  private let partitions: Partitioned<[CutoffState]>
 
   init(count: Int, make: () -> [CutoffState]) {
-    partitions = (0..<count).map { _ in Partition(make()) }
+    partitions = Partitioned((0..<count).map { _ in make() })
   }
 
   /// `states[partition][cutoff]`.
-  var states: [[CutoffState]] { partitions.map(\.states) }
+  var states: [[CutoffState]] { partitions.all }
 
   /// Adds a batch's events, each partition on its own thread.
   func add(
@@ -247,22 +241,21 @@ final class StatePartitions: @unchecked Sendable {
     stageOfID: [Int]
   ) {
     let count = partitions.count
-    DispatchQueue.concurrentPerform(iterations: count) { p in
-      var states = self.partitions[p].states
-      self.partitions[p].states = []
-      defer { self.partitions[p].states = states }
-      let localCustomers = (customers + count - 1) / count
-      for s in states.indices { states[s].ensure(customers: localCustomers, types: types, channels: channels) }
-      for i in 0..<batch.count {
-        let k = Int(batch.customer[i])
-        guard k % count == p else { continue }
-        let e = Int(batch.event[i])
-        let stageID = Int(batch.stage[i])
-        for s in states.indices {
-          states[s].add(
-            customer: k / count, time: batch.time[i], type: e, channel: Int(batch.channel[i]),
-            stage: stageID >= 0 ? stageOfID[stageID] : -1, amount: batch.amount[i],
-            sentiment: batch.sentiment[i], role: roles[e])
+    concurrentForEach(count) { p in
+      partitions.update(p) { states in
+        let localCustomers = (customers + count - 1) / count
+        for s in states.indices { states[s].ensure(customers: localCustomers, types: types, channels: channels) }
+        for i in 0..<batch.count {
+          let k = Int(batch.customer[i])
+          guard k % count == p else { continue }
+          let e = Int(batch.event[i])
+          let stageID = Int(batch.stage[i])
+          for s in states.indices {
+            states[s].add(
+              customer: k / count, time: batch.time[i], type: e, channel: Int(batch.channel[i]),
+              stage: stageID >= 0 ? stageOfID[stageID] : -1, amount: batch.amount[i],
+              sentiment: batch.sentiment[i], role: roles[e])
+          }
         }
       }
     }

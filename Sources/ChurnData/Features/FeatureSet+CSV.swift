@@ -1,6 +1,5 @@
 import ByteStreams
 import ChurnIO
-import Dispatch
 
 extension FeatureSet {
   /// Writes `customer_id,cutoff,<features…>,label` to `path` (`-` for
@@ -24,12 +23,11 @@ extension FeatureSet {
     let group = 8  // blocks formatted per round
     for first in stride(from: 0, to: blocks, by: group) {
       let count = min(group, blocks - first)
-      let formatted = FormattedBlocks(count: count)
-      DispatchQueue.concurrentPerform(iterations: count) { b in
+      let formatted = concurrentMap(count) { b in
         let start = (first + b) * blockSize
-        formatted.store(b, self.csvBytes(rows: start..<min(start + blockSize, self.rows.count)))
+        return self.csvBytes(rows: start..<min(start + blockSize, self.rows.count))
       }
-      for b in 0..<count { try write(formatted.take(b)) }
+      for bytes in formatted { try write(bytes) }
     }
   }
 
@@ -54,18 +52,6 @@ extension FeatureSet {
     }
     return bytes
   }
-}
-
-/// Results of concurrent formatting, one slot per block.
-private final class FormattedBlocks: @unchecked Sendable {
-  private var slots: [[UInt8]]
-  private let lock = NSLock()
-
-  init(count: Int) { slots = Array(repeating: [], count: count) }
-
-  func store(_ i: Int, _ bytes: [UInt8]) { lock.withLock { slots[i] = bytes } }
-
-  func take(_ i: Int) -> [UInt8] { lock.withLock { slots[i] } }
 }
 
 #if canImport(Foundation)

@@ -1,5 +1,4 @@
 import ByteStreams
-import Dispatch
 
 /// A streaming RFC 4180 CSV reader over raw bytes.
 ///
@@ -186,29 +185,24 @@ public struct CSVReader {
         return .plain(pieces)
       }
     }
-    let slots = (0..<parts).map { _ in ChunkSlot() }
     let delimiter = self.delimiter
-    let parsePiece: @Sendable (Int) -> Void = { k in
+    let parsePiece = { (k: Int) -> (chunk: CSVChunk, outcome: CSVChunk.ParseOutcome) in
       var piece = CSVChunk()
       piece.bytes = bytes
-      slots[k].outcome = piece.parse(
+      let outcome = piece.parse(
         from: cuts[k], to: cuts[k + 1], isFinal: true, firstLine: 0, delimiter: delimiter, maxRecords: .max)
-      slots[k].chunk = piece
+      return (piece, outcome)
     }
-    if concurrently {
-      DispatchQueue.concurrentPerform(iterations: parts, execute: parsePiece)
-    } else {
-      for k in 0..<parts { parsePiece(k) }
-    }
-    if slots.contains(where: { $0.outcome!.sawQuote }) {
+    let slots = concurrently ? concurrentMap(parts, parsePiece) : (0..<parts).map(parsePiece)
+    if slots.contains(where: { $0.outcome.sawQuote }) {
       quotesSeen = true
       return .parsed(try nextChunk() ? [chunk] : [])
     }
     var pieces: [CSVChunk] = []
     for slot in slots {
-      var piece = slot.chunk!
+      var piece = slot.chunk
       piece.lineBase = nextLine
-      nextLine += slot.outcome!.nextLine
+      nextLine += slot.outcome.nextLine
       if piece.recordCount > 0 { pieces.append(piece) }
     }
     parsedUpTo = end
@@ -281,11 +275,6 @@ public struct CSVReader {
     }
     whitespace = state
     return out - start
-  }
-
-  private final class ChunkSlot: @unchecked Sendable {
-    var chunk: CSVChunk?
-    var outcome: CSVChunk.ParseOutcome?
   }
 
   /// Moves the unparsed tail to the front of the buffer, grows the buffer

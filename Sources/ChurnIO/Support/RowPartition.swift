@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// A fixed split of rows 0..<n into parts that are processed on all cores,
@@ -16,14 +15,6 @@ package struct RowPartition: Sendable {
 
   /// `body` applied to every part, concurrently; results in part order.
   package func map<T: Sendable>(_ body: @Sendable (Range<Int>) -> T) -> [T] {
-    if ranges.count == 1 { return [body(ranges[0])] }
-    let slots = ranges.map { _ in Slot<T>() }
-    DispatchQueue.concurrentPerform(iterations: ranges.count) { i in slots[i].value = body(ranges[i]) }
-    return slots.map { $0.value! }
-  }
-
-  /// One part's result, written by exactly one iteration.
-  private final class Slot<T>: @unchecked Sendable {
-    var value: T?
+    concurrentMap(ranges.count) { body(ranges[$0]) }
   }
 }

@@ -1,0 +1,105 @@
+import ByteStreams
+import ChurnData
+import ChurnIO
+
+/// Turns scored rows into output bytes, CSV or JSON Lines: owns the texts
+/// that do not depend on the customer — each feature's CSV name and the
+/// opening and close of its reason sentence, each stage's name — as byte
+/// tables worked out once per model.
+struct ScoreWriter: Sendable {
+  let format: ScoreFormat
+  private var featureNames: ByteTable
+  private var sentenceOpenings: ByteTable
+  private var sentenceClosings: ByteTable
+  /// The CSV bytes of each stage's name (in `ChurnScorer.stageNames` order).
+  private var stageNames: ByteTable
+  /// Per feature, the value from which it reads "never" (+∞: none).
+  private var neverValues: [Double]
+
+  init(_ scorer: ChurnScorer, format: ScoreFormat) {
+    self.format = format
+    featureNames = ByteTable(scorer.model.features.map(CSVFormatting.escape))
+    sentenceOpenings = ByteTable(scorer.phrases.map { "\"" + $0.replacingQuotesForCSV + ": " })
+    sentenceClosings = ByteTable(scorer.typicalTexts.map { ", typical " + $0.replacingQuotesForCSV + "\"" })
+    stageNames = ByteTable(scorer.stageNames.map(CSVFormatting.escape))
+    neverValues = scorer.neverValues.unshared
+  }
+
+  /// A copy whose tables are in storage of its own, for another thread (see
+  /// `Array.unshared`).
+  func unsharedCopy() -> ScoreWriter {
+    var copy = self
+    copy.featureNames = featureNames.unshared
+    copy.sentenceOpenings = sentenceOpenings.unshared
+    copy.sentenceClosings = sentenceClosings.unshared
+    copy.stageNames = stageNames.unshared
+    copy.neverValues = neverValues.unshared
+    return copy
+  }
+
+  /// The columns of a scored row after `customer_id,as_of,` as CSV bytes,
+  /// newline included (the caller writes the two key fields, as they came,
+  /// so no `String` is made per row).
+  func appendCSVColumns<Sink: ByteSink & ~Copyable>(
+    _ e: ChurnScorer.Evaluation, values: [Double], action: ChurnScorer.ActionChoice?, to out: inout Sink
+  ) {
+    let comma = UInt8(ascii: ",")
+    CSVFormatting.appendShortest(e.probability, to: &out)
+    out.append(comma)
+    CSVFormatting.appendInteger(Int64(e.riskBand), to: &out)
+    out.append(comma)
+    if e.stage >= 0 { stageNames.append(e.stage, to: &out) }
+    for k in 0..<3 {
+      out.append(comma)
+      guard k < e.reasonCount else {
+        out.append(comma)
+        out.append(comma)
+        out.append(comma)
+        continue
+      }
+      let j = e.reason(k)
+      featureNames.append(j, to: &out)
+      out.append(comma)
+      CSVFormatting.appendNumber(values[j], to: &out)
+      out.append(comma)
+      CSVFormatting.appendShortest(e.contributions[j], to: &out)
+      out.append(comma)
+      // The sentence always holds a comma: quoted; only the value varies.
+      sentenceOpenings.append(j, to: &out)
+      FeaturePhrases.appendFormatted(values[j], never: neverValues[j], to: &out)
+      sentenceClosings.append(j, to: &out)
+    }
+    if let a = action {
+      out.append(comma)
+      out.append(contentsOf: Array(CSVFormatting.escape(a.best).utf8))
+      out.append(comma)
+      CSVFormatting.appendShortest(a.uplift, to: &out)
+      out.append(comma)
+      CSVFormatting.appendShortest(a.netValue, to: &out)
+      out.append(comma)
+      if let r = a.runnerUp { out.append(contentsOf: Array(CSVFormatting.escape(r).utf8)) }
+      out.append(comma)
+      out.append(contentsOf: Array(CSVFormatting.escape(a.reason).utf8))
+    }
+    out.append(UInt8(ascii: "\n"))
+  }
+
+  /// One score as a JSON line.
+  func appendJSONLine<Sink: ByteSink & ~Copyable>(_ s: ChurnScorer.Score, asOf: String, to out: inout Sink) {
+    var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
+    line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
+    line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
+    line += s.reasons.map { r in
+      "{\"feature\":\(JSONText.string(r.feature)),\"value\":\(JSONText.number(r.value)),\"typical\":\(JSONText.number(r.typical)),\"contribution\":\(JSONText.number(r.contribution)),\"text\":\(JSONText.string(r.text))}"
+    }.joined(separator: ",")
+    line += "]"
+    if let a = s.action {
+      line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
+      line +=
+        ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
+      line += ",\"action_reason\":\(JSONText.string(a.reason))"
+    }
+    line += "}\n"
+    out.append(contentsOf: Array(line.utf8))
+  }
+}
