@@ -11,7 +11,10 @@ import polars as pl
 model = json.load(open(sys.argv[1]))["model"]
 names = model["features"]
 terms = model["fit"]["terms"]
-b0, b = terms[0]["coefficient"], np.array([t["coefficient"] for t in terms[1:]])
+# The fit's terms laid over the features by name: a feature the fit left
+# out (constant or aliased) has coefficient 0.
+coefficient = {t["name"]: t["coefficient"] for t in terms[1:]}
+b0, b = terms[0]["coefficient"], np.array([coefficient.get(n, 0.0) for n in names])
 means = np.array(model["reference"]["featureMeans"])
 cuts = np.array(model["reference"]["riskBandCuts"])
 

@@ -6,12 +6,13 @@ import ChurnIO
 /// order) and its keys — the customer id and the as-of time — as CSV
 /// fields or as text. Implemented for features built from events, for
 /// parsed CSV pieces and for plain ones; `scorePiece` scores any of them.
-protocol ScoreRowSource: ~Copyable {
+protocol ScoreRowSource {
   /// Moves to the next row and reads its values into `values` (as many as
-  /// the model has features); false after the last row.
-  ///
-  /// - Throws: `IngestError` for a row that cannot be scored, located.
-  mutating func next(into values: inout [Double]) throws(IngestError) -> Bool
+  /// the model has features); false after the last row, or at a row that
+  /// cannot be scored (then `failure` says why, located).
+  mutating func next(into values: inout [Double]) -> Bool
+  /// Why `next` stopped before the end, if it did.
+  var failure: IngestError? { get }
   /// Appends the current row's `customer_id,as_of,` as CSV.
   func appendKeys(to out: inout ByteBuffer)
   /// The current row's id and as-of time as text.
@@ -33,7 +34,7 @@ struct ScoredPiece {
 /// the first row that cannot be scored. The scorer and writer are copied
 /// into storage of this piece's own: no reference count is shared with
 /// the other cores.
-func scorePiece<Source: ScoreRowSource & ~Copyable>(
+func scorePiece<Source: ScoreRowSource>(
   _ source: inout Source, scorer shared: ChurnScorer, writer sharedWriter: ScoreWriter
 ) -> ScoredPiece {
   let scorer = shared.unsharedCopy()
@@ -43,33 +44,29 @@ func scorePiece<Source: ScoreRowSource & ~Copyable>(
   var tally = ScoreTally(model: scorer.model)
   var values = [Double](repeating: 0, count: scorer.model.features.count)
   var rows = 0
-  do {
-    while try source.next(into: &values) {
-      switch writer.format {
-      case .csv:
-        scorer.evaluate(values, into: &evaluation)
-        source.appendKeys(to: &out)
-        writer.appendCSVColumns(evaluation, values: values, action: scorer.action(values), to: &out)
-      case .jsonl:
-        let (id, asOf) = source.keys()
-        let s = scorer.score(customerID: id, values: values)
-        evaluation.probability = s.probability
-        evaluation.riskBand = s.riskBand
-        writer.appendJSONLine(s, asOf: asOf, to: &out)
-      }
-      tally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
-      rows += 1
-      if rows == 64 {
-        // Room for the whole piece at the rate so far, so the output is
-        // not copied as it grows.
-        let (done, total) = source.progress
-        if done > 0 { out.reserveCapacity(Int(Double(out.count) * Double(total) / Double(done) * 1.1) + 4096) }
-      }
+  while source.next(into: &values) {
+    switch writer.format {
+    case .csv:
+      scorer.evaluate(values, into: &evaluation)
+      source.appendKeys(to: &out)
+      writer.appendCSVColumns(evaluation, values: values, action: scorer.action(values), to: &out)
+    case .jsonl:
+      let (id, asOf) = source.keys()
+      let s = scorer.score(customerID: id, values: values)
+      evaluation.probability = s.probability
+      evaluation.riskBand = s.riskBand
+      writer.appendJSONLine(s, asOf: asOf, to: &out)
     }
-  } catch {
-    return ScoredPiece(bytes: out.finish(), tally: tally, error: error)
+    tally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
+    rows += 1
+    if rows == 64 {
+      // Room for the whole piece at the rate so far, so the output is
+      // not copied as it grows.
+      let (done, total) = source.progress
+      if done > 0 { out.reserveCapacity(Int(Double(out.count) * Double(total) / Double(done) * 1.1) + 4096) }
+    }
   }
-  return ScoredPiece(bytes: out.finish(), tally: tally, error: nil)
+  return ScoredPiece(bytes: out.finish(), tally: tally, error: source.failure)
 }
 
 // MARK: - Features built from events
@@ -97,6 +94,8 @@ struct FeatureSetRows: ScoreRowSource {
     values = features.values(of: features.rows[current])
     return true
   }
+
+  var failure: IngestError? { nil }
 
   func appendKeys(to out: inout ByteBuffer) {
     out.append(contentsOf: Array(CSVFormatting.escape(features.rows[current].customerID).utf8))
@@ -156,6 +155,7 @@ struct ParsedCSVRows: ScoreRowSource {
   /// cores (see `Array.unshared`).
   private let columns: [Int]
   private var current: Int
+  private(set) var failure: IngestError?
 
   init(_ chunk: CSVChunk, rows: Range<Int>, firstRow: Int, layout: FeatureFileLayout) {
     self.chunk = chunk
@@ -166,12 +166,13 @@ struct ParsedCSVRows: ScoreRowSource {
     current = rows.lowerBound - 1
   }
 
-  mutating func next(into values: inout [Double]) throws(IngestError) -> Bool {
+  mutating func next(into values: inout [Double]) -> Bool {
     current += 1
     let r = current
     guard r < rows.upperBound else { return false }
     guard chunk.fieldCount(record: r) == layout.header.count else {
-      throw layout.wrongWidth(chunk.fieldCount(record: r), line: chunk.line(record: r))
+      failure = layout.wrongWidth(chunk.fieldCount(record: r), line: chunk.line(record: r))
+      return false
     }
     var bad: Int?
     do {
@@ -186,7 +187,8 @@ struct ParsedCSVRows: ScoreRowSource {
       }
     }
     if let c = bad {
-      throw layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r))
+      failure = layout.notANumber(column: c, value: chunk.string(record: r, field: c), line: chunk.line(record: r))
+      return false
     }
     return true
   }
@@ -233,6 +235,8 @@ struct PlainCSVRows: ScoreRowSource {
   let piece: PlainCSVPiece
   let layout: FeatureFileLayout
   private let featureOfColumn: [Int]
+  /// Fields per row.
+  private let width: Int
   private let keyColumn: Int
   private let asOfColumn: Int
   private let separators: SeparatorMasks
@@ -243,11 +247,13 @@ struct PlainCSVRows: ScoreRowSource {
   /// The current row's key and as-of fields.
   private var key = 0..<0
   private var asOf = 0..<0
+  private(set) var failure: IngestError?
 
   init(_ piece: PlainCSVPiece, layout: FeatureFileLayout) {
     self.piece = piece
     self.layout = layout
     featureOfColumn = layout.featureOfColumn.unshared
+    width = layout.header.count
     (keyColumn, asOfColumn) = (layout.keyColumn ?? -1, layout.asOfColumn ?? -1)
     separators = SeparatorMasks(
       piece.bytes, from: piece.range.lowerBound, to: piece.range.upperBound, delimiter: piece.delimiter)
@@ -256,7 +262,8 @@ struct PlainCSVRows: ScoreRowSource {
     line = piece.firstLine - 1
   }
 
-  mutating func next(into values: inout [Double]) throws(IngestError) -> Bool {
+  @inline(__always)
+  mutating func next(into values: inout [Double]) -> Bool {
     let bytes = piece.bytes
     let end = piece.range.upperBound
     let lineFeed = UInt8(ascii: "\n")
@@ -268,7 +275,6 @@ struct PlainCSVRows: ScoreRowSource {
     }
     guard position < end else { return false }
     let rowStart = position
-    let width = layout.header.count
     var fields = 0
     var firstBad = Int.max  // the first model feature (in model order) that is not a number
     do {
@@ -288,18 +294,23 @@ struct PlainCSVRows: ScoreRowSource {
         if fieldEnd == end || bytes[fieldEnd] == lineFeed { break }
       }
     }
-    if fields != width { throw layout.wrongWidth(fields, line: line) }
+    if fields != width {
+      failure = layout.wrongWidth(fields, line: line)
+      return false
+    }
     if firstBad != Int.max {
       // Walk to the offending field again for its text.
       let c = layout.columns[firstBad]
       var start = rowStart
       for _ in 0..<c { start = separators.next(from: start, limit: end) + 1 }
       let text = String(decoding: bytes[start..<separators.next(from: start, limit: end)], as: UTF8.self)
-      throw layout.notANumber(column: c, value: text, line: line)
+      failure = layout.notANumber(column: c, value: text, line: line)
+      return false
     }
     return true
   }
 
+  @inline(__always)
   func appendKeys(to out: inout ByteBuffer) {
     CSVFormatting.appendEscaped(piece.bytes.span, key, to: &out)
     out.append(UInt8(ascii: ","))
