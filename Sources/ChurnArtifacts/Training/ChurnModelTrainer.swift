@@ -66,27 +66,7 @@ public struct ChurnModelTrainer: Sendable {
     let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
     let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
     let censored = set.rows.count - labelled.count
-    var trainingRows: [Int]
-    var holdoutRows: [Int] = []
-    var holdoutDescription: String?
-    switch holdout {
-    case .none:
-      trainingRows = labelled
-    case .customers(let fraction, let seed):
-      trainingRows = []
-      for i in labelled {
-        if CustomerHoldout.contains(set.rows[i].customerID, fraction: fraction, seed: seed) {
-          holdoutRows.append(i)
-        } else {
-          trainingRows.append(i)
-        }
-      }
-      holdoutDescription = "\(fraction) of customers (seed \(seed))"
-    case .cutoff(let later):
-      trainingRows = labelled.filter { set.rows[$0].cutoff != later }
-      holdoutRows = labelled.filter { set.rows[$0].cutoff == later }
-      holdoutDescription = "cutoff \(later)"
-    }
+    let (trainingRows, holdoutRows, holdoutDescription) = split(labelled, of: set)
     let (x, y) = set.matrix(rows: trainingRows)
     try Self.checkLabels(y, set: set, cutoffs: trainCutoffs)
     var estimator = self.estimator
@@ -125,6 +105,31 @@ public struct ChurnModelTrainer: Sendable {
       censoredRows: censored, observation: set.observationText, churnEventHint: set.churnEventHint,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
         ? CrossValidation.chosenPenaltyNote(y: y, features: x.columns, l2: estimator.l2) : nil)
+  }
+
+  /// The labelled rows split into training and holdout rows, and the
+  /// holdout described for the model file.
+  private func split(_ labelled: [Int], of set: FeatureSet) -> (training: [Int], holdout: [Int], description: String?) {
+    switch holdout {
+    case .none:
+      return (labelled, [], nil)
+    case .customers(let fraction, let seed):
+      var training: [Int] = []
+      var held: [Int] = []
+      for i in labelled {
+        if CustomerHoldout.contains(set.rows[i].customerID, fraction: fraction, seed: seed) {
+          held.append(i)
+        } else {
+          training.append(i)
+        }
+      }
+      return (training, held, "\(fraction) of customers (seed \(seed))")
+    case .cutoff(let later):
+      return (
+        labelled.filter { set.rows[$0].cutoff != later }, labelled.filter { set.rows[$0].cutoff == later },
+        "cutoff \(later)"
+      )
+    }
   }
 
   /// Training labels need both classes: when one is missing, say why (the

@@ -5,10 +5,17 @@ import Foundation
 /// propensity diagnostics, and the holdout evaluation.
 enum UpliftText {
   static func render(_ u: UpliftModel) -> String {
-    func pad(_ s: String, _ n: Int) -> String {
-      s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
-    }
-    func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
+    effects(u) + stageMoves(u) + propensity(u) + holdout(u)
+  }
+
+  private static func pad(_ s: String, _ n: Int) -> String {
+    s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+  }
+
+  private static func pts(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0 * 100) } ?? "–" }
+
+  /// Each action's effect, by stage, how long it works and what it varies with.
+  private static func effects(_ u: UpliftModel) -> String {
     var out = "Next best action (\(u.learner.heading(horizonDays: u.horizonDays, windowDays: u.windowDays))):\n"
     for (a, e) in u.effects.enumerated() {
       out +=
@@ -40,6 +47,12 @@ enum UpliftText {
     if !treated.isEmpty, let advice = u.learner.advice(medianTreatedRows: treated[treated.count / 2]) {
       out += "  \(advice)\n"
     }
+    return out
+  }
+
+  /// Stage moves after each action against the stage's days without one.
+  private static func stageMoves(_ u: UpliftModel) -> String {
+    var out = ""
     if !u.stageTransitions.isEmpty {
       out +=
         "\nStage moves within \(u.stageTransitions[0].windowDays) days of an action, as rate ratios against the stage's days without one (95% interval):\n"
@@ -54,12 +67,21 @@ enum UpliftText {
           "  \(pad(e.action, 16)) \(pad(e.stage, 14)) churn ×\(pad(churn, 20)) advance ×\(pad(advance, 6)) (\(String(format: "%.0f", e.exposedDays)) days after the action, \(e.exposedChurns) churned)\n"
       }
     }
-    out += "\nPropensity (assignment: \(u.assignment.rawValue)): AUC near 0.5 means treatment looks random\n"
+    return out
+  }
+
+  private static func propensity(_ u: UpliftModel) -> String {
+    var out = "\nPropensity (assignment: \(u.assignment.rawValue)): AUC near 0.5 means treatment looks random\n"
     for d in u.propensity {
       out +=
         "  \(pad(d.action, 16)) AUC \(String(format: "%.3f", d.auc))  treated \(d.treatedRows), controls \(d.controlRows), clipped \(String(format: "%.1f%%", d.clippedShare * 100)), effective treated \(String(format: "%.0f", d.effectiveTreatedRows))\n"
     }
-    out += "\nHoldout (\(u.evaluation.holdout)):\n"
+    return out
+  }
+
+  /// The holdout's ranking per action and the policies' values.
+  private static func holdout(_ u: UpliftModel) -> String {
+    var out = "\nHoldout (\(u.evaluation.holdout)):\n"
     for r in u.evaluation.actions {
       out +=
         "  \(pad(r.action, 16)) Qini coefficient \(String(format: "%.3f", r.qiniCoefficient))  uplift AUC \(String(format: "%.3f", r.upliftAUC))  (\(r.treatedRows) treated, \(r.controlRows) controls)\n"

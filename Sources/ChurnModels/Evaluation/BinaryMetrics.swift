@@ -48,9 +48,29 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
     let n = p.count
     count = n
     positives = y.reduce(0) { $0 + Int($1) }
-    let negatives = n - positives
-    // Ascending by score; ties share the average rank.
-    let order = p.indices.sorted { (p[$0], $0) < (p[$1], $1) }  // ties in input order
+    // Ascending by score; ties in input order.
+    let order = p.indices.sorted { (p[$0], $0) < (p[$1], $1) }
+    rocAUC = Self.rocAUC(p, y, order: order, positives: positives)
+    averagePrecision = Self.averagePrecision(p, y, order: order, positives: positives)
+    (logLoss, brierScore) = Self.probabilityLosses(p, y)
+    calibration = Self.calibration(p, y, order: order)
+    (liftTopDecile, gainTopDecile) = Self.topDecile(y, order: order, positives: positives)
+    self.threshold = threshold
+    var counts = (tp: 0, fp: 0, tn: 0, fn: 0)
+    for (q, t) in zip(p, y) {
+      switch (q >= threshold, t == 1) {
+      case (true, true): counts.tp += 1
+      case (true, false): counts.fp += 1
+      case (false, false): counts.tn += 1
+      case (false, true): counts.fn += 1
+      }
+    }
+    (truePositives, falsePositives, trueNegatives, falseNegatives) = counts
+  }
+
+  /// Mann–Whitney U over the ranks, tied scores sharing their average rank.
+  private static func rocAUC(_ p: [Double], _ y: [Double], order: [Int], positives: Int) -> Double {
+    let n = p.count
     var rankSumPositives = 0.0
     var i = 0
     while i < n {
@@ -60,28 +80,30 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
       for k in i...j where y[order[k]] == 1 { rankSumPositives += averageRank }
       i = j + 1
     }
+    let pos = Double(positives), neg = Double(n - positives)
+    return positives > 0 && positives < n ? (rankSumPositives - pos * (pos + 1) / 2) / (pos * neg) : .nan
+  }
+
+  /// Σₙ (Rₙ − Rₙ₋₁) Pₙ, walking the thresholds from the highest score down.
+  private static func averagePrecision(_ p: [Double], _ y: [Double], order: [Int], positives: Int) -> Double {
     let pos = Double(positives)
-    let neg = Double(negatives)
-    rocAUC =
-      positives > 0 && negatives > 0
-      ? (rankSumPositives - pos * (pos + 1) / 2) / (pos * neg) : .nan
-    // Average precision: walk thresholds from the highest score down.
-    var ap = 0.0
-    var tp = 0.0
-    var fp = 0.0
+    var ap = 0.0, tp = 0.0, fp = 0.0
     var previousRecall = 0.0
-    var k = n - 1
+    var k = p.count - 1
     while k >= 0 {
       var j = k
       while j - 1 >= 0 && p[order[j - 1]] == p[order[k]] { j -= 1 }
       for m in j...k { if y[order[m]] == 1 { tp += 1 } else { fp += 1 } }
       let recall = pos > 0 ? tp / pos : 0
-      let precision = tp / (tp + fp)
-      ap += (recall - previousRecall) * precision
+      ap += (recall - previousRecall) * (tp / (tp + fp))
       previousRecall = recall
       k = j - 1
     }
-    averagePrecision = positives > 0 ? ap : .nan
+    return positives > 0 ? ap : .nan
+  }
+
+  /// Mean log loss (p clipped to [ε, 1 − ε]) and mean squared error.
+  private static func probabilityLosses(_ p: [Double], _ y: [Double]) -> (log: Double, brier: Double) {
     let eps = Double.ulpOfOne
     var loss = 0.0
     var brier = 0.0
@@ -90,10 +112,13 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
       loss -= t * log(c) + (1 - t) * log(1 - c)
       brier += (q - t) * (q - t)
     }
-    logLoss = loss / Double(n)
-    brierScore = brier / Double(n)
-    // Deciles: n split into 10 consecutive groups, the first n mod 10 one
-    // larger (numpy's array_split).
+    return (loss / Double(p.count), brier / Double(p.count))
+  }
+
+  /// Deciles: n split into 10 consecutive groups by score, the first
+  /// n mod 10 one larger (numpy's array_split).
+  private static func calibration(_ p: [Double], _ y: [Double], order: [Int]) -> [CalibrationBin] {
+    let n = p.count
     var bins: [CalibrationBin] = []
     var lo = 0
     for d in 0..<10 {
@@ -106,26 +131,17 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
           count: hi - lo, meanPredicted: members.reduce(0) { $0 + p[$1] } / Double(hi - lo),
           observedRate: members.reduce(0) { $0 + y[$1] } / Double(hi - lo)))
     }
-    calibration = bins
+    return bins
+  }
+
+  /// Lift and gain among the top 10% by score.
+  private static func topDecile(_ y: [Double], order: [Int], positives: Int) -> (lift: Double, gain: Double) {
+    let n = y.count
+    let pos = Double(positives)
     let top = max(1, n / 10)
     let topPositives = order.suffix(top).reduce(0) { $0 + y[$1] }
     let baseRate = pos / Double(n)
-    liftTopDecile = baseRate > 0 ? (topPositives / Double(top)) / baseRate : .nan
-    gainTopDecile = pos > 0 ? topPositives / pos : .nan
-    self.threshold = threshold
-    var tpCount = 0, fpCount = 0, tnCount = 0, fnCount = 0
-    for (q, t) in zip(p, y) {
-      switch (q >= threshold, t == 1) {
-      case (true, true): tpCount += 1
-      case (true, false): fpCount += 1
-      case (false, false): tnCount += 1
-      case (false, true): fnCount += 1
-      }
-    }
-    truePositives = tpCount
-    falsePositives = fpCount
-    trueNegatives = tnCount
-    falseNegatives = fnCount
+    return (baseRate > 0 ? (topPositives / Double(top)) / baseRate : .nan, pos > 0 ? topPositives / pos : .nan)
   }
 
   /// The metrics as aligned text.

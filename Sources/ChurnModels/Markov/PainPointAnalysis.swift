@@ -84,10 +84,30 @@ public struct PainPointAnalysis: Sendable, Codable {
     startDistribution = start
     churnWithinHorizon = base
     let churnedCustomers = transient.reduce(0) { $0 + moves[$1][churned] }
+    let (stageRows, stagePoints) = Self.stages(
+      p, names: names, moves: moves, profile: profile, base: base, churnedCustomers: churnedCustomers,
+      days: horizon * periodDays, churnWithin: churnWithin)
+    let (touchRows, touchPoints) = Self.touchpoints(
+      touches, names: names, eventNames: eventNames, channelNames: channelNames)
+    stages = stageRows
+    touchpoints = touchRows
+    ranked = Array(
+      (stagePoints + touchPoints).sorted {
+        ($1.customers, $0.stage, $0.touchpoint ?? "") < ($0.customers, $1.stage, $1.touchpoint ?? "")
+      }
+      .prefix(10))
+  }
 
+  /// Per transient stage, what removing its churn would change, and the
+  /// stages where that is a pain point.
+  private static func stages(
+    _ p: Matrix, names: [String], moves: [[Int]], profile: StageProfileAccumulator, base: Double,
+    churnedCustomers: Int, days: Int, churnWithin: (Matrix) -> Double
+  ) -> ([StagePainPoint], [PainPoint]) {
+    let churned = names.count - 1
     var stageRows: [StagePainPoint] = []
     var ranked: [PainPoint] = []
-    for i in transient {
+    for i in 0..<churned {
       var without = p
       without[i, i] += without[i, churned]
       without[i, churned] = 0
@@ -102,7 +122,7 @@ public struct PainPointAnalysis: Sendable, Codable {
       stageRows.append(row)
       guard effect > 0, moves[i][churned] > 0 else { continue }
       var line =
-        "Removing churn from \(names[i]) would cut churn within \(horizon * periodDays) days by \(NumberText.percent(effect))"
+        "Removing churn from \(names[i]) would cut churn within \(days) days by \(NumberText.percent(effect))"
       line +=
         "; \(moves[i][churned]) customers churned from it (\(NumberText.percent(Double(moves[i][churned]) / Double(max(reached, 1)))) of those who reached it)"
       if let b = beforeChurn, let m = moving {
@@ -115,10 +135,18 @@ public struct PainPointAnalysis: Sendable, Codable {
           kind: .stage, stage: names[i], touchpoint: nil, customers: effect * Double(churnedCustomers),
           explanation: line + "."))
     }
-    stages = stageRows
+    return (stageRows, ranked)
+  }
 
+  /// Per stage and touchpoint, its share of the stage's events and of its
+  /// last touches before churn, and the touchpoints that are pain points.
+  private static func touchpoints(
+    _ touches: TouchpointAccumulator, names: [String], eventNames: Interner, channelNames: Interner
+  ) -> ([TouchpointPainPoint], [PainPoint]) {
+    let k = names.count
     var touchRows: [TouchpointPainPoint] = []
-    for i in transient {
+    var ranked: [PainPoint] = []
+    for i in 0..<(k - 1) {
       let stageEvents = touches.keys.indices.reduce(0) { $0 + touches.events[$1 * k + i] }
       let stageChurns = touches.keys.indices.reduce(0) { $0 + touches.churns[$1 * k + i] }
       guard stageEvents > 0 else { continue }
@@ -147,10 +175,7 @@ public struct PainPointAnalysis: Sendable, Codable {
           PainPoint(kind: .touchpoint, stage: names[i], touchpoint: name, customers: excess, explanation: line + "."))
       }
     }
-    touchpoints = touchRows
-    self.ranked = Array(
-      ranked.sorted { ($1.customers, $0.stage, $0.touchpoint ?? "") < ($0.customers, $1.stage, $1.touchpoint ?? "") }
-        .prefix(10))
+    return (touchRows, ranked)
   }
 }
 
