@@ -1,3 +1,4 @@
+import ChurnIO
 import Foundation
 import Synchronization
 
@@ -26,8 +27,16 @@ public final class Console: Sendable {
       errorIsTerminal: isatty(2) == 1)
   }
 
+  /// Data, byte for byte (a score file on standard output, JSON).
   func out(_ text: String) { writeOut(text) }
-  func err(_ text: String) { writeErr(text) }
+  /// A report for people on standard output: control characters from the
+  /// data escaped (see `printable`).
+  func report(_ text: String) { writeOut(printable(text)) }
+  /// A message on standard error, control characters escaped.
+  func err(_ text: String) { writeErr(printable(text)) }
+  /// Standard error as it is: the progress line's own carriage returns and
+  /// erase sequences.
+  func errRaw(_ text: String) { writeErr(text) }
 }
 
 /// A console that keeps what is written, for tests.

@@ -81,6 +81,15 @@ struct ModelExportTests {
     let document = try XMLDocument(xmlString: pmml)
     #expect(document.rootElement()?.name == "PMML")
   }
+
+  /// Characters XML 1.0 forbids (an event name with a control byte) become
+  /// U+FFFD: libxml2 reads the document, where it refused it before.
+  @Test func pmmlIsWellFormedWhateverTheNames() throws {
+    let pmml = ModelExport.pmml(try model(names: ["visit\u{1}x", "tab\there", "end\u{FFFF}"]))
+    let document = try XMLDocument(xmlString: pmml)
+    let fields = try document.nodes(forXPath: "//*[local-name()='DataField']/@name").compactMap(\.stringValue)
+    #expect(fields.contains("visit\u{FFFD}x") && fields.contains("tab\there") && fields.contains("end\u{FFFD}"))
+  }
 }
 
 #if canImport(Glibc)

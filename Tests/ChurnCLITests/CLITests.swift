@@ -166,6 +166,24 @@ struct ValidateCommandTests {
     #expect(json["usable"] as? Bool == true)
   }
 
+  /// A value that holds terminal escape sequences is shown escaped, in the
+  /// report and in messages; JSON keeps it exactly (escaped the JSON way).
+  @Test func terminalEscapesInTheDataAreShownNotObeyed() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write(
+      "e.csv", "customer_id,timestamp,event\nA,2024-01-01,vis\u{1B}[31mit\u{9B}2J\nB,2024-01-02,cancel\n")
+    let report = run(["validate", path])
+    #expect(report.status == 0)
+    #expect(!report.out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x9B })
+    #expect(report.out.contains("vis\\u{1b}[31mit\\u{9b}2J"))
+    let json = run(["validate", path, "--json"])
+    #expect(json.out.contains("vis\\u001b[31mit"))
+    let bad = run(["validate", "\(dir.path)/no\u{1B}]0;title\u{07}.csv"])
+    #expect(bad.status == 1)
+    #expect(!bad.err.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(bad.err)")
+  }
+
   @Test func strictFailsOnRowErrors() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

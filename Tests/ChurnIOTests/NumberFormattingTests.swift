@@ -22,3 +22,13 @@ struct NumberFormattingTests {
     }
   }
 }
+
+/// `printable`: control characters (C0 but line feed and tab, DEL, C1)
+/// escaped, everything else — accents, emoji, newlines — kept.
+struct PrintableTextTests {
+  @Test func escapesControlCharactersOnly() {
+    #expect(printable("plain, café ☕\nnext\tcolumn") == "plain, café ☕\nnext\tcolumn")
+    #expect(printable("a\u{1B}[31mb") == "a\\u{1b}[31mb")
+    #expect(printable("\u{0}\u{7}\r\u{7F}\u{85}\u{9F}\u{A0}") == "\\u{0}\\u{7}\\u{d}\\u{7f}\\u{85}\\u{9f}\u{A0}")
+  }
+}

@@ -22,7 +22,18 @@ enum HTML {
       case ">": out += "&gt;"
       case "\"": out += "&quot;"
       case "'": out += "&#39;"
-      default: out.unicodeScalars.append(ch)
+      // As references, so an attribute keeps them (a parser turns them into
+      // spaces otherwise).
+      case "\t": out += "&#9;"
+      case "\n": out += "&#10;"
+      case "\r": out += "&#13;"
+      default:
+        // XML 1.0 forbids the other C0 controls and U+FFFE/U+FFFF even as
+        // character references (and HTML calls them parse errors): a
+        // replacement character shows where one was.
+        let v = ch.value
+        let forbidden = (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || v == 0xFFFE || v == 0xFFFF
+        out.unicodeScalars.append(forbidden ? "\u{FFFD}" : ch)
       }
     }
     return out

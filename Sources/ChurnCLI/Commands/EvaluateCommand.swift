@@ -62,7 +62,7 @@ enum EvaluateCommand: Command {
     if arguments.flag("json") {
       console.out(try JSONOutput.text(evaluation))
     } else {
-      console.out(evaluation.renderText())
+      console.report(evaluation.renderText())
     }
     return ExitStatus.success
   }

@@ -111,7 +111,7 @@ enum JourneyCommand: Command {
     defer { phases.finish() }
     let (model, comparison) = try fit(estimator, reader: &reader, issues: &issues, arguments)
     let summary = render(model) + (comparison.map(render) ?? "")
-    if toStdout { console.err(summary) } else { console.out(summary) }
+    if toStdout { console.err(summary) } else { console.report(summary) }
     if let path = arguments.value("out") {
       var report = JourneyReport(model: model, title: arguments.value("title")!, segments: comparison)
       report.stageNote = stageNote

@@ -179,7 +179,7 @@ enum RecommendCommand: Command {
     } else if arguments.value("out") == "-" {
       console.err(text)
     } else {
-      console.out(text)
+      console.report(text)
     }
   }
 

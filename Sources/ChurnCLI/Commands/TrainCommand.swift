@@ -216,7 +216,7 @@ enum TrainCommand: Command {
     try report(
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
-    if let uplift = model.uplift, !arguments.flag("json") { console.out("\n" + UpliftText.render(uplift)) }
+    if let uplift = model.uplift, !arguments.flag("json") { console.report("\n" + UpliftText.render(uplift)) }
     notes(outcome, issues: issues, console)
     console.err("saved \(out)\n")
     return ExitStatus.success
@@ -306,7 +306,7 @@ enum TrainCommand: Command {
     _ fit: LogisticRegressionFit, _ arguments: ParsedArguments, _ console: Console
   ) throws {
     guard !fit.converged, !arguments.flag("allow-unconverged") else { return }
-    console.out(fit.summaryTable())
+    console.report(fit.summaryTable())
     throw ModelError.notConverged(iterations: fit.iterations)
   }
 
@@ -327,10 +327,10 @@ enum TrainCommand: Command {
             String(format: "  l2 %-10.4g %.6f ± %.6f", point.l2, point.meanLogLoss, point.standardError) + chosen
             + failed + "\n"
         }
-        console.out(text + "\n")
+        console.report(text + "\n")
       }
-      console.out(fit.summaryTable() + "\n" + training.renderText(title: "Training"))
-      if let holdout { console.out(holdout.renderText(title: "Holdout")) }
+      console.report(fit.summaryTable() + "\n" + training.renderText(title: "Training"))
+      if let holdout { console.report(holdout.renderText(title: "Holdout")) }
     }
     for warning in fit.warnings { console.err("warning: \(warning)\n") }
   }

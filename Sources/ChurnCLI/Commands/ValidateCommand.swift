@@ -56,7 +56,7 @@ enum ValidateCommand: Command {
     if arguments.flag("json") {
       console.out(try JSONOutput.text(summary))
     } else {
-      console.out(summary.renderText())
+      console.report(summary.renderText())
     }
     if !summary.usable { return ExitStatus.failure }
     if arguments.flag("strict") && summary.errors > 0 {

@@ -25,7 +25,7 @@ final class ProgressLine: Sendable {
       let now = Date()
       guard now.timeIntervalSince(state.lastDraw) >= 0.2 else { return }
       state = (now, true)
-      console.err("\r\(label): \(count.formatted()) rows\u{1B}[K")
+      console.errRaw("\r\(label): \(count.formatted()) rows\u{1B}[K")
     }
   }
 
@@ -39,14 +39,14 @@ final class ProgressLine: Sendable {
   func phase(_ text: String) {
     state.withLock { state in
       state.drawn = true
-      console.err("\r\(text)…\u{1B}[K")
+      console.errRaw("\r\(text)…\u{1B}[K")
     }
   }
 
   /// Clears the line.
   func finish() {
     state.withLock { state in
-      if state.drawn { console.err("\r\u{1B}[K") }
+      if state.drawn { console.errRaw("\r\u{1B}[K") }
     }
   }
 }
