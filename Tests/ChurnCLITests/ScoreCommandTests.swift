@@ -333,6 +333,40 @@ struct ScoreCommandTests {
     #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/never.csv"))
   }
 
+  /// A text field a spreadsheet would run as a formula (=, +, -, @) gets a
+  /// leading ' in score CSVs, on the plain, the parsed and the events
+  /// paths; --no-formula-escape writes it as it is; JSON Lines keep it.
+  @Test func formulasAreShownNotRun() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let (model, common) = try trainWithFeatureFile(in: dir)
+    var lines = try dir.read("f.csv").split(separator: "\n").map(String.init)
+    let ids = ["=1+1", "+SUM(A1)", "-2", "@x", "ok=1"]
+    for (k, id) in ids.enumerated() {
+      lines[k + 1] = id + lines[k + 1].drop { $0 != "," }
+    }
+    let plain = try dir.write("plain.csv", lines.joined(separator: "\n") + "\n")
+    lines[6] = "\"=a,b\"" + lines[6].drop { $0 != "," }
+    let quoted = try dir.write("quoted.csv", lines.joined(separator: "\n") + "\n")
+    for path in [plain, quoted] {
+      let scored = run(["score", "--model", model, "--features", path, "--out", "-"])
+      #expect(scored.status == 0, "\(scored.err)")
+      let rows = scored.out.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+      #expect(Array(rows.prefix(5)) == ["'=1+1", "'+SUM(A1)", "'-2", "'@x", "ok=1"])
+      if path == quoted { #expect(scored.out.contains("\n\"'=a,b\",")) }
+      let raw = run(["score", "--model", model, "--features", path, "--out", "-", "--no-formula-escape"])
+      #expect(raw.out.split(separator: "\n").dropFirst().prefix(5).map { String($0.prefix { $0 != "," }) } == ids)
+      let jsonl = run(["score", "--model", model, "--features", path, "--out", "-", "--format", "jsonl"])
+      #expect(jsonl.out.hasPrefix(#"{"customer_id":"=1+1","#))
+    }
+    var events = try dir.read("events.csv")
+    events += "=cmd,2024-08-30T10:00:00Z,visit,web,,,awareness\n"
+    let log = try dir.write("events2.csv", events)
+    let fromEvents = run(
+      ["score", "--model", model, "--events", log, "--as-of", "2024-12-31", "--out", "-"] + common.suffix(2))
+    #expect(fromEvents.out.contains("\n'=cmd,2024-12-31,"), "\(fromEvents.err)")
+  }
+
   @Test func writesCSVAndJSONLinesWithEscapedStrings() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

@@ -14,6 +14,8 @@ public struct FeatureFileScorer: Sendable {
   /// Columns of the file that are not features (besides the model's own
   /// `nonFeatureColumns`).
   public var ignoredColumns: [String] = []
+  /// CSV text fields a spreadsheet would run as a formula get a leading `'`.
+  public var neutralisesFormulas = true
 
   public init(model: ChurnModel) { self.model = model }
 
@@ -35,7 +37,9 @@ public struct FeatureFileScorer: Sendable {
     let layout = FeatureFileLayout(header: header, columns: columns, path: path)
     let scorer = ChurnScorer(model: model)
     let tally = try withoutActuallyEscaping(write) { write in
-      try score(csv, layout, scorer: scorer, writer: ScoreWriter(scorer, format: format), write: write)
+      try score(
+        csv, layout, scorer: scorer,
+        writer: ScoreWriter(scorer, format: format, neutralisingFormulas: neutralisesFormulas), write: write)
     }
     // Nothing scored is not a result (its drift would compare nothing).
     guard !tally.probabilities.isEmpty else { throw FeatureTableError.noRows(path: path) }

@@ -26,10 +26,14 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
 extension ChurnScorer.Run {
   /// Hands the scores' bytes to `write`, in order, formatted on all cores
   /// a block of rows at a time; returns their tally (for the summary).
+  /// CSV text fields a spreadsheet would run as a formula get a leading `'`
+  /// unless `neutralisingFormulas` is false.
   @discardableResult
-  public func write<E: Error>(format: ScoreFormat, _ write: ([UInt8]) throws(E) -> Void) throws(E) -> ScoreTally {
+  public func write<E: Error>(
+    format: ScoreFormat, neutralisingFormulas: Bool = true, _ write: ([UInt8]) throws(E) -> Void
+  ) throws(E) -> ScoreTally {
     if let header = format.header(actions: model.uplift != nil) { try write(Array(header.utf8)) }
-    let writer = ScoreWriter(scorer, format: format)
+    let writer = ScoreWriter(scorer, format: format, neutralisingFormulas: neutralisingFormulas)
     let asOf = self.asOf.description
     let rows = features.rows.count
     let blockSize = 2048

@@ -13,8 +13,9 @@ protocol ScoreRowSource {
   mutating func next(into values: inout [Double]) -> Bool
   /// Why `next` stopped before the end, if it did.
   var failure: IngestError? { get }
-  /// Appends the current row's `customer_id,as_of,` as CSV.
-  func appendKeys(to out: inout ByteBuffer)
+  /// Appends the current row's `customer_id,as_of,` as CSV (with a
+  /// leading `'` before a formula, when neutralising).
+  func appendKeys(to out: inout ByteBuffer, neutralisingFormulas: Bool)
   /// The current row's id and as-of time as text.
   func keys() -> (id: String, asOf: String)
   /// How far into the piece the rows so far reach, and its size (in rows
@@ -48,7 +49,7 @@ func scorePiece<Source: ScoreRowSource>(
     switch writer.format {
     case .csv:
       scorer.evaluate(values, into: &evaluation)
-      source.appendKeys(to: &out)
+      source.appendKeys(to: &out, neutralisingFormulas: writer.neutralisesFormulas)
       writer.appendCSVColumns(evaluation, values: values, action: scorer.action(values), to: &out)
     case .jsonl:
       let (id, asOf) = source.keys()
@@ -97,8 +98,9 @@ struct FeatureSetRows: ScoreRowSource {
 
   var failure: IngestError? { nil }
 
-  func appendKeys(to out: inout ByteBuffer) {
-    out.append(contentsOf: Array(CSVFormatting.escape(features.rows[current].customerID).utf8))
+  func appendKeys(to out: inout ByteBuffer, neutralisingFormulas: Bool) {
+    let id = features.rows[current].customerID
+    out.append(contentsOf: Array(CSVFormatting.escape(id, neutralisingFormula: neutralisingFormulas).utf8))
     out.append(contentsOf: asOfField)
   }
 
@@ -193,27 +195,30 @@ struct ParsedCSVRows: ScoreRowSource {
     return true
   }
 
-  func appendKeys(to out: inout ByteBuffer) {
+  func appendKeys(to out: inout ByteBuffer, neutralisingFormulas: Bool) {
     if let c = layout.keyColumn {
-      appendField(c, to: &out)
+      appendField(c, neutralisingFormula: neutralisingFormulas, to: &out)
     } else {
       // Without a customer_id column a row is named by its position (from 0).
       CSVFormatting.appendInteger(Int64(firstRow + current), to: &out)
     }
     out.append(UInt8(ascii: ","))
-    if let c = layout.asOfColumn { appendField(c, to: &out) }
+    if let c = layout.asOfColumn { appendField(c, neutralisingFormula: neutralisingFormulas, to: &out) }
     out.append(UInt8(ascii: ","))
   }
 
   /// A field as it came, CSV-escaped, read through a span of the chunk's
   /// bytes: no slice, so no reference count shared with the other pieces
   /// of the same buffer.
-  private func appendField(_ f: Int, to out: inout ByteBuffer) {
+  private func appendField(_ f: Int, neutralisingFormula: Bool, to out: inout ByteBuffer) {
     if chunk.hasEscapedQuotes(record: current, field: f) {
       let unescaped = Array(chunk.fieldBytes(record: current, field: f))
-      CSVFormatting.appendEscaped(unescaped.span, 0..<unescaped.count, to: &out)
+      CSVFormatting.appendEscaped(
+        unescaped.span, 0..<unescaped.count, neutralisingFormula: neutralisingFormula, to: &out)
     } else {
-      CSVFormatting.appendEscaped(chunk.bytes.span, chunk.fieldRange(record: current, field: f), to: &out)
+      CSVFormatting.appendEscaped(
+        chunk.bytes.span, chunk.fieldRange(record: current, field: f), neutralisingFormula: neutralisingFormula,
+        to: &out)
     }
   }
 
@@ -311,10 +316,12 @@ struct PlainCSVRows: ScoreRowSource {
   }
 
   @inline(__always)
-  func appendKeys(to out: inout ByteBuffer) {
-    CSVFormatting.appendEscaped(piece.bytes.span, key, to: &out)
+  func appendKeys(to out: inout ByteBuffer, neutralisingFormulas: Bool) {
+    CSVFormatting.appendEscaped(piece.bytes.span, key, neutralisingFormula: neutralisingFormulas, to: &out)
     out.append(UInt8(ascii: ","))
-    if asOfColumn >= 0 { CSVFormatting.appendEscaped(piece.bytes.span, asOf, to: &out) }
+    if asOfColumn >= 0 {
+      CSVFormatting.appendEscaped(piece.bytes.span, asOf, neutralisingFormula: neutralisingFormulas, to: &out)
+    }
     out.append(UInt8(ascii: ","))
   }
 

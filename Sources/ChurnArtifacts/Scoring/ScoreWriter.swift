@@ -5,9 +5,12 @@ import ChurnIO
 /// Turns scored rows into output bytes, CSV or JSON Lines: owns the texts
 /// that do not depend on the customer — each feature's CSV name and the
 /// opening and close of its reason sentence, each stage's name — as byte
-/// tables worked out once per model.
+/// tables worked out once per model. For CSV, text fields that a
+/// spreadsheet would run as a formula get a leading `'` unless
+/// `neutralisesFormulas` is off.
 struct ScoreWriter: Sendable {
   let format: ScoreFormat
+  let neutralisesFormulas: Bool
   private var featureNames: ByteTable
   private var sentenceOpenings: ByteTable
   private var sentenceClosings: ByteTable
@@ -16,12 +19,18 @@ struct ScoreWriter: Sendable {
   /// Per feature, the value from which it reads "never" (+∞: none).
   private var neverValues: [Double]
 
-  init(_ scorer: ChurnScorer, format: ScoreFormat) {
+  init(_ scorer: ChurnScorer, format: ScoreFormat, neutralisingFormulas: Bool = true) {
     self.format = format
-    featureNames = ByteTable(scorer.model.features.map(CSVFormatting.escape))
-    sentenceOpenings = ByteTable(scorer.phrases.map { "\"" + $0.replacingQuotesForCSV + ": " })
+    neutralisesFormulas = neutralisingFormulas
+    let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
+    featureNames = ByteTable(scorer.model.features.map(csv))
+    sentenceOpenings = ByteTable(
+      scorer.phrases.map { phrase in
+        let formula = neutralisingFormulas && phrase.utf8.first.map(CSVFormatting.startsFormula) == true
+        return "\"" + (formula ? "'" : "") + phrase.replacingQuotesForCSV + ": "
+      })
     sentenceClosings = ByteTable(scorer.typicalTexts.map { ", typical " + $0.replacingQuotesForCSV + "\"" })
-    stageNames = ByteTable(scorer.stageNames.map(CSVFormatting.escape))
+    stageNames = ByteTable(scorer.stageNames.map(csv))
     neverValues = scorer.neverValues.unshared
   }
 
@@ -70,16 +79,17 @@ struct ScoreWriter: Sendable {
       sentenceClosings.append(j, to: &out)
     }
     if let a = action {
+      let csv = { Array(CSVFormatting.escape($0, neutralisingFormula: neutralisesFormulas).utf8) }
       out.append(comma)
-      out.append(contentsOf: Array(CSVFormatting.escape(a.best).utf8))
+      out.append(contentsOf: csv(a.best))
       out.append(comma)
       CSVFormatting.appendShortest(a.uplift, to: &out)
       out.append(comma)
       CSVFormatting.appendShortest(a.netValue, to: &out)
       out.append(comma)
-      if let r = a.runnerUp { out.append(contentsOf: Array(CSVFormatting.escape(r).utf8)) }
+      if let r = a.runnerUp { out.append(contentsOf: csv(r)) }
       out.append(comma)
-      out.append(contentsOf: Array(CSVFormatting.escape(a.reason).utf8))
+      out.append(contentsOf: csv(a.reason))
     }
     out.append(UInt8(ascii: "\n"))
   }

@@ -46,6 +46,11 @@ enum RecommendCommand: Command {
         help: "With --truth: write each customer's estimated and true uplift per action."),
       .init(name: "json", valueName: nil, help: "Print the plan summary as JSON on standard output."),
       InterventionsOption.option,
+      .init(
+        name: "no-formula-escape", valueName: nil,
+        help:
+          "Write text fields as they are. By default a CSV text field that starts with =, +, -, @, tab or CR gets a leading ' so that a spreadsheet shows it instead of running it as a formula."
+      ),
     ] + MappingOptions.options,
     examples: [
       "churnkit recommend --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --budget 5000 --out plan.csv"
@@ -81,12 +86,14 @@ enum RecommendCommand: Command {
     if let oracle {
       let judged = try judge(plan, model: model, run: run, table: table, oracle: oracle, arguments)
       if let path = arguments.value("truth-out") {
-        try TextOutput.write(truthRows(plan, judged, model: model), to: path, console: console)
+        let rows = truthRows(plan, judged, model: model, neutralisingFormulas: !arguments.flag("no-formula-escape"))
+        try TextOutput.write(rows, to: path, console: console)
       }
       truth = judged
     }
     if let out = arguments.value("out") {
-      try TextOutput.write(assignmentRows(plan, model: model), to: out, console: console)
+      let rows = assignmentRows(plan, model: model, neutralisingFormulas: !arguments.flag("no-formula-escape"))
+      try TextOutput.write(rows, to: out, console: console)
     }
     let summary = Summary(
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
@@ -138,15 +145,17 @@ enum RecommendCommand: Command {
 
   /// --truth-out: per customer and action, eligibility, estimated and true uplift.
   private static func truthRows(
-    _ plan: ActionPlanner.Plan, _ truth: PolicyTruthEvaluation, model: ChurnModel
+    _ plan: ActionPlanner.Plan, _ truth: PolicyTruthEvaluation, model: ChurnModel, neutralisingFormulas: Bool
   ) -> String {
+    let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
     let ids = model.uplift!.catalog.actions.map(\.id)
     var text =
       "customer_id,stage,value,churn_probability,"
-      + ids.map { "eligible_\($0),estimated_uplift_\($0),true_uplift_\($0)" }.joined(separator: ",") + "\n"
+      + ids.map { id in ["eligible_", "estimated_uplift_", "true_uplift_"].map { csv($0 + id) }.joined(separator: ",") }
+      .joined(separator: ",") + "\n"
     for (i, a) in plan.assignments.enumerated() {
       text +=
-        "\(CSVFormatting.escape(a.customerID)),\(CSVFormatting.escape(a.stage ?? "")),\(a.value),\(a.churnProbability)"
+        "\(csv(a.customerID)),\(csv(a.stage ?? "")),\(a.value),\(a.churnProbability)"
       for k in ids.indices {
         let o = plan.decisions[i].options[k]
         text += ",\(o.ineligibleBecause == nil ? 1 : 0),\(o.uplift),\(truth.trueUplift[i][k])"
@@ -157,14 +166,17 @@ enum RecommendCommand: Command {
   }
 
   /// --out: one row per customer with the action assigned (or none) and why.
-  private static func assignmentRows(_ plan: ActionPlanner.Plan, model: ChurnModel) -> String {
+  private static func assignmentRows(
+    _ plan: ActionPlanner.Plan, model: ChurnModel, neutralisingFormulas: Bool
+  ) -> String {
+    let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
     var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"
     for a in plan.assignments {
       text +=
         [
-          CSVFormatting.escape(a.customerID), CSVFormatting.escape(a.stage ?? ""), a.churnProbability.description,
-          a.value.description, CSVFormatting.escape(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
-          a.uplift.description, a.netValue.description, CSVFormatting.escape(a.reason),
+          csv(a.customerID), csv(a.stage ?? ""), a.churnProbability.description, a.value.description,
+          csv(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"), a.uplift.description,
+          a.netValue.description, csv(a.reason),
         ].joined(separator: ",") + "\n"
     }
     return text

@@ -36,6 +36,11 @@ enum ScoreCommand: Command {
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
       IgnoreColumnsOption.option,
+      .init(
+        name: "no-formula-escape", valueName: nil,
+        help:
+          "Write text fields as they are. By default a CSV text field that starts with =, +, -, @, tab or CR gets a leading ' so that a spreadsheet shows it instead of running it as a formula."
+      ),
     ] + MappingOptions.options,
     exclusiveGroups: [["events", "features"]],
     examples: [
@@ -59,10 +64,14 @@ enum ScoreCommand: Command {
     let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
     let tally: ScoreTally
     if out == "-" {
-      tally = run.write(format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
+      tally = run.write(format: format, neutralisingFormulas: !arguments.flag("no-formula-escape")) {
+        console.out(String(decoding: $0, as: UTF8.self))
+      }
     } else {
       let writer = try AtomicFileWriter(path: out)
-      tally = try run.write(format: format) { (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes) }
+      tally = try run.write(format: format, neutralisingFormulas: !arguments.flag("no-formula-escape")) {
+        (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes)
+      }
       try writer.commit()
     }
     let summary = ScoreSummary(tally, asOf: run.asOf.description, staticCounts: run.features.staticInputCounts())
@@ -97,6 +106,7 @@ enum ScoreCommand: Command {
   ) throws -> Int32 {
     var scorer = FeatureFileScorer(model: model)
     scorer.ignoredColumns = IgnoreColumnsOption.value(arguments)
+    scorer.neutralisesFormulas = !arguments.flag("no-formula-escape")
     let asOf = arguments.value("as-of") ?? "(from the file)"
     if out == "-" {
       let tally = try scorer.score(path: path, format: format) { console.out(String(decoding: $0, as: UTF8.self)) }

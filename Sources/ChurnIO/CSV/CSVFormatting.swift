@@ -14,18 +14,36 @@ public enum CSVFormatting {
     return "\"" + (hasQuote ? field.replacingQuotesForCSV : field) + "\""
   }
 
+  /// `escape` for a CSV meant for a spreadsheet: a text field that starts
+  /// with `=`, `+`, `-`, `@`, tab or CR (which a spreadsheet would run as
+  /// a formula) gets a leading `'`, as OWASP advises.
+  public static func escape(_ field: String, neutralisingFormula: Bool) -> String {
+    guard neutralisingFormula, let first = field.utf8.first, startsFormula(first) else { return escape(field) }
+    return escape("'" + field)
+  }
+
+  /// Whether a spreadsheet reads a cell starting with this byte as a formula.
+  @inline(__always)
+  public static func startsFormula(_ b: UInt8) -> Bool {
+    b == 0x3D || b == 0x2B || b == 0x2D || b == 0x40 || b == 0x09 || b == 0x0D
+  }
+
   /// `escape` on the raw UTF-8 bytes `bytes[range]`, appended to `out`:
-  /// the field as it is unless it holds a comma, quote, CR or LF.
+  /// the field as it is unless it holds a comma, quote, CR or LF; with
+  /// `neutralisingFormula`, a leading `'` before a formula's first byte.
   public static func appendEscaped<Sink: ByteSink & ~Copyable>(
-    _ bytes: Span<UInt8>, _ range: Range<Int>, to out: inout Sink
+    _ bytes: Span<UInt8>, _ range: Range<Int>, neutralisingFormula: Bool = false, to out: inout Sink
   ) {
+    let formula = neutralisingFormula && !range.isEmpty && startsFormula(bytes[range.lowerBound])
     var needsQuotes = false
     for i in range where needsQuoting(bytes[i]) { needsQuotes = true }
     guard needsQuotes else {
+      if formula { out.append(0x27) }
       out.append(range, of: bytes)
       return
     }
     out.append(0x22)
+    if formula { out.append(0x27) }
     for i in range {
       let b = bytes[i]
       out.append(b)
