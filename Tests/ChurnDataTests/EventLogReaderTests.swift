@@ -115,6 +115,13 @@ struct EventLogReaderTests {
     #expect(throws: IngestError.self) { try EventSchema.load(path: bad) }
     let broken = try dir.write("broken.json", "{ not json")
     #expect(throws: IngestError.self) { try EventSchema.load(path: broken) }
+    // A misspelt key is named, not ignored.
+    let misspelt = try dir.write("misspelt.json", #"{"customer_id": "user", "timestmap": "ts"}"#)
+    #expect(
+      throws: IngestError.invalidSchema(
+        "\(misspelt): unknown key 'timestmap' (expected customer_id, timestamp, event, event_name, channel, amount, sentiment, stage, time_format, delimiter); did you mean 'timestamp'?"
+      )
+    ) { try EventSchema.load(path: misspelt) }
   }
 
   @Test func rowProblemsAreLocatedAndRowsSkipped() throws {

@@ -35,13 +35,23 @@ public struct EventSchema: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
+  enum CodingKeys: String, CodingKey, CaseIterable {
     case customerID = "customer_id", timestamp, event, eventName = "event_name"
     case channel, amount, sentiment, stage, timeFormat = "time_format", delimiter
   }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
+    // A misspelt key would otherwise be ignored and its column silently
+    // left at the default.
+    let known = CodingKeys.allCases.map(\.stringValue)
+    if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: {
+      !known.contains($0.stringValue)
+    }) {
+      let suggestion = closestMatch(to: unknown.stringValue, in: known).map { "; did you mean '\($0)'?" } ?? ""
+      throw IngestError.invalidSchema(
+        "unknown key '\(unknown.stringValue)' (expected \(known.joined(separator: ", ")))\(suggestion)")
+    }
     var explicit: Set<String> = []
     func take(_ key: CodingKeys, _ fallback: String) throws -> String {
       guard let value = try c.decodeIfPresent(String.self, forKey: key) else { return fallback }
