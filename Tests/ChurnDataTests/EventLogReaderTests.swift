@@ -124,6 +124,29 @@ struct EventLogReaderTests {
     ) { try EventSchema.load(path: misspelt) }
   }
 
+  /// Ids that are not UTF-8 (a Latin-1 file) are row errors: read as text,
+  /// "A\u{E9}" and "A\u{E8}" would both become "A\u{FFFD}", one customer.
+  @Test func idsThatAreNotUTF8AreRowErrors() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    var bytes = Array("customer_id,timestamp,event\n".utf8)
+    bytes += Array("A".utf8) + [0xE9] + Array(",2024-01-01,visit\n".utf8)
+    bytes += Array("A".utf8) + [0xE8] + Array(",2024-01-02,visit\n".utf8)
+    bytes += Array("B\u{E9},2024-01-03,visit\n".utf8)
+    let path = "\(dir.path)/latin1.csv"
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    var reader = try EventLogReader(path: path, schema: EventSchema())
+    var batch = EventBatch()
+    var issues = IssueLog()
+    var rows = 0
+    while try reader.nextBatch(into: &batch, issues: &issues) { rows += batch.count }
+    #expect(rows == 1)
+    #expect(reader.customers.string(0) == "B\u{E9}")
+    #expect(issues.errorCount == 2)
+    #expect(issues.kept.map(\.line) == [2, 3])
+    #expect(issues.kept.allSatisfy { $0.message.hasPrefix("customer id is not valid UTF-8") })
+  }
+
   @Test func rowProblemsAreLocatedAndRowsSkipped() throws {
     let (batch, _, issues) = try readAll(
       """

@@ -24,3 +24,12 @@ private func isControl(_ scalar: Unicode.Scalar) -> Bool {
   let v = scalar.value
   return (v < 0x20 && v != 0x0A && v != 0x09) || v == 0x7F || (0x80...0x9F).contains(v)
 }
+
+/// Whether `bytes[range]` is valid UTF-8 (ASCII, the common case, checked
+/// byte by byte first).
+package func isValidUTF8(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
+  for i in range where bytes[i] >= 0x80 {
+    return String(validating: bytes[range], as: UTF8.self) != nil
+  }
+  return true
+}
