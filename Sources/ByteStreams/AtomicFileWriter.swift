@@ -1,4 +1,5 @@
 import CGlibcExtras
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -75,12 +76,34 @@ public final class AtomicFileWriter {
     if let existingMode { _ = fchmod(created.fd, existingMode) }  // open's mode went through the umask
     temporaryPath = created.path
     descriptor = created.fd
+    Self.live.withLock { _ = $0.insert(created.path) }
   }
+
+  /// The temporary files of writers neither committed nor dropped.
+  private static let live = Mutex<Set<String>>([])
+
+  /// Removes every temporary file still being written, and every file
+  /// handed to `removeOnSignal`: what the process does on SIGINT or SIGTERM
+  /// before it ends, so an interrupted run leaves nothing behind.
+  public static func removeTemporaryFiles() {
+    live.withLock { paths in
+      for path in paths { unsafe unlink(path) }
+      for path in paths { unsafe rmdir(path) }  // directories, once emptied
+      paths.removeAll()
+    }
+  }
+
+  /// A finished file (or a directory, removed once empty) of the run's own
+  /// that a signal should remove too (a temporary copy); `keep(_:)`
+  /// forgets it.
+  public static func removeOnSignal(_ path: String) { live.withLock { _ = $0.insert(path) } }
+  public static func keep(_ path: String) { live.withLock { _ = $0.remove(path) } }
 
   deinit {
     if !committed, let temporaryPath {
       close(descriptor)
       unsafe unlink(temporaryPath)
+      Self.live.withLock { _ = $0.remove(temporaryPath) }
     } else if temporaryPath == nil && descriptor > 2 {
       close(descriptor)
     }
@@ -145,6 +168,9 @@ public final class AtomicFileWriter {
       throw .writeFailed(path: path, reason: errnoDescription())
     }
     descriptor = -1
+    // Forgotten only once renamed (or removed): a signal in between
+    // unlinks a name that is already gone, which does no harm.
+    defer { Self.live.withLock { _ = $0.remove(temporaryPath) } }
     if unsafe rename(temporaryPath, path) != 0 {
       let reason = errnoDescription()
       unsafe unlink(temporaryPath)

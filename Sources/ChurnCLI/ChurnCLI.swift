@@ -1,3 +1,4 @@
+import ByteStreams
 import ChurnIO
 import LinearAlgebra
 
@@ -21,6 +22,13 @@ public enum ChurnCLI {
   ]
 
   /// Runs one invocation; `arguments` excludes the program name.
+  /// For the executable: on SIGINT, SIGTERM or SIGHUP, the temporary files
+  /// of outputs not yet committed (and temporary copies) are removed before
+  /// the process ends as the signal says.
+  public static func removeTemporaryFilesOnSignals() {
+    onTerminationSignals { AtomicFileWriter.removeTemporaryFiles() }
+  }
+
   public static func run(_ arguments: [String], console: Console) -> Int32 {
     guard let first = arguments.first else {
       console.err(rootHelp())

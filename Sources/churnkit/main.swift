@@ -3,5 +3,6 @@ import ChurnCLI
 import Foundation
 
 ProcessMemory.keepFreedMemory()
+ChurnCLI.removeTemporaryFilesOnSignals()
 
 exit(ChurnCLI.run(Array(CommandLine.arguments.dropFirst()), console: .standard()))

@@ -18,7 +18,13 @@ public enum InterventionLog {
     public let path: String
     /// Treatment rows appended.
     public let rows: Int
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+    /// Deletes the copy and its private directory.
+    public func remove() {
+      let directory = (path as NSString).deletingLastPathComponent
+      try? FileManager.default.removeItem(atPath: directory)
+      AtomicFileWriter.keep(path)
+      AtomicFileWriter.keep(directory)
+    }
   }
 
   /// Copies `events` (decompressed if gzip) and appends one event per row of
@@ -48,8 +54,19 @@ public enum InterventionLog {
     let id = try index(schema.customerID, role: "customer id")
     let time = try index(schema.timestamp, role: "timestamp")
     let action = try index(actionColumn ?? (theirs.contains("action") ? "action" : "event"), role: "action")
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-merged-\(UUID().uuidString).csv")
-      .path
+    // In a directory of its own that only this user can enter (0700): the
+    // copy holds the whole log. Removed on every path out, signals included.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("churnkit-\(UUID().uuidString)")
+    do {
+      try FileManager.default.createDirectory(
+        at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    } catch {
+      throw IngestError.unreadable(
+        "cannot create a temporary directory for the merged log: \(error.localizedDescription)")
+    }
+    let path = directory.appendingPathComponent("merged.csv").path
+    AtomicFileWriter.removeOnSignal(directory.path)
+    AtomicFileWriter.removeOnSignal(path)
     let out = try AtomicFileWriter(path: path)
     // The log as it is (decompressed), ending with a newline.
     let source = try ByteReader(path: events)
