@@ -1,4 +1,5 @@
 import ChurnData
+import ChurnIO
 import ChurnModels
 import Foundation
 
@@ -30,7 +31,7 @@ public struct TruthOracle: Sendable {
     do {
       return TruthOracle(truth: try JSONDecoder().decode(File.self, from: data).truth)
     } catch {
-      throw TruthFileError.notTruthFile(path: path, reason: "\(error)")
+      throw TruthFileError.notTruthFile(path: path, reason: JSONProblem.describe(error))
     }
   }
 

@@ -147,6 +147,30 @@ struct EventLogReaderTests {
     #expect(issues.kept.allSatisfy { $0.message.hasPrefix("customer id is not valid UTF-8") })
   }
 
+  /// Values no log means are stopped at the door: a year outside
+  /// 1900–2200 (a placeholder, or milliseconds read as seconds) is a row
+  /// error; an amount or sentiment of 10¹⁵ or more a warning, kept as missing.
+  @Test func implausibleValuesAreStoppedAtTheDoor() throws {
+    let (batch, _, issues) = try readAll(
+      """
+      customer_id,timestamp,event,amount,sentiment
+      A,2024-01-01,visit,1e300,
+      B,1800-01-01,visit,,
+      C,9999-12-31,visit,,
+      D,2024-01-02,visit,12.5,-1e16
+      """)
+    #expect(batch.count == 2)
+    #expect(batch.amount[0].isNaN && batch.amount[1] == 12.5 && batch.sentiment[1].isNaN)
+    #expect(issues.errorCount == 2 && issues.warningCount == 2)
+    #expect(issues.kept.map(\.line) == [2, 3, 4, 5])
+    #expect(issues.kept[1].message.hasPrefix("year outside 1900–2200"))
+    #expect(issues.kept[0].message == "beyond ±10¹⁵; treated as missing")
+    var schema = EventSchema()
+    schema.timeFormat = .epochSeconds
+    let (_, _, unitMixUp) = try readAll("customer_id,timestamp,event\nA,1700000000000,visit\n", schema: schema)
+    #expect(unitMixUp.errorCount == 1 && unitMixUp.kept[0].message.contains("milliseconds read as seconds"))
+  }
+
   @Test func rowProblemsAreLocatedAndRowsSkipped() throws {
     let (batch, _, issues) = try readAll(
       """

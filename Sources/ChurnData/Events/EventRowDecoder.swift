@@ -148,6 +148,14 @@ struct EventRowDecoder: Sendable {
       out.issues += pending
       return false
     }
+    guard Self.plausibleTimes.contains(time) else {
+      issue(
+        .error, columns.timestamp,
+        "year outside 1900–2200: a placeholder date, or a unit mix-up (epoch milliseconds read as seconds: see --time-format)"
+      )
+      out.issues += pending
+      return false
+    }
     if let f = columns.event, trimmed(bytes, chunk.fieldRange(record: r, field: f)).isEmpty {
       issue(.error, f, "event type is empty")
       out.issues += pending
@@ -194,6 +202,11 @@ struct EventRowDecoder: Sendable {
     return id
   }
 
+  /// 1900-01-01 to the end of 2200, in µs since the epoch.
+  static let plausibleTimes =
+    Int64(CivilDate.daysSinceEpoch(year: 1900, month: 1, day: 1)) * microsPerDay..<Int64(
+      CivilDate.daysSinceEpoch(year: 2201, month: 1, day: 1)) * microsPerDay
+
   private func number(
     _ field: Int?, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int,
     _ issue: (ValidationIssue.Severity, Int, String) -> Void
@@ -201,9 +214,17 @@ struct EventRowDecoder: Sendable {
     guard let f = field else { return .nan }
     let range = chunk.fieldRange(record: r, field: f)
     if range.isEmpty { return .nan }
-    if let value = parseDecimal(bytes, range) { return value }
-    issue(.warning, f, "not a number; treated as missing")
-    return .nan
+    guard let value = parseDecimal(bytes, range) else {
+      issue(.warning, f, "not a number; treated as missing")
+      return .nan
+    }
+    // 10¹⁵ and beyond (or ±∞) is no amount or score: a sum of a few would
+    // overflow the fit.
+    guard abs(value) < 1e15 else {
+      issue(.warning, f, "\(value.isFinite ? "beyond ±10¹⁵" : "not finite"); treated as missing")
+      return .nan
+    }
+    return value
   }
 
   /// FNV-1a over the record's raw fields, with a separator between fields.
