@@ -21,14 +21,22 @@ extension UpliftTrainer {
     /// Writes `customer_id,action,churned` and per action `admits_<id>,uplift_<id>` (atomically).
     public func write(to path: String) throws {
       let writer = try AtomicFileWriter(path: path)
-      try writer.write(
-        "customer_id,action,churned," + actions.map { "admits_\($0),uplift_\($0)" }.joined(separator: ",") + "\n")
-      for i in customers.indices {
-        var line = "\(CSVFormatting.escape(customers[i])),\(CSVFormatting.escape(given[i])),\(churned[i] ? 1 : 0)"
-        for a in actions.indices { line += ",\(stageAdmits[i][a] ? 1 : 0),\(uplift[i][a])" }
-        try writer.write(line + "\n")
-      }
+      try writer.write(csvText())
       try writer.commit()
+    }
+
+    /// The CSV `write(to:)` writes.
+    public func csvText() -> String {
+      var text =
+        "customer_id,action,churned,"
+        + actions.map { id in CSVFormatting.escape("admits_\(id)") + "," + CSVFormatting.escape("uplift_\(id)") }
+        .joined(separator: ",") + "\n"
+      for i in customers.indices {
+        text += "\(CSVFormatting.escape(customers[i])),\(CSVFormatting.escape(given[i])),\(churned[i] ? 1 : 0)"
+        for a in actions.indices { text += ",\(stageAdmits[i][a] ? 1 : 0),\(uplift[i][a])" }
+        text += "\n"
+      }
+      return text
     }
   }
 

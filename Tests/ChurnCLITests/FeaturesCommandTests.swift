@@ -41,6 +41,22 @@ struct FeaturesCommandTests {
     #expect(summary["rows"] as? Int == 3)
   }
 
+  /// Both outputs or neither: a --spec-out that cannot be written leaves
+  /// the old --out as it was, and no temporary file behind.
+  @Test func aFailedSecondOutputReplacesNothing() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", events)
+    let old = try dir.write("f.csv", "the old features\n")
+    let result = run([
+      "features", "--events", path, "--cutoff", "2024-01-31", "--horizon", "9d", "--churn-definition",
+      "event:cancel", "--out", old, "--spec-out", "\(dir.path)/missing/spec.json",
+    ])
+    #expect(result.status == 1)
+    #expect(try dir.read("f.csv") == "the old features\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["e.csv", "f.csv"])
+  }
+
   @Test func censoredLabelsAreLeftEmptyAndReported() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
@@ -167,6 +183,16 @@ struct TrainCommandTests {
     #expect(result.out.contains("\n(intercept) "))
     #expect(result.out.contains("\ntickets "))
     #expect(result.err == "skipped 1 rows with an empty (censored) label\n")
+    // The predictions and the model together, or neither: a model path
+    // that cannot be written leaves the old predictions as they were.
+    let predictions = try dir.write("p.csv", "the old predictions\n")
+    let failed = run(["train", "--features", path, "--predictions-out", predictions, "--out", "\(dir.path)/no/m.json"])
+    #expect(failed.status == 1)
+    #expect(try dir.read("p.csv") == "the old predictions\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["f.csv", "p.csv"])
+    let saved = run(["train", "--features", path, "--predictions-out", predictions, "--out", "\(dir.path)/m.json"])
+    #expect(saved.status == 0)
+    #expect(try dir.read("p.csv").hasPrefix("key,set,probability,label\nc"))
   }
 
   @Test func nonNumericFeatureIsLocated() throws {

@@ -14,6 +14,22 @@ struct JourneyCommandTests {
 
     """
 
+  /// Every file or none: a --model-out that cannot be written leaves the
+  /// old page as it was.
+  @Test func aFailedSecondOutputReplacesNothing() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let events = try dir.write("e.csv", Self.log)
+    let page = try dir.write("journey.html", "the old page\n")
+    let result = run([
+      "journey", "--events", events, "--churn-definition", "event:cancel", "--bootstrap", "0", "--out", page,
+      "--model-out", "\(dir.path)/missing/journey.json",
+    ])
+    #expect(result.status == 1)
+    #expect(try dir.read("journey.html") == "the old page\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["e.csv", "journey.html"])
+  }
+
   /// --json prints what --model-out writes; the churn definition reads as
   /// for features and train; the old spelling and mistaken uses are named.
   @Test func optionsMeanWhatTheyMeanElsewhere() throws {

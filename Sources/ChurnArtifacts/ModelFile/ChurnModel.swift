@@ -193,6 +193,17 @@ public struct ChurnModel: Codable, Sendable {
 
   /// Writes the model to `path` (atomically).
   public func write(to path: String) throws {
+    let bytes = try fileBytes()
+    let out = try AtomicFileWriter(path: path)
+    try out.write(bytes)
+    try out.commit()
+  }
+
+  /// The bytes `write(to:)` writes: the model with its checksum.
+  ///
+  /// - Throws: `ModelError.numericalFailure` for a coefficient or standard
+  ///   error that is not finite (such a model is never saved).
+  public func fileBytes() throws -> [UInt8] {
     for term in fit.terms where !term.coefficient.isFinite || !term.standardError.isFinite {
       throw ModelError.numericalFailure("coefficient of '\(term.name)' is not finite; the model is not saved")
     }
@@ -200,9 +211,7 @@ public struct ChurnModel: Codable, Sendable {
     let encoder = JSONEncoder()
     encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let out = try AtomicFileWriter(path: path)
-    try out.write(Array(try encoder.encode(File(checksum: checksum, model: self))) + [0x0A])
-    try out.commit()
+    return Array(try encoder.encode(File(checksum: checksum, model: self))) + [0x0A]
   }
 
   /// Reads and verifies a model file: the format version, the JSON, the

@@ -105,7 +105,13 @@ public struct MatrixTrainer: Sendable {
   /// Writes `key,set,probability,label` for every row (atomically).
   public static func writePredictions(_ outcome: Outcome, data: LabelledFeatures, to path: String) throws {
     let writer = try AtomicFileWriter(path: path)
-    try writer.write("key,set,probability,label\n")
+    try writer.write(predictionsText(outcome, data: data))
+    try writer.commit()
+  }
+
+  /// The CSV `writePredictions` writes.
+  public static func predictionsText(_ outcome: Outcome, data: LabelledFeatures) -> String {
+    var text = "key,set,probability,label\n"
     let parts = [
       ("training", outcome.trainingRows, outcome.trainingPredictions),
       ("holdout", outcome.holdoutRows, outcome.holdoutPredictions),
@@ -113,9 +119,9 @@ public struct MatrixTrainer: Sendable {
     for (set, rows, p) in parts {
       for (i, row) in rows.enumerated() {
         let key = data.keys.map { CSVFormatting.escape($0[row]) } ?? String(row)
-        try writer.write("\(key),\(set),\(p[i]),\(Int(data.y[row]))\n")
+        text += "\(key),\(set),\(p[i]),\(Int(data.y[row]))\n"
       }
     }
-    try writer.commit()
+    return text
   }
 }

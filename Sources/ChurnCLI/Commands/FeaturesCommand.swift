@@ -74,12 +74,16 @@ enum FeaturesCommand: Command {
     extractor.progress = progress.callback
     let features = try extractor.extract(from: &reader, customers: table, issues: &issues)
     progress.finish()
+    // Both files or neither: a bad --spec-out leaves the old --out as it was.
+    let outputs = PendingOutputs(console: console)
+    if let specOut = arguments.value("spec-out") { try outputs.add(try features.spec.jsonText(), to: specOut) }
     if out == "-" {
+      try outputs.commit()
       features.writeCSV { console.out(String(decoding: $0, as: UTF8.self)) }
     } else {
-      try features.writeCSV(to: out)
+      try outputs.add(to: out) { write in try features.writeCSV(write) }
+      try outputs.commit()
     }
-    if let specOut = arguments.value("spec-out") { try features.spec.write(to: specOut) }
     let summary = FeatureRunSummary(features, issues: issues, rowsRead: reader.rowsRead)
     console.err(summary.text)
     for issue in issues.kept.prefix(5) { console.err("  \(issue)\n") }

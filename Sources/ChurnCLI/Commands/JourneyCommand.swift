@@ -112,10 +112,12 @@ enum JourneyCommand: Command {
     let (model, comparison) = try fit(estimator, reader: &reader, issues: &issues, arguments)
     let summary = render(model) + (comparison.map(render) ?? "")
     if toStdout { console.err(summary) } else { console.report(summary) }
+    // Every file or none: a bad --model-out leaves the old --out as it was.
+    let outputs = PendingOutputs(console: console)
     if let path = arguments.value("out") {
       var report = JourneyReport(model: model, title: arguments.value("title")!, segments: comparison)
       report.stageNote = stageNote
-      try TextOutput.write(report.html(), to: path, console: console)
+      try outputs.add(report.html(), to: path)
     }
     let modelPaths = [arguments.value("model-out"), arguments.flag("json") ? "-" : nil].compactMap { $0 }
     if !modelPaths.isEmpty {
@@ -125,8 +127,9 @@ enum JourneyCommand: Command {
         model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
         flowNote: JourneyReport(model: model).flowDisagreement())
       let text = try JSONOutput.text(document)
-      for path in modelPaths { try TextOutput.write(text, to: path, console: console) }
+      for path in modelPaths { try outputs.add(text, to: path) }
     }
+    try outputs.commit()
     return ExitStatus.success
   }
 

@@ -83,18 +83,20 @@ enum RecommendCommand: Command {
       arguments.value("events")!, asOf: asOf, model: model, arguments, console)
     let plan = planner.plan(run, budget: budget)
     var truth: PolicyTruthEvaluation?
+    // The plan and the truth rows are saved together, or neither.
+    let outputs = PendingOutputs(console: console)
+    let neutralising = !arguments.flag("no-formula-escape")
     if let oracle {
       let judged = try judge(plan, model: model, run: run, table: table, oracle: oracle, arguments)
       if let path = arguments.value("truth-out") {
-        let rows = truthRows(plan, judged, model: model, neutralisingFormulas: !arguments.flag("no-formula-escape"))
-        try TextOutput.write(rows, to: path, console: console)
+        try outputs.add(truthRows(plan, judged, model: model, neutralisingFormulas: neutralising), to: path)
       }
       truth = judged
     }
     if let out = arguments.value("out") {
-      let rows = assignmentRows(plan, model: model, neutralisingFormulas: !arguments.flag("no-formula-escape"))
-      try TextOutput.write(rows, to: out, console: console)
+      try outputs.add(assignmentRows(plan, model: model, neutralisingFormulas: neutralising), to: out)
     }
+    try outputs.commit()
     let summary = Summary(
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
       actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)

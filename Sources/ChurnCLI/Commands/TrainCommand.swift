@@ -194,6 +194,8 @@ enum TrainCommand: Command {
     let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
     progress.finish()
     var model = outcome.model
+    // The model and the uplift holdout rows are saved together, or neither.
+    let outputs = PendingOutputs(console: console)
     if var uplift {
       console.err("learning uplift from the treatments in \(reader.path)\n")
       let phases = ProgressLine("uplift", console: console)
@@ -208,11 +210,12 @@ enum TrainCommand: Command {
         events: reader.path, schema: reader.schema, customers: table,
         baseline: try model.baseline(for: "next best action"))
       model.uplift = learned.model
-      if let path = arguments.value("uplift-holdout-out") { try learned.holdout.write(to: path) }
+      if let path = arguments.value("uplift-holdout-out") { try outputs.add(learned.holdout.csvText(), to: path) }
     }
     if let file = arguments.value("interventions") { model.training.events = "\(arguments.value("events")!) + \(file)" }
     try requireConvergence(model.fit, arguments, console)
-    try model.write(to: out)
+    try outputs.add(try model.fileBytes(), to: out)
+    try outputs.commit()
     try report(
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
@@ -282,7 +285,11 @@ enum TrainCommand: Command {
       estimator: estimator, crossValidation: crossValidation, holdout: holdoutFraction.map { ($0, seed) })
     trainer.choosesPenaltyWhenFewEvents = !arguments.isGiven("l2") && !arguments.isGiven("l1")
     let outcome = try trainer.train(data)
-    if let out = arguments.value("predictions-out") { try MatrixTrainer.writePredictions(outcome, data: data, to: out) }
+    // The predictions and the model are saved together, or neither.
+    let outputs = PendingOutputs(console: console)
+    if let out = arguments.value("predictions-out") {
+      try outputs.add(MatrixTrainer.predictionsText(outcome, data: data), to: out)
+    }
     try report(
       fit: outcome.fit, training: outcome.trainingMetrics, holdout: outcome.holdoutMetrics, path: outcome.path,
       arguments, console)
@@ -291,12 +298,12 @@ enum TrainCommand: Command {
     try requireConvergence(outcome.fit, arguments, console)
     if let out = arguments.value("out") {
       let others = exclude + [arguments.value("weight-column")].compactMap { $0 }
-      try trainer.model(
-        outcome, data: data, path: path, labelColumn: arguments.value("label")!, otherColumns: others
-      )
-      .write(to: out)
-      console.err("saved \(out)\n")
+      let model = try trainer.model(
+        outcome, data: data, path: path, labelColumn: arguments.value("label")!, otherColumns: others)
+      try outputs.add(try model.fileBytes(), to: out)
     }
+    try outputs.commit()
+    if let out = arguments.value("out") { console.err("saved \(out)\n") }
     return ExitStatus.success
   }
 

@@ -121,11 +121,16 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
 
   /// The spec as stable JSON (sorted keys), written atomically.
   public func write(to path: String) throws {
+    let out = try AtomicFileWriter(path: path)
+    try out.write(try jsonText())
+    try out.commit()
+  }
+
+  /// The spec as the JSON `write(to:)` writes.
+  public func jsonText() throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let out = try AtomicFileWriter(path: path)
-    try out.write(Array(try encoder.encode(self)) + [0x0A])
-    try out.commit()
+    return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
   }
 
   /// Reads a spec file, naming the file and the problem when it is invalid.
