@@ -59,6 +59,7 @@ public final class AtomicFileWriter {
     // A new name of our own (O_EXCL: never an existing file; O_NOFOLLOW:
     // never through a link planted there), random so that it cannot be
     // guessed; the replaced file's permissions are kept.
+    Self.removeLeftovers(in: directory, of: name)
     let existingMode: mode_t? = unsafe stat(path, &status) == 0 ? status.st_mode & 0o7777 : nil
     var random = SystemRandomNumberGenerator()
     var created: (path: String, fd: Int32)?
@@ -77,6 +78,33 @@ public final class AtomicFileWriter {
     temporaryPath = created.path
     descriptor = created.fd
     Self.live.withLock { _ = $0.insert(created.path) }
+  }
+
+  /// How long a temporary file must have gone unwritten to be a killed
+  /// run's leftover: a live writer streams into its file, or fills and
+  /// renames it within moments.
+  static let leftoverAge: Int = 600
+
+  /// Removes `.NAME.tmp-*` files beside the target that nobody has written
+  /// to for `leftoverAge` seconds: what a run killed with SIGKILL (which no
+  /// process can catch) left behind. Regular files of this user only.
+  static func removeLeftovers(in directory: String, of name: String) {
+    let prefix = ".\(name).tmp-"
+    guard let dir = unsafe opendir(directory.isEmpty ? "." : directory) else { return }
+    defer { unsafe closedir(dir) }
+    let now = time(nil)
+    while let entry = unsafe readdir(dir) {
+      let entryName = unsafe withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        unsafe String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      guard entryName.hasPrefix(prefix) else { continue }
+      let candidate = directory + entryName
+      var status = stat()
+      guard unsafe lstat(candidate, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_uid == getuid(),
+        now - status.st_mtim.tv_sec >= leftoverAge
+      else { continue }
+      unsafe unlink(candidate)
+    }
   }
 
   /// The temporary files of writers neither committed nor dropped.

@@ -6,6 +6,28 @@ import Testing
 /// The atomic writer renames a finished file into place, but writes
 /// straight into a device: renaming over `/dev/null` would replace it.
 struct AtomicFileWriterTests {
+  /// A run killed with SIGKILL leaves its temporary file; the next writer
+  /// of the same output removes those nobody has written to for ten
+  /// minutes, and nothing else.
+  @Test func aKilledRunsLeftoversAreRemovedByTheNextRun() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let hourAgo = Date(timeIntervalSinceNow: -3600)
+    for name in [".out.csv.tmp-old", ".out.csv.tmp-fresh", ".other.csv.tmp-old", "out.csv.tmp-old"] {
+      _ = try dir.write(name, "partial")
+      if name.hasSuffix("old") {
+        try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: dir.path + "/" + name)
+      }
+    }
+    let writer = try AtomicFileWriter(path: dir.path + "/out.csv")
+    try writer.write("new\n")
+    try writer.commit()
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [
+        ".other.csv.tmp-old", ".out.csv.tmp-fresh", "out.csv", "out.csv.tmp-old",
+      ])
+  }
+
   @Test func aRegularFileAppearsWholeOnCommit() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
