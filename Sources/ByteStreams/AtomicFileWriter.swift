@@ -64,7 +64,9 @@ public final class AtomicFileWriter {
     var random = SystemRandomNumberGenerator()
     var created: (path: String, fd: Int32)?
     for _ in 0..<16 where created == nil {
-      let suffix = String(random.next() as UInt64, radix: 36)
+      // The writer's pid first, so that the next run can tell a dead
+      // writer's leftover from a live one's file.
+      let suffix = "\(getpid())-" + String(random.next() as UInt64, radix: 36)
       let temp = "\(directory).\(name).tmp-\(suffix)"
       let fd = unsafe open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, existingMode ?? 0o666)
       if fd >= 0 {
@@ -85,9 +87,10 @@ public final class AtomicFileWriter {
   /// renames it within moments.
   static let leftoverAge: Int = 600
 
-  /// Removes `.NAME.tmp-*` files beside the target that nobody has written
-  /// to for `leftoverAge` seconds: what a run killed with SIGKILL (which no
-  /// process can catch) left behind. Regular files of this user only.
+  /// Removes `.NAME.tmp-*` files beside the target that a run killed with
+  /// SIGKILL (which no process can catch) left behind: those whose writer
+  /// (the pid in the name) is gone, and those nobody has written to for
+  /// `leftoverAge` seconds. Regular files of this user only.
   static func removeLeftovers(in directory: String, of name: String) {
     let prefix = ".\(name).tmp-"
     guard let dir = unsafe opendir(directory.isEmpty ? "." : directory) else { return }
@@ -100,10 +103,11 @@ public final class AtomicFileWriter {
       guard entryName.hasPrefix(prefix) else { continue }
       let candidate = directory + entryName
       var status = stat()
-      guard unsafe lstat(candidate, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_uid == getuid(),
-        now - status.st_mtim.tv_sec >= leftoverAge
+      guard unsafe lstat(candidate, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_uid == getuid()
       else { continue }
-      unsafe unlink(candidate)
+      let pid = Int32(entryName.dropFirst(prefix.count).prefix { $0 != "-" })
+      let writerGone = pid.map { $0 > 0 && $0 != getpid() && kill($0, 0) == -1 && errno == ESRCH } ?? false
+      if writerGone || now - status.st_mtim.tv_sec >= leftoverAge { unsafe unlink(candidate) }
     }
   }
 

@@ -7,13 +7,22 @@ import Testing
 /// straight into a device: renaming over `/dev/null` would replace it.
 struct AtomicFileWriterTests {
   /// A run killed with SIGKILL leaves its temporary file; the next writer
-  /// of the same output removes those nobody has written to for ten
-  /// minutes, and nothing else.
+  /// of the same output removes those whose writer is gone or that nobody
+  /// has written to for ten minutes, and nothing else.
   @Test func aKilledRunsLeftoversAreRemovedByTheNextRun() throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }
+    let finished = Process()
+    finished.executableURL = URL(fileURLWithPath: "/bin/true")
+    try finished.run()
+    finished.waitUntilExit()
+    let dead = finished.processIdentifier
+    let live = ProcessInfo.processInfo.processIdentifier
     let hourAgo = Date(timeIntervalSinceNow: -3600)
-    for name in [".out.csv.tmp-old", ".out.csv.tmp-fresh", ".other.csv.tmp-old", "out.csv.tmp-old"] {
+    for name in [
+      ".out.csv.tmp-old", ".out.csv.tmp-fresh", ".other.csv.tmp-old", "out.csv.tmp-old",
+      ".out.csv.tmp-\(dead)-x", ".out.csv.tmp-\(live)-y",
+    ] {
       _ = try dir.write(name, "partial")
       if name.hasSuffix("old") {
         try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: dir.path + "/" + name)
@@ -23,9 +32,10 @@ struct AtomicFileWriterTests {
     try writer.write("new\n")
     try writer.commit()
     #expect(
-      try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [
-        ".other.csv.tmp-old", ".out.csv.tmp-fresh", "out.csv", "out.csv.tmp-old",
-      ])
+      try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        == [
+          ".other.csv.tmp-old", ".out.csv.tmp-\(live)-y", ".out.csv.tmp-fresh", "out.csv", "out.csv.tmp-old",
+        ].sorted())
   }
 
   @Test func aRegularFileAppearsWholeOnCommit() throws {

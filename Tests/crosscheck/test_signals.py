@@ -64,3 +64,42 @@ def test_sigterm_removes_the_merged_copy_of_the_log(tmp_path):
     assert process.wait(timeout=60) == -signal.SIGTERM
     assert copies() == []
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_kill_9_leaves_the_old_file_or_the_new_one(tmp_path):
+    """SIGKILL at random moments: the output is always the old complete
+    file or the new complete one, and the next run removes what the killed
+    ones left behind."""
+    import random
+    sample = tmp_path / "sample.csv"
+    subprocess.run([CHURNKIT, "features", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
+                    "--churn-definition", "event:cancel", "--spec", "models/feature-spec.json",
+                    "--out", str(sample)], check=True, capture_output=True, cwd=ROOT)
+    header, *rows = sample.read_text().splitlines()
+    big = tmp_path / "big.csv"
+    big.write_text(header + "\n" + ("\n".join(rows) + "\n") * 20)
+    commands = {
+        "scores.csv": [CHURNKIT, "score", "--model", MODEL, "--features", str(big)],
+        "features.csv": [CHURNKIT, "features", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
+                         "--churn-definition", "event:cancel", "--spec", "models/feature-spec.json"],
+    }
+    rng = random.Random(7)
+    for name, command in commands.items():
+        out = tmp_path / name
+        reference = tmp_path / ("reference-" + name)
+        start = time.time()
+        subprocess.run(command + ["--out", str(reference)], check=True, capture_output=True, cwd=ROOT)
+        duration = time.time() - start
+        new = reference.read_bytes()
+        old = b"the old file\n"
+        out.write_bytes(old)
+        for _ in range(10):
+            process = subprocess.Popen(command + ["--out", str(out)], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, cwd=ROOT)
+            time.sleep(rng.uniform(0, duration * 1.1))
+            process.kill()
+            process.wait()
+            assert out.read_bytes() in (old, new)
+        subprocess.run(command + ["--out", str(out)], check=True, capture_output=True, cwd=ROOT)
+        assert out.read_bytes() == new
+        assert [p for p in os.listdir(tmp_path) if p.startswith(f".{name}.tmp-")] == []
