@@ -22,17 +22,20 @@ def wait_for(predicate, timeout=120):
     return False
 
 
-def test_sigint_during_scoring_removes_the_temporary_file(tmp_path):
+def big_feature_file(tmp_path, copies):
+    """The shipped sample's features at 2025-06-30, `copies` times over."""
     sample = tmp_path / "sample.csv"
     subprocess.run([CHURNKIT, "features", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
                     "--churn-definition", "event:cancel", "--spec", "models/feature-spec.json",
                     "--out", str(sample)], check=True, capture_output=True, cwd=ROOT)
     header, *rows = sample.read_text().splitlines()
     big = tmp_path / "big.csv"
-    with open(big, "w") as f:
-        f.write(header + "\n")
-        for _ in range(60):
-            f.write("\n".join(rows) + "\n")
+    big.write_text(header + "\n" + ("\n".join(rows) + "\n") * copies)
+    return big
+
+
+def test_sigint_during_scoring_removes_the_temporary_file(tmp_path):
+    big = big_feature_file(tmp_path, 60)
     out = tmp_path / "scores.csv"
     out.write_text("the old scores\n")
     process = subprocess.Popen([CHURNKIT, "score", "--model", MODEL, "--features", str(big), "--out", str(out)],
@@ -71,13 +74,7 @@ def test_kill_9_leaves_the_old_file_or_the_new_one(tmp_path):
     file or the new complete one, and the next run removes what the killed
     ones left behind."""
     import random
-    sample = tmp_path / "sample.csv"
-    subprocess.run([CHURNKIT, "features", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
-                    "--churn-definition", "event:cancel", "--spec", "models/feature-spec.json",
-                    "--out", str(sample)], check=True, capture_output=True, cwd=ROOT)
-    header, *rows = sample.read_text().splitlines()
-    big = tmp_path / "big.csv"
-    big.write_text(header + "\n" + ("\n".join(rows) + "\n") * 20)
+    big = big_feature_file(tmp_path, 20)
     commands = {
         "scores.csv": [CHURNKIT, "score", "--model", MODEL, "--features", str(big)],
         "features.csv": [CHURNKIT, "features", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
