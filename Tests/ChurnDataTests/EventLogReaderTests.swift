@@ -133,18 +133,22 @@ struct EventLogReaderTests {
     bytes += Array("A".utf8) + [0xE9] + Array(",2024-01-01,visit\n".utf8)
     bytes += Array("A".utf8) + [0xE8] + Array(",2024-01-02,visit\n".utf8)
     bytes += Array("B\u{E9},2024-01-03,visit\n".utf8)
+    bytes += Array("C".utf8) + [0] + Array(",2024-01-04,visit\n".utf8)
     let path = "\(dir.path)/latin1.csv"
     FileManager.default.createFile(atPath: path, contents: Data(bytes))
-    var reader = try EventLogReader(path: path, schema: EventSchema())
+    // A NUL byte in the first block marks the whole file as binary; later
+    // on, it is the row's problem.
+    var reader = try EventLogReader(path: path, schema: EventSchema(), chunkSize: 64)
     var batch = EventBatch()
     var issues = IssueLog()
     var rows = 0
     while try reader.nextBatch(into: &batch, issues: &issues) { rows += batch.count }
     #expect(rows == 1)
     #expect(reader.customers.string(0) == "B\u{E9}")
-    #expect(issues.errorCount == 2)
-    #expect(issues.kept.map(\.line) == [2, 3])
-    #expect(issues.kept.allSatisfy { $0.message.hasPrefix("customer id is not valid UTF-8") })
+    #expect(issues.errorCount == 3)
+    #expect(issues.kept.map(\.line) == [2, 3, 5])
+    #expect(issues.kept.prefix(2).allSatisfy { $0.message.hasPrefix("customer id is not valid UTF-8") })
+    #expect(issues.kept[2].message.hasPrefix("customer id holds a NUL byte"))
   }
 
   /// Values no log means are stopped at the door: a year outside

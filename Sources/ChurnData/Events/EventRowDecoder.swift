@@ -127,11 +127,13 @@ struct EventRowDecoder: Sendable {
       out.issues += pending
       return false
     }
-    if !isValidUTF8(bytes, idRange) {
+    if let problem = IdentifierProblem(bytes, idRange) {
       // Shown as text, two ids that differ only in such bytes would read as one.
       issue(
         .error, columns.customerID,
-        "customer id is not valid UTF-8: convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+        problem == .nulByte
+          ? "customer id holds a NUL byte (a binary or UTF-16 file?)"
+          : "customer id is not valid UTF-8: convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
       out.issues += pending
       return false
     }

@@ -25,11 +25,24 @@ private func isControl(_ scalar: Unicode.Scalar) -> Bool {
   return (v < 0x20 && v != 0x0A && v != 0x09) || v == 0x7F || (0x80...0x9F).contains(v)
 }
 
-/// Whether `bytes[range]` is valid UTF-8 (ASCII, the common case, checked
+/// What makes `bytes[range]` unusable as an identifier, if anything: a NUL
+/// byte, or bytes that are not UTF-8 (ASCII, the common case, is checked
 /// byte by byte first).
-package func isValidUTF8(_ bytes: [UInt8], _ range: Range<Int>) -> Bool {
-  for i in range where bytes[i] >= 0x80 {
-    return String(validating: bytes[range], as: UTF8.self) != nil
+package enum IdentifierProblem: Sendable {
+  case nulByte
+  case notUTF8
+
+  package init?(_ bytes: [UInt8], _ range: Range<Int>) {
+    var ascii = true
+    for i in range {
+      let b = bytes[i]
+      if b == 0 {
+        self = .nulByte
+        return
+      }
+      if b >= 0x80 { ascii = false }
+    }
+    guard !ascii, String(validating: bytes[range], as: UTF8.self) == nil else { return nil }
+    self = .notUTF8
   }
-  return true
 }
