@@ -227,3 +227,22 @@ struct CSVReaderTests {
 #if canImport(Foundation)
   import Foundation
 #endif
+
+/// A record that never ends (a quote never closed, a gzip bomb of one
+/// field) stops at a bound instead of taking the machine's memory, located
+/// at the line where it starts.
+struct RecordBoundTests {
+  @Test func aRecordPastTheBoundIsALocatedError() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("long.csv", "a,b\n1,2\n3,\"" + String(repeating: "x", count: 3 << 20))
+    var csv = try CSVReader(path: path, chunkSize: 1 << 16)
+    #expect(csv.maxRecordBytes == 64 << 20)
+    csv.maxRecordBytes = 2 << 20
+    #expect(
+      throws: IngestError.badField(
+        path: path, line: 3, column: nil,
+        problem: "a record runs past 2 MiB (a quote never closed? a binary file?); no CSV row is that long")
+    ) { while try csv.nextChunk() {} }
+  }
+}

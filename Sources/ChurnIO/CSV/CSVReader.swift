@@ -25,6 +25,8 @@ public struct CSVReader {
   private var filled = 0  // valid bytes in buffer
   private var parsedUpTo = 0  // start of the first unparsed byte
   private var nextLine = 1  // physical line number of buffer[parsedUpTo]
+  /// The longest record the reader holds (the buffer doubles up to it).
+  public var maxRecordBytes = 64 << 20
   private var atEnd = false
   private var checkedByteOrderMark = false
   /// The field separator; with `.auto`, found from the header line before
@@ -293,7 +295,16 @@ public struct CSVReader {
       parsedUpTo = 0
     }
     if filled == chunk.bytes.count {
-      // One record is larger than the buffer: double it.
+      // One record is larger than the buffer: double it, up to a bound, so
+      // that a field that never ends (a gzip bomb, a binary file) cannot
+      // take the machine's memory.
+      guard chunk.bytes.count < maxRecordBytes else {
+        throw .badField(
+          path: path, line: nextLine, column: nil,
+          problem:
+            "a record runs past \(maxRecordBytes >> 20) MiB (a quote never closed? a binary file?); no CSV row is that long"
+        )
+      }
       chunk.bytes.append(contentsOf: repeatElement(0, count: chunk.bytes.count))
     }
     do {
