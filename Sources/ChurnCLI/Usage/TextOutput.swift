@@ -5,13 +5,9 @@ import ByteStreams
 /// half-written.
 enum TextOutput {
   static func write(_ text: String, to path: String, console: Console) throws {
-    if path == "-" {
-      console.out(text)
-    } else {
-      let writer = try AtomicFileWriter(path: path)
-      try writer.write(text)
-      try writer.commit()
-    }
+    let output = PendingOutputs(console: console)
+    try output.add(text, to: path)
+    try output.commit()
   }
 }
 
