@@ -146,21 +146,14 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
       }
     } catch let error as CatalogError {
       throw CatalogError("\(path): \(error.description)")
-    } catch let DecodingError.keyNotFound(key, context) {
-      throw CatalogError(
-        "\(path): action \(context.codingPath.first.map { "\(($0.intValue ?? 0) + 1)" } ?? "") lacks '\(key.stringValue)'"
-      )
-    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-      throw CatalogError(
-        "\(path): '\(context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: "."))' has the wrong type"
-      )
-    } catch let DecodingError.dataCorrupted(context) {
-      let inner = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-      throw CatalogError("\(path): \(inner.contains("unknown key") ? inner : "not valid JSON (\(inner))")")
+    } catch let DecodingError.dataCorrupted(context)
+      where "\(context.underlyingError.map { "\($0)" } ?? "")".contains("unknown key")
+    {
+      throw CatalogError("\(path): \(context.underlyingError!)")
     } catch {
-      throw CatalogError("\(path): \(error)")
+      throw CatalogError("\(path): \(JSONProblem.describe(error, in: data))")
     }
-    try catalog.validate()
+    do { try catalog.validate() } catch { throw CatalogError("\(path): \(error.description)") }
     return catalog
   }
 

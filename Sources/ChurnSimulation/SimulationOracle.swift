@@ -33,7 +33,7 @@ public struct SimulationOracle: Sendable {
     }
     let file: File
     do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-      throw TruthFileError.notTruthFile(path: path, reason: JSONProblem.describe(error))
+      throw TruthFileError.notTruthFile(path: path, reason: JSONProblem.describe(error, in: data))
     }
     guard let customers = file.generator["customers"].flatMap(Int.init),
       let seed = file.generator["seed"].flatMap(UInt64.init),

@@ -31,7 +31,7 @@ public struct TruthOracle: Sendable {
     do {
       return TruthOracle(truth: try JSONDecoder().decode(File.self, from: data).truth)
     } catch {
-      throw TruthFileError.notTruthFile(path: path, reason: JSONProblem.describe(error))
+      throw TruthFileError.notTruthFile(path: path, reason: JSONProblem.describe(error, in: data))
     }
   }
 

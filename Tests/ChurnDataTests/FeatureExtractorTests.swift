@@ -121,6 +121,45 @@ struct FeatureExtractorTests {
     #expect(a["gap_last_over_mean"] == 0.6)
   }
 
+  /// Event types beyond `max_categories`, and types or channels fewer than
+  /// `rare_category_min_customers` customers have, are counted together
+  /// under "other"; a spec fixed by training rebuilds the same values.
+  @Test func typesAndChannelsBeyondTheCapOrRareArePooled() throws {
+    var rows = ""
+    for k in 0..<12 {
+      let id = "C\(k)"
+      rows += "\(id),2024-03-30T10:00:00Z,login,web,,,\n\(id),2024-03-20T10:00:00Z,login,web,,,\n"
+      if k < 5 { rows += "\(id),2024-03-29T10:00:00Z,promo,web,,,\n" }
+      if k < 2 { rows += "\(id),2024-03-28T00:00:00Z,tiny,app,,,\n" }  // 2 customers: rare
+      if k == 0 || k == 7 { rows += "\(id),2024-03-01T00:00:00Z,extra,web,,,\n" }  // 4th type: no slot
+      if k >= 8 { rows += "\(id),2024-03-25T00:00:00Z,other,web,,,\n" }  // 4 customers, but no slot left
+    }
+    rows += "C11,2024-04-15T00:00:00Z,login,web,,,\n"  // the data goes on after the cutoff
+    var spec = FeatureSpec()
+    spec.maxCategories = 3
+    spec.rareCategoryMinCustomers = 3
+    let (set, values, _) = try extract(header + rows, cutoffs: ["2024-03-31"], spec: spec)
+    #expect(set.spec.eventTypes == ["login", "promo"])
+    #expect(set.spec.pooledEventTypes == "other_2")  // "other" is a type of the log, pooled
+    #expect(set.spec.channels == ["web"])
+    #expect(set.spec.pooledChannels == "other")
+    let c0 = try #require(values["C0@2024-03-31"])
+    #expect(c0["count_other_2_90d"] == 2)  // tiny (rare) and extra (beyond the cap)
+    #expect(c0["count_other_2_30d"] == 1)
+    #expect(c0["days_since_last_other_2"] == Double(4 * 86_400_000_000 - 1) / 86_400_000_000)
+    #expect(c0["share_channel_other"] == 0.2)  // one app event in five
+    let c9 = try #require(values["C9@2024-03-31"])
+    #expect(c9["count_other_2_30d"] == 1)  // the type named "other", pooled
+    #expect(c9["days_since_last_promo"] == spec.neverDays)
+    #expect(values["C3@2024-03-31"]?["count_other_2_365d"] == 0)
+    // Scoring with the resolved spec: every type it does not list is pooled.
+    let (rebuilt, again, _) = try extract(
+      header + rows + "C1,2024-03-30T00:00:00Z,brand_new,sms,,,\n", cutoffs: ["2024-03-31"], spec: set.spec)
+    #expect(rebuilt.featureNames == set.featureNames)
+    #expect(again["C0@2024-03-31"] == c0)
+    #expect(again["C1@2024-03-31"]?["count_other_2_7d"] == values["C1@2024-03-31"]!["count_other_2_7d"]! + 1)
+  }
+
   @Test func eventsAfterTheCutoffNeverChangeAFeature() throws {
     let base =
       header + """

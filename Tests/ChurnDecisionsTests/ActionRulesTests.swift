@@ -153,7 +153,12 @@ struct ActionRulesTests {
         "unknown key 'cooldown_dayz' (did you mean 'cooldown_days'?)"))
     #expect(message(#"[{"id": "a", "cost": 1}, {"id": "a", "cost": 2}]"#).contains("'a' is listed twice"))
     #expect(message(#"[{"id": "a", "cost": -1}]"#).contains("cost must be a non-negative number"))
-    #expect(message(#"[{"id": "a"}]"#).contains("lacks 'cost'"))
+    #expect(message(#"[{"id": "a"}]"#).hasSuffix("bad.json: at [0]: the key 'cost' is missing"))
+    #expect(message(#"[{"id": "a", "cost": "five"}]"#).hasSuffix("bad.json: at [0].cost: expected a number"))
+    #expect(message(#"{"id": "a"}"#).hasSuffix("bad.json: at the top level: expected a list"))
+    #expect(
+      message(#"[{"id": "a",]"#).hasSuffix(
+        "bad.json: not valid JSON at line 1, column 13 (a key without quotes, a trailing comma, a stray character?)"))
     #expect(message(#"[{"id": "none", "cost": 1}]"#).contains("not 'none'"))
     #expect(message("[]").contains("no action"))
     #expect(throws: ActionCatalog.CatalogError.self) {

@@ -40,15 +40,15 @@ def connect(dialect):
     return con
 
 
-def export(fmt, dialect, as_of):
-    return subprocess.run([CHURNKIT, "export", "--model", MODEL, "--format", fmt, "--dialect", dialect, "--as-of", as_of],
+def export(fmt, dialect, as_of, model=MODEL):
+    return subprocess.run([CHURNKIT, "export", "--model", model, "--format", fmt, "--dialect", dialect, "--as-of", as_of],
                           check=True, capture_output=True, text=True).stdout
 
 
-def churnkit_features(as_of):
+def churnkit_features(as_of, model=MODEL):
     spec = os.path.join(tempfile.mkdtemp(), "spec.json")
     with open(spec, "w") as f:
-        json.dump(json.load(open(MODEL))["model"]["featureSpec"], f)
+        json.dump(json.load(open(model))["model"]["featureSpec"], f)
     out = spec.replace("spec.json", "features.csv")
     subprocess.run([CHURNKIT, "features", "--events", EVENTS, "--customers", CUSTOMERS, "--cutoff", as_of,
                     "--horizon", "90d", "--churn-definition", "event:cancel", "--spec", spec, "--out", out],
@@ -56,11 +56,33 @@ def churnkit_features(as_of):
     return pl.read_csv(out, infer_schema_length=0)
 
 
+@pytest.fixture(scope="module")
+def pooled_model():
+    """A model whose event types and channels are partly pooled: at most 3
+    of each get columns, and types fewer than 400 customers have are pooled
+    too (the pool holds both kinds)."""
+    work = tempfile.mkdtemp()
+    spec = os.path.join(work, "spec.json")
+    with open(spec, "w") as f:
+        json.dump({"max_categories": 3, "rare_category_min_customers": 400, "interventions": ["discount_offer"]}, f)
+    model = os.path.join(work, "model.json")
+    subprocess.run([CHURNKIT, "train", "--events", EVENTS, "--customers", CUSTOMERS, "--cutoff", "2025-06-30", "--horizon", "90d",
+                    "--churn-definition", "event:cancel", "--spec", spec, "--l2", "1", "--out", model],
+                   check=True, capture_output=True)
+    resolved = json.load(open(model))["model"]["featureSpec"]
+    assert resolved["pooled_event_types"] == "other" and resolved["pooled_channels"] == "other"
+    assert 0 < len(resolved["event_types"]) <= 3 and 0 < len(resolved["channels"]) <= 3
+    return model
+
+
 @pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
-@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30"])
-def test_sql_features_equal_churnkit_features(dialect, as_of):
-    ours = churnkit_features(as_of)
-    cur = connect(dialect).execute(export("sql-features", dialect, as_of))
+@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled"])
+def test_sql_features_equal_churnkit_features(dialect, as_of, request):
+    model = MODEL
+    if as_of == "pooled":
+        model, as_of = request.getfixturevalue("pooled_model"), "2025-09-30"
+    ours = churnkit_features(as_of, model)
+    cur = connect(dialect).execute(export("sql-features", dialect, as_of, model))
     rows = cur.fetchall()
     columns = [d[0] for d in cur.description]
     assert columns == ours.columns[:-1]  # all but the label

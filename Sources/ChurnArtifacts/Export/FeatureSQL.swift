@@ -130,15 +130,26 @@ struct FeatureQuery {
   /// Last time, total count and count per window of each event type, then
   /// each intervention (numbered after the types).
   private func eventTypeAggregates() -> [String] {
-    (types + spec.interventions).enumerated().flatMap { e, name in
+    let conditions = (types + spec.interventions).map { "event = \(lit($0))" } + (hasTypePool ? [typePool] : [])
+    return conditions.enumerated().flatMap { e, condition in
       [
-        "MAX(CASE WHEN event = \(lit(name)) THEN t END) AS tl_\(e)",
-        "SUM(CASE WHEN event = \(lit(name)) THEN 1 ELSE 0 END) AS tt_\(e)",
+        "MAX(CASE WHEN \(condition) THEN t END) AS tl_\(e)",
+        "SUM(CASE WHEN \(condition) THEN 1 ELSE 0 END) AS tt_\(e)",
       ]
         + windows.enumerated().map { j, w in
-          "SUM(CASE WHEN event = \(lit(name)) AND age < \(Int64(w) * 86_400_000_000) THEN 1 ELSE 0 END) AS tc_\(e)_\(j)"
+          "SUM(CASE WHEN \(condition) AND age < \(Int64(w) * 86_400_000_000) THEN 1 ELSE 0 END) AS tc_\(e)_\(j)"
         }
     }
+  }
+
+  private var hasTypePool: Bool { spec.pooledEventTypes != nil }
+
+  /// The events of the pooled types: every type without columns of its
+  /// own, other than the interventions and the churn event.
+  private var typePool: String {
+    var apart = types + spec.interventions
+    if case .event(let name) = churn { apart.append(name) }
+    return apart.isEmpty ? "1 = 1" : "event NOT IN (\(apart.map(lit).joined(separator: ", ")))"
   }
 
   private func trendAndChannelAggregates() -> [String] {
@@ -153,6 +164,11 @@ struct FeatureQuery {
       + channels.enumerated().map { c, name in
         "SUM(CASE WHEN channel = \(lit(name)) THEN 1 ELSE 0 END) AS ch_\(c)"
       }
+      + (spec.pooledChannels == nil
+        ? []
+        : [
+          "SUM(CASE WHEN channel IS NOT NULL\(channels.isEmpty ? "" : " AND channel NOT IN (\(channels.map(lit).joined(separator: ", ")))") THEN 1 ELSE 0 END) AS ch_\(channels.count)"
+        ])
   }
 
   private func stageAggregates() -> [String] {
@@ -186,8 +202,11 @@ struct FeatureQuery {
   }
 
   private func recencyAndFrequencyColumns() -> [String] {
-    [days("a.first_t"), days("a.last_t")] + windows.indices.map { dbl("a.c_\($0)") }
-      + types.indices.flatMap { e in [daysSince("a.tl_\(e)")] + windows.indices.map { dbl("a.tc_\(e)_\($0)") } }
+    let pool = hasTypePool ? [types.count + spec.interventions.count] : []
+    return [days("a.first_t"), days("a.last_t")] + windows.indices.map { dbl("a.c_\($0)") }
+      + (Array(types.indices) + pool).flatMap { e in
+        [daysSince("a.tl_\(e)")] + windows.indices.map { dbl("a.tc_\(e)_\($0)") }
+      }
   }
 
   private func amountAndTrendColumns() -> [String] {
@@ -215,7 +234,8 @@ struct FeatureQuery {
 
   private func channelColumns() -> [String] {
     guard spec.usesChannel == true else { return [] }
-    return channels.indices.map {
+    let pool = spec.pooledChannels == nil ? [] : [channels.count]
+    return (Array(channels.indices) + pool).map {
       "CASE WHEN a.ch_total > 0 THEN \(dbl("a.ch_\($0)")) / \(dbl("a.ch_total")) ELSE 0.0 END"
     }
   }

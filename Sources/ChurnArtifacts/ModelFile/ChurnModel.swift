@@ -227,8 +227,14 @@ public struct ChurnModel: Codable, Sendable {
       struct Inner: Decodable { var formatVersion: Int? }
       var model: Inner?
     }
-    guard let probe = try? JSONDecoder().decode(Probe.self, from: data), let version = probe.model?.formatVersion else {
-      throw .notAModel(path: path)
+    let probe: Probe
+    do { probe = try JSONDecoder().decode(Probe.self, from: data) } catch {
+      throw .notAModel(path: path, detail: JSONProblem.describe(error, in: data))
+    }
+    guard let version = probe.model?.formatVersion else {
+      throw .notAModel(
+        path: path,
+        detail: "it has no model.formatVersion (churnkit train writes model files; is this another JSON file?)")
     }
     if version > currentFormatVersion {
       throw .newerFormat(path: path, version: version, supported: currentFormatVersion)
@@ -239,7 +245,7 @@ public struct ChurnModel: Codable, Sendable {
       decoder.nonConformingFloatDecodingStrategy = nonFiniteDecoding
       file = try decoder.decode(File.self, from: data)
     } catch {
-      throw .damaged(path: path, detail: JSONProblem.describe(error))
+      throw .damaged(path: path, detail: JSONProblem.describe(error, in: data))
     }
     guard let canonical = try? canonical(file.model),
       "crc32:" + Checksum.crc32Hex(canonical) == file.checksum

@@ -167,7 +167,9 @@ struct ModelFileCheck {
 /// A model file that cannot be used.
 public enum ModelFileError: Error, Equatable, CustomStringConvertible {
   case unreadable(path: String)
-  case notAModel(path: String)
+  /// Not JSON (`detail`: where it stops), or JSON without a model's
+  /// `model.formatVersion`.
+  case notAModel(path: String, detail: String)
   case newerFormat(path: String, version: Int, supported: Int)
   /// The JSON does not decode: where, and what was expected.
   case damaged(path: String, detail: String)
@@ -178,7 +180,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .unreadable(let path): return "cannot read model \(path)"
-    case .notAModel(let path): return "\(path) is not a ChurnKit model (damaged or not JSON)"
+    case .notAModel(let path, let detail): return "\(path) is not a ChurnKit model file: \(detail)"
     case .newerFormat(let path, let version, let supported):
       return "\(path) has model format \(version), newer than this churnkit reads (\(supported)): upgrade churnkit"
     case .damaged(let path, let detail): return "\(path) is damaged: \(detail)"

@@ -46,6 +46,8 @@ public struct ChurnModelTrainer: Sendable {
     public let observation: String
     /// `FeatureSet.churnEventHint`, when it has one.
     public let churnEventHint: String?
+    /// `FeatureSet.vocabularyNotes`.
+    public let vocabularyNotes: [String]
     /// Set when the penalty was chosen by cross-validation because there
     /// were few events per feature: a sentence for the user.
     public let penaltyNote: String?
@@ -103,6 +105,7 @@ public struct ChurnModelTrainer: Sendable {
       model: ChurnModel(
         featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
       censoredRows: censored, observation: set.observationText, churnEventHint: set.churnEventHint,
+      vocabularyNotes: set.vocabularyNotes,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
         ? CrossValidation.chosenPenaltyNote(y: y, features: x.columns, l2: estimator.l2) : nil)
   }

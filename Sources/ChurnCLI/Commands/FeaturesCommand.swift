@@ -126,6 +126,8 @@ struct FeatureRunSummary: Encodable {
   let horizonDays: Int
   let churnDefinition: String
   let churnEventHint: String?
+  /// Event types and channels pooled or left without columns of their own.
+  let vocabularyNotes: [String]
   /// Until when the data is taken to be complete, the last event, and the
   /// latest cutoff whose labels the data can decide.
   let observedUntil: String
@@ -134,6 +136,8 @@ struct FeatureRunSummary: Encodable {
   let observation: String
   let errors: Int
   let warnings: Int
+  /// `IssueLog.summaryLine`.
+  let inputProblems: String?
 
   init(_ set: FeatureSet, issues: IssueLog, rowsRead: Int) {
     eventsRead = rowsRead
@@ -164,8 +168,10 @@ struct FeatureRunSummary: Encodable {
     latestLabelledCutoff = set.latestLabelledCutoff.description
     observation = set.observationText
     churnEventHint = set.churnEventHint
+    vocabularyNotes = set.vocabularyNotes
     errors = issues.errorCount
     warnings = issues.warningCount
+    inputProblems = issues.summaryLine
   }
 
   var text: String {
@@ -180,7 +186,8 @@ struct FeatureRunSummary: Encodable {
     }
     out += "  \(observation)\n"
     if let churnEventHint { out += "  \(churnEventHint)\n" }
-    if errors + warnings > 0 { out += "  input problems: \(errors) errors (rows skipped), \(warnings) warnings\n" }
+    for note in vocabularyNotes { out += "  \(note)\n" }
+    if let inputProblems { out += "  \(inputProblems)\n" }
     return out
   }
 

@@ -130,6 +130,7 @@ enum JourneyCommand: Command {
       for path in modelPaths { try outputs.add(text, to: path) }
     }
     try outputs.commit()
+    if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
   }
 

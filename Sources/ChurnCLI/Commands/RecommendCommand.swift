@@ -101,9 +101,7 @@ enum RecommendCommand: Command {
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
       actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)
     try report(summary, arguments, console)
-    if issues.totalCount > 0 {
-      console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
-    }
+    if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
   }
 

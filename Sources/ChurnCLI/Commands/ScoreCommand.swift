@@ -75,9 +75,7 @@ enum ScoreCommand: Command {
       try writer.commit()
     }
     let summary = ScoreSummary(tally, asOf: run.asOf.description, staticCounts: run.features.staticInputCounts())
-    if issues.totalCount > 0 {
-      console.err("  input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
-    }
+    if let line = issues.summaryLine { console.err("  " + line + "\n") }
     return try finish(summary, arguments, console)
   }
 

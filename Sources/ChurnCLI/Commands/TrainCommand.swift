@@ -267,10 +267,9 @@ enum TrainCommand: Command {
     }
     console.err(outcome.observation + "\n")
     if let hint = outcome.churnEventHint { console.err(hint + "\n") }
+    for note in outcome.vocabularyNotes { console.err(note + "\n") }
     if let note = outcome.penaltyNote { console.err(note + "\n") }
-    if issues.totalCount > 0 {
-      console.err("input problems: \(issues.errorCount) errors (rows skipped), \(issues.warningCount) warnings\n")
-    }
+    if let line = issues.summaryLine { console.err(line + "\n") }
   }
 
   private static func fromMatrix(

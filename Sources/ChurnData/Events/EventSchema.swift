@@ -98,7 +98,7 @@ public struct EventSchema: Codable, Sendable, Equatable {
     do {
       return try JSONDecoder().decode(EventSchema.self, from: data)
     } catch let error as DecodingError {
-      throw .invalidSchema("\(path): \(JSONProblem.describe(error))")
+      throw .invalidSchema("\(path): \(JSONProblem.describe(error, in: data))")
     } catch {
       throw .invalidSchema("\(path): \(error)")
     }

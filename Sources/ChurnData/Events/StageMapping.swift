@@ -69,7 +69,7 @@ public struct StageMapping: Codable, Sendable, Equatable {
     do {
       return try JSONDecoder().decode(StageMapping.self, from: data)
     } catch let error as DecodingError {
-      throw .invalidSchema("\(path): \(JSONProblem.describe(error))")
+      throw .invalidSchema("\(path): \(JSONProblem.describe(error, in: data))")
     } catch {
       throw .invalidSchema("\(path): \(error)")
     }

@@ -177,6 +177,17 @@ struct CutoffState: Sendable {
 
   // MARK: - Reading (for FeatureSet)
 
+  /// Adds, per event-type slot and per channel slot, the customers with an
+  /// event in it at or before the cutoff.
+  func countCustomers(perType types: inout [Int], perChannel channels: inout [Int]) {
+    let L = layout
+    for k in 0..<customers {
+      let n = k * L.narrowStride
+      for e in 0..<min(types.count, L.types) where narrow[n + L.typeTotal + e] > 0 { types[e] += 1 }
+      for c in 0..<min(channels.count, L.channels) where narrow[n + L.channelCount + c] > 0 { channels[c] += 1 }
+    }
+  }
+
   @inline(__always) func time(_ k: Int, _ offset: Int) -> Int64 { wide[k * layout.wideStride + offset] }
   @inline(__always) func double(_ k: Int, _ offset: Int) -> Double {
     Double(bitPattern: UInt64(bitPattern: wide[k * layout.wideStride + offset]))

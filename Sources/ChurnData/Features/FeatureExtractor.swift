@@ -71,17 +71,20 @@ public struct FeatureExtractor: Sendable {
     var stageOfID: [Int] = []
     var seenBeforeLastCutoff: [Bool] = []  // per event type
     var channelSeen: [Bool] = []
+    var slots = vocabularySlots()
     var fingerprint: UInt64 = 0xCBF2_9CE4_8422_2325
     var extent = DataExtent()
     let lastCutoff = cutoffs.last!.micros
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
-      // New vocabulary entries: their roles, stage positions and room.
+      // New vocabulary entries: their roles, slots, stage positions and room.
       let types = reader.eventTypes
       while roles.count < types.count {
         roles.append(role(of: types.string(Int32(roles.count))))
         seenBeforeLastCutoff.append(false)
       }
+      slots.types.extend(with: types)
+      slots.channels.extend(with: reader.channels)
       while stageOfID.count < reader.stages.count {
         stageOfID.append(stageIndex.firstIndex(of: reader.stages.string(Int32(stageOfID.count))) ?? -1)
       }
@@ -97,9 +100,7 @@ public struct FeatureExtractor: Sendable {
           if batch.channel[i] >= 0 { channelSeen[Int(batch.channel[i])] = true }
         }
       }
-      partitions.add(
-        batch, customers: reader.customerCount, types: types.count, channels: reader.channels.count,
-        roles: roles, stageOfID: stageOfID)
+      partitions.add(batch, customers: reader.customerCount, slots: slots, roles: roles, stageOfID: stageOfID)
       progress?(reader.rowsRead)
     }
     guard !extent.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
@@ -116,16 +117,17 @@ public struct FeatureExtractor: Sendable {
     if case .event(let name) = churnDefinition, !allTypes.contains(name) {
       throw FeatureError.churnEventNeverSeen(name: name, available: allTypes.sorted())
     }
-    var resolved = try resolve(
-      reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table)
+    var (resolved, notes) = try resolve(
+      reader: reader, typesSeen: seenBeforeLastCutoff, channelsSeen: channelSeen, table: table, slots: slots,
+      customersPerSlot: customersPerSlot(partitions.states.map { $0.last! }, slots))
     if let feature = resolved.stageChurn, feature.probabilities == nil {
       resolved.stageChurn = try fitStageChurn(feature, usesStage: resolved.usesStage == true, reader: reader)
     }
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
-      churnDefinition: churnDefinition, partitions: partitions.states, reader: reader, table: table,
+      churnDefinition: churnDefinition, partitions: partitions.states, slots: slots, reader: reader, table: table,
       dataEnd: observedEnd,
-      eventsFingerprint: String(fingerprint, radix: 16), lastEvent: extent.last)
+      eventsFingerprint: String(fingerprint, radix: 16), lastEvent: extent.last, vocabularyNotes: notes)
   }
 
   /// Fits the stage chain on the events up to the earliest cutoff (a second
@@ -175,6 +177,34 @@ public struct FeatureExtractor: Sendable {
     }
   }
 
+  /// The churn event's name, when churn is an event.
+  private var churnEventName: String? {
+    if case .event(let name) = churnDefinition { return name }
+    return nil
+  }
+
+  /// Empty slot tables for this spec: the names it lists get slots; when it
+  /// lists none, the first `maxCategories` names found do.
+  private func vocabularySlots() -> VocabularySlots {
+    let limit = spec.maxCategories ?? FeatureSpec.defaultMaxCategories
+    return VocabularySlots(
+      types: CategorySlots(
+        named: (spec.eventTypes ?? []) + spec.interventions, neverOwn: Set(churnEventName.map { [$0] } ?? []),
+        discovers: spec.eventTypes == nil, limit: limit),
+      channels: CategorySlots(named: spec.channels ?? [], discovers: spec.channels == nil, limit: limit))
+  }
+
+  /// Per slot of each family, the customers with an event in it by the
+  /// latest cutoff (the rare ones are pooled).
+  private func customersPerSlot(_ states: [CutoffState], _ slots: VocabularySlots) -> (types: [Int], channels: [Int]) {
+    var types = [Int](repeating: 0, count: slots.types.count)
+    var channels = [Int](repeating: 0, count: slots.channels.count)
+    for state in states {
+      state.countCustomers(perType: &types, perChannel: &channels)
+    }
+    return (types, channels)
+  }
+
   /// What an event type means to the labels.
   private func role(of name: String) -> CutoffState.EventRole {
     var isChurn = false
@@ -184,16 +214,13 @@ public struct FeatureExtractor: Sendable {
 
   /// Fixes every vocabulary of the spec from the data.
   private func resolve(
-    reader: EventLogReader, typesSeen: [Bool], channelsSeen: [Bool], table: CustomerTable?
-  ) throws(FeatureError) -> FeatureSpec {
+    reader: EventLogReader, typesSeen: [Bool], channelsSeen: [Bool], table: CustomerTable?, slots: VocabularySlots,
+    customersPerSlot: (types: [Int], channels: [Int])
+  ) throws(FeatureError) -> (FeatureSpec, [String]) {
     var resolved = spec
+    var notes: [String] = []
+    let limit = spec.maxCategories ?? FeatureSpec.defaultMaxCategories
     let allTypes = reader.eventTypes.strings
-    // By default every type seen, except the churn event (constant among
-    // eligible customers) and interventions (they have their own features).
-    var excluded = Set(spec.interventions)
-    if case .event(let name) = churnDefinition { excluded.insert(name) }
-    let seenTypes = allTypes.indices.filter { typesSeen[$0] && !excluded.contains(allTypes[$0]) }
-      .map { allTypes[$0] }.sorted()
     func check(_ names: [String], kind: String, among known: [String]) throws(FeatureError) {
       guard requiresKnownNames else { return }
       for name in names where !known.contains(name) {
@@ -203,24 +230,53 @@ public struct FeatureExtractor: Sendable {
     try check(spec.eventTypes ?? [], kind: "event type", among: allTypes)
     try check(spec.interventions, kind: "intervention event type", among: allTypes)
     try check(spec.activityEvents ?? [], kind: "activity event type", among: allTypes)
-    // One type (and no interventions) makes every per-type feature a copy
-    // of the overall one; one channel makes the channel mix a constant.
-    let typesByDefault = seenTypes.count == 1 && spec.interventions.isEmpty ? [] : seenTypes
-    resolved.eventTypes = spec.eventTypes ?? typesByDefault
+    let allChannels = reader.channels.strings
+    try check(spec.channels ?? [], kind: "channel", among: allChannels)
+    if spec.eventTypes == nil {
+      // By default every type seen, except the churn event (constant among
+      // eligible customers) and interventions (they have their own
+      // features); a lone type (and no interventions) would only repeat
+      // the overall features.
+      var excluded = Set(spec.interventions)
+      if let name = churnEventName { excluded.insert(name) }
+      let seen = allTypes.indices.filter { typesSeen[$0] && !excluded.contains(allTypes[$0]) }.map { allTypes[$0] }
+      let categories = ResolvedCategories.resolve(
+        seen: seen, ownSlot: { slots.types.slot(of: $0, in: reader.eventTypes) },
+        customers: { customersPerSlot.types[$0] }, minCustomers: spec.rareCategoryMinCustomers,
+        pooledName: spec.pooledEventTypes ?? "other", reserved: allTypes,
+        keepLone: !spec.interventions.isEmpty)
+      resolved.eventTypes = categories.names
+      resolved.pooledEventTypes = categories.pooledName
+      notes += [categories.note(family: "event types", limit: limit, minCustomers: spec.rareCategoryMinCustomers)]
+        .compactMap { $0 }
+    }
+    if spec.channels == nil {
+      let seen = allChannels.indices.filter { channelsSeen[$0] }.map { allChannels[$0] }
+      let categories = ResolvedCategories.resolve(
+        seen: seen, ownSlot: { slots.channels.slot(of: $0, in: reader.channels) },
+        customers: { customersPerSlot.channels[$0] }, minCustomers: spec.rareCategoryMinCustomers,
+        pooledName: spec.pooledChannels ?? "other", reserved: allChannels, keepLone: false)
+      resolved.channels = categories.names
+      resolved.pooledChannels = categories.pooledName
+      notes += [categories.note(family: "channels", limit: limit, minCustomers: spec.rareCategoryMinCustomers)]
+        .compactMap { $0 }
+    }
     let columns = reader.columns
     resolved.usesAmount = spec.usesAmount ?? (columns.amount != nil)
     resolved.usesChannel = spec.usesChannel ?? (columns.channel != nil)
     resolved.usesSentiment = spec.usesSentiment ?? (columns.sentiment != nil)
     resolved.usesStage = spec.usesStage ?? (columns.stage != nil)
-    let allChannels = reader.channels.strings
-    try check(spec.channels ?? [], kind: "channel", among: allChannels)
-    let seenChannels = allChannels.indices.filter { channelsSeen[$0] }.map { allChannels[$0] }.sorted()
-    resolved.channels = spec.channels ?? (seenChannels.count == 1 ? [] : seenChannels)
     if resolved.staticEncodings == nil, let table {
       resolved.staticEncodings = try StaticFeatures.learn(table: table, spec: spec)
     }
-    return resolved
+    return (resolved, notes)
   }
+}
+
+/// The slot tables of the two open vocabularies.
+struct VocabularySlots: Sendable {
+  var types: CategorySlots
+  var channels: CategorySlots
 }
 
 /// The per-cutoff states of each partition of customers (id mod count);
@@ -237,10 +293,12 @@ struct StatePartitions {
 
   /// Adds a batch's events, each partition on its own thread.
   func add(
-    _ batch: EventBatch, customers: Int, types: Int, channels: Int, roles: [CutoffState.EventRole],
-    stageOfID: [Int]
+    _ batch: EventBatch, customers: Int, slots: VocabularySlots, roles: [CutoffState.EventRole], stageOfID: [Int]
   ) {
     let count = partitions.count
+    let typeSlot = slots.types.slotOfID
+    let channelSlot = slots.channels.slotOfID
+    let (types, channels) = (slots.types.count, slots.channels.count)
     concurrentForEach(count) { p in
       partitions.update(p) { states in
         let localCustomers = (customers + count - 1) / count
@@ -249,10 +307,11 @@ struct StatePartitions {
           let k = Int(batch.customer[i])
           guard k % count == p else { continue }
           let e = Int(batch.event[i])
+          let c = Int(batch.channel[i])
           let stageID = Int(batch.stage[i])
           for s in states.indices {
             states[s].add(
-              customer: k / count, time: batch.time[i], type: e, channel: Int(batch.channel[i]),
+              customer: k / count, time: batch.time[i], type: typeSlot[e], channel: c >= 0 ? channelSlot[c] : -1,
               stage: stageID >= 0 ? stageOfID[stageID] : -1, amount: batch.amount[i],
               sentiment: batch.sentiment[i], role: roles[e])
           }

@@ -66,18 +66,32 @@ public struct FeatureSet: Sendable {
       "the log has \(leaving.count == 1 ? "an event" : "events") \(names): if \(leaving.count == 1 ? "it means" : "one means") the customer left, --churn-definition event:\(first) labels churn by it (now: no event for \(horizon.days)d)"
   }
 
+  /// Sentences on event types and channels pooled or left without columns
+  /// (`ResolvedCategories.note`), for the run's summary.
+  public let vocabularyNotes: [String]
+
   /// `states[partition][cutoff]`; customer k lives in partition k mod P at index k / P.
   private let states: [[CutoffState]]
-  private let typeIDs: [Int?]  // resolved event types → reader ids
-  private let interventionIDs: [Int?]
-  private let channelIDs: [Int?]
+  private let slots: Slots
   private let staticFeatures: StaticFeatures
+
+  /// Where the state holds each per-type, per-intervention and per-channel
+  /// column (`CategorySlots`).
+  struct Slots: Sendable {
+    var types: CategoryColumns
+    var interventions: [Int?]
+    var channels: CategoryColumns
+    var typeCount: Int
+    var channelCount: Int
+  }
 
   init(
     spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, activeWithin: Duration, churnDefinition: ChurnDefinition,
-    partitions states: [[CutoffState]], reader: EventLogReader, table: CustomerTable?, dataEnd: Int64,
-    eventsFingerprint: String, lastEvent: Int64
+    partitions states: [[CutoffState]], slots vocabulary: VocabularySlots, reader: EventLogReader,
+    table: CustomerTable?, dataEnd: Int64,
+    eventsFingerprint: String, lastEvent: Int64, vocabularyNotes: [String] = []
   ) throws(FeatureError) {
+    self.vocabularyNotes = vocabularyNotes
     self.eventsFingerprint = eventsFingerprint
     observedUntil = Cutoff(micros: dataEnd)
     self.lastEvent = Cutoff(micros: lastEvent)
@@ -86,9 +100,15 @@ public struct FeatureSet: Sendable {
     self.activeWithin = activeWithin
     self.churnDefinition = churnDefinition
     self.states = states
-    typeIDs = (spec.eventTypes ?? []).map { reader.eventTypes.lookup($0).map(Int.init) }
-    interventionIDs = spec.interventions.map { reader.eventTypes.lookup($0).map(Int.init) }
-    channelIDs = (spec.channels ?? []).map { reader.channels.lookup($0).map(Int.init) }
+    var apart = Set(spec.interventions)
+    if case .event(let name) = churnDefinition { apart.insert(name) }
+    slots = Slots(
+      types: vocabulary.types.columns(
+        for: spec.eventTypes ?? [], hasPool: spec.pooledEventTypes != nil, apart: apart, in: reader.eventTypes),
+      interventions: spec.interventions.map { vocabulary.types.slot(of: $0, in: reader.eventTypes) },
+      channels: vocabulary.channels.columns(
+        for: spec.channels ?? [], hasPool: spec.pooledChannels != nil, apart: [], in: reader.channels),
+      typeCount: vocabulary.types.count, channelCount: vocabulary.channels.count)
     staticFeatures = try StaticFeatures(encodings: spec.staticEncodings ?? [], table: table)
     let ids = reader.customers.strings
     let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
@@ -105,9 +125,9 @@ public struct FeatureSet: Sendable {
     self.rows = rows
     var names = FeatureWriter(.names)
     if let first = rows.first {
-      FeatureSet.write(first, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &names)
+      FeatureSet.write(first, states, slots, staticFeatures, spec, &names)
     } else {
-      FeatureSet.writeNames(spec, typeIDs, interventionIDs, channelIDs, staticFeatures, &names)
+      FeatureSet.writeNames(spec, slots, staticFeatures, &names)
     }
     featureNames = names.names
   }
@@ -116,7 +136,7 @@ public struct FeatureSet: Sendable {
   public func values(of row: Row) -> [Double] {
     var out = FeatureWriter(.values)
     out.values.reserveCapacity(featureNames.count)
-    FeatureSet.write(row, states, typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+    FeatureSet.write(row, states, slots, staticFeatures, spec, &out)
     return out.values
   }
 
@@ -168,21 +188,18 @@ public struct FeatureSet: Sendable {
   // MARK: - The features, in order (docs/features.md)
 
   private static func writeNames(
-    _ spec: FeatureSpec, _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
-    _ staticFeatures: StaticFeatures, _ out: inout FeatureWriter
+    _ spec: FeatureSpec, _ slots: Slots, _ staticFeatures: StaticFeatures, _ out: inout FeatureWriter
   ) {
     // No row to walk: use an empty state, which writes the same names.
     var state = CutoffState(cutoff: 0, horizon: Duration(days: 1), spec: spec, stageCount: spec.stages.count)
-    state.ensure(
-      customers: 1, types: (typeIDs + interventionIDs).compactMap { $0 }.max().map { $0 + 1 } ?? 0,
-      channels: channelIDs.compactMap { $0 }.max().map { $0 + 1 } ?? 0)
+    state.ensure(customers: 1, types: slots.typeCount, channels: slots.channelCount)
     let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
-    write(row, [[state]], typeIDs, interventionIDs, channelIDs, staticFeatures, spec, &out)
+    write(row, [[state]], slots, staticFeatures, spec, &out)
   }
 
   private static func write(
-    _ row: Row, _ states: [[CutoffState]], _ typeIDs: [Int?], _ interventionIDs: [Int?], _ channelIDs: [Int?],
-    _ staticFeatures: StaticFeatures, _ spec: FeatureSpec, _ out: inout FeatureWriter
+    _ row: Row, _ states: [[CutoffState]], _ slots: Slots, _ staticFeatures: StaticFeatures, _ spec: FeatureSpec,
+    _ out: inout FeatureWriter
   ) {
     let s = states[row.customer % states.count][row.state]
     let k = row.customer / states.count
@@ -198,11 +215,19 @@ public struct FeatureSet: Sendable {
     out.add("days_since_first_event", Double(T - s.time(k, L.first)) / day)
     out.add("days_since_last_event", Double(T - s.time(k, L.last)) / day)
     for j in 0..<w { out.add("count_\(windows[j])d", Double(s.count(k, L.countAll + j))) }
-    for (name, id) in zip(spec.eventTypes ?? [], typeIDs) {
-      let known = id.flatMap { $0 < L.types ? $0 : nil }
+    for (name, slot) in zip(spec.eventTypes ?? [], slots.types.own) {
+      let known = slot.flatMap { $0 < L.types ? $0 : nil }
       out.add("days_since_last_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
       for j in 0..<w {
         out.add("count_\(name)_\(windows[j])d", known.map { Double(s.count(k, L.typeCount + $0 * w + j)) } ?? 0)
+      }
+    }
+    if let pool = spec.pooledEventTypes {
+      let known = slots.types.pooled.filter { $0 < L.types }
+      out.add("days_since_last_\(pool)", daysSince(known.reduce(Int64.min) { max($0, s.time(k, L.typeLast + $1)) }))
+      for j in 0..<w {
+        out.add(
+          "count_\(pool)_\(windows[j])d", Double(known.reduce(0) { $0 + Int(s.count(k, L.typeCount + $1 * w + j)) }))
       }
     }
     if spec.usesAmount == true {
@@ -222,9 +247,15 @@ public struct FeatureSet: Sendable {
     if spec.usesChannel == true {
       var total = 0
       for c in 0..<L.channels { total += Int(s.count(k, L.channelCount + c)) }
-      for (name, id) in zip(spec.channels ?? [], channelIDs) {
-        let count = id.map { $0 < L.channels ? Int(s.count(k, L.channelCount + $0)) : 0 } ?? 0
+      for (name, slot) in zip(spec.channels ?? [], slots.channels.own) {
+        let count = slot.map { $0 < L.channels ? Int(s.count(k, L.channelCount + $0)) : 0 } ?? 0
         out.add("share_channel_\(name)", total > 0 ? Double(count) / Double(total) : 0)
+      }
+      if let pool = spec.pooledChannels {
+        let count = slots.channels.pooled.reduce(0) {
+          $0 + ($1 < L.channels ? Int(s.count(k, L.channelCount + $1)) : 0)
+        }
+        out.add("share_channel_\(pool)", total > 0 ? Double(count) / Double(total) : 0)
       }
     }
     if spec.usesStage == true { writeStage(s, k, spec, &out) }
@@ -239,7 +270,7 @@ public struct FeatureSet: Sendable {
       let last = s.double(k, L.sentimentLast)
       out.add("sentiment_last", last.isNaN ? 0 : last)
     }
-    for (name, id) in zip(spec.interventions, interventionIDs) {
+    for (name, id) in zip(spec.interventions, slots.interventions) {
       let known = id.flatMap { $0 < L.types ? $0 : nil }
       out.add("treatment_count_\(name)", known.map { Double(s.count(k, L.typeTotal + $0)) } ?? 0)
       out.add("days_since_treatment_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)

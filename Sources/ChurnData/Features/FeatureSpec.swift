@@ -41,6 +41,18 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
   /// A category of a static attribute gets its own column only when at
   /// least this many customers have it; the rest share `<column>_other`.
   public var rareCategoryMinCustomers = 10
+  /// At most this many event types, and as many channels, found in the
+  /// data get columns of their own (nil: `defaultMaxCategories`); the
+  /// others, and the ones fewer than `rareCategoryMinCustomers` customers
+  /// have, are pooled. Bounds memory on a log with a huge vocabulary.
+  public var maxCategories: Int?
+  public static let defaultMaxCategories = 200
+  /// The name under which event types without columns of their own are
+  /// counted together (`count_other_30d`); nil: they are not counted apart.
+  /// Excludes the interventions and the churn event.
+  public var pooledEventTypes: String?
+  /// Likewise for channels (`share_channel_other`).
+  public var pooledChannels: String?
   /// Customers-table columns to use (nil: all of them).
   public var staticColumns: [String]?
   /// Encodings of the static columns, learned from the customers table.
@@ -61,6 +73,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     case windows, trendWindow = "trend_window", sentimentWindows = "sentiment_windows"
     case eventTypes = "event_types", channels, stages, interventions, activityEvents = "activity_events"
     case neverDays = "never_days", rareCategoryMinCustomers = "rare_category_min_customers"
+    case maxCategories = "max_categories", pooledEventTypes = "pooled_event_types", pooledChannels = "pooled_channels"
     case staticColumns = "static_columns", staticEncodings = "static_encodings"
     case usesAmount = "uses_amount", usesChannel = "uses_channel", usesSentiment = "uses_sentiment"
     case usesStage = "uses_stage", stageChurn = "stage_churn"
@@ -87,6 +100,9 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     neverDays = try c.decodeIfPresent(Double.self, forKey: .neverDays) ?? d.neverDays
     rareCategoryMinCustomers =
       try c.decodeIfPresent(Int.self, forKey: .rareCategoryMinCustomers) ?? d.rareCategoryMinCustomers
+    maxCategories = try c.decodeIfPresent(Int.self, forKey: .maxCategories)
+    pooledEventTypes = try c.decodeIfPresent(String.self, forKey: .pooledEventTypes)
+    pooledChannels = try c.decodeIfPresent(String.self, forKey: .pooledChannels)
     staticColumns = try c.decodeIfPresent([String].self, forKey: .staticColumns)
     staticEncodings = try c.decodeIfPresent([StaticEncoding].self, forKey: .staticEncodings)
     usesAmount = try c.decodeIfPresent(Bool.self, forKey: .usesAmount)
@@ -108,6 +124,12 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     }
     if !(neverDays > 0) { throw .invalidSpec("'never_days' must be positive") }
     if rareCategoryMinCustomers < 1 { throw .invalidSpec("'rare_category_min_customers' must be at least 1") }
+    if let m = maxCategories, m < 1 || m > 100_000 {
+      throw .invalidSpec("'max_categories' of \(m): must be from 1 to 100000")
+    }
+    for name in [pooledEventTypes, pooledChannels].compactMap({ $0 }) where name.isEmpty {
+      throw .invalidSpec("a pooled category's name is empty: give a name such as \"other\"")
+    }
     if let feature = stageChurn {
       if let h = feature.horizonDays, h < 1 || h > 36_500 {
         throw .invalidSpec("'stage_churn.horizon_days' of \(h): must be from 1 to 36500 days")
@@ -144,7 +166,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     } catch let error as FeatureError {
       throw FeatureError.invalidSpec("\(path): \(error)")
     } catch let error as DecodingError {
-      throw FeatureError.invalidSpec("\(path): \(JSONProblem.describe(error))")
+      throw FeatureError.invalidSpec("\(path): \(JSONProblem.describe(error, in: data))")
     } catch {
       throw FeatureError.invalidSpec("\(path): not a valid spec (\(error))")
     }

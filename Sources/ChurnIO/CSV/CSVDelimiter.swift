@@ -98,6 +98,17 @@ enum BinaryFormat {
     if startsWith([0x28, 0xB5, 0x2F, 0xFD]) {
       return ("a zstd archive", "decompress it first (unzstd), or recompress it with gzip")
     }
+    // UTF-16 text (Excel's "Unicode text", PowerShell's default): a byte
+    // order mark, or ASCII with every other byte NUL.
+    let utf16 = { (encoding: String) in
+      ("UTF-16 text", "convert it to UTF-8, e.g. iconv -f \(encoding) -t utf-8 '\(path)' > events.csv")
+    }
+    if startsWith([0xFF, 0xFE]) || startsWith([0xFE, 0xFF]) { return utf16("utf-16") }
+    let pairs = bytes.prefix(64)
+    if pairs.count >= 8 {
+      if stride(from: 1, to: pairs.count, by: 2).allSatisfy({ pairs[$0] == 0 }) { return utf16("utf-16le") }
+      if stride(from: 0, to: pairs.count, by: 2).allSatisfy({ pairs[$0] == 0 }) { return utf16("utf-16be") }
+    }
     if bytes.contains(0) { return ("a binary file (it holds NUL bytes)", "export the data as CSV text (UTF-8)") }
     return nil
   }

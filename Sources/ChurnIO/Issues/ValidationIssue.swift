@@ -84,4 +84,13 @@ public struct IssueLog: Sendable {
 
   /// Total issues recorded, kept or not.
   public var totalCount: Int { errorCount + warningCount }
+
+  /// The line a command prints after a run that met bad rows: the counts
+  /// and the first problem (nil when there was none).
+  public var summaryLine: String? {
+    guard totalCount > 0 else { return nil }
+    var line = "input problems: \(errorCount) errors (rows skipped), \(warningCount) warnings"
+    if let first = kept.first { line += "; the first: \(first) (churnkit validate lists them)" }
+    return line
+  }
 }

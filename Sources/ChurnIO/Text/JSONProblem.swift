@@ -4,6 +4,16 @@ import Foundation
 /// key path such as `model.fit.terms[3].coefficient`) and what was expected,
 /// without Swift's `DecodingError` internals.
 public enum JSONProblem {
+  /// What is wrong, given the document `data` that failed to decode (for
+  /// where a syntax error is: line and column).
+  public static func describe(_ error: any Error, in data: Data) -> String {
+    if case .dataCorrupted(let context) = error as? DecodingError, context.codingPath.isEmpty {
+      return syntax(of: data)
+    }
+    if !(error is DecodingError) { return syntax(of: data) }
+    return describe(error)
+  }
+
   public static func describe(_ error: any Error) -> String {
     guard let error = error as? DecodingError else { return "not valid JSON (\(error.localizedDescription))" }
     switch error {
@@ -19,6 +29,44 @@ public enum JSONProblem {
     @unknown default:
       return "not valid JSON"
     }
+  }
+
+  /// "not valid JSON: …" with the line and column where parsing stopped
+  /// (Foundation's parser reports a character offset), or that the text
+  /// ends too early.
+  static func syntax(of data: Data) -> String {
+    if data.isEmpty { return "the file is empty (expected JSON)" }
+    do {
+      _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+      return "not valid JSON"
+    } catch {
+      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
+      if detail.contains("end of file") || detail.contains("Unexpected end") {
+        return "not valid JSON: the text ends before the document does (a bracket or quote never closed?)"
+      }
+      guard let range = detail.range(of: "character "),
+        let offset = Int(detail[range.upperBound...].prefix { $0.isNumber })
+      else { return "not valid JSON" }
+      return
+        "not valid JSON at \(position(of: offset, in: data)) (a key without quotes, a trailing comma, a stray character?)"
+    }
+  }
+
+  /// "line L, column C" (1-based, columns in characters) of a character offset.
+  static func position(of offset: Int, in data: Data) -> String {
+    let text = String(decoding: data, as: UTF8.self)
+    var line = 1
+    var column = 1
+    for (i, ch) in text.enumerated() {
+      if i == offset { break }
+      if ch == "\n" {
+        line += 1
+        column = 1
+      } else {
+        column += 1
+      }
+    }
+    return "line \(line), column \(column)"
   }
 
   /// `a.b[2].c`; "the top level" for an empty path.

@@ -38,7 +38,9 @@ struct StageObservations {
     var mappedStage: [Int] = []  // by event type id: stage index, −1 unmapped
     var repeatStage: [Int] = []
     var churnTypeID: Int32 = -1
-    var touchIndex: [[Int32]] = []
+    // (event, channel) → touchpoint id; a dictionary, so that memory grows
+    // with the pairs that occur, not with types × channels.
+    var touchIndex: [Int64: Int32] = [:]
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
       while stageOfID.count < reader.stages.count {
@@ -66,14 +68,13 @@ struct StageObservations {
         }
         if event == churnTypeID && event >= 0 { s = churned }
         guard s >= 0 || mapping != nil else { continue }
-        let e = Int(event) + 1, c = Int(batch.channel[i]) + 1
-        while touchIndex.count <= e { touchIndex.append([]) }
-        while touchIndex[e].count <= c { touchIndex[e].append(-1) }
-        if touchIndex[e][c] < 0 {
-          touchIndex[e][c] = Int32(touchKeys.count)
+        let key = Int64(event) << 32 | Int64(UInt32(bitPattern: batch.channel[i]))
+        let id = touchIndex[key, default: Int32(touchKeys.count)]
+        if id == touchKeys.count {
+          touchIndex[key] = id
           touchKeys.append((event, batch.channel[i]))
         }
-        touch.append(touchIndex[e][c])
+        touch.append(id)
         customer.append(batch.customer[i])
         time.append(batch.time[i])
         stage.append(Int8(s))
