@@ -242,7 +242,29 @@ struct RecordBoundTests {
     #expect(
       throws: IngestError.badField(
         path: path, line: 3, column: nil,
-        problem: "a record runs past 2 MiB (a quote never closed? a binary file?); no CSV row is that long")
+        problem:
+          "a record runs past 2 MiB (a quote never closed? a binary file?); if rows this long are real, raise the limit with --max-row-mib"
+      )
     ) { while try csv.nextChunk() {} }
+  }
+
+  /// A complete record longer than the bound, read whole in one buffer, is
+  /// refused too, at its line, on both the one-piece and the many-piece path.
+  @Test func aCompleteRecordPastTheBoundIsRefusedWhereverItIsRead() throws {
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let rows = (0..<20_000).map { "\($0),short" }.joined(separator: "\n")
+    let path = try dir.write("long.csv", "a,b\n" + rows + "\n7," + String(repeating: "x", count: 5000) + "\n8,y\n")
+    for parts in [1, 3] {
+      var csv = try CSVReader(path: path, chunkSize: 1 << 20)
+      csv.maxRecordBytes = 4096
+      _ = try csv.readHeader()
+      do {
+        while try !csv.nextChunks(parts: parts, concurrently: false).isEmpty {}
+        Issue.record("a 5,002-byte record passed a 4,096-byte bound (\(parts) parts)")
+      } catch {
+        #expect("\(error)".contains("long.csv:20002: a record runs past 4096 bytes"))
+      }
+    }
   }
 }

@@ -70,6 +70,7 @@ BAD_LOGS = [
     ("utf16", GOOD.encode("utf-16")),
     ("utf16-no-bom", GOOD.encode("utf-16-le")),
     ("whitespace-only", b"   \n\n  \n"),
+    ("row-over-1mib", with_row("C01,2024-03-01T00:00:00Z," + "x" * 1_500_000 + ",web,").encode()),
 ]
 
 # Rows that are wrong inside a usable log: the row is reported, the rest used.
@@ -82,6 +83,12 @@ ROW_PROBLEMS = [
     ("too-many-fields", with_row("C01,2024-03-01T00:00:00Z,login,web,,extra,fields")),
     ("empty-id", with_row(",2024-03-01T00:00:00Z,login,web,")),
     ("escape-in-event", with_row("C01,2024-03-01T00:00:00Z,\x1b[31mred,web,")),
+    ("nul-in-event", with_row("C01,2024-03-01T00:00:00Z,log\x00in,web,")),
+    ("nul-in-quoted-channel", with_row('C01,2024-03-01T00:00:00Z,login,"w""\x00b",')),
+]
+# Bytes that are not UTF-8 in a name (a Latin-1 export).
+LATIN1_ROWS = [
+    ("latin1-channel", GOOD.encode() + "C01,2024-03-01T00:00:00Z,login,café,\n".encode("latin-1")),
 ]
 
 
@@ -93,6 +100,9 @@ def log_cases():
     for name, text in ROW_PROBLEMS:
         for command in ("validate", "features", "train"):
             cases.append((f"{command}-{name}", command, text.encode()))
+    for name, data in LATIN1_ROWS:
+        for command in ("validate", "features", "train"):
+            cases.append((f"{command}-{name}", command, data))
     return cases
 
 
@@ -116,6 +126,7 @@ def work(tmp_path_factory):
     """A folder with the good log and a model trained on it."""
     d = tmp_path_factory.mktemp("bad")
     (d / "good.csv").write_text(GOOD)
+    (d / "long.csv").write_text(with_row("C01,2024-03-01T00:00:00Z," + "x" * 1_500_000 + ",web,"))
     r = run(["train", "--events", "good.csv", "--cutoff", "2024-09-30", "--horizon", "60d",
              "--churn-definition", "event:cancel", "--out", "model.json"], d)
     assert r.returncode == 0, r.stderr.decode()
@@ -181,6 +192,7 @@ LOG_VERDICTS = {
     "utf16": (1, "looks like UTF-16 text, not CSV text: convert it to UTF-8, e.g. iconv -f utf-16 -t utf-8"),
     "utf16-no-bom": (1, "looks like UTF-16 text, not CSV text: convert it to UTF-8, e.g. iconv -f utf-16le"),
     "whitespace-only": (1, "no customer id column 'customer_id' in the header"),
+    "row-over-1mib": (1, ".csv:564: a record runs past 1 MiB (a quote never closed? a binary file?); if rows this long"),
     "bad-timestamp": (0, "1 errors (rows skipped), 0 warnings; the first: "),
     "bad-timestamp/validate": (0, ".csv:564:2: error: not a recognised timestamp"),
     "year-1800": (0, "1 errors (rows skipped), 0 warnings; the first: "),
@@ -199,6 +211,12 @@ LOG_VERDICTS = {
     "escape-in-event": (0, "rows × 37 features"),  # login, purchase and the pool of the rare type
     "escape-in-event/validate": (0, "\\u{1b}[31mred"),
     "escape-in-event/train": (0, "saved out.file"),
+    "nul-in-event": (0, "1 errors (rows skipped), 0 warnings; the first: "),
+    "nul-in-event/validate": (0, ".csv:564:3: error: event type holds a NUL byte"),
+    "nul-in-quoted-channel": (0, "1 errors (rows skipped), 0 warnings; the first: "),
+    "nul-in-quoted-channel/validate": (0, ".csv:564:4: error: channel holds a NUL byte"),
+    "latin1-channel": (0, "1 errors (rows skipped), 0 warnings; the first: "),
+    "latin1-channel/validate": (0, ".csv:564:4: error: channel is not valid UTF-8: convert the file to UTF-8"),
 }
 
 
@@ -282,6 +300,10 @@ CALLS = [
     ("out-is-a-folder", [*TRAIN, "--out", "."], None),
     ("stdin-empty", ["features", "--events", "-", "--cutoff", "2024-09-30", "--horizon", "60d",
                      "--out", "out.file"], b""),
+    ("row-limit-raised", ["features", "--events", "long.csv", "--cutoff", "2024-09-30", "--horizon", "60d",
+                          "--max-row-mib", "2", "--out", "out.file"], None),
+    ("row-limit-zero", ["features", "--events", "good.csv", "--cutoff", "2024-09-30", "--horizon", "60d",
+                        "--max-row-mib", "0", "--out", "out.file"], None),
     ("negative-l2", [*TRAIN, "--out", "out.file", "--l2", "-1"], None),
     ("holdout-one", [*TRAIN, "--out", "out.file", "--holdout", "1"], None),
     ("score-without-model", ["score", "--model", "nowhere.json", "--events", "good.csv", "--out", "out.file"], None),
@@ -349,6 +371,8 @@ EXPECTED_OTHER = {
     "out-missing-folder": (1, "cannot open no/such/folder/model.json: No such file or directory"),
     "out-is-a-folder": (1, "cannot open .: it is a directory"),
     "stdin-empty": (1, "-: the file is empty (expected a header line)"),
+    "row-limit-raised": (0, "40 rows × 37 features"),
+    "row-limit-zero": (64, "Invalid value '0' for '--max-row-mib': expected a whole number from 1 to 4096."),
     "negative-l2": (64, "Invalid value '-1' for '--l2': expected a number ≥ 0."),
     "holdout-one": (64, "Invalid value '1' for '--holdout': expected a fraction between 0 and 1"),
     "score-without-model": (1, "cannot read model nowhere.json"),

@@ -28,6 +28,9 @@ enum MappingOptions {
       name: "delimiter", valueName: "kind",
       help: "comma, tab, semicolon, pipe or whitespace (runs of spaces and tabs).",
       defaultDescription: "found from the header line"),
+    .init(
+      name: "max-row-mib", valueName: "n",
+      help: "The longest row accepted, in MiB: a longer one is an error at its line.", defaultValue: "1"),
   ]
 
   /// The schema from `--schema` and the column flags.
@@ -58,6 +61,7 @@ enum MappingOptions {
     if arguments.value("time-format") != nil {
       schema.timeFormat = try arguments.choice("time-format", default: TimestampFormat.auto)
     }
+    schema.maxRowBytes = try arguments.integer("max-row-mib", in: 1...4096) << 20
     return schema
   }
 }

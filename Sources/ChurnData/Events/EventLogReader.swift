@@ -35,6 +35,7 @@ public struct EventLogReader {
     self.path = path
     self.schema = schema
     var csv = try CSVReader(path: path, delimiter: schema.delimiter, chunkSize: chunkSize)
+    csv.maxRecordBytes = schema.maxRowBytes
     let header = try csv.readHeader()
     columns = try schema.resolve(header: header, path: path)
     let decoder = EventRowDecoder(

@@ -28,6 +28,7 @@ public enum EventLogSample {
   /// (fields re-escaped for CSV, rows in file order).
   public static func write(events: String, schema: EventSchema, share: Double, seed: UInt64) throws -> Written {
     var csv = try CSVReader(path: events, delimiter: schema.delimiter)
+    csv.maxRecordBytes = schema.maxRowBytes
     let header = try csv.readHeader()
     let separator = csv.rowSeparator  // the copy reads back with the same schema
     let id = try schema.resolve(header: header, path: events).customerID

@@ -163,10 +163,24 @@ struct EventRowDecoder: Sendable {
       out.issues += pending
       return false
     }
+    let categories = [columns.event, columns.channel, columns.stage].enumerated().map { c, field in
+      category(field, c, chunk, bytes, r, &vocabularies)
+    }
+    for (c, field) in [columns.event, columns.channel, columns.stage].enumerated()
+    where categories[c] == Self.unreadableCategory {
+      let name = ["event type", "channel", "stage"][c]
+      issue(
+        .error, field!,
+        IdentifierProblem(
+          Array(chunk.fieldBytes(record: r, field: field!)), 0..<chunk.fieldRange(record: r, field: field!).count)
+          == .nulByte
+          ? "\(name) holds a NUL byte (a binary or UTF-16 file?)"
+          : "\(name) is not valid UTF-8: convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+      out.issues += pending
+      return false
+    }
     appendCustomer(chunk, bytes, r, idRange, &out)
-    out.categories.append(category(columns.event, 0, chunk, bytes, r, &vocabularies))
-    out.categories.append(category(columns.channel, 1, chunk, bytes, r, &vocabularies))
-    out.categories.append(category(columns.stage, 2, chunk, bytes, r, &vocabularies))
+    out.categories += categories
     let amount = number(columns.amount, chunk, bytes, r, issue)
     let sentiment = number(columns.sentiment, chunk, bytes, r, issue)
     if sentiment.isFinite && (sentiment < -1 || sentiment > 1), let f = columns.sentiment {
@@ -185,7 +199,12 @@ struct EventRowDecoder: Sendable {
     out.customers.append(Key(word: word, hash: hash, start: Int32(range.lowerBound), length: Int32(range.count)))
   }
 
-  /// The local id of a categorical field, or −1 when the column is absent or empty.
+  /// A categorical value that is not text (a NUL byte, invalid UTF-8): the
+  /// row is an error, and the value never enters the vocabulary.
+  static let unreadableCategory: Int32 = -2
+
+  /// The local id of a categorical field, −1 when the column is absent or
+  /// empty, or `unreadableCategory`.
   private func category(
     _ field: Int?, _ c: Int, _ chunk: CSVChunk, _ bytes: [UInt8], _ r: Int, _ vocabularies: inout Vocabularies
   ) -> Int32 {
@@ -194,11 +213,15 @@ struct EventRowDecoder: Sendable {
     if range.isEmpty { return -1 }
     if chunk.hasEscapedQuotes(record: r, field: f) {
       let unescaped = Array(chunk.fieldBytes(record: r, field: f))
-      return vocabularies.categories[c].intern(unescaped, trimmed(unescaped, 0..<unescaped.count))
+      let inner = trimmed(unescaped, 0..<unescaped.count)
+      if IdentifierProblem(unescaped, inner) != nil { return Self.unreadableCategory }
+      return vocabularies.categories[c].intern(unescaped, inner)
     }
     let slot = Vocabularies.recentSlot(bytes, range)
     let seen = vocabularies.recent[c][slot]
     if seen >= 0 && vocabularies.categories[c].equals(Int(seen), bytes, range) { return seen }
+    // Not among the recent names: check it is text before keeping it.
+    if IdentifierProblem(bytes, range) != nil { return Self.unreadableCategory }
     let id = vocabularies.categories[c].intern(bytes, range)
     vocabularies.recent[c][slot] = id
     return id

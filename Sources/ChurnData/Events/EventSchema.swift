@@ -32,6 +32,12 @@ public struct EventSchema: Codable, Sendable, Equatable {
   public var explicitColumns: Set<String> = []
   /// How fields are separated (by default found from the header line).
   public var delimiter: CSVDelimiter = .auto
+  /// The longest row accepted, in bytes: a longer one (a quote never
+  /// closed, a field of a gigabyte inflated from a small gzip file) is an
+  /// error at its line instead of a buffer that grows with it. Not part of
+  /// the JSON form: `--max-row-mib`.
+  public var maxRowBytes = EventSchema.defaultMaxRowBytes
+  public static let defaultMaxRowBytes = 1 << 20
 
   public init() {}
 

@@ -37,6 +37,7 @@ public enum InterventionLog {
       throw IngestError.unreadable("--interventions needs the event log as a file, not standard input")
     }
     var eventsCSV = try CSVReader(path: events, delimiter: schema.delimiter)
+    eventsCSV.maxRecordBytes = schema.maxRowBytes
     let header = try eventsCSV.readHeader()
     let separator = eventsCSV.rowSeparator  // treatment rows are written in the log's own layout
     let columns = try schema.resolve(header: header, path: events)

@@ -26,6 +26,18 @@ public struct CSVChunk: Sendable {
   /// The physical line (1-based) on which record `r` starts.
   public func line(record r: Int) -> Int { lineBase + recordLines[r] }
 
+  /// The first record whose bytes (first field's start to last field's
+  /// end) number more than `limit`, if any.
+  public func firstRecord(longerThan limit: Int) -> Int? {
+    for r in 0..<recordCount where fieldCount(record: r) > 0 {
+      let span =
+        fieldRange(record: r, field: fieldCount(record: r) - 1).upperBound
+        - fieldRange(record: r, field: 0).lowerBound
+      if span > limit { return r }
+    }
+    return nil
+  }
+
   /// Number of fields in record `r`.
   public func fieldCount(record r: Int) -> Int { Int(recordOffsets[r + 1] - recordOffsets[r]) }
 

@@ -25,7 +25,8 @@ public struct CSVReader {
   private var filled = 0  // valid bytes in buffer
   private var parsedUpTo = 0  // start of the first unparsed byte
   private var nextLine = 1  // physical line number of buffer[parsedUpTo]
-  /// The longest record the reader holds (the buffer doubles up to it).
+  /// The longest record accepted: a longer one is an error at its first
+  /// line (the buffer doubles up to it, no further).
   public var maxRecordBytes = 64 << 20
   private var atEnd = false
   private var checkedByteOrderMark = false
@@ -110,12 +111,15 @@ public struct CSVReader {
           return true
         }
         if chunk.recordCount > 0 {
+          if let r = chunk.firstRecord(longerThan: maxRecordBytes) { throw recordTooLong(line: chunk.line(record: r)) }
           parsedUpTo = outcome.consumed
           nextLine = outcome.nextLine
           return true
         }
         if atEnd { return false }
       }
+      // No complete record is left: what is unparsed is the start of one.
+      guard filled - parsedUpTo <= maxRecordBytes else { throw recordTooLong() }
       try refill()
     }
   }
@@ -204,6 +208,7 @@ public struct CSVReader {
     for slot in slots {
       var piece = slot.chunk
       piece.lineBase = nextLine
+      if let r = piece.firstRecord(longerThan: maxRecordBytes) { throw recordTooLong(line: piece.line(record: r)) }
       nextLine += slot.outcome.nextLine
       if piece.recordCount > 0 { pieces.append(piece) }
     }
@@ -279,6 +284,16 @@ public struct CSVReader {
     return out - start
   }
 
+  /// The error for a record longer than `maxRecordBytes`, at its line.
+  private func recordTooLong(line: Int? = nil) -> IngestError {
+    let limit = maxRecordBytes >= 1 << 20 ? "\(maxRecordBytes >> 20) MiB" : "\(maxRecordBytes) bytes"
+    return .badField(
+      path: path, line: line ?? nextLine, column: nil,
+      problem:
+        "a record runs past \(limit) (a quote never closed? a binary file?); if rows this long are real, raise the limit with --max-row-mib"
+    )
+  }
+
   /// Moves the unparsed tail to the front of the buffer, grows the buffer
   /// when one record fills it, and reads more bytes.
   private mutating func refill() throws(IngestError) {
@@ -298,13 +313,7 @@ public struct CSVReader {
       // One record is larger than the buffer: double it, up to a bound, so
       // that a field that never ends (a gzip bomb, a binary file) cannot
       // take the machine's memory.
-      guard chunk.bytes.count < maxRecordBytes else {
-        throw .badField(
-          path: path, line: nextLine, column: nil,
-          problem:
-            "a record runs past \(maxRecordBytes >> 20) MiB (a quote never closed? a binary file?); no CSV row is that long"
-        )
-      }
+      guard chunk.bytes.count < maxRecordBytes else { throw recordTooLong() }
       chunk.bytes.append(contentsOf: repeatElement(0, count: chunk.bytes.count))
     }
     do {
