@@ -8,13 +8,30 @@ import LinearAlgebra
 import Testing
 
 struct StageModelTests {
+  /// Where churn is not certain — a stage never seen to churn, or one that
+  /// leads to it — the expected time to churn is left out (infinite), not a
+  /// huge number from a near-singular inverse; the rest keep theirs.
+  @Test func expectedTimeToChurnIsLeftOutWhereChurnIsNotCertain() throws {
+    // a → b or churn; b stays in b forever; c → a or churn.
+    let p = Matrix(rowMajor: [[0.5, 0.3, 0, 0.2], [0, 1, 0, 0], [0.4, 0, 0.5, 0.1], [0, 0, 0, 1]])
+    let a = try AbsorbingChainAnalysis(p: p, stages: ["a", "b", "c", "churned"], horizons: [1])
+    #expect(a.expectedPeriodsToChurn.allSatisfy { $0 == nil })  // a and c can reach b
+    let q = Matrix(rowMajor: [[0.5, 0, 0, 0.5], [0, 1, 0, 0], [0.4, 0, 0.5, 0.1], [0, 0, 0, 1]])
+    let b = try AbsorbingChainAnalysis(p: q, stages: ["a", "b", "c", "churned"], horizons: [1])
+    #expect(b.expectedPeriodsToChurn[1] == nil)
+    #expect(abs(b.expectedPeriodsToChurn[0]! - 2) < 1e-12)  // geometric, p = 0.5
+    #expect(abs(b.expectedPeriodsToChurn[2]! - (1 + 0.4 * 2) / 0.5) < 1e-12)
+    #expect(b.fundamentalMatrix[1] == [nil, nil, nil])
+  }
+
   /// A two-stage chain with known answers: N = (I − Q)⁻¹ = [[0.4, 0.3], [0.1, 0.5]] / 0.17.
   @Test func absorbingAnalysisMatchesClosedForm() throws {
     let p = Matrix(rowMajor: [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0, 0, 1]])
     let a = try AbsorbingChainAnalysis(p: p, stages: ["a", "b", "churned"], horizons: [1, 2])
     let n = a.fundamentalMatrix
-    #expect(maxRelativeDifference(n.flatMap { $0 }, [0.4 / 0.17, 0.3 / 0.17, 0.1 / 0.17, 0.5 / 0.17]) < 1e-14)
-    #expect(maxRelativeDifference(a.expectedPeriodsToChurn, [70.0 / 17, 60.0 / 17]) < 1e-14)
+    #expect(
+      maxRelativeDifference(n.flatMap { $0 }.map { $0! }, [0.4 / 0.17, 0.3 / 0.17, 0.1 / 0.17, 0.5 / 0.17]) < 1e-14)
+    #expect(maxRelativeDifference(a.expectedPeriodsToChurn.map { $0! }, [70.0 / 17, 60.0 / 17]) < 1e-14)
     #expect(a.churnWithin[1] == [0.2, 0.3])
     // Two steps: churn now, or move and then churn.
     #expect(abs(a.churnWithin[2]![0] - (0.2 + 0.5 * 0.2 + 0.3 * 0.3)) < 1e-15)

@@ -286,7 +286,7 @@ public struct JourneyReport: Sendable {
     html += "</tr></thead><tbody>\n"
     for (i, name) in a.transientStages.enumerated() {
       html +=
-        "<tr><th scope=\"row\">\(HTML.escape(name))</th><td>\(HTML.number(a.expectedPeriodsToChurn[i] * Double(model.periodDays), 0))</td>"
+        "<tr><th scope=\"row\">\(HTML.escape(name))</th><td>\(a.expectedPeriodsToChurn[i].map { HTML.number($0 * Double(model.periodDays), 0) } ?? "no finite time: churn is not certain from here in the data")</td>"
       for h in horizons { html += "<td>\(HTML.percent(a.churnWithin[h]![i]))</td>" }
       if let adv = a.advocacyBeforeChurn { html += "<td>\(HTML.percent(adv[i]))</td>" }
       html += "</tr>\n"

@@ -211,7 +211,8 @@ enum JourneyCommand: Command {
     out += "\n" + pad("stage", 15) + "periods to churn  churn ≤30  churn ≤90  churn ≤365  advocacy first\n"
     let a = m.absorption
     for (i, name) in a.transientStages.enumerated() {
-      var line = pad(name, 15) + pad(String(format: "%.1f", a.expectedPeriodsToChurn[i]), 17)
+      let periods = a.expectedPeriodsToChurn[i].map { String(format: "%.1f", $0) } ?? "never certain"
+      var line = pad(name, 15) + pad(periods, 17)
       for h in a.churnWithin.keys.sorted() { line += pad(String(format: "%.4f", a.churnWithin[h]![i]), 11) }
       if let adv = a.advocacyBeforeChurn { line += String(format: "%.4f", adv[i]) }
       out += line + "\n"

@@ -147,7 +147,9 @@ public struct StageModelEstimator: Sendable {
           estimator: panel, fitted: em.p, replicates: bootstrapReplicates, seed: seed)
       }
     }
-    let analysis = try AbsorbingChainAnalysis(p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) })
+    let analysis = try AbsorbingChainAnalysis(
+      p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) },
+      observedMoves: tally.moves.map { $0.map { $0 > 0 } })
     return StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: tally.moves,
       daysInStage: tally.days, periodCounts: tally.periodCounts, countTransitionMatrix: counted,

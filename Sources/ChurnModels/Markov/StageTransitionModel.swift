@@ -67,24 +67,41 @@ public struct StageTransitionModel: Sendable, Codable {
 public struct AbsorbingChainAnalysis: Sendable, Codable {
   /// The transient stages, in order (all but `churned`).
   public let transientStages: [String]
-  /// N = (I − P_TT)⁻¹: expected periods in stage j starting from stage i.
-  public let fundamentalMatrix: [[Double]]
-  /// N · 1: expected periods until churn from each transient stage.
-  public let expectedPeriodsToChurn: [Double]
+  /// N = (I − P_TT)⁻¹: expected periods in stage j starting from stage i;
+  /// nil in the rows of stages whose churn is not certain (below).
+  public let fundamentalMatrix: [[Double?]]
+  /// N · 1: expected periods until churn from each transient stage; nil
+  /// (JSON null) when churn is not certain from it — the data show a path
+  /// from it to a stage no churn was ever seen to follow — so the expected
+  /// time is infinite, not a number to print.
+  public let expectedPeriodsToChurn: [Double?]
   /// Probability of churning within h periods from each transient stage, per h.
   public let churnWithin: [Int: [Double]]
   /// Probability of reaching `advocacy` before churning, when there is such a stage.
   public let advocacyBeforeChurn: [Double]?
 
-  /// Computes the analysis of `p` (row-stochastic, `churned` last).
-  public init(p: Matrix, stages: [String], horizons: [Int]) throws(LinearAlgebraError) {
+  /// Computes the analysis of `p` (row-stochastic, `churned` last). Which
+  /// moves exist, for whether churn is certain, comes from `observedMoves`
+  /// (a move seen in the data) when given, else from p > 0: smoothing and
+  /// EM leave tiny positive probabilities on moves nobody made, and a chain
+  /// that never churns must not get a finite (if astronomical) time to churn.
+  public init(
+    p: Matrix, stages: [String], horizons: [Int], observedMoves: [[Bool]]? = nil
+  ) throws(LinearAlgebraError) {
     let k = stages.count - 1  // transient stages
     transientStages = Array(stages.prefix(k))
-    var iMinusPT = Matrix.identity(k)
-    for i in 0..<k { for j in 0..<k { iMinusPT[i, j] -= p[i, j] } }
+    // N over the stages from which churn is certain (they reach only such
+    // stages, so their block is closed); the others have no finite time.
+    let certain = AbsorbingChainAnalysis.certainChurn(
+      transient: k, moves: { i, j in observedMoves.map { $0[i][j] } ?? (p[i, j] > 0) })
+    var iMinusPT = Matrix.identity(certain.count)
+    for (r, i) in certain.enumerated() { for (c, j) in certain.enumerated() { iMinusPT[r, c] -= p[i, j] } }
     let n = try iMinusPT.inverse()
-    fundamentalMatrix = n.rowList
-    expectedPeriodsToChurn = n.multiplied(by: [Double](repeating: 1, count: k))
+    let row = Dictionary(uniqueKeysWithValues: certain.enumerated().map { ($1, $0) })
+    fundamentalMatrix = (0..<k).map { i in
+      (0..<k).map { j in row[i].map { r in row[j].map { n[r, $0] } ?? 0 } }
+    }
+    expectedPeriodsToChurn = (0..<k).map { i in row[i].map { r in (0..<certain.count).reduce(0) { $0 + n[r, $1] } } }
     var within: [Int: [Double]] = [:]
     for h in horizons {
       let ph = AbsorbingChainAnalysis.power(p, h)
@@ -103,6 +120,33 @@ public struct AbsorbingChainAnalysis: Sendable, Codable {
       advocacyBeforeChurn = result
     } else {
       advocacyBeforeChurn = nil
+    }
+  }
+
+  /// The transient stages (of the first `k`) from which churn, state k, is
+  /// reached with probability 1: every stage they can reach (by `moves`)
+  /// can reach churn.
+  static func certainChurn(transient k: Int, moves: (Int, Int) -> Bool) -> [Int] {
+    var reaches = [Bool](repeating: false, count: k)  // can reach churn
+    var changed = true
+    while changed {
+      changed = false
+      for i in 0..<k where !reaches[i] && (moves(i, k) || (0..<k).contains { reaches[$0] && moves(i, $0) }) {
+        reaches[i] = true
+        changed = true
+      }
+    }
+    return (0..<k).filter { start in
+      var seen: Set<Int> = [start]
+      var frontier = [start]
+      while let i = frontier.popLast() {
+        guard reaches[i] else { return false }
+        for j in 0..<k where j != i && moves(i, j) && !seen.contains(j) {
+          seen.insert(j)
+          frontier.append(j)
+        }
+      }
+      return true
     }
   }
 
