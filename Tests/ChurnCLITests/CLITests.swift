@@ -131,7 +131,9 @@ struct CLIHelpTests {
         """)
   }
 
-  @Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "generate"])
+  @Test(arguments: [
+    "validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "clv", "generate",
+  ])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)
@@ -226,7 +228,9 @@ struct ValidateCommandTests {
 
 /// The examples in every command's help write only new files: none names a
 /// shipped file or folder as its output.
-@Test(arguments: ["validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "generate"])
+@Test(arguments: [
+  "validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "clv", "generate",
+])
 func helpExamplesLeaveShippedFilesAlone(_ command: String) {
   let help = run([command, "--help"])
   #expect(help.status == 0)

@@ -1,0 +1,131 @@
+import ChurnData
+import ChurnIO
+import ChurnModels
+import Foundation
+
+/// `churnkit clv`: buy-till-you-die models of a non-contractual log — who
+/// is still alive, how much they will buy, what they are worth.
+enum ClvCommand: Command {
+  static let spec = CommandSpec(
+    name: "clv",
+    abstract: "P(alive), expected purchases and discounted lifetime value per customer (BG/NBD and Gamma-Gamma).",
+    discussion: """
+      For businesses where customers leave without a word: fits the BG/NBD \
+      model of repeat purchases and the Gamma-Gamma model of spend on the \
+      purchases up to --as-of (days as the time unit, purchases on the same \
+      day counted once, as lifetimes does with daily periods), and writes per \
+      customer: frequency, recency, T, monetary_value, p_alive, the expected \
+      purchases over --horizon, the expected spend per purchase and the \
+      discounted CLV over --months months of 30 days. docs/clv.md explains \
+      each figure. A figure the models cannot give (no amounts; a mean spend \
+      with no finite expectation) is left empty.
+      """,
+    options: [
+      .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true),
+      .init(name: "as-of", valueName: "date", help: "Use purchases up to the end of this day.", isRequired: true),
+      .init(
+        name: "purchase-event", valueName: "name", help: "The event type that is a purchase.",
+        defaultDescription: "purchase, if the log has it, else every event"),
+      .init(
+        name: "horizon", valueName: "duration", help: "Window of expected_purchases (e.g. 90d).",
+        defaultValue: "90d"),
+      .init(name: "months", valueName: "n", help: "Months (30 days) of lifetime value.", defaultValue: "12"),
+      .init(
+        name: "discount-rate", valueName: "rate", help: "Monthly discount rate of the lifetime value.",
+        defaultValue: "0.01"),
+      .init(name: "out", valueName: "file", help: "Per-customer CSV, or - for standard output.", isRequired: true),
+      .init(name: "json", valueName: nil, help: "Print the fitted models as JSON on standard output."),
+    ] + MappingOptions.options,
+    examples: [
+      "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --out clv.csv"
+    ])
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    let asOf = try Cutoff(parsing: arguments.value("as-of")!)
+    let horizon = try Duration(parsing: arguments.value("horizon")!)
+    let months = try arguments.integer("months", in: 1...1200)
+    let rateText = arguments.value("discount-rate")!
+    guard let rate = Double(rateText), rate >= 0, rate < 1 else {
+      throw CLIError.invalidValue(
+        option: "discount-rate", value: rateText, reason: "expected a number from 0 to below 1")
+    }
+    if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(
+      path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
+    let summary = try RepeatPurchaseSummary(
+      reader: &reader, issues: &issues, asOf: asOf, purchaseEvent: arguments.value("purchase-event"))
+    let purchases = try BGNBDModel().fit(summary)
+    let spend = summary.hasAmounts ? try GammaGammaModel().fit(summary) : nil
+    let fit = Fit(asOf: asOf.description, purchaseEvent: summary.purchaseEvent, bgnbd: purchases, gammaGamma: spend)
+    let table = rows(summary, purchases, spend, horizonDays: Double(horizon.days), months: months, rate: rate)
+    let outputs = PendingOutputs(console: console)
+    try outputs.add(table, to: arguments.value("out")!)
+    if arguments.flag("json") { try outputs.add(try JSONOutput.text(fit), to: "-") }
+    try outputs.commit()
+    // The summary goes where it does not mix with data on standard output.
+    let text = fit.text(customers: summary.customerIDs.count, horizonDays: horizon.days)
+    if arguments.flag("json") || arguments.value("out") == "-" { console.err(text) } else { console.report(text) }
+    if let line = issues.summaryLine { console.err(line + "\n") }
+    return ExitStatus.success
+  }
+
+  /// The per-customer CSV.
+  static func rows(
+    _ s: RepeatPurchaseSummary, _ purchases: FittedBGNBD, _ spend: FittedGammaGamma?, horizonDays: Double,
+    months: Int, rate: Double
+  ) -> String {
+    func number(_ x: Double?) -> String { x.map(CSVFormatting.number) ?? "" }
+    var out =
+      "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases_\(Int(horizonDays))d,expected_average_spend,clv\n"
+    for i in s.customerIDs.indices {
+      let (x, tx, T, m) = (s.frequency[i], s.recency[i], s.age[i], s.monetaryValue[i])
+      let average = spend?.expectedAverageSpend(frequency: x, monetaryValue: m)
+      let value = average.flatMap {
+        customerLifetimeValue(
+          purchases: purchases, spend: $0, frequency: x, recency: tx, age: T, months: months, monthlyDiscountRate: rate)
+      }
+      let fields = [
+        CSVFormatting.escape(s.customerIDs[i], neutralisingFormula: true), number(x), number(tx), number(T),
+        s.hasAmounts ? number(m) : "", number(purchases.probabilityAlive(frequency: x, recency: tx, age: T)),
+        number(purchases.expectedPurchases(days: horizonDays, frequency: x, recency: tx, age: T)), number(average),
+        number(value),
+      ]
+      out += fields.joined(separator: ",") + "\n"
+    }
+    return out
+  }
+
+  /// The fitted models, for `--json` and the summary.
+  struct Fit: Encodable {
+    let asOf: String
+    let purchaseEvent: String?
+    let bgnbd: FittedBGNBD
+    let gammaGamma: FittedGammaGamma?
+
+    func text(customers: Int, horizonDays: Int) -> String {
+      let b = bgnbd
+      var out = "BG/NBD on \(customers) customers' purchases to \(asOf)"
+      out += purchaseEvent.map { " (event type '\($0)')" } ?? " (every event)"
+      if let a = b.a, let bb = b.b {
+        out += String(
+          format: "\n  r %.6g  alpha %.6g  a %.6g  b %.6g  log-likelihood %.4f (%d iterations)\n", b.r, b.alpha, a, bb,
+          b.logLikelihood, b.iterations)
+      } else {
+        out += String(
+          format:
+            "\n  r %.6g  alpha %.6g  log-likelihood %.4f (%d iterations)\n  dropout after a purchase %.6g for every customer: the data show no spread in it (a and b grow without bound)\n",
+          b.r, b.alpha, b.logLikelihood, b.iterations, b.commonDropout ?? .nan)
+      }
+      if let g = gammaGamma {
+        out += String(
+          format: "Gamma-Gamma on %d customers with repeat purchases\n  p %.6g  q %.6g  v %.6g  log-likelihood %.4f\n",
+          g.customers, g.p, g.q, g.v, g.logLikelihood)
+        if g.q <= 1 { out += "  q ≤ 1: the mean spend has no finite expectation; spend and CLV are left empty\n" }
+      } else {
+        out += "No amount column: spend and CLV are left empty\n"
+      }
+      return out
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import ChurnModels
+
+/// The special functions and the buy-till-you-die log-likelihoods' analytic
+/// gradients, against independent computations.
+struct BuyTillYouDieTests {
+  @Test func digammaMatchesKnownValues() {
+    let eulerGamma = 0.577_215_664_901_532_9
+    #expect(abs(digamma(1) + eulerGamma) < 5e-14)
+    #expect(abs(digamma(0.5) + eulerGamma + 2 * log(2.0)) < 5e-14)
+    #expect(abs(digamma(10) - (digamma(9) + 1.0 / 9)) < 1e-14)
+    // The derivative of ln Γ, by central differences.
+    for x in [0.05, 0.7, 3.3, 12.0, 250.0] {
+      let h = 1e-5 * x
+      #expect(abs(digamma(x) - (logGamma(x + h) - logGamma(x - h)) / (2 * h)) < 1e-6 * max(1, abs(digamma(x))))
+    }
+    #expect(digamma(0).isNaN && digamma(-1).isNaN)
+  }
+
+  @Test func hypergeometricMatchesClosedForms() throws {
+    // ₂F₁(1, 1; 2; z) = −ln(1 − z)/z; ₂F₁(a, b; b; z) = (1 − z)^−a.
+    for z in [0.1, 0.5, 0.9] {
+      #expect(abs(try #require(hypergeometric2F1(1, 1, 2, z)) - -log(1 - z) / z) < 1e-13)
+      #expect(abs(try #require(hypergeometric2F1(0.3, 2.5, 2.5, z)) - pow(1 - z, -0.3)) < 1e-13)
+    }
+    #expect(hypergeometric2F1(1, 1, 2, 0.99) == nil)
+  }
+
+  /// The analytic gradients against central differences of the
+  /// log-likelihoods, at parameters away from the optimum.
+  @Test func gradientsMatchFiniteDifferences() {
+    let x: [Double] = [0, 1, 3, 0, 7, 2], tx: [Double] = [0, 20, 50, 0, 80, 33], T: [Double] = [40, 60, 90, 12, 95, 70]
+    let point = [0.4, 8.0, 0.7, 2.5]
+    let (_, g) = FittedBGNBD.logLikelihood(parameters: point, x: x, tx: tx, T: T)
+    for j in 0..<4 {
+      var up = point, down = point
+      up[j] *= 1 + 1e-6
+      down[j] *= 1 - 1e-6
+      let numeric =
+        (FittedBGNBD.logLikelihood(parameters: up, x: x, tx: tx, T: T).value
+          - FittedBGNBD.logLikelihood(parameters: down, x: x, tx: tx, T: T).value) / (up[j] - down[j])
+      #expect(abs(g[j] - numeric) < 1e-5 * max(1, abs(numeric)), "BG/NBD parameter \(j): \(g[j]) vs \(numeric)")
+    }
+    let m: [Double] = [12.5, 40, 7.25, 19]
+    let spend = [2.0, 5.0, 1.5]
+    let (_, h) = FittedGammaGamma.logLikelihood(parameters: spend, x: [1, 3, 7, 2], m: m)
+    for j in 0..<3 {
+      var up = spend, down = spend
+      up[j] *= 1 + 1e-6
+      down[j] *= 1 - 1e-6
+      let numeric =
+        (FittedGammaGamma.logLikelihood(parameters: up, x: [1, 3, 7, 2], m: m).value
+          - FittedGammaGamma.logLikelihood(parameters: down, x: [1, 3, 7, 2], m: m).value) / (up[j] - down[j])
+      #expect(abs(h[j] - numeric) < 1e-5 * max(1, abs(numeric)), "Gamma-Gamma parameter \(j): \(h[j]) vs \(numeric)")
+    }
+  }
+
+  /// The common-dropout limit (a, b → ∞ with a/(a + b) = π) agrees with
+  /// the general BG/NBD formulas at very large a and b: log-likelihood,
+  /// P(alive) and expected purchases.
+  @Test func commonDropoutIsTheLimitOfBetaDropout() throws {
+    let x: [Double] = [0, 1, 3, 0, 7, 2], tx: [Double] = [0, 20, 50, 0, 80, 33], T: [Double] = [40, 60, 90, 12, 95, 70]
+    let (r, alpha, pi, n) = (0.8, 25.0, 0.04, 1e9)
+    let general = FittedBGNBD.logLikelihood(parameters: [r, alpha, pi * n, (1 - pi) * n], x: x, tx: tx, T: T).value
+    let limit = FittedBGNBD.commonDropoutLogLikelihood(parameters: [r, alpha, pi / (1 - pi)], x: x, tx: tx, T: T).value
+    #expect(abs(general - limit) < 1e-5 * abs(limit), "\(general) vs \(limit)")
+    let beta = FittedBGNBD(
+      r: r, alpha: alpha, a: pi * 1e6, b: (1 - pi) * 1e6, commonDropout: nil, logLikelihood: 0, customers: 0,
+      iterations: 0)
+    let common = FittedBGNBD(
+      r: r, alpha: alpha, a: nil, b: nil, commonDropout: pi, logLikelihood: 0, customers: 0, iterations: 0)
+    for i in x.indices {
+      let p1 = beta.probabilityAlive(frequency: x[i], recency: tx[i], age: T[i])
+      let p2 = common.probabilityAlive(frequency: x[i], recency: tx[i], age: T[i])
+      #expect(abs(p1 - p2) < 1e-5)
+      let e1 = try #require(beta.expectedPurchases(days: 60, frequency: x[i], recency: tx[i], age: T[i]))
+      let e2 = try #require(common.expectedPurchases(days: 60, frequency: x[i], recency: tx[i], age: T[i]))
+      #expect(abs(e1 - e2) < 1e-4 * e2, "customer \(i): \(e1) vs \(e2)")
+    }
+  }
+}
