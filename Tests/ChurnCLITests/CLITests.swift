@@ -120,6 +120,8 @@ struct CLIHelpTests {
           journey                 Estimate how customers move between lifecycle stages.
           recommend               Plan each customer's next best action within
                                   capacities and a budget.
+          clv                     Estimate P(alive), future purchases and lifetime value
+                                  per customer.
           generate                Generate synthetic lifecycle data with known truth.
 
         OPTIONS:

@@ -8,7 +8,7 @@ import Foundation
 enum ClvCommand: Command {
   static let spec = CommandSpec(
     name: "clv",
-    abstract: "P(alive), expected purchases and discounted lifetime value per customer (BG/NBD and Gamma-Gamma).",
+    abstract: "Estimate P(alive), future purchases and lifetime value per customer.",
     discussion: """
       For businesses where customers leave without a word: fits the BG/NBD \
       model of repeat purchases and the Gamma-Gamma model of spend on the \
