@@ -163,24 +163,28 @@ struct EventRowDecoder: Sendable {
       out.issues += pending
       return false
     }
-    let categories = [columns.event, columns.channel, columns.stage].enumerated().map { c, field in
-      category(field, c, chunk, bytes, r, &vocabularies)
-    }
-    for (c, field) in [columns.event, columns.channel, columns.stage].enumerated()
-    where categories[c] == Self.unreadableCategory {
+    // Three locals, not an array: this runs for every row.
+    let event = category(columns.event, 0, chunk, bytes, r, &vocabularies)
+    let channel = category(columns.channel, 1, chunk, bytes, r, &vocabularies)
+    let stage = category(columns.stage, 2, chunk, bytes, r, &vocabularies)
+    if event == Self.unreadableCategory || channel == Self.unreadableCategory || stage == Self.unreadableCategory {
+      let (c, field) =
+        event == Self.unreadableCategory
+        ? (0, columns.event!) : channel == Self.unreadableCategory ? (1, columns.channel!) : (2, columns.stage!)
       let name = ["event type", "channel", "stage"][c]
+      let value = Array(chunk.fieldBytes(record: r, field: field))
       issue(
-        .error, field!,
-        IdentifierProblem(
-          Array(chunk.fieldBytes(record: r, field: field!)), 0..<chunk.fieldRange(record: r, field: field!).count)
-          == .nulByte
+        .error, field,
+        IdentifierProblem(value, 0..<value.count) == .nulByte
           ? "\(name) holds a NUL byte (a binary or UTF-16 file?)"
           : "\(name) is not valid UTF-8: convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
       out.issues += pending
       return false
     }
     appendCustomer(chunk, bytes, r, idRange, &out)
-    out.categories += categories
+    out.categories.append(event)
+    out.categories.append(channel)
+    out.categories.append(stage)
     let amount = number(columns.amount, chunk, bytes, r, issue)
     let sentiment = number(columns.sentiment, chunk, bytes, r, issue)
     if sentiment.isFinite && (sentiment < -1 || sentiment > 1), let f = columns.sentiment {

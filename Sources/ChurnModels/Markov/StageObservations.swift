@@ -38,8 +38,10 @@ struct StageObservations {
     var mappedStage: [Int] = []  // by event type id: stage index, −1 unmapped
     var repeatStage: [Int] = []
     var churnTypeID: Int32 = -1
-    // (event, channel) → touchpoint id; a dictionary, so that memory grows
-    // with the pairs that occur, not with types × channels.
+    // (event, channel) → touchpoint id: a flat table for the usual small
+    // vocabularies (one load per event), a dictionary beyond them, so that
+    // memory grows with the pairs that occur, not with types × channels.
+    var touchTable = [Int32](repeating: -1, count: 256 * 64)
     var touchIndex: [Int64: Int32] = [:]
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
@@ -68,11 +70,22 @@ struct StageObservations {
         }
         if event == churnTypeID && event >= 0 { s = churned }
         guard s >= 0 || mapping != nil else { continue }
-        let key = Int64(event) << 32 | Int64(UInt32(bitPattern: batch.channel[i]))
-        let id = touchIndex[key, default: Int32(touchKeys.count)]
-        if id == touchKeys.count {
-          touchIndex[key] = id
-          touchKeys.append((event, batch.channel[i]))
+        let e = Int(event) + 1, c = Int(batch.channel[i]) + 1  // missing (−1) → 0
+        var id: Int32
+        if e < 256 && c < 64 {
+          id = touchTable[e * 64 + c]
+          if id < 0 {
+            id = Int32(touchKeys.count)
+            touchTable[e * 64 + c] = id
+            touchKeys.append((event, batch.channel[i]))
+          }
+        } else {
+          let key = Int64(event) << 32 | Int64(UInt32(bitPattern: batch.channel[i]))
+          id = touchIndex[key, default: Int32(touchKeys.count)]
+          if id == touchKeys.count {
+            touchIndex[key] = id
+            touchKeys.append((event, batch.channel[i]))
+          }
         }
         touch.append(id)
         customer.append(batch.customer[i])
