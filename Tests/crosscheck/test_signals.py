@@ -70,15 +70,17 @@ def test_sigterm_removes_the_merged_copy_of_the_log(tmp_path):
 
 
 def test_kill_9_leaves_the_old_file_or_the_new_one(tmp_path):
-    """SIGKILL at random moments: the output is always the old complete
-    file or the new complete one, and the next run removes what the killed
-    ones left behind."""
+    """SIGKILL at random moments of score, features and train: the output is
+    always the old complete file or the new complete one, and the next run
+    removes what the killed ones left behind."""
     import random
     big = big_feature_file(tmp_path, 20)
     commands = {
         "scores.csv": [CHURNKIT, "score", "--model", MODEL, "--features", str(big)],
         "features.csv": [CHURNKIT, "features", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
                          "--churn-definition", "event:cancel", "--spec", "models/feature-spec.json"],
+        "model.json": [CHURNKIT, "train", *LOG, "--cutoff", "2025-06-30", "--horizon", "90d",
+                       "--churn-definition", "event:cancel", "--l2", "1"],
     }
     rng = random.Random(7)
     for name, command in commands.items():
