@@ -49,6 +49,28 @@ public final class ByteReader {
     if ownsDescriptor { close(descriptor) }
   }
 
+  /// The whole data (decompressed), for the small files read at once —
+  /// JSON settings and models — refused past `limit` bytes.
+  public static func contents(of path: String, limit: Int = 1 << 30) throws(ByteStreamError) -> [UInt8] {
+    let reader = try ByteReader(path: path)
+    var bytes = [UInt8](repeating: 0, count: 1 << 16)
+    var filled = 0
+    while true {
+      if filled == bytes.count {
+        guard bytes.count < limit else {
+          throw .readFailed(
+            path: path, reason: "larger than \(limit >> 20) MiB, too large for a settings or model file")
+        }
+        bytes.append(contentsOf: repeatElement(0, count: bytes.count))
+      }
+      let n = try reader.read(into: &bytes, from: filled)
+      if n == 0 { break }
+      filled += n
+    }
+    bytes.removeSubrange(filled...)
+    return bytes
+  }
+
   /// Whether the data is gzip-compressed.
   public var isCompressed: Bool { inflater != nil }
 

@@ -128,7 +128,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
 
   /// Reads and checks a catalog file; every problem names the file and the action.
   public static func load(path: String) throws -> ActionCatalog {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = contentsOfFile(path) else {
       throw CatalogError("cannot read action catalog \(path)")
     }
     let catalog: ActionCatalog

@@ -28,7 +28,7 @@ public struct SimulationOracle: Sendable {
       let generator: [String: String]
       let truth: LifecycleTruth
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = contentsOfFile(path) else {
       throw TruthFileError.unreadable(path: path)
     }
     let file: File

@@ -25,7 +25,7 @@ public struct TruthOracle: Sendable {
   /// Reads the `truth` part of a `truth.json` that `churnkit generate` wrote.
   public static func load(path: String) throws -> TruthOracle {
     struct File: Decodable { let truth: LifecycleTruth }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = contentsOfFile(path) else {
       throw TruthFileError.unreadable(path: path)
     }
     do {

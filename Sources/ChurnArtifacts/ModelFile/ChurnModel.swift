@@ -217,7 +217,7 @@ public struct ChurnModel: Codable, Sendable {
   /// Reads and verifies a model file: the format version, the JSON, the
   /// checksum, then the model as a whole (`ModelFileCheck`).
   public static func load(path: String) throws -> ChurnModel {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError.unreadable(path: path) }
+    guard let data = contentsOfFile(path) else { throw ModelFileError.unreadable(path: path) }
     return try load(data: data, path: path)
   }
 

@@ -98,7 +98,7 @@ public struct EventSchema: Codable, Sendable, Equatable {
 
   /// Reads a schema file, naming the file and the problem when it is invalid.
   public static func load(path: String) throws(IngestError) -> EventSchema {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = contentsOfFile(path) else {
       throw .unreadable("cannot read schema \(path)")
     }
     do {

@@ -63,7 +63,7 @@ public struct StageMapping: Codable, Sendable, Equatable {
   /// Reads a mapping file; `default` names the built-in mapping.
   public static func load(path: String) throws(IngestError) -> StageMapping {
     if path == "default" { return .default }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = contentsOfFile(path) else {
       throw .unreadable("cannot read stage mapping \(path)")
     }
     do {

@@ -157,7 +157,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
 
   /// Reads a spec file, naming the file and the problem when it is invalid.
   public static func load(path: String) throws -> FeatureSpec {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = contentsOfFile(path) else {
       throw FeatureError.invalidSpec("cannot read \(path)")
     }
     let spec: FeatureSpec
