@@ -18,7 +18,7 @@ public enum ChurnCLI {
   static let commands: [any Command.Type] = [
     ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, ScoreCommand.self,
     ExportCommand.self, JourneyCommand.self, RecommendCommand.self,
-    ClvCommand.self, GenerateCommand.self,
+    SurvivalCommand.self, ClvCommand.self, GenerateCommand.self,
   ]
 
   /// Runs one invocation; `arguments` excludes the program name.

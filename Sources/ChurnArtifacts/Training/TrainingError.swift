@@ -9,6 +9,12 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case holdoutNotAfterTraining(holdout: Cutoff, training: Cutoff)
   /// Every training label is alike.
   case oneLabelClass(LabelCounts)
+  /// Survival curves grouped by a column the table does not have.
+  case unknownGroupColumn(String, available: [String])
+  /// Survival curves grouped by a column with too many values.
+  case tooManyGroups(String, count: Int, limit: Int)
+  /// No customer churned after the cutoff within the data.
+  case noChurnInFollowUp(customers: Int, observedUntil: String)
 
   /// The labels at the training cutoffs and where the data ends: what a
   /// message needs to say why one class is missing and what to change.
@@ -32,6 +38,13 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case .holdoutNotAfterTraining(let holdout, let training):
       return "the holdout cutoff \(holdout) must be after the training cutoff \(training)"
     case .oneLabelClass(let counts): return counts.description
+    case .unknownGroupColumn(let name, let available):
+      return "no covariate '\(name)' to group by; the covariates are: \(available.joined(separator: ", "))"
+    case .tooManyGroups(let name, let count, let limit):
+      return "'\(name)' has \(count) distinct values; grouping takes at most \(limit) (bin the column first)"
+    case .noChurnInFollowUp(let customers, let until):
+      return
+        "none of the \(customers) customers followed churned after the cutoff by \(until): choose an earlier cutoff, or check --churn-definition and --horizon"
     }
   }
 }

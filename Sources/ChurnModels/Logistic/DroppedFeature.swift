@@ -13,6 +13,16 @@ public struct DroppedFeature: Codable, Sendable, Equatable, CustomStringConverti
     /// Every row above `constant` has one label and every row below it the
     /// other (quasi-complete separation).
     case separating
+    /// In a survival fit: the partial likelihood keeps rising as the
+    /// coefficient grows (monotone likelihood; the churners rank first, or
+    /// last, on it at every churn time). `constant` holds the sign of the
+    /// direction it grew in.
+    case monotone
+    /// In a survival fit: a combination of the other features among the
+    /// customers at risk when churns happen, so the partial likelihood
+    /// cannot tell its effect from theirs (R's coxph: "X matrix deemed to
+    /// be singular").
+    case unidentified
   }
 
   /// One kept feature's share in an aliased one (original scale).
@@ -32,11 +42,15 @@ public struct DroppedFeature: Codable, Sendable, Equatable, CustomStringConverti
   public let labelAbove: Int?
   public let rowsAbove: Int?
   public let rowsBelow: Int?
+  /// Nearly aliased: 1 − R² of the feature on the combination (nil when
+  /// the combination is exact to rounding).
+  public let residualShare: Double?
 
   public init(
     name: String, reason: Reason, constant: Double, combination: [Share]? = nil, labelAbove: Int? = nil,
-    rowsAbove: Int? = nil, rowsBelow: Int? = nil
+    rowsAbove: Int? = nil, rowsBelow: Int? = nil, residualShare: Double? = nil
   ) {
+    self.residualShare = residualShare
     self.name = name
     self.reason = reason
     self.constant = constant
@@ -50,7 +64,9 @@ public struct DroppedFeature: Codable, Sendable, Equatable, CustomStringConverti
   public var description: String {
     switch reason {
     case .constant: return "constant (always \(DroppedFeature.number(constant)))"
-    case .aliased: return "= " + equation
+    case .aliased:
+      guard let share = residualShare else { return "= " + equation }
+      return "≈ " + equation + " (1 − R² = \(DroppedFeature.number(share)): too close to fit apart)"
     case .separating:
       let c = DroppedFeature.number(constant)
       let above = labelAbove ?? 1
@@ -62,6 +78,11 @@ public struct DroppedFeature: Codable, Sendable, Equatable, CustomStringConverti
       if let n = rowsAbove, n > 0 { sides.append(rows(n, "above", above)) }
       return "separates the labels: " + sides.joined(separator: " and ")
         + " (no finite coefficient without a penalty; --l2 keeps it)"
+    case .monotone:
+      return
+        "its coefficient grows without bound (\(constant < 0 ? "lower" : "higher") values churn first at nearly every churn time): no finite hazard ratio"
+    case .unidentified:
+      return "a combination of other features among the customers at risk at the churn times: no effect of its own"
     }
   }
 

@@ -21,7 +21,15 @@ struct FeatureScreen {
 
   /// - Parameter penalised: whether the fit has a penalty (then only
   ///   constant features are set aside).
-  init(x: Matrix, y: [Double], weights: [Double], featureNames names: [String], penalised: Bool) {
+  /// - Parameter checksSeparation: whether a feature that alone separates
+  ///   `y` is set aside (a logistic fit's labels; not a survival fit's).
+  /// - Parameter aliasTolerance: the largest 1 − R² of a feature on those
+  ///   before it that counts as aliased; a looser one than the default
+  ///   marks the features it finds as nearly aliased.
+  init(
+    x: Matrix, y: [Double], weights: [Double], featureNames names: [String], penalised: Bool,
+    checksSeparation: Bool = true, aliasTolerance: Double = FeatureScreen.aliasTolerance
+  ) {
     let n = x.rows
     let (means, deviations) = columnMoments(of: x)
     var scales = [Double](repeating: 1, count: x.columns)
@@ -38,14 +46,17 @@ struct FeatureScreen {
     }
     if !penalised {
       varying = varying.filter { j in
-        guard let found = FeatureScreen.separation(x, column: j, y: y, weights: weights, name: names[j]) else {
+        guard checksSeparation,
+          let found = FeatureScreen.separation(x, column: j, y: y, weights: weights, name: names[j])
+        else {
           return true
         }
         dropped.append((j, found))
         return false
       }
       dropped += FeatureScreen.aliased(
-        x, varying: varying, y: y, weights: weights, means: means, scales: scales, names: names)
+        x, varying: varying, y: y, weights: weights, means: means, scales: scales, names: names,
+        tolerance: aliasTolerance)
     }
     dropped.sort { $0.position < $1.position }
     let droppedPositions = Set(dropped.map(\.position))
@@ -96,7 +107,8 @@ struct FeatureScreen {
   /// The varying columns that are combinations of earlier ones, with the
   /// combination on the original scale.
   private static func aliased(
-    _ x: Matrix, varying: [Int], y: [Double], weights: [Double], means: [Double], scales: [Double], names: [String]
+    _ x: Matrix, varying: [Int], y: [Double], weights: [Double], means: [Double], scales: [Double], names: [String],
+    tolerance: Double
   ) -> [(position: Int, feature: DroppedFeature)] {
     let n = x.rows
     var dropped: [(position: Int, feature: DroppedFeature)] = []
@@ -106,7 +118,7 @@ struct FeatureScreen {
     let loss = LogisticLoss(
       x: design, y: y, weights: weights, l2: 0, means: varying.map { means[$0] }, scales: varying.map { scales[$0] })
     let dependence = ColumnDependence(
-      gram: loss.hessian(eta: [Double](repeating: 0, count: n)), tolerance: FeatureScreen.aliasTolerance)
+      gram: loss.hessian(eta: [Double](repeating: 0, count: n)), tolerance: tolerance)
     for d in dependence.dependent where d.column > 0 {
       let j = varying[d.column - 1]
       // z_j = c₀ + Σ c_t z_t  ⇒  x_j = m_j + s_j c₀ + Σ (s_j c_t / s_t)(x_t − m_t).
@@ -121,14 +133,18 @@ struct FeatureScreen {
         let b = FeatureScreen.tidy(scales[j] * share.coefficient / scales[t])
         constant -= b * means[t]
         // A share that moves the column by less than 1e-7 of its spread is
-        // rounding left by the factorisation, not part of the combination.
-        if abs(b) * scales[t] > 1e-7 * scales[j] { shares.append(.init(feature: names[t], coefficient: b)) }
+        // rounding left by the factorisation, not part of the combination;
+        // of a near-combination only the shares that matter are named.
+        let negligible = d.residualShare > FeatureScreen.aliasTolerance ? 0.05 : 1e-7
+        if abs(b) * scales[t] > negligible * scales[j] { shares.append(.init(feature: names[t], coefficient: b)) }
       }
       if abs(constant) < 1e-7 * (scales[j] + abs(means[j])) { constant = 0 }
       dropped.append(
         (
           j,
-          DroppedFeature(name: names[j], reason: .aliased, constant: FeatureScreen.tidy(constant), combination: shares)
+          DroppedFeature(
+            name: names[j], reason: .aliased, constant: FeatureScreen.tidy(constant), combination: shares,
+            residualShare: d.residualShare > FeatureScreen.aliasTolerance ? d.residualShare : nil)
         ))
     }
     return dropped

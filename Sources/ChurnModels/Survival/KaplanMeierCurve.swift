@@ -2,8 +2,9 @@ import ChurnData
 import Foundation
 
 /// The Kaplan–Meier estimate of the share of customers still active after
-/// each number of days, with 95% confidence intervals (Greenwood's variance
-/// on the log(−log) scale, as lifelines reports them).
+/// each whole number of days, with 95% confidence intervals (Greenwood's
+/// variance on the log(−log) scale, as lifelines reports them): the part of
+/// a `SurvivalCurve` the journey page draws, on whole days.
 ///
 /// ```swift
 /// let curve = KaplanMeierCurve(durations: [3, 5, 5, 8], churned: [true, false, true, true])
@@ -31,50 +32,12 @@ public struct KaplanMeierCurve: Sendable, Codable, Equatable {
   public let upper: [Double]
 
   public init(durations: [Int], churned isChurn: [Bool]) {
-    precondition(durations.count == isChurn.count, "one churn flag per duration")
-    customers = durations.count
+    let curve = SurvivalCurve(durations: durations.map(Double.init), churned: isChurn)
+    customers = curve.customers
     longestFollowUp = durations.max() ?? 0
-    let order = durations.indices.sorted { durations[$0] < durations[$1] }
-    var days: [Int] = [], atRisk: [Int] = [], churned: [Int] = []
-    var survival: [Double] = [], lower: [Double] = [], upper: [Double] = []
-    var remaining = durations.count
-    var s = 1.0
-    var greenwood = 0.0
-    let z = 1.959963984540054
-    var k = 0
-    while k < order.count {
-      let day = durations[order[k]]
-      var events = 0, leaving = 0
-      while k < order.count && durations[order[k]] == day {
-        if isChurn[order[k]] { events += 1 }
-        leaving += 1
-        k += 1
-      }
-      if events > 0 {
-        s *= 1 - Double(events) / Double(remaining)
-        if remaining > events { greenwood += Double(events) / (Double(remaining) * Double(remaining - events)) }
-        days.append(day)
-        atRisk.append(remaining)
-        churned.append(events)
-        survival.append(s)
-        if s > 0 && s < 1 {
-          let logS = log(s)
-          let spread = z * greenwood.squareRoot() / logS
-          lower.append(exp(-exp(log(-logS) - spread)))
-          upper.append(exp(-exp(log(-logS) + spread)))
-        } else {
-          lower.append(s)
-          upper.append(s)
-        }
-      }
-      remaining -= leaving
-    }
-    self.days = days
-    self.atRisk = atRisk
-    self.churned = churned
-    self.survival = survival
-    self.lower = lower
-    self.upper = upper
+    days = curve.days.map { Int($0) }
+    (atRisk, churned) = (curve.atRisk, curve.churned)
+    (survival, lower, upper) = (curve.survival, curve.lower, curve.upper)
   }
 
   /// The share still active after `day` days (1 before the first churn).

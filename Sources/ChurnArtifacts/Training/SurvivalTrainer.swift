@@ -1,0 +1,147 @@
+import ChurnData
+import ChurnIO
+import ChurnModels
+
+/// From an event log to a `SurvivalModel`: the features at one cutoff, each
+/// customer's days to churn after it (`ChurnTimes`, a second pass over the
+/// file), a holdout of customers, Cox's fit and its concordance.
+///
+/// ```swift
+/// var reader = try EventLogReader(path: "events.csv", schema: EventSchema())
+/// let trainer = SurvivalTrainer(
+///   extractor: FeatureExtractor(cutoffs: [cutoff], horizon: horizon, churnDefinition: .inactivity))
+/// let model = try trainer.train(from: &reader, customers: nil, issues: &issues)
+/// ```
+public struct SurvivalTrainer: Sendable {
+  public var extractor: FeatureExtractor
+  public var fitter = SurvivalFitter()
+
+  public init(extractor: FeatureExtractor) { self.extractor = extractor }
+
+  public struct Outcome: Sendable {
+    public let model: SurvivalModel
+    /// The fitted rows (training and holdout), for `--table-out`.
+    public let table: SurvivalTable
+    public let customerIDs: [String]
+    public let vocabularyNotes: [String]
+  }
+
+  public func train(
+    from reader: inout EventLogReader, customers: CustomerTable?, issues: inout IssueLog
+  ) throws -> Outcome {
+    guard extractor.cutoffs.count == 1, let cutoff = extractor.cutoffs.first else {
+      throw TrainingError.noCutoff
+    }
+    guard reader.path != "-" else {
+      throw FeatureError.missingInput("survival reads the event log twice: give it as a file, not standard input")
+    }
+    let set = try extractor.extract(from: &reader, customers: customers, issues: &issues)
+    var ignored = IssueLog(limit: 0)  // the first pass reported the rows
+    let times = try ChurnTimes(
+      path: reader.path, schema: reader.schema, cutoff: cutoff, horizon: extractor.horizon,
+      definition: extractor.churnDefinition, countsAsActivity: set.spec.countsAsActivity,
+      observedUntil: extractor.observedUntil, issues: &ignored)
+    let followed = set.rows.indices.filter { times.followUp(of: set.rows[$0].customerID) != nil }
+    let ids = followed.map { set.rows[$0].customerID }
+    let followUps = ids.map { times.followUp(of: $0)! }
+    let table = SurvivalTable(
+      names: set.featureNames, durations: followUps.map(\.days), churned: followUps.map(\.churned),
+      covariates: set.matrix(rows: followed).x)
+    var training = SurvivalModel.Training(
+      source: reader.path, cutoff: cutoff.description, horizonDays: extractor.horizon.days,
+      churnDefinition: extractor.churnDefinition.description, observedUntil: times.observedUntil.description,
+      rows: 0, churns: 0, skippedRows: set.rows.count - followed.count)
+    let fit = try fitter.fit(table, ids: ids, recording: &training)
+    return Outcome(
+      model: SurvivalModel(featureSpec: set.spec, fit: fit, training: training), table: table, customerIDs: ids,
+      vocabularyNotes: set.vocabularyNotes)
+  }
+}
+
+/// Cox's fit on the customers not held out, and its concordance on those
+/// that are: the part of training that a table the user brings shares with
+/// an event log.
+public struct SurvivalFitter: Sendable {
+  public var estimator = CoxProportionalHazards()
+  /// The share of customers held out (a seeded hash of their id), if any.
+  public var holdout: (fraction: Double, seed: UInt64)?
+
+  public init() {}
+
+  /// Fits the rows not held out and evaluates the held-out ones, noting
+  /// both in `training`. `ids` split the holdout (one per row).
+  public func fit(
+    _ table: SurvivalTable, ids: [String], recording training: inout SurvivalModel.Training
+  ) throws -> FittedCox {
+    let (trainingRows, heldRows) = split(ids)
+    let churns = trainingRows.reduce(0) { $0 + (table.churned[$1] ? 1 : 0) }
+    guard churns > 0 else {
+      throw TrainingError.noChurnInFollowUp(
+        customers: trainingRows.count, observedUntil: training.observedUntil ?? "the end of the data")
+    }
+    let fit = try estimator.fit(table.selectingRows(trainingRows))
+    training.rows = trainingRows.count
+    training.churns = fit.churns
+    if let holdout, !heldRows.isEmpty {
+      let held = table.selectingRows(heldRows)
+      training.holdout = "\(holdout.fraction) of customers (seed \(holdout.seed))"
+      training.holdoutRows = held.rows
+      training.holdoutChurns = held.churns
+      training.holdoutConcordance = SurvivalFitter.concordance(of: fit, on: held)
+    }
+    return fit
+  }
+
+  /// The survival curves of `table`'s rows, all and by the values of the
+  /// covariate `column` (at most `maxGroups` of them), with the log-rank
+  /// test between the groups.
+  public static func curves(
+    of table: SurvivalTable, by column: String?, maxGroups: Int = 20
+  ) throws(TrainingError) -> (curves: [SurvivalModel.NamedCurve], logRank: LogRankTest?) {
+    var curves = [
+      SurvivalModel.NamedCurve(group: "all", curve: SurvivalCurve(durations: table.durations, churned: table.churned))
+    ]
+    guard let column else { return (curves, nil) }
+    guard let j = table.names.firstIndex(of: column) else {
+      throw .unknownGroupColumn(column, available: table.names)
+    }
+    let values = table.covariates.column(j)
+    let distinct = Array(Set(values)).sorted()
+    guard distinct.count <= maxGroups else {
+      throw .tooManyGroups(column, count: distinct.count, limit: maxGroups)
+    }
+    let labels = values.map(CSVFormatting.number)
+    for v in distinct {
+      let rows = values.indices.filter { values[$0] == v }
+      curves.append(
+        .init(
+          group: CSVFormatting.number(v),
+          curve: SurvivalCurve(durations: rows.map { table.durations[$0] }, churned: rows.map { table.churned[$0] })))
+    }
+    return (curves, LogRankTest(durations: table.durations, churned: table.churned, groups: labels))
+  }
+
+  /// Harrell's C of the fit's partial hazard on `table` (its columns in
+  /// any order; the fit's features picked by name).
+  public static func concordance(of fit: FittedCox, on table: SurvivalTable) -> Double? {
+    let positions = fit.names.map { table.names.firstIndex(of: $0)! }
+    let risks = (0..<table.rows).map { i in
+      fit.logPartialHazard(positions.map { table.covariates[i, $0] })
+    }
+    return concordanceIndex(durations: table.durations, scores: risks.map { -$0 }, churned: table.churned)
+  }
+
+  /// The rows fitted and the rows held out.
+  public func split(_ ids: [String]) -> (training: [Int], holdout: [Int]) {
+    guard let holdout else { return (Array(ids.indices), []) }
+    var training: [Int] = [], held: [Int] = []
+    for (i, id) in ids.enumerated() {
+      if CustomerHoldout.contains(id, fraction: holdout.fraction, seed: holdout.seed) {
+        held.append(i)
+      } else {
+        training.append(i)
+      }
+    }
+    return (training, held)
+  }
+}

@@ -1,0 +1,295 @@
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnModels
+import Foundation
+
+/// `churnkit survival`: when customers will leave — Cox's proportional
+/// hazards on the features at a cutoff and each customer's days to churn
+/// after it, or on a table the user brings.
+enum SurvivalCommand: Command {
+  static let spec = CommandSpec(
+    name: "survival",
+    abstract: "Fit a time-to-churn model (Cox proportional hazards); report hazard ratios and concordance.",
+    discussion: """
+      From an event log (--events, --cutoff, --horizon): builds the features \
+      at the cutoff, as train does, and follows each customer from the \
+      cutoff to churn or to the end of the data (censored). With \
+      --churn-definition event:NAME churn is the first such event; with \
+      inactivity it is the first silence longer than the horizon, dated the \
+      day the silence reaches it. From a table (--features FILE \
+      --duration-column D --event-column E): one row per customer, the \
+      duration, a 0/1 churn flag and numeric covariates. Fits Cox's model \
+      (Efron ties, Newton with Cholesky solves on LAPACK) and prints the \
+      coefficients with classical and robust (sandwich) standard errors, \
+      hazard ratios, the likelihood-ratio test and Harrell's concordance, \
+      also on held-out customers (--holdout). Constant and aliased \
+      features are set aside and listed. docs/survival.md explains each \
+      figure.
+      """,
+    options: [
+      .init(name: "events", valueName: "file", help: "Event log (a file: it is read twice)."),
+      .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
+      .init(name: "cutoff", valueName: "date", help: "Where the features end and the follow-up starts."),
+      .init(name: "horizon", valueName: "duration", help: "Silence that counts as churn, or the label horizon."),
+      .init(
+        name: "churn-definition", valueName: "definition", help: "event:NAME or inactivity.", defaultValue: "inactivity"
+      ),
+      .init(name: "spec", valueName: "file", help: "Feature spec as JSON."),
+      .init(name: "features", valueName: "file", help: "Or: a table with a duration and a churn column."),
+      .init(
+        name: "duration-column", valueName: "column", help: "Days followed (with --features).",
+        defaultValue: "duration"),
+      .init(
+        name: "event-column", valueName: "column", help: "1 when the follow-up ended in churn (with --features).",
+        defaultValue: "churned"),
+      .init(
+        name: "exclude", valueName: "columns", help: "Key columns that are not covariates (with --features).",
+        defaultValue: "customer_id,cutoff,set"),
+      .init(name: "holdout", valueName: "fraction", help: "Share of customers held out (split by customer id)."),
+      .init(name: "seed", valueName: "s", help: "Seed of the holdout split.", defaultValue: "42"),
+      .init(
+        name: "by", valueName: "covariate",
+        help: "Kaplan–Meier and Nelson–Aalen curves per value of this covariate, with the log-rank test."),
+      .init(
+        name: "curves-out", valueName: "file",
+        help: "Write the curves: group, day, at risk, churned, survival and cumulative hazard with intervals."),
+      .init(name: "robust", valueName: nil, help: "z, p and intervals from the robust standard errors."),
+      .init(
+        name: "l2", valueName: "lambda",
+        help: "Ridge penalty (λ/2)‖β‖² on the standardised coefficients (lifelines' penalizer).", defaultValue: "0"),
+      .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
+      .init(name: "out", valueName: "file", help: "Where to save the model (JSON), or - for standard output."),
+      .init(
+        name: "table-out", valueName: "file",
+        help: "Write the fitted table: customer_id, duration, churned and the features."),
+      .init(name: "json", valueName: nil, help: "Print the model as JSON on standard output."),
+      ObservationOption.option,
+      ActiveWithinOption.option,
+    ] + MappingOptions.options,
+    exclusiveGroups: [["events", "features"]],
+    examples: [
+      "churnkit survival --events training-data/events.csv --cutoff 2025-03-31 --horizon 90d --churn-definition event:cancel --holdout 0.3 --out survival.json",
+      "churnkit survival --features rossi.csv --duration-column week --event-column arrest --out -",
+    ])
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    var fitter = SurvivalFitter()
+    fitter.estimator.robustInference = arguments.flag("robust")
+    fitter.estimator.maxIterations = try arguments.integer("max-iterations", in: 1...10_000)
+    let l2Text = arguments.value("l2")!
+    guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
+      throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
+    }
+    fitter.estimator.l2 = l2
+    if let text = arguments.value("holdout") {
+      guard let f = Double(text), f > 0, f < 1 else {
+        throw CLIError.invalidValue(
+          option: "holdout", value: text, reason: "expected a fraction between 0 and 1, e.g. 0.3")
+      }
+      let seedText = arguments.value("seed")!
+      guard let seed = UInt64(seedText) else {
+        throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
+      }
+      fitter.holdout = (f, seed)
+    }
+    if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
+    var issues = IssueLog(limit: 20)
+    let fitted: Fitted
+    if let events = arguments.value("events") {
+      fitted = try fromEvents(events, arguments, fitter: fitter, issues: &issues, console: console)
+    } else if let path = arguments.value("features") {
+      fitted = try fromTable(path, arguments, fitter: fitter)
+    } else {
+      throw CLIError.missingOneOf(["events", "features"])
+    }
+    var model = fitted.model
+    (model.curves, model.logRank) = try SurvivalFitter.curves(of: fitted.table, by: arguments.value("by"))
+    model.groupedBy = arguments.value("by")
+    let outputs = PendingOutputs(console: console)
+    if let out = arguments.value("out") { try outputs.add(try model.fileBytes(), to: out) }
+    if let path = arguments.value("table-out") {
+      let held = fitter.holdout == nil ? nil : Set(fitter.split(fitted.ids).holdout)
+      try outputs.add(to: path) { try fitted.writeTable($0, heldOut: held) }
+    }
+    if let path = arguments.value("curves-out") { try outputs.add(curvesCSV(model.curves), to: path) }
+    if arguments.flag("json") { try outputs.add(try model.fileBytes(), to: "-") }
+    try outputs.commit()
+    let text = summary(model)
+    let dataOnStandardOutput =
+      arguments.flag("json")
+      || ["out", "table-out", "curves-out"].contains { arguments.value($0) == "-" }
+    if dataOnStandardOutput { console.err(text) } else { console.report(text) }
+    for note in fitted.notes { console.err(note + "\n") }
+    if let line = issues.summaryLine { console.err(line + "\n") }
+    if !model.fit.converged {
+      console.err("warning: Newton's method did not converge in \(model.fit.iterations) iterations\n")
+    }
+    return ExitStatus.success
+  }
+
+  /// A fitted model with the table behind it.
+  struct Fitted {
+    let model: SurvivalModel
+    let table: SurvivalTable
+    let ids: [String]
+    let notes: [String]
+
+    /// With a holdout, a `set` column says which rows were held out.
+    func writeTable(_ write: ([UInt8]) throws -> Void, heldOut: Set<Int>?) throws {
+      var header = ["customer_id"] + (heldOut == nil ? [] : ["set"]) + ["duration", "churned"] + table.names
+      header = header.map { CSVFormatting.escape($0) }
+      try write(Array((header.joined(separator: ",") + "\n").utf8))
+      var text = ""
+      for i in 0..<table.rows {
+        text += CSVFormatting.escape(ids[i]) + ","
+        if let heldOut { text += heldOut.contains(i) ? "holdout," : "training," }
+        text += CSVFormatting.number(table.durations[i])
+        text += table.churned[i] ? ",1" : ",0"
+        for j in 0..<table.names.count { text += "," + CSVFormatting.number(table.covariates[i, j]) }
+        text += "\n"
+        if text.utf8.count > 1 << 20 {
+          try write(Array(text.utf8))
+          text = ""
+        }
+      }
+      try write(Array(text.utf8))
+    }
+  }
+
+  private static func fromEvents(
+    _ events: String, _ arguments: ParsedArguments, fitter: SurvivalFitter, issues: inout IssueLog, console: Console
+  ) throws -> Fitted {
+    guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingOption("cutoff") }
+    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
+    let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
+    var extractor = FeatureExtractor(
+      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: horizonText),
+      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
+    extractor.stageChurnFitter = StageChainChurnFitter()
+    extractor.observedUntil = try ObservationOption.value(arguments)
+    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
+    let progress = ProgressLine("reading events", console: console)
+    extractor.progress = progress.callback
+    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let customers = try arguments.value("customers").map {
+      try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
+    }
+    var trainer = SurvivalTrainer(extractor: extractor)
+    trainer.fitter = fitter
+    let outcome = try trainer.train(from: &reader, customers: customers, issues: &issues)
+    progress.finish()
+    var notes = outcome.vocabularyNotes
+    if outcome.model.training.skippedRows > 0 {
+      notes.append(
+        "\(outcome.model.training.skippedRows) customers in the sample had already been silent for the horizon at the cutoff: not followed"
+      )
+    }
+    return Fitted(model: outcome.model, table: outcome.table, ids: outcome.customerIDs, notes: notes)
+  }
+
+  private static func fromTable(_ path: String, _ arguments: ParsedArguments, fitter: SurvivalFitter) throws -> Fitted {
+    let durationColumn = arguments.value("duration-column")!
+    let exclude = arguments.value("exclude")!.split(separator: ",").map(String.init)
+    let data = try LabelledFeatures(path: path, label: arguments.value("event-column")!, exclude: exclude)
+    guard let d = data.featureNames.firstIndex(of: durationColumn) else {
+      throw IngestError.missingColumn(
+        path: path, role: "duration", expected: durationColumn, available: data.featureNames)
+    }
+    guard data.unlabelledRows == 0 else { throw try emptyFlag(in: path, column: arguments.value("event-column")!) }
+    let durations = data.x.column(d)
+    if let bad = durations.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
+      throw IngestError.badField(
+        path: path, line: bad + 2, column: nil,
+        problem: "duration '\(durations[bad])' is not a number ≥ 0")
+    }
+    let covariates = data.featureNames.indices.filter { $0 != d }
+    let table = SurvivalTable(
+      names: covariates.map { data.featureNames[$0] }, durations: durations, churned: data.y.map { $0 == 1 },
+      covariates: data.x.selectingColumns(covariates))
+    let ids = data.keys ?? table.durations.indices.map { String($0 + 1) }
+    var training = SurvivalModel.Training(source: path, rows: 0, churns: 0, skippedRows: 0)
+    let fit = try fitter.fit(table, ids: ids, recording: &training)
+    return Fitted(
+      model: SurvivalModel(featureSpec: nil, fit: fit, training: training), table: table, ids: ids, notes: [])
+  }
+
+  /// The error for the first row whose churn flag is empty (every row of a
+  /// survival table needs one; a training table's empty label means censored).
+  private static func emptyFlag(in path: String, column: String) throws -> IngestError {
+    var csv = try CSVReader(path: path)
+    let header = try csv.readHeader()
+    let c = header.firstIndex(of: column)!
+    while try csv.nextChunk() {
+      let chunk = csv.chunk
+      for r in 0..<chunk.recordCount
+      where chunk.string(record: r, field: c).trimmingCharacters(in: .whitespaces).isEmpty {
+        return .badField(
+          path: path, line: chunk.line(record: r), column: c + 1,
+          problem: "the churn flag '\(column)' is empty: every row of a survival table needs 0 or 1 (0: censored)")
+      }
+    }
+    return .badField(path: path, line: 1, column: c + 1, problem: "an empty churn flag")
+  }
+
+  /// Each curve's size, churns and median, and the log-rank test.
+  static func curvesText(_ model: SurvivalModel) -> String {
+    guard let by = model.groupedBy else {
+      let all = model.curves[0].curve
+      return
+        "\nKaplan–Meier: median days to churn \(all.medianDays.map(CSVFormatting.number) ?? "not reached in the follow-up")\n"
+    }
+    var out = "\nKaplan–Meier by \(by):\n"
+    let width = max(8, model.curves.map(\.group.count).max() ?? 0)
+    out += "  " + "group".padding(toLength: width, withPad: " ", startingAt: 0) + "  customers   churned  median days\n"
+    for named in model.curves {
+      let c = named.curve
+      let median = c.medianDays.map(CSVFormatting.number) ?? "not reached"
+      out += "  " + named.group.padding(toLength: width, withPad: " ", startingAt: 0)
+      out += String(format: " %10d %9d  %@\n", c.customers, c.churned.reduce(0, +), median)
+    }
+    if let test = model.logRank {
+      out += String(
+        format: "Log-rank test: chi-square %.4f on %d df, p = %.4g\n", test.statistic, test.degreesOfFreedom,
+        test.pValue)
+    } else {
+      out += "Log-rank test: not computed (one group, or no churn)\n"
+    }
+    return out
+  }
+
+  /// One row per group and churn day.
+  static func curvesCSV(_ curves: [SurvivalModel.NamedCurve]) -> String {
+    var out =
+      "group,day,at_risk,churned,survival,survival_lower,survival_upper,cumulative_hazard,hazard_lower,hazard_upper\n"
+    for named in curves {
+      let c = named.curve
+      let group = CSVFormatting.escape(named.group, neutralisingFormula: true)
+      for k in c.days.indices {
+        let numbers = [
+          c.days[k], c.survival[k], c.lower[k], c.upper[k], c.cumulativeHazard[k], c.hazardLower[k], c.hazardUpper[k],
+        ].map(CSVFormatting.number)
+        out +=
+          "\(group),\(numbers[0]),\(c.atRisk[k]),\(c.churned[k])," + numbers.dropFirst().joined(separator: ",") + "\n"
+      }
+    }
+    return out
+  }
+
+  /// The coefficient table and where the model stands.
+  static func summary(_ model: SurvivalModel) -> String {
+    let t = model.training
+    var out = ""
+    if let cutoff = t.cutoff, let definition = t.churnDefinition, let until = t.observedUntil {
+      out += "Followed from cutoff \(cutoff) to churn (\(definition), horizon \(t.horizonDays ?? 0)d) or to \(until)\n"
+    }
+    out += model.fit.summaryTable()
+    if let c = t.holdoutConcordance, let n = t.holdoutRows, let k = t.holdoutChurns {
+      out += String(format: "\nHoldout (%@): concordance %.4f on %d customers, %d churned\n", t.holdout ?? "", c, n, k)
+    } else if let n = t.holdoutRows {
+      out += "\nHoldout (\(t.holdout ?? "")): \(n) customers, no comparable pair (no churn): no concordance\n"
+    }
+    out += curvesText(model)
+    return out
+  }
+}
