@@ -120,6 +120,8 @@ struct CLIHelpTests {
           journey                 Estimate how customers move between lifecycle stages.
           recommend               Plan each customer's next best action within
                                   capacities and a budget.
+          survival                Fit a time-to-churn model (Cox); report hazard ratios
+                                  and concordance.
           clv                     Estimate P(alive), future purchases and lifetime value
                                   per customer.
           generate                Generate synthetic lifecycle data with known truth.
@@ -134,9 +136,16 @@ struct CLIHelpTests {
   }
 
   @Test(arguments: [
-    "validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "clv", "generate",
+    "validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "survival", "clv",
+    "generate",
   ])
   func everyCommandHasHelpWithAnExample(_ command: String) {
+    // Each option name once: a shared option must not shadow a command's own.
+    let names = run([command, "--help"]).out.split(separator: "\n").compactMap { line -> Substring? in
+      guard line.hasPrefix("  --") else { return nil }
+      return line.dropFirst(2).prefix { $0 != " " }
+    }
+    #expect(Set(names).count == names.count, "\(command): an option named twice")
     for form in [[command, "--help"], [command, "-h"], ["help", command]] {
       let result = run(form)
       #expect(result.status == 0)

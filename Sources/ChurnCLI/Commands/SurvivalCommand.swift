@@ -10,7 +10,7 @@ import Foundation
 enum SurvivalCommand: Command {
   static let spec = CommandSpec(
     name: "survival",
-    abstract: "Fit a time-to-churn model (Cox proportional hazards); report hazard ratios and concordance.",
+    abstract: "Fit a time-to-churn model (Cox); report hazard ratios and concordance.",
     discussion: """
       From an event log (--events, --cutoff, --horizon): builds the features \
       at the cutoff, as train does, and follows each customer from the \
@@ -18,7 +18,7 @@ enum SurvivalCommand: Command {
       --churn-definition event:NAME churn is the first such event; with \
       inactivity it is the first silence longer than the horizon, dated the \
       day the silence reaches it. From a table (--features FILE \
-      --duration-column D --event-column E): one row per customer, the \
+      --duration-column D --churned-column C): one row per customer, the \
       duration, a 0/1 churn flag and numeric covariates. Fits Cox's model \
       (Efron ties, Newton with Cholesky solves on LAPACK) and prints the \
       coefficients with classical and robust (sandwich) standard errors, \
@@ -41,7 +41,8 @@ enum SurvivalCommand: Command {
         name: "duration-column", valueName: "column", help: "Days followed (with --features).",
         defaultValue: "duration"),
       .init(
-        name: "event-column", valueName: "column", help: "1 when the follow-up ended in churn (with --features).",
+        name: "churned-column", valueName: "column",
+        help: "1 when the follow-up ended in churn, 0 when censored (with --features).",
         defaultValue: "churned"),
       .init(
         name: "exclude", valueName: "columns", help: "Key columns that are not covariates (with --features).",
@@ -57,7 +58,8 @@ enum SurvivalCommand: Command {
       .init(name: "robust", valueName: nil, help: "z, p and intervals from the robust standard errors."),
       .init(
         name: "l2", valueName: "lambda",
-        help: "Ridge penalty (λ/2)‖β‖² on the standardised coefficients (lifelines' penalizer).", defaultValue: "0"),
+        help: "Ridge penalty (λ/2)‖β‖² on the standardised coefficients (lifelines' penalizer is λ / rows).",
+        defaultValue: "0"),
       .init(name: "max-iterations", valueName: "n", help: "Newton iteration limit.", defaultValue: "100"),
       .init(name: "out", valueName: "file", help: "Where to save the model (JSON), or - for standard output."),
       .init(
@@ -70,7 +72,7 @@ enum SurvivalCommand: Command {
     exclusiveGroups: [["events", "features"]],
     examples: [
       "churnkit survival --events training-data/events.csv --cutoff 2025-03-31 --horizon 90d --churn-definition event:cancel --holdout 0.3 --out survival.json",
-      "churnkit survival --features rossi.csv --duration-column week --event-column arrest --out -",
+      "churnkit survival --features rossi.csv --duration-column week --churned-column arrest --out -",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -191,12 +193,12 @@ enum SurvivalCommand: Command {
   private static func fromTable(_ path: String, _ arguments: ParsedArguments, fitter: SurvivalFitter) throws -> Fitted {
     let durationColumn = arguments.value("duration-column")!
     let exclude = arguments.value("exclude")!.split(separator: ",").map(String.init)
-    let data = try LabelledFeatures(path: path, label: arguments.value("event-column")!, exclude: exclude)
+    let data = try LabelledFeatures(path: path, label: arguments.value("churned-column")!, exclude: exclude)
     guard let d = data.featureNames.firstIndex(of: durationColumn) else {
       throw IngestError.missingColumn(
         path: path, role: "duration", expected: durationColumn, available: data.featureNames)
     }
-    guard data.unlabelledRows == 0 else { throw try emptyFlag(in: path, column: arguments.value("event-column")!) }
+    guard data.unlabelledRows == 0 else { throw try emptyFlag(in: path, column: arguments.value("churned-column")!) }
     let durations = data.x.column(d)
     if let bad = durations.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
       throw IngestError.badField(

@@ -20,9 +20,9 @@ public struct CoxProportionalHazards: Sendable {
   /// Whether the terms' z, p and intervals use the robust (sandwich)
   /// standard errors instead of the inverse information.
   public var robustInference = false
-  /// Ridge penalty (l2/2)·‖β‖² on the standardised coefficients, as
-  /// lifelines' `penalizer` (with `l1_ratio` 0): it keeps every
-  /// coefficient finite; the inference is then not classical.
+  /// Ridge penalty (l2/2)·‖β‖² on the standardised coefficients, in total
+  /// as the logistic fit's (lifelines' `penalizer` is per row: l2 / rows):
+  /// it keeps every coefficient finite; the inference is then not classical.
   public var l2 = 0.0
   /// The largest move of a standardised coefficient in one Newton step: a
   /// first step from 0 can overshoot far when a feature barely varies

@@ -1,0 +1,258 @@
+"""Cross-check: `churnkit survival` against lifelines and statsmodels.
+
+- On lifelines' Rossi recidivism data (public, tied weeks): Cox coefficients,
+  classical standard errors, partial log-likelihood, concordance and the
+  Breslow baseline cumulative hazard equal lifelines' (fitted to a tight
+  tolerance); robust (sandwich) standard errors equal statsmodels' PHReg with
+  one group per row (lifelines' own robust errors order tied rows by sort
+  position, so they are compared on data without ties); Kaplan–Meier,
+  Nelson–Aalen and the log-rank test equal lifelines'.
+- With a ridge penalty: lifelines' `penalizer` (theirs per row, ours in total).
+- From an event log (the shipped sample with a churn event and a holdout,
+  and the public CDNOW log with churn by inactivity, dates only): every
+  customer's days to churn or censoring equal a direct pandas computation of
+  the definition, and the fit on the training rows equals lifelines' on the
+  table ChurnKit wrote, holdout concordance included.
+"""
+import json
+import pathlib
+import subprocess
+
+import lifetimes.datasets
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from lifelines import CoxPHFitter, KaplanMeierFitter, NelsonAalenFitter
+from lifelines.datasets import load_rossi
+from lifelines.statistics import logrank_test
+from lifelines.utils import concordance_index
+
+from test_clv import DATASETS, MAPPING as CDNOW_MAPPING
+from test_features import CHURNKIT, ROOT
+
+TIGHT = {"precision": 1e-14, "r_precision": 1e-16, "max_steps": 200}
+
+
+def survival(*arguments):
+    r = subprocess.run([CHURNKIT, "survival", *map(str, arguments)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def lifelines_fit(table, names, duration="duration", event="churned", **options):
+    return CoxPHFitter(**options).fit(table[[duration, event, *names]], duration, event, fit_options=TIGHT)
+
+
+def assert_fit_equals(model, theirs, table):
+    fit = model["fit"]
+    names = [t["name"] for t in fit["terms"]]
+    coefficients = np.array([t["coefficient"] for t in fit["terms"]])
+    errors = np.array([t["standardError"] for t in fit["terms"]])
+    assert list(theirs.params_.index) == names
+    assert np.max(np.abs(coefficients - theirs.params_.to_numpy())) < 1e-6
+    assert np.max(np.abs(errors / theirs.standard_errors_.to_numpy() - 1)) < 1e-4
+    assert abs(fit["logLikelihood"] - theirs.log_likelihood_) < 1e-6
+    assert abs(fit["concordance"] - theirs.concordance_index_) < 1e-9
+
+
+@pytest.fixture(scope="module")
+def rossi(tmp_path_factory):
+    work = tmp_path_factory.mktemp("rossi")
+    data = load_rossi()
+    data.to_csv(work / "rossi.csv", index=False)
+    survival("--features", work / "rossi.csv", "--duration-column", "week", "--churned-column", "arrest",
+             "--by", "fin", "--curves-out", work / "curves.csv", "--out", work / "model.json")
+    return data, json.loads((work / "model.json").read_text()), pd.read_csv(work / "curves.csv"), work
+
+
+def test_rossi_fit_equals_lifelines(rossi):
+    data, model, _, _ = rossi
+    names = [t["name"] for t in model["fit"]["terms"]]
+    assert names == ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
+    theirs = lifelines_fit(data, names, "week", "arrest")
+    assert_fit_equals(model, theirs, data)
+    assert model["fit"]["converged"]
+
+
+def test_rossi_baseline_equals_lifelines(rossi):
+    data, model, _, _ = rossi
+    theirs = lifelines_fit(data, [t["name"] for t in model["fit"]["terms"]], "week", "arrest")
+    baseline = theirs.baseline_cumulative_hazard_.iloc[:, 0]
+    days = np.array(model["fit"]["baselineDays"])
+    at_churn_days = baseline.loc[days].to_numpy()
+    assert np.max(np.abs(np.array(model["fit"]["baselineCumulativeHazard"]) - at_churn_days)) < 1e-6
+    assert set(days) == set(data.loc[data.arrest == 1, "week"])
+
+
+def test_rossi_robust_errors_equal_statsmodels(rossi):
+    data, model, _, _ = rossi
+    names = [t["name"] for t in model["fit"]["terms"]]
+    ph = sm.PHReg(data["week"].to_numpy(), data[names].to_numpy(), status=data["arrest"].to_numpy(), ties="efron")
+    result = ph.fit(groups=np.arange(len(data)))
+    robust = np.array([t["robustStandardError"] for t in model["fit"]["terms"]])
+    assert np.max(np.abs(robust / result.bse - 1)) < 1e-6
+
+
+def test_robust_errors_equal_lifelines_without_ties(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=(n, 3))
+    hazard = np.exp(x @ np.array([0.8, -0.5, 0.0]))
+    durations = rng.exponential(1 / hazard) * 100
+    censor = rng.uniform(0, 150, size=n)
+    table = pd.DataFrame(x, columns=["a", "b", "c"])
+    table["duration"] = np.minimum(durations, censor)
+    table["churned"] = (durations <= censor).astype(int)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    survival("--features", tmp_path / "t.csv", "--robust", "--out", tmp_path / "m.json")
+    model = json.loads((tmp_path / "m.json").read_text())
+    theirs = CoxPHFitter().fit(table, "duration", "churned", robust=True, fit_options=TIGHT)
+    robust = np.array([t["robustStandardError"] for t in model["fit"]["terms"]])
+    assert np.max(np.abs(robust / theirs.standard_errors_.to_numpy() - 1)) < 1e-6
+    # --robust: z and p from the robust errors, as lifelines' summary.
+    z = np.array([t["z"] for t in model["fit"]["terms"]])
+    assert np.max(np.abs(z - theirs.summary["z"].to_numpy())) < 1e-6
+    # The planted coefficients lie within their intervals.
+    for term, truth in zip(model["fit"]["terms"], [0.8, -0.5, 0.0]):
+        assert term["lower95"] < truth < term["upper95"], term
+
+
+def test_rossi_curves_and_logrank_equal_lifelines(rossi):
+    data, model, curves, _ = rossi
+    for group, rows in [("all", data), ("0", data[data.fin == 0]), ("1", data[data.fin == 1])]:
+        ours = curves[curves.group.astype(str) == group].set_index("day")
+        km = KaplanMeierFitter().fit(rows.week, rows.arrest)
+        na = NelsonAalenFitter().fit(rows.week, rows.arrest)
+        days = ours.index.to_numpy()
+        assert np.allclose(ours["survival"], km.survival_function_.iloc[:, 0].loc[days], atol=1e-12)
+        ci = km.confidence_interval_survival_function_.loc[days]
+        assert np.allclose(ours["survival_lower"], ci.iloc[:, 0], atol=1e-9)
+        assert np.allclose(ours["survival_upper"], ci.iloc[:, 1], atol=1e-9)
+        assert np.allclose(ours["cumulative_hazard"], na.cumulative_hazard_.iloc[:, 0].loc[days], atol=1e-12)
+        hci = na.confidence_interval_cumulative_hazard_.loc[days]
+        assert np.allclose(ours["hazard_lower"], hci.iloc[:, 0], atol=1e-9)
+        assert np.allclose(ours["hazard_upper"], hci.iloc[:, 1], atol=1e-9)
+    a, b = data[data.fin == 0], data[data.fin == 1]
+    test = logrank_test(a.week, b.week, a.arrest, b.arrest)
+    assert abs(model["logRank"]["statistic"] - test.test_statistic) < 1e-9
+    assert abs(model["logRank"]["pValue"] - test.p_value) < 1e-9
+
+
+def test_ridge_penalty_equals_lifelines_penalizer(rossi):
+    data, _, _, work = rossi
+    survival("--features", work / "rossi.csv", "--duration-column", "week", "--churned-column", "arrest",
+             "--l2", "0.5", "--out", work / "ridge.json")
+    model = json.loads((work / "ridge.json").read_text())
+    names = [t["name"] for t in model["fit"]["terms"]]
+    # lifelines' penalty is n · penalizer/2 · ‖β·s‖² with s the sample standard deviation
+    # (per row, n − 1 in s); --l2 is the total, with the population one, as train's.
+    n = len(data)
+    theirs = lifelines_fit(data, names, "week", "arrest", penalizer=0.5 * (n - 1) / n**2)
+    coefficients = np.array([t["coefficient"] for t in model["fit"]["terms"]])
+    assert np.max(np.abs(coefficients - theirs.params_.to_numpy())) < 1e-6
+    unpenalised = json.loads((work / "model.json").read_text())["fit"]["terms"]
+    # The penalty shrinks: the coefficients' norm on the standardised scale drops.
+    scale = data[names].std(ddof=0).to_numpy()
+    before = np.array([t["coefficient"] for t in unpenalised]) * scale
+    assert np.linalg.norm(coefficients * scale) < np.linalg.norm(before)
+
+
+# --- From event logs -------------------------------------------------------
+
+
+def churn_times_by_event(events, cutoff, churn, end):
+    """Days from the cutoff to the first churn event after it, else to the
+    end of the data, for customers with an event by the cutoff and no churn
+    event by then."""
+    seen = events[events.time <= cutoff]
+    eligible = set(seen.customer_id) - set(seen.loc[seen.event == churn, "customer_id"])
+    later = events[(events.time > cutoff) & (events.event == churn)].groupby("customer_id").time.min()
+    rows = {}
+    for c in eligible:
+        if c in later.index:
+            rows[c] = ((later[c] - cutoff) / pd.Timedelta(days=1), 1)
+        else:
+            rows[c] = ((end - cutoff) / pd.Timedelta(days=1), 0)
+    return rows
+
+
+def churn_times_by_silence(events, cutoff, horizon, end, dates_only):
+    """Churn is the first silence longer than the horizon from the last
+    activity by the cutoff on, dated when the silence reaches the horizon."""
+    rows = {}
+    for c, times in events.groupby("customer_id").time:
+        times = np.sort(times.to_numpy())
+        before = times[times <= cutoff]
+        if len(before) == 0 or before[-1] <= cutoff - horizon:
+            continue
+        last, outcome = before[-1], None
+        for t in times[times > cutoff]:
+            if t - last > horizon:
+                outcome = (last + horizon, 1)
+                break
+            last = t
+        if outcome is None:
+            outcome = (last + horizon, 1) if end - last >= horizon else (end, 0)
+        days = (outcome[0] - cutoff) / np.timedelta64(1, "D")
+        rows[c] = (np.ceil(days) if dates_only else days, outcome[1])
+    return rows
+
+
+def assert_times_equal(table, expected):
+    assert len(table) == len(expected)
+    mine = table.set_index("customer_id")
+    for c, (days, churned) in expected.items():
+        assert mine.at[c, "churned"] == churned, c
+        assert abs(mine.at[c, "duration"] - days) < 1e-6, (c, mine.at[c, "duration"], days)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    work = tmp_path_factory.mktemp("survival-sample")
+    survival("--events", "training-data/events.csv", "--customers", "training-data/customers.csv",
+             "--cutoff", "2025-03-31", "--horizon", "90d", "--churn-definition", "event:cancel",
+             "--holdout", "0.3", "--out", work / "model.json", "--table-out", work / "table.csv")
+    table = pd.read_csv(work / "table.csv", dtype={"customer_id": str})
+    return json.loads((work / "model.json").read_text()), table
+
+
+def test_sample_churn_times_follow_the_definition(sample):
+    _, table = sample
+    events = pd.read_csv(pathlib.Path(ROOT) / "training-data/events.csv", dtype={"customer_id": str})
+    events["time"] = pd.to_datetime(events.timestamp, utc=True).dt.tz_localize(None)
+    cutoff = pd.Timestamp("2025-03-31 23:59:59.999999")
+    expected = churn_times_by_event(events, cutoff, "cancel", events.time.max())
+    assert_times_equal(table, expected)
+    assert table.churned.sum() > 500
+
+
+def test_sample_fit_and_holdout_equal_lifelines(sample):
+    model, table = sample
+    names = [t["name"] for t in model["fit"]["terms"]]
+    training = table[table.set == "training"]
+    assert model["training"]["rows"] == len(training)
+    theirs = lifelines_fit(training, names)
+    assert_fit_equals(model, theirs, training)
+    held = table[table.set == "holdout"]
+    risk = theirs.predict_partial_hazard(held[names])
+    assert abs(model["training"]["holdoutConcordance"] - concordance_index(held.duration, -risk, held.churned)) < 1e-9
+    # What was set aside is said, with a reason for each.
+    reasons = {d["name"]: d["reason"] for d in model["fit"]["dropped"]}
+    assert reasons["plan_standard"] == "aliased" and reasons["stage_churned"] == "constant"
+
+
+def test_cdnow_churn_by_silence(tmp_path):
+    raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.to_csv(tmp_path / "cdnow.csv", index=False)
+    survival("--events", tmp_path / "cdnow.csv", *CDNOW_MAPPING, "--cutoff", "1997-09-30", "--horizon", "90d",
+             "--out", tmp_path / "model.json", "--table-out", tmp_path / "table.csv")
+    table = pd.read_csv(tmp_path / "table.csv", dtype={"customer_id": str})
+    raw["time"] = pd.to_datetime(raw.date, format="%Y%m%d")
+    cutoff = pd.Timestamp("1997-09-30 23:59:59.999999")
+    end = raw.time.max() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    expected = churn_times_by_silence(raw, cutoff, pd.Timedelta(days=90), end, dates_only=True)
+    assert_times_equal(table, expected)
+    model = json.loads((tmp_path / "model.json").read_text())
+    names = [t["name"] for t in model["fit"]["terms"]]
+    assert_fit_equals(model, lifelines_fit(table, names), table)
