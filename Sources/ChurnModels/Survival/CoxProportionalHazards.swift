@@ -90,8 +90,18 @@ public struct CoxProportionalHazards: Sendable {
       return Array(zip(positions, near.dropped))
     }
     if !solution.usable, !solution.unidentified.isEmpty {
-      return solution.unidentified.map {
-        ($0, DroppedFeature(name: table.names[$0], reason: .unidentified, constant: 0))
+      // The information also turns singular when a coefficient runs off
+      // (the risk sets' weight piles onto a few customers): a large one is
+      // a monotone likelihood, a small one a combination of the others.
+      return solution.unidentified.map { j in
+        let beta = solution.beta[j]
+        let monotone = abs(beta) >= divergence / 2
+        return (
+          j,
+          DroppedFeature(
+            name: table.names[j], reason: monotone ? .monotone : .unidentified,
+            constant: monotone ? (beta < 0 ? -1 : 1) : 0)
+        )
       }
     }
     guard let j = solution.beta.indices.max(by: { abs(solution.beta[$0]) < abs(solution.beta[$1]) }),
