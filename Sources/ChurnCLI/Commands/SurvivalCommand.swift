@@ -71,7 +71,7 @@ enum SurvivalCommand: Command {
     ] + MappingOptions.options,
     exclusiveGroups: [["events", "features"]],
     examples: [
-      "churnkit survival --events training-data/events.csv --cutoff 2025-03-31 --horizon 90d --churn-definition event:cancel --holdout 0.3 --out survival.json",
+      "churnkit survival --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-03-31 --horizon 90d --churn-definition event:cancel --holdout 0.3 --out survival.json",
       "churnkit survival --features rossi.csv --duration-column week --churned-column arrest --out -",
     ])
 
