@@ -34,6 +34,10 @@ from test_features import CHURNKIT, ROOT
 TIGHT = {"precision": 1e-14, "r_precision": 1e-16, "max_steps": 200}
 
 
+def load_model(path):
+    return json.loads(pathlib.Path(path).read_text())["survivalModel"]
+
+
 def survival(*arguments):
     r = subprocess.run([CHURNKIT, "survival", *map(str, arguments)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
@@ -63,7 +67,7 @@ def rossi(tmp_path_factory):
     data.to_csv(work / "rossi.csv", index=False)
     survival("--features", work / "rossi.csv", "--duration-column", "week", "--churned-column", "arrest",
              "--by", "fin", "--curves-out", work / "curves.csv", "--out", work / "model.json")
-    return data, json.loads((work / "model.json").read_text()), pd.read_csv(work / "curves.csv"), work
+    return data, load_model(work / "model.json"), pd.read_csv(work / "curves.csv"), work
 
 
 def test_rossi_fit_equals_lifelines(rossi):
@@ -106,7 +110,7 @@ def test_robust_errors_equal_lifelines_without_ties(tmp_path):
     table["churned"] = (durations <= censor).astype(int)
     table.to_csv(tmp_path / "t.csv", index=False)
     survival("--features", tmp_path / "t.csv", "--robust", "--out", tmp_path / "m.json")
-    model = json.loads((tmp_path / "m.json").read_text())
+    model = load_model(tmp_path / "m.json")
     theirs = CoxPHFitter().fit(table, "duration", "churned", robust=True, fit_options=TIGHT)
     robust = np.array([t["robustStandardError"] for t in model["fit"]["terms"]])
     assert np.max(np.abs(robust / theirs.standard_errors_.to_numpy() - 1)) < 1e-6
@@ -143,7 +147,7 @@ def test_ridge_penalty_equals_lifelines_penalizer(rossi):
     data, _, _, work = rossi
     survival("--features", work / "rossi.csv", "--duration-column", "week", "--churned-column", "arrest",
              "--l2", "0.5", "--out", work / "ridge.json")
-    model = json.loads((work / "ridge.json").read_text())
+    model = load_model(work / "ridge.json")
     names = [t["name"] for t in model["fit"]["terms"]]
     # lifelines' penalty is n · penalizer/2 · ‖β·s‖² with s the sample standard deviation
     # (per row, n − 1 in s); --l2 is the total, with the population one, as train's.
@@ -151,7 +155,7 @@ def test_ridge_penalty_equals_lifelines_penalizer(rossi):
     theirs = lifelines_fit(data, names, "week", "arrest", penalizer=0.5 * (n - 1) / n**2)
     coefficients = np.array([t["coefficient"] for t in model["fit"]["terms"]])
     assert np.max(np.abs(coefficients - theirs.params_.to_numpy())) < 1e-6
-    unpenalised = json.loads((work / "model.json").read_text())["fit"]["terms"]
+    unpenalised = load_model(work / "model.json")["fit"]["terms"]
     # The penalty shrinks: the coefficients' norm on the standardised scale drops.
     scale = data[names].std(ddof=0).to_numpy()
     before = np.array([t["coefficient"] for t in unpenalised]) * scale
@@ -214,11 +218,11 @@ def sample(tmp_path_factory):
              "--cutoff", "2025-03-31", "--horizon", "90d", "--churn-definition", "event:cancel",
              "--holdout", "0.3", "--out", work / "model.json", "--table-out", work / "table.csv")
     table = pd.read_csv(work / "table.csv", dtype={"customer_id": str})
-    return json.loads((work / "model.json").read_text()), table
+    return load_model(work / "model.json"), table, work / "model.json"
 
 
 def test_sample_churn_times_follow_the_definition(sample):
-    _, table = sample
+    _, table, _ = sample
     events = pd.read_csv(pathlib.Path(ROOT) / "training-data/events.csv", dtype={"customer_id": str})
     events["time"] = pd.to_datetime(events.timestamp, utc=True).dt.tz_localize(None)
     cutoff = pd.Timestamp("2025-03-31 23:59:59.999999")
@@ -228,7 +232,7 @@ def test_sample_churn_times_follow_the_definition(sample):
 
 
 def test_sample_fit_and_holdout_equal_lifelines(sample):
-    model, table = sample
+    model, table, _ = sample
     names = [t["name"] for t in model["fit"]["terms"]]
     training = table[table.set == "training"]
     assert model["training"]["rows"] == len(training)
@@ -253,6 +257,81 @@ def test_cdnow_churn_by_silence(tmp_path):
     end = raw.time.max() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     expected = churn_times_by_silence(raw, cutoff, pd.Timedelta(days=90), end, dates_only=True)
     assert_times_equal(table, expected)
-    model = json.loads((tmp_path / "model.json").read_text())
+    model = load_model(tmp_path / "model.json")
     names = [t["name"] for t in model["fit"]["terms"]]
     assert_fit_equals(model, lifelines_fit(table, names), table)
+
+
+def test_predictions_equal_lifelines_on_a_later_cutoff(sample, tmp_path):
+    """A saved model predicts at a later cutoff: the features there (built by
+    `churnkit features` with the model's own spec) through lifelines' fit of
+    the same training table give the same partial hazards and churn
+    probabilities; the expected active days are the area under each step
+    survival curve, summed directly."""
+    model, table, saved = sample
+    (tmp_path / "spec.json").write_text(json.dumps(model["featureSpec"]))
+    survival("--model", saved, "--events", "training-data/events.csv", "--customers", "training-data/customers.csv",
+             "--cutoff", "2025-09-30", "--within", "30d,90d", "--predict-out", tmp_path / "predictions.csv")
+    r = subprocess.run([CHURNKIT, "features", "--events", "training-data/events.csv", "--customers",
+                        "training-data/customers.csv", "--spec", tmp_path / "spec.json", "--cutoff", "2025-09-30",
+                        "--horizon", "90d", "--churn-definition", "event:cancel", "--out", tmp_path / "later.csv"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    ours = pd.read_csv(tmp_path / "predictions.csv", dtype={"customer_id": str}).set_index("customer_id")
+    later = pd.read_csv(tmp_path / "later.csv", dtype={"customer_id": str}).set_index("customer_id")
+    assert list(ours.index) == list(later.index) and len(ours) > 3000
+    names = [t["name"] for t in model["fit"]["terms"]]
+    theirs = lifelines_fit(table[table.set == "training"], names)
+    hazard = theirs.predict_partial_hazard(later[names]).to_numpy()
+    assert np.max(np.abs(ours["partial_hazard"].to_numpy() / hazard - 1)) < 1e-6
+    # Breslow's baseline is a step function; lifelines' predict_survival_function(times=…)
+    # interpolates it linearly between churn times, so its own baseline is read as steps.
+    baseline = theirs.baseline_cumulative_hazard_.iloc[:, 0]
+    for h in (30, 90):
+        at = baseline[baseline.index <= h].iloc[-1]
+        expected = 1 - np.exp(-at * hazard)
+        assert np.max(np.abs(ours[f"churn_within_{h}d"].to_numpy() - expected)) < 1e-6
+    span = int(np.floor(model["fit"]["longestFollowUp"]))
+    days = np.array(model["fit"]["baselineDays"])
+    steps = np.concatenate([[0], days[days <= span], [span]])
+    cumulative = np.concatenate([[0], np.array(model["fit"]["baselineCumulativeHazard"])[days <= span]])
+    curves = np.exp(-np.outer(ours["partial_hazard"].to_numpy(), cumulative))
+    area = (curves * np.diff(steps)).sum(axis=1)
+    assert np.max(np.abs(ours[f"expected_active_days_{span}d"].to_numpy() - area)) < 1e-6
+
+
+def test_bad_inputs_get_located_errors(sample, tmp_path):
+    """Each mistake: the exit code and a message that says what and where;
+    no output file written."""
+    _, _, saved = sample
+    edited = json.loads(pathlib.Path(saved).read_text())
+    edited["survivalModel"]["fit"]["terms"][0]["coefficient"] += 1
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
+    rows = "duration,churned,x\n3,1,0.5\n4,,0.1\n"
+    (tmp_path / "empty-flag.csv").write_text(rows)
+    (tmp_path / "negative.csv").write_text("duration,churned,x\n3,1,0.5\n-4,0,0.1\n5,1,0.2\n")
+    (tmp_path / "good.csv").write_text("duration,churned,x\n3,1,0.5\n4,0,0.1\n5,1,0.2\n6,0,0.9\n")
+    later = ["--events", "training-data/events.csv", "--customers", "training-data/customers.csv",
+             "--cutoff", "2025-09-30", "--predict-out", tmp_path / "p.csv"]
+    cases = [
+        (["survival", "--model", tmp_path / "edited.json", *later], 1,
+         "edited.json is damaged: its checksum does not match its contents"),
+        (["survival", "--model", saved, *later, "--within", "400d"], 64,
+         "the model saw customers followed for 273 days at most"),
+        (["score", "--model", saved, "--events", "training-data/events.csv", "--out", tmp_path / "p.csv"], 1,
+         "is not a ChurnKit model file: it has no model.formatVersion"),
+        (["survival", "--features", tmp_path / "empty-flag.csv", "--out", tmp_path / "p.csv"], 1,
+         "empty-flag.csv:3:2: the churn flag 'churned' is empty"),
+        (["survival", "--features", tmp_path / "negative.csv", "--out", tmp_path / "p.csv"], 1,
+         "negative.csv:3: duration '-4.0' is not a number ≥ 0"),
+        (["survival", "--features", tmp_path / "good.csv", "--by", "y", "--out", tmp_path / "p.csv"], 1,
+         "no covariate 'y' to group by; the covariates are: x"),
+        (["survival", "--events", "-", "--cutoff", "2025-03-31", "--horizon", "90d", "--out", tmp_path / "p.csv"], 1,
+         "survival reads the event log twice"),
+    ]
+    for arguments, status, fragment in cases:
+        r = subprocess.run([CHURNKIT, *map(str, arguments)], capture_output=True, text=True, cwd=ROOT,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == status, (arguments, r.stderr)
+        assert fragment in r.stderr, (fragment, r.stderr)
+        assert not (tmp_path / "p.csv").exists()

@@ -72,15 +72,102 @@ public struct SurvivalModel: Codable, Sendable {
     self.training = training
   }
 
-  /// The model as a file: pretty JSON with sorted keys (the same bytes for
-  /// the same fit).
+  private struct File: Codable {
+    var checksum: String
+    var survivalModel: SurvivalModel
+  }
+
+  private static func canonical(_ model: SurvivalModel) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Array(try encoder.encode(model))
+  }
+
+  /// The model as a file: pretty JSON with sorted keys and a crc32 of the
+  /// model (the same bytes for the same fit).
+  ///
+  /// - Throws: `ModelError.numericalFailure` for a coefficient or standard
+  ///   error that is not finite (such a model is never saved).
   public func fileBytes() throws -> [UInt8] {
     for term in fit.terms where !term.coefficient.isFinite || !term.standardError.isFinite {
       throw ModelError.numericalFailure("coefficient of '\(term.name)' is not finite; the model is not saved")
     }
+    let checksum = "crc32:" + Checksum.crc32Hex(try SurvivalModel.canonical(self))
     let encoder = JSONEncoder()
     encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return Array(try encoder.encode(self)) + [0x0A]
+    return Array(try encoder.encode(File(checksum: checksum, survivalModel: self))) + [0x0A]
+  }
+
+  /// Reads and verifies a survival model file: its kind and version, the
+  /// JSON, the checksum, then every array of the fit against the others.
+  public static func load(path: String) throws(ModelFileError) -> SurvivalModel {
+    guard let data = contentsOfFile(path) else { throw .unreadable(path: path) }
+    struct Probe: Decodable {
+      struct Inner: Decodable {
+        var kind: String?
+        var formatVersion: Int?
+      }
+      var survivalModel: Inner?
+    }
+    let probe: Probe
+    do { probe = try JSONDecoder().decode(Probe.self, from: data) } catch {
+      throw .notAModel(path: path, detail: JSONProblem.describe(error, in: data))
+    }
+    guard probe.survivalModel?.kind == SurvivalModel.kind, let version = probe.survivalModel?.formatVersion else {
+      throw .notAModel(
+        path: path, detail: "it has no survivalModel.kind '\(SurvivalModel.kind)' (churnkit survival --out writes them)"
+      )
+    }
+    if version > currentFormatVersion {
+      throw .newerFormat(path: path, version: version, supported: currentFormatVersion)
+    }
+    let file: File
+    do {
+      let decoder = JSONDecoder()
+      decoder.nonConformingFloatDecodingStrategy = ChurnModel.nonFiniteDecoding
+      file = try decoder.decode(File.self, from: data)
+    } catch {
+      throw .damaged(path: path, detail: JSONProblem.describe(error, in: data))
+    }
+    guard let canonical = try? canonical(file.survivalModel),
+      "crc32:" + Checksum.crc32Hex(canonical) == file.checksum
+    else { throw .checksumMismatch(path: path) }
+    try file.survivalModel.fit.check(path: path)
+    return file.survivalModel
+  }
+}
+
+extension FittedCox {
+  /// Every array against the others and every number finite: what
+  /// prediction relies on.
+  func check(path: String) throws(ModelFileError) {
+    func fail(_ field: String, _ problem: String) -> ModelFileError {
+      .invalid(path: path, field: "survivalModel.fit.\(field)", problem: problem)
+    }
+    guard !terms.isEmpty else { throw fail("terms", "is empty") }
+    for (j, t) in terms.enumerated() where !t.coefficient.isFinite {
+      throw fail("terms[\(j)].coefficient", "is not finite")
+    }
+    guard means.count == terms.count, means.allSatisfy(\.isFinite) else {
+      throw fail("means", "has \(means.count) finite entries, terms has \(terms.count)")
+    }
+    guard baselineDays.count == baselineCumulativeHazard.count else {
+      throw fail(
+        "baselineCumulativeHazard",
+        "has \(baselineCumulativeHazard.count) entries, baselineDays has \(baselineDays.count)")
+    }
+    guard longestFollowUp.isFinite, longestFollowUp >= 0 else { throw fail("longestFollowUp", "is not a number ≥ 0") }
+    var previous = (day: -Double.infinity, hazard: 0.0)
+    for (k, (day, hazard)) in zip(baselineDays, baselineCumulativeHazard).enumerated() {
+      guard day.isFinite, day > previous.day, day <= longestFollowUp else {
+        throw fail("baselineDays[\(k)]", "must increase within 0…longestFollowUp")
+      }
+      guard hazard.isFinite, hazard >= previous.hazard else {
+        throw fail("baselineCumulativeHazard[\(k)]", "must be finite and never decrease")
+      }
+      previous = (day, hazard)
+    }
   }
 }

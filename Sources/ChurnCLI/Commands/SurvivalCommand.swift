@@ -25,7 +25,10 @@ enum SurvivalCommand: Command {
       hazard ratios, the likelihood-ratio test and Harrell's concordance, \
       also on held-out customers (--holdout). Constant and aliased \
       features are set aside and listed. docs/survival.md explains each \
-      figure.
+      figure. With --model SAVED --events E --cutoff T --predict-out FILE it \
+      predicts instead: per customer at the cutoff the partial hazard, the \
+      probability of churning within each --within horizon and the expected \
+      active days within the span the model saw.
       """,
     options: [
       .init(name: "events", valueName: "file", help: "Event log (a file: it is read twice)."),
@@ -66,16 +69,23 @@ enum SurvivalCommand: Command {
         name: "table-out", valueName: "file",
         help: "Write the fitted table: customer_id, duration, churned and the features."),
       .init(name: "json", valueName: nil, help: "Print the model as JSON on standard output."),
+      .init(name: "model", valueName: "file", help: "Or: predict with a model saved by churnkit survival --out."),
+      .init(name: "predict-out", valueName: "file", help: "Per-customer predictions (with --model), or -."),
+      .init(
+        name: "within", valueName: "durations", help: "Horizons of churn_within_{h}d (with --model), e.g. 30d,90d.",
+        defaultDescription: "the model's horizon"),
       ObservationOption.option,
       ActiveWithinOption.option,
     ] + MappingOptions.options,
-    exclusiveGroups: [["events", "features"]],
+    exclusiveGroups: [["events", "features"], ["model", "features"], ["model", "out"], ["model", "holdout"]],
     examples: [
       "churnkit survival --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-03-31 --horizon 90d --churn-definition event:cancel --holdout 0.3 --out survival.json",
+      "churnkit survival --model survival.json --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-09-30 --within 30d,90d --predict-out survival-scores.csv",
       "churnkit survival --features rossi.csv --duration-column week --churned-column arrest --out -",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    if let path = arguments.value("model") { return try predict(with: path, arguments, console: console) }
     var fitter = SurvivalFitter()
     fitter.estimator.robustInference = arguments.flag("robust")
     fitter.estimator.maxIterations = try arguments.integer("max-iterations", in: 1...10_000)
@@ -164,6 +174,9 @@ enum SurvivalCommand: Command {
   ) throws -> Fitted {
     guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingOption("cutoff") }
     guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
+    guard events != "-" else {
+      throw FeatureError.missingInput("survival reads the event log twice: give it as a file, not standard input")
+    }
     let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
     var extractor = FeatureExtractor(
       spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: horizonText),
@@ -214,6 +227,52 @@ enum SurvivalCommand: Command {
     let fit = try fitter.fit(table, ids: ids, recording: &training)
     return Fitted(
       model: SurvivalModel(featureSpec: nil, fit: fit, training: training), table: table, ids: ids, notes: [])
+  }
+
+  /// `--model`: the saved model's figures for every customer at the cutoff.
+  private static func predict(with path: String, _ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    guard let events = arguments.value("events") else { throw CLIError.missingOption("events") }
+    guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingOption("cutoff") }
+    guard let out = arguments.value("predict-out") else { throw CLIError.missingOption("predict-out") }
+    let model = try SurvivalModel.load(path: path)
+    guard let spec = model.featureSpec, let definition = model.training.churnDefinition,
+      let horizonDays = model.training.horizonDays
+    else {
+      throw ModelUseError.trainedOnFeatureTable(events: model.training.source, use: "predict from an event log")
+    }
+    let within =
+      try arguments.value("within").map {
+        try $0.split(separator: ",").map { try Duration(parsing: String($0)).days }
+      } ?? [horizonDays]
+    let span = model.fit.longestFollowUp.rounded(.down)
+    if let beyond = within.first(where: { Double($0) > span }) {
+      throw CLIError.invalidValue(
+        option: "within", value: "\(beyond)d",
+        reason: "the model saw customers followed for \(CSVFormatting.number(span)) days at most; it cannot say beyond")
+    }
+    var extractor = FeatureExtractor(
+      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: "\(horizonDays)d"),
+      churnDefinition: try ChurnDefinition(parsing: definition))
+    extractor.requiresKnownNames = false
+    extractor.allowsCutoffAfterData = true
+    let progress = ProgressLine("reading events", console: console)
+    extractor.progress = progress.callback
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let customers = try arguments.value("customers").map {
+      try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
+    }
+    let set = try extractor.extract(from: &reader, customers: customers, issues: &issues)
+    progress.finish()
+    let predictions = try SurvivalPredictions(model: model, set: set, withinDays: within)
+    let outputs = PendingOutputs(console: console)
+    try outputs.add(predictions.csvText(), to: out)
+    try outputs.commit()
+    console.err(
+      "predicted \(predictions.customerIDs.count) customers at \(cutoffText) with \(path) (fitted at cutoff \(model.training.cutoff ?? "?"), \(model.fit.terms.count) features)\n"
+    )
+    if let line = issues.summaryLine { console.err(line + "\n") }
+    return ExitStatus.success
   }
 
   /// The error for the first row whose churn flag is empty (every row of a

@@ -136,19 +136,21 @@ public struct FittedCox: Sendable, Codable, Equatable {
   }
 
   /// The expected days active within the follow-up (the restricted mean:
-  /// the area under the survival curve up to `longestFollowUp`; a customer
-  /// the model expects to outlast the data counts the whole span).
-  public func restrictedMeanDays(for values: [Double]) -> Double {
+  /// the area under the survival curve up to `limit`, at most and by
+  /// default `longestFollowUp`; a customer the model expects to outlast
+  /// the data counts the whole span).
+  public func restrictedMeanDays(for values: [Double], upTo limit: Double? = nil) -> Double {
+    let end = min(limit ?? longestFollowUp, longestFollowUp)
     let hazard = exp(logPartialHazard(values))
     var area = 0.0
     var from = 0.0
     var s = 1.0
-    for (day, cumulative) in zip(baselineDays, baselineCumulativeHazard) {
+    for (day, cumulative) in zip(baselineDays, baselineCumulativeHazard) where day <= end {
       area += s * (day - from)
       from = day
       s = exp(-cumulative * hazard)
     }
-    return area + s * (longestFollowUp - from)
+    return area + s * (end - from)
   }
 
   // MARK: - Pieces of the fit
