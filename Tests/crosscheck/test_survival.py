@@ -335,3 +335,68 @@ def test_bad_inputs_get_located_errors(sample, tmp_path):
         assert r.returncode == status, (arguments, r.stderr)
         assert fragment in r.stderr, (fragment, r.stderr)
         assert not (tmp_path / "p.csv").exists()
+
+
+def test_holdout_brier_scores_equal_scikit_survival(sample):
+    """The integrated Brier score of the saved fit on the held-out customers
+    (its survival curves rebuilt from the model file) and of the training
+    Kaplan–Meier curve, both by scikit-survival over days 1–90."""
+    from sksurv.metrics import integrated_brier_score
+    from sksurv.nonparametric import kaplan_meier_estimator
+    from sksurv.util import Surv
+
+    model, table, _ = sample
+    fit, training = model["fit"], model["training"]
+    assert training["brierDays"] == 90
+    names = [t["name"] for t in fit["terms"]]
+    fitted, held = table[table.set == "training"], table[table.set == "holdout"]
+    y_train = Surv.from_arrays(fitted.churned.astype(bool), fitted.duration)
+    y_test = Surv.from_arrays(held.churned.astype(bool), held.duration)
+    times = np.arange(1, 91, dtype=float)
+    beta = np.array([t["coefficient"] for t in fit["terms"]])
+    hazard = np.exp((held[names].to_numpy() - np.array(fit["means"])) @ beta)
+    days = np.array(fit["baselineDays"])
+    cumulative = np.array(fit["baselineCumulativeHazard"])
+    at = np.array([cumulative[days <= t][-1] if (days <= t).any() else 0.0 for t in times])
+    estimate = np.exp(-np.outer(hazard, at))
+    assert abs(training["holdoutIntegratedBrierScore"] - integrated_brier_score(y_train, y_test, estimate, times)) < 1e-9
+    km_times, km = kaplan_meier_estimator(fitted.churned.astype(bool), fitted.duration)
+    reference = np.array([km[km_times <= t][-1] if (km_times <= t).any() else 1.0 for t in times])
+    reference = np.tile(reference, (len(held), 1))
+    assert abs(training["holdoutBrierReference"] - integrated_brier_score(y_train, y_test, reference, times)) < 1e-9
+
+
+def test_brier_score_weights_random_censoring_as_scikit_survival(tmp_path):
+    """Censoring spread over time (not only at the end of the data): the
+    inverse-probability weights matter, and still equal scikit-survival's."""
+    from sksurv.metrics import integrated_brier_score
+    from sksurv.util import Surv
+
+    rng = np.random.default_rng(8)
+    n = 600
+    x = rng.normal(size=(n, 2))
+    times = rng.exponential(30 / np.exp(x @ np.array([0.7, -0.3])))
+    censor = rng.uniform(5, 80, size=n)
+    data = pd.DataFrame(x, columns=["a", "b"])
+    data["duration"] = np.round(np.minimum(times, censor), 3)
+    data["churned"] = (times <= censor).astype(int)
+    data.to_csv(tmp_path / "t.csv", index=False)
+    survival("--features", tmp_path / "t.csv", "--holdout", "0.3", "--out", tmp_path / "m.json",
+             "--table-out", tmp_path / "table.csv")
+    model = load_model(tmp_path / "m.json")
+    table = pd.read_csv(tmp_path / "table.csv")
+    fitted, held = table[table.set == "training"], table[table.set == "holdout"]
+    days = model["training"]["brierDays"]
+    assert days == min(int(np.ceil(held.duration.max())) - 1, int(np.floor(model["fit"]["longestFollowUp"])))
+    grid = np.arange(1, days + 1, dtype=float)
+    fit = model["fit"]
+    beta = np.array([t["coefficient"] for t in fit["terms"]])
+    hazard = np.exp((held[["a", "b"]].to_numpy() - np.array(fit["means"])) @ beta)
+    base_days, cumulative = np.array(fit["baselineDays"]), np.array(fit["baselineCumulativeHazard"])
+    at = np.array([cumulative[base_days <= t][-1] if (base_days <= t).any() else 0.0 for t in grid])
+    estimate = np.exp(-np.outer(hazard, at))
+    y_train = Surv.from_arrays(fitted.churned.astype(bool), fitted.duration)
+    y_test = Surv.from_arrays(held.churned.astype(bool), held.duration)
+    expected = integrated_brier_score(y_train, y_test, estimate, grid)
+    assert abs(model["training"]["holdoutIntegratedBrierScore"] - expected) < 1e-9
+    assert model["training"]["holdoutIntegratedBrierScore"] < model["training"]["holdoutBrierReference"]

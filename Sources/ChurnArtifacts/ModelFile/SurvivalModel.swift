@@ -50,6 +50,12 @@ public struct SurvivalModel: Codable, Sendable {
     public var holdoutChurns: Int?
     /// Harrell's C of the partial hazard on the held-out customers.
     public var holdoutConcordance: Double?
+    /// The integrated Brier score on the held-out customers over days 1 to
+    /// `brierDays`, and the same of the training customers' Kaplan–Meier
+    /// curve (no features): the reference a useful model beats.
+    public var holdoutIntegratedBrierScore: Double?
+    public var holdoutBrierReference: Double?
+    public var brierDays: Int?
 
     public init(
       source: String, cutoff: String? = nil, horizonDays: Int? = nil, churnDefinition: String? = nil,

@@ -88,8 +88,41 @@ public struct SurvivalFitter: Sendable {
       training.holdoutRows = held.rows
       training.holdoutChurns = held.churns
       training.holdoutConcordance = SurvivalFitter.concordance(of: fit, on: held)
+      let fitted = table.selectingRows(trainingRows)
+      if let (days, score, reference) = SurvivalFitter.brier(
+        of: fit, trainedOn: fitted, on: held, upTo: training.horizonDays)
+      {
+        (training.brierDays, training.holdoutIntegratedBrierScore, training.holdoutBrierReference) = (
+          days, score, reference
+        )
+      }
     }
     return fit
+  }
+
+  /// The integrated Brier score of the fit and of the training customers'
+  /// Kaplan–Meier curve on `held`, over whole days 1 to D: the horizon,
+  /// within the held-out follow-up. nil when D < 2.
+  static func brier(
+    of fit: FittedCox, trainedOn training: SurvivalTable, on held: SurvivalTable, upTo horizon: Int?
+  ) -> (days: Int, score: Double, reference: Double)? {
+    let longest = held.durations.max() ?? 0
+    let days = min(horizon ?? Int.max, Int(longest.rounded(.up)) - 1, Int(fit.longestFollowUp.rounded(.down)))
+    guard days >= 2 else { return nil }
+    let times = (1...days).map(Double.init)
+    let positions = fit.names.map { held.names.firstIndex(of: $0)! }
+    let values = (0..<held.rows).map { i in positions.map { held.covariates[i, $0] } }
+    let pair = (training.durations, training.churned)
+    let curve = SurvivalCurve(durations: training.durations, churned: training.churned)
+    guard
+      let model = IntegratedBrierScore(
+        training: pair, durations: held.durations, churned: held.churned, times: times,
+        survival: { i, t in fit.survival(at: t, for: values[i]) ?? .nan }),
+      let reference = IntegratedBrierScore(
+        training: pair, durations: held.durations, churned: held.churned, times: times,
+        survival: { _, t in curve.survival(at: t) ?? .nan })
+    else { return nil }
+    return (days, model.integrated, reference.integrated)
   }
 
   /// The survival curves of `table`'s rows, all and by the values of the

@@ -347,6 +347,11 @@ enum SurvivalCommand: Command {
     out += model.fit.summaryTable()
     if let c = t.holdoutConcordance, let n = t.holdoutRows, let k = t.holdoutChurns {
       out += String(format: "\nHoldout (%@): concordance %.4f on %d customers, %d churned\n", t.holdout ?? "", c, n, k)
+      if let days = t.brierDays, let score = t.holdoutIntegratedBrierScore, let reference = t.holdoutBrierReference {
+        out += String(
+          format: "  integrated Brier score over days 1–%d: %.5f (Kaplan–Meier without features: %.5f)\n", days, score,
+          reference)
+      }
     } else if let n = t.holdoutRows {
       out += "\nHoldout (\(t.holdout ?? "")): \(n) customers, no comparable pair (no churn): no concordance\n"
     }
