@@ -1,4 +1,4 @@
-"""Cross-check: the exported SQL run by real engines (SQLite, DuckDB) and the
+"""Cross-check: the exported SQL run by real engines (SQLite, DuckDB, PostgreSQL) and the
 exported PMML run by the JPMML evaluator give the same probabilities (and
 risk bands) as `churnkit score`, within 1e-9."""
 import csv
@@ -92,3 +92,58 @@ def test_identifiers_cannot_inject_sql():
     # every feature as one quoted identifier.
     sql = export("--format", "sql", "--dialect", "postgres")
     assert sql.count('"days_since_last_event"') == 1
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    import psycopg2
+
+    from engines import postgres_server
+    with postgres_server() as arguments:
+        connection = psycopg2.connect(**arguments)
+        connection.autocommit = True
+        yield connection
+        connection.close()
+
+
+def test_postgres_runs_the_exported_sql(data, postgres):
+    features, rows, ours = data
+    names = list(rows[0].keys())
+    with postgres.cursor() as cursor:
+        cursor.execute("CREATE TABLE features (" + ", ".join(
+            f'"{n}" {"text" if n in ("customer_id", "cutoff") else "double precision"}' for n in names) + ")")
+        with open(features) as f:
+            cursor.copy_expert("COPY features FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+        cursor.execute(export("--format", "sql", "--dialect", "postgres"))
+        compare(cursor.fetchall(), ours)
+
+
+def test_postgres_scores_extreme_rows_as_churnkit_does(data, postgres, tmp_path):
+    """PostgreSQL raises "value out of range" where EXP over- or underflows;
+    rows that push the linear predictor to ±4,700 still score, as
+    `churnkit score --features` scores them (0 and 1, to 1e-300)."""
+    _, rows, _ = data
+    names = list(rows[0].keys())
+    extreme = []
+    for k, value in enumerate(["10000", "-10000"]):
+        row = dict(rows[0], customer_id=f"extreme-{k}", count_7d=value)
+        extreme.append(row)
+    with open(tmp_path / "extreme.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(extreme)
+    subprocess.run([CHURNKIT, "score", "--model", MODEL, "--features", tmp_path / "extreme.csv", "--ignore-columns",
+                    "label", "--out", tmp_path / "scores.csv"], check=True, capture_output=True, cwd=ROOT)
+    with open(tmp_path / "scores.csv") as f:
+        ours = {r["customer_id"]: (float(r["churn_probability"]), int(r["risk_band"])) for r in csv.DictReader(f)}
+    assert sorted(p for p, _ in ours.values()) == [0.0, 1.0]
+    with postgres.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE features (" + ", ".join(
+            f'"{n}" {"text" if n in ("customer_id", "cutoff") else "double precision"}' for n in names) + ")")
+        with open(tmp_path / "extreme.csv") as f:
+            cursor.copy_expert("COPY features FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+        cursor.execute(export("--format", "sql", "--dialect", "postgres"))
+        result = cursor.fetchall()
+    assert len(result) == 2
+    for cid, p, band in result:
+        assert abs(p - ours[cid][0]) < 1e-300 and band == ours[cid][1], (cid, p, ours[cid])

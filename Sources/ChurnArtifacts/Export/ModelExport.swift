@@ -88,6 +88,10 @@ public enum ModelExport {
     }
     band += "\n    ELSE 10 END"
     let keyList = keys.map(q).joined(separator: ", ")
+    // PostgreSQL raises "value out of range" where EXP over- or underflows
+    // (the others give ∞ or 0): there the exponent is kept within what a
+    // double holds, which moves no probability by more than 1e-300.
+    let (open, close) = dialect == .postgres ? ("EXP(LEAST(GREATEST(-(", "), -745.0), 709.0))") : ("EXP(-(", "))")
     return """
       -- ChurnKit \(model.churnkitVersion) churn model, \(dialect.rawValue) SQL.
       -- churn_probability = 1 / (1 + exp(-(intercept + Σ coefficient × feature))), features on their
@@ -98,9 +102,9 @@ public enum ModelExport {
         \(band) AS \(q("risk_band"))
       FROM (
         SELECT \(keyList),
-          1.0 / (1.0 + EXP(-(
+          1.0 / (1.0 + \(open)
             \(linear)
-          ))) AS \(q("churn_probability"))
+          \(close)) AS \(q("churn_probability"))
         FROM \(q(table))
       ) AS scored;
 
