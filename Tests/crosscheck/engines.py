@@ -41,3 +41,18 @@ def postgres_server():
     finally:
         subprocess.run([*run_as, f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def spark_session():
+    """A local Spark session (pyspark from PyPI on the machine's Java), one
+    core, no UI."""
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder.master("local[1]").appName("churnkit-tests")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
+             .config("spark.driver.memory", "1g").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        yield spark
+    finally:
+        spark.stop()

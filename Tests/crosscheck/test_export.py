@@ -1,4 +1,4 @@
-"""Cross-check: the exported SQL run by real engines (SQLite, DuckDB, PostgreSQL) and the
+"""Cross-check: the exported SQL run by real engines (SQLite, DuckDB, PostgreSQL, Spark) and the
 exported PMML run by the JPMML evaluator give the same probabilities (and
 risk bands) as `churnkit score`, within 1e-9."""
 import csv
@@ -147,3 +147,14 @@ def test_postgres_scores_extreme_rows_as_churnkit_does(data, postgres, tmp_path)
     assert len(result) == 2
     for cid, p, band in result:
         assert abs(p - ours[cid][0]) < 1e-300 and band == ours[cid][1], (cid, p, ours[cid])
+
+
+def test_spark_runs_the_exported_sql(data):
+    """Spark SQL (a local session) reads the feature file and runs the export."""
+    from engines import spark_session
+    features, _, ours = data
+    with spark_session() as spark:
+        spark.read.csv(features, header=True, inferSchema=True).createOrReplaceTempView("features")
+        sql = export("--format", "sql", "--dialect", "spark").rstrip().rstrip(";")
+        result = [(r["customer_id"], r["churn_probability"], r["risk_band"]) for r in spark.sql(sql).collect()]
+    compare(result, ours)
