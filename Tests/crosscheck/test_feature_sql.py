@@ -1,7 +1,10 @@
 """Cross-check: the feature SQL that `churnkit export --format sql-features`
-writes, run over the raw events in DuckDB and SQLite, gives the same
+writes, run over the raw events in DuckDB, SQLite, PostgreSQL (a server the
+tests start) and Spark SQL (a local session in another time zone than UTC,
+to show the SQL does not depend on it), gives the same
 features as `churnkit features` (every value, 1e-9); and `sql-score` gives
 the same probabilities and bands as `churnkit score`."""
+import contextlib
 import csv
 import json
 import os
@@ -18,6 +21,66 @@ from test_features import CHURNKIT, ROOT
 MODEL = os.path.join(ROOT, "models", "churn-model.json")
 EVENTS = os.path.join(ROOT, "training-data", "events.csv")
 CUSTOMERS = os.path.join(ROOT, "training-data", "customers.csv")
+
+
+DIALECTS = ["duckdb", "sqlite", "postgres", "spark"]
+
+
+@pytest.fixture(scope="module")
+def engines():
+    """Each engine's runner: SQL → (column names, rows). The server and the
+    Spark session start on first use, once for the module."""
+    stack = contextlib.ExitStack()
+    runners = {}
+
+    def runner(dialect):
+        if dialect not in runners:
+            runners[dialect] = start(dialect, stack)
+        return runners[dialect]
+    yield runner
+    stack.close()
+
+
+def start(dialect, stack):
+    if dialect == "postgres":
+        import psycopg2
+        from engines import postgres_server
+        connection = psycopg2.connect(**stack.enter_context(postgres_server()))
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute('CREATE TABLE events (customer_id text, "timestamp" text, event text, channel text, '
+                           'amount double precision, sentiment double precision, stage text)')
+            with open(EVENTS) as f:
+                cursor.copy_expert("COPY events FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+            header = open(CUSTOMERS).readline().strip().split(",")
+            cursor.execute("CREATE TABLE customers (" + ", ".join(f'"{c}" text' for c in header) + ")")
+            with open(CUSTOMERS) as f:
+                cursor.copy_expert("COPY customers FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+
+        def run(sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return [d[0] for d in cursor.description], cursor.fetchall()
+        return run
+    if dialect == "spark":
+        from engines import spark_session
+        spark = stack.enter_context(spark_session())
+        spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+        events = spark.read.csv(EVENTS, header=True)
+        events = events.withColumn("amount", events["amount"].cast("double"))
+        events.withColumn("sentiment", events["sentiment"].cast("double")).createOrReplaceTempView("events")
+        spark.read.csv(CUSTOMERS, header=True).createOrReplaceTempView("customers")
+
+        def run(sql):
+            frame = spark.sql(sql.rstrip().rstrip(";"))
+            return frame.columns, [tuple(r) for r in frame.collect()]
+        return run
+    con = connect(dialect)
+
+    def run(sql):
+        cursor = con.execute(sql)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    return run
 
 
 def connect(dialect):
@@ -75,16 +138,14 @@ def pooled_model():
     return model
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
+@pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled"])
-def test_sql_features_equal_churnkit_features(dialect, as_of, request):
+def test_sql_features_equal_churnkit_features(dialect, as_of, request, engines):
     model = MODEL
     if as_of == "pooled":
         model, as_of = request.getfixturevalue("pooled_model"), "2025-09-30"
     ours = churnkit_features(as_of, model)
-    cur = connect(dialect).execute(export("sql-features", dialect, as_of, model))
-    rows = cur.fetchall()
-    columns = [d[0] for d in cur.description]
+    columns, rows = engines(dialect)(export("sql-features", dialect, as_of, model))
     assert columns == ours.columns[:-1]  # all but the label
     assert [r[0] for r in rows] == ours["customer_id"].to_list()
     for j, name in enumerate(columns[2:], start=2):
@@ -93,14 +154,14 @@ def test_sql_features_equal_churnkit_features(dialect, as_of, request):
             assert r[j] is not None and abs(r[j] - o) <= 1e-9 * max(1.0, abs(o)), (name, r[0], r[j], o)
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
-def test_sql_score_equals_churnkit_score(dialect):
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_sql_score_equals_churnkit_score(dialect, engines):
     out = os.path.join(tempfile.mkdtemp(), "scores.csv")
     subprocess.run([CHURNKIT, "score", "--model", MODEL, "--events", EVENTS, "--customers", CUSTOMERS,
                     "--as-of", "2025-09-30", "--out", out], check=True, capture_output=True)
     with open(out) as f:
         ours = {r["customer_id"]: (float(r["churn_probability"]), int(r["risk_band"])) for r in csv.DictReader(f)}
-    rows = connect(dialect).execute(export("sql-score", dialect, "2025-09-30")).fetchall()
+    _, rows = engines(dialect)(export("sql-score", dialect, "2025-09-30"))
     assert len(rows) == len(ours) > 1000
     for cid, p, band in rows:
         want_p, want_band = ours[cid]

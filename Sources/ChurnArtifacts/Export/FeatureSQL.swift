@@ -8,19 +8,16 @@ import ChurnData
 /// mix, stage, days in stage and the stage chain's churn probability,
 /// sentiment, interventions and static
 /// attributes (categorical and date columns; numeric static columns are not
-/// covered and are refused) — for the dialects it is tested in: SQLite and
-/// DuckDB. Input: `events(customer_id, timestamp, event, channel, amount,
+/// covered and are refused) — for SQLite, DuckDB, PostgreSQL and Spark SQL,
+/// each tested in its engine. Input: `events(customer_id, timestamp, event, channel, amount,
 /// sentiment, stage)` with ISO-8601 UTC timestamps (second precision), and
 /// `customers(customer_id, …)` when the model uses static attributes.
 public enum FeatureSQL {
   public enum Failure: Error, CustomStringConvertible {
-    case unsupportedDialect(ModelExport.Dialect)
     case unsupportedStaticColumn(String)
 
     public var description: String {
       switch self {
-      case .unsupportedDialect(let d):
-        return "feature SQL is generated (and tested) for sqlite and duckdb only, not \(d.rawValue)"
       case .unsupportedStaticColumn(let c):
         return "feature SQL does not cover the numeric static column '\(c)'"
       }
@@ -44,7 +41,6 @@ public enum FeatureSQL {
   /// The SELECT producing `customer_id`, `cutoff` and the model's features
   /// (in order) for every eligible customer at `cutoff`, sorted by id.
   public static func features(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
-    guard dialect == .sqlite || dialect == .duckdb else { throw Failure.unsupportedDialect(dialect) }
     let query = FeatureQuery(
       spec: try model.specForEvents("feature SQL"), dialect: dialect, cutoff: cutoff,
       churn: try ChurnDefinition(parsing: model.training.churnDefinition))
@@ -79,18 +75,51 @@ struct FeatureQuery {
 
   func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
   func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
-  func dbl(_ x: String) -> String { "CAST(\(x) AS DOUBLE)" }
-  func days(_ x: String) -> String { "CAST(\(T) - \(x) AS DOUBLE) / CAST(\(day) AS DOUBLE)" }
+  func dbl(_ x: String) -> String { "CAST(\(x) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))" }
+  func days(_ x: String) -> String { "\(dbl("\(T) - \(x)")) / \(dbl(day))" }
+  /// Text as it is stored, trimmed, "" when missing.
+  func text(_ x: String) -> String {
+    "TRIM(COALESCE(CAST(\(x) AS \(dialect == .spark ? "STRING" : "VARCHAR")), ''))"
+  }
+  /// Microseconds since 1970 of an ISO-8601 event time (its zone, `Z`, in
+  /// the text).
+  func eventMicros(_ x: String) -> String {
+    switch dialect {
+    case .sqlite: return "unixepoch(\(x)) * 1000000"
+    case .duckdb: return "epoch_us(CAST(\(x) AS TIMESTAMPTZ))"
+    case .postgres: return "CAST(EXTRACT(EPOCH FROM CAST(\(x) AS TIMESTAMPTZ)) * 1000000 AS BIGINT)"
+    case .spark: return "unix_micros(CAST(\(x) AS TIMESTAMP))"
+    }
+  }
+  /// Microseconds since 1970 of a date (or date and time) without a zone,
+  /// read as UTC whatever the session's time zone.
+  func dateMicros(_ x: String) -> String {
+    switch dialect {
+    case .sqlite: return "unixepoch(\(x)) * 1000000"
+    case .duckdb: return "epoch_us(CAST(\(x) AS TIMESTAMP))"
+    case .postgres: return "CAST(EXTRACT(EPOCH FROM CAST(\(x) AS TIMESTAMP)) * 1000000 AS BIGINT)"
+    // Spark reads a zoneless text in the session's zone: shift it back.
+    case .spark: return "unix_micros(from_utc_timestamp(CAST(\(x) AS TIMESTAMP), current_timezone()))"
+    }
+  }
+  /// Whole days in a number of microseconds ≥ 0.
+  func wholeDays(_ micros: String) -> String {
+    switch dialect {
+    case .duckdb: return "(\(micros) // \(day))"
+    case .spark: return "(\(micros) div \(day))"
+    case .sqlite, .postgres: return "(\(micros) / \(day))"
+    }
+  }
   func daysSince(_ x: String) -> String {
     "COALESCE(CASE WHEN \(days(x)) < \(spec.neverDays) THEN \(days(x)) ELSE \(spec.neverDays) END, \(spec.neverDays))"
   }
   func trend(_ a: String, _ b: String) -> String {
-    "CASE WHEN ABS(\(a)) + ABS(\(b)) > 0 THEN CAST(\(a) - \(b) AS DOUBLE) / CAST(ABS(\(a)) + ABS(\(b)) AS DOUBLE) ELSE 0.0 END"
+    "CASE WHEN ABS(\(a)) + ABS(\(b)) > 0 THEN \(dbl("\(a) - \(b)")) / \(dbl("ABS(\(a)) + ABS(\(b))")) ELSE 0.0 END"
   }
   func greatest(_ xs: [String]) -> String {
     let args = xs.map { "COALESCE(\($0), \(sentinel))" }
     if args.count == 1 { return args[0] }
-    return (dialect == .duckdb ? "GREATEST(" : "MAX(") + args.joined(separator: ", ") + ")"
+    return (dialect == .sqlite ? "MAX(" : "GREATEST(") + args.joined(separator: ", ") + ")"
   }
 
   // MARK: - Aggregates over the history (t ≤ T)
@@ -294,7 +323,7 @@ struct FeatureQuery {
   private func staticColumns() throws -> [String] {
     var columns: [String] = []
     for encoding in spec.staticEncodings ?? [] {
-      let raw = "TRIM(COALESCE(CAST(cu.\(q(encoding.column)) AS VARCHAR), ''))"
+      let raw = text("cu.\(q(encoding.column))")
       switch encoding.kind {
       case .categorical:
         for category in encoding.categories {
@@ -304,9 +333,7 @@ struct FeatureQuery {
           encoding.categories.isEmpty ? "1 = 0" : "\(raw) IN (\(encoding.categories.map(lit).joined(separator: ", ")))"
         columns.append("CASE WHEN \(known) THEN 0.0 ELSE 1.0 END")
       case .date:
-        let micros =
-          dialect == .duckdb
-          ? "epoch_us(CAST(NULLIF(\(raw), '') AS TIMESTAMP))" : "unixepoch(NULLIF(\(raw), '')) * 1000000"
+        let micros = dateMicros("NULLIF(\(raw), '')")
         columns.append("COALESCE(\(days(micros)), \(encoding.imputation))")
         if encoding.hasMissingIndicator { columns.append("CASE WHEN \(micros) IS NULL THEN 1.0 ELSE 0.0 END") }
       case .numeric:
@@ -325,10 +352,9 @@ struct FeatureQuery {
     let eligible =
       churn != .inactivity
       ? "a.churned_before = 0" : "a.last_activity IS NOT NULL AND a.last_activity > \(T) - \(horizon)"
-    let time =
-      dialect == .duckdb
-      ? "epoch_us(CAST(\(q("timestamp")) AS TIMESTAMPTZ))" : "unixepoch(\(q("timestamp"))) * 1000000"
-    let dayIndex = dialect == .duckdb ? "(age // \(day))" : "(age / \(day))"
+    let time = eventMicros(q("timestamp"))
+    let dayIndex = wholeDays("age")
+    let gapMean = "\(dbl("g.dmax - g.dmin")) / \(dbl("g.n - 1"))"
     return """
       WITH ev AS (
         SELECT \(q("customer_id")) AS customer_id, \(time) AS t, \(q("event")) AS event,
@@ -346,8 +372,7 @@ struct FeatureQuery {
       g AS (SELECT customer_id, COUNT(*) AS n, MIN(d) AS dmin, MAX(d) AS dmax FROM active GROUP BY customer_id),
       gv AS (
         SELECT gaps.customer_id,
-          SUM((gap - CAST(g.dmax - g.dmin AS DOUBLE) / CAST(g.n - 1 AS DOUBLE))
-            * (gap - CAST(g.dmax - g.dmin AS DOUBLE) / CAST(g.n - 1 AS DOUBLE))) AS sq
+          SUM((gap - \(gapMean)) * (gap - \(gapMean))) AS sq
         FROM gaps JOIN g ON g.customer_id = gaps.customer_id WHERE gap IS NOT NULL GROUP BY gaps.customer_id
       ),
       gf AS (
