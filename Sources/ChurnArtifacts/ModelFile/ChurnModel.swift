@@ -184,13 +184,6 @@ public struct ChurnModel: Codable, Sendable {
   static let nonFiniteDecoding = JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(
     positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
 
-  private static func canonical(_ model: ChurnModel) throws -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.nonConformingFloatEncodingStrategy = nonFinite
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return Array(try encoder.encode(model))
-  }
-
   /// Writes the model to `path` (atomically).
   public func write(to path: String) throws {
     let bytes = try fileBytes()
@@ -207,11 +200,7 @@ public struct ChurnModel: Codable, Sendable {
     for term in fit.terms where !term.coefficient.isFinite || !term.standardError.isFinite {
       throw ModelError.numericalFailure("coefficient of '\(term.name)' is not finite; the model is not saved")
     }
-    let checksum = "crc32:" + Checksum.crc32Hex(try ChurnModel.canonical(self))
-    let encoder = JSONEncoder()
-    encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return Array(try encoder.encode(File(checksum: checksum, model: self))) + [0x0A]
+    return try ModelJSON.file(File(checksum: try ModelJSON.checksum(self), model: self))
   }
 
   /// Reads and verifies a model file: the format version, the JSON, the
@@ -255,9 +244,7 @@ public struct ChurnModel: Codable, Sendable {
       throw .damaged(path: path, detail: JSONProblem.describe(error, in: data))
     }
     if requiringChecksum {
-      guard let canonical = try? canonical(file.model),
-        "crc32:" + Checksum.crc32Hex(canonical) == file.checksum
-      else { throw .checksumMismatch(path: path) }
+      guard (try? ModelJSON.checksum(file.model)) == file.checksum else { throw .checksumMismatch(path: path) }
     }
     var model = file.model
     try ModelFileCheck(path: path).check(model)
@@ -273,10 +260,7 @@ public struct ChurnModel: Codable, Sendable {
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = nonFiniteDecoding
     var file = try decoder.decode(File.self, from: data)
-    file.checksum = "crc32:" + Checksum.crc32Hex(try canonical(file.model))
-    let encoder = JSONEncoder()
-    encoder.nonConformingFloatEncodingStrategy = nonFinite
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return try encoder.encode(file)
+    file.checksum = try ModelJSON.checksum(file.model)
+    return try ModelJSON.encoder(pretty: true).encode(file)
   }
 }

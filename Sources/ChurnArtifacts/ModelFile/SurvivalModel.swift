@@ -83,13 +83,6 @@ public struct SurvivalModel: Codable, Sendable {
     var survivalModel: SurvivalModel
   }
 
-  private static func canonical(_ model: SurvivalModel) throws -> [UInt8] {
-    let encoder = JSONEncoder()
-    encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return Array(try encoder.encode(model))
-  }
-
   /// The model as a file: pretty JSON with sorted keys and a crc32 of the
   /// model (the same bytes for the same fit).
   ///
@@ -99,11 +92,7 @@ public struct SurvivalModel: Codable, Sendable {
     for term in fit.terms where !term.coefficient.isFinite || !term.standardError.isFinite {
       throw ModelError.numericalFailure("coefficient of '\(term.name)' is not finite; the model is not saved")
     }
-    let checksum = "crc32:" + Checksum.crc32Hex(try SurvivalModel.canonical(self))
-    let encoder = JSONEncoder()
-    encoder.nonConformingFloatEncodingStrategy = ChurnModel.nonFinite
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return Array(try encoder.encode(File(checksum: checksum, survivalModel: self))) + [0x0A]
+    return try ModelJSON.file(File(checksum: try ModelJSON.checksum(self), survivalModel: self))
   }
 
   /// Reads and verifies a survival model file: its kind and version, the
@@ -137,9 +126,7 @@ public struct SurvivalModel: Codable, Sendable {
     } catch {
       throw .damaged(path: path, detail: JSONProblem.describe(error, in: data))
     }
-    guard let canonical = try? canonical(file.survivalModel),
-      "crc32:" + Checksum.crc32Hex(canonical) == file.checksum
-    else { throw .checksumMismatch(path: path) }
+    guard (try? ModelJSON.checksum(file.survivalModel)) == file.checksum else { throw .checksumMismatch(path: path) }
     try file.survivalModel.fit.check(path: path)
     return file.survivalModel
   }

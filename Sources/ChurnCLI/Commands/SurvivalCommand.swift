@@ -94,17 +94,8 @@ enum SurvivalCommand: Command {
       throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
     }
     fitter.estimator.l2 = l2
-    if let text = arguments.value("holdout") {
-      guard let f = Double(text), f > 0, f < 1 else {
-        throw CLIError.invalidValue(
-          option: "holdout", value: text, reason: "expected a fraction between 0 and 1, e.g. 0.3")
-      }
-      let seedText = arguments.value("seed")!
-      guard let seed = UInt64(seedText) else {
-        throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
-      }
-      fitter.holdout = (f, seed)
-    }
+    let seed = try HoldoutOption.seed(arguments)
+    if let fraction = try HoldoutOption.fraction(arguments) { fitter.holdout = (fraction, seed) }
     if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
     var issues = IssueLog(limit: 20)
     let fitted: Fitted
@@ -172,18 +163,11 @@ enum SurvivalCommand: Command {
   private static func fromEvents(
     _ events: String, _ arguments: ParsedArguments, fitter: SurvivalFitter, issues: inout IssueLog, console: Console
   ) throws -> Fitted {
-    guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingOption("cutoff") }
-    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
+    guard arguments.value("cutoff") != nil else { throw CLIError.missingOption("cutoff") }
     guard events != "-" else {
       throw FeatureError.missingInput("survival reads the event log twice: give it as a file, not standard input")
     }
-    let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
-    var extractor = FeatureExtractor(
-      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: horizonText),
-      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
-    extractor.stageChurnFitter = StageChainChurnFitter()
-    extractor.observedUntil = try ObservationOption.value(arguments)
-    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
+    var extractor = try ExtractorOptions.extractor(arguments)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))

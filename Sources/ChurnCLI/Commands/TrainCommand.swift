@@ -145,18 +145,8 @@ enum TrainCommand: Command {
     if arguments.isGiven("cv") {
       crossValidation = CrossValidation(folds: try arguments.integer("cv", default: 5, in: 2...100))
     }
-    let seedText = arguments.value("seed")!
-    guard let seed = UInt64(seedText) else {
-      throw CLIError.invalidValue(option: "seed", value: seedText, reason: "expected a whole number ≥ 0")
-    }
-    var holdoutFraction: Double?
-    if let text = arguments.value("holdout") {
-      guard let f = Double(text), f > 0, f < 1 else {
-        throw CLIError.invalidValue(
-          option: "holdout", value: text, reason: "expected a fraction between 0 and 1, e.g. 0.3")
-      }
-      holdoutFraction = f
-    }
+    let seed = try HoldoutOption.seed(arguments)
+    let holdoutFraction = try HoldoutOption.fraction(arguments)
     if arguments.value("events") != nil {
       return try fromEvents(
         arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction, seed: seed,
@@ -176,7 +166,7 @@ enum TrainCommand: Command {
     var holdout = ChurnModelTrainer.Holdout.none
     if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }
     if let later = arguments.value("holdout-cutoff") { holdout = .cutoff(try Cutoff(parsing: later)) }
-    var extractor = try featureExtractor(arguments)
+    var extractor = try ExtractorOptions.extractor(arguments)
     let progress = ProgressLine("reading events", console: console)
     extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)
@@ -225,20 +215,6 @@ enum TrainCommand: Command {
     return ExitStatus.success
   }
 
-  /// Features and labels at the cutoffs, as the options define them.
-  private static func featureExtractor(_ arguments: ParsedArguments) throws -> FeatureExtractor {
-    guard let horizonText = arguments.value("horizon") else { throw CLIError.missingOption("horizon") }
-    let spec = try arguments.value("spec").map(FeatureSpec.load(path:)) ?? FeatureSpec()
-    var extractor = FeatureExtractor(
-      spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
-      churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
-    extractor.stageChurnFitter = StageChainChurnFitter()
-    extractor.observedUntil = try ObservationOption.value(arguments)
-    extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
-    return extractor
-  }
-
-  /// With --actions: the uplift trainer and every setting of it, checked.
   private static func upliftTrainer(
     _ arguments: ParsedArguments, churn: ChurnDefinition, seed: UInt64
   ) throws -> UpliftTrainer? {
@@ -297,7 +273,7 @@ enum TrainCommand: Command {
     try requireConvergence(outcome.fit, arguments, console)
     if let out = arguments.value("out") {
       let others = exclude + [arguments.value("weight-column")].compactMap { $0 }
-      let model = try trainer.model(
+      let model = trainer.model(
         outcome, data: data, path: path, labelColumn: arguments.value("label")!, otherColumns: others)
       try outputs.add(try model.fileBytes(), to: out)
     }
