@@ -96,3 +96,29 @@ extension Matrix {
     }
   }
 }
+
+extension Matrix {
+  /// `C ← C + Σ wᵣ·xᵣxᵣᵀ` over some rows of a row-major table (`columns`
+  /// values a row), on the lower triangle of `C` only (BLAS `dsyrk` on the
+  /// rows scaled by √wᵣ; rows of weight 0 are skipped). A survival fit's
+  /// risk-set sums are built with it, a group of tied rows at a time.
+  ///
+  /// - Complexity: O(rows · columns²).
+  public static func accumulateWeightedOuterProducts(
+    rowMajor table: [Double], rows: Range<Int>, columns p: Int, weights: [Double], into c: inout Matrix
+  ) {
+    precondition(c.rows == p && c.columns == p, "syrk: C must be \(p)×\(p)")
+    var scaled: [Double] = []
+    scaled.reserveCapacity(rows.count * p)
+    for r in rows where weights[r] > 0 {
+      let root = weights[r].squareRoot()
+      for j in 0..<p { scaled.append(root * table[r * p + j]) }
+    }
+    let k = scaled.count / Swift.max(p, 1)
+    guard p > 0, k > 0 else { return }
+    // `scaled` is column-major p × k (a column per row): C += S Sᵀ.
+    unsafe cblas_dsyrk(
+      CblasColMajor, CblasLower, CblasNoTrans, blasInt(p), blasInt(k), 1, scaled, blasInt(p), 1, &c.storage,
+      blasInt(p))
+  }
+}

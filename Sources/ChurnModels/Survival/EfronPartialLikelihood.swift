@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// Cox's partial log-likelihood with Efron's handling of tied churn times,
 /// its gradient and its information matrix (minus the Hessian), for rows
@@ -61,49 +62,55 @@ struct EfronPartialLikelihood {
     var value = 0.0
     var gradient = [Double](repeating: 0, count: p)
     var information = [Double](repeating: 0, count: p * p)
+    let w = eta.map { exp($0 - shift) }
+    let deathWeights = w.indices.map { churned[$0] ? w[$0] : 0 }
     var s0 = 0.0
     var s1 = [Double](repeating: 0, count: p)
-    var s2 = [Double](repeating: 0, count: p * p)
+    // S₂ and T₂ in column-major lower triangles: entry (b, a), b ≥ a, at a·p + b.
+    var s2 = Matrix(rows: p, columns: p)
     var t1 = [Double](repeating: 0, count: p)
-    var t2 = [Double](repeating: 0, count: p * p)
-    var phi1 = [Double](repeating: 0, count: p)
+    var t2 = Matrix(rows: p, columns: p)
     for tie in ties.reversed() {
       var deaths = 0
       var t0 = 0.0
       for j in 0..<p { t1[j] = 0 }
-      for k in 0..<(p * p) { t2[k] = 0 }
       for r in tie {
-        let w = exp(eta[r] - shift)
         let row = r * p
-        s0 += w
-        for a in 0..<p {
-          let wa = w * x[row + a]
-          s1[a] += wa
-          for b in a..<p { s2[a * p + b] += wa * x[row + b] }
-        }
+        s0 += w[r]
+        for a in 0..<p { s1[a] += w[r] * x[row + a] }
         guard churned[r] else { continue }
         deaths += 1
-        t0 += w
+        t0 += w[r]
         value += eta[r] - shift
         for a in 0..<p {
-          let wa = w * x[row + a]
           gradient[a] += x[row + a]
-          t1[a] += wa
-          for b in a..<p { t2[a * p + b] += wa * x[row + b] }
+          t1[a] += w[r] * x[row + a]
         }
       }
+      Matrix.accumulateWeightedOuterProducts(rowMajor: x, rows: tie, columns: p, weights: w, into: &s2)
+      guard deaths > 0 else { continue }
+      t2 = Matrix(rows: p, columns: p)
+      Matrix.accumulateWeightedOuterProducts(rowMajor: x, rows: tie, columns: p, weights: deathWeights, into: &t2)
+      // Efron's d terms at once: with f = l/d and φ₀ = S₀ − f·T₀, the sums
+      // over l of 1/φ₀, f/φ₀, 1/φ₀², f/φ₀² and f²/φ₀² weigh S₁, T₁, S₂, T₂.
+      var (c0, c1, q0, q1, q2) = (0.0, 0.0, 0.0, 0.0, 0.0)
       for l in 0..<deaths {
         let f = Double(l) / Double(deaths)
         let phi0 = s0 - f * t0
         value -= log(phi0)
-        for a in 0..<p {
-          phi1[a] = s1[a] - f * t1[a]
-          gradient[a] -= phi1[a] / phi0
-        }
-        for a in 0..<p {
-          for b in a..<p {
-            information[a * p + b] += (s2[a * p + b] - f * t2[a * p + b]) / phi0 - phi1[a] * phi1[b] / (phi0 * phi0)
-          }
+        let inverse = 1 / phi0
+        c0 += inverse
+        c1 += f * inverse
+        q0 += inverse * inverse
+        q1 += f * inverse * inverse
+        q2 += f * f * inverse * inverse
+      }
+      for a in 0..<p {
+        gradient[a] -= s1[a] * c0 - t1[a] * c1
+        for b in a..<p {
+          let second = s2.storage[a * p + b] * c0 - t2.storage[a * p + b] * c1
+          let outer = s1[a] * s1[b] * q0 - (s1[a] * t1[b] + t1[a] * s1[b]) * q1 + t1[a] * t1[b] * q2
+          information[a * p + b] += second - outer
         }
       }
     }
