@@ -71,6 +71,24 @@ struct BLASTests {
     #expect(maxRelativeDifference(c, x.gram()) < tolerance)
   }
 
+  /// Σ wᵣ·xᵣxᵣᵀ over a range of a row-major table, against the sum written out.
+  @Test func weightedOuterProductsEqualTheirSum() {
+    var rng = SplitMix64(seed: 6)
+    let p = 5
+    let table = (0..<(12 * p)).map { _ in rng.nextUniform() * 4 - 2 }
+    let weights = (0..<12).map { r in r % 4 == 0 ? 0 : rng.nextUniform() * 3 }
+    var c = Matrix(rows: p, columns: p)
+    Matrix.accumulateWeightedOuterProducts(rowMajor: table, rows: 2..<11, columns: p, weights: weights, into: &c)
+    Matrix.accumulateWeightedOuterProducts(rowMajor: table, rows: 11..<12, columns: p, weights: weights, into: &c)
+    for a in 0..<p {
+      for b in 0...a {
+        var expected = 0.0
+        for r in 2..<12 { expected += weights[r] * table[r * p + a] * table[r * p + b] }
+        #expect(abs(c[a, b] - expected) < 1e-12 * max(1, abs(expected)))
+      }
+    }
+  }
+
   @Test func emptyShapesAreHandled() {
     let a = Matrix(rows: 0, columns: 3)
     #expect(a.multiplied(by: [], transposed: true) == [0, 0, 0])
