@@ -325,7 +325,7 @@ def test_bad_inputs_get_located_errors(sample, tmp_path):
         (["survival", "--features", tmp_path / "negative.csv", "--out", tmp_path / "p.csv"], 1,
          "negative.csv:3: duration '-4.0' is not a number ≥ 0"),
         (["survival", "--features", tmp_path / "good.csv", "--by", "y", "--out", tmp_path / "p.csv"], 1,
-         "no covariate 'y' to group by; the covariates are: x"),
+         "no covariate 'y' to group by, nor a one-hot family 'y_…'; the covariates are: x"),
         (["survival", "--events", "-", "--cutoff", "2025-03-31", "--horizon", "90d", "--out", tmp_path / "p.csv"], 1,
          "survival reads the event log twice"),
     ]
@@ -400,3 +400,26 @@ def test_brier_score_weights_random_censoring_as_scikit_survival(tmp_path):
     expected = integrated_brier_score(y_train, y_test, estimate, grid)
     assert abs(model["training"]["holdoutIntegratedBrierScore"] - expected) < 1e-9
     assert model["training"]["holdoutIntegratedBrierScore"] < model["training"]["holdoutBrierReference"]
+
+
+def test_curves_by_a_customers_category_equal_lifelines(tmp_path):
+    """`--by plan`: a customers-table column, one-hot in the features, grouped
+    by its categories; the log-rank test against lifelines' multivariate one
+    and each group's Kaplan–Meier median against lifelines'."""
+    from lifelines.statistics import multivariate_logrank_test
+    survival("--events", "training-data/events.csv", "--customers", "training-data/customers.csv",
+             "--cutoff", "2025-03-31", "--horizon", "90d", "--churn-definition", "event:cancel", "--by", "plan",
+             "--out", tmp_path / "m.json", "--table-out", tmp_path / "t.csv")
+    model = load_model(tmp_path / "m.json")
+    table = pd.read_csv(tmp_path / "t.csv", float_precision="round_trip")
+    family = [c for c in table.columns if c.startswith("plan_")]
+    plan = table[family].idxmax(axis=1).str.removeprefix("plan_")
+    assert sorted(c["group"] for c in model["curves"][1:]) == sorted(plan.unique())
+    test = multivariate_logrank_test(table.duration, plan, table.churned)
+    assert abs(model["logRank"]["statistic"] - test.test_statistic) < 1e-9
+    assert model["logRank"]["degreesOfFreedom"] == len(plan.unique()) - 1
+    for named in model["curves"][1:]:
+        rows = table[plan == named["group"]]
+        km = KaplanMeierFitter().fit(rows.duration, rows.churned)
+        ours = named["curve"]
+        assert np.allclose(ours["survival"], km.survival_function_.iloc[:, 0].loc[ours["days"]], atol=1e-12)

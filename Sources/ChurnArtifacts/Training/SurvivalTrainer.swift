@@ -131,27 +131,43 @@ public struct SurvivalFitter: Sendable {
   public static func curves(
     of table: SurvivalTable, by column: String?, maxGroups: Int = 20
   ) throws(TrainingError) -> (curves: [SurvivalModel.NamedCurve], logRank: LogRankTest?) {
-    var curves = [
-      SurvivalModel.NamedCurve(group: "all", curve: SurvivalCurve(durations: table.durations, churned: table.churned))
-    ]
-    guard let column else { return (curves, nil) }
-    guard let j = table.names.firstIndex(of: column) else {
-      throw .unknownGroupColumn(column, available: table.names)
-    }
-    let values = table.covariates.column(j)
-    let distinct = Array(Set(values)).sorted()
-    guard distinct.count <= maxGroups else {
-      throw .tooManyGroups(column, count: distinct.count, limit: maxGroups)
-    }
-    let labels = values.map(CSVFormatting.number)
-    for v in distinct {
-      let rows = values.indices.filter { values[$0] == v }
+    let all = SurvivalModel.NamedCurve(
+      group: "all", curve: SurvivalCurve(durations: table.durations, churned: table.churned))
+    guard let column else { return ([all], nil) }
+    let labels = try groupLabels(of: table, by: column)
+    let groups = Array(Set(labels)).sorted()
+    guard groups.count <= maxGroups else { throw .tooManyGroups(column, count: groups.count, limit: maxGroups) }
+    var curves = [all]
+    for group in groups {
+      let rows = labels.indices.filter { labels[$0] == group }
       curves.append(
         .init(
-          group: CSVFormatting.number(v),
+          group: group,
           curve: SurvivalCurve(durations: rows.map { table.durations[$0] }, churned: rows.map { table.churned[$0] })))
     }
     return (curves, LogRankTest(durations: table.durations, churned: table.churned, groups: labels))
+  }
+
+  /// Each row's group: the value of the covariate `column`, or — for a
+  /// categorical column one-hot encoded as `column_<category>` (a customers
+  /// table's `plan`, the current `stage`) — the category whose column is 1.
+  static func groupLabels(of table: SurvivalTable, by column: String) throws(TrainingError) -> [String] {
+    if let j = table.names.firstIndex(of: column) {
+      return table.covariates.column(j).map(CSVFormatting.number)
+    }
+    let prefix = column + "_"
+    let family = table.names.indices.filter { table.names[$0].hasPrefix(prefix) }
+    let oneHot =
+      !family.isEmpty
+      && (0..<table.rows).allSatisfy { i in
+        family.allSatisfy { table.covariates[i, $0] == 0 || table.covariates[i, $0] == 1 }
+          && family.reduce(0.0) { $0 + table.covariates[i, $1] } == 1
+      }
+    guard oneHot else { throw .unknownGroupColumn(column, available: table.names) }
+    return (0..<table.rows).map { i in
+      let j = family.first { table.covariates[i, $0] == 1 }!
+      return String(table.names[j].dropFirst(prefix.count))
+    }
   }
 
   /// Harrell's C of the fit's partial hazard on `table` (its columns in

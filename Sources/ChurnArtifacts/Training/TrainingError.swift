@@ -39,7 +39,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
       return "the holdout cutoff \(holdout) must be after the training cutoff \(training)"
     case .oneLabelClass(let counts): return counts.description
     case .unknownGroupColumn(let name, let available):
-      return "no covariate '\(name)' to group by; the covariates are: \(available.joined(separator: ", "))"
+      return
+        "no covariate '\(name)' to group by, nor a one-hot family '\(name)_…'; the covariates are: \(available.joined(separator: ", "))"
     case .tooManyGroups(let name, let count, let limit):
       return "'\(name)' has \(count) distinct values; grouping takes at most \(limit) (bin the column first)"
     case .noChurnInFollowUp(let customers, let until):

@@ -54,7 +54,9 @@ enum SurvivalCommand: Command {
       .init(name: "seed", valueName: "s", help: "Seed of the holdout split.", defaultValue: "42"),
       .init(
         name: "by", valueName: "covariate",
-        help: "Kaplan–Meier and Nelson–Aalen curves per value of this covariate, with the log-rank test."),
+        help:
+          "Kaplan–Meier and Nelson–Aalen curves per value of this covariate (or per category of a one-hot column such as plan or stage), with the log-rank test."
+      ),
       .init(
         name: "curves-out", valueName: "file",
         help: "Write the curves: group, day, at risk, churned, survival and cumulative hazard with intervals."),
