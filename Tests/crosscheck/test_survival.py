@@ -423,3 +423,27 @@ def test_curves_by_a_customers_category_equal_lifelines(tmp_path):
         km = KaplanMeierFitter().fit(rows.duration, rows.churned)
         ours = named["curve"]
         assert np.allclose(ours["survival"], km.survival_function_.iloc[:, 0].loc[ours["days"]], atol=1e-12)
+
+
+def test_curves_by_quartiles_of_a_continuous_covariate(tmp_path):
+    """`--by` a covariate with many values groups it by its quartiles
+    (numpy's linear quantiles); on CDNOW the log-rank test equals lifelines'
+    on the same groups, and churn comes sooner the longer the silence."""
+    from lifelines.statistics import multivariate_logrank_test
+    raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.to_csv(tmp_path / "cdnow.csv", index=False)
+    survival("--events", tmp_path / "cdnow.csv", *CDNOW_MAPPING, "--cutoff", "1997-09-30", "--horizon", "90d",
+             "--by", "days_since_last_event", "--out", tmp_path / "m.json", "--table-out", tmp_path / "t.csv")
+    model = load_model(tmp_path / "m.json")
+    table = pd.read_csv(tmp_path / "t.csv", float_precision="round_trip")
+    x = table.days_since_last_event.to_numpy()
+    edges = np.quantile(x, [0.25, 0.5, 0.75])
+    group = np.searchsorted(edges, x, side="left")
+    test = multivariate_logrank_test(table.duration, group, table.churned)
+    assert abs(model["logRank"]["statistic"] - test.test_statistic) < 1e-9 * test.test_statistic
+    assert [c["group"][:2] for c in model["curves"][1:]] == ["Q1", "Q2", "Q3", "Q4"]
+    sizes = [c["curve"]["customers"] for c in model["curves"][1:]]
+    assert sizes == [int((group == k).sum()) for k in range(4)]
+    medians = [c["curve"]["days"][next(i for i, s in enumerate(c["curve"]["survival"]) if s <= 0.5)]
+               for c in model["curves"][1:]]
+    assert medians == sorted(medians, reverse=True)

@@ -1,6 +1,7 @@
 import ChurnData
 import ChurnIO
 import ChurnModels
+import Foundation
 
 /// From an event log to a `SurvivalModel`: the features at one cutoff, each
 /// customer's days to churn after it (`ChurnTimes`, a second pass over the
@@ -134,7 +135,7 @@ public struct SurvivalFitter: Sendable {
     let all = SurvivalModel.NamedCurve(
       group: "all", curve: SurvivalCurve(durations: table.durations, churned: table.churned))
     guard let column else { return ([all], nil) }
-    let labels = try groupLabels(of: table, by: column)
+    let labels = try groupLabels(of: table, by: column, maxGroups: maxGroups)
     let groups = Array(Set(labels)).sorted()
     guard groups.count <= maxGroups else { throw .tooManyGroups(column, count: groups.count, limit: maxGroups) }
     var curves = [all]
@@ -148,12 +149,29 @@ public struct SurvivalFitter: Sendable {
     return (curves, LogRankTest(durations: table.durations, churned: table.churned, groups: labels))
   }
 
-  /// Each row's group: the value of the covariate `column`, or — for a
+  /// A covariate with many values in its quartile groups (numpy's linear
+  /// quantiles; the labels show the edges to 6 digits): "Q1 (≤ 12)",
+  /// "Q2 (≤ 40)", "Q3 (≤ 90)", "Q4 (> 90)".
+  static func quartiles(_ values: [Double]) -> [String] {
+    let edges = Quantiles.linear(values, at: [0.25, 0.5, 0.75])
+    let shown = edges.map { String(format: "%.6g", $0) }
+    return values.map { v in
+      if let k = edges.firstIndex(where: { v <= $0 }) { return "Q\(k + 1) (≤ \(shown[k]))" }
+      return "Q4 (> \(shown[2]))"
+    }
+  }
+
+  /// Each row's group: the value of the covariate `column` (its quartile
+  /// group when it has more than `maxGroups` values), or — for a
   /// categorical column one-hot encoded as `column_<category>` (a customers
   /// table's `plan`, the current `stage`) — the category whose column is 1.
-  static func groupLabels(of table: SurvivalTable, by column: String) throws(TrainingError) -> [String] {
+  static func groupLabels(
+    of table: SurvivalTable, by column: String, maxGroups: Int
+  ) throws(TrainingError) -> [String] {
     if let j = table.names.firstIndex(of: column) {
-      return table.covariates.column(j).map(CSVFormatting.number)
+      let values = table.covariates.column(j)
+      guard Set(values).count > maxGroups else { return values.map(CSVFormatting.number) }
+      return quartiles(values)
     }
     let prefix = column + "_"
     let family = table.names.indices.filter { table.names[$0].hasPrefix(prefix) }

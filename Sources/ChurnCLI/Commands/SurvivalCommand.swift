@@ -55,7 +55,7 @@ enum SurvivalCommand: Command {
       .init(
         name: "by", valueName: "covariate",
         help:
-          "Kaplan–Meier and Nelson–Aalen curves per value of this covariate (or per category of a one-hot column such as plan or stage), with the log-rank test."
+          "Kaplan–Meier and Nelson–Aalen curves per value of this covariate (quartile groups past 20 values), or per category of a one-hot column such as plan or stage, with the log-rank test."
       ),
       .init(
         name: "curves-out", valueName: "file",
