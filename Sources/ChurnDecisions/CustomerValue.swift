@@ -1,4 +1,5 @@
 import ChurnModels
+import Foundation
 
 /// What keeping a customer is worth: the revenue they bring per day times
 /// the days they are expected to stay (within a horizon), or a value the
@@ -44,6 +45,8 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   public struct Columns: Sendable {
     let value: Int?
     let amount: Int?
+    /// Whether the amount column holds log(1 + amount) (a `log1p` spec).
+    var amountIsLog1p = false
     let tenure: Int?
   }
 
@@ -55,11 +58,13 @@ public struct CustomerValue: Sendable, Codable, Equatable {
       }
       return Columns(value: j, amount: nil, tenure: nil)
     case .revenue:
-      guard let a = names.firstIndex(of: "amount_sum_365d"), let t = names.firstIndex(of: "days_since_first_event")
+      let plain = names.firstIndex(of: "amount_sum_365d")
+      guard let a = plain ?? names.firstIndex(of: "log1p_amount_sum_365d"),
+        let t = names.firstIndex(of: "days_since_first_event")
       else {
         throw .revenueFeaturesMissing
       }
-      return Columns(value: nil, amount: a, tenure: t)
+      return Columns(value: nil, amount: a, amountIsLog1p: plain == nil, tenure: t)
     }
   }
 
@@ -70,7 +75,9 @@ public struct CustomerValue: Sendable, Codable, Equatable {
 
   public func of(features x: [Double], stage: Int?, columns: Columns) -> Double {
     if let j = columns.value { return x[j] }
-    let rate = Self.revenuePerDay(amount: x[columns.amount!], tenureDays: x[columns.tenure!])
+    let stored = x[columns.amount!]
+    let amount = columns.amountIsLog1p ? (stored < 0 ? -expm1(-stored) : expm1(stored)) : stored
+    let rate = Self.revenuePerDay(amount: amount, tenureDays: x[columns.tenure!])
     let days = stage.map { expectedDays[$0] } ?? expectedDaysWithoutStage
     return rate * days
   }

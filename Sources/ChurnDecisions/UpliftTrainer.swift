@@ -104,6 +104,7 @@ public struct UpliftTrainer: Sendable {
     }
     var extractor = FeatureExtractor(
       spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: baseline.churnDefinition)
+    extractor.useFeatureModels()
     extractor.requiresKnownNames = false
     progress?("uplift: snapshot features at \(grid.count) dates")
     var issues = IssueLog(limit: 0)

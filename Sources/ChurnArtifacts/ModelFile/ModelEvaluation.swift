@@ -55,6 +55,7 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
       spec: try model.specForEvents("evaluation"), cutoffs: [cutoff],
       horizon: horizon ?? Duration(days: model.training.horizonDays),
       churnDefinition: try churnDefinition ?? ChurnDefinition(parsing: model.training.churnDefinition))
+    extractor.useFeatureModels()
     extractor.requiresKnownNames = false
     extractor.observedUntil = observedUntil
     extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }

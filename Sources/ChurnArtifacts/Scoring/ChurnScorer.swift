@@ -151,6 +151,7 @@ public struct ChurnScorer: Sendable {
     var extractor = FeatureExtractor(
       spec: try model.specForEvents("scoring"), cutoffs: [asOf], horizon: Duration(days: model.training.horizonDays),
       churnDefinition: try ChurnDefinition(parsing: model.training.churnDefinition))
+    extractor.useFeatureModels()
     extractor.requiresKnownNames = false
     extractor.allowsCutoffAfterData = true
     extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }

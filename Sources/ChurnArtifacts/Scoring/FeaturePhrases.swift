@@ -24,6 +24,12 @@ enum FeaturePhrases {
     }
     let n = Substring(name)
     switch true {
+    case name.hasPrefix("log1p_"): return "\(phrase(String(n.dropFirst(6)))) (log scale)"
+    case name == "p_alive": return "probability of still buying (BG/NBD)"
+    case name.hasPrefix("expected_purchases_"):
+      if let (_, days) = window(n) { return "expected purchases in the next \(days) days (BG/NBD)" }
+    case name == "clv": return "expected lifetime value"
+    case name == "no_purchase_yet": return "no purchase yet"
     case name == "days_since_first_event": return "days since the first event (tenure)"
     case name == "days_since_last_event": return "days since the last event"
     case name.hasPrefix("days_since_last_"): return "days since the last \(words(n.dropFirst(16)))"

@@ -11,7 +11,7 @@ enum ExtractorOptions {
     var extractor = FeatureExtractor(
       spec: spec, cutoffs: try CutoffOptions.cutoffs(from: arguments), horizon: try Duration(parsing: horizonText),
       churnDefinition: try ChurnDefinition(parsing: arguments.value("churn-definition")!))
-    extractor.stageChurnFitter = StageChainChurnFitter()
+    extractor.useFeatureModels()
     extractor.observedUntil = try ObservationOption.value(arguments)
     extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: extractor.churnDefinition)
     return extractor

@@ -67,7 +67,7 @@ enum FeaturesCommand: Command {
       try CustomerTable(path: path, idColumn: reader.schema.customerID, issues: &issues)
     }
     var extractor = FeatureExtractor(spec: spec, cutoffs: cutoffs, horizon: horizon, churnDefinition: definition)
-    extractor.stageChurnFitter = StageChainChurnFitter()
+    extractor.useFeatureModels()
     extractor.observedUntil = try ObservationOption.value(arguments)
     extractor.activeWithin = try ActiveWithinOption.value(arguments, churn: definition)
     let progress = ProgressLine("reading events", console: console)

@@ -239,6 +239,7 @@ enum SurvivalCommand: Command {
     var extractor = FeatureExtractor(
       spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: "\(horizonDays)d"),
       churnDefinition: try ChurnDefinition(parsing: definition))
+    extractor.useFeatureModels()
     extractor.requiresKnownNames = false
     extractor.allowsCutoffAfterData = true
     let progress = ProgressLine("reading events", console: console)

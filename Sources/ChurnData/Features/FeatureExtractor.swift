@@ -39,6 +39,10 @@ public struct FeatureExtractor: Sendable {
   /// probabilities the spec does not fix yet (the chain is a model, above
   /// the features: `StageChainChurnFitter` in practice).
   public var stageChurnFitter: (any StageChurnFitting)?
+  /// Fits (when the spec has no parameters yet) and evaluates the
+  /// buy-till-you-die models behind a `repeat_purchase` feature
+  /// (`RepeatPurchaseFeatureFitter` in practice).
+  public var repeatPurchaseFitter: (any RepeatPurchaseFitting)?
 
   public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition)
   {
@@ -123,10 +127,14 @@ public struct FeatureExtractor: Sendable {
     if let feature = resolved.stageChurn, feature.probabilities == nil {
       resolved.stageChurn = try fitStageChurn(feature, usesStage: resolved.usesStage == true, reader: reader)
     }
+    var repeatValues: [RepeatPurchaseValues] = []
+    if let feature = resolved.repeatPurchase {
+      (resolved.repeatPurchase, repeatValues) = try evaluateRepeatPurchase(feature, reader: reader)
+    }
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
       churnDefinition: churnDefinition, partitions: partitions.states, slots: slots, reader: reader, table: table,
-      dataEnd: observedEnd,
+      dataEnd: observedEnd, repeatPurchaseValues: repeatValues,
       eventsFingerprint: String(fingerprint, radix: 16), lastEvent: extent.last, vocabularyNotes: notes)
   }
 
@@ -156,6 +164,30 @@ public struct FeatureExtractor: Sendable {
     fitted.probabilities = churnWithin + [1]
     fitted.fittedThrough = through.description
     return fitted
+  }
+
+  /// Fits the buy-till-you-die models on the purchases up to the earliest
+  /// cutoff (a second pass over the file) unless the spec fixes them, and
+  /// evaluates them on each customer's purchases up to every cutoff.
+  private func evaluateRepeatPurchase(
+    _ feature: RepeatPurchaseFeature, reader: EventLogReader
+  ) throws -> (RepeatPurchaseFeature, [RepeatPurchaseValues]) {
+    guard reader.path != "-" else {
+      throw FeatureError.missingInput(
+        "'repeat_purchase' reads the event log twice: give it as a file, not standard input")
+    }
+    guard let fitter = repeatPurchaseFitter else {
+      throw FeatureError.missingInput(
+        "'repeat_purchase' needs the buy-till-you-die models (FeatureExtractor.repeatPurchaseFitter)")
+    }
+    var excluded = Set(spec.interventions)
+    if let name = churnEventName { excluded.insert(name) }
+    var second = try EventLogReader(path: reader.path, schema: reader.schema)
+    var resolved = feature
+    resolved.horizonDays = feature.horizonDays ?? horizon.days
+    return try fitter.resolveAndEvaluate(
+      resolved, through: cutoffs[0], cutoffs: cutoffs, excluding: excluded,
+      events: &second)
   }
 
   /// A spec fixed by a model needs the columns and the customers table it

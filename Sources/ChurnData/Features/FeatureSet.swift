@@ -74,6 +74,9 @@ public struct FeatureSet: Sendable {
   private let states: [[CutoffState]]
   private let slots: Slots
   private let staticFeatures: StaticFeatures
+  /// The `repeat_purchase` values per cutoff, `width` per customer index
+  /// (NaN: no purchase by that cutoff).
+  private let repeatPurchase: RepeatPurchaseColumns?
 
   /// Where the state holds each per-type, per-intervention and per-channel
   /// column (`CategorySlots`).
@@ -88,14 +91,14 @@ public struct FeatureSet: Sendable {
   init(
     spec: FeatureSpec, cutoffs: [Cutoff], horizon: Duration, activeWithin: Duration, churnDefinition: ChurnDefinition,
     partitions states: [[CutoffState]], slots vocabulary: VocabularySlots, reader: EventLogReader,
-    table: CustomerTable?, dataEnd: Int64,
+    table: CustomerTable?, dataEnd: Int64, repeatPurchaseValues: [RepeatPurchaseValues] = [],
     eventsFingerprint: String, lastEvent: Int64, vocabularyNotes: [String] = []
   ) throws(FeatureError) {
     self.vocabularyNotes = vocabularyNotes
     self.eventsFingerprint = eventsFingerprint
     observedUntil = Cutoff(micros: dataEnd)
     self.lastEvent = Cutoff(micros: lastEvent)
-    self.spec = spec
+    var spec = spec
     self.horizon = horizon
     self.activeWithin = activeWithin
     self.churnDefinition = churnDefinition
@@ -123,9 +126,21 @@ public struct FeatureSet: Sendable {
       }
     }
     self.rows = rows
-    var names = FeatureWriter(.names)
+    if let feature = spec.repeatPurchase {
+      let columns = RepeatPurchaseColumns(repeatPurchaseValues, customers: reader.customers)
+      if feature.hasMissingIndicator == nil {
+        spec.repeatPurchase!.hasMissingIndicator = rows.contains {
+          !columns.hasPurchase(customer: $0.customer, at: $0.state)
+        }
+      }
+      repeatPurchase = columns
+    } else {
+      repeatPurchase = nil
+    }
+    self.spec = spec
+    var names = FeatureWriter(.names, log1p: spec.log1p == true)
     if let first = rows.first {
-      FeatureSet.write(first, states, slots, staticFeatures, spec, &names)
+      FeatureSet.write(first, states, slots, staticFeatures, repeatPurchase, spec, &names)
     } else {
       FeatureSet.writeNames(spec, slots, staticFeatures, &names)
     }
@@ -134,9 +149,9 @@ public struct FeatureSet: Sendable {
 
   /// The feature values of a row, in `featureNames` order.
   public func values(of row: Row) -> [Double] {
-    var out = FeatureWriter(.values)
+    var out = FeatureWriter(.values, log1p: spec.log1p == true)
     out.values.reserveCapacity(featureNames.count)
-    FeatureSet.write(row, states, slots, staticFeatures, spec, &out)
+    FeatureSet.write(row, states, slots, staticFeatures, repeatPurchase, spec, &out)
     return out.values
   }
 
@@ -194,12 +209,12 @@ public struct FeatureSet: Sendable {
     var state = CutoffState(cutoff: 0, horizon: Duration(days: 1), spec: spec, stageCount: spec.stages.count)
     state.ensure(customers: 1, types: slots.typeCount, channels: slots.channelCount)
     let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
-    write(row, [[state]], slots, staticFeatures, spec, &out)
+    write(row, [[state]], slots, staticFeatures, nil, spec, &out)
   }
 
   private static func write(
-    _ row: Row, _ states: [[CutoffState]], _ slots: Slots, _ staticFeatures: StaticFeatures, _ spec: FeatureSpec,
-    _ out: inout FeatureWriter
+    _ row: Row, _ states: [[CutoffState]], _ slots: Slots, _ staticFeatures: StaticFeatures,
+    _ repeatPurchase: RepeatPurchaseColumns?, _ spec: FeatureSpec, _ out: inout FeatureWriter
   ) {
     let s = states[row.customer % states.count][row.state]
     let k = row.customer / states.count
@@ -214,19 +229,19 @@ public struct FeatureSet: Sendable {
     let L = s.layout
     out.add("days_since_first_event", Double(T - s.time(k, L.first)) / day)
     out.add("days_since_last_event", Double(T - s.time(k, L.last)) / day)
-    for j in 0..<w { out.add("count_\(windows[j])d", Double(s.count(k, L.countAll + j))) }
+    for j in 0..<w { out.addHeavy("count_\(windows[j])d", Double(s.count(k, L.countAll + j))) }
     for (name, slot) in zip(spec.eventTypes ?? [], slots.types.own) {
       let known = slot.flatMap { $0 < L.types ? $0 : nil }
       out.add("days_since_last_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
       for j in 0..<w {
-        out.add("count_\(name)_\(windows[j])d", known.map { Double(s.count(k, L.typeCount + $0 * w + j)) } ?? 0)
+        out.addHeavy("count_\(name)_\(windows[j])d", known.map { Double(s.count(k, L.typeCount + $0 * w + j)) } ?? 0)
       }
     }
     if let pool = spec.pooledEventTypes {
       let known = slots.types.pooled.filter { $0 < L.types }
       out.add("days_since_last_\(pool)", daysSince(known.reduce(Int64.min) { max($0, s.time(k, L.typeLast + $1)) }))
       for j in 0..<w {
-        out.add(
+        out.addHeavy(
           "count_\(pool)_\(windows[j])d", Double(known.reduce(0) { $0 + Int(s.count(k, L.typeCount + $1 * w + j)) }))
       }
     }
@@ -234,8 +249,8 @@ public struct FeatureSet: Sendable {
       for j in 0..<w {
         let n = s.count(k, L.amountCount + j)
         let sum = s.double(k, L.amountSum + j)
-        out.add("amount_sum_\(windows[j])d", sum)
-        out.add("amount_mean_\(windows[j])d", n > 0 ? sum / Double(n) : 0)
+        out.addHeavy("amount_sum_\(windows[j])d", sum)
+        out.addHeavy("amount_mean_\(windows[j])d", n > 0 ? sum / Double(n) : 0)
       }
     }
     let tw = spec.trendWindow
@@ -259,13 +274,16 @@ public struct FeatureSet: Sendable {
       }
     }
     if spec.usesStage == true { writeStage(s, k, spec, &out) }
+    if let feature = spec.repeatPurchase {
+      writeRepeatPurchase(feature, repeatPurchase, customer: row.customer, cutoff: row.state, &out)
+    }
     if spec.usesSentiment == true {
       for (j, sw) in spec.sentimentWindows.enumerated() {
         let n = s.count(k, L.sentimentCount + j)
         out.add("sentiment_mean_\(sw)d", n > 0 ? s.double(k, L.sentimentSum + j) / Double(n) : 0)
         out.add("sentiment_min_\(sw)d", n > 0 ? s.double(k, L.sentimentMin + j) : 0)
-        out.add("sentiment_count_\(sw)d", Double(n))
-        out.add("sentiment_negative_\(sw)d", Double(s.count(k, L.sentimentNegative + j)))
+        out.addHeavy("sentiment_count_\(sw)d", Double(n))
+        out.addHeavy("sentiment_negative_\(sw)d", Double(s.count(k, L.sentimentNegative + j)))
       }
       let last = s.double(k, L.sentimentLast)
       out.add("sentiment_last", last.isNaN ? 0 : last)
@@ -296,7 +314,7 @@ public struct FeatureSet: Sendable {
         }
       }
     }
-    out.add("active_days_365d", Double(days.count))
+    out.addHeavy("active_days_365d", Double(days.count))
     var mean = 0.0, std = 0.0, lastOverMean = 0.0
     if days.count >= 2 {
       let gaps = (1..<days.count).map { Double(days[$0] - days[$0 - 1]) }
@@ -307,6 +325,20 @@ public struct FeatureSet: Sendable {
     out.add("gap_mean_days", mean)
     out.add("gap_std_days", std)
     out.add("gap_last_over_mean", lastOverMean)
+  }
+
+  /// P(alive), expected purchases and CLV (0 before a first purchase, when
+  /// `no_purchase_yet` says so); the heavy-tailed two as counts and amounts.
+  private static func writeRepeatPurchase(
+    _ feature: RepeatPurchaseFeature, _ columns: RepeatPurchaseColumns?, customer: Int, cutoff: Int,
+    _ out: inout FeatureWriter
+  ) {
+    let values = columns?.values(customer: customer, at: cutoff)
+    let names = feature.featureNames
+    out.add(names[0], values?[0] ?? 0)
+    out.addHeavy(names[1], values?[1] ?? 0)
+    if feature.parameters?.hasSpend == true { out.addHeavy("clv", values?[2] ?? 0) }
+    if feature.hasMissingIndicator == true { out.add("no_purchase_yet", values == nil ? 1 : 0) }
   }
 
   /// Current stage (of the latest event with a stage; ties go to the later

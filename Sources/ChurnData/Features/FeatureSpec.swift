@@ -66,6 +66,12 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
   /// The stage model as a feature: `markov_churn_{h}d`, the probability of
   /// churning within h days from the customer's current stage (nil: off).
   public var stageChurn: StageChurnFeature?
+  /// The buy-till-you-die models as features: `p_alive`,
+  /// `expected_purchases_{h}d`, `clv` (nil: off).
+  public var repeatPurchase: RepeatPurchaseFeature?
+  /// Whether counts and amounts enter as log(1 + x) (amounts keep their
+  /// sign), named `log1p_…`: heavy tails then weigh less in a linear model.
+  public var log1p: Bool?
 
   public init() {}
 
@@ -76,7 +82,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     case maxCategories = "max_categories", pooledEventTypes = "pooled_event_types", pooledChannels = "pooled_channels"
     case staticColumns = "static_columns", staticEncodings = "static_encodings"
     case usesAmount = "uses_amount", usesChannel = "uses_channel", usesSentiment = "uses_sentiment"
-    case usesStage = "uses_stage", stageChurn = "stage_churn"
+    case usesStage = "uses_stage", stageChurn = "stage_churn", repeatPurchase = "repeat_purchase", log1p
   }
 
   public init(from decoder: any Decoder) throws {
@@ -110,6 +116,8 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     usesSentiment = try c.decodeIfPresent(Bool.self, forKey: .usesSentiment)
     usesStage = try c.decodeIfPresent(Bool.self, forKey: .usesStage)
     stageChurn = try c.decodeIfPresent(StageChurnFeature.self, forKey: .stageChurn)
+    repeatPurchase = try c.decodeIfPresent(RepeatPurchaseFeature.self, forKey: .repeatPurchase)
+    log1p = try c.decodeIfPresent(Bool.self, forKey: .log1p)
   }
 
   /// Checks the settings that need no data.
@@ -139,6 +147,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
         throw .invalidSpec("'stage_churn.probabilities' has \(p.count) values for \(stages.count) stages")
       }
     }
+    try repeatPurchase?.validate()
   }
 
   /// The spec as stable JSON (sorted keys), written atomically.

@@ -1,4 +1,5 @@
 import ChurnIO
+import Foundation
 
 /// Turns the customers table's attribute columns into features, with the
 /// encodings (categories kept, imputation values) learned once and saved in
@@ -129,16 +130,34 @@ struct StaticFeatures: Sendable {
 struct FeatureWriter {
   enum Mode { case names, values }
   let mode: Mode
+  /// Whether `addHeavy` writes log(1 + |x|)·sign(x) under `log1p_<name>`.
+  let log1p: Bool
   var names: [String] = []
   var values: [Double] = []
 
-  init(_ mode: Mode) { self.mode = mode }
+  init(_ mode: Mode, log1p: Bool = false) {
+    self.mode = mode
+    self.log1p = log1p
+  }
 
   @inline(__always)
   mutating func add(_ name: @autoclosure () -> String, _ value: @autoclosure () -> Double) {
     switch mode {
     case .names: names.append(name())
     case .values: values.append(value())
+    }
+  }
+
+  /// A count or an amount: heavy-tailed, so transformed when the spec asks
+  /// for `log1p` (amounts keep their sign: refunds stay negative).
+  @inline(__always)
+  mutating func addHeavy(_ name: @autoclosure () -> String, _ value: @autoclosure () -> Double) {
+    guard log1p else { return add(name(), value()) }
+    switch mode {
+    case .names: names.append("log1p_" + name())
+    case .values:
+      let x = value()
+      values.append(x < 0 ? -Foundation.log1p(-x) : Foundation.log1p(x))
     }
   }
 }

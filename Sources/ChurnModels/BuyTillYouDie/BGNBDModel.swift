@@ -76,7 +76,9 @@ public struct FittedBGNBD: Sendable, Codable, Equatable {
   /// Expected purchases in the next `t` days (lifetimes'
   /// `conditional_expected_number_of_purchases_up_to_time`); nil where the
   /// hypergeometric series would be summed too close to its radius.
-  public func expectedPurchases(days t: Double, frequency x: Double, recency tx: Double, age T: Double) -> Double? {
+  public func expectedPurchases(
+    days t: Double, frequency x: Double, recency tx: Double, age T: Double, radius: Double = 0.95
+  ) -> Double? {
     guard t > 0 else { return 0 }
     let alive = x > 0 ? deadOdds(x) * exp((r + x) * (log(alpha + T) - log(alpha + tx))) : 0
     guard let a, let b else {
@@ -85,7 +87,9 @@ public struct FittedBGNBD: Sendable, Codable, Equatable {
       return (1 - exp((r + x) * (log(alpha + T) - log(alpha + T + pi * t)))) / pi / (1 + alive)
     }
     let z = t / (alpha + T + t)
-    guard let f = hypergeometric2F1(r + x, b + x, a + b + x - 1, z) else { return nil }
+    guard let f = hypergeometric2F1(r + x, b + x, a + b + x - 1, z, radius: radius, maxTerms: 10_000_000) else {
+      return nil
+    }
     let numerator = (a + b + x - 1) / (a - 1) * (1 - exp((r + x) * (log(alpha + T) - log(alpha + T + t))) * f)
     return numerator / (1 + alive)
   }
@@ -162,6 +166,7 @@ public enum BuyTillYouDieError: Error, CustomStringConvertible, Equatable {
   case noRepeatPurchases(customers: Int)
   case notConverged(model: String, iterations: Int)
   case unknownPurchaseEvent(String, suggestion: String?, path: String)
+  case expectationNotComputable(customer: String, days: Int)
 
   public var description: String {
     switch self {
@@ -171,6 +176,9 @@ public enum BuyTillYouDieError: Error, CustomStringConvertible, Equatable {
         "none of the \(n) customers bought again after their first purchase day: the repeat-purchase models have nothing to learn from (check --purchase-event, or a later --as-of)"
     case .notConverged(let model, let n):
       return "the \(model) fit did not converge in \(n) iterations"
+    case .expectationNotComputable(let customer, let days):
+      return
+        "BG/NBD's expected purchases over \(days) days cannot be computed for customer '\(customer)' (its hypergeometric series does not converge at these parameters): use a shorter 'repeat_purchase.horizon_days' or fewer 'clv_months'"
     case .unknownPurchaseEvent(let name, let suggestion, let path):
       return "\(path) has no event type '\(name)' (--purchase-event)"
         + (suggestion.map { ". Did you mean '\($0)'?" } ?? "")

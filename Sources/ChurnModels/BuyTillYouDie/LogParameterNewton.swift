@@ -34,12 +34,17 @@ struct LogParameterNewton {
     }
     var (value, gradient) = inTheta(theta)
     for iteration in 1...maxIterations {
-      let newton = newtonDirection(theta, gradient, inTheta)
-      if let newton, zip(gradient, newton).reduce(0, { $0 + $1.0 * $1.1 }) / 2 <= tolerance * max(1, abs(value)) {
+      let (newton, exact) = newtonDirection(theta, gradient, inTheta)
+      if let newton, exact,
+        zip(gradient, newton).reduce(0, { $0 + $1.0 * $1.1 }) / 2 <= tolerance * max(1, abs(value))
+      {
         return Outcome(
           parameters: theta.map { exp($0) }, logLikelihood: value, iterations: iteration - 1, converged: true)
       }
-      let direction = newton ?? gradient
+      // Without a Newton step, climb the gradient by at most a factor e in
+      // any parameter: a raw gradient (thousands per customer sum) would
+      // throw the parameters onto a far, flat ridge.
+      let direction = newton ?? gradient.map { $0 / max(1, gradient.map(abs).max()!) }
       var step = 1.0
       var accepted = false
       while step > 1e-12 {
@@ -62,11 +67,12 @@ struct LogParameterNewton {
     return Outcome(parameters: theta.map { exp($0) }, logLikelihood: value, iterations: maxIterations, converged: false)
   }
 
-  /// −H⁻¹g with H from central differences of the gradient; nil when H is
-  /// not negative definite (then the caller climbs the gradient).
+  /// −H⁻¹g with H from central differences of the gradient, damped when it
+  /// is not negative definite; nil when even damping fails (then the caller
+  /// climbs the gradient).
   private func newtonDirection(
     _ theta: [Double], _ gradient: [Double], _ inTheta: ([Double]) -> (Double, [Double])
-  ) -> [Double]? {
+  ) -> (direction: [Double]?, exact: Bool) {
     let k = theta.count
     var negativeHessian = Matrix(rows: k, columns: k)
     for j in 0..<k {
@@ -86,7 +92,19 @@ struct LogParameterNewton {
         negativeHessian[j, i] = mean
       }
     }
-    guard let factor = try? Cholesky(negativeHessian) else { return nil }
-    return try? factor.solve(gradient)
+    if let factor = try? Cholesky(negativeHessian) { return (try? factor.solve(gradient), true) }
+    // Not negative definite here (these likelihoods are not concave far
+    // from their maximum): damp it, Levenberg–Marquardt style, until it is.
+    // The step then bends towards the gradient and shrinks, instead of
+    // crawling along it on a ridge.
+    let scale = (0..<k).map { abs(negativeHessian[$0, $0]) }.max() ?? 1
+    var damping = 1e-6 * max(scale, 1e-12)
+    for _ in 0..<40 {
+      var damped = negativeHessian
+      for i in 0..<k { damped[i, i] += damping }
+      if let factor = try? Cholesky(damped) { return (try? factor.solve(gradient), false) }
+      damping *= 10
+    }
+    return (nil, false)
   }
 }

@@ -26,60 +26,111 @@ public struct RepeatPurchaseSummary: Sendable {
   public init(
     reader: inout EventLogReader, issues: inout IssueLog, asOf: Cutoff, purchaseEvent: String?
   ) throws {
-    var rows: [(customer: Int32, day: Int32, amount: Double)] = []
+    self = try PurchaseHistory(reader: &reader, issues: &issues, through: asOf, purchaseEvent: purchaseEvent)
+      .summary(asOf: asOf)
+  }
+
+  init(
+    customerIDs: [String], frequency: [Double], recency: [Double], age: [Double], monetaryValue: [Double],
+    hasAmounts: Bool, purchaseEvent: String?
+  ) {
+    (self.customerIDs, self.frequency, self.recency, self.age) = (customerIDs, frequency, recency, age)
+    (self.monetaryValue, self.hasAmounts, self.purchaseEvent) = (monetaryValue, hasAmounts, purchaseEvent)
+  }
+}
+
+/// Every purchase of a log up to an instant, sorted by customer (id order)
+/// and time: read once, summarised at any as-of day up to that instant.
+public struct PurchaseHistory: Sendable {
+  /// The event type counted as a purchase (nil: every event not excluded).
+  public let purchaseEvent: String?
+  public let hasAmounts: Bool
+  private let ids: [String]
+  private let purchases: [(customer: Int32, time: Int64, amount: Double)]
+
+  /// Reads the purchases at or before `through`. `purchaseEvent` nil: the
+  /// type `purchase` when the log has it, else every type not in
+  /// `excluding` (interventions, the churn event).
+  public init(
+    reader: inout EventLogReader, issues: inout IssueLog, through: Cutoff, purchaseEvent: String?,
+    excluding: Set<String> = []
+  ) throws {
+    var rows: [(customer: Int32, time: Int64, amount: Double, event: Int32)] = []
     var batch = EventBatch()
-    var chosen = purchaseEvent
-    var purchaseID: Int32? = nil
     while try reader.nextBatch(into: &batch, issues: &issues) {
-      if purchaseID == nil {
-        if chosen == nil, reader.eventTypes.lookup("purchase") != nil { chosen = "purchase" }
-        purchaseID = chosen.flatMap { reader.eventTypes.lookup($0) }
-      }
-      for i in 0..<batch.count where batch.time[i] <= asOf.micros {
-        if let id = purchaseID, batch.event[i] != id { continue }
-        if chosen != nil && purchaseID == nil { continue }  // the type has not appeared yet
-        let day = Int32(floorDivide(batch.time[i], microsPerDay))
+      for i in 0..<batch.count where batch.time[i] <= through.micros {
         let amount = batch.amount[i]
-        rows.append((batch.customer[i], day, amount.isNaN ? 0 : amount))
+        rows.append((batch.customer[i], batch.time[i], amount.isNaN ? 0 : amount, batch.event[i]))
       }
     }
-    if let name = purchaseEvent, reader.eventTypes.lookup(name) == nil {
+    let types = reader.eventTypes
+    if let name = purchaseEvent, types.lookup(name) == nil {
       throw BuyTillYouDieError.unknownPurchaseEvent(
-        name, suggestion: closestMatch(to: name, in: reader.eventTypes.strings), path: reader.path)
+        name, suggestion: closestMatch(to: name, in: types.strings), path: reader.path)
     }
+    // The type is decided once the whole log is read: "purchase" may first
+    // appear late in the file.
+    let chosen = purchaseEvent ?? (types.lookup("purchase") != nil ? "purchase" : nil)
+    var counts = [Bool](repeating: true, count: types.count)
+    if let chosen {
+      let id = Int(types.lookup(chosen)!)
+      for t in counts.indices { counts[t] = t == id }
+    } else {
+      for t in counts.indices where excluding.contains(types.string(Int32(t))) { counts[t] = false }
+    }
+    rows.removeAll { !counts[Int($0.event)] }
+    ids = reader.customers.strings
+    let rank = PurchaseHistory.ranks(of: ids)
+    rows.sort { (rank[Int($0.customer)], $0.time) < (rank[Int($1.customer)], $1.time) }
+    purchases = rows.map { ($0.customer, $0.time, $0.amount) }
     self.purchaseEvent = chosen
     hasAmounts = reader.columns.amount != nil
+  }
+
+  /// Each id's position in UTF-8 order.
+  private static func ranks(of ids: [String]) -> [Int] {
+    let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+    var rank = [Int](repeating: 0, count: ids.count)
+    for (r, k) in order.enumerated() { rank[k] = r }
+    return rank
+  }
+
+  /// The summary at the end of `asOf` (purchases at or before it).
+  public func summary(asOf: Cutoff) -> RepeatPurchaseSummary {
     let asOfDay = Double(floorDivide(asOf.micros, microsPerDay))
-    let ids = reader.customers.strings
-    rows.sort { ($0.customer, $0.day) < ($1.customer, $1.day) }
-    var perCustomer: [(id: String, frequency: Double, recency: Double, age: Double, monetary: Double)] = []
+    var customerIDs: [String] = []
+    var frequency: [Double] = [], recency: [Double] = [], age: [Double] = [], monetary: [Double] = []
     var start = 0
-    while start < rows.count {
+    while start < purchases.count {
+      let customer = purchases[start].customer
       var end = start
-      var days: [(day: Int32, spend: Double)] = []
-      while end < rows.count && rows[end].customer == rows[start].customer {
-        if let last = days.last, last.day == rows[end].day {
-          days[days.count - 1].spend += rows[end].amount
-        } else {
-          days.append((rows[end].day, rows[end].amount))
-        }
+      var firstDay = Int64.min, lastDay = Int64.min
+      var repeatDays = 0
+      var repeatSpend = 0.0
+      while end < purchases.count && purchases[end].customer == customer {
+        let p = purchases[end]
         end += 1
+        guard p.time <= asOf.micros else { continue }
+        let day = floorDivide(p.time, microsPerDay)
+        if firstDay == .min {
+          firstDay = day
+        } else if day != firstDay {
+          if day != lastDay { repeatDays += 1 }
+          repeatSpend += p.amount
+        }
+        lastDay = day
       }
-      let first = Double(days[0].day)
-      let repeats = days.dropFirst()
-      perCustomer.append(
-        (
-          ids[Int(rows[start].customer)], Double(repeats.count), Double(days.last!.day) - first, asOfDay - first,
-          repeats.isEmpty ? 0 : repeats.reduce(0) { $0 + $1.spend } / Double(repeats.count)
-        ))
       start = end
+      guard firstDay != .min else { continue }
+      customerIDs.append(ids[Int(customer)])
+      frequency.append(Double(repeatDays))
+      recency.append(Double(lastDay - firstDay))
+      age.append(asOfDay - Double(firstDay))
+      monetary.append(repeatDays > 0 ? repeatSpend / Double(repeatDays) : 0)
     }
-    perCustomer.sort { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-    customerIDs = perCustomer.map(\.id)
-    frequency = perCustomer.map(\.frequency)
-    recency = perCustomer.map(\.recency)
-    age = perCustomer.map(\.age)
-    monetaryValue = perCustomer.map(\.monetary)
+    return RepeatPurchaseSummary(
+      customerIDs: customerIDs, frequency: frequency, recency: recency, age: age, monetaryValue: monetary,
+      hasAmounts: hasAmounts, purchaseEvent: purchaseEvent)
   }
 }
 

@@ -27,8 +27,10 @@ public func logGamma(_ x: Double) -> Double { lgamma(x) }
 /// c > 0, by its power series summed until a term no longer changes the
 /// sum (nil past `maxTerms`, or for z outside that range, where the series
 /// converges too slowly to trust: a figure left out, not a wrong one).
-public func hypergeometric2F1(_ a: Double, _ b: Double, _ c: Double, _ z: Double, maxTerms: Int = 100_000) -> Double? {
-  guard z >= 0 && z <= 0.95 && c > 0 else { return nil }
+public func hypergeometric2F1(
+  _ a: Double, _ b: Double, _ c: Double, _ z: Double, radius: Double = 0.95, maxTerms: Int = 100_000
+) -> Double? {
+  guard z >= 0 && z <= radius && c > 0 else { return nil }
   var term = 1.0
   var sum = 1.0
   for n in 0..<maxTerms {
