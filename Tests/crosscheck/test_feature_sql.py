@@ -138,12 +138,29 @@ def pooled_model():
     return model
 
 
+@pytest.fixture(scope="module")
+def log1p_model():
+    """A model whose counts and amounts enter as log(1 + x) (a `log1p`
+    spec), with an intervention (its count stays as it is)."""
+    work = tempfile.mkdtemp()
+    spec = os.path.join(work, "spec.json")
+    with open(spec, "w") as f:
+        json.dump({"log1p": True, "interventions": ["discount_offer"]}, f)
+    model = os.path.join(work, "model.json")
+    subprocess.run([CHURNKIT, "train", "--events", EVENTS, "--customers", CUSTOMERS, "--cutoff", "2025-06-30", "--horizon", "90d",
+                    "--churn-definition", "event:cancel", "--spec", spec, "--l2", "1", "--out", model],
+                   check=True, capture_output=True)
+    names = json.load(open(model))["model"]["features"]
+    assert "log1p_count_30d" in names and "log1p_amount_sum_90d" in names and "treatment_count_discount_offer" in names
+    return model
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled"])
+@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled", "log1p"])
 def test_sql_features_equal_churnkit_features(dialect, as_of, request, engines):
     model = MODEL
-    if as_of == "pooled":
-        model, as_of = request.getfixturevalue("pooled_model"), "2025-09-30"
+    if as_of in ("pooled", "log1p"):
+        model, as_of = request.getfixturevalue(f"{as_of}_model"), "2025-09-30"
     ours = churnkit_features(as_of, model)
     columns, rows = engines(dialect)(export("sql-features", dialect, as_of, model))
     assert columns == ours.columns[:-1]  # all but the label

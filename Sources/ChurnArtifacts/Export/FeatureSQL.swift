@@ -15,9 +15,13 @@ import ChurnData
 public enum FeatureSQL {
   public enum Failure: Error, CustomStringConvertible {
     case unsupportedStaticColumn(String)
+    case unsupportedFeature(String)
 
     public var description: String {
       switch self {
+      case .unsupportedFeature(let family):
+        return
+          "feature SQL does not cover the '\(family)' features yet: score this model with `churnkit score`, or train one without them for SQL"
       case .unsupportedStaticColumn(let c):
         return "feature SQL does not cover the numeric static column '\(c)'"
       }
@@ -109,6 +113,12 @@ struct FeatureQuery {
     case .spark: return "(\(micros) div \(day))"
     case .sqlite, .postgres: return "(\(micros) / \(day))"
     }
+  }
+  /// A count or an amount as the features write it: log(1 + |x|)·sign(x)
+  /// under a `log1p` spec, else the number.
+  func heavy(_ x: String) -> String {
+    guard spec.log1p == true else { return dbl(x) }
+    return "CASE WHEN \(dbl(x)) < 0 THEN -LN(1.0 - \(dbl(x))) ELSE LN(1.0 + \(dbl(x))) END"
   }
   func daysSince(_ x: String) -> String {
     "COALESCE(CASE WHEN \(days(x)) < \(spec.neverDays) THEN \(days(x)) ELSE \(spec.neverDays) END, \(spec.neverDays))"
@@ -226,15 +236,16 @@ struct FeatureQuery {
   /// One expression per feature. Each is cast to DOUBLE when selected
   /// (DuckDB would otherwise compute some in DECIMAL and round them).
   func featureColumns() throws -> [String] {
-    try recencyAndFrequencyColumns() + amountAndTrendColumns() + gapColumns() + channelColumns() + stageColumns()
+    if spec.repeatPurchase != nil { throw FeatureSQL.Failure.unsupportedFeature("repeat_purchase") }
+    return try recencyAndFrequencyColumns() + amountAndTrendColumns() + gapColumns() + channelColumns() + stageColumns()
       + sentimentColumns() + interventionColumns() + staticColumns()
   }
 
   private func recencyAndFrequencyColumns() -> [String] {
     let pool = hasTypePool ? [types.count + spec.interventions.count] : []
-    return [days("a.first_t"), days("a.last_t")] + windows.indices.map { dbl("a.c_\($0)") }
+    return [days("a.first_t"), days("a.last_t")] + windows.indices.map { heavy("a.c_\($0)") }
       + (Array(types.indices) + pool).flatMap { e in
-        [daysSince("a.tl_\(e)")] + windows.indices.map { dbl("a.tc_\(e)_\($0)") }
+        [daysSince("a.tl_\(e)")] + windows.indices.map { heavy("a.tc_\(e)_\($0)") }
       }
   }
 
@@ -244,8 +255,8 @@ struct FeatureQuery {
       usesAmount
       ? windows.indices.flatMap { j in
         [
-          dbl("COALESCE(a.as_\(j), 0)"),
-          "CASE WHEN a.an_\(j) > 0 THEN \(dbl("a.as_\(j)")) / \(dbl("a.an_\(j)")) ELSE 0.0 END",
+          heavy("COALESCE(a.as_\(j), 0)"),
+          heavy("CASE WHEN a.an_\(j) > 0 THEN \(dbl("a.as_\(j)")) / \(dbl("a.an_\(j)")) ELSE 0.0 END"),
         ]
       } : []
     return amounts + [trend("a.tr_a", "a.tr_b")] + (usesAmount ? [trend("a.tra_a", "a.tra_b")] : [])
@@ -254,7 +265,7 @@ struct FeatureQuery {
   private func gapColumns() -> [String] {
     let gapMean = "\(dbl("g.dmax - g.dmin")) / \(dbl("g.n - 1"))"
     return [
-      dbl("COALESCE(g.n, 0)"),
+      heavy("COALESCE(g.n, 0)"),
       "CASE WHEN g.n >= 2 THEN \(gapMean) ELSE 0.0 END",
       "CASE WHEN g.n >= 2 THEN SQRT(gv.sq / \(dbl("g.n - 1"))) ELSE 0.0 END",
       "CASE WHEN g.n >= 2 THEN \(dbl("gf.gap")) / (\(gapMean)) ELSE 0.0 END",
@@ -306,7 +317,7 @@ struct FeatureQuery {
       [
         "CASE WHEN a.sn_\(j) > 0 THEN \(dbl("a.ss_\(j)")) / \(dbl("a.sn_\(j)")) ELSE 0.0 END",
         dbl("COALESCE(a.sm_\(j), 0)"),
-        dbl("a.sn_\(j)"), dbl("a.sg_\(j)"),
+        heavy("a.sn_\(j)"), heavy("a.sg_\(j)"),
       ]
     } + [dbl("COALESCE(sl.v, 0)")]
   }
