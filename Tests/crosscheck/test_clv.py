@@ -90,3 +90,129 @@ def test_predictions_equal_lifetimes_formulas_at_our_parameters(runs):
     assert close(ours["expected_average_spend"], spend) < 1e-9
     clv = ggf.customer_lifetime_value(bgf, x, tx, T, m, time=12, discount_rate=0.01, freq="D")
     assert close(ours["clv"], clv) < 1e-9
+
+
+def lifetimes_models(b, g):
+    """lifetimes' fitters carrying given parameters (to use its formulas)."""
+    bgf = BetaGeoFitter()
+    bgf.params_ = pd.Series({"r": b["r"], "alpha": b["alpha"], "a": b["a"], "b": b["b"]})
+    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+    ggf = GammaGammaFitter()
+    ggf.params_ = pd.Series({"p": g["p"], "q": g["q"], "v": g["v"]})
+    return bgf, ggf
+
+
+def lifetimes_summary(raw, as_of):
+    return summary_data_from_transaction_data(raw[raw["date"] <= as_of], "customer_id", "date",
+                                              monetary_value_col="dollar_value", observation_period_end=as_of,
+                                              freq="D")
+
+
+@pytest.fixture(scope="module")
+def feature_runs(tmp_path_factory):
+    """`churnkit features` with the `repeat_purchase` family at two cutoffs
+    (the models fitted at the earlier one only), and a model trained with
+    it at 1997-06-30."""
+    work = tmp_path_factory.mktemp("clv-features")
+    raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.to_csv(work / "cdnow.csv", index=False)
+    (work / "spec.json").write_text(json.dumps({"repeat_purchase": {}}))
+    r = subprocess.run([CHURNKIT, "features", "--events", work / "cdnow.csv", *MAPPING,
+                        "--cutoffs", "1997-06-30,1997-09-30", "--horizon", "90d", "--churn-definition", "inactivity",
+                        "--spec", work / "spec.json", "--spec-out", work / "resolved.json", "--out", work / "f.csv"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    features = pd.read_csv(work / "f.csv", dtype={"customer_id": str})
+    resolved = json.loads((work / "resolved.json").read_text())["repeat_purchase"]
+    return work, raw, features, resolved
+
+
+def test_repeat_purchase_models_are_fitted_at_the_earliest_cutoff_only(feature_runs):
+    _, raw, _, resolved = feature_runs
+    assert resolved["fitted_through"] == "1997-06-30" and resolved["purchase_event"] == "purchase"
+    summary = lifetimes_summary(raw, "1997-06-30")
+    k = resolved["parameters"]
+    bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    mine = np.array([k["r"], k["alpha"], k["a"], k["b"]])
+    assert np.max(np.abs(mine / bgf.params_[["r", "alpha", "a", "b"]].to_numpy() - 1)) < 1e-4
+    # Gamma-Gamma at this cutoff took the damped Newton steps to converge.
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    ggf = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    mine = np.array([k["p"], k["q"], k["v"]])
+    assert np.max(np.abs(mine / ggf.params_[["p", "q", "v"]].to_numpy() - 1)) < 1e-4, (mine, ggf.params_)
+
+
+@pytest.mark.parametrize("cutoff", ["1997-06-30", "1997-09-30"])
+def test_repeat_purchase_features_equal_lifetimes_formulas(feature_runs, cutoff):
+    """At each cutoff, the customer's history up to it under the models
+    fitted at the earliest one: P(alive), expected purchases, CLV."""
+    _, raw, features, resolved = feature_runs
+    rows = features[features["cutoff"] == cutoff].set_index("customer_id")
+    assert len(rows) > 4000
+    s = lifetimes_summary(raw, cutoff).loc[rows.index]
+    k = resolved["parameters"]
+    bgf, ggf = lifetimes_models(k, k)
+    x, tx, T, m = s["frequency"], s["recency"], s["T"], s["monetary_value"]
+    close = lambda a, e: np.max(np.abs(np.asarray(a) - np.asarray(e)) / np.maximum(1e-12, np.abs(np.asarray(e))))
+    assert close(rows["p_alive"], bgf.conditional_probability_alive(x, tx, T)) < 1e-9
+    assert close(rows["expected_purchases_90d"],
+                 bgf.conditional_expected_number_of_purchases_up_to_time(90, x, tx, T)) < 1e-9
+    clv = ggf.customer_lifetime_value(bgf, x, tx, T, m, time=12, discount_rate=0.01, freq="D")
+    assert close(rows["clv"], clv) < 1e-9
+    assert "no_purchase_yet" not in rows.columns  # every CDNOW customer bought on their first day
+
+
+def test_scoring_with_a_resolved_spec_never_refits(feature_runs):
+    work, _, features, resolved = feature_runs
+    r = subprocess.run([CHURNKIT, "features", "--events", work / "cdnow.csv", *MAPPING, "--cutoff", "1997-09-30",
+                        "--horizon", "90d", "--churn-definition", "inactivity", "--spec", work / "resolved.json",
+                        "--spec-out", work / "again.json", "--out", work / "g.csv"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((work / "again.json").read_text())["repeat_purchase"] == resolved
+    again = pd.read_csv(work / "g.csv", dtype={"customer_id": str})
+    before = features[features["cutoff"] == "1997-09-30"].reset_index(drop=True)
+    assert np.array_equal(again[["p_alive", "expected_purchases_90d", "clv"]].to_numpy(),
+                          before[["p_alive", "expected_purchases_90d", "clv"]].to_numpy())
+
+
+def test_churn_model_with_these_features_beats_bgnbd_and_log_rfm_on_the_holdout(feature_runs):
+    """Issue 20's goal on CDNOW: trained at 1997-06-30 (labels inside the
+    calibration period), tested at 1997-09-30 on the holdout period: the
+    churn model with `repeat_purchase` and `log1p` ranks next-90-day churn
+    better than BG/NBD's own P(no purchase in 90 days) fitted on the whole
+    calibration period and than scikit-learn's logistic regression on
+    log(1 + RFM)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+    work, raw, features, _ = feature_runs
+    (work / "goal.json").write_text(json.dumps({"repeat_purchase": {}, "log1p": True}))
+    common = [*MAPPING, "--horizon", "90d", "--churn-definition", "inactivity"]
+    subprocess.run([CHURNKIT, "train", "--events", work / "cdnow.csv", *common, "--cutoff", "1997-06-30",
+                    "--l2", "1", "--spec", work / "goal.json", "--out", work / "model.json"], check=True,
+                   capture_output=True)
+    subprocess.run([CHURNKIT, "score", "--model", work / "model.json", "--events", work / "cdnow.csv", *MAPPING,
+                    "--as-of", "1997-09-30", "--out", work / "scores.csv"], check=True, capture_output=True)
+    test = features[features["cutoff"] == "1997-09-30"][["customer_id", "label"]]
+    train = features[features["cutoff"] == "1997-06-30"][["customer_id", "label"]]
+    scores = pd.read_csv(work / "scores.csv", dtype={"customer_id": str})
+    test = test.merge(scores[["customer_id", "churn_probability"]], on="customer_id")
+    ours = roc_auc_score(test["label"], test["churn_probability"])
+
+    s9 = lifetimes_summary(raw, "1997-09-30")
+    bgf = BetaGeoFitter().fit(s9["frequency"], s9["recency"], s9["T"])
+    c = s9.loc[test["customer_id"]]
+    alive = np.asarray(bgf.conditional_probability_alive(c["frequency"], c["recency"], c["T"]))
+    r, alpha = bgf.params_["r"], bgf.params_["alpha"]
+    none_if_alive = ((alpha + c["T"].to_numpy()) / (alpha + c["T"].to_numpy() + 90)) ** (r + c["frequency"].to_numpy())
+    bgnbd = roc_auc_score(test["label"], (1 - alive) + alive * none_if_alive)
+
+    rfm = ["frequency", "recency", "T", "monetary_value"]
+    a = train.join(lifetimes_summary(raw, "1997-06-30"), on="customer_id")
+    b = test.join(s9, on="customer_id")
+    scaler = StandardScaler().fit(np.log1p(a[rfm].to_numpy()))
+    lr = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(np.log1p(a[rfm].to_numpy())), a["label"])
+    sklearn = roc_auc_score(b["label"], lr.predict_proba(scaler.transform(np.log1p(b[rfm].to_numpy())))[:, 1])
+    print(f"holdout AUC: churnkit {ours:.4f}, BG/NBD {bgnbd:.4f}, scikit-learn log-RFM {sklearn:.4f}")
+    assert ours > bgnbd and ours > sklearn, (ours, bgnbd, sklearn)
