@@ -18,7 +18,7 @@ func extract(
   var extractor = FeatureExtractor(
     spec: spec, cutoffs: try cutoffs.map { try Cutoff(parsing: $0) }, horizon: try Duration(parsing: horizon),
     churnDefinition: definition)
-  extractor.stageChurnFitter = StageChainChurnFitter()
+  extractor.useFeatureModels()
   let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
   var values: [String: [String: Double]] = [:]
   var labels: [String: FeatureSet.Label] = [:]
@@ -321,9 +321,96 @@ struct FeatureExtractorTests {
     } throws: { error in
       "\(error)".contains("unknown setting 'trend_windw' in the feature spec. Did you mean 'trend_window'?")
     }
+    let nested = try dir.write("nested.json", #"{"repeat_purchase": {"horizon_day": 30}}"#)
+    #expect {
+      try FeatureSpec.load(path: nested)
+    } throws: { error in
+      "\(error)".contains(
+        "unknown 'repeat_purchase' setting 'horizon_day' in the feature spec. Did you mean 'horizon_days'?")
+    }
     let good = try dir.write("good.json", #"{"windows": [7, 30], "interventions": ["discount_offer"]}"#)
     let spec = try FeatureSpec.load(path: good)
     #expect(spec.windows == [7, 30] && spec.interventions == ["discount_offer"] && spec.trendWindow == 30)
+  }
+
+  /// `log1p`: counts and amounts become log(1 + |x|)·sign(x) under a
+  /// `log1p_` name; every other feature is untouched.
+  @Test func log1pTransformsCountsAndAmountsOnly() throws {
+    let events =
+      header + "a,2025-01-05T10:00:00Z,purchase,web,120,0.5,\n" + "a,2025-01-20T10:00:00Z,refund,web,-30,,\n"
+      + "a,2025-01-25T10:00:00Z,purchase,app,9.5,-0.5,\n" + "b,2025-01-28T10:00:00Z,visit,web,,,\n"
+    var spec = FeatureSpec()
+    let (_, plain, _) = try extract(events, cutoffs: ["2025-01-28"], spec: spec)
+    spec.log1p = true
+    let (set, logged, _) = try extract(events, cutoffs: ["2025-01-28"], spec: spec)
+    for (key, row) in plain {
+      let transformed = logged[key]!
+      #expect(transformed.count == row.count)
+      for (name, x) in row {
+        let heavy =
+          (name.hasPrefix("count_") || name.hasPrefix("amount_") || name == "active_days_365d"
+            || name.hasPrefix("sentiment_count_") || name.hasPrefix("sentiment_negative_"))
+        if heavy {
+          let expected = x < 0 ? -log1p(-x) : log1p(x)
+          #expect(transformed["log1p_" + name] == expected, "\(key) \(name)")
+        } else {
+          #expect(transformed[name] == x, "\(key) \(name)")
+        }
+      }
+    }
+    #expect(logged["a@2025-01-28"]!["log1p_amount_sum_30d"]! == log1p(99.5))
+    #expect(set.featureNames.contains("log1p_count_30d") && !set.featureNames.contains("count_30d"))
+  }
+
+  /// `repeat_purchase`: BG/NBD and Gamma-Gamma fitted on the purchases up to
+  /// the earliest cutoff, evaluated at each; a customer without a purchase
+  /// by the cutoff gets zeros and `no_purchase_yet`.
+  @Test func repeatPurchaseFeaturesComeFromModelsFittedUpToTheFirstCutoff() throws {
+    var lines = header
+    var rng = SplitMix64(seed: 7)
+    for c in 0..<300 {
+      var day = Int(rng.next() % 60)
+      let rate = 5 + Int(rng.next() % 40)
+      while day < 200 {
+        let micros = (1_735_689_600 + Int64(day) * 86_400 + 36_000) * 1_000_000  // 2025-01-01 + day, 10:00
+        lines += "c\(c),\(formatISO8601(micros)),purchase,web,\(10 + c % 7 + day % 5),,\n"
+        if rng.next() % 6 == 0 { break }  // drops out
+        day += 1 + Int(rng.next() % UInt64(2 * rate))
+      }
+      if c % 10 == 0 { lines += "p\(c),2025-03-01T09:00:00Z,visit,web,,,\n" }  // a prospect
+    }
+    var spec = FeatureSpec()
+    spec.repeatPurchase = RepeatPurchaseFeature()
+    let (set, values, _) = try extract(lines, cutoffs: ["2025-03-31", "2025-05-31"], horizon: "60d", spec: spec)
+    let feature = try #require(set.spec.repeatPurchase)
+    #expect(feature.fittedThrough == "2025-03-31" && feature.horizonDays == 60 && feature.purchaseEvent == "purchase")
+    let family = ["p_alive", "expected_purchases_60d", "clv", "no_purchase_yet"]
+    #expect(set.featureNames.filter { family.contains($0) } == family)
+    let dir = try TemporaryDirectory()
+    defer { dir.remove() }
+    let path = try dir.write("e.csv", lines)
+    func summary(_ cutoff: String) throws -> RepeatPurchaseSummary {
+      var reader = try EventLogReader(path: path, schema: EventSchema())
+      var issues = IssueLog()
+      return try RepeatPurchaseSummary(
+        reader: &reader, issues: &issues, asOf: try Cutoff(parsing: cutoff), purchaseEvent: nil)
+    }
+    let early = try summary("2025-03-31")
+    let fitted = try BGNBDModel().fit(early)
+    let k = try #require(feature.parameters)
+    #expect(abs(k.r - fitted.r) < 1e-12 && abs(k.alpha - fitted.alpha) < 1e-12)
+    let late = try summary("2025-05-31")
+    var checked = 0
+    for (i, id) in late.customerIDs.enumerated() {
+      guard let row = values["\(id)@2025-05-31"] else { continue }
+      let expected = fitted.probabilityAlive(frequency: late.frequency[i], recency: late.recency[i], age: late.age[i])
+      #expect(abs(row["p_alive"]! - expected) < 1e-12, "\(id)")
+      #expect(row["no_purchase_yet"] == 0)
+      checked += 1
+    }
+    #expect(checked > 50)
+    let prospect = try #require(values["p0@2025-03-31"])
+    #expect(prospect["no_purchase_yet"] == 1 && prospect["p_alive"] == 0 && prospect["clv"] == 0)
   }
 
   /// `stage_churn`: the chain is fitted on the events up to the cutoff only —

@@ -29,10 +29,29 @@ public struct RepeatPurchaseFeature: Codable, Sendable, Equatable {
 
   public init() {}
 
-  enum CodingKeys: String, CodingKey {
+  enum CodingKeys: String, CodingKey, CaseIterable {
     case purchaseEvent = "purchase_event", horizonDays = "horizon_days", clvMonths = "clv_months"
     case discountRate = "discount_rate", parameters, hasMissingIndicator = "has_missing_indicator"
     case fittedThrough = "fitted_through"
+  }
+
+  /// Decodes the settings, refusing an unknown one (a typo would otherwise
+  /// be ignored in silence) with the closest known name.
+  public init(from decoder: any Decoder) throws {
+    let known = CodingKeys.allCases.map(\.stringValue)
+    for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
+      throw FeatureError.unknownName(
+        kind: "'repeat_purchase' setting", name: key.stringValue,
+        suggestion: closestMatch(to: key.stringValue, in: known.sorted()))
+    }
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    purchaseEvent = try c.decodeIfPresent(String.self, forKey: .purchaseEvent)
+    horizonDays = try c.decodeIfPresent(Int.self, forKey: .horizonDays)
+    clvMonths = try c.decodeIfPresent(Int.self, forKey: .clvMonths)
+    discountRate = try c.decodeIfPresent(Double.self, forKey: .discountRate)
+    parameters = try c.decodeIfPresent(RepeatPurchaseParameters.self, forKey: .parameters)
+    hasMissingIndicator = try c.decodeIfPresent(Bool.self, forKey: .hasMissingIndicator)
+    fittedThrough = try c.decodeIfPresent(String.self, forKey: .fittedThrough)
   }
 
   /// The features' names, in the order written (once resolved: the
