@@ -57,6 +57,36 @@ struct BuyTillYouDieTests {
     }
   }
 
+  /// The shifted-beta-geometric log-likelihood's gradient against central
+  /// differences, and its survival and renewal formulas against each other.
+  @Test func shiftedBetaGeometricGradientAndFormulas() throws {
+    let lifetimes = ContractLifetimes(churnedIn: [1: 131, 2: 126, 3: 90, 7: 24], aliveAfter: [0: 40, 3: 12, 7: 491])
+    let point = [0.8, 2.7]
+    let (_, g) = FittedShiftedBetaGeometric.logLikelihood(parameters: point, lifetimes)
+    for j in 0..<2 {
+      var up = point, down = point
+      up[j] *= 1 + 1e-6
+      down[j] *= 1 - 1e-6
+      let numeric =
+        (FittedShiftedBetaGeometric.logLikelihood(parameters: up, lifetimes).value
+          - FittedShiftedBetaGeometric.logLikelihood(parameters: down, lifetimes).value) / (up[j] - down[j])
+      #expect(abs(g[j] - numeric) < 1e-5 * max(1, abs(numeric)), "parameter \(j): \(g[j]) vs \(numeric)")
+    }
+    let m = FittedShiftedBetaGeometric(alpha: 0.8, beta: 2.7, logLikelihood: 0, customers: 0, iterations: 0)
+    for n in [0.0, 1, 5, 30] {
+      // S(n + 1) / S(n) is the renewal probability after n periods.
+      #expect(abs(exp(m.logSurvival(n + 1) - m.logSurvival(n)) - m.renewalProbability(after: n)) < 1e-13)
+      // Without discounting the residual lifetime is infinite for α ≤ 1 ...
+      #expect(m.discountedExpectedResidualLifetime(after: n, discountRate: 0) == nil)
+    }
+    // ... and (β + n)/(α − 1) for α > 1; a small discount rate approaches it.
+    let long = FittedShiftedBetaGeometric(alpha: 2.5, beta: 4, logLikelihood: 0, customers: 0, iterations: 0)
+    let exact = try #require(long.discountedExpectedResidualLifetime(after: 3, discountRate: 0))
+    #expect(abs(exact - 7 / 1.5) < 1e-12)
+    let near = try #require(long.discountedExpectedResidualLifetime(after: 3, discountRate: 1e-6))
+    #expect(abs(near - exact) < 1e-3 && near < exact)
+  }
+
   /// The common-dropout limit (a, b → ∞ with a/(a + b) = π) agrees with
   /// the general BG/NBD formulas at very large a and b: log-likelihood,
   /// P(alive) and expected purchases.

@@ -216,3 +216,70 @@ def test_churn_model_with_these_features_beats_bgnbd_and_log_rfm_on_the_holdout(
     sklearn = roc_auc_score(b["label"], lr.predict_proba(scaler.transform(np.log1p(b[rfm].to_numpy())))[:, 1])
     print(f"holdout AUC: churnkit {ours:.4f}, BG/NBD {bgnbd:.4f}, scikit-learn log-RFM {sklearn:.4f}")
     assert ours > bgnbd and ours > sklearn, (ours, bgnbd, sklearn)
+
+
+# Fader & Hardie (2007), "How to project customer retention", Table 1: of
+# 1,000 customers of each kind, how many were still subscribed at the start
+# of years 1 to 8; the paper's fits on these counts.
+PUBLISHED = {
+    "regular": ([1000, 631, 468, 382, 326, 289, 262, 241], (0.704, 1.182)),
+    "high end": ([1000, 869, 743, 653, 593, 551, 517, 491], (0.668, 3.806)),
+}
+
+
+def published_log(path, alive):
+    """An event log with exactly the published lifetimes: everyone signs up
+    on 2000-01-01; the ones lost in year t cancel 100 days into it; 7 years
+    of 365 days later the rest are still subscribed."""
+    start = pd.Timestamp("2000-01-01T09:00:00Z")
+    rows = []
+    for k in range(alive[0]):
+        cid = f"c{k:04d}"
+        rows.append((cid, start, "signup", 10.0))
+        for t in range(1, 8):
+            if alive[t] <= k < alive[t - 1]:
+                rows.append((cid, start + pd.Timedelta(days=365 * (t - 1) + 100), "cancel", None))
+    frame = pd.DataFrame(rows, columns=["customer_id", "timestamp", "event", "amount"])
+    frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    frame.to_csv(path, index=False)
+    return (start + pd.Timedelta(days=7 * 365)).strftime("%Y-%m-%d")
+
+
+@pytest.mark.parametrize("kind", PUBLISHED)
+def test_shifted_beta_geometric_recovers_the_published_fit(tmp_path, kind):
+    from scipy.optimize import minimize
+    from scipy.special import betaln, hyp2f1
+    alive, paper = PUBLISHED[kind]
+    as_of = published_log(tmp_path / "log.csv", alive)
+    r = subprocess.run([CHURNKIT, "clv", "--events", tmp_path / "log.csv", "--as-of", as_of, "--churn-event", "cancel",
+                        "--period", "365d", "--discount-rate", "0.01", "--out", tmp_path / "clv.csv", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    fit = json.loads(r.stdout)["shiftedBetaGeometric"]
+    mine = np.array([fit["alpha"], fit["beta"]])
+    assert np.allclose(mine, paper, atol=5e-4), (mine, paper)  # the paper's three decimals
+    # The maximum, by an independent optimiser on the same counts.
+    lost = -np.diff(np.asarray(alive, float))
+
+    def nll(p):
+        a, b = np.exp(p)
+        t = np.arange(1, 8)
+        return -(np.sum(lost * (betaln(a + 1, b + t - 1) - betaln(a, b))) + alive[-1] * (betaln(a, b + 7) - betaln(a, b)))
+    best = minimize(nll, np.log(paper), method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-13, "maxiter": 20000})
+    assert np.max(np.abs(mine / np.exp(best.x) - 1)) < 1e-6, (mine, np.exp(best.x))
+    assert fit["logLikelihood"] >= -best.fun - 1e-9
+    # Each survivor (7 renewals): the renewal probability and Fader &
+    # Hardie's (2010) discounted expected residual lifetime in closed form,
+    # d the yearly rate compounded from 1% a month.
+    a, b = mine
+    table = pd.read_csv(tmp_path / "clv.csv")
+    assert (table["churned"] == 0).sum() == alive[-1] and (table["churned"] == 1).sum() == alive[0] - alive[-1]
+    stay = table[table["churned"] == 0]
+    assert (stay["periods"] == 7).all()
+    d = 1.01 ** (365 / 30) - 1
+    n = 7
+    derl = (b + n) / (a + b + n) * hyp2f1(1, b + n + 1, a + b + n + 1, 1 / (1 + d))
+    assert np.allclose(stay["renewal_probability"], (b + n) / (a + b + n), rtol=1e-12)
+    assert np.allclose(stay["derl"], derl, rtol=1e-10)
+    assert np.allclose(stay["clv"], 10.0 / 8 * derl, rtol=1e-10)  # 10 paid over 8 periods begun
+    assert table.loc[table["churned"] == 1, ["renewal_probability", "derl", "clv"]].isna().all().all()

@@ -19,6 +19,12 @@ enum ClvCommand: Command {
       discounted CLV over --months months of 30 days. docs/clv.md explains \
       each figure. A figure the models cannot give (no amounts; a mean spend \
       with no finite expectation) is left empty.
+
+      For subscriptions, where leaving is an event, --churn-event fits the \
+      shifted-beta-geometric retention model on each customer's lifetime in \
+      periods (--period) instead, and writes the renewal probability, the \
+      discounted expected residual lifetime and the CLV of every customer \
+      still subscribed.
       """,
     options: [
       .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true),
@@ -33,11 +39,26 @@ enum ClvCommand: Command {
       .init(
         name: "discount-rate", valueName: "rate", help: "Monthly discount rate of the lifetime value.",
         defaultValue: "0.01"),
+      .init(
+        name: "churn-event", valueName: "name",
+        help: "A contractual log: the event type of leaving (fits the shifted-beta-geometric model)."),
+      .init(
+        name: "start-event", valueName: "name",
+        help: "With --churn-event: the event type that starts a subscription.",
+        defaultDescription: "the customer's first event"),
+      .init(
+        name: "period", valueName: "duration", help: "With --churn-event: the renewal period (e.g. 30d, 365d).",
+        defaultValue: "30d"),
       .init(name: "out", valueName: "file", help: "Per-customer CSV, or - for standard output.", isRequired: true),
       .init(name: "json", valueName: nil, help: "Print the fitted models as JSON on standard output."),
     ] + MappingOptions.options,
+    exclusiveGroups: [
+      ["purchase-event", "start-event"], ["churn-event", "purchase-event"], ["churn-event", "months"],
+      ["churn-event", "horizon"],
+    ],
     examples: [
-      "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --out clv.csv"
+      "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --out clv.csv",
+      "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --churn-event cancel --out clv.csv",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -53,6 +74,11 @@ enum ClvCommand: Command {
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(
       path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
+    if let churnEvent = arguments.value("churn-event") {
+      return try ContractualClv.run(
+        arguments, reader: &reader, issues: &issues, asOf: asOf, churnEvent: churnEvent, monthlyRate: rate,
+        console: console)
+    }
     let summary = try RepeatPurchaseSummary(
       reader: &reader, issues: &issues, asOf: asOf, purchaseEvent: arguments.value("purchase-event"))
     let purchases = try BGNBDModel().fit(summary)

@@ -165,8 +165,9 @@ public enum BuyTillYouDieError: Error, CustomStringConvertible, Equatable {
   case noCustomers
   case noRepeatPurchases(customers: Int)
   case notConverged(model: String, iterations: Int)
-  case unknownPurchaseEvent(String, suggestion: String?, path: String)
+  case unknownEventType(String, suggestion: String?, path: String, option: String = "--purchase-event")
   case expectationNotComputable(customer: String, days: Int)
+  case noChurn(customers: Int)
 
   public var description: String {
     switch self {
@@ -176,11 +177,14 @@ public enum BuyTillYouDieError: Error, CustomStringConvertible, Equatable {
         "none of the \(n) customers bought again after their first purchase day: the repeat-purchase models have nothing to learn from (check --purchase-event, or a later --as-of)"
     case .notConverged(let model, let n):
       return "the \(model) fit did not converge in \(n) iterations"
+    case .noChurn(let n):
+      return
+        "none of the \(n) customers left by the as-of date: the retention model has nothing to learn from (check --churn-event, or a later --as-of)"
     case .expectationNotComputable(let customer, let days):
       return
         "BG/NBD's expected purchases over \(days) days cannot be computed for customer '\(customer)' (its hypergeometric series does not converge at these parameters): use a shorter 'repeat_purchase.horizon_days' or fewer 'clv_months'"
-    case .unknownPurchaseEvent(let name, let suggestion, let path):
-      return "\(path) has no event type '\(name)' (--purchase-event)"
+    case .unknownEventType(let name, let suggestion, let path, let option):
+      return "\(path) has no event type '\(name)' (\(option))"
         + (suggestion.map { ". Did you mean '\($0)'?" } ?? "")
     }
   }

@@ -15,6 +15,8 @@ struct LogParameterNewton {
   /// decrement, gᵀH⁻¹g / 2) is this small relative to the log-likelihood:
   /// a sum over customers, whose rounding grows with it.
   var tolerance = 1e-13
+  /// |ln parameter| at most this: parameters within 10^±10.
+  static let logBound = 10 * log(10.0)
 
   struct Outcome {
     var parameters: [Double]
@@ -27,8 +29,9 @@ struct LogParameterNewton {
     var theta = start.map { log($0) }
     let inTheta = { (t: [Double]) -> (Double, [Double]) in
       let p = t.map { exp($0) }
-      // A step that overflows or underflows a parameter is refused.
-      guard p.allSatisfy({ $0.isFinite && $0 > 0 }) else { return (-.infinity, t.map { _ in 0 }) }
+      // A step past 10^±10 is refused: there the log-likelihoods' ln Γ
+      // differences cancel to noise (even to exactly 0, a "maximum").
+      guard t.allSatisfy({ abs($0) <= LogParameterNewton.logBound }) else { return (-.infinity, t.map { _ in 0 }) }
       let (value, gradient) = objective(p)
       return (value, zip(gradient, p).map { $0 * $1 })
     }
@@ -44,7 +47,11 @@ struct LogParameterNewton {
       // Without a Newton step, climb the gradient by at most a factor e in
       // any parameter: a raw gradient (thousands per customer sum) would
       // throw the parameters onto a far, flat ridge.
-      let direction = newton ?? gradient.map { $0 / max(1, gradient.map(abs).max()!) }
+      var direction = newton ?? gradient.map { $0 / max(1, gradient.map(abs).max()!) }
+      // At most a factor e³ in any parameter per step: far from the maximum
+      // a (damped) Newton step can point to absurd values.
+      let longest = direction.map(abs).max() ?? 0
+      if longest > 3 { direction = direction.map { $0 * 3 / longest } }
       var step = 1.0
       var accepted = false
       while step > 1e-12 {

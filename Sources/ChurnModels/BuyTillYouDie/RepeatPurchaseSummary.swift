@@ -65,7 +65,7 @@ public struct PurchaseHistory: Sendable {
     }
     let types = reader.eventTypes
     if let name = purchaseEvent, types.lookup(name) == nil {
-      throw BuyTillYouDieError.unknownPurchaseEvent(
+      throw BuyTillYouDieError.unknownEventType(
         name, suggestion: closestMatch(to: name, in: types.strings), path: reader.path)
     }
     // The type is decided once the whole log is read: "purchase" may first
