@@ -240,7 +240,8 @@ struct ValidateCommandTests {
 /// The examples in every command's help write only new files: none names a
 /// shipped file or folder as its output.
 @Test(arguments: [
-  "validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "clv", "generate",
+  "validate", "features", "train", "evaluate", "report", "score", "export", "journey", "recommend", "clv", "survival",
+  "generate",
 ])
 func helpExamplesLeaveShippedFilesAlone(_ command: String) {
   let help = run([command, "--help"])

@@ -51,23 +51,11 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
     horizon: Duration? = nil, churnDefinition: ChurnDefinition? = nil, observedUntil: Cutoff? = nil,
     issues: inout IssueLog
   ) throws -> ModelEvaluation {
-    var extractor = FeatureExtractor(
-      spec: try model.specForEvents("evaluation"), cutoffs: [cutoff],
-      horizon: horizon ?? Duration(days: model.training.horizonDays),
-      churnDefinition: try churnDefinition ?? ChurnDefinition(parsing: model.training.churnDefinition))
-    extractor.useFeatureModels()
-    extractor.requiresKnownNames = false
-    extractor.observedUntil = observedUntil
-    extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }
-    let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
-    guard set.featureNames == model.features else {
-      throw ModelUseError.featuresDiffer(missing: model.features.filter { !set.featureNames.contains($0) })
-    }
-    let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
-    let (x, y) = set.matrix(rows: labelled)
-    let predictor = model.predictor
-    let p = (0..<x.rows).map { predictor.probability(x.row($0)) }
-    return try ModelEvaluation(model: model, probabilities: p, labels: y, censoredRows: set.rows.count - labelled.count)
+    let scores = try LabelledScores(
+      model, events: &reader, customers: table, cutoff: cutoff, horizon: horizon, churnDefinition: churnDefinition,
+      observedUntil: observedUntil, issues: &issues)
+    return try ModelEvaluation(
+      model: model, probabilities: scores.probabilities, labels: scores.labels, censoredRows: scores.censoredRows)
   }
 
   /// Evaluates the model on a feature file with a label column; its columns
@@ -75,14 +63,9 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
   public static func evaluate(
     _ model: ChurnModel, featureTable path: String, label: String, ignoring: [String] = []
   ) throws -> ModelEvaluation {
-    let data = try LabelledFeatures(path: path, label: label, exclude: ["customer_id", "cutoff"] + ignoring) { header in
-      let named = header.enumerated().map { (name: $1, position: $0) }.filter { $0.name != label }
-      _ = try FeatureColumns(header: named, model: model, path: path, ignoring: ignoring)
-    }
-    let columns = model.features.map { data.featureNames.firstIndex(of: $0)! }
-    let predictor = model.predictor
-    let p = (0..<data.x.rows).map { i in predictor.probability(columns.map { data.x[i, $0] }) }
-    return try ModelEvaluation(model: model, probabilities: p, labels: data.y, censoredRows: data.unlabelledRows)
+    let scores = try LabelledScores(model, featureTable: path, label: label, ignoring: ignoring)
+    return try ModelEvaluation(
+      model: model, probabilities: scores.probabilities, labels: scores.labels, censoredRows: scores.censoredRows)
   }
 
   /// The evaluation as text.
@@ -100,3 +83,62 @@ public struct ModelEvaluation: Sendable, Codable, Equatable {
 #if canImport(Foundation)
   import Foundation
 #endif
+
+/// A model's probabilities on labelled rows, with the rows' features (in
+/// the model's order): what evaluations and reports are computed from.
+public struct LabelledScores: Sendable {
+  public let probabilities: [Double]
+  /// 1 churned, 0 retained.
+  public let labels: [Double]
+  /// n × p, the model's features.
+  public let features: Matrix
+  public let censoredRows: Int
+
+  /// The model's features built on an event log at `cutoff` (its
+  /// vocabularies, horizon and churn definition unless overridden); the
+  /// censored rows are left out and counted.
+  public init(
+    _ model: ChurnModel, events reader: inout EventLogReader, customers table: CustomerTable?, cutoff: Cutoff,
+    horizon: Duration? = nil, churnDefinition: ChurnDefinition? = nil, observedUntil: Cutoff? = nil,
+    issues: inout IssueLog
+  ) throws {
+    var extractor = FeatureExtractor(
+      spec: try model.specForEvents("evaluation"), cutoffs: [cutoff],
+      horizon: horizon ?? Duration(days: model.training.horizonDays),
+      churnDefinition: try churnDefinition ?? ChurnDefinition(parsing: model.training.churnDefinition))
+    extractor.useFeatureModels()
+    extractor.requiresKnownNames = false
+    extractor.observedUntil = observedUntil
+    extractor.activeWithin = model.training.activeWithinDays.map { Duration(days: $0) }
+    let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
+    guard set.featureNames == model.features else {
+      throw ModelUseError.featuresDiffer(missing: model.features.filter { !set.featureNames.contains($0) })
+    }
+    let labelled = set.rows.indices.filter { set.rows[$0].label != .censored }
+    let (x, y) = set.matrix(rows: labelled)
+    let predictor = model.predictor
+    probabilities = (0..<x.rows).map { predictor.probability(x.row($0)) }
+    labels = y
+    features = x
+    censoredRows = set.rows.count - labelled.count
+  }
+
+  /// A feature file with a label column; its columns are matched to the
+  /// model's features by name.
+  public init(_ model: ChurnModel, featureTable path: String, label: String, ignoring: [String] = []) throws {
+    let data = try LabelledFeatures(path: path, label: label, exclude: ["customer_id", "cutoff"] + ignoring) { header in
+      let named = header.enumerated().map { (name: $1, position: $0) }.filter { $0.name != label }
+      _ = try FeatureColumns(header: named, model: model, path: path, ignoring: ignoring)
+    }
+    let columns = model.features.map { data.featureNames.firstIndex(of: $0)! }
+    var x = Matrix(rows: data.x.rows, columns: columns.count)
+    for i in 0..<data.x.rows {
+      for (j, c) in columns.enumerated() { x[i, j] = data.x[i, c] }
+    }
+    let predictor = model.predictor
+    probabilities = (0..<x.rows).map { predictor.probability(x.row($0)) }
+    labels = data.y
+    features = x
+    censoredRows = data.unlabelledRows
+  }
+}

@@ -1,0 +1,284 @@
+import ChurnData
+import ChurnIO
+import ChurnModels
+import Foundation
+import LinearAlgebra
+
+/// The model report: one self-contained HTML page (inline SVG and CSS, no
+/// script, no network) on how a churn model does on labelled data — ROC and
+/// precision–recall, calibration, gains, the score distribution, thresholds
+/// and risk bands, what drives the risk, and feature drift since training —
+/// each chart with a sentence in plain words computed from the numbers.
+///
+/// ```swift
+/// let report = ModelReport(model: model, scores: scores, data: "events.csv at 2025-09-30")
+/// let html = report.html()
+/// ```
+public struct ModelReport: Sendable {
+  public let model: ChurnModel
+  public let title: String
+  /// What the data is ("events.csv at cutoff 2025-09-30"), said at the top.
+  public let dataDescription: String
+  public let metrics: BinaryMetrics
+  public let curves: RankingCurves
+  /// The cost of contacting one customer and the value of one saved: when
+  /// both are given, the threshold that returns the most.
+  public var contactCost: Double?
+  public var savedValue: Double?
+  let probabilities: [Double]
+  let labels: [Double]
+  let features: Matrix
+
+  public init(
+    model: ChurnModel, scores: LabelledScores, data: String, title: String = "Churn model report"
+  )
+    throws(ModelError)
+  {
+    guard !scores.labels.isEmpty else { throw .noRows }
+    self.model = model
+    self.title = title
+    dataDescription = data
+    probabilities = scores.probabilities
+    labels = scores.labels
+    features = scores.features
+    metrics = BinaryMetrics(probabilities: scores.probabilities, labels: scores.labels)
+    curves = RankingCurves(probabilities: scores.probabilities, labels: scores.labels, calibration: metrics.calibration)
+  }
+
+  /// Stable ids of the charts, in page order; tests check each is drawn.
+  public var chartIDs: [String] { ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"] }
+
+  // MARK: - The sentences
+
+  /// The plain-language readings, in page order (also in `--json`).
+  public var sentences: [String] {
+    [rankingSentence, gainSentence, calibrationSentence] + (costSentence.map { [$0] } ?? []) + [trainingSentence]
+  }
+
+  var rankingSentence: String {
+    let (lo, hi) = curves.aucInterval
+    return
+      "The model ranks a random churner above a random customer who stayed \(HTML.percent(curves.rocAUC)) of the time (95% interval \(HTML.percent(lo))–\(HTML.percent(hi)); 50% is chance), on \(curves.count) customers of whom \(curves.positives) churned."
+  }
+
+  var gainSentence: String {
+    let g10 = curves.gain(atShare: 0.1), g30 = curves.gain(atShare: 0.3)
+    return
+      "The riskiest 10% of customers hold \(HTML.percent(g10)) of the churners (\(HTML.number(g10 / 0.1, 1))× their share); the riskiest 30% hold \(HTML.percent(g30))."
+  }
+
+  var calibrationSentence: String {
+    let predicted = probabilities.reduce(0, +) / Double(probabilities.count)
+    let observed = Double(curves.positives) / Double(curves.count)
+    return
+      "The model predicts \(HTML.percent(predicted)) churn on average where \(HTML.percent(observed)) churned; decile by decile its predictions are off by \(HTML.number(100 * curves.expectedCalibrationError, 1)) percentage points on average."
+  }
+
+  var costSentence: String? {
+    guard let contactCost, let savedValue else { return nil }
+    guard let (point, value) = curves.bestThreshold(contactCost: contactCost, savedValue: savedValue) else {
+      return
+        "At a contact cost of \(HTML.number(contactCost, 2)) and \(HTML.number(savedValue, 2)) per saved customer, no threshold pays: contacting anyone costs more than the churners it reaches are worth."
+    }
+    let precision = Double(point.truePositives) / Double(point.flagged)
+    return
+      "At a contact cost of \(HTML.number(contactCost, 2)) and \(HTML.number(savedValue, 2)) per saved customer, contacting the \(point.flagged) customers with a churn probability of at least \(HTML.number(point.threshold, 3)) returns the most: \(HTML.number(value, 2)), if every churner contacted were saved (\(HTML.percent(precision)) of them are churners)."
+  }
+
+  var trainingSentence: String {
+    let train = model.training.metrics.rocAUC
+    guard let holdout = model.training.holdoutMetrics?.rocAUC else {
+      return
+        "On its training rows the model had an AUC of \(HTML.number(train, 3)); here \(HTML.number(curves.rocAUC, 3))."
+    }
+    return
+      "On its training rows the model had an AUC of \(HTML.number(train, 3)), on its holdout \(HTML.number(holdout, 3)); here \(HTML.number(curves.rocAUC, 3))."
+  }
+
+  // MARK: - The page
+
+  public func html() -> String {
+    var page = """
+      <!DOCTYPE html>
+      <html lang="en">
+      <head>
+      <meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>\(HTML.escape(title))</title>
+      <style>\(JourneyReport.css)\(Self.css)</style>
+      </head>
+      <body>
+      <header><h1>\(HTML.escape(title))</h1>
+      <p class="lede">\(HTML.escape(dataDescription)): \(curves.count) labelled customers, \(curves.positives) churned within \(model.training.horizonDays) days (\(HTML.escape(model.training.churnDefinition))).</p>
+      <ul class="summary" id="summary">\(sentences.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></header>
+
+      """
+    page += section(
+      "How well it ranks", rankingSentence, "<div class=\"pair\">\(rocChart())\(precisionRecallChart())</div>")
+    page += section("Calibration", calibrationSentence, calibrationChart())
+    page += section("Cumulative gains", gainSentence, gainsChart())
+    page += section(
+      "Scores by outcome", "How the predicted churn probabilities spread, for those who churned and those who stayed.",
+      scoreChart())
+    page += section("Thresholds", costSentence ?? thresholdCaption, thresholdTable())
+    page += section("Risk bands", riskBandCaption, riskBandTable())
+    page += section("What drives the risk", coefficientCaption, coefficientChart() + droppedList())
+    page += section("Feature drift since training", driftCaption, driftChart())
+    page += """
+      <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current)) · model trained on \(HTML.escape(model.training.events)) at \(HTML.escape(model.training.cutoffs.joined(separator: ", ")))</footer>
+      </body>
+      </html>
+
+      """
+    return page
+  }
+
+  func section(_ heading: String, _ caption: String, _ body: String) -> String {
+    "<section><h2>\(HTML.escape(heading))</h2>\n<p class=\"caption\">\(HTML.escape(caption))</p>\n\(body)\n</section>\n"
+  }
+
+  static let css = """
+    .summary{background:#f3f7fb;border-left:4px solid #0072B2;padding:.6rem 1rem .6rem 2rem;margin:.8rem 0 0}.summary li{margin:.2rem 0}
+    svg.plot{max-width:520px}.pair{display:grid;grid-template-columns:1fr 1fr;gap:1rem}@media (max-width:700px){.pair{grid-template-columns:1fr}}
+    """
+
+  // MARK: - Charts
+
+  private static let ticks = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+  func rocChart() -> String {
+    var plot = SVGPlot(id: "roc", title: "ROC curve")
+    plot.axes(
+      x: "share of stayers flagged (false positive rate)", y: "share of churners flagged", xTicks: Self.ticks,
+      yTicks: Self.ticks, percent: true)
+    plot.polyline([(0, 0), (1, 1)], colour: "#999", width: 1.5, dashed: true)
+    let negatives = Double(max(curves.negatives, 1)), positives = Double(max(curves.positives, 1))
+    let points =
+      [(0.0, 0.0)] + curves.points.map { (Double($0.falsePositives) / negatives, Double($0.truePositives) / positives) }
+    plot.polyline(points, colour: HTML.categorical[0])
+    plot.label(0.55, 0.12, "AUC \(HTML.number(curves.rocAUC, 3))", cls: "label")
+    return plot.svg
+  }
+
+  func precisionRecallChart() -> String {
+    var plot = SVGPlot(id: "pr", title: "Precision–recall curve")
+    plot.axes(
+      x: "share of churners flagged (recall)", y: "churners among the flagged (precision)", xTicks: Self.ticks,
+      yTicks: Self.ticks, percent: true)
+    let base = Double(curves.positives) / Double(curves.count)
+    plot.polyline([(0, base), (1, base)], colour: "#999", width: 1.5, dashed: true)
+    let positives = Double(max(curves.positives, 1))
+    plot.polyline(
+      curves.points.map { (Double($0.truePositives) / positives, Double($0.truePositives) / Double($0.flagged)) },
+      colour: HTML.categorical[0])
+    plot.label(
+      0.45, 0.9, "average precision \(HTML.number(metrics.averagePrecision, 3))", cls: "label")
+    return plot.svg
+  }
+
+  func calibrationChart() -> String {
+    let upper = JourneyReport.niceCeiling(
+      max(metrics.calibration.map { max($0.meanPredicted, $0.observedRate) }.max() ?? 1, 0.05))
+    let ticks = JourneyReport.ticks(upTo: upper)
+    var plot = SVGPlot(id: "calibration", title: "Calibration by decile", x: 0...upper, y: 0...upper)
+    plot.axes(x: "mean predicted churn", y: "observed churn", xTicks: ticks, yTicks: ticks, percent: true)
+    plot.polyline([(0, 0), (upper, upper)], colour: "#999", width: 1.5, dashed: true)
+    plot.polyline(
+      metrics.calibration.map { ($0.meanPredicted, $0.observedRate) }, colour: HTML.categorical[0], width: 1.5)
+    let largest = Double(metrics.calibration.map(\.count).max() ?? 1)
+    for bin in metrics.calibration {
+      plot.point(
+        bin.meanPredicted, bin.observedRate, radius: 3 + 5 * (Double(bin.count) / largest).squareRoot(),
+        colour: HTML.categorical[0],
+        tooltip:
+          "\(bin.count) customers: predicted \(HTML.percent(bin.meanPredicted)), observed \(HTML.percent(bin.observedRate))"
+      )
+    }
+    return plot.svg
+  }
+
+  func gainsChart() -> String {
+    var plot = SVGPlot(id: "gains", title: "Cumulative gains")
+    plot.axes(
+      x: "share of customers contacted, riskiest first", y: "share of churners reached", xTicks: Self.ticks,
+      yTicks: Self.ticks, percent: true)
+    plot.polyline([(0, 0), (1, 1)], colour: "#999", width: 1.5, dashed: true)
+    let positives = Double(max(curves.positives, 1)), n = Double(curves.count)
+    plot.polyline(
+      [(0.0, 0.0)] + curves.points.map { (Double($0.flagged) / n, Double($0.truePositives) / positives) },
+      colour: HTML.categorical[0])
+    for share in [0.1, 0.3] {
+      let g = curves.gain(atShare: share)
+      plot.point(
+        share, g, radius: 4, colour: HTML.churnColour, tooltip: "\(HTML.percent(share, 0)): \(HTML.percent(g))")
+      plot.label(share + 0.02, g - 0.05, "\(HTML.percent(share, 0)) → \(HTML.percent(g, 0))")
+    }
+    return plot.svg
+  }
+
+  func scoreChart() -> String {
+    let bins = 20
+    var counts = [[Double]](repeating: [Double](repeating: 0, count: bins), count: 2)
+    for (p, y) in zip(probabilities, labels) { counts[y == 1 ? 1 : 0][min(bins - 1, Int(p * Double(bins)))] += 1 }
+    let shares = counts.map { row in row.map { $0 / max(1, row.reduce(0, +)) } }
+    let upper = JourneyReport.niceCeiling(shares.flatMap { $0 }.max() ?? 1)
+    var plot = SVGPlot(id: "scores", title: "Predicted churn probability by outcome", y: 0...upper)
+    plot.axes(
+      x: "predicted churn probability", y: "share of the group", xTicks: Self.ticks,
+      yTicks: JourneyReport.ticks(upTo: upper), percent: true)
+    for (group, colour, name) in [(0, HTML.categorical[0], "stayed"), (1, HTML.churnColour, "churned")] {
+      for b in 0..<bins where counts[group][b] > 0 {
+        plot.rect(
+          x0: Double(b) / Double(bins), y0: 0, x1: Double(b + 1) / Double(bins), y1: shares[group][b], colour: colour,
+          opacity: 0.45,
+          tooltip:
+            "\(name), \(HTML.percent(Double(b) / Double(bins), 0))–\(HTML.percent(Double(b + 1) / Double(bins), 0)): \(Int(counts[group][b])) customers"
+        )
+      }
+    }
+    plot.legend([("stayed", HTML.categorical[0]), ("churned", HTML.churnColour)])
+    return plot.svg
+  }
+
+  // MARK: - Tables
+
+  var thresholdCaption: String {
+    "Flagging the riskiest customers: the churn probability to cut at, and how many churners each cut finds. Give --contact-cost and --saved-value for the cut that pays best."
+  }
+
+  func thresholdTable() -> String {
+    var rows = ""
+    for share in [0.05, 0.1, 0.2, 0.3, 0.5] {
+      let target = Int((share * Double(curves.count)).rounded(.up))
+      guard let point = curves.points.first(where: { $0.flagged >= target }) else { continue }
+      let precision = Double(point.truePositives) / Double(point.flagged)
+      let recall = Double(point.truePositives) / Double(max(curves.positives, 1))
+      rows +=
+        "<tr><th scope=\"row\">riskiest \(HTML.percent(share, 0))</th><td>\(HTML.number(point.threshold, 3))</td><td>\(point.flagged)</td><td>\(HTML.percent(precision))</td><td>\(HTML.percent(recall))</td></tr>\n"
+    }
+    return
+      "<table id=\"thresholds\"><thead><tr><th>flag</th><th>probability at least</th><th>customers flagged</th><th>churners among them (precision)</th><th>churners found (recall)</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+  }
+
+  var riskBandCaption: String {
+    "The model's risk bands (cut at the training scores' quantiles), with how many customers fell in each here and how many of them churned."
+  }
+
+  func riskBandTable() -> String {
+    let bands = model.reference.riskBandCuts.count + 1
+    var customers = [Int](repeating: 0, count: bands), churners = [Int](repeating: 0, count: bands)
+    for (p, y) in zip(probabilities, labels) {
+      let band = model.reference.riskBand(p) - 1
+      customers[band] += 1
+      if y == 1 { churners[band] += 1 }
+    }
+    var rows = ""
+    for band in (0..<bands).reversed() {
+      let rate = customers[band] > 0 ? HTML.percent(Double(churners[band]) / Double(customers[band])) : "–"
+      rows +=
+        "<tr><th scope=\"row\">\(band + 1)</th><td>\(customers[band])</td><td>\(churners[band])</td><td>\(rate)</td></tr>\n"
+    }
+    return
+      "<table id=\"bands\"><thead><tr><th>band (\(bands) = riskiest)</th><th>customers</th><th>churned</th><th>churn rate</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+  }
+}

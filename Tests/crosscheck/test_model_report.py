@@ -1,0 +1,148 @@
+"""`churnkit report`: the model report renders in headless Chromium with
+every chart drawn and names from the data shown as text, and the numbers in
+its sentences are recomputed here from the model's own scores on a public
+log (CDNOW): the AUC (scikit-learn), its DeLong interval (an independent
+implementation), the gains, the expected calibration error and the
+cost-optimal threshold."""
+import html
+import json
+import os
+import pathlib
+import re
+import subprocess
+import tempfile
+
+import lifetimes.datasets
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.metrics import roc_auc_score
+
+from test_features import CHURNKIT, ROOT
+from test_journey_report import MARKUP, chromium, png_pixels, small_log
+
+CHARTS = ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"]
+MAPPING = ["--id-column", "customer_id", "--time-column", "date", "--time-format", "yyyyMMdd",
+           "--event-name", "purchase", "--amount-column", "dollar_value"]
+
+
+def ck(*args):
+    run = subprocess.run([CHURNKIT, *map(str, args)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_report_renders_in_chromium_with_every_chart_and_escaped_names():
+    work = tempfile.mkdtemp()
+    events, model, page = (os.path.join(work, n) for n in ("events.csv", "model.json", "report.html"))
+    small_log(events)  # an event type and a channel named with the markup
+    ck("train", "--events", events, "--cutoff", "2024-01-20", "--horizon", "30d", "--churn-definition", "event:cancel",
+       "--l2", "1", "--out", model)
+    ck("report", "--model", model, "--events", events, "--cutoff", "2024-01-25", "--out", page,
+       "--title", "Report " + MARKUP, "--contact-cost", "1", "--saved-value", "10")
+    text = open(page, encoding="utf-8").read()
+    assert "<script" not in text.lower()
+    assert html.escape(MARKUP, quote=False) in text
+
+    png = os.path.join(work, "report.png")
+    run = subprocess.run(chromium() + ["--enable-logging=stderr", "--v=0", "--window-size=1100,3000",
+                                       "--screenshot=" + png, "file://" + page],
+                         capture_output=True, text=True, timeout=120)
+    assert os.path.exists(png), run.stderr[-2000:]
+    assert [line for line in run.stderr.splitlines() if "CONSOLE" in line] == []
+    width, height, pixels = png_pixels(png)
+    assert (width, height) == (1100, 3000)
+    assert sum(1 for b in pixels[::7] if b < 128) > 1000
+
+    probe = """<script>
+      const r = {charts: {}};
+      for (const svg of document.querySelectorAll('svg')) {
+        const b = svg.getBBox();
+        r.charts[svg.id] = {width: b.width, height: b.height,
+          shapes: svg.querySelectorAll('rect,circle,path,line,polyline').length};
+      }
+      r.scripts = document.scripts.length;
+      r.text = document.body.innerText;
+      r.title = document.title;
+      const pre = document.createElement('pre'); pre.id = 'probe';
+      pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
+    </script></body>"""
+    probed = os.path.join(work, "probed.html")
+    open(probed, "w", encoding="utf-8").write(text.replace("</body>", probe))
+    dom = subprocess.run(chromium() + ["--dump-dom", "file://" + probed], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    r = json.loads(html.unescape(found.group(1)))
+    assert sorted(r["charts"]) == sorted(CHARTS)
+    for chart in CHARTS:
+        box = r["charts"][chart]
+        assert box["width"] > 100 and box["height"] > 40 and box["shapes"] >= 4, (chart, box)
+    assert r["scripts"] == 1  # only the probe
+    assert r["title"] == "Report " + MARKUP
+    assert MARKUP in r["text"]  # a feature named after the event type, shown as text
+
+
+def delong(scores, labels):
+    """DeLong's AUC and standard error, from the placements (Sun & Xu 2014's
+    midrank formulation, written here from the paper)."""
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    m, n = len(pos), len(neg)
+    tz = rankdata(np.concatenate([pos, neg]))
+    tx, ty = rankdata(pos), rankdata(neg)
+    v10 = (tz[:m] - tx) / n
+    v01 = 1 - (tz[m:] - ty) / m
+    return v10.mean(), np.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
+
+
+def test_report_numbers_are_recomputed_from_the_scores_on_cdnow():
+    work = pathlib.Path(tempfile.mkdtemp())
+    raw = pd.read_csv(pathlib.Path(lifetimes.datasets.__file__).parent / "CDNOW_master.txt", sep=r"\s+",
+                      dtype={"customer_id": str, "date": str})
+    raw.to_csv(work / "cdnow.csv", index=False)
+    common = ["--events", work / "cdnow.csv", *MAPPING]
+    ck("train", *common, "--cutoff", "1997-06-30", "--horizon", "90d", "--churn-definition", "inactivity", "--l2", "1",
+       "--out", work / "model.json")
+    figures = json.loads(ck("report", "--model", work / "model.json", *common, "--cutoff", "1997-09-30",
+                            "--out", work / "report.html", "--contact-cost", "2", "--saved-value", "15", "--json"))
+    ck("score", "--model", work / "model.json", *common, "--as-of", "1997-09-30", "--out", work / "scores.csv")
+    ck("features", *common, "--cutoff", "1997-09-30", "--horizon", "90d", "--churn-definition", "inactivity",
+       "--out", work / "features.csv")
+    labels = pd.read_csv(work / "features.csv", dtype={"customer_id": str})[["customer_id", "label"]]
+    scores = pd.read_csv(work / "scores.csv", dtype={"customer_id": str})
+    data = labels.merge(scores[["customer_id", "churn_probability"]], on="customer_id")
+    p, y = data["churn_probability"].to_numpy(), data["label"].to_numpy()
+    assert figures["count"] == len(y) == 4195 and figures["positives"] == y.sum()
+
+    assert abs(figures["rocAUC"] - roc_auc_score(y, p)) < 1e-12
+    auc, se = delong(p, y)
+    assert abs(figures["rocAUC"] - auc) < 1e-12 and abs(figures["aucStandardError"] - se) < 1e-12
+    assert abs(figures["aucLower95"] - (auc - 1.96 * se)) < 1e-12
+
+    # Gains: the churners among the riskiest share, ties at the boundary
+    # shared out in proportion (none straddle it here, so plain counting).
+    order = np.argsort(-p, kind="stable")
+    for share, key in [(0.1, "gainTop10"), (0.3, "gainTop30")]:
+        k = share * len(p)
+        assert p[order[int(np.floor(k)) - 1]] != p[order[int(np.floor(k))]] or k != int(k)
+        whole = int(np.floor(k))
+        gained = y[order[:whole]].sum() + (k - whole) * y[order[whole]] if k > whole else y[order[:whole]].sum()
+        assert abs(figures[key] - gained / y.sum()) < 1e-9, key
+
+    # Expected calibration error over deciles (numpy's array_split of the
+    # scores in ascending order).
+    ascending = np.argsort(p, kind="stable")
+    ece = sum(len(b) * abs(p[b].mean() - y[b].mean()) for b in np.array_split(ascending, 10)) / len(p)
+    assert abs(figures["expectedCalibrationError"] - ece) < 1e-12
+
+    # The cut that pays best: 15 per churner flagged − 2 per customer flagged.
+    best = max(((15 * y[p >= t].sum() - 2 * (p >= t).sum(), t) for t in np.unique(p)), key=lambda v: (v[0], v[1]))
+    assert abs(figures["bestValue"] - best[0]) < 1e-9 and abs(figures["bestThreshold"] - best[1]) < 1e-15  # the CSV has 16 digits
+    assert figures["bestFlagged"] == (p >= best[1]).sum()
+
+    # The sentences say these numbers.
+    text = " ".join(figures["sentences"])
+    assert f"{100 * auc:.1f}% of the time (95% interval {100 * (auc - 1.96 * se):.1f}%" in text
+    assert f"hold {100 * figures['gainTop10']:.1f}% of the churners" in text
+    assert f"off by {100 * ece:.1f} percentage points" in text
+    assert f"contacting the {figures['bestFlagged']} customers" in text
