@@ -146,3 +146,32 @@ def test_report_numbers_are_recomputed_from_the_scores_on_cdnow():
     assert f"hold {100 * figures['gainTop10']:.1f}% of the churners" in text
     assert f"off by {100 * ece:.1f} percentage points" in text
     assert f"contacting the {figures['bestFlagged']} customers" in text
+
+
+def test_train_report_shows_the_holdout_beside_the_training_rows():
+    """`train --report`: the page is of the holdout, with the training rows'
+    ROC curve and calibration beside; both AUCs are the model file's. From a
+    feature table too; and the page is written with the model or not at all."""
+    work = pathlib.Path(tempfile.mkdtemp())
+    events = os.path.join(ROOT, "training-data", "events.csv")
+    customers = os.path.join(ROOT, "training-data", "customers.csv")
+    ck("train", "--events", events, "--customers", customers, "--cutoff", "2025-06-30", "--horizon", "90d",
+       "--churn-definition", "event:cancel", "--holdout", "0.3", "--l2", "1", "--out", work / "model.json",
+       "--report", work / "report.html")
+    training = json.loads((work / "model.json").read_text())["model"]["training"]
+    page = (work / "report.html").read_text()
+    assert f"training, AUC {training['metrics']['rocAUC']:.3f}" in page
+    assert f"against {training['holdoutMetrics']['rocAUC']:.3f} on the holdout here" in page
+    assert f"{training['holdoutMetrics']['count']} labelled customers" in page
+    assert page.count('fill="#888"') == 10  # the training deciles on the calibration chart
+
+    ck("features", "--events", events, "--customers", customers, "--cutoff", "2025-06-30", "--horizon", "90d",
+       "--churn-definition", "event:cancel", "--out", work / "features.csv")
+    ck("train", "--features", work / "features.csv", "--holdout", "0.3", "--l2", "1", "--out", work / "table.json",
+       "--report", work / "table.html")
+    table = json.loads((work / "table.json").read_text())["model"]["training"]
+    assert f"training, AUC {table['metrics']['rocAUC']:.3f}" in (work / "table.html").read_text()
+
+    refused = subprocess.run([CHURNKIT, "train", "--features", work / "features.csv", "--l2", "1",
+                              "--report", work / "alone.html"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "--out" in refused.stderr and not (work / "alone.html").exists()

@@ -94,6 +94,12 @@ public struct LabelledScores: Sendable {
   public let features: Matrix
   public let censoredRows: Int
 
+  public init(probabilities: [Double], labels: [Double], features: Matrix, censoredRows: Int = 0) {
+    (self.probabilities, self.labels, self.features, self.censoredRows) = (
+      probabilities, labels, features, censoredRows
+    )
+  }
+
   /// The model's features built on an event log at `cutoff` (its
   /// vocabularies, horizon and churn definition unless overridden); the
   /// censored rows are left out and counted.

@@ -25,6 +25,24 @@ public struct ModelReport: Sendable {
   /// both are given, the threshold that returns the most.
   public var contactCost: Double?
   public var savedValue: Double?
+  /// Other labelled rows drawn beside this data's ROC curve (the training
+  /// rows, when the report is of the holdout).
+  public var comparisons: [Comparison] = []
+  /// Whether this data is the model's own training rows (then the training
+  /// calibration is not drawn again beside it).
+  public var isTrainingData = false
+
+  public struct Comparison: Sendable {
+    public let name: String
+    public let curves: RankingCurves
+
+    public init(name: String, scores: LabelledScores) {
+      self.name = name
+      let metrics = BinaryMetrics(probabilities: scores.probabilities, labels: scores.labels)
+      curves = RankingCurves(
+        probabilities: scores.probabilities, labels: scores.labels, calibration: metrics.calibration)
+    }
+  }
   let probabilities: [Double]
   let labels: [Double]
   let features: Matrix
@@ -70,8 +88,17 @@ public struct ModelReport: Sendable {
   var calibrationSentence: String {
     let predicted = probabilities.reduce(0, +) / Double(probabilities.count)
     let observed = Double(curves.positives) / Double(curves.count)
-    return
+    var sentence =
       "The model predicts \(HTML.percent(predicted)) churn on average where \(HTML.percent(observed)) churned; decile by decile its predictions are off by \(HTML.number(100 * curves.expectedCalibrationError, 1)) percentage points on average."
+    if !isTrainingData {
+      let training = model.training.metrics
+      let trainingPredicted =
+        training.calibration.reduce(0) { $0 + $1.meanPredicted * Double($1.count) } / Double(max(training.count, 1))
+      let trainingObserved = Double(training.positives) / Double(max(training.count, 1))
+      sentence +=
+        " On its training rows it predicted \(HTML.percent(trainingPredicted)) where \(HTML.percent(trainingObserved)) churned."
+    }
+    return sentence
   }
 
   var costSentence: String? {
@@ -86,7 +113,12 @@ public struct ModelReport: Sendable {
   }
 
   var trainingSentence: String {
+    if isTrainingData { return "These are the model's training rows: expect it to do somewhat worse on new data." }
     let train = model.training.metrics.rocAUC
+    if !comparisons.isEmpty {
+      return
+        "On its training rows the model had an AUC of \(HTML.number(train, 3)) against \(HTML.number(curves.rocAUC, 3)) on the holdout here: the gap is what it learned of the training rows' noise."
+    }
     guard let holdout = model.training.holdoutMetrics?.rocAUC else {
       return
         "On its training rows the model had an AUC of \(HTML.number(train, 3)); here \(HTML.number(curves.rocAUC, 3))."
@@ -155,10 +187,28 @@ public struct ModelReport: Sendable {
     let negatives = Double(max(curves.negatives, 1)), positives = Double(max(curves.positives, 1))
     let points =
       [(0.0, 0.0)] + curves.points.map { (Double($0.falsePositives) / negatives, Double($0.truePositives) / positives) }
+    for (k, other) in comparisons.enumerated() {
+      plot.polyline(Self.rocPoints(other.curves), colour: HTML.categorical[1 + k % 4], width: 1.5)
+    }
     plot.polyline(points, colour: HTML.categorical[0])
     plot.label(0.55, 0.12, "AUC \(HTML.number(curves.rocAUC, 3))", cls: "label")
+    if !comparisons.isEmpty {
+      plot.legend(
+        [(dataName, HTML.categorical[0])]
+          + comparisons.enumerated().map { k, c in
+            ("\(c.name), AUC \(HTML.number(c.curves.rocAUC, 3))", HTML.categorical[1 + k % 4])
+          })
+    }
     return plot.svg
   }
+
+  static func rocPoints(_ c: RankingCurves) -> [(Double, Double)] {
+    let negatives = Double(max(c.negatives, 1)), positives = Double(max(c.positives, 1))
+    return [(0.0, 0.0)] + c.points.map { (Double($0.falsePositives) / negatives, Double($0.truePositives) / positives) }
+  }
+
+  /// This data's name in legends.
+  public var dataName = "this data"
 
   func precisionRecallChart() -> String {
     var plot = SVGPlot(id: "pr", title: "Precision–recall curve")
@@ -177,12 +227,24 @@ public struct ModelReport: Sendable {
   }
 
   func calibrationChart() -> String {
-    let upper = JourneyReport.niceCeiling(
-      max(metrics.calibration.map { max($0.meanPredicted, $0.observedRate) }.max() ?? 1, 0.05))
+    let bins = metrics.calibration + (isTrainingData ? [] : model.training.metrics.calibration)
+    let upper = JourneyReport.niceCeiling(max(bins.map { max($0.meanPredicted, $0.observedRate) }.max() ?? 1, 0.05))
     let ticks = JourneyReport.ticks(upTo: upper)
     var plot = SVGPlot(id: "calibration", title: "Calibration by decile", x: 0...upper, y: 0...upper)
     plot.axes(x: "mean predicted churn", y: "observed churn", xTicks: ticks, yTicks: ticks, percent: true)
     plot.polyline([(0, 0), (upper, upper)], colour: "#999", width: 1.5, dashed: true)
+    if !isTrainingData {
+      let training = model.training.metrics.calibration
+      plot.polyline(training.map { ($0.meanPredicted, $0.observedRate) }, colour: "#888", width: 1.5)
+      for bin in training {
+        plot.point(
+          bin.meanPredicted, bin.observedRate, radius: 2.5, colour: "#888",
+          tooltip:
+            "training, \(bin.count) customers: predicted \(HTML.percent(bin.meanPredicted)), observed \(HTML.percent(bin.observedRate))"
+        )
+      }
+      plot.legend([(dataName, HTML.categorical[0]), ("training", "#888")])
+    }
     plot.polyline(
       metrics.calibration.map { ($0.meanPredicted, $0.observedRate) }, colour: HTML.categorical[0], width: 1.5)
     let largest = Double(metrics.calibration.map(\.count).max() ?? 1)

@@ -48,6 +48,10 @@ public struct ChurnModelTrainer: Sendable {
     public let churnEventHint: String?
     /// `FeatureSet.vocabularyNotes`.
     public let vocabularyNotes: [String]
+    /// The fitted model's scores on the training rows and the holdout (for
+    /// the report page).
+    public let trainingScores: LabelledScores
+    public let holdoutScores: LabelledScores?
     /// Set when the penalty was chosen by cross-validation because there
     /// were few events per feature: a sentence for the user.
     public let penaltyNote: String?
@@ -88,9 +92,12 @@ public struct ChurnModelTrainer: Sendable {
     let trainingScores = (0..<x.rows).map { predictor.probability(x.row($0)) }
     let metrics = BinaryMetrics(probabilities: trainingScores, labels: y)
     var holdoutMetrics: BinaryMetrics?
+    var holdoutScores: LabelledScores?
     if !holdoutRows.isEmpty {
       let (hx, hy) = set.matrix(rows: holdoutRows)
-      holdoutMetrics = BinaryMetrics(probabilities: (0..<hx.rows).map { predictor.probability(hx.row($0)) }, labels: hy)
+      let p = (0..<hx.rows).map { predictor.probability(hx.row($0)) }
+      holdoutMetrics = BinaryMetrics(probabilities: p, labels: hy)
+      holdoutScores = LabelledScores(probabilities: p, labels: hy, features: hx)
     }
     var training = ChurnModel.Training(
       events: reader.path, eventRows: reader.rowsRead, eventsFingerprint: set.eventsFingerprint,
@@ -106,6 +113,8 @@ public struct ChurnModelTrainer: Sendable {
         featureSpec: set.spec, features: set.featureNames, fit: fit, training: training, reference: reference),
       censoredRows: censored, observation: set.observationText, churnEventHint: set.churnEventHint,
       vocabularyNotes: set.vocabularyNotes,
+      trainingScores: LabelledScores(probabilities: trainingScores, labels: y, features: x),
+      holdoutScores: holdoutScores,
       penaltyNote: self.crossValidation == nil && crossValidation != nil
         ? CrossValidation.chosenPenaltyNote(y: y, features: x.columns, l2: estimator.l2) : nil)
   }

@@ -54,6 +54,9 @@ enum TrainCommand: Command {
         help:
           "Where to save the model (with --features: it then scores, evaluates and exports feature tables with the same columns)."
       ),
+      .init(
+        name: "report", valueName: "file",
+        help: "Also write the model report page (churnkit report) on the holdout, beside the training rows."),
       .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
       .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
       .init(name: "weight-column", valueName: "column", help: "Per-row sample weights (with --features)."),
@@ -204,6 +207,12 @@ enum TrainCommand: Command {
     }
     if let file = arguments.value("interventions") { model.training.events = "\(arguments.value("events")!) + \(file)" }
     try requireConvergence(model.fit, arguments, console)
+    if let page = arguments.value("report") {
+      try outputs.add(
+        try reportPage(
+          model, training: outcome.trainingScores, holdout: outcome.holdoutScores,
+          source: (arguments.value("events")! as NSString).lastPathComponent), to: page)
+    }
     try outputs.add(try model.fileBytes(), to: out)
     try outputs.commit()
     try report(
@@ -253,6 +262,8 @@ enum TrainCommand: Command {
     holdoutFraction: Double?, seed: UInt64, console: Console
   ) throws -> Int32 {
     let exclude = arguments.value("exclude")!.split(separator: ",").map(String.init)
+    // The report is of the model: without one to save there is none.
+    if arguments.isGiven("report") && !arguments.isGiven("out") { throw CLIError.missingOption("out") }
     let data = try LabelledFeatures(
       path: path, label: arguments.value("label")!, exclude: exclude,
       weightColumn: arguments.value("weight-column"))
@@ -276,10 +287,39 @@ enum TrainCommand: Command {
       let model = trainer.model(
         outcome, data: data, path: path, labelColumn: arguments.value("label")!, otherColumns: others)
       try outputs.add(try model.fileBytes(), to: out)
+      if let page = arguments.value("report") {
+        func scores(_ rows: [Int], _ p: [Double]) -> LabelledScores {
+          let subset = data.subset(rows)
+          return LabelledScores(probabilities: p, labels: subset.y, features: subset.x)
+        }
+        try outputs.add(
+          try reportPage(
+            model, training: scores(outcome.trainingRows, outcome.trainingPredictions),
+            holdout: outcome.holdoutRows.isEmpty ? nil : scores(outcome.holdoutRows, outcome.holdoutPredictions),
+            source: (path as NSString).lastPathComponent), to: page)
+      }
     }
     try outputs.commit()
     if let out = arguments.value("out") { console.err("saved \(out)\n") }
     return ExitStatus.success
+  }
+
+  /// The report page of a model just trained: on the holdout, with the
+  /// training rows drawn beside, or on the training rows when there is no
+  /// holdout (and it says so).
+  static func reportPage(
+    _ model: ChurnModel, training: LabelledScores, holdout: LabelledScores?, source: String
+  ) throws -> String {
+    guard let holdout else {
+      var report = try ModelReport(model: model, scores: training, data: "\(source), training rows")
+      report.isTrainingData = true
+      report.dataName = "training"
+      return report.html()
+    }
+    var report = try ModelReport(model: model, scores: holdout, data: "\(source), holdout rows")
+    report.dataName = "holdout"
+    report.comparisons = [.init(name: "training", scores: training)]
+    return report.html()
   }
 
   /// A fit that did not converge is an error unless the user accepts it:
