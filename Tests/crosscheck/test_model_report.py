@@ -54,7 +54,20 @@ def test_report_renders_in_chromium_with_every_chart_and_escaped_names():
     assert (width, height) == (1100, 3000)
     assert sum(1 for b in pixels[::7] if b < 128) > 1000
 
-    probe = """<script>
+    r = probe(text, work)
+    assert sorted(r["charts"]) == sorted(CHARTS)
+    for chart in CHARTS:
+        box = r["charts"][chart]
+        assert box["width"] > 100 and box["height"] > 40 and box["shapes"] >= 4, (chart, box)
+    assert r["scripts"] == 1  # only the probe
+    assert r["title"] == "Report " + MARKUP
+    assert MARKUP in r["text"]  # a feature named after the event type, shown as text
+
+
+def probe(text, work):
+    """The page with a probe script added (the page has none), in Chromium:
+    each chart's drawn box and shapes, the scripts, the text and the title."""
+    script = """<script>
       const r = {charts: {}};
       for (const svg of document.querySelectorAll('svg')) {
         const b = svg.getBBox();
@@ -68,19 +81,13 @@ def test_report_renders_in_chromium_with_every_chart_and_escaped_names():
       pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
     </script></body>"""
     probed = os.path.join(work, "probed.html")
-    open(probed, "w", encoding="utf-8").write(text.replace("</body>", probe))
+    open(probed, "w", encoding="utf-8").write(text.replace("</body>", script))
     dom = subprocess.run(chromium() + ["--dump-dom", "file://" + probed], capture_output=True, text=True,
                          timeout=120, check=True).stdout
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, dom[-2000:]
     r = json.loads(html.unescape(found.group(1)))
-    assert sorted(r["charts"]) == sorted(CHARTS)
-    for chart in CHARTS:
-        box = r["charts"][chart]
-        assert box["width"] > 100 and box["height"] > 40 and box["shapes"] >= 4, (chart, box)
-    assert r["scripts"] == 1  # only the probe
-    assert r["title"] == "Report " + MARKUP
-    assert MARKUP in r["text"]  # a feature named after the event type, shown as text
+    return r
 
 
 def delong(scores, labels):
@@ -175,3 +182,38 @@ def test_train_report_shows_the_holdout_beside_the_training_rows():
     refused = subprocess.run([CHURNKIT, "train", "--features", work / "features.csv", "--l2", "1",
                               "--report", work / "alone.html"], capture_output=True, text=True)
     assert refused.returncode != 0 and "--out" in refused.stderr and not (work / "alone.html").exists()
+
+
+def test_report_of_a_model_with_actions_draws_qini_and_policies_and_the_plan_score_makes():
+    """The shipped model has actions: the page adds the Qini curves and the
+    policy values stored from its uplift holdout, and the plan's action mix
+    on this data, which counts what `churnkit score` recommends."""
+    work = pathlib.Path(tempfile.mkdtemp())
+    model = os.path.join(ROOT, "models", "churn-model.json")
+    events = os.path.join(ROOT, "training-data", "events.csv")
+    customers = os.path.join(ROOT, "training-data", "customers.csv")
+    figures = json.loads(ck("report", "--model", model, "--events", events, "--customers", customers,
+                            "--cutoff", "2025-09-30", "--out", work / "report.html", "--json"))
+    page = (work / "report.html").read_text()
+    r = probe(page, str(work))
+    assert sorted(r["charts"]) == sorted(CHARTS + ["qini", "policies"])
+    for chart in r["charts"].values():
+        assert chart["width"] > 100 and chart["height"] > 40 and chart["shapes"] >= 4, chart
+    uplift = json.loads(open(model).read())["model"]["uplift"]
+    plan = next(p for p in uplift["evaluation"]["policies"] if p["policy"] == "recommended")
+    assert (f"the recommended plan is worth {plan['netValuePerCustomer']:.2f} per customer against doing nothing "
+            f"(95% interval {plan['lower95']:.2f} to {plan['upper95']:.2f})") in figures["sentences"][-1]
+    for a in uplift["evaluation"]["actions"]:
+        assert f"{a['action']} {a['qiniCoefficient']:.3f}" in page
+
+    ck("score", "--model", model, "--events", events, "--customers", customers, "--as-of", "2025-09-30",
+       "--out", work / "scores.csv")
+    scores = pd.read_csv(work / "scores.csv")
+    assert len(scores) == figures["count"]  # every scored customer is labelled at this cutoff
+    counts = scores["next_best_action"].value_counts()
+    treated = int(counts.drop("none", errors="ignore").sum())
+    mix = re.search(r"the plan treats (\d+) of (\d+) customers \([^)]*\): ([^.]*)\.", html.unescape(page))
+    assert mix and int(mix.group(1)) == treated and int(mix.group(2)) == len(scores)
+    for part in mix.group(3).split(", "):
+        action, n = part.rsplit(" ", 1)
+        assert int(n) == int(counts.get(action, 0)), part

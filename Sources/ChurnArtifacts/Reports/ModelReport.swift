@@ -64,13 +64,16 @@ public struct ModelReport: Sendable {
   }
 
   /// Stable ids of the charts, in page order; tests check each is drawn.
-  public var chartIDs: [String] { ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"] }
+  public var chartIDs: [String] {
+    ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"] + (hasActions ? ["qini", "policies"] : [])
+  }
 
   // MARK: - The sentences
 
   /// The plain-language readings, in page order (also in `--json`).
   public var sentences: [String] {
     [rankingSentence, gainSentence, calibrationSentence] + (costSentence.map { [$0] } ?? []) + [trainingSentence]
+      + (hasActions ? [policySentence] : [])
   }
 
   var rankingSentence: String {
@@ -156,6 +159,7 @@ public struct ModelReport: Sendable {
     page += section("Risk bands", riskBandCaption, riskBandTable())
     page += section("What drives the risk", coefficientCaption, coefficientChart() + droppedList())
     page += section("Feature drift since training", driftCaption, driftChart())
+    page += actionSections()
     page += """
       <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current)) · model trained on \(HTML.escape(model.training.events)) at \(HTML.escape(model.training.cutoffs.joined(separator: ", ")))</footer>
       </body>
