@@ -155,37 +155,50 @@ extension JourneyReport {
     return svg + "</svg>"
   }
 
+  /// The emotion curve: mean sentiment per stage, in stage order, with its
+  /// 95% interval (clustered by customer); stages without ratings skipped.
   func sentimentChart() -> String {
     let stages = transient
-    let rowHeight = 30.0, left = 150.0, plotWidth = 600.0
-    let height = Double(stages.count) * rowHeight + 50
-    func x(_ s: Double) -> Double { left + plotWidth * (s + 1) / 2 }
-    var svg = svgOpen(id: "sentiment", width: 960, height: Int(height), title: "Mean sentiment per stage")
+    let width = 960.0, height = 300.0, left = 110.0, right = 70.0, top = 20.0, bottom = 50.0
+    let plotHeight = height - top - bottom
+    let step = (width - left - right) / Double(max(stages.count - 1, 1))
+    func x(_ row: Int) -> Double { stages.count == 1 ? (width + left - right) / 2 : left + Double(row) * step }
+    func y(_ s: Double) -> Double { top + plotHeight * (1 - (min(max(s, -1), 1) + 1) / 2) }
+    var svg = svgOpen(
+      id: "sentiment", width: Int(width), height: Int(height), title: "Emotion curve: mean sentiment per stage")
     for tick in [-1.0, -0.5, 0, 0.5, 1] {
       svg +=
-        "<line class=\"\(tick == 0 ? "zero" : "grid")\" x1=\"\(HTML.number(x(tick)))\" y1=\"4\" x2=\"\(HTML.number(x(tick)))\" y2=\"\(HTML.number(height - 36))\"/>"
-      svg += text(x(tick), height - 22, HTML.number(tick), cls: "small")
+        "<line class=\"\(tick == 0 ? "zero" : "grid")\" x1=\"\(HTML.number(left))\" y1=\"\(HTML.number(y(tick)))\" x2=\"\(HTML.number(width - right))\" y2=\"\(HTML.number(y(tick)))\"/>"
+      svg += text(left - 8, y(tick) + 4, HTML.number(tick), anchor: "end", cls: "small")
     }
     svg += "\n"
+    var points: [(Double, Double)] = []
     for (row, i) in stages.enumerated() {
       let profile = model.profiles[i]
-      let y = 10 + Double(row) * rowHeight + 11
-      svg += text(left - 10, y + 4, profile.stage, anchor: "end", cls: "label")
-      if let mean = profile.meanSentiment {
-        let colour = mean < 0 ? HTML.churnColour : HTML.categorical[0]
-        svg +=
-          "<line x1=\"\(HTML.number(x(0)))\" y1=\"\(HTML.number(y))\" x2=\"\(HTML.number(x(mean)))\" y2=\"\(HTML.number(y))\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
-        svg +=
-          "<circle class=\"dot\" cx=\"\(HTML.number(x(mean)))\" cy=\"\(HTML.number(y))\" r=\"6\" fill=\"\(colour)\"><title>\(HTML.escape("\(profile.stage): mean sentiment \(HTML.number(mean, 3)) over \(profile.sentimentEvents) events"))</title></circle>"
-        svg += text(
-          left + plotWidth + 10, y + 4, "\(HTML.number(mean, 2)) (\(profile.sentimentEvents) events)", anchor: "start",
-          cls: "small")
-      } else {
-        svg += text(x(0) + 6, y + 4, "no sentiment recorded", anchor: "start", cls: "small")
+      svg += text(x(row), height - bottom + 20, profile.stage, cls: "label")
+      guard let mean = profile.meanSentiment else {
+        svg += text(x(row), y(0) - 10, "no ratings", cls: "small")
+        continue
       }
+      points.append((x(row), y(mean)))
+      let colour = mean < 0 ? HTML.churnColour : HTML.categorical[0]
+      if let se = profile.sentimentStandardError {
+        svg +=
+          "<line class=\"whisker\" x1=\"\(HTML.number(x(row)))\" y1=\"\(HTML.number(y(mean - 1.96 * se)))\" x2=\"\(HTML.number(x(row)))\" y2=\"\(HTML.number(y(mean + 1.96 * se)))\"/>"
+      }
+      let interval =
+        profile.sentimentStandardError.map {
+          ", 95% interval \(HTML.number(mean - 1.96 * $0, 2)) to \(HTML.number(mean + 1.96 * $0, 2))"
+        } ?? ""
+      svg +=
+        "<circle class=\"dot\" cx=\"\(HTML.number(x(row)))\" cy=\"\(HTML.number(y(mean)))\" r=\"6\" fill=\"\(colour)\"><title>\(HTML.escape("\(profile.stage): mean sentiment \(HTML.number(mean, 3))\(interval), \(profile.sentimentEvents) ratings"))</title></circle>"
+      svg += text(x(row), y(mean) - 12, HTML.number(mean, 2), cls: "small")
       svg += "\n"
     }
-    svg += text(left + plotWidth / 2, height - 4, "mean sentiment (−1 negative … +1 positive)", cls: "axis")
+    if points.count > 1 {
+      svg +=
+        "<polyline class=\"curve\" stroke=\"#555\" stroke-width=\"1.5\" points=\"\(points.map { "\(HTML.number($0.0)),\(HTML.number($0.1))" }.joined(separator: " "))\"/>\n"
+    }
     return svg + "</svg>"
   }
 }

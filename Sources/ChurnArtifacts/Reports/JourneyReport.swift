@@ -23,6 +23,10 @@ public struct JourneyReport: Sendable {
   /// Said in a banner at the top when the stages were not in the log (how
   /// they were inferred), so nobody reads them as recorded facts.
   public var stageNote: String?
+  /// The catalog's action ids per stage they may be given in (an action
+  /// without stages listed under every stage), to name under each pain
+  /// point; nil: no catalog given.
+  public var actionsByStage: [String: [String]]?
 
   public init(model: StageTransitionModel, title: String = "Customer journey", segments: StageSegmentComparison? = nil)
   {
@@ -46,11 +50,12 @@ public struct JourneyReport: Sendable {
       <meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>\(HTML.escape(title))</title>
-      <style>\(Self.css)</style>
+      <style>\(Self.css)\(Self.summaryCSS)</style>
       </head>
       <body>
       <header><h1>\(HTML.escape(title))</h1>
-      <p class="lede">\(summary())</p>\(stageNote.map { "<p class=\"banner\" id=\"stage-note\">\(HTML.escape($0))</p>" } ?? "")</header>
+      <p class="lede">\(summary())</p>\(stageNote.map { "<p class=\"banner\" id=\"stage-note\">\(HTML.escape($0))</p>" } ?? "")
+      \(summaryBox())</header>
 
       """
     page += section(
@@ -64,11 +69,14 @@ public struct JourneyReport: Sendable {
     page += section("Transition probabilities", transitionCaption(), heatmap())
     page += section(
       "Pain points",
-      "Where churn comes from, largest first, in customers: for a stage, its removal effect (the share of churn within a year that would disappear if nobody churned from it) times the customers seen to churn; for a touchpoint, the churns it was the last touch before, beyond its share of the stage's events.",
+      "Where churn comes from, largest first: the number is how many customers it accounts for (how, at the end of the page).",
       painPoints())
     page += section(
-      "Churn outlook", "From the absorbing chain: where a customer in each stage is expected to be heading.",
-      outlookTable())
+      "Touchpoints by stage",
+      "The busiest touchpoints of each stage — event type and channel — with how customers felt there and how often it was the last thing a customer did in the stage before churning.",
+      touchpointTable())
+    page += section(
+      "Churn outlook", "Where a customer now in each stage is expected to be heading, and how soon.", outlookTable())
     if let segments {
       page += section(
         "Segments compared by \(segments.column)", segmentCaption(segments),
@@ -76,7 +84,7 @@ public struct JourneyReport: Sendable {
     }
     page += section(
       "Retention by cohort",
-      "Kaplan–Meier estimate of the share of customers still active, by days since their first event; customers still active at the end of the data count as long as they were seen. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).",
+      "The share of customers still active, by days since their first event. Black: all customers, with its 95% interval shaded; colours: customers whose first event fell in that quarter (the seven latest).",
       retentionChart())
     page += section(
       "Time in stage",
@@ -84,8 +92,10 @@ public struct JourneyReport: Sendable {
       dwellChart())
     page += section("Channels per stage", "Share of each stage's events by channel.", channelChart())
     page += section(
-      "Sentiment per stage", "Mean sentiment of the events that carry one (−1 very negative, +1 very positive).",
+      "Emotion curve",
+      "How customers felt in each stage: the mean sentiment of the events that carry one (−1 very negative, +1 very positive), with its 95% interval.",
       sentimentChart())
+    page += methodSection()
     page += """
       <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current)) · \(model.customers) customers · period \(model.periodDays) day\(model.periodDays == 1 ? "" : "s")</footer>
       </body>
@@ -107,16 +117,8 @@ public struct JourneyReport: Sendable {
   }
 
   private func transitionCaption() -> String {
-    let source =
-      model.maximumLikelihoodIterations > 0
-      ? "fitted by maximum likelihood over the unseen days between events"
-      : "from counted stays and moves with Dirichlet smoothing (α = \(HTML.number(model.dirichletAlpha, 2)))"
-    let intervals =
-      model.bootstrapReplicates > 0
-      ? " Small print: the 95% interval from \(model.bootstrapReplicates) bootstrap resamples of customers."
-      : ""
-    return
-      "Probability of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after the row's stage, \(source).\(intervals)"
+    "The chance of being in the column's stage one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) after being in the row's stage."
+      + (model.bootstrapReplicates > 0 ? " Small print: the 95% interval." : "")
       + (flowDisagreement().map { " " + $0 } ?? "")
   }
 
@@ -262,7 +264,7 @@ public struct JourneyReport: Sendable {
     var html = "<ol class=\"pain\">\n"
     for point in pain.ranked {
       html +=
-        "<li><span class=\"score\">\(HTML.number(point.customers, 0))</span> \(HTML.escape(point.explanation))</li>\n"
+        "<li><span class=\"score\">\(HTML.number(point.customers, 0))</span> \(HTML.escape(point.explanation))\(actionsNote(for: point.stage))</li>\n"
     }
     if pain.ranked.isEmpty { html += "<li>No stage or touchpoint stands out.</li>\n" }
     html +=
@@ -311,6 +313,12 @@ public struct JourneyReport: Sendable {
     let step = niceCeiling(upper / 5)
     return stride(from: 0.0, through: upper + step * 1e-9, by: step).map { $0 }
   }
+
+  static let summaryCSS = """
+    .summary{background:#f3f7fb;border-left:4px solid #0072B2;padding:.6rem 1rem .6rem 2rem;margin:.8rem 0 0}.summary li{margin:.2rem 0}
+    .negative{color:#D55E00;font-weight:600}td.name{text-align:left}th[scope=rowgroup]{text-align:left;vertical-align:top}
+    #touchpoints thead th:nth-child(2){text-align:left}.actions{display:block;color:#0072B2;font-size:.9rem}.method li{margin:.3rem 0;color:#444}
+    """
 
   static let css = """
     body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;max-width:1000px;margin:2rem auto;padding:0 1.25rem;background:#fff}

@@ -1,5 +1,6 @@
 import ChurnArtifacts
 import ChurnData
+import ChurnDecisions
 import ChurnIO
 import ChurnModels
 import ChurnSimulation
@@ -64,6 +65,9 @@ enum JourneyCommand: Command {
       .init(name: "title", valueName: "text", help: "Heading of the journey map.", defaultValue: "Customer journey"),
       .init(name: "model-out", valueName: "file", help: "Write the model as JSON (or - for standard output)."),
       .init(
+        name: "actions", valueName: "file",
+        help: "An action catalog (as train --actions takes): name under each pain point the actions its stage allows."),
+      .init(
         name: "json", valueName: nil,
         help: "Print the model as JSON on standard output (the summary table goes to standard error)."),
       ObservationOption.journeyOption,
@@ -117,6 +121,9 @@ enum JourneyCommand: Command {
     if let path = arguments.value("out") {
       var report = JourneyReport(model: model, title: arguments.value("title")!, segments: comparison)
       report.stageNote = stageNote
+      if let path = arguments.value("actions") {
+        report.actionsByStage = try actionsByStage(path, stages: model.stages)
+      }
       try outputs.add(report.html(), to: path)
     }
     let modelPaths = [arguments.value("model-out"), arguments.flag("json") ? "-" : nil].compactMap { $0 }
@@ -237,5 +244,16 @@ enum JourneyCommand: Command {
         t.degreesOfFreedom, t.pValue)
     }
     return out
+  }
+
+  /// The catalog's action ids under each stage they may be given in.
+  static func actionsByStage(_ path: String, stages: [String]) throws -> [String: [String]] {
+    let catalog = try ActionCatalog.load(path: path)
+    var byStage: [String: [String]] = [:]
+    for stage in stages {
+      byStage[stage] = catalog.actions.filter { $0.eligibleStages.isEmpty || $0.eligibleStages.contains(stage) }.map(
+        \.id)
+    }
+    return byStage
   }
 }

@@ -25,6 +25,9 @@ public struct StageProfile: Sendable, Codable, Equatable {
   public let meanSentiment: Double?
   /// Events with a sentiment.
   public let sentimentEvents: Int
+  /// The standard error of `meanSentiment`, clustered by customer (a
+  /// customer's ratings move together); nil with fewer than two customers.
+  public let sentimentStandardError: Double?
 
   public struct ChannelCount: Sendable, Codable, Equatable {
     public let channel: String
@@ -38,6 +41,12 @@ struct StageProfileAccumulator {
   var channelEvents: [[Int32: Int]]
   var sentimentSum: [Double]
   var sentimentCount: [Int]
+  /// Per stage, over customers c with S_c the sum and n_c the number of
+  /// their ratings there: Σ S_c², Σ S_c·n_c, Σ n_c² and the customers.
+  var clusterSquares: [Double]
+  var clusterCross: [Double]
+  var clusterCounts: [Double]
+  var clusters: [Int]
   var reached: [Int]
   var spells: [Int]
   var completedDwell: [[Double]]
@@ -53,6 +62,10 @@ struct StageProfileAccumulator {
     channelEvents = Array(repeating: [:], count: k)
     sentimentSum = Array(repeating: 0, count: k)
     sentimentCount = Array(repeating: 0, count: k)
+    clusterSquares = Array(repeating: 0, count: k)
+    clusterCross = Array(repeating: 0, count: k)
+    clusterCounts = Array(repeating: 0, count: k)
+    clusters = Array(repeating: 0, count: k)
     reached = Array(repeating: 0, count: k)
     spells = Array(repeating: 0, count: k)
     completedDwell = Array(repeating: [], count: k)
@@ -68,6 +81,26 @@ struct StageProfileAccumulator {
       sentimentSum[s] += sentiment
       sentimentCount[s] += 1
     }
+  }
+
+  /// One customer's ratings in a stage, for the clustered standard error.
+  mutating func addCustomerSentiment(stage s: Int, sum: Double, count: Int) {
+    guard count > 0 else { return }
+    clusterSquares[s] += sum * sum
+    clusterCross[s] += sum * Double(count)
+    clusterCounts[s] += Double(count) * Double(count)
+    clusters[s] += 1
+  }
+
+  /// The clustered standard error of stage `s`'s mean sentiment:
+  /// √(C/(C−1) · Σ_c (S_c − n_c·m)² / N²), as statsmodels' cluster-robust
+  /// error of a mean.
+  func sentimentStandardError(_ s: Int) -> Double? {
+    let c = Double(clusters[s]), n = Double(sentimentCount[s])
+    guard clusters[s] > 1, n > 0 else { return nil }
+    let m = sentimentSum[s] / n
+    let residuals = max(0, clusterSquares[s] - 2 * m * clusterCross[s] + m * m * clusterCounts[s])
+    return (c / (c - 1) * residuals).squareRoot() / n
   }
 
   /// Counts one customer for every stage bit set in `visited`.
@@ -86,7 +119,7 @@ struct StageProfileAccumulator {
         dwellQuantiles: Quantiles.linear(completedDwell[s], at: [0.1, 0.25, 0.5, 0.75, 0.9]),
         events: events[s], channels: channels,
         meanSentiment: sentimentCount[s] > 0 ? sentimentSum[s] / Double(sentimentCount[s]) : nil,
-        sentimentEvents: sentimentCount[s])
+        sentimentEvents: sentimentCount[s], sentimentStandardError: sentimentStandardError(s))
     }
   }
 }

@@ -117,13 +117,16 @@ struct StageSpellTally {
 
   /// Every observation's stage, channel, sentiment and touchpoint.
   private mutating func addTouches(_ indexes: ArraySlice<Int>) {
+    var ratings: [Int: (sum: Double, count: Int)] = [:]
     for i in indexes {
       let s = Int(observations.stage[i])
       let touch = observations.touch[i]
-      profile.add(
-        stage: s, channel: observations.touchKeys[Int(touch)].channel, sentiment: observations.sentiment[i])
-      touchpoints.add(stage: s, touch: touch, sentiment: observations.sentiment[i])
+      let sentiment = observations.sentiment[i]
+      profile.add(stage: s, channel: observations.touchKeys[Int(touch)].channel, sentiment: sentiment)
+      touchpoints.add(stage: s, touch: touch, sentiment: sentiment)
+      if sentiment.isFinite { ratings[s, default: (0, 0)].sum += sentiment; ratings[s, default: (0, 0)].count += 1 }
     }
+    for (s, r) in ratings { profile.addCustomerSentiment(stage: s, sum: r.sum, count: r.count) }
   }
 
   /// The times the customer received each action.
