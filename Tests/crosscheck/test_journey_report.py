@@ -112,16 +112,24 @@ def test_journey_map_renders_in_chromium_with_every_chart_and_escaped_names():
       pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
     </script></body>"""
     probed = os.path.join(work, "probed.html")
-    open(probed, "w", encoding="utf-8").write(text.replace("</body>", probe))
+    # The segments' views are folded (details): open them to measure.
+    open(probed, "w", encoding="utf-8").write(
+        text.replace('<details class="segment"', '<details open class="segment"').replace("</body>", probe))
     dom = subprocess.run(chromium() + ["--dump-dom", "file://" + probed], capture_output=True, text=True,
                          timeout=120, check=True).stdout
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert found, dom[-2000:]
     r = json.loads(html.unescape(found.group(1)))
-    assert sorted(r["charts"]) == sorted(CHARTS)
+    assert sorted(c for c in r["charts"] if not c.startswith("segment-")) == sorted(CHARTS)
     for chart in CHARTS:
         box = r["charts"][chart]
         assert box["width"] > 100 and box["height"] > 50 and box["shapes"] >= 6, (chart, box)
+    # One folded view per segment (three plans), each with its funnel and
+    # emotion curve drawn.
+    views = sorted(c for c in r["charts"] if c.startswith("segment-"))
+    assert views == [f"segment-{k}-{c}" for k in (1, 2, 3) for c in ("funnel", "sentiment")], views
+    for chart in views:
+        assert r["charts"][chart]["width"] > 100 and r["charts"][chart]["shapes"] >= 4, (chart, r["charts"][chart])
     assert r["scripts"] == 1  # only the probe
     assert r["markupAsText"]
     assert r["title"] == "Test shop " + MARKUP

@@ -81,3 +81,23 @@ def test_pain_points_name_the_catalogs_actions_for_their_stage():
             assert f"Actions for this stage: {', '.join(allowed)}." in html.unescape(li), (point["stage"], li)
         else:
             assert "No action in the catalog is for this stage." in li
+
+
+def test_each_segment_view_tells_its_own_chains_story():
+    """`--segment plan`: one folded view per plan, whose summary is built
+    from that plan's chain in the JSON, not the whole log's."""
+    work = tempfile.mkdtemp()
+    page, doc = os.path.join(work, "journey.html"), os.path.join(work, "journey.json")
+    subprocess.run([CHURNKIT, "journey", "--events", EVENTS, "--churn-definition", "event:cancel", "--out", page,
+                    "--customers", os.path.join(ROOT, "training-data", "customers.csv"), "--segment", "plan",
+                    "--model-out", doc], check=True, capture_output=True)
+    text, segments = open(page, encoding="utf-8").read(), json.load(open(doc))["segments"]["segments"]
+    views = re.findall(r'<details class="segment" id="segment-(\d+)"><summary>plan = ([^<]*) \((\d+) customers\)'
+                       r'</summary>\s*<ul class="summary" id="segment-\1-summary"><li>(.*?)</li>', text, re.S)
+    assert [(v[1], int(v[2])) for v in views] == [(s["name"], s["customers"]) for s in segments]
+    for view, segment in zip(views, segments):
+        stages = segment["model"]["painPoints"]["stages"]
+        total = sum(s["churned"] for s in stages)
+        top = max(stages, key=lambda s: s["churned"])
+        assert html.unescape(view[3]) == (f"Most customers are lost in {top['stage']}: {top['churned']} of the {total} "
+                                          f"churns came after it ({100 * top['churned'] / total:.1f}%).")

@@ -55,7 +55,7 @@ extension JourneyReport {
   }
 
   func summaryBox() -> String {
-    "<ul class=\"summary\" id=\"summary\">\(summarySentences.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul>"
+    "<ul class=\"summary\" id=\"\(idPrefix)summary\">\(summarySentences.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul>"
   }
 
   // MARK: - Touchpoints
@@ -80,7 +80,7 @@ extension JourneyReport {
     }
     guard !rows.isEmpty else { return "<p>No touchpoints recorded.</p>" }
     return
-      "<table id=\"touchpoints\"><thead><tr><th>stage</th><th>touchpoint</th><th>events</th><th>mean sentiment</th><th>last touch before churn</th><th>share of the stage's churns</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+      "<table id=\"\(idPrefix)touchpoints\" class=\"touchpoints\"><thead><tr><th>stage</th><th>touchpoint</th><th>events</th><th>mean sentiment</th><th>last touch before churn</th><th>share of the stage's churns</th></tr></thead><tbody>\n\(rows)</tbody></table>"
   }
 
   // MARK: - Actions
@@ -124,5 +124,29 @@ extension JourneyReport {
       ? "; intervals from \(model.bootstrapReplicates) bootstrap resamples of customers" : ""
     return
       "Transition probabilities: one period (\(model.periodDays) day\(model.periodDays == 1 ? "" : "s")) apart, \(source)\(intervals)."
+  }
+}
+
+extension JourneyReport {
+  /// One view per segment, folded (details and summary: no script): its
+  /// summary, funnel, pain points, touchpoints and emotion curve, each from
+  /// the segment's own chain.
+  func segmentViews(_ comparison: StageSegmentComparison) -> String {
+    var html =
+      "<p class=\"caption\">Open a segment to see the journey of its customers alone.</p>\n"
+    for (k, segment) in comparison.segments.enumerated() {
+      var view = JourneyReport(model: segment.model, title: segment.name)
+      view.idPrefix = "segment-\(k + 1)-"
+      view.actionsByStage = actionsByStage
+      html +=
+        "<details class=\"segment\" id=\"segment-\(k + 1)\"><summary>\(HTML.escape(comparison.column)) = \(HTML.escape(segment.name)) (\(segment.customers) customers)</summary>\n"
+      html += view.summaryBox()
+      html += "<h3>Funnel</h3>\n" + view.funnel()
+      html += "<h3>Pain points</h3>\n" + view.painPoints()
+      html += "<h3>Touchpoints by stage</h3>\n" + view.touchpointTable()
+      html += "<h3>Emotion curve</h3>\n" + view.sentimentChart()
+      html += "</details>\n"
+    }
+    return html
   }
 }

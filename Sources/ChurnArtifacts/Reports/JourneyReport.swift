@@ -27,6 +27,9 @@ public struct JourneyReport: Sendable {
   /// without stages listed under every stage), to name under each pain
   /// point; nil: no catalog given.
   public var actionsByStage: [String: [String]]?
+  /// Put before every element id, so that one segment's view can sit in
+  /// the same page as the whole's.
+  var idPrefix = ""
 
   public init(model: StageTransitionModel, title: String = "Customer journey", segments: StageSegmentComparison? = nil)
   {
@@ -80,7 +83,7 @@ public struct JourneyReport: Sendable {
     if let segments {
       page += section(
         "Segments compared by \(segments.column)", segmentCaption(segments),
-        segmentChart(segments) + segmentTable(segments))
+        segmentChart(segments) + segmentTable(segments) + segmentViews(segments))
     }
     page += section(
       "Retention by cohort",
@@ -139,7 +142,9 @@ public struct JourneyReport: Sendable {
   }
 
   func svgOpen(id: String, width: Int, height: Int, title: String) -> String {
-    "<svg id=\"\(id)\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" role=\"img\" aria-labelledby=\"\(id)-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"\(id)-title\">\(HTML.escape(title))</title>\n"
+    let id = idPrefix + id
+    return
+      "<svg id=\"\(id)\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" role=\"img\" aria-labelledby=\"\(id)-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"\(id)-title\">\(HTML.escape(title))</title>\n"
   }
 
   func text(_ x: Double, _ y: Double, _ content: String, anchor: String = "middle", cls: String = "") -> String {
@@ -191,7 +196,7 @@ public struct JourneyReport: Sendable {
     return svg + "</svg>"
   }
 
-  private func funnel() -> String {
+  func funnel() -> String {
     let stages = transient
     let rowHeight = 34.0, labelWidth = 150.0, barMax = 560.0
     let height = Double(stages.count) * rowHeight + 40
@@ -259,7 +264,7 @@ public struct JourneyReport: Sendable {
     return svg + "</svg>"
   }
 
-  private func painPoints() -> String {
+  func painPoints() -> String {
     let pain = model.painPoints
     var html = "<ol class=\"pain\">\n"
     for point in pain.ranked {
@@ -317,7 +322,7 @@ public struct JourneyReport: Sendable {
   static let summaryCSS = """
     .summary{background:#f3f7fb;border-left:4px solid #0072B2;padding:.6rem 1rem .6rem 2rem;margin:.8rem 0 0}.summary li{margin:.2rem 0}
     .negative{color:#D55E00;font-weight:600}td.name{text-align:left}th[scope=rowgroup]{text-align:left;vertical-align:top}
-    #touchpoints thead th:nth-child(2){text-align:left}.actions{display:block;color:#0072B2;font-size:.9rem}.method li{margin:.3rem 0;color:#444}
+    table.touchpoints thead th:nth-child(2){text-align:left}details.segment{margin:.6rem 0;padding:.3rem .8rem;border:1px solid #ddd;border-radius:4px}details.segment>summary{cursor:pointer;font-weight:600}h3{font-size:1rem;margin:1rem 0 .2rem}.actions{display:block;color:#0072B2;font-size:.9rem}.method li{margin:.3rem 0;color:#444}
     """
 
   static let css = """
