@@ -158,6 +158,9 @@ public struct UpliftModel: Sendable, Codable {
     /// The Qini curve at up to 21 points: share targeted, incremental retained.
     public var curveTargeted: [Double]
     public var curveQini: [Double]
+    /// The uplift curve at the same points (nil in models saved before it
+    /// was kept).
+    public var curveUplift: [Double]? = nil
   }
 
   /// A policy's value per customer against doing nothing, estimated by

@@ -100,7 +100,8 @@ extension UpliftTrainer {
         UpliftModel.ActionRanking(
           action: catalog.actions[a].id, treatedRows: treatedCount, controlRows: part.count - treatedCount,
           qiniCoefficient: curve.qiniCoefficient, upliftAUC: curve.upliftAUC,
-          curveTargeted: picks.map { curve.targeted[$0] / n }, curveQini: picks.map { curve.qini[$0] }))
+          curveTargeted: picks.map { curve.targeted[$0] / n }, curveQini: picks.map { curve.qini[$0] },
+          curveUplift: picks.map { curve.uplift[$0] }))
     }
     return rankings
   }

@@ -196,7 +196,7 @@ def test_report_of_a_model_with_actions_draws_qini_and_policies_and_the_plan_sco
                             "--cutoff", "2025-09-30", "--out", work / "report.html", "--json"))
     page = (work / "report.html").read_text()
     r = probe(page, str(work))
-    assert sorted(r["charts"]) == sorted(CHARTS + ["qini", "policies"])
+    assert sorted(r["charts"]) == sorted(CHARTS + ["qini", "uplift", "policies"])
     for chart in r["charts"].values():
         assert chart["width"] > 100 and chart["height"] > 40 and chart["shapes"] >= 4, chart
     uplift = json.loads(open(model).read())["model"]["uplift"]
@@ -217,3 +217,24 @@ def test_report_of_a_model_with_actions_draws_qini_and_policies_and_the_plan_sco
     for part in mix.group(3).split(", "):
         action, n = part.rsplit(" ", 1)
         assert int(n) == int(counts.get(action, 0)), part
+
+
+def test_report_action_mix_by_segment_counts_scores_decisions_by_plan():
+    work = pathlib.Path(tempfile.mkdtemp())
+    model = os.path.join(ROOT, "models", "churn-model.json")
+    events = os.path.join(ROOT, "training-data", "events.csv")
+    customers = os.path.join(ROOT, "training-data", "customers.csv")
+    ck("report", "--model", model, "--events", events, "--customers", customers, "--cutoff", "2025-09-30",
+       "--out", work / "report.html")
+    ck("score", "--model", model, "--events", events, "--customers", customers, "--as-of", "2025-09-30",
+       "--out", work / "scores.csv")
+    page = (work / "report.html").read_text()
+    table = re.search(r'<table class="action-mix"><thead><tr><th>plan</th>(.*?)</thead><tbody>(.*?)</tbody>', page, re.S)
+    actions = re.findall(r"<th>(.*?)</th>", table.group(1))
+    shown = {m[0]: list(map(int, re.findall(r"<td>(\d+)</td>", m[1])))
+             for m in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', table.group(2))}
+    scores = pd.read_csv(work / "scores.csv").merge(pd.read_csv(customers)[["customer_id", "plan"]], on="customer_id")
+    expected = scores.groupby("plan")["next_best_action"].value_counts().unstack(fill_value=0)
+    assert set(shown) == set(expected.index)
+    for plan, counts in shown.items():
+        assert counts == [int(expected.loc[plan].get(a, 0)) for a in actions], plan

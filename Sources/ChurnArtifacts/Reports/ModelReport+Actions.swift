@@ -35,6 +35,31 @@ extension ModelReport {
     return plot.svg
   }
 
+  /// The uplift curves (churn prevented per customer treated, as the
+  /// difference of retention rates times the customers so far), when the
+  /// model kept them.
+  func upliftChart() -> String? {
+    let actions = model.uplift?.evaluation.actions ?? []
+    guard !actions.isEmpty, actions.allSatisfy({ $0.curveUplift?.count == $0.curveTargeted.count }) else { return nil }
+    let values = actions.flatMap { $0.curveUplift ?? [] }.filter(\.isFinite)
+    let high = JourneyReport.niceCeiling(max(1, values.max() ?? 1))
+    let low = -JourneyReport.niceCeiling(max(0, -(values.min() ?? 0)))
+    let step = JourneyReport.niceCeiling((high - low) / 5)
+    let ticks = stride(from: (low / step).rounded(.down) * step, through: high + 1e-9, by: step).map { $0 }
+    var plot = SVGPlot(id: "uplift", title: "Uplift curves per action", y: (ticks.first ?? low)...high)
+    plot.axes(
+      x: "share of the holdout treated, highest predicted uplift first", y: "customers kept (rate difference × n)",
+      xTicks: [0, 0.2, 0.4, 0.6, 0.8, 1], yTicks: ticks)
+    for (k, a) in actions.enumerated() {
+      let colour = HTML.categorical[k % HTML.categorical.count]
+      let curve = a.curveUplift ?? []
+      plot.polyline([(0, 0), (a.curveTargeted.last ?? 1, curve.last ?? 0)], colour: colour, width: 1.2, dashed: true)
+      plot.polyline(Array(zip(a.curveTargeted, curve)), colour: colour)
+    }
+    plot.legend(actions.enumerated().map { ($1.action, HTML.categorical[$0 % HTML.categorical.count]) })
+    return plot.svg
+  }
+
   var policySentence: String {
     guard let policies = model.uplift?.evaluation.policies,
       let plan = policies.first(where: { $0.policy == "recommended" })
@@ -118,11 +143,49 @@ extension ModelReport {
     return (table, sentence)
   }
 
+  /// The plan's actions by the category of each categorical customers-table
+  /// column (from the model's one-hot features; the pooled and unseen
+  /// categories together as "other").
+  func actionMixBySegment() -> String {
+    guard let uplift = model.uplift, let columns = try? uplift.columns(for: model.features) else { return "" }
+    let encodings = (model.featureSpec?.staticEncodings ?? []).filter { $0.kind == .categorical }
+    guard !encodings.isEmpty else { return "" }
+    let actions = uplift.catalog.actions.map(\.id) + ["none"]
+    let decisions = (0..<features.rows).map { uplift.decide(features: features.row($0), columns: columns).action }
+    var html = ""
+    for encoding in encodings {
+      let names = encoding.categories + ["other"]
+      let positions = names.map { model.features.firstIndex(of: "\(encoding.column)_\($0)") }
+      var counts = [[Int]](repeating: [Int](repeating: 0, count: actions.count), count: names.count)
+      for i in 0..<features.rows {
+        guard let k = positions.firstIndex(where: { $0.map { features[i, $0] == 1 } ?? false }) else { continue }
+        counts[k][decisions[i] ?? actions.count - 1] += 1
+      }
+      var rows = ""
+      for (k, name) in names.enumerated() where counts[k].reduce(0, +) > 0 {
+        rows +=
+          "<tr><th scope=\"row\">\(HTML.escape(name))</th>\(counts[k].map { "<td>\($0)</td>" }.joined())</tr>\n"
+      }
+      html +=
+        "<table class=\"action-mix\"><thead><tr><th>\(HTML.escape(encoding.column))</th>\(actions.map { "<th>\(HTML.escape($0))</th>" }.joined())</tr></thead><tbody>\n\(rows)</tbody></table>\n"
+    }
+    return html
+  }
+
   func actionSections() -> String {
     guard hasActions else { return "" }
     let mix = actionMix()
-    return section("How well each action is targeted", qiniCaption, qiniChart())
+    let curves = upliftChart().map { "<div class=\"pair\">\(qiniChart())\($0)</div>" } ?? qiniChart()
+    return section("How well each action is targeted", qiniCaption, curves)
       + section("What the policies are worth", policySentence, policyChart())
       + section("The plan's actions by stage", mix.sentence, mix.table)
+      + {
+        let segments = actionMixBySegment()
+        return segments.isEmpty
+          ? ""
+          : section(
+            "The plan's actions by segment", "The same decisions by each customers-table attribute the model uses.",
+            segments)
+      }()
   }
 }

@@ -65,7 +65,8 @@ public struct ModelReport: Sendable {
 
   /// Stable ids of the charts, in page order; tests check each is drawn.
   public var chartIDs: [String] {
-    ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"] + (hasActions ? ["qini", "policies"] : [])
+    ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"]
+      + (hasActions ? ["qini", "uplift", "policies"] : [])
   }
 
   // MARK: - The sentences
@@ -150,7 +151,7 @@ public struct ModelReport: Sendable {
       """
     page += section(
       "How well it ranks", rankingSentence, "<div class=\"pair\">\(rocChart())\(precisionRecallChart())</div>")
-    page += section("Calibration", calibrationSentence, calibrationChart())
+    page += section("Calibration", calibrationSentence, calibrationChart() + calibrationTable())
     page += section("Cumulative gains", gainSentence, gainsChart())
     page += section(
       "Scores by outcome", "How the predicted churn probabilities spread, for those who churned and those who stayed.",
@@ -307,6 +308,17 @@ public struct ModelReport: Sendable {
   }
 
   // MARK: - Tables
+
+  /// The deciles behind the calibration chart, with their counts.
+  func calibrationTable() -> String {
+    var rows = ""
+    for (k, bin) in metrics.calibration.enumerated() {
+      rows +=
+        "<tr><th scope=\"row\">\(k + 1)</th><td>\(bin.count)</td><td>\(HTML.percent(bin.meanPredicted, 2))</td><td>\(HTML.percent(bin.observedRate, 2))</td></tr>\n"
+    }
+    return
+      "<table id=\"deciles\"><thead><tr><th>decile (10 = riskiest)</th><th>customers</th><th>mean predicted</th><th>observed</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+  }
 
   var thresholdCaption: String {
     "Flagging the riskiest customers: the churn probability to cut at, and how many churners each cut finds. Give --contact-cost and --saved-value for the cut that pays best."
