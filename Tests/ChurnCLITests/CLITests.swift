@@ -115,6 +115,8 @@ struct CLIHelpTests {
           evaluate                Evaluate a saved model on newly labelled data, with
                                   calibration drift.
           score                   Score every eligible customer with a saved model.
+          report                  Write a model report: ROC, calibration, gains, drivers
+                                  and drift on one HTML page.
           export                  Export a saved model as a coefficient table, SQL or
                                   PMML.
           journey                 Estimate how customers move between lifecycle stages.

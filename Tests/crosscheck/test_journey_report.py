@@ -70,6 +70,35 @@ def png_pixels(path):
     return width, height, zlib.decompress(idat)
 
 
+def probe(text, work):
+    """The page with a probe script added (the page has none), in Chromium:
+    each chart's drawn box and shapes, the scripts, the text and the title."""
+    script = """<script>
+      const r = {charts: {}};
+      for (const svg of document.querySelectorAll('svg')) {
+        const b = svg.getBBox();
+        r.charts[svg.id] = {width: b.width, height: b.height,
+          shapes: svg.querySelectorAll('rect,circle,path,line,polyline').length};
+      }
+      r.scripts = document.scripts.length;
+      r.text = document.body.innerText;
+      r.markupAsText = document.body.innerText.includes('<script>alert(1)<\\/script>');
+      r.title = document.title;
+      const pre = document.createElement('pre'); pre.id = 'probe';
+      pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
+    </script></body>"""
+    probed = os.path.join(work, "probed.html")
+    # The segments' views are folded (details): open them to measure.
+    open(probed, "w", encoding="utf-8").write(
+        text.replace('<details class="segment"', '<details open class="segment"').replace("</body>", script))
+    dom = subprocess.run(chromium() + ["--dump-dom", "file://" + probed], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, dom[-2000:]
+    r = json.loads(html.unescape(found.group(1)))
+    return r
+
+
 def test_journey_map_renders_in_chromium_with_every_chart_and_escaped_names():
     work = tempfile.mkdtemp()
     events, page = os.path.join(work, "events.csv"), os.path.join(work, "journey.html")
@@ -98,28 +127,7 @@ def test_journey_map_renders_in_chromium_with_every_chart_and_escaped_names():
 
     # 2. A copy with a probe script (the report has none): each chart's drawn
     # box and shapes, and what the reader sees as text.
-    probe = """<script>
-      const r = {charts: {}};
-      for (const svg of document.querySelectorAll('svg')) {
-        const b = svg.getBBox();
-        r.charts[svg.id] = {width: b.width, height: b.height,
-          shapes: svg.querySelectorAll('rect,circle,path,line').length};
-      }
-      r.scripts = document.scripts.length;
-      r.markupAsText = document.body.innerText.includes('<script>alert(1)<\\/script>');
-      r.title = document.title;
-      const pre = document.createElement('pre'); pre.id = 'probe';
-      pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
-    </script></body>"""
-    probed = os.path.join(work, "probed.html")
-    # The segments' views are folded (details): open them to measure.
-    open(probed, "w", encoding="utf-8").write(
-        text.replace('<details class="segment"', '<details open class="segment"').replace("</body>", probe))
-    dom = subprocess.run(chromium() + ["--dump-dom", "file://" + probed], capture_output=True, text=True,
-                         timeout=120, check=True).stdout
-    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert found, dom[-2000:]
-    r = json.loads(html.unescape(found.group(1)))
+    r = probe(text, work)
     assert sorted(c for c in r["charts"] if not c.startswith("segment-")) == sorted(CHARTS)
     for chart in CHARTS:
         box = r["charts"][chart]

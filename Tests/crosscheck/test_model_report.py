@@ -19,7 +19,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score
 
 from test_features import CHURNKIT, ROOT
-from test_journey_report import MARKUP, chromium, png_pixels, small_log
+from test_journey_report import MARKUP, chromium, png_pixels, probe, small_log
 
 CHARTS = ["roc", "pr", "calibration", "gains", "scores", "coefficients", "drift"]
 MAPPING = ["--id-column", "customer_id", "--time-column", "date", "--time-format", "yyyyMMdd",
@@ -62,32 +62,6 @@ def test_report_renders_in_chromium_with_every_chart_and_escaped_names():
     assert r["scripts"] == 1  # only the probe
     assert r["title"] == "Report " + MARKUP
     assert MARKUP in r["text"]  # a feature named after the event type, shown as text
-
-
-def probe(text, work):
-    """The page with a probe script added (the page has none), in Chromium:
-    each chart's drawn box and shapes, the scripts, the text and the title."""
-    script = """<script>
-      const r = {charts: {}};
-      for (const svg of document.querySelectorAll('svg')) {
-        const b = svg.getBBox();
-        r.charts[svg.id] = {width: b.width, height: b.height,
-          shapes: svg.querySelectorAll('rect,circle,path,line,polyline').length};
-      }
-      r.scripts = document.scripts.length;
-      r.text = document.body.innerText;
-      r.title = document.title;
-      const pre = document.createElement('pre'); pre.id = 'probe';
-      pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
-    </script></body>"""
-    probed = os.path.join(work, "probed.html")
-    open(probed, "w", encoding="utf-8").write(text.replace("</body>", script))
-    dom = subprocess.run(chromium() + ["--dump-dom", "file://" + probed], capture_output=True, text=True,
-                         timeout=120, check=True).stdout
-    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert found, dom[-2000:]
-    r = json.loads(html.unescape(found.group(1)))
-    return r
 
 
 def delong(scores, labels):

@@ -39,6 +39,23 @@ enum HTML {
     return out
   }
 
+  /// A self-contained page's start, up to and including `<body>`: its
+  /// title and inline style (the reports load nothing from anywhere).
+  static func pageStart(title: String, css: String) -> String {
+    """
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>\(escape(title))</title>
+    <style>\(css)</style>
+    </head>
+    <body>
+
+    """
+  }
+
   /// A number with `digits` decimals, as SVG coordinates and labels need it.
   static func number(_ value: Double, _ digits: Int = 1) -> String { NumberText.fixed(value, digits) }
 

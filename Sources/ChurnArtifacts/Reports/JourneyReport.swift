@@ -46,16 +46,8 @@ public struct JourneyReport: Sendable {
   }
 
   public func html() -> String {
-    var page = """
-      <!DOCTYPE html>
-      <html lang="en">
-      <head>
-      <meta charset="utf-8">
-      <meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>\(HTML.escape(title))</title>
-      <style>\(Self.css)\(Self.summaryCSS)</style>
-      </head>
-      <body>
+    var page = HTML.pageStart(title: title, css: Self.css + Self.summaryCSS)
+    page += """
       <header><h1>\(HTML.escape(title))</h1>
       <p class="lede">\(summary())</p>\(stageNote.map { "<p class=\"banner\" id=\"stage-note\">\(HTML.escape($0))</p>" } ?? "")
       \(summaryBox())</header>

@@ -16,23 +16,9 @@ extension ModelReport {
 
   func qiniChart() -> String {
     let actions = model.uplift?.evaluation.actions ?? []
-    let values = actions.flatMap(\.curveQini).filter(\.isFinite)
-    let high = JourneyReport.niceCeiling(max(1, values.max() ?? 1))
-    let low = -JourneyReport.niceCeiling(max(0, -(values.min() ?? 0)))
-    let step = JourneyReport.niceCeiling((high - low) / 5)
-    let ticks = stride(from: (low / step).rounded(.down) * step, through: high + 1e-9, by: step).map { $0 }
-    var plot = SVGPlot(id: "qini", title: "Qini curves per action", y: (ticks.first ?? low)...high)
-    plot.axes(
-      x: "share of the holdout treated, highest predicted uplift first", y: "extra customers kept",
-      xTicks: [0, 0.2, 0.4, 0.6, 0.8, 1], yTicks: ticks)
-    for (k, a) in actions.enumerated() {
-      let colour = HTML.categorical[k % HTML.categorical.count]
-      plot.polyline(
-        [(0, 0), (a.curveTargeted.last ?? 1, a.curveQini.last ?? 0)], colour: colour, width: 1.2, dashed: true)
-      plot.polyline(Array(zip(a.curveTargeted, a.curveQini)), colour: colour)
-    }
-    plot.legend(actions.enumerated().map { ($1.action, HTML.categorical[$0 % HTML.categorical.count]) })
-    return plot.svg
+    return curveChart(
+      id: "qini", title: "Qini curves per action", yTitle: "extra customers kept",
+      curves: actions.map { ($0.action, $0.curveTargeted, $0.curveQini) })
   }
 
   /// The uplift curves (churn prevented per customer treated, as the
@@ -41,22 +27,31 @@ extension ModelReport {
   func upliftChart() -> String? {
     let actions = model.uplift?.evaluation.actions ?? []
     guard !actions.isEmpty, actions.allSatisfy({ $0.curveUplift?.count == $0.curveTargeted.count }) else { return nil }
-    let values = actions.flatMap { $0.curveUplift ?? [] }.filter(\.isFinite)
+    return curveChart(
+      id: "uplift", title: "Uplift curves per action", yTitle: "customers kept (rate difference × n)",
+      curves: actions.map { ($0.action, $0.curveTargeted, $0.curveUplift ?? []) })
+  }
+
+  /// One curve per action over the share treated, each with its random
+  /// line (dashed, straight to the same end).
+  private func curveChart(
+    id: String, title: String, yTitle: String, curves: [(name: String, x: [Double], y: [Double])]
+  ) -> String {
+    let values = curves.flatMap(\.y).filter(\.isFinite)
     let high = JourneyReport.niceCeiling(max(1, values.max() ?? 1))
     let low = -JourneyReport.niceCeiling(max(0, -(values.min() ?? 0)))
     let step = JourneyReport.niceCeiling((high - low) / 5)
     let ticks = stride(from: (low / step).rounded(.down) * step, through: high + 1e-9, by: step).map { $0 }
-    var plot = SVGPlot(id: "uplift", title: "Uplift curves per action", y: (ticks.first ?? low)...high)
+    var plot = SVGPlot(id: id, title: title, y: (ticks.first ?? low)...high)
     plot.axes(
-      x: "share of the holdout treated, highest predicted uplift first", y: "customers kept (rate difference × n)",
+      x: "share of the holdout treated, highest predicted uplift first", y: yTitle,
       xTicks: [0, 0.2, 0.4, 0.6, 0.8, 1], yTicks: ticks)
-    for (k, a) in actions.enumerated() {
+    for (k, curve) in curves.enumerated() {
       let colour = HTML.categorical[k % HTML.categorical.count]
-      let curve = a.curveUplift ?? []
-      plot.polyline([(0, 0), (a.curveTargeted.last ?? 1, curve.last ?? 0)], colour: colour, width: 1.2, dashed: true)
-      plot.polyline(Array(zip(a.curveTargeted, curve)), colour: colour)
+      plot.polyline([(0, 0), (curve.x.last ?? 1, curve.y.last ?? 0)], colour: colour, width: 1.2, dashed: true)
+      plot.polyline(Array(zip(curve.x, curve.y)), colour: colour)
     }
-    plot.legend(actions.enumerated().map { ($1.action, HTML.categorical[$0 % HTML.categorical.count]) })
+    plot.legend(curves.enumerated().map { ($1.name, HTML.categorical[$0 % HTML.categorical.count]) })
     return plot.svg
   }
 

@@ -134,16 +134,8 @@ public struct ModelReport: Sendable {
   // MARK: - The page
 
   public func html() -> String {
-    var page = """
-      <!DOCTYPE html>
-      <html lang="en">
-      <head>
-      <meta charset="utf-8">
-      <meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>\(HTML.escape(title))</title>
-      <style>\(JourneyReport.css)\(Self.css)</style>
-      </head>
-      <body>
+    var page = HTML.pageStart(title: title, css: JourneyReport.css + Self.css)
+    page += """
       <header><h1>\(HTML.escape(title))</h1>
       <p class="lede">\(HTML.escape(dataDescription)): \(curves.count) labelled customers, \(curves.positives) churned within \(model.training.horizonDays) days (\(HTML.escape(model.training.churnDefinition))).</p>
       <ul class="summary" id="summary">\(sentences.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></header>
@@ -189,9 +181,7 @@ public struct ModelReport: Sendable {
       x: "share of stayers flagged (false positive rate)", y: "share of churners flagged", xTicks: Self.ticks,
       yTicks: Self.ticks, percent: true)
     plot.polyline([(0, 0), (1, 1)], colour: "#999", width: 1.5, dashed: true)
-    let negatives = Double(max(curves.negatives, 1)), positives = Double(max(curves.positives, 1))
-    let points =
-      [(0.0, 0.0)] + curves.points.map { (Double($0.falsePositives) / negatives, Double($0.truePositives) / positives) }
+    let points = Self.rocPoints(curves)
     for (k, other) in comparisons.enumerated() {
       plot.polyline(Self.rocPoints(other.curves), colour: HTML.categorical[1 + k % 4], width: 1.5)
     }

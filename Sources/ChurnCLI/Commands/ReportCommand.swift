@@ -21,12 +21,8 @@ enum ReportCommand: Command {
       --saved-value add the threshold that returns the most.
       """,
     options: [
-      .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true),
-      .init(name: "events", valueName: "file", help: "Event log to build features from."),
-      .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
-      .init(name: "cutoff", valueName: "date", help: "Cutoff (with --events)."),
-      .init(name: "features", valueName: "file", help: "Or: a feature CSV with a 0/1 label column."),
-      .init(name: "label", valueName: "column", help: "The label column (with --features).", defaultValue: "label"),
+      .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true)
+    ] + LabelledDataOptions.options + [
       .init(name: "out", valueName: "file", help: "The HTML page, or - for standard output.", isRequired: true),
       .init(name: "title", valueName: "text", help: "The page's title.", defaultValue: "Churn model report"),
       .init(name: "contact-cost", valueName: "amount", help: "What contacting one customer costs."),
@@ -42,7 +38,7 @@ enum ReportCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     let model = try ChurnModel.load(path: arguments.value("model")!)
-    let (scores, data) = try labelledScores(model, arguments)
+    let (scores, data) = try LabelledDataOptions.scores(model, arguments)
     var report = try ModelReport(model: model, scores: scores, data: data, title: arguments.value("title")!)
     report.contactCost = try amount("contact-cost", arguments)
     report.savedValue = try amount("saved-value", arguments)
@@ -57,27 +53,6 @@ enum ReportCommand: Command {
     let text = report.sentences.map { "  " + $0 }.joined(separator: "\n") + "\n"
     if arguments.flag("json") || arguments.value("out") == "-" { console.err(text) } else { console.report(text) }
     return ExitStatus.success
-  }
-
-  /// The model's probabilities on the labelled rows of the events or the
-  /// feature file, and a phrase saying which.
-  static func labelledScores(_ model: ChurnModel, _ arguments: ParsedArguments) throws -> (LabelledScores, String) {
-    if let events = arguments.value("events") {
-      guard let cutoff = arguments.value("cutoff") else { throw CLIError.missingOption("cutoff") }
-      var issues = IssueLog(limit: 20)
-      var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
-      let table = try arguments.value("customers").map {
-        try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
-      }
-      let scores = try LabelledScores(
-        model, events: &reader, customers: table, cutoff: try Cutoff(parsing: cutoff),
-        observedUntil: try ObservationOption.value(arguments), issues: &issues)
-      return (scores, "\((events as NSString).lastPathComponent) at cutoff \(cutoff)")
-    }
-    guard let features = arguments.value("features") else { throw CLIError.missingOneOf(["events", "features"]) }
-    let scores = try LabelledScores(
-      model, featureTable: features, label: arguments.value("label")!, ignoring: IgnoreColumnsOption.value(arguments))
-    return (scores, (features as NSString).lastPathComponent)
   }
 
   static func amount(_ name: String, _ arguments: ParsedArguments) throws -> Double? {
