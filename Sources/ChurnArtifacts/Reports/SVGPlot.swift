@@ -28,15 +28,22 @@ struct SVGPlot {
   }
 
   /// Grid lines, tick labels and axis titles.
-  mutating func axes(x xTitle: String, y yTitle: String, xTicks: [Double], yTicks: [Double], percent: Bool = false) {
-    func label(_ v: Double) -> String { percent ? HTML.percent(v, 0) : HTML.number(v, v.rounded() == v ? 0 : 1) }
+  /// `percent` labels both axes' ticks as percentages; `xPercent`, when
+  /// given, decides for the x axis alone.
+  mutating func axes(
+    x xTitle: String, y yTitle: String, xTicks: [Double], yTicks: [Double], percent: Bool = false,
+    xPercent: Bool? = nil
+  ) {
+    func label(_ v: Double, _ asPercent: Bool) -> String {
+      asPercent ? HTML.percent(v, 0) : HTML.number(v, v.rounded() == v ? 0 : 1)
+    }
     for t in yTicks {
       body += line(left, y(t), width - right, y(t), cls: "grid")
-      body += text(left - 6, y(t) + 4, label(t), anchor: "end", cls: "axis")
+      body += text(left - 6, y(t) + 4, label(t, percent), anchor: "end", cls: "axis")
     }
     for t in xTicks {
       body += line(x(t), top, x(t), top + plotHeight, cls: "grid")
-      body += text(x(t), top + plotHeight + 17, label(t), cls: "axis")
+      body += text(x(t), top + plotHeight + 17, label(t, xPercent ?? percent), cls: "axis")
     }
     body += line(left, top + plotHeight, width - right, top + plotHeight, cls: "zero")
     body += line(left, top, left, top + plotHeight, cls: "zero")

@@ -58,6 +58,9 @@ enum SurvivalCommand: Command {
           "Kaplan–Meier and Nelson–Aalen curves per value of this covariate (quartile groups past 20 values), or per category of a one-hot column such as plan or stage, with the log-rank test."
       ),
       .init(
+        name: "report", valueName: "file",
+        help: "Also write the survival report page: Kaplan–Meier curves by group and three Cox profiles."),
+      .init(
         name: "curves-out", valueName: "file",
         help: "Write the curves: group, day, at risk, churned, survival and cumulative hazard with intervals."),
       .init(name: "robust", valueName: nil, help: "z, p and intervals from the robust standard errors."),
@@ -118,6 +121,9 @@ enum SurvivalCommand: Command {
       try outputs.add(to: path) { try fitted.writeTable($0, heldOut: held) }
     }
     if let path = arguments.value("curves-out") { try outputs.add(curvesCSV(model.curves), to: path) }
+    if let page = arguments.value("report") {
+      try outputs.add(SurvivalReport(model: model, table: fitted.table).html(), to: page)
+    }
     if arguments.flag("json") { try outputs.add(try model.fileBytes(), to: "-") }
     try outputs.commit()
     let text = summary(model)
