@@ -10,6 +10,7 @@ lifetimes ships), calibration to 1997-09-30, daily periods.
   expected purchases in 90 days, expected spend and 12-month discounted CLV
   for every customer (1e-9).
 """
+import html
 import json
 import pathlib
 import subprocess
@@ -283,3 +284,27 @@ def test_shifted_beta_geometric_recovers_the_published_fit(tmp_path, kind):
     assert np.allclose(stay["derl"], derl, rtol=1e-10)
     assert np.allclose(stay["clv"], 10.0 / 8 * derl, rtol=1e-10)  # 10 paid over 8 periods begun
     assert table.loc[table["churned"] == 1, ["renewal_probability", "derl", "clv"]].isna().all().all()
+
+
+def test_clv_report_renders_and_says_what_the_csv_says(tmp_path):
+    """`clv --report`: the page renders in Chromium with its three charts,
+    and its sentences are the CSV's numbers: the customers with P(alive)
+    below a half, and the share of the total CLV the top 20% hold."""
+    from test_journey_report import probe
+    raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.to_csv(tmp_path / "cdnow.csv", index=False)
+    r = subprocess.run([CHURNKIT, "clv", "--events", tmp_path / "cdnow.csv", *MAPPING, "--as-of", "1997-09-30",
+                        "--out", tmp_path / "clv.csv", "--report", tmp_path / "clv.html"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "clv.html").read_text()
+    shown = probe(page, str(tmp_path))
+    assert sorted(shown["charts"]) == ["clv", "p-alive", "value-concentration"]
+    for chart in shown["charts"].values():
+        assert chart["width"] > 100 and chart["shapes"] >= 6, chart
+    table = pd.read_csv(tmp_path / "clv.csv", dtype={"customer_id": str})
+    gone = int((table["p_alive"] < 0.5).sum())
+    assert f"{gone} of {len(table)} customers ({100 * gone / len(table):.1f}%) are more likely gone" in page
+    values = np.sort(table["clv"].to_numpy())[::-1]
+    top = values[: int(0.2 * len(values) + 0.5)].sum() / values.sum()
+    assert f"The top 20% of customers hold {100 * top:.1f}% of the expected value over the next 12 months " \
+           f"({values.sum():.0f} in all" in html.unescape(page)

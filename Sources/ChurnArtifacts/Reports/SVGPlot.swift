@@ -5,7 +5,7 @@ struct SVGPlot {
   let id: String
   let title: String
   let width = 460.0, height = 340.0
-  let left = 58.0, right = 16.0, top = 14.0, bottom = 52.0
+  let left = 68.0, right = 16.0, top = 14.0, bottom = 52.0
   var xRange: ClosedRange<Double> = 0...1
   var yRange: ClosedRange<Double> = 0...1
   private(set) var body = ""
@@ -49,7 +49,7 @@ struct SVGPlot {
     body += line(left, top, left, top + plotHeight, cls: "zero")
     body += text(left + plotWidth / 2, height - 8, xTitle, cls: "axis")
     body +=
-      "<text transform=\"translate(14 \(HTML.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">\(HTML.escape(yTitle))</text>\n"
+      "<text transform=\"translate(13 \(HTML.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">\(HTML.escape(yTitle))</text>\n"
   }
 
   /// A polyline through data points.

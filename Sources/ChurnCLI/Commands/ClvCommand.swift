@@ -1,3 +1,4 @@
+import ChurnArtifacts
 import ChurnData
 import ChurnIO
 import ChurnModels
@@ -50,6 +51,9 @@ enum ClvCommand: Command {
         name: "period", valueName: "duration", help: "With --churn-event: the renewal period (e.g. 30d, 365d).",
         defaultValue: "30d"),
       .init(name: "out", valueName: "file", help: "Per-customer CSV, or - for standard output.", isRequired: true),
+      .init(
+        name: "report", valueName: "file",
+        help: "Also write the lifetime-value page: P(alive) and CLV distributions, how concentrated the value is."),
       .init(name: "json", valueName: nil, help: "Print the fitted models as JSON on standard output."),
     ] + MappingOptions.options,
     exclusiveGroups: [
@@ -84,9 +88,16 @@ enum ClvCommand: Command {
     let purchases = try BGNBDModel().fit(summary)
     let spend = summary.hasAmounts ? try GammaGammaModel().fit(summary) : nil
     let fit = Fit(asOf: asOf.description, purchaseEvent: summary.purchaseEvent, bgnbd: purchases, gammaGamma: spend)
-    let table = rows(summary, purchases, spend, horizonDays: Double(horizon.days), months: months, rate: rate)
+    let perCustomer = figures(
+      summary, purchases, spend, horizonDays: Double(horizon.days), months: months, rate: rate)
     let outputs = PendingOutputs(console: console)
-    try outputs.add(table, to: arguments.value("out")!)
+    try outputs.add(rows(summary, perCustomer, horizonDays: Double(horizon.days)), to: arguments.value("out")!)
+    if let page = arguments.value("report") {
+      let report = ClvReport(
+        asOf: asOf.description, pAlive: perCustomer.map(\.pAlive), clv: perCustomer.map(\.clv), months: months,
+        monthlyDiscountRate: rate)
+      try outputs.add(report.html(), to: page)
+    }
     if arguments.flag("json") { try outputs.add(try JSONOutput.text(fit), to: "-") }
     try outputs.commit()
     // The summary goes where it does not mix with data on standard output.
@@ -96,26 +107,44 @@ enum ClvCommand: Command {
     return ExitStatus.success
   }
 
-  /// The per-customer CSV.
-  static func rows(
+  /// Each customer's figures: P(alive), expected purchases over the
+  /// horizon, expected spend per purchase and discounted CLV (nil where the
+  /// models give none).
+  struct Figures {
+    let pAlive: Double
+    let expectedPurchases: Double?
+    let averageSpend: Double?
+    let clv: Double?
+  }
+
+  static func figures(
     _ s: RepeatPurchaseSummary, _ purchases: FittedBGNBD, _ spend: FittedGammaGamma?, horizonDays: Double,
     months: Int, rate: Double
-  ) -> String {
-    func number(_ x: Double?) -> String { x.map(CSVFormatting.number) ?? "" }
-    var out =
-      "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases_\(Int(horizonDays))d,expected_average_spend,clv\n"
-    for i in s.customerIDs.indices {
+  ) -> [Figures] {
+    s.customerIDs.indices.map { i in
       let (x, tx, T, m) = (s.frequency[i], s.recency[i], s.age[i], s.monetaryValue[i])
       let average = spend?.expectedAverageSpend(frequency: x, monetaryValue: m)
       let value = average.flatMap {
         customerLifetimeValue(
           purchases: purchases, spend: $0, frequency: x, recency: tx, age: T, months: months, monthlyDiscountRate: rate)
       }
+      return Figures(
+        pAlive: purchases.probabilityAlive(frequency: x, recency: tx, age: T),
+        expectedPurchases: purchases.expectedPurchases(days: horizonDays, frequency: x, recency: tx, age: T),
+        averageSpend: average, clv: value)
+    }
+  }
+
+  /// The per-customer CSV.
+  static func rows(_ s: RepeatPurchaseSummary, _ figures: [Figures], horizonDays: Double) -> String {
+    func number(_ x: Double?) -> String { x.map(CSVFormatting.number) ?? "" }
+    var out =
+      "customer_id,frequency,recency,T,monetary_value,p_alive,expected_purchases_\(Int(horizonDays))d,expected_average_spend,clv\n"
+    for (i, f) in figures.enumerated() {
       let fields = [
-        CSVFormatting.escape(s.customerIDs[i], neutralisingFormula: true), number(x), number(tx), number(T),
-        s.hasAmounts ? number(m) : "", number(purchases.probabilityAlive(frequency: x, recency: tx, age: T)),
-        number(purchases.expectedPurchases(days: horizonDays, frequency: x, recency: tx, age: T)), number(average),
-        number(value),
+        CSVFormatting.escape(s.customerIDs[i], neutralisingFormula: true), number(s.frequency[i]), number(s.recency[i]),
+        number(s.age[i]), s.hasAmounts ? number(s.monetaryValue[i]) : "", number(f.pAlive),
+        number(f.expectedPurchases), number(f.averageSpend), number(f.clv),
       ]
       out += fields.joined(separator: ",") + "\n"
     }
