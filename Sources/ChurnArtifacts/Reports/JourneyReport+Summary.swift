@@ -10,7 +10,15 @@ extension JourneyReport {
   /// Three sentences from the numbers: where customers are lost, the
   /// biggest pain points, and what the chain expects within about 90 days.
   public var summarySentences: [String] {
-    [lossSentence, painSentence, outlookSentence].compactMap { $0 }
+    [lossSentence, painSentence, outlookSentence, routingSentence].compactMap { $0 }
+  }
+
+  /// When the fitted chain routes a stage's churn through another stage,
+  /// the pain points credit that one: say so beside them.
+  var routingSentence: String? {
+    guard let (s, next) = quietChurnStage, let next else { return nil }
+    return
+      "Read the pain points with the flow: \(model.moves[s][churned]) customers churned after last being seen in \(model.stages[s]), but the fitted day-by-day chain sends \(model.stages[s]) customers through \(model.stages[next]) before they churn, so the pain points count that churn under \(model.stages[next])."
   }
 
   var lossSentence: String {

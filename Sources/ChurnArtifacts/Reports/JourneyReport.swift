@@ -120,13 +120,19 @@ public struct JourneyReport: Sendable {
   /// One sentence when the flow and the matrix seem to disagree: customers
   /// seen to churn from a stage whose fitted daily churn rounds to zero.
   public func flowDisagreement() -> String? {
-    let quiet = transient.filter { model.moves[$0][churned] > 0 && model.transitionMatrix[$0][churned] < 0.00005 }
-    guard let s = quiet.first else { return nil }
-    let next = transient.filter { $0 != s }.max { model.transitionMatrix[s][$0] < model.transitionMatrix[s][$1] }
+    guard let (s, next) = quietChurnStage else { return nil }
     let route =
       next.map { " routes \(model.stages[s]) through \(model.stages[$0]) first" } ?? " puts that churn elsewhere"
     return
       "The flow above counts \(model.moves[s][churned]) customers who churned after last being seen in \(model.stages[s]), yet the matrix\(route): it describes the days nobody was seen, and that path explains the same observations — read the flow for where customers were last seen, the matrix for the fitted day-by-day process."
+  }
+
+  /// A stage customers were seen to churn from whose fitted daily churn
+  /// rounds to zero, and the stage the chain sends its customers to instead.
+  var quietChurnStage: (stage: Int, next: Int?)? {
+    let quiet = transient.filter { model.moves[$0][churned] > 0 && model.transitionMatrix[$0][churned] < 0.00005 }
+    guard let s = quiet.first else { return nil }
+    return (s, transient.filter { $0 != s }.max { model.transitionMatrix[s][$0] < model.transitionMatrix[s][$1] })
   }
 
   func section(_ heading: String, _ caption: String, _ body: String) -> String {
