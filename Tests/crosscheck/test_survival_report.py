@@ -5,6 +5,7 @@ say, on CDNOW (public): the Kaplan–Meier median and survival at the horizon
 Cox model (recomputed from the model file and the fitted table), the
 concordance and the log-rank test."""
 import html
+
 import json
 import re
 import subprocess
@@ -59,3 +60,40 @@ def test_survival_report_says_what_the_fit_and_lifelines_say():
     assert f"{100 * fit['concordance']:.1f}% of the time" in sentences[2]
     test = model["logRank"]
     assert f"log-rank χ² {test['statistic']:.1f} on {test['degreesOfFreedom']} degrees of freedom" in sentences[3]
+
+
+def test_score_adds_the_survival_models_figures(tmp_path):
+    """`score --survival-model S --within 30d,60d`: each scored customer's
+    churn within 30 and 60 days and expected active days are the ones
+    `survival --model S --predict-out` gives them at the same date (CDNOW,
+    models trained at 1997-06-30, scored at 1997-09-30); CSV and JSON Lines."""
+    raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    raw.to_csv(tmp_path / "cdnow.csv", index=False)
+    common = ["--events", tmp_path / "cdnow.csv", *MAPPING]
+    for args in (["train", "--cutoff", "1997-06-30", "--horizon", "90d", "--churn-definition", "inactivity", "--l2", "1",
+                  "--out", tmp_path / "churn.json"],
+                 ["survival", "--cutoff", "1997-06-30", "--horizon", "90d", "--out", tmp_path / "survival.json"],
+                 ["survival", "--model", tmp_path / "survival.json", "--cutoff", "1997-09-30", "--within", "30d,60d",
+                  "--predict-out", tmp_path / "predicted.csv"],
+                 ["score", "--model", tmp_path / "churn.json", "--as-of", "1997-09-30", "--survival-model",
+                  tmp_path / "survival.json", "--within", "30d,60d", "--out", tmp_path / "scores.csv"],
+                 ["score", "--model", tmp_path / "churn.json", "--as-of", "1997-09-30", "--survival-model",
+                  tmp_path / "survival.json", "--within", "30d,60d", "--format", "jsonl", "--out", tmp_path / "scores.jsonl"]):
+        run = subprocess.run([CHURNKIT, args[0], *common, *args[1:]], capture_output=True, text=True)
+        assert run.returncode == 0, (args[0], run.stderr)
+    predicted = pd.read_csv(tmp_path / "predicted.csv", dtype={"customer_id": str}).set_index("customer_id")
+    scores = pd.read_csv(tmp_path / "scores.csv", dtype={"customer_id": str}).set_index("customer_id")
+    span = [c for c in predicted.columns if c.startswith("expected_active_days_")]
+    columns = ["churn_within_30d", "churn_within_60d"] + span
+    assert list(scores.columns[-3:]) == columns
+    both = scores.index.intersection(predicted.index)
+    assert len(both) > 4000
+    for c in columns:
+        assert np.allclose(scores.loc[both, c], predicted.loc[both, c], rtol=1e-12, atol=0), c
+    assert scores.loc[scores.index.difference(predicted.index), columns].isna().all().all()
+    lines = [json.loads(line) for line in (tmp_path / "scores.jsonl").read_text().splitlines()]
+    assert len(lines) == len(scores)
+    for line in lines[:200]:
+        for c in columns:
+            want = predicted[c].get(line["customer_id"])
+            assert (line[c] is None) if want is None else abs(line[c] - want) <= 1e-12 * max(1, abs(want)), (line, c)

@@ -12,13 +12,14 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
 
   /// The CSV header line (JSON Lines has none); with next-best-action
   /// columns when the model has an uplift part.
-  func header(actions: Bool) -> String? {
+  func header(actions: Bool, extra: [String] = []) -> String? {
     guard self == .csv else { return nil }
     var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
     for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
     if actions {
       header += ["next_best_action", "expected_uplift", "expected_net_value", "runner_up_action", "action_reason"]
     }
+    header += extra.map { CSVFormatting.escape($0) }
     return header.joined(separator: ",") + "\n"
   }
 }
@@ -30,10 +31,14 @@ extension ChurnScorer.Run {
   /// unless `neutralisingFormulas` is false.
   @discardableResult
   public func write<E: Error>(
-    format: ScoreFormat, neutralisingFormulas: Bool = true, _ write: ([UInt8]) throws(E) -> Void
+    format: ScoreFormat, neutralisingFormulas: Bool = true, extra: ExtraScoreColumns? = nil,
+    _ write: ([UInt8]) throws(E) -> Void
   ) throws(E) -> ScoreTally {
-    if let header = format.header(actions: model.uplift != nil) { try write(Array(header.utf8)) }
-    let writer = ScoreWriter(scorer, format: format, neutralisingFormulas: neutralisingFormulas)
+    if let header = format.header(actions: model.uplift != nil, extra: extra?.names ?? []) {
+      try write(Array(header.utf8))
+    }
+    var writer = ScoreWriter(scorer, format: format, neutralisingFormulas: neutralisingFormulas)
+    writer.extra = extra
     let asOf = self.asOf.description
     let rows = features.rows.count
     let blockSize = 2048

@@ -46,17 +46,19 @@ func scorePiece<Source: ScoreRowSource>(
   var values = [Double](repeating: 0, count: scorer.model.features.count)
   var rows = 0
   while source.next(into: &values) {
+    // Columns from elsewhere are looked up by id (a String only then).
+    let extra = writer.extra.flatMap { $0.byCustomer[source.keys().id] }
     switch writer.format {
     case .csv:
       scorer.evaluate(values, into: &evaluation)
       source.appendKeys(to: &out, neutralisingFormulas: writer.neutralisesFormulas)
-      writer.appendCSVColumns(evaluation, values: values, action: scorer.action(values), to: &out)
+      writer.appendCSVColumns(evaluation, values: values, action: scorer.action(values), extra: extra, to: &out)
     case .jsonl:
       let (id, asOf) = source.keys()
       let s = scorer.score(customerID: id, values: values)
       evaluation.probability = s.probability
       evaluation.riskBand = s.riskBand
-      writer.appendJSONLine(s, asOf: asOf, to: &out)
+      writer.appendJSONLine(s, asOf: asOf, extra: extra, to: &out)
     }
     tally.add(values: values, probability: evaluation.probability, riskBand: evaluation.riskBand)
     rows += 1

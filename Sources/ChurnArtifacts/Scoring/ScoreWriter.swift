@@ -18,6 +18,8 @@ struct ScoreWriter: Sendable {
   private var stageNames: ByteTable
   /// Per feature, the value from which it reads "never" (+∞: none).
   private var neverValues: [Double]
+  /// Columns from elsewhere (a survival model's figures), by customer id.
+  var extra: ExtraScoreColumns?
 
   init(_ scorer: ChurnScorer, format: ScoreFormat, neutralisingFormulas: Bool = true) {
     self.format = format
@@ -50,7 +52,8 @@ struct ScoreWriter: Sendable {
   /// newline included (the caller writes the two key fields, as they came,
   /// so no `String` is made per row).
   func appendCSVColumns<Sink: ByteSink & ~Copyable>(
-    _ e: ChurnScorer.Evaluation, values: [Double], action: ChurnScorer.ActionChoice?, to out: inout Sink
+    _ e: ChurnScorer.Evaluation, values: [Double], action: ChurnScorer.ActionChoice?, extra: [Double]? = nil,
+    to out: inout Sink
   ) {
     let comma = UInt8(ascii: ",")
     CSVFormatting.appendShortest(e.probability, to: &out)
@@ -91,11 +94,19 @@ struct ScoreWriter: Sendable {
       out.append(comma)
       out.append(contentsOf: csv(a.reason))
     }
+    if let columns = self.extra {
+      for k in columns.names.indices {
+        out.append(comma)
+        if let v = extra?[k], v.isFinite { CSVFormatting.appendShortest(v, to: &out) }
+      }
+    }
     out.append(UInt8(ascii: "\n"))
   }
 
   /// One score as a JSON line.
-  func appendJSONLine<Sink: ByteSink & ~Copyable>(_ s: ChurnScorer.Score, asOf: String, to out: inout Sink) {
+  func appendJSONLine<Sink: ByteSink & ~Copyable>(
+    _ s: ChurnScorer.Score, asOf: String, extra: [Double]? = nil, to out: inout Sink
+  ) {
     var line = "{\"customer_id\":\(JSONText.string(s.customerID)),\"as_of\":\(JSONText.string(asOf))"
     line += ",\"churn_probability\":\(s.probability),\"risk_band\":\(s.riskBand)"
     line += ",\"stage\":\(s.stage.map(JSONText.string) ?? "null"),\"reasons\":["
@@ -109,7 +120,25 @@ struct ScoreWriter: Sendable {
         ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
       line += ",\"action_reason\":\(JSONText.string(a.reason))"
     }
+    if let columns = self.extra {
+      for (k, name) in columns.names.enumerated() {
+        line += ",\(JSONText.string(name)):\(extra.map { JSONText.number($0[k]) } ?? "null")"
+      }
+    }
     line += "}\n"
     out.append(contentsOf: Array(line.utf8))
+  }
+}
+
+/// Columns from elsewhere added to every scored row, by customer id: a
+/// survival model's figures at the same as-of date. A customer it has no
+/// figures for gets empty fields (null in JSON Lines).
+public struct ExtraScoreColumns: Sendable {
+  public let names: [String]
+  public let byCustomer: [String: [Double]]
+
+  public init(names: [String], byCustomer: [String: [Double]]) {
+    self.names = names
+    self.byCustomer = byCustomer
   }
 }

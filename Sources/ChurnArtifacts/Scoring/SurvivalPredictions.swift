@@ -56,6 +56,18 @@ public struct SurvivalPredictions: Sendable {
     expectedActiveDays = means
   }
 
+  /// The figures as columns for `score`: `churn_within_{h}d…` and
+  /// `expected_active_days_{span}d`, by customer id.
+  public var scoreColumns: ExtraScoreColumns {
+    let names =
+      withinDays.map { "churn_within_\($0)d" } + ["expected_active_days_\(CSVFormatting.number(spanDays))d"]
+    var byCustomer: [String: [Double]] = [:]
+    for (i, id) in customerIDs.enumerated() {
+      byCustomer[id] = withinDays.indices.map { churnWithin[$0][i] } + [expectedActiveDays[i]]
+    }
+    return ExtraScoreColumns(names: names, byCustomer: byCustomer)
+  }
+
   /// The CSV: `customer_id, partial_hazard, churn_within_{h}d…, expected_active_days_{span}d`.
   public func csvText() -> String {
     let span = CSVFormatting.number(spanDays)

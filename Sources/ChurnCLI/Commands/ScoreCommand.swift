@@ -41,8 +41,16 @@ enum ScoreCommand: Command {
         help:
           "Write text fields as they are. By default a CSV text field that starts with =, +, -, @, tab or CR gets a leading ' so that a spreadsheet shows it instead of running it as a formula."
       ),
+      .init(
+        name: "survival-model", valueName: "file",
+        help:
+          "Also add a saved survival model's figures (churnkit survival): churn within each --within horizon and the expected active days."
+      ),
+      .init(
+        name: "within", valueName: "list", help: "With --survival-model: horizons, e.g. 30d,90d.",
+        defaultDescription: "the survival model's horizon"),
     ] + MappingOptions.options,
-    exclusiveGroups: [["events", "features"]],
+    exclusiveGroups: [["events", "features"], ["features", "survival-model"]],
     examples: [
       "churnkit score --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --out scores.csv"
     ])
@@ -62,14 +70,16 @@ enum ScoreCommand: Command {
     guard let events = arguments.value("events") else { throw CLIError.missingOneOf(["events", "features"]) }
     guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
     let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
+    let extra = try survivalColumns(events: events, asOf: asOf, arguments, console)
+    let neutralising = !arguments.flag("no-formula-escape")
     let tally: ScoreTally
     if out == "-" {
-      tally = run.write(format: format, neutralisingFormulas: !arguments.flag("no-formula-escape")) {
+      tally = run.write(format: format, neutralisingFormulas: neutralising, extra: extra) {
         console.out(String(decoding: $0, as: UTF8.self))
       }
     } else {
       let writer = try AtomicFileWriter(path: out)
-      tally = try run.write(format: format, neutralisingFormulas: !arguments.flag("no-formula-escape")) {
+      tally = try run.write(format: format, neutralisingFormulas: neutralising, extra: extra) {
         (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes)
       }
       try writer.commit()
@@ -77,6 +87,26 @@ enum ScoreCommand: Command {
     let summary = ScoreSummary(tally, asOf: run.asOf.description, staticCounts: run.features.staticInputCounts())
     if let line = issues.summaryLine { console.err("  " + line + "\n") }
     return try finish(summary, arguments, console)
+  }
+
+  /// `--survival-model`: its figures for every customer at the as-of date,
+  /// from a second read of the events (so not from standard input).
+  static func survivalColumns(
+    events: String, asOf: String, _ arguments: ParsedArguments, _ console: Console
+  ) throws -> ExtraScoreColumns? {
+    guard let path = arguments.value("survival-model") else {
+      if arguments.isGiven("within") { throw CLIError.missingOption("survival-model") }
+      return nil
+    }
+    guard events != "-" else {
+      throw CLIError.invalidValue(
+        option: "survival-model", value: path,
+        reason: "it reads the events a second time: give them as a file, not standard input")
+    }
+    var issues = IssueLog(limit: 0)  // the scoring pass reported them
+    let predictions = try SurvivalCommand.predictions(
+      try SurvivalModel.load(path: path), events: events, cutoff: asOf, arguments, issues: &issues, console: console)
+    return predictions.scoreColumns
   }
 
   /// Reads the events (and customers table) and scores every eligible

@@ -139,6 +139,45 @@ enum SurvivalCommand: Command {
     return ExitStatus.success
   }
 
+  /// A saved survival model's figures for every customer of `events` at
+  /// `cutoff`, over the horizons of `--within` (default: the model's); a
+  /// horizon past what the model saw is refused.
+  static func predictions(
+    _ model: SurvivalModel, events: String, cutoff cutoffText: String, _ arguments: ParsedArguments,
+    issues: inout IssueLog, console: Console
+  ) throws -> SurvivalPredictions {
+    guard let spec = model.featureSpec, let definition = model.training.churnDefinition,
+      let horizonDays = model.training.horizonDays
+    else {
+      throw ModelUseError.trainedOnFeatureTable(events: model.training.source, use: "predict from an event log")
+    }
+    let within =
+      try arguments.value("within").map {
+        try $0.split(separator: ",").map { try Duration(parsing: String($0)).days }
+      } ?? [horizonDays]
+    let span = model.fit.longestFollowUp.rounded(.down)
+    if let beyond = within.first(where: { Double($0) > span }) {
+      throw CLIError.invalidValue(
+        option: "within", value: "\(beyond)d",
+        reason: "the model saw customers followed for \(CSVFormatting.number(span)) days at most; it cannot say beyond")
+    }
+    var extractor = FeatureExtractor(
+      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: "\(horizonDays)d"),
+      churnDefinition: try ChurnDefinition(parsing: definition))
+    extractor.useFeatureModels()
+    extractor.requiresKnownNames = false
+    extractor.allowsCutoffAfterData = true
+    let progress = ProgressLine("reading events for the survival model", console: console)
+    extractor.progress = progress.callback
+    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
+    let customers = try arguments.value("customers").map {
+      try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
+    }
+    let set = try extractor.extract(from: &reader, customers: customers, issues: &issues)
+    progress.finish()
+    return try SurvivalPredictions(model: model, set: set, withinDays: within)
+  }
+
   /// A fitted model with the table behind it.
   struct Fitted {
     let model: SurvivalModel
@@ -227,37 +266,9 @@ enum SurvivalCommand: Command {
     guard let cutoffText = arguments.value("cutoff") else { throw CLIError.missingOption("cutoff") }
     guard let out = arguments.value("predict-out") else { throw CLIError.missingOption("predict-out") }
     let model = try SurvivalModel.load(path: path)
-    guard let spec = model.featureSpec, let definition = model.training.churnDefinition,
-      let horizonDays = model.training.horizonDays
-    else {
-      throw ModelUseError.trainedOnFeatureTable(events: model.training.source, use: "predict from an event log")
-    }
-    let within =
-      try arguments.value("within").map {
-        try $0.split(separator: ",").map { try Duration(parsing: String($0)).days }
-      } ?? [horizonDays]
-    let span = model.fit.longestFollowUp.rounded(.down)
-    if let beyond = within.first(where: { Double($0) > span }) {
-      throw CLIError.invalidValue(
-        option: "within", value: "\(beyond)d",
-        reason: "the model saw customers followed for \(CSVFormatting.number(span)) days at most; it cannot say beyond")
-    }
-    var extractor = FeatureExtractor(
-      spec: spec, cutoffs: [try Cutoff(parsing: cutoffText)], horizon: try Duration(parsing: "\(horizonDays)d"),
-      churnDefinition: try ChurnDefinition(parsing: definition))
-    extractor.useFeatureModels()
-    extractor.requiresKnownNames = false
-    extractor.allowsCutoffAfterData = true
-    let progress = ProgressLine("reading events", console: console)
-    extractor.progress = progress.callback
     var issues = IssueLog(limit: 20)
-    var reader = try EventLogReader(path: events, schema: try MappingOptions.schema(from: arguments))
-    let customers = try arguments.value("customers").map {
-      try CustomerTable(path: $0, idColumn: reader.schema.customerID, issues: &issues)
-    }
-    let set = try extractor.extract(from: &reader, customers: customers, issues: &issues)
-    progress.finish()
-    let predictions = try SurvivalPredictions(model: model, set: set, withinDays: within)
+    let predictions = try predictions(
+      model, events: events, cutoff: cutoffText, arguments, issues: &issues, console: console)
     let outputs = PendingOutputs(console: console)
     try outputs.add(predictions.csvText(), to: out)
     try outputs.commit()
