@@ -4,7 +4,7 @@ import Foundation
 /// The lifetime-value page of `churnkit clv --report`: how P(alive) and the
 /// discounted CLV spread over the customers, with sentences in plain words
 /// (how concentrated the value is, how many customers are probably gone).
-public struct ClvReport: Sendable {
+public struct ClvReport: Sendable, ReportPage {
   public let title: String
   public let asOf: String
   public let pAlive: [Double]
@@ -80,17 +80,7 @@ public struct ClvReport: Sendable {
       page += section(
         "How concentrated the value is", sentences[1], concentrationChart())
     }
-    page += """
-      <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current))</footer>
-      </body>
-      </html>
-
-      """
-    return page
-  }
-
-  func section(_ heading: String, _ caption: String, _ body: String) -> String {
-    "<section><h2>\(HTML.escape(heading))</h2>\n<p class=\"caption\">\(HTML.escape(caption))</p>\n\(body)\n</section>\n"
+    return page + HTML.pageEnd(footer: "ChurnKit \(ChurnKitVersion.current)")
   }
 
   /// numpy's linear quantile of the values.

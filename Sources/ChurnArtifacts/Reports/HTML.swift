@@ -56,6 +56,11 @@ enum HTML {
     """
   }
 
+  /// A page's end: its footer line, escaped.
+  static func pageEnd(footer: String) -> String {
+    "<footer>\(escape(footer))</footer>\n</body>\n</html>\n"
+  }
+
   /// A number with `digits` decimals, as SVG coordinates and labels need it.
   static func number(_ value: Double, _ digits: Int = 1) -> String { NumberText.fixed(value, digits) }
 
@@ -76,5 +81,15 @@ enum HTML {
     func channel(_ a: Double, _ b: Double) -> Int { Int((a + (b - a) * x).rounded()) }
     let (r, g, b) = (channel(light.0, dark.0), channel(light.1, dark.1), channel(light.2, dark.2))
     return "#" + [r, g, b].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+  }
+}
+
+/// What the report pages share: a section is a heading, a caption and a
+/// body (charts or tables), the texts escaped.
+protocol ReportPage {}
+
+extension ReportPage {
+  func section(_ heading: String, _ caption: String, _ body: String) -> String {
+    "<section><h2>\(HTML.escape(heading))</h2>\n<p class=\"caption\">\(HTML.escape(caption))</p>\n\(body)\n</section>\n"
   }
 }

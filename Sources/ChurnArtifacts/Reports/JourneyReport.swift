@@ -15,7 +15,7 @@ import ChurnModels
 /// stage, and channel mix and sentiment per stage. Every chart is an `<svg>`
 /// with a `<title>` and labelled axes; colours come from the Okabe–Ito
 /// palette and a sequential blue scale.
-public struct JourneyReport: Sendable {
+public struct JourneyReport: Sendable, ReportPage {
   public let model: StageTransitionModel
   public let title: String
   /// One chain per segment, shown side by side after the churn outlook.
@@ -91,13 +91,11 @@ public struct JourneyReport: Sendable {
       "How customers felt in each stage: the mean sentiment of the events that carry one (−1 very negative, +1 very positive), with its 95% interval.",
       sentimentChart())
     page += methodSection()
-    page += """
-      <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current)) · \(model.customers) customers · period \(model.periodDays) day\(model.periodDays == 1 ? "" : "s")</footer>
-      </body>
-      </html>
-
-      """
     return page
+      + HTML.pageEnd(
+        footer:
+          "ChurnKit \(ChurnKitVersion.current) · \(model.customers) customers · period \(model.periodDays) day\(model.periodDays == 1 ? "" : "s")"
+      )
   }
 
   // MARK: - Sections
@@ -133,10 +131,6 @@ public struct JourneyReport: Sendable {
     let quiet = transient.filter { model.moves[$0][churned] > 0 && model.transitionMatrix[$0][churned] < 0.00005 }
     guard let s = quiet.first else { return nil }
     return (s, transient.filter { $0 != s }.max { model.transitionMatrix[s][$0] < model.transitionMatrix[s][$1] })
-  }
-
-  func section(_ heading: String, _ caption: String, _ body: String) -> String {
-    "<section><h2>\(HTML.escape(heading))</h2>\n<p class=\"caption\">\(HTML.escape(caption))</p>\n\(body)\n</section>\n"
   }
 
   func svgOpen(id: String, width: Int, height: Int, title: String) -> String {

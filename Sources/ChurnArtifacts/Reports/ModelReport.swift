@@ -14,7 +14,7 @@ import LinearAlgebra
 /// let report = ModelReport(model: model, scores: scores, data: "events.csv at 2025-09-30")
 /// let html = report.html()
 /// ```
-public struct ModelReport: Sendable {
+public struct ModelReport: Sendable, ReportPage {
   public let model: ChurnModel
   public let title: String
   /// What the data is ("events.csv at cutoff 2025-09-30"), said at the top.
@@ -153,17 +153,11 @@ public struct ModelReport: Sendable {
     page += section("What drives the risk", coefficientCaption, coefficientChart() + droppedList())
     page += section("Feature drift since training", driftCaption, driftChart())
     page += actionSections()
-    page += """
-      <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current)) · model trained on \(HTML.escape(model.training.events)) at \(HTML.escape(model.training.cutoffs.joined(separator: ", ")))</footer>
-      </body>
-      </html>
-
-      """
     return page
-  }
-
-  func section(_ heading: String, _ caption: String, _ body: String) -> String {
-    "<section><h2>\(HTML.escape(heading))</h2>\n<p class=\"caption\">\(HTML.escape(caption))</p>\n\(body)\n</section>\n"
+      + HTML.pageEnd(
+        footer:
+          "ChurnKit \(ChurnKitVersion.current) · model trained on \(model.training.events) at \(model.training.cutoffs.joined(separator: ", "))"
+      )
   }
 
   static let css = """

@@ -7,7 +7,7 @@ import Foundation
 /// log-rank test when grouped, and the Cox model's curves for three
 /// customer profiles (low, median and high risk), each with a sentence in
 /// plain words.
-public struct SurvivalReport: Sendable {
+public struct SurvivalReport: Sendable, ReportPage {
   public let model: SurvivalModel
   public let title: String
   /// Each fitted row's log partial hazard, sorted: where the profiles come from.
@@ -111,17 +111,7 @@ public struct SurvivalReport: Sendable {
       "Three customer profiles",
       "The Cox model's curves for customers at the 10th, 50th and 90th percentile of its risk. " + profileSentence,
       profileChart())
-    page += """
-      <footer>ChurnKit \(HTML.escape(ChurnKitVersion.current))</footer>
-      </body>
-      </html>
-
-      """
-    return page
-  }
-
-  func section(_ heading: String, _ caption: String, _ body: String) -> String {
-    "<section><h2>\(HTML.escape(heading))</h2>\n<p class=\"caption\">\(HTML.escape(caption))</p>\n\(body)\n</section>\n"
+    return page + HTML.pageEnd(footer: "ChurnKit \(ChurnKitVersion.current)")
   }
 
   private var span: Double { max(1, model.fit.longestFollowUp) }
