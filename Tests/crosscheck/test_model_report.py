@@ -128,6 +128,16 @@ def test_report_numbers_are_recomputed_from_the_scores_on_cdnow():
     assert f"off by {100 * ece:.1f} percentage points" in text
     assert f"contacting the {figures['bestFlagged']} customers" in text
 
+    # The captions: medians by outcome, the riskiest 10% (the cut at the
+    # first distinct score that flags at least a tenth), the bands.
+    page = html.unescape((work / "report.html").read_text())
+    assert (f"The median predicted churn probability is {100 * np.median(p[y == 1]):.1f}% for those who churned "
+            f"and {100 * np.median(p[y == 0]):.1f}% for those who stayed.") in page
+    cut = np.sort(p)[::-1][int(np.ceil(0.1 * len(p))) - 1]
+    flagged = p >= cut
+    assert (f"Among the riskiest 10%, {100 * y[flagged].mean():.1f}% are churners, against "
+            f"{100 * y.mean():.1f}% of all customers.") in page
+
 
 def test_train_report_shows_the_holdout_beside_the_training_rows():
     """`train --report`: the page is of the holdout, with the training rows'

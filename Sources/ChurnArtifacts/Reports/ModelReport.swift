@@ -142,12 +142,12 @@ public struct ModelReport: Sendable, ReportPage {
 
       """
     page += section(
-      "How well it ranks", rankingSentence, "<div class=\"pair\">\(rocChart())\(precisionRecallChart())</div>")
+      "How well it ranks", rankingSentence + " " + precisionSentence,
+      "<div class=\"pair\">\(rocChart())\(precisionRecallChart())</div>")
     page += section("Calibration", calibrationSentence, calibrationChart() + calibrationTable())
     page += section("Cumulative gains", gainSentence, gainsChart())
     page += section(
-      "Scores by outcome", "How the predicted churn probabilities spread, for those who churned and those who stayed.",
-      scoreChart())
+      "Scores by outcome", scoreSentence, scoreChart())
     page += section("Thresholds", costSentence ?? thresholdCaption, thresholdTable())
     page += section("Risk bands", riskBandCaption, riskBandTable())
     page += section("What drives the risk", coefficientCaption, coefficientChart() + droppedList())
@@ -305,7 +305,34 @@ public struct ModelReport: Sendable, ReportPage {
   }
 
   var thresholdCaption: String {
-    "Flagging the riskiest customers: the churn probability to cut at, and how many churners each cut finds. Give --contact-cost and --saved-value for the cut that pays best."
+    let target = Int((0.1 * Double(curves.count)).rounded(.up))
+    guard let point = curves.points.first(where: { $0.flagged >= target }) else { return "" }
+    let recall = Double(point.truePositives) / Double(max(curves.positives, 1))
+    return
+      "Flagging the riskiest 10% (a churn probability of at least \(HTML.number(point.threshold, 3)), \(point.flagged) customers) finds \(HTML.percent(recall)) of the churners. Give --contact-cost and --saved-value for the cut that pays best."
+  }
+
+  /// Precision among the riskiest 10% against the base rate.
+  var precisionSentence: String {
+    let target = Int((0.1 * Double(curves.count)).rounded(.up))
+    guard let point = curves.points.first(where: { $0.flagged >= target }) else { return "" }
+    let precision = Double(point.truePositives) / Double(point.flagged)
+    let base = Double(curves.positives) / Double(curves.count)
+    return
+      "Among the riskiest 10%, \(HTML.percent(precision)) are churners, against \(HTML.percent(base)) of all customers."
+  }
+
+  /// The median score of those who churned and of those who stayed.
+  var scoreSentence: String {
+    func median(_ v: [Double]) -> Double {
+      guard !v.isEmpty else { return .nan }
+      let s = v.sorted()
+      return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+    let churned = zip(probabilities, labels).filter { $0.1 == 1 }.map(\.0)
+    let stayed = zip(probabilities, labels).filter { $0.1 != 1 }.map(\.0)
+    return
+      "The median predicted churn probability is \(HTML.percent(median(churned))) for those who churned and \(HTML.percent(median(stayed))) for those who stayed."
   }
 
   func thresholdTable() -> String {
@@ -323,7 +350,15 @@ public struct ModelReport: Sendable, ReportPage {
   }
 
   var riskBandCaption: String {
-    "The model's risk bands (cut at the training scores' quantiles), with how many customers fell in each here and how many of them churned."
+    let bands = model.reference.riskBandCuts.count + 1
+    var customers = [Int](repeating: 0, count: bands), churners = [Int](repeating: 0, count: bands)
+    for (p, y) in zip(probabilities, labels) {
+      customers[model.reference.riskBand(p) - 1] += 1
+      if y == 1 { churners[model.reference.riskBand(p) - 1] += 1 }
+    }
+    let rate = { (b: Int) in customers[b] > 0 ? HTML.percent(Double(churners[b]) / Double(customers[b])) : "–" }
+    return
+      "The model's \(bands) risk bands, cut at the training scores' deciles: here \(rate(bands - 1)) of the customers in the riskiest band churned, against \(rate(0)) in the safest."
   }
 
   func riskBandTable() -> String {
