@@ -1,14 +1,18 @@
+import ChurnIO
 import ChurnModels
 import Foundation
 
 /// What keeping a customer is worth: the revenue they bring per day times
-/// the days they are expected to stay (within a horizon), or a value the
-/// user supplies as a feature (say, a customers-table column).
+/// the discounted days they are expected to stay (within a horizon), or a
+/// value the user supplies as a feature (say, a customers-table column, or
+/// the repeat-purchase models' discounted `clv`).
 ///
 /// Revenue per day is `amount_sum_365d` over the days of history in that
 /// year (at least 30, so a new customer's first purchase does not explode);
 /// expected days ahead come from the stage chain: Σ_{t=1}^{H} P(not churned
-/// after t days | current stage), computed once per stage at training.
+/// after t days | current stage) · v^t, v = (1 + monthly rate)^(−1/30) the
+/// daily discount factor, computed once per stage at training, with its
+/// standard error over the chain's bootstrap replicates.
 ///
 /// ```swift
 /// let value = model.value.of(features: x, stage: 4)
@@ -30,6 +34,14 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   public var expectedDays: [Double]
   public var expectedDaysWithoutStage: Double
   public var horizonDays: Int
+  /// The monthly rate the value is discounted at (nil in models saved
+  /// before discounting, and for a value feature other than `clv`).
+  public var monthlyDiscountRate: Double? = nil
+  /// Standard errors of `expectedDays` and `expectedDaysWithoutStage` over
+  /// the stage chain's bootstrap (nil: not estimated, as for a value
+  /// feature, a chain without a panel estimate or an older model).
+  public var expectedDaysStandardError: [Double]? = nil
+  public var expectedDaysWithoutStageStandardError: Double? = nil
 
   public init(
     source: Source, feature: String? = nil, expectedDays: [Double], expectedDaysWithoutStage: Double, horizonDays: Int
@@ -75,29 +87,62 @@ public struct CustomerValue: Sendable, Codable, Equatable {
 
   public func of(features x: [Double], stage: Int?, columns: Columns) -> Double {
     if let j = columns.value { return x[j] }
-    let stored = x[columns.amount!]
-    let amount = columns.amountIsLog1p ? (stored < 0 ? -expm1(-stored) : expm1(stored)) : stored
-    let rate = Self.revenuePerDay(amount: amount, tenureDays: x[columns.tenure!])
-    let days = stage.map { expectedDays[$0] } ?? expectedDaysWithoutStage
-    return rate * days
+    return revenuePerDay(x, columns) * (stage.map { expectedDays[$0] } ?? expectedDaysWithoutStage)
   }
 
-  /// Σ_{t=1}^{horizon} P(alive after t days | stage) under the daily matrix `p`
-  /// (churned last), for each stage.
-  public static func expectedDaysAlive(p: [[Double]], horizon: Int) -> [Double] {
+  /// The value's standard error from the stage chain's uncertainty (the
+  /// customer's own revenue rate taken as known); nil where not estimated.
+  public func standardError(features x: [Double], stage: Int?, columns: Columns) -> Double? {
+    guard columns.value == nil else { return nil }
+    let se = stage.map { s in expectedDaysStandardError?[s] } ?? expectedDaysWithoutStageStandardError
+    return se.map { revenuePerDay(x, columns) * $0 }
+  }
+
+  private func revenuePerDay(_ x: [Double], _ columns: Columns) -> Double {
+    let stored = x[columns.amount!]
+    let amount = columns.amountIsLog1p ? (stored < 0 ? -expm1(-stored) : expm1(stored)) : stored
+    return Self.revenuePerDay(amount: amount, tenureDays: x[columns.tenure!])
+  }
+
+  /// The daily discount factor of a monthly rate (months of 30 days).
+  public static func dailyDiscountFactor(monthlyRate: Double) -> Double {
+    exp(-log1p(monthlyRate) / 30)
+  }
+
+  /// Σ_{t=1}^{horizon} P(alive after t days | stage) · v^t under the daily
+  /// matrix `p` (churned last), for each stage; v the daily discount
+  /// factor (1: undiscounted).
+  public static func expectedDaysAlive(p: [[Double]], horizon: Int, dailyDiscount v: Double = 1) -> [Double] {
     let k = p.count
     return (0..<k).map { start in
       guard start < k - 1 else { return 0 }
       var dist = [Double](repeating: 0, count: k)
       dist[start] = 1
       var total = 0.0
+      var discount = 1.0
       for _ in 0..<horizon {
         var next = [Double](repeating: 0, count: k)
         for i in 0..<k where dist[i] != 0 { for j in 0..<k { next[j] += dist[i] * p[i][j] } }
         dist = next
-        total += 1 - dist[k - 1]
+        discount *= v
+        total += (1 - dist[k - 1]) * discount
       }
       return total
+    }
+  }
+
+  /// One line on what the value is, for summaries: "revenue × expected
+  /// days alive within 1095 days (stage chain), discounted at 1% a month".
+  public var description: String {
+    let discount = monthlyDiscountRate.map { "discounted at \(NumberText.percent($0)) a month" }
+    switch source {
+    case .feature where feature == "clv":
+      return "the repeat-purchase models' lifetime value (feature 'clv': BG/NBD × Gamma-Gamma)"
+        + (discount.map { ", " + $0 } ?? "")
+    case .feature: return "the feature '\(feature ?? "")', as given"
+    case .revenue:
+      return "revenue per day × expected days alive within \(horizonDays) days (stage chain)"
+        + (discount.map { ", " + $0 } ?? ", undiscounted")
     }
   }
 }

@@ -118,8 +118,7 @@ struct UpliftFitting {
     let observed = direct.compactMap { $0 }
     var between = 0.0
     if observed.count >= 2 {
-      let mean = observed.reduce(0) { $0 + $1.d } / Double(observed.count)
-      let spread = observed.reduce(0) { $0 + ($1.d - mean) * ($1.d - mean) } / Double(observed.count - 1)
+      let spread = SampleMoments.variance(observed.map(\.d))
       between = max(0, spread - observed.reduce(0) { $0 + $1.se * $1.se } / Double(observed.count))
     }
     return direct.map { d -> Double in

@@ -184,6 +184,9 @@ public struct UpliftModel: Sendable, Codable {
     /// Churn prevented (shrunk estimate).
     public let uplift: Double
     public let netValue: Double
+    /// The net value's standard error from the customer value's (|uplift| ×
+    /// its SE); nil where the value's is not estimated.
+    public let netValueStandardError: Double?
   }
 
   public struct Decision: Sendable {
@@ -192,6 +195,8 @@ public struct UpliftModel: Sendable, Codable {
     /// The next best eligible action, if any.
     public let runnerUp: Int?
     public let value: Double
+    /// The value's standard error (nil: not estimated).
+    public let valueStandardError: Double?
     public let options: [Option]
   }
 
@@ -238,6 +243,7 @@ public struct UpliftModel: Sendable, Codable {
   public func decide(features x: [Double], columns: Columns) -> Decision {
     let s = stage(of: x, columns: columns)
     let value = self.value.of(features: x, stage: s, columns: columns.value)
+    let valueSE = self.value.standardError(features: x, stage: s, columns: columns.value)
     let outlook = learner.fitted.outlook(for: x, stage: s, in: self, columns: columns)
     var options: [Option] = []
     for (a, action) in catalog.actions.enumerated() {
@@ -258,15 +264,15 @@ public struct UpliftModel: Sendable, Codable {
       options.append(
         Option(
           action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)),
-          uplift: uplift,
-          netValue: uplift * value - action.cost))
+          uplift: uplift, netValue: uplift * value - action.cost,
+          netValueStandardError: valueSE.map { abs(uplift) * $0 }))
     }
     let ranked = options.filter { $0.ineligibleBecause == nil }.sorted {
       ($0.netValue, -$0.action) > ($1.netValue, -$1.action)
     }
     let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
     let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
-    return Decision(action: best, runnerUp: runnerUp, value: value, options: options)
+    return Decision(action: best, runnerUp: runnerUp, value: value, valueStandardError: valueSE, options: options)
   }
 
   /// The customer's log-odds effect of action `a` (S-learner, hazard

@@ -41,8 +41,16 @@ public struct UpliftTrainer: Sendable {
   /// Ridge penalty of the outcome and propensity models (standardised scale).
   public var l2 = 1.0
   /// Take customer value from this feature instead of revenue × lifetime.
+  /// nil: the repeat-purchase models' `clv` when the spec has it (a
+  /// non-contractual log), else revenue × the stage chain's lifetime.
   public var valueFeature: String?
   public var valueHorizonDays = 1095
+  /// Monthly discount rate of the revenue × lifetime value (the `clv`
+  /// feature is discounted at its spec's rate).
+  public var monthlyDiscountRate = 0.01
+  /// Bootstrap replicates of the stage chain behind the value's standard
+  /// error (0: none).
+  public var valueBootstrapReplicates = 50
   public var propensityClip = 0.005
   /// Control rows kept at most (a seeded uniform sample beyond that).
   public var maxControlRows = 60_000
@@ -122,7 +130,7 @@ public struct UpliftTrainer: Sendable {
 
     // Pass 3: the stage chain, for customer value and stage moves.
     let stageModel = try stageChain(events: path, schema: schema, baseline: baseline)
-    let value = try customerValue(stageModel, rows: rows, names: set.featureNames)
+    let value = try customerValue(stageModel, rows: rows, names: set.featureNames, spec: spec)
 
     // Judged on the holdout when fitted without it, then refitted on every row.
     let estimator = learner.estimator
@@ -236,7 +244,10 @@ public struct UpliftTrainer: Sendable {
     case .inactivity: chain.inactivityDays = baseline.horizonDays
     }
     chain.stages = baseline.spec.stages
-    chain.bootstrapReplicates = 0
+    chain.bootstrapReplicates =
+      valueSource(names: baseline.features, spec: baseline.spec).feature == nil ? valueBootstrapReplicates : 0
+    chain.keepsReplicates = true
+    chain.seed = seed
     chain.observedThrough = baseline.firstCutoff?.micros
     chain.actionEvents = catalog.actions.map(\.id)
     chain.actionWindowDays = baseline.horizonDays
@@ -246,17 +257,42 @@ public struct UpliftTrainer: Sendable {
     return try chain.estimate(from: &reader, issues: &issues)
   }
 
-  /// A customer's value: the value feature, or revenue × the expected days
-  /// alive over `valueHorizonDays` in their stage (the rows' mean without one).
-  private func customerValue(_ stageModel: StageTransitionModel, rows: [Row], names: [String]) throws -> CustomerValue {
+  /// Where the value comes from: `valueFeature`, else the `clv` feature of
+  /// a repeat-purchase spec, else revenue × lifetime.
+  func valueSource(names: [String], spec: FeatureSpec) -> (source: CustomerValue.Source, feature: String?) {
+    if let valueFeature { return (.feature, valueFeature) }
+    if names.contains("clv") && spec.repeatPurchase != nil { return (.feature, "clv") }
+    return (.revenue, nil)
+  }
+
+  /// A customer's value: the value feature, or revenue × the discounted
+  /// expected days alive over `valueHorizonDays` in their stage (the rows'
+  /// mean without one), with standard errors over the chain's bootstrap.
+  private func customerValue(
+    _ stageModel: StageTransitionModel, rows: [Row], names: [String], spec: FeatureSpec
+  ) throws -> CustomerValue {
+    let (source, feature) = valueSource(names: names, spec: spec)
     var value = CustomerValue(
-      source: valueFeature == nil ? .revenue : .feature, feature: valueFeature, expectedDays: [],
-      expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
-    if valueFeature == nil {
-      value.expectedDays = CustomerValue.expectedDaysAlive(p: stageModel.transitionMatrix, horizon: valueHorizonDays)
+      source: source, feature: feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
+    if feature == "clv", let family = spec.repeatPurchase {
+      value.monthlyDiscountRate = family.discountRate ?? RepeatPurchaseFeature.defaultDiscountRate
+    }
+    if source == .revenue {
+      let v = CustomerValue.dailyDiscountFactor(monthlyRate: monthlyDiscountRate)
       let staged = rows.compactMap(\.stage)
-      value.expectedDaysWithoutStage =
-        staged.isEmpty ? 0 : staged.reduce(0) { $0 + value.expectedDays[$1] } / Double(staged.count)
+      let perStage = { (p: [[Double]]) -> (days: [Double], unstaged: Double) in
+        let days = CustomerValue.expectedDaysAlive(p: p, horizon: self.valueHorizonDays, dailyDiscount: v)
+        return (days, staged.isEmpty ? 0 : staged.reduce(0) { $0 + days[$1] } / Double(staged.count))
+      }
+      (value.expectedDays, value.expectedDaysWithoutStage) = perStage(stageModel.transitionMatrix)
+      value.monthlyDiscountRate = monthlyDiscountRate
+      if let replicates = stageModel.transitionReplicates, replicates.count > 1 {
+        let draws = replicates.map(perStage)
+        value.expectedDaysStandardError = value.expectedDays.indices.map { s in
+          SampleMoments.standardDeviation(draws.map { $0.days[s] })
+        }
+        value.expectedDaysWithoutStageStandardError = SampleMoments.standardDeviation(draws.map(\.unstaged))
+      }
     }
     _ = try value.columns(in: names)
     return value

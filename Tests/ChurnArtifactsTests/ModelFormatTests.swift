@@ -34,7 +34,12 @@ struct ModelFormatTests {
     let old = try ChurnModel.load(path: Self.formatTwoModel(in: dir))
     let now = try ChurnModel.load(path: Self.root.appendingPathComponent("models/churn-model.json").path)
     #expect(old.formatVersion == 2 && now.formatVersion == ChurnModel.currentFormatVersion)
-    let (oldUplift, nowUplift) = (try #require(old.uplift), try #require(now.uplift))
+    let oldUplift = try #require(old.uplift)
+    var nowUplift = try #require(now.uplift)
+    // The value term is discounted since (format 3 with `monthlyDiscountRate`):
+    // the learners are what the layouts must agree on.
+    #expect(oldUplift.value.monthlyDiscountRate == nil && nowUplift.value.monthlyDiscountRate == 0.01)
+    nowUplift.value = oldUplift.value
     #expect(oldUplift.learner.kind == .hazard && nowUplift.learner.kind == .hazard)
     #expect(oldUplift.learner.effectModifiers == nowUplift.learner.effectModifiers)
     #expect((0..<3).map(oldUplift.learner.effectDays) == (0..<3).map(nowUplift.learner.effectDays))

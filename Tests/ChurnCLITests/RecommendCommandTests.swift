@@ -19,7 +19,10 @@ struct RecommendCommandTests {
     let result = run(["score", "--model", Self.model] + Self.data + ["--as-of", "2025-12-30", "--out", out])
     #expect(result.status == 0, "\(result.err)")
     let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
-    #expect(lines[0].hasSuffix("next_best_action,expected_uplift,expected_net_value,runner_up_action,action_reason"))
+    #expect(
+      lines[0].hasSuffix(
+        "next_best_action,expected_uplift,expected_net_value,expected_net_value_se,customer_value,customer_value_se,runner_up_action,action_reason"
+      ))
     let catalog =
       try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/models/actions.json")))
       as! [[String: Any]]
@@ -29,11 +32,17 @@ struct RecommendCommandTests {
       // The reason is the last field and quoted; the action fields precede it.
       let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
       guard let k = fields.firstIndex(where: { ids.contains($0) && $0 != "" }), k >= 17 else { continue }
-      let action = fields[k], net = Double(fields[k + 2])!
+      let action = fields[k], uplift = Double(fields[k + 1])!, net = Double(fields[k + 2])!
+      let value = Double(fields[k + 4])!, valueSE = Double(fields[k + 5])!
       #expect(ids.contains(action))
+      // The stage chain's bootstrap gives the value a standard error, which
+      // the net value carries in proportion to the uplift.
+      #expect(valueSE >= 0 && valueSE < value || value == 0, "\(line)")
       if action != "none" {
         treated += 1
         #expect(net > 0, "\(line)")
+        let netSE = Double(fields[k + 3])!
+        #expect(abs(netSE - abs(uplift) * valueSE) <= 1e-9 * max(1, netSE), "\(line)")
       } else {
         #expect(net == 0)
       }

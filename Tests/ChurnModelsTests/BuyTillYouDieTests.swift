@@ -30,6 +30,38 @@ struct BuyTillYouDieTests {
 
   /// The analytic gradients against central differences of the
   /// log-likelihoods, at parameters away from the optimum.
+  /// Pareto/NBD's A₀ is (r+s+x) ∫ from tₓ to T of (α+y)^−(r+x) (β+y)^−(s+1)
+  /// dy (Fader, Hardie & Lee 2005): its ₂F₁ form, in both branches (α ≥ β
+  /// and α < β) and across z near 1, against Simpson's rule on that integral.
+  @Test func paretoNBDTermMatchesItsIntegral() throws {
+    func integral(
+      _ r: Double, _ alpha: Double, _ s: Double, _ beta: Double, _ x: Double, _ tx: Double, _ T: Double
+    )
+      -> Double
+    {
+      let n = 20_000
+      let h = (T - tx) / Double(n)
+      var sum = 0.0
+      for i in 0...n {
+        let y = tx + Double(i) * h
+        let weight: Double = i == 0 || i == n ? 1 : (i % 2 == 1 ? 4 : 2)
+        sum += weight * pow(alpha + y, -(r + x)) * pow(beta + y, -(s + 1))
+      }
+      return (r + s + x) * sum * h / 3
+    }
+    for (r, alpha, s, beta) in [(0.6, 81.0, 0.52, 62.0), (0.6, 40.0, 1.7, 95.0), (2.5, 300.0, 0.3, 0.5)] {
+      for (x, tx, T) in [(0.0, 0.0, 120.0), (3.0, 40.0, 200.0), (12.0, 199.0, 200.0)] {
+        let a0 = try #require(FittedParetoNBD.logA0(r: r, alpha: alpha, s: s, beta: beta, x: x, tx: tx, T: T))
+        let direct = integral(r, alpha, s, beta, x, tx, T)
+        #expect(abs(exp(a0) / direct - 1) < 1e-8, "r \(r) α \(alpha) s \(s) β \(beta) x \(x) tₓ \(tx) T \(T)")
+      }
+    }
+    // Nothing between tₓ = T: A₀ = 0, and P(alive) = 1.
+    let fit = FittedParetoNBD(r: 0.6, alpha: 81, s: 0.52, beta: 62, logLikelihood: 0, customers: 1, iterations: 0)
+    #expect(FittedParetoNBD.logA0(r: 0.6, alpha: 81, s: 0.52, beta: 62, x: 2, tx: 50, T: 50) == -.infinity)
+    #expect(fit.probabilityAlive(frequency: 2, recency: 50, age: 50) == 1)
+  }
+
   @Test func gradientsMatchFiniteDifferences() {
     let x: [Double] = [0, 1, 3, 0, 7, 2], tx: [Double] = [0, 20, 50, 0, 80, 33], T: [Double] = [40, 60, 90, 12, 95, 70]
     let point = [0.4, 8.0, 0.7, 2.5]

@@ -381,7 +381,7 @@ EXPECTED_OTHER = {
     "clv-unknown-purchase-event": (1, "good.csv has no event type 'purchse' (--purchase-event). Did you mean 'purchase'?"),
     "clv-no-repeat-purchases": (1, "customers bought again after their first purchase day"),
     "clv-discount-rate": (64, "Invalid value '1.5' for '--discount-rate': expected a number from 0 to below 1"),
-    "negative-l2": (64, "Invalid value '-1' for '--l2': expected a number ≥ 0."),
+    "negative-l2": (64, "Invalid value '-1' for '--l2': expected a number at or above 0."),
     "holdout-one": (64, "Invalid value '1' for '--holdout': expected a fraction between 0 and 1"),
     "score-without-model": (1, "cannot read model nowhere.json"),
     "export-unknown-format": (64, "Invalid value 'xlsx' for '--format': expected one of csv, json, sql, pmml."),

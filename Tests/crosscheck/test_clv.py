@@ -8,7 +8,11 @@ lifetimes ships), calibration to 1997-09-30, daily periods.
   log-likelihood is at least as high;
 - at ChurnKit's parameters, lifetimes' own formulas give the same P(alive),
   expected purchases in 90 days, expected spend and 12-month discounted CLV
-  for every customer (1e-9).
+  for every customer (1e-9);
+- the same for the Pareto/NBD model (`--model pareto-nbd`), whose parameters
+  are compared with the maximum of lifetimes' own likelihood (its fit
+  refined by Nelder-Mead: lifetimes stops where the likelihood is flat to
+  its tolerance, up to 1e-4 away).
 """
 import html
 import json
@@ -19,7 +23,8 @@ import lifetimes.datasets
 import numpy as np
 import pandas as pd
 import pytest
-from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+from scipy.optimize import minimize
 from lifetimes.utils import summary_data_from_transaction_data
 
 from test_features import CHURNKIT, ROOT
@@ -29,20 +34,29 @@ MAPPING = ["--id-column", "customer_id", "--time-column", "date", "--time-format
            "--event-name", "purchase", "--amount-column", "dollar_value"]
 
 
+def run_clv(work, *options):
+    """`churnkit clv` on CDNOW to 1997-09-30: the CSV and the --json fit."""
+    r = subprocess.run([CHURNKIT, "clv", "--events", work / "cdnow.csv", *MAPPING, "--as-of", "1997-09-30",
+                        "--out", work / "clv.csv", "--json", *options], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return pd.read_csv(work / "clv.csv", dtype={"customer_id": str}).set_index("customer_id"), json.loads(r.stdout)
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def cdnow_work(tmp_path_factory):
     work = tmp_path_factory.mktemp("clv")
     raw = pd.read_csv(DATASETS / "CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
     raw.to_csv(work / "cdnow.csv", index=False)
-    r = subprocess.run([CHURNKIT, "clv", "--events", work / "cdnow.csv", *MAPPING, "--as-of", "1997-09-30",
-                        "--out", work / "clv.csv", "--json"], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stderr
-    ours = pd.read_csv(work / "clv.csv", dtype={"customer_id": str}).set_index("customer_id")
-    fit = json.loads(r.stdout)
     raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
     summary = summary_data_from_transaction_data(raw, "customer_id", "date", monetary_value_col="dollar_value",
                                                  observation_period_end="1997-09-30", freq="D")
-    return ours, fit, summary
+    return work, summary
+
+
+@pytest.fixture(scope="module")
+def runs(cdnow_work):
+    work, summary = cdnow_work
+    return *run_clv(work), summary
 
 
 def test_summary_equals_lifetimes(runs):
@@ -93,11 +107,42 @@ def test_predictions_equal_lifetimes_formulas_at_our_parameters(runs):
     assert close(ours["clv"], clv) < 1e-9
 
 
+def test_pareto_nbd_is_the_maximum_of_lifetimes_likelihood_and_predicts_with_its_formulas(cdnow_work):
+    work, summary = cdnow_work
+    ours, fit = run_clv(work, "--model", "pareto-nbd")
+    assert "bgnbd" not in fit
+    p = fit["paretoNBD"]
+    mine = np.array([p["r"], p["alpha"], p["s"], p["beta"]])
+    x, tx, T = summary["frequency"], summary["recency"], summary["T"]
+    weights = np.ones(len(summary))
+    negative = lambda log_params: ParetoNBDFitter._negative_log_likelihood(np.exp(log_params), x, tx, T, weights, 0.0)
+    start = ParetoNBDFitter().fit(x, tx, T).params_[["r", "alpha", "s", "beta"]].to_numpy()
+    refined = minimize(negative, np.log(start), method="Nelder-Mead",
+                       options=dict(xatol=1e-10, fatol=1e-10, maxiter=20000, maxfev=40000))
+    theirs = np.exp(refined.x)
+    assert np.max(np.abs(mine / theirs - 1)) < 1e-4, (mine, theirs)
+    assert abs(p["logLikelihood"] - (-negative(np.log(mine)))) < 1e-6
+    assert p["logLikelihood"] >= -refined.fun - 1e-6
+    pnbd = ParetoNBDFitter()
+    pnbd.params_ = pd.Series({"r": p["r"], "alpha": p["alpha"], "s": p["s"], "beta": p["beta"]})
+    pnbd.predict = pnbd.conditional_expected_number_of_purchases_up_to_time  # as fit() sets it
+    _, ggf = lifetimes_models(None, fit["gammaGamma"])
+    s = summary.loc[ours.index]
+    x, tx, T, m = s["frequency"], s["recency"], s["T"], s["monetary_value"]
+    close = lambda a, e: np.max(np.abs(np.asarray(a) - np.asarray(e)) / np.maximum(1e-12, np.abs(np.asarray(e))))
+    assert close(ours["p_alive"], pnbd.conditional_probability_alive(x, tx, T)) < 1e-9
+    assert close(ours["expected_purchases_90d"],
+                 pnbd.conditional_expected_number_of_purchases_up_to_time(90, x, tx, T)) < 1e-9
+    clv = ggf.customer_lifetime_value(pnbd, x, tx, T, m, time=12, discount_rate=0.01, freq="D")
+    assert close(ours["clv"], clv) < 1e-9
+
+
 def lifetimes_models(b, g):
     """lifetimes' fitters carrying given parameters (to use its formulas)."""
     bgf = BetaGeoFitter()
-    bgf.params_ = pd.Series({"r": b["r"], "alpha": b["alpha"], "a": b["a"], "b": b["b"]})
-    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+    if b is not None:
+        bgf.params_ = pd.Series({"r": b["r"], "alpha": b["alpha"], "a": b["a"], "b": b["b"]})
+        bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
     ggf = GammaGammaFitter()
     ggf.params_ = pd.Series({"p": g["p"], "q": g["q"], "v": g["v"]})
     return bgf, ggf

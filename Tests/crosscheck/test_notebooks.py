@@ -1,5 +1,5 @@
 """The exported notebooks are up to date with what the code prints now: each
-notebook is executed again (with the debug churnkit, in a temporary folder)
+notebook is executed again (with the churnkit under test, in a temporary folder)
 and its Markdown export must match notebooks-exported/ line for line once
 numbers are masked — the same sections, outputs and figures, whatever the
 last digits."""

@@ -133,6 +133,17 @@ struct ModelFileCheck {
     try require(
       uplift.value.expectedDays.count == uplift.stages.count, "uplift.value.expectedDays",
       "has \(uplift.value.expectedDays.count) entries, uplift.stages \(uplift.stages.count)")
+    if let se = uplift.value.expectedDaysStandardError {
+      try finite(se, "uplift.value.expectedDaysStandardError", count: uplift.stages.count)
+    }
+    for (field, figure) in [
+      ("expectedDaysWithoutStageStandardError", uplift.value.expectedDaysWithoutStageStandardError),
+      ("monthlyDiscountRate", uplift.value.monthlyDiscountRate),
+    ] {
+      if let figure {
+        try require(figure.isFinite && figure >= 0, "uplift.value.\(field)", "is \(figure), not a finite number ≥ 0")
+      }
+    }
     for shape in uplift.learner.fitShapes(features: names) {
       try check(shape.fit, shape.field, among: shape.featureNames, terms: shape.terms)
     }

@@ -34,6 +34,10 @@ public struct ActionPlanner: Sendable {
     public let unconstrainedBest: Int?
     public let uplift: Double
     public let netValue: Double
+    /// Standard errors from the customer value's uncertainty (nil: not
+    /// estimated; the net value's also nil without an action).
+    public let valueStandardError: Double?
+    public let netValueStandardError: Double?
     public let reason: String
   }
 
@@ -89,7 +93,10 @@ public struct ActionPlanner: Sendable {
         Assignment(
           customerID: row.customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
           churnProbability: predictor.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
-          uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0, reason: reason))
+          uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0,
+          valueStandardError: d.valueStandardError,
+          netValueStandardError: a.flatMap { d.options[$0].netValueStandardError },
+          reason: reason))
     }
     let totals = catalog.actions.indices.map { a in
       let given = assignments.filter { $0.action == a }

@@ -124,6 +124,12 @@ public struct ChurnScorer: Sendable {
     /// Churn prevented and expected net value of `best` (0 for none).
     public let uplift: Double
     public let netValue: Double
+    /// `netValue`'s standard error from the customer value's (nil: none
+    /// chosen, or the value's is not estimated).
+    public let netValueStandardError: Double?
+    /// The customer's value and its standard error (nil: not estimated).
+    public let value: Double
+    public let valueStandardError: Double?
     public let runnerUp: String?
     public let reason: String
   }
@@ -237,7 +243,9 @@ public struct ChurnScorer: Sendable {
     return ActionChoice(
       best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",
       uplift: d.action.map { d.options[$0].uplift } ?? 0, netValue: d.action.map { d.options[$0].netValue } ?? 0,
-      runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id }, reason: uplift.reason(for: d))
+      netValueStandardError: d.action.flatMap { d.options[$0].netValueStandardError }, value: d.value,
+      valueStandardError: d.valueStandardError, runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id },
+      reason: uplift.reason(for: d))
   }
 
   /// Scores one feature vector (in the model's feature order).

@@ -17,7 +17,10 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     var header = ["customer_id", "as_of", "churn_probability", "risk_band", "stage"]
     for k in 1...3 { header += ["reason_\(k)", "reason_\(k)_value", "reason_\(k)_contribution", "reason_\(k)_text"] }
     if actions {
-      header += ["next_best_action", "expected_uplift", "expected_net_value", "runner_up_action", "action_reason"]
+      header += [
+        "next_best_action", "expected_uplift", "expected_net_value", "expected_net_value_se", "customer_value",
+        "customer_value_se", "runner_up_action", "action_reason",
+      ]
     }
     header += extra.map { CSVFormatting.escape($0) }
     return header.joined(separator: ",") + "\n"

@@ -89,6 +89,10 @@ struct ScoreWriter: Sendable {
       CSVFormatting.appendShortest(a.uplift, to: &out)
       out.append(comma)
       CSVFormatting.appendShortest(a.netValue, to: &out)
+      for figure in [a.netValueStandardError, a.value, a.valueStandardError] {
+        out.append(comma)
+        if let figure, figure.isFinite { CSVFormatting.appendShortest(figure, to: &out) }
+      }
       out.append(comma)
       if let r = a.runnerUp { out.append(contentsOf: csv(r)) }
       out.append(comma)
@@ -117,7 +121,10 @@ struct ScoreWriter: Sendable {
     if let a = s.action {
       line += ",\"next_best_action\":\(JSONText.string(a.best)),\"expected_uplift\":\(JSONText.number(a.uplift))"
       line +=
-        ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
+        ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"expected_net_value_se\":\(a.netValueStandardError.map(JSONText.number) ?? "null")"
+      line +=
+        ",\"customer_value\":\(JSONText.number(a.value)),\"customer_value_se\":\(a.valueStandardError.map(JSONText.number) ?? "null")"
+      line += ",\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
       line += ",\"action_reason\":\(JSONText.string(a.reason))"
     }
     if let columns = self.extra {

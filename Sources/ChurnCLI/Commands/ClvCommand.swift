@@ -12,7 +12,8 @@ enum ClvCommand: Command {
     abstract: "Estimate P(alive), future purchases and lifetime value per customer.",
     discussion: """
       For businesses where customers leave without a word: fits the BG/NBD \
-      model of repeat purchases and the Gamma-Gamma model of spend on the \
+      (or, with --model pareto-nbd, the Pareto/NBD) model of repeat \
+      purchases and the Gamma-Gamma model of spend on the \
       purchases up to --as-of (days as the time unit, purchases on the same \
       day counted once, as lifetimes does with daily periods), and writes per \
       customer: frequency, recency, T, monetary_value, p_alive, the expected \
@@ -33,6 +34,11 @@ enum ClvCommand: Command {
       .init(
         name: "purchase-event", valueName: "name", help: "The event type that is a purchase.",
         defaultDescription: "purchase, if the log has it, else every event"),
+      .init(
+        name: "model", valueName: "name",
+        help:
+          "Repeat-purchase model: bg-nbd (a customer may leave after each purchase) or pareto-nbd (at any moment).",
+        defaultValue: "bg-nbd"),
       .init(
         name: "horizon", valueName: "duration", help: "Window of expected_purchases (e.g. 90d).",
         defaultValue: "90d"),
@@ -58,10 +64,11 @@ enum ClvCommand: Command {
     ] + MappingOptions.options,
     exclusiveGroups: [
       ["purchase-event", "start-event"], ["churn-event", "purchase-event"], ["churn-event", "months"],
-      ["churn-event", "horizon"],
+      ["churn-event", "horizon"], ["churn-event", "model"],
     ],
     examples: [
       "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --out clv.csv",
+      "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --model pareto-nbd --out clv.csv",
       "churnkit clv --events training-data/events.csv --as-of 2025-06-30 --churn-event cancel --out clv.csv",
     ])
 
@@ -69,11 +76,7 @@ enum ClvCommand: Command {
     let asOf = try Cutoff(parsing: arguments.value("as-of")!)
     let horizon = try Duration(parsing: arguments.value("horizon")!)
     let months = try arguments.integer("months", in: 1...1200)
-    let rateText = arguments.value("discount-rate")!
-    guard let rate = Double(rateText), rate >= 0, rate < 1 else {
-      throw CLIError.invalidValue(
-        option: "discount-rate", value: rateText, reason: "expected a number from 0 to below 1")
-    }
+    let rate = try arguments.nonNegativeNumber("discount-rate", below: 1)!
     if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(
@@ -85,9 +88,14 @@ enum ClvCommand: Command {
     }
     let summary = try RepeatPurchaseSummary(
       reader: &reader, issues: &issues, asOf: asOf, purchaseEvent: arguments.value("purchase-event"))
-    let purchases = try BGNBDModel().fit(summary)
+    let model: RepeatPurchaseModelName = try arguments.choice("model")
+    let bgnbd = model == .bgNBD ? try BGNBDModel().fit(summary) : nil
+    let paretoNBD = model == .paretoNBD ? try ParetoNBDModel().fit(summary) : nil
+    let purchases: any FittedRepeatPurchaseModel = bgnbd ?? paretoNBD!
     let spend = summary.hasAmounts ? try GammaGammaModel().fit(summary) : nil
-    let fit = Fit(asOf: asOf.description, purchaseEvent: summary.purchaseEvent, bgnbd: purchases, gammaGamma: spend)
+    let fit = Fit(
+      asOf: asOf.description, purchaseEvent: summary.purchaseEvent, bgnbd: bgnbd, paretoNBD: paretoNBD,
+      gammaGamma: spend)
     let perCustomer = figures(
       summary, purchases, spend, horizonDays: Double(horizon.days), months: months, rate: rate)
     let outputs = PendingOutputs(console: console)
@@ -118,7 +126,8 @@ enum ClvCommand: Command {
   }
 
   static func figures(
-    _ s: RepeatPurchaseSummary, _ purchases: FittedBGNBD, _ spend: FittedGammaGamma?, horizonDays: Double,
+    _ s: RepeatPurchaseSummary, _ purchases: any FittedRepeatPurchaseModel, _ spend: FittedGammaGamma?,
+    horizonDays: Double,
     months: Int, rate: Double
   ) -> [Figures] {
     s.customerIDs.indices.map { i in
@@ -151,22 +160,33 @@ enum ClvCommand: Command {
     return out
   }
 
-  /// The fitted models, for `--json` and the summary.
+  /// The repeat-purchase models `--model` names.
+  enum RepeatPurchaseModelName: String, CaseIterable {
+    case bgNBD = "bg-nbd"
+    case paretoNBD = "pareto-nbd"
+  }
+
+  /// The fitted models, for `--json` and the summary (one of `bgnbd` and
+  /// `paretoNBD`).
   struct Fit: Encodable {
     let asOf: String
     let purchaseEvent: String?
-    let bgnbd: FittedBGNBD
+    let bgnbd: FittedBGNBD?
+    let paretoNBD: FittedParetoNBD?
     let gammaGamma: FittedGammaGamma?
 
     func text(customers: Int, horizonDays: Int) -> String {
-      let b = bgnbd
-      var out = "BG/NBD on \(customers) customers' purchases to \(asOf)"
+      var out = (bgnbd == nil ? "Pareto/NBD" : "BG/NBD") + " on \(customers) customers' purchases to \(asOf)"
       out += purchaseEvent.map { " (event type '\($0)')" } ?? " (every event)"
-      if let a = b.a, let bb = b.b {
+      if let p = paretoNBD {
+        out += String(
+          format: "\n  r %.6g  alpha %.6g  s %.6g  beta %.6g  log-likelihood %.4f (%d iterations)\n", p.r, p.alpha, p.s,
+          p.beta, p.logLikelihood, p.iterations)
+      } else if let b = bgnbd, let a = b.a, let bb = b.b {
         out += String(
           format: "\n  r %.6g  alpha %.6g  a %.6g  b %.6g  log-likelihood %.4f (%d iterations)\n", b.r, b.alpha, a, bb,
           b.logLikelihood, b.iterations)
-      } else {
+      } else if let b = bgnbd {
         out += String(
           format:
             "\n  r %.6g  alpha %.6g  log-likelihood %.4f (%d iterations)\n  dropout after a purchase %.6g for every customer: the data show no spread in it (a and b grow without bound)\n",

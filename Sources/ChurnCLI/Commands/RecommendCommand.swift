@@ -64,6 +64,9 @@ enum RecommendCommand: Command {
     let budget: Double?
     let spend: Double
     let expectedNetValue: Double
+    /// What customer value means here: its source, horizon and discount.
+    let value: String
+    let monthlyDiscountRate: Double?
     let actions: [ActionPlanner.ActionTotals]
     let holdoutPolicyValues: [UpliftModel.PolicyValue]
     let truth: PolicyTruthEvaluation?
@@ -71,7 +74,7 @@ enum RecommendCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     let asOf = arguments.value("as-of")!
-    let budget = try budget(arguments)
+    let budget = try arguments.nonNegativeNumber("budget")
     if arguments.value("out") == "-" && arguments.flag("json") {
       throw CLIError.invalidValue(
         option: "json", value: "", reason: "the assignment goes to standard output; write it to a file with --out FILE")
@@ -99,18 +102,11 @@ enum RecommendCommand: Command {
     try outputs.commit()
     let summary = Summary(
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
+      value: model.uplift!.value.description, monthlyDiscountRate: model.uplift!.value.monthlyDiscountRate,
       actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)
     try report(summary, arguments, console)
     if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
-  }
-
-  private static func budget(_ arguments: ParsedArguments) throws(CLIError) -> Double? {
-    guard let text = arguments.value("budget") else { return nil }
-    guard let b = Double(text), b >= 0, b.isFinite else {
-      throw .invalidValue(option: "budget", value: text, reason: "expected a non-negative number")
-    }
-    return b
   }
 
   /// The plan against the generator's truth: the true uplift of every
@@ -170,13 +166,14 @@ enum RecommendCommand: Command {
     _ plan: ActionPlanner.Plan, model: ChurnModel, neutralisingFormulas: Bool
   ) -> String {
     let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
-    var text = "customer_id,stage,churn_probability,value,action,expected_uplift,expected_net_value,reason\n"
+    var text =
+      "customer_id,stage,churn_probability,value,value_se,action,expected_uplift,expected_net_value,expected_net_value_se,reason\n"
     for a in plan.assignments {
       text +=
         [
           csv(a.customerID), csv(a.stage ?? ""), a.churnProbability.description, a.value.description,
-          csv(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"), a.uplift.description,
-          a.netValue.description, csv(a.reason),
+          a.valueStandardError?.description ?? "", csv(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
+          a.uplift.description, a.netValue.description, a.netValueStandardError?.description ?? "", csv(a.reason),
         ].joined(separator: ",") + "\n"
     }
     return text
@@ -201,6 +198,7 @@ enum RecommendCommand: Command {
     }
     var out = "Plan for \(s.customers) customers as of \(s.asOf)"
     out += s.budget.map { String(format: ", budget %.2f", $0) } ?? ", no budget limit"
+    out += "\nCustomer value: \(s.value)"
     out +=
       "\n\n" + pad("action", 18) + pad("customers", 11) + pad("capacity", 10) + pad("spend", 12)
       + pad("churn prevented", 17) + "expected net value\n"

@@ -40,8 +40,8 @@ enum ReportCommand: Command {
     let model = try ChurnModel.load(path: arguments.value("model")!)
     let (scores, data) = try LabelledDataOptions.scores(model, arguments)
     var report = try ModelReport(model: model, scores: scores, data: data, title: arguments.value("title")!)
-    report.contactCost = try amount("contact-cost", arguments)
-    report.savedValue = try amount("saved-value", arguments)
+    report.contactCost = try arguments.nonNegativeNumber("contact-cost")
+    report.savedValue = try arguments.nonNegativeNumber("saved-value")
     if (report.contactCost == nil) != (report.savedValue == nil) {
       throw CLIError.missingOption(report.contactCost == nil ? "contact-cost" : "saved-value")
     }
@@ -53,14 +53,6 @@ enum ReportCommand: Command {
     let text = report.sentences.map { "  " + $0 }.joined(separator: "\n") + "\n"
     if arguments.flag("json") || arguments.value("out") == "-" { console.err(text) } else { console.report(text) }
     return ExitStatus.success
-  }
-
-  static func amount(_ name: String, _ arguments: ParsedArguments) throws -> Double? {
-    guard let text = arguments.value(name) else { return nil }
-    guard let value = Double(text), value.isFinite, value >= 0 else {
-      throw CLIError.invalidValue(option: name, value: text, reason: "expected a number at or above 0")
-    }
-    return value
   }
 
   /// What `--json` prints: the figures behind the sentences.

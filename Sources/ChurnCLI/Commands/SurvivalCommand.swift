@@ -94,11 +94,7 @@ enum SurvivalCommand: Command {
     var fitter = SurvivalFitter()
     fitter.estimator.robustInference = arguments.flag("robust")
     fitter.estimator.maxIterations = try arguments.integer("max-iterations", in: 1...10_000)
-    let l2Text = arguments.value("l2")!
-    guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
-      throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
-    }
-    fitter.estimator.l2 = l2
+    fitter.estimator.l2 = try arguments.nonNegativeNumber("l2")!
     let seed = try HoldoutOption.seed(arguments)
     if let fraction = try HoldoutOption.fraction(arguments) { fitter.holdout = (fraction, seed) }
     if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }

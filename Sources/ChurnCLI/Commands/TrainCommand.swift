@@ -106,7 +106,12 @@ enum TrainCommand: Command {
         help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
       .init(
         name: "value-feature", valueName: "name",
-        help: "Customer value from this feature (default: revenue rate × expected lifetime)."),
+        help:
+          "Customer value from this feature (default: the 'clv' feature of a repeat_purchase spec, else revenue rate × expected lifetime)."
+      ),
+      .init(
+        name: "discount-rate", valueName: "rate",
+        help: "Monthly discount rate of the customer value (revenue × expected lifetime).", defaultValue: "0.01"),
       .init(
         name: "uplift-l2", valueName: "lambda", help: "L2 penalty of the uplift and propensity models.",
         defaultValue: "10"),
@@ -131,14 +136,8 @@ enum TrainCommand: Command {
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    let l2Text = arguments.value("l2") ?? "0"
-    guard let l2 = Double(l2Text), l2 >= 0, l2.isFinite else {
-      throw CLIError.invalidValue(option: "l2", value: l2Text, reason: "expected a number ≥ 0")
-    }
-    let l1Text = arguments.value("l1")!
-    guard let l1 = Double(l1Text), l1 >= 0, l1.isFinite else {
-      throw CLIError.invalidValue(option: "l1", value: l1Text, reason: "expected a number ≥ 0")
-    }
+    let l2 = try arguments.nonNegativeNumber("l2") ?? 0
+    let l1 = try arguments.nonNegativeNumber("l1")!
     var estimator = LogisticRegression(
       l2: l2, standardize: !arguments.flag("no-standardize"),
       maxIterations: try arguments.integer("max-iterations", in: 1...10_000))
@@ -235,11 +234,8 @@ enum TrainCommand: Command {
     try trainer.checkLearner(churn: churn)
     trainer.valueFeature = arguments.value("value-feature")
     trainer.windowDays = try Duration(parsing: arguments.value("uplift-window")!).days
-    let l2Text = arguments.value("uplift-l2")!
-    guard let l2 = Double(l2Text), l2 >= 0 else {
-      throw CLIError.invalidValue(option: "uplift-l2", value: l2Text, reason: "expected a non-negative number")
-    }
-    trainer.l2 = l2
+    trainer.l2 = try arguments.nonNegativeNumber("uplift-l2")!
+    trainer.monthlyDiscountRate = try arguments.nonNegativeNumber("discount-rate", below: 1)!
     trainer.maxSnapshotRows = try arguments.integer("uplift-max-rows", in: 1...Int.max)
     trainer.seed = seed
     return trainer

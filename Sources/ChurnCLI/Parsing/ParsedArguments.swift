@@ -115,6 +115,17 @@ struct ParsedArguments {
     return v
   }
 
+  /// An option's value (or the spec's default) as a finite number at or
+  /// above 0 and below `upper`; nil for an option with neither.
+  func nonNegativeNumber(_ name: String, below upper: Double = .infinity) throws(CLIError) -> Double? {
+    guard let text = value(name) else { return nil }
+    guard let v = Double(text), v.isFinite, v >= 0, v < upper else {
+      let range = upper.isFinite ? "from 0 to below \(NumberText.compact(upper))" : "at or above 0"
+      throw .invalidValue(option: name, value: text, reason: "expected a number \(range)")
+    }
+    return v
+  }
+
   /// An option's value (or the spec's default) as one of an enumeration's
   /// raw values; `fallback` for an option with neither.
   func choice<T: RawRepresentable & CaseIterable>(_ name: String, default fallback: T? = nil) throws(CLIError) -> T

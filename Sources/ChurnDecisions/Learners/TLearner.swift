@@ -65,7 +65,7 @@ public struct TLearnerFit: FittedUpliftLearner {
     }
     if deviations.count >= 2 {
       let mean = deviations.reduce(0, +) / Double(deviations.count)
-      let spreadOfRaw = deviations.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(deviations.count - 1)
+      let spreadOfRaw = SampleMoments.variance(deviations)
       spread.heterogeneity = max(0, spreadOfRaw + mean * mean - variances.reduce(0, +) / Double(variances.count))
     }
     for s in priors.stages.indices where !varianceByStage[s].isEmpty {

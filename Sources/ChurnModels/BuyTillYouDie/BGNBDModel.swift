@@ -77,7 +77,7 @@ public struct FittedBGNBD: Sendable, Codable, Equatable {
   /// `conditional_expected_number_of_purchases_up_to_time`); nil where the
   /// hypergeometric series would be summed too close to its radius.
   public func expectedPurchases(
-    days t: Double, frequency x: Double, recency tx: Double, age T: Double, radius: Double = 0.95
+    days t: Double, frequency x: Double, recency tx: Double, age T: Double, radius: Double
   ) -> Double? {
     guard t > 0 else { return 0 }
     let alive = x > 0 ? deadOdds(x) * exp((r + x) * (log(alpha + T) - log(alpha + tx))) : 0

@@ -66,7 +66,8 @@ public struct FittedGammaGamma: Sendable, Codable, Equatable {
 /// (Gamma-Gamma), discounted by `monthlyDiscountRate`; nil when a month's
 /// expectation cannot be computed.
 public func customerLifetimeValue(
-  purchases: FittedBGNBD, spend: Double, frequency x: Double, recency tx: Double, age T: Double, months: Int,
+  purchases: some FittedRepeatPurchaseModel, spend: Double, frequency x: Double, recency tx: Double, age T: Double,
+  months: Int,
   monthlyDiscountRate: Double
 ) -> Double? {
   var total = 0.0

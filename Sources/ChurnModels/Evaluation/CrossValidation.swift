@@ -76,8 +76,7 @@ public struct CrossValidation: Sendable {
         }
       }
       let mean = losses.isEmpty ? .infinity : losses.reduce(0, +) / Double(losses.count)
-      let variance =
-        losses.count > 1 ? losses.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(losses.count - 1) : 0
+      let variance = SampleMoments.variance(losses)
       points.append(
         Point(
           l2: l2, meanLogLoss: mean, standardError: (variance / Double(max(losses.count, 1))).squareRoot(),

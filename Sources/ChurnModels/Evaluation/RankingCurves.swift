@@ -97,12 +97,7 @@ public struct RankingCurves: Sendable, Codable, Equatable {
     // V₀₁ⱼ = 1 − (rank of non-churner j among all − among non-churners) / m.
     let v01 = negative.indices.map { 1 - (all[positive.count + $0] - withinNegative[$0]) / m }
     let auc = v10.reduce(0, +) / m
-    func variance(_ v: [Double]) -> Double {
-      guard v.count > 1 else { return 0 }
-      let mean = v.reduce(0, +) / Double(v.count)
-      return v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)
-    }
-    return (auc, (variance(v10) / m + variance(v01) / n).squareRoot())
+    return (auc, (SampleMoments.variance(v10) / m + SampleMoments.variance(v01) / n).squareRoot())
   }
 
   /// 1-based ranks, ties sharing their average.

@@ -3,7 +3,9 @@ import ChurnIO
 /// Bootstrap over customers for the panel-data transition matrix: each
 /// replicate draws as many customers as there are, with replacement, adds up
 /// their gaps and refits by EM from the full-data estimate; the interval of
-/// each probability is the 2.5th and 97.5th percentile over replicates.
+/// each probability is the 2.5th and 97.5th percentile over replicates, and
+/// the replicates themselves give the uncertainty of anything computed from
+/// the matrix (the customer value's standard error).
 ///
 /// Replicate r draws from `SplitMix64(seed: seed &+ r)`, and replicates run
 /// on all cores into fixed slots, so the intervals are the same on every run
@@ -53,17 +55,16 @@ struct PanelBootstrap {
     starts.append(gapOfCustomers.count)
   }
 
-  /// Lower and upper 95% percentile intervals of every transition probability.
-  func intervals(
+  /// The refitted matrix of each replicate (rows flattened, k × k each).
+  func replicates(
     estimator: PanelChainEstimator, fitted: [[Double]], replicates: Int, seed: UInt64
-  ) -> (lower: [[Double]], upper: [[Double]]) {
-    let k = estimator.states
+  ) -> [[Double]] {
     let n = customers
     var settings = estimator
     settings.tolerance = 1e-6
     settings.iterations = 500
     let refit = settings
-    let fits = RowPartition(rows: replicates, parts: replicates, threshold: 0).map { range -> [Double] in
+    return RowPartition(rows: replicates, parts: replicates, threshold: 0).map { range -> [Double] in
       var rng = SplitMix64(seed: seed &+ UInt64(range.lowerBound))
       // How often each customer is drawn, then their gaps times that.
       var drawn = [Int32](repeating: 0, count: n)
@@ -77,6 +78,12 @@ struct PanelBootstrap {
       for (i, count) in counts.enumerated() where count > 0 { gaps[table[i]] = count }
       return refit.estimate(gaps: gaps, start: fitted).p.flatMap { $0 }
     }
+  }
+
+  /// Lower and upper 95% percentile intervals of every transition
+  /// probability over the replicates.
+  static func intervals(_ fits: [[Double]], fitted: [[Double]]) -> (lower: [[Double]], upper: [[Double]]) {
+    let k = fitted.count
     var lower = fitted, upper = fitted
     for i in 0..<k {
       for j in 0..<k {

@@ -26,6 +26,9 @@ public struct StageModelEstimator: Sendable {
   public var bootstrapReplicates = 100
   /// Seed of the bootstrap draws.
   public var seed: UInt64 = 1
+  /// Keep the bootstrap's matrices in the model (`transitionReplicates`),
+  /// for the uncertainty of figures computed from the chain.
+  public var keepsReplicates = false
   /// Stages from event types, for logs without a stage column (or to
   /// override it); nil: the stage column.
   public var stageMapping: StageMapping?
@@ -134,6 +137,7 @@ public struct StageModelEstimator: Sendable {
     var iterations = 0
     var logLikelihood: Double?
     var interval: (lower: [[Double]], upper: [[Double]])?
+    var replicates: [[[Double]]]?
     if periodDays == 1 && !tally.gaps.isEmpty {
       // Maximum likelihood over the unseen days between observations,
       // started from the spell estimate.
@@ -143,14 +147,17 @@ public struct StageModelEstimator: Sendable {
       iterations = em.iterations
       logLikelihood = panel.logLikelihood(gaps: tally.gaps, p: em.p)
       if bootstrapReplicates > 0 {
-        interval = tally.bootstrap.intervals(
+        let fits = tally.bootstrap.replicates(
           estimator: panel, fitted: em.p, replicates: bootstrapReplicates, seed: seed)
+        interval = PanelBootstrap.intervals(fits, fitted: em.p)
+        let k = stages.count
+        if keepsReplicates { replicates = fits.map { f in (0..<k).map { Array(f[($0 * k)..<($0 * k + k)]) } } }
       }
     }
     let analysis = try AbsorbingChainAnalysis(
       p: p, stages: stages, horizons: horizons.map { max(1, $0 / periodDays) },
       observedMoves: tally.moves.map { $0.map { $0 > 0 } })
-    return StageTransitionModel(
+    var model = StageTransitionModel(
       stages: stages, periodDays: periodDays, dirichletAlpha: dirichletAlpha, moves: tally.moves,
       daysInStage: tally.days, periodCounts: tally.periodCounts, countTransitionMatrix: counted,
       transitionMatrix: p.rowList, maximumLikelihoodIterations: iterations, logLikelihood: logLikelihood,
@@ -164,6 +171,8 @@ public struct StageModelEstimator: Sendable {
         p: p, stages: stages, moves: tally.moves, profile: tally.profile, touchpoints: tally.touchpoints,
         eventNames: observations.eventNames, channelNames: observations.channelNames,
         horizon: max(1, 365 / periodDays), periodDays: periodDays))
+    model.transitionReplicates = replicates
+    return model
   }
 
   /// The chain from the spells: the period matrix from whole periods in

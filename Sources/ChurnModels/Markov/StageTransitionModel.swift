@@ -41,6 +41,9 @@ public struct StageTransitionModel: Sendable, Codable {
   /// over customer resamples); nil without a bootstrap.
   public let transitionLower: [[Double]]?
   public let transitionUpper: [[Double]]?
+  /// The bootstrap's matrices, when the estimator keeps them
+  /// (`keepsReplicates`; nil otherwise, and then not in the JSON).
+  public var transitionReplicates: [[[Double]]]? = nil
   /// Q per day: moves from i to j over days in i; rows sum to 0.
   public let generator: [[Double]]
   public let customers: Int
