@@ -56,6 +56,8 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   /// Indexes of the features the value reads, resolved against a model's names.
   public struct Columns: Sendable {
     let value: Int?
+    /// Whether the value column holds log(1 + value) (`log1p_clv`).
+    var valueIsLog1p = false
     let amount: Int?
     /// Whether the amount column holds log(1 + amount) (a `log1p` spec).
     var amountIsLog1p = false
@@ -68,7 +70,7 @@ public struct CustomerValue: Sendable, Codable, Equatable {
       guard let f = feature, let j = names.firstIndex(of: f) else {
         throw .missingFeature(feature ?? "", use: .customerValue)
       }
-      return Columns(value: j, amount: nil, tenure: nil)
+      return Columns(value: j, valueIsLog1p: f.hasPrefix("log1p_"), amount: nil, tenure: nil)
     case .revenue:
       let plain = names.firstIndex(of: "amount_sum_365d")
       guard let a = plain ?? names.firstIndex(of: "log1p_amount_sum_365d"),
@@ -86,7 +88,7 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   }
 
   public func of(features x: [Double], stage: Int?, columns: Columns) -> Double {
-    if let j = columns.value { return x[j] }
+    if let j = columns.value { return columns.valueIsLog1p ? Self.expm1KeepingSign(x[j]) : x[j] }
     return revenuePerDay(x, columns) * (stage.map { expectedDays[$0] } ?? expectedDaysWithoutStage)
   }
 
@@ -100,9 +102,12 @@ public struct CustomerValue: Sendable, Codable, Equatable {
 
   private func revenuePerDay(_ x: [Double], _ columns: Columns) -> Double {
     let stored = x[columns.amount!]
-    let amount = columns.amountIsLog1p ? (stored < 0 ? -expm1(-stored) : expm1(stored)) : stored
+    let amount = columns.amountIsLog1p ? Self.expm1KeepingSign(stored) : stored
     return Self.revenuePerDay(amount: amount, tenureDays: x[columns.tenure!])
   }
+
+  /// The inverse of the spec's log1p transform, sign(y)(e^|y| − 1).
+  static func expm1KeepingSign(_ y: Double) -> Double { y < 0 ? -expm1(-y) : expm1(y) }
 
   /// The daily discount factor of a monthly rate (months of 30 days).
   public static func dailyDiscountFactor(monthlyRate: Double) -> Double {
@@ -136,7 +141,7 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   public var description: String {
     let discount = monthlyDiscountRate.map { "discounted at \(NumberText.percent($0)) a month" }
     switch source {
-    case .feature where feature == "clv":
+    case .feature where feature == "clv" || feature == "log1p_clv":
       return "the repeat-purchase models' lifetime value (feature 'clv': BG/NBD × Gamma-Gamma)"
         + (discount.map { ", " + $0 } ?? "")
     case .feature: return "the feature '\(feature ?? "")', as given"

@@ -261,7 +261,9 @@ public struct UpliftTrainer: Sendable {
   /// a repeat-purchase spec, else revenue × lifetime.
   func valueSource(names: [String], spec: FeatureSpec) -> (source: CustomerValue.Source, feature: String?) {
     if let valueFeature { return (.feature, valueFeature) }
-    if names.contains("clv") && spec.repeatPurchase != nil { return (.feature, "clv") }
+    if spec.repeatPurchase != nil, let clv = ["clv", "log1p_clv"].first(where: names.contains) {
+      return (.feature, clv)
+    }
     return (.revenue, nil)
   }
 
@@ -274,7 +276,7 @@ public struct UpliftTrainer: Sendable {
     let (source, feature) = valueSource(names: names, spec: spec)
     var value = CustomerValue(
       source: source, feature: feature, expectedDays: [], expectedDaysWithoutStage: 0, horizonDays: valueHorizonDays)
-    if feature == "clv", let family = spec.repeatPurchase {
+    if feature == "clv" || feature == "log1p_clv", let family = spec.repeatPurchase {
       value.monthlyDiscountRate = family.discountRate ?? RepeatPurchaseFeature.defaultDiscountRate
     }
     if source == .revenue {

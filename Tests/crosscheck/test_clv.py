@@ -353,3 +353,40 @@ def test_clv_report_renders_and_says_what_the_csv_says(tmp_path):
     top = values[: int(0.2 * len(values) + 0.5)].sum() / values.sum()
     assert f"The top 20% of customers hold {100 * top:.1f}% of the expected value over the next 12 months " \
            f"({values.sum():.0f} in all" in html.unescape(page)
+
+
+def test_a_repeat_purchase_spec_values_customers_by_their_clv(tmp_path):
+    """With the `repeat_purchase` family in the spec (a non-contractual
+    business), next best action values each customer by the BG/NBD ×
+    Gamma-Gamma `clv` feature — the same number `features` writes — with no
+    standard error claimed, and `recommend` says so with the discount rate."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"interventions": ["discount_offer", "loyalty_call", "onboarding_help"],
+                                "stage_churn": {}, "repeat_purchase": {"discount_rate": 0.02}}))
+    data = ["--events", "training-data/events.csv", "--customers", "training-data/customers.csv"]
+    model, resolved = tmp_path / "model.json", tmp_path / "resolved.json"
+    subprocess.run([CHURNKIT, "train", *data, "--cutoff", "2025-06-30", "--horizon", "90d", "--churn-definition",
+                    "event:cancel", "--spec", spec, "--l2", "1", "--actions", "models/actions.json",
+                    "--out", model], check=True, capture_output=True, cwd=ROOT)
+    saved = json.loads(model.read_text())["model"]
+    value = saved["uplift"]["value"]
+    resolved.write_text(json.dumps(saved["featureSpec"]))
+    assert value["source"] == "feature" and value["feature"] == "clv" and value["monthlyDiscountRate"] == 0.02
+    scores = tmp_path / "scores.csv"
+    subprocess.run([CHURNKIT, "score", "--model", model, *data, "--as-of", "2025-12-30", "--out", scores],
+                   check=True, capture_output=True, cwd=ROOT)
+    features = tmp_path / "features.csv"
+    subprocess.run([CHURNKIT, "features", *data, "--cutoff", "2025-12-30", "--horizon", "90d", "--spec", resolved, "--out", features],
+                   check=True, capture_output=True, cwd=ROOT)
+    ours = pd.read_csv(scores).set_index("customer_id")
+    clv = pd.read_csv(features).set_index("customer_id")["clv"]
+    # `features` keeps the customers whose 90-day label is observed or censored
+    # at the end of the data; `score` every customer active at the as-of day.
+    both = ours.index.intersection(clv.index)
+    assert len(both) > 1000 and (clv.loc[both] > 0).sum() > 500, (len(both), len(ours), len(clv))
+    assert np.allclose(ours.loc[both, "customer_value"], clv.loc[both], rtol=1e-12, atol=1e-9)
+    assert ours["customer_value_se"].isna().all() and ours["expected_net_value_se"].isna().all()
+    r = subprocess.run([CHURNKIT, "recommend", "--model", model, *data, "--as-of", "2025-12-30", "--budget", "2000",
+                        "--out", tmp_path / "plan.csv"], check=True, capture_output=True, text=True, cwd=ROOT)
+    assert ("Customer value: the repeat-purchase models' lifetime value (feature 'clv': BG/NBD × Gamma-Gamma), "
+            "discounted at 2.0% a month") in r.stdout

@@ -130,8 +130,11 @@ struct ModelFileCheck {
         effect.stages.count == uplift.stages.count, "uplift.effects[\(a)].stages",
         "has \(effect.stages.count) entries, uplift.stages \(uplift.stages.count)")
     }
+    // A value feature has no expected days (a model trained with
+    // --value-feature or a repeat-purchase spec); the revenue value one per stage.
     try require(
-      uplift.value.expectedDays.count == uplift.stages.count, "uplift.value.expectedDays",
+      uplift.value.source == .feature || uplift.value.expectedDays.count == uplift.stages.count,
+      "uplift.value.expectedDays",
       "has \(uplift.value.expectedDays.count) entries, uplift.stages \(uplift.stages.count)")
     if let se = uplift.value.expectedDaysStandardError {
       try finite(se, "uplift.value.expectedDaysStandardError", count: uplift.stages.count)
