@@ -328,6 +328,22 @@ struct FeatureExtractorTests {
       "\(error)".contains(
         "unknown 'repeat_purchase' setting 'horizon_day' in the feature spec. Did you mean 'horizon_days'?")
     }
+    let cox = try dir.write("cox.json", #"{"cox_risk": {"horizon": 30}}"#)
+    #expect {
+      try FeatureSpec.load(path: cox)
+    } throws: { error in
+      "\(error)".contains("unknown 'cox_risk' setting 'horizon' in the feature spec")
+    }
+    // A stored fit must be whole: one coefficient and one mean per covariate.
+    let torn = try dir.write(
+      "torn.json",
+      #"{"cox_risk": {"covariates": ["count_30d"], "coefficients": [0.1, 0.2], "means": [1], "baseline_cumulative_hazard": 0.1}}"#
+    )
+    #expect {
+      try FeatureSpec.load(path: torn).validate()
+    } throws: { error in
+      "\(error)".contains("'cox_risk' needs covariates, coefficients and means of one length")
+    }
     let good = try dir.write("good.json", #"{"windows": [7, 30], "interventions": ["discount_offer"]}"#)
     let spec = try FeatureSpec.load(path: good)
     #expect(spec.windows == [7, 30] && spec.interventions == ["discount_offer"] && spec.trendWindow == 30)

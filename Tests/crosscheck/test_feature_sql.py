@@ -155,11 +155,28 @@ def log1p_model():
     return model
 
 
+@pytest.fixture(scope="module")
+def cox_model():
+    """A model with Cox's churn probability as a feature (`cox_risk`),
+    computed in SQL from the other features of each row."""
+    work = tempfile.mkdtemp()
+    spec = os.path.join(work, "spec.json")
+    with open(spec, "w") as f:
+        json.dump({"cox_risk": {}, "interventions": ["discount_offer"]}, f)
+    model = os.path.join(work, "model.json")
+    subprocess.run([CHURNKIT, "train", "--events", EVENTS, "--customers", CUSTOMERS, "--cutoff", "2025-06-30", "--horizon", "90d",
+                    "--churn-definition", "event:cancel", "--spec", spec, "--l2", "1", "--out", model],
+                   check=True, capture_output=True)
+    names = json.load(open(model))["model"]["features"]
+    assert names[-1] == "cox_risk_90d"
+    return model
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled", "log1p"])
+@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled", "log1p", "cox"])
 def test_sql_features_equal_churnkit_features(dialect, as_of, request, engines):
     model = MODEL
-    if as_of in ("pooled", "log1p"):
+    if as_of in ("pooled", "log1p", "cox"):
         model, as_of = request.getfixturevalue(f"{as_of}_model"), "2025-09-30"
     ours = churnkit_features(as_of, model)
     columns, rows = engines(dialect)(export("sql-features", dialect, as_of, model))

@@ -49,13 +49,16 @@ public enum FeatureSQL {
       spec: try model.specForEvents("feature SQL"), dialect: dialect, cutoff: cutoff,
       churn: try ChurnDefinition(parsing: model.training.churnDefinition))
     let columns = try query.featureColumns()
+    // `cox_risk_{h}d` comes last, computed from the others around their query.
+    let cox = query.spec.coxRisk
+    let names = cox == nil ? model.features : Array(model.features.dropLast())
     precondition(
-      columns.count == model.features.count,
-      "feature SQL: \(columns.count) columns for \(model.features.count) features")
+      columns.count == names.count, "feature SQL: \(columns.count) columns for \(model.features.count) features")
     let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
-    return query.select(
-      columns, named: model.features, activeWithin: horizon, joinsCustomers: !(query.spec.staticEncodings ?? []).isEmpty
-    )
+    let select = query.select(
+      columns, named: names, activeWithin: horizon, joinsCustomers: !(query.spec.staticEncodings ?? []).isEmpty)
+    guard let cox else { return select }
+    return query.withCoxRisk(cox, around: select, columns: names)
   }
 }
 
@@ -352,6 +355,35 @@ struct FeatureQuery {
       }
     }
     return columns
+  }
+
+  // MARK: - Cox's model over the features
+
+  /// The feature query with `cox_risk_{h}d` added: 1 − EXP(−H₀ · EXP(lp)),
+  /// lp = Σ β (x − x̄) in the covariates' order, clamped as
+  /// `CoxRiskFeature.probability` clamps it.
+  func withCoxRisk(_ cox: CoxRiskFeature, around select: String, columns: [String]) -> String {
+    let lit = ModelExport.literal
+    var linear = "0.0"
+    for (name, (b, m)) in zip(cox.covariates ?? [], zip(cox.coefficients ?? [], cox.means ?? [])) {
+      // A flat sum, added left to right as Swift adds it (nesting the
+      // parentheses would overflow SQLite's parser stack).
+      linear += "\n      + \(lit(b)) * (f.\(q(name)) - \(lit(m)))"
+    }
+    let range = CoxRiskFeature.linearPredictorRange
+    let (least, greatest) = dialect == .sqlite ? ("MIN", "MAX") : ("LEAST", "GREATEST")
+    let clamped = "\(least)(\(greatest)(\(linear),\n      \(lit(range.lowerBound))), \(lit(range.upperBound)))"
+    let hazard = "\(lit(cox.baselineCumulativeHazard ?? 0)) * EXP(\(clamped))"
+    let probability = "1.0 - EXP(\(greatest)(-(\(hazard)), \(lit(range.lowerBound))))"
+    let kept = (["customer_id", "cutoff"] + columns).map { "f.\(q($0))" }.joined(separator: ", ")
+    return """
+      SELECT \(kept),
+        \(dbl(probability)) AS \(q(cox.featureName))
+      FROM (
+      \(select)
+      ) AS f
+      ORDER BY f.\(q("customer_id"))
+      """
   }
 
   // MARK: - The query

@@ -38,9 +38,13 @@ public struct ChurnTimes: Sendable {
   /// - Throws: `IngestError` when the log cannot be read,
   ///   `FeatureError.observedBeforeLastEvent` for an `observedUntil`
   ///   before the last event.
+  ///
+  /// `censoredAt` ends every follow-up there, the events after it unseen
+  /// (a point-in-time fit that may not look past an instant); it replaces
+  /// `observedUntil`.
   public init(
     path: String, schema: EventSchema, cutoff: Cutoff, horizon: Duration, definition: ChurnDefinition,
-    countsAsActivity: (String) -> Bool, observedUntil: Cutoff?, issues: inout IssueLog
+    countsAsActivity: (String) -> Bool, observedUntil: Cutoff?, censoredAt: Cutoff? = nil, issues: inout IssueLog
   ) throws {
     var reader = try EventLogReader(path: path, schema: schema)
     var timelines = Timelines(cutoff: cutoff.micros)
@@ -61,13 +65,14 @@ public struct ChurnTimes: Sendable {
       }
       timelines.grow(to: reader.customerCount)
       for i in 0..<batch.count {
+        if let censoredAt, batch.time[i] > censoredAt.micros { continue }
         extent.add(batch.time[i])
         let e = Int(batch.event[i])
         timelines.add(
           customer: Int(batch.customer[i]), time: batch.time[i], activity: isActivity[e], churn: isChurnEvent[e])
       }
     }
-    guard let end = extent.observedEnd(given: observedUntil?.micros) else {
+    guard let end = censoredAt?.micros ?? extent.observedEnd(given: observedUntil?.micros) else {
       throw FeatureError.observedBeforeLastEvent(
         observedUntil: observedUntil!.description, lastEvent: formatISO8601(extent.last))
     }

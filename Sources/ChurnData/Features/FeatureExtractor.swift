@@ -43,6 +43,9 @@ public struct FeatureExtractor: Sendable {
   /// buy-till-you-die models behind a `repeat_purchase` feature
   /// (`RepeatPurchaseFeatureFitter` in practice).
   public var repeatPurchaseFitter: (any RepeatPurchaseFitting)?
+  /// Fits Cox's model behind a `cox_risk` feature whose fit the spec does
+  /// not store yet (`CoxRiskFeatureFitter` in practice).
+  public var coxRiskFitter: (any CoxRiskFitting)?
 
   public init(spec: FeatureSpec = FeatureSpec(), cutoffs: [Cutoff], horizon: Duration, churnDefinition: ChurnDefinition)
   {
@@ -131,6 +134,9 @@ public struct FeatureExtractor: Sendable {
     if let feature = resolved.repeatPurchase {
       (resolved.repeatPurchase, repeatValues) = try evaluateRepeatPurchase(feature, reader: reader)
     }
+    if let feature = resolved.coxRisk, !feature.isFitted {
+      resolved.coxRisk = try fitCoxRisk(feature, spec: resolved.withoutModelFeatures, reader: reader, table: table)
+    }
     return try FeatureSet(
       spec: resolved, cutoffs: cutoffs, horizon: horizon, activeWithin: activeWithin ?? horizon,
       churnDefinition: churnDefinition, partitions: partitions.states, slots: slots, reader: reader, table: table,
@@ -188,6 +194,27 @@ public struct FeatureExtractor: Sendable {
     return try fitter.resolveAndEvaluate(
       resolved, through: cutoffs[0], cutoffs: cutoffs, excluding: excluded,
       events: &second)
+  }
+
+  /// Fits Cox's model on the features h days before the earliest cutoff
+  /// and the follow-up to it (a second pass over the file, twice).
+  private func fitCoxRisk(
+    _ feature: CoxRiskFeature, spec base: FeatureSpec, reader: EventLogReader, table: CustomerTable?
+  ) throws -> CoxRiskFeature {
+    guard reader.path != "-" else {
+      throw FeatureError.missingInput("'cox_risk' reads the event log again: give it as a file, not standard input")
+    }
+    guard let fitter = coxRiskFitter else {
+      throw FeatureError.missingInput("'cox_risk' needs Cox's model (FeatureExtractor.coxRiskFitter)")
+    }
+    var resolved = feature
+    resolved.horizonDays = feature.horizonDays ?? horizon.days
+    let through = cutoffs[0]
+    let fitCutoff = Cutoff(micros: through.micros - Int64(resolved.horizonDays!) * microsPerDay)
+    var second = try EventLogReader(path: reader.path, schema: reader.schema)
+    return try fitter.fit(
+      resolved, spec: base, fitCutoff: fitCutoff, through: through, churnDefinition: churnDefinition,
+      horizon: horizon, events: &second, customers: table)
   }
 
   /// A spec fixed by a model needs the columns and the customers table it

@@ -77,6 +77,8 @@ public struct FeatureSet: Sendable {
   /// The `repeat_purchase` values per cutoff, `width` per customer index
   /// (NaN: no purchase by that cutoff).
   private let repeatPurchase: RepeatPurchaseColumns?
+  /// Where the `cox_risk` model's covariates are among the features.
+  private let coxColumns: [Int]?
 
   /// Where the state holds each per-type, per-intervention and per-channel
   /// column (`CategorySlots`).
@@ -140,18 +142,26 @@ public struct FeatureSet: Sendable {
     self.spec = spec
     var names = FeatureWriter(.names, log1p: spec.log1p == true)
     if let first = rows.first {
-      FeatureSet.write(first, states, slots, staticFeatures, repeatPurchase, spec, &names)
+      FeatureSet.write(first, states, slots, staticFeatures, repeatPurchase, nil, spec, &names)
     } else {
       FeatureSet.writeNames(spec, slots, staticFeatures, &names)
     }
     featureNames = names.names
+    coxColumns = try spec.coxRisk.map { feature throws(FeatureError) in
+      try (feature.covariates ?? []).map { name throws(FeatureError) in
+        guard let j = names.names.firstIndex(of: name), name != feature.featureName else {
+          throw .invalidSpec("'cox_risk' covariate '\(name)' is not among the features")
+        }
+        return j
+      }
+    }
   }
 
   /// The feature values of a row, in `featureNames` order.
   public func values(of row: Row) -> [Double] {
     var out = FeatureWriter(.values, log1p: spec.log1p == true)
     out.values.reserveCapacity(featureNames.count)
-    FeatureSet.write(row, states, slots, staticFeatures, repeatPurchase, spec, &out)
+    FeatureSet.write(row, states, slots, staticFeatures, repeatPurchase, coxColumns, spec, &out)
     return out.values
   }
 
@@ -209,12 +219,12 @@ public struct FeatureSet: Sendable {
     var state = CutoffState(cutoff: 0, horizon: Duration(days: 1), spec: spec, stageCount: spec.stages.count)
     state.ensure(customers: 1, types: slots.typeCount, channels: slots.channelCount)
     let row = Row(customerID: "", cutoff: Cutoff(micros: 0), label: .censored, customer: 0, state: 0)
-    write(row, [[state]], slots, staticFeatures, nil, spec, &out)
+    write(row, [[state]], slots, staticFeatures, nil, nil, spec, &out)
   }
 
   private static func write(
     _ row: Row, _ states: [[CutoffState]], _ slots: Slots, _ staticFeatures: StaticFeatures,
-    _ repeatPurchase: RepeatPurchaseColumns?, _ spec: FeatureSpec, _ out: inout FeatureWriter
+    _ repeatPurchase: RepeatPurchaseColumns?, _ coxColumns: [Int]?, _ spec: FeatureSpec, _ out: inout FeatureWriter
   ) {
     let s = states[row.customer % states.count][row.state]
     let k = row.customer / states.count
@@ -294,6 +304,11 @@ public struct FeatureSet: Sendable {
       out.add("days_since_treatment_\(name)", known.map { daysSince(s.time(k, L.typeLast + $0)) } ?? spec.neverDays)
     }
     staticFeatures.write(customerID: row.customerID, cutoff: T, into: &out)
+    if let feature = spec.coxRisk {
+      // Last, from the values above: in names mode there are none.
+      let values = out.mode == .values ? coxColumns!.map { out.values[$0] } : []
+      out.add(feature.featureName, feature.probability(values))
+    }
   }
 
   /// (recent − previous) / (|recent| + |previous|), 0 when both are 0.

@@ -69,6 +69,9 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
   /// The buy-till-you-die models as features: `p_alive`,
   /// `expected_purchases_{h}d`, `clv` (nil: off).
   public var repeatPurchase: RepeatPurchaseFeature?
+  /// Cox's model as a feature: `cox_risk_{h}d`, the probability of
+  /// churning within h days (nil: off).
+  public var coxRisk: CoxRiskFeature?
   /// Whether counts and amounts enter as log(1 + x) (amounts keep their
   /// sign), named `log1p_…`: heavy tails then weigh less in a linear model.
   public var log1p: Bool?
@@ -83,6 +86,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     case staticColumns = "static_columns", staticEncodings = "static_encodings"
     case usesAmount = "uses_amount", usesChannel = "uses_channel", usesSentiment = "uses_sentiment"
     case usesStage = "uses_stage", stageChurn = "stage_churn", repeatPurchase = "repeat_purchase", log1p
+    case coxRisk = "cox_risk"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -118,6 +122,7 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
     stageChurn = try c.decodeIfPresent(StageChurnFeature.self, forKey: .stageChurn)
     repeatPurchase = try c.decodeIfPresent(RepeatPurchaseFeature.self, forKey: .repeatPurchase)
     log1p = try c.decodeIfPresent(Bool.self, forKey: .log1p)
+    coxRisk = try c.decodeIfPresent(CoxRiskFeature.self, forKey: .coxRisk)
   }
 
   /// Checks the settings that need no data.
@@ -148,6 +153,15 @@ public struct FeatureSpec: Codable, Sendable, Equatable {
       }
     }
     try repeatPurchase?.validate()
+    try coxRisk?.validate()
+  }
+
+  /// The spec without its model features (the stage chain, the repeat
+  /// purchases, Cox): what a model behind a feature is fitted on.
+  public var withoutModelFeatures: FeatureSpec {
+    var spec = self
+    (spec.stageChurn, spec.repeatPurchase, spec.coxRisk) = (nil, nil, nil)
+    return spec
   }
 
   /// The spec as stable JSON (sorted keys), written atomically.
