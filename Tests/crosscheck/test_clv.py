@@ -390,3 +390,32 @@ def test_a_repeat_purchase_spec_values_customers_by_their_clv(tmp_path):
                         "--out", tmp_path / "plan.csv"], check=True, capture_output=True, text=True, cwd=ROOT)
     assert ("Customer value: the repeat-purchase models' lifetime value (feature 'clv': BG/NBD × Gamma-Gamma), "
             "discounted at 2.0% a month") in r.stdout
+
+
+def test_subscription_report_renders_and_says_what_the_csv_says(tmp_path):
+    """`clv --churn-event --report` on the published 'regular' cohort of Fader
+    & Hardie (2007): the page renders in Chromium with the renewal, CLV and
+    concentration charts, and its sentences are the CSV's numbers."""
+    from test_journey_report import probe
+    alive, _ = PUBLISHED["regular"]
+    as_of = published_log(tmp_path / "log.csv", alive)
+    r = subprocess.run([CHURNKIT, "clv", "--events", tmp_path / "log.csv", "--as-of", as_of, "--churn-event", "cancel",
+                        "--period", "365d", "--out", tmp_path / "sbg.csv", "--report", tmp_path / "sbg.html"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    page = html.unescape((tmp_path / "sbg.html").read_text())
+    shown = probe((tmp_path / "sbg.html").read_text(), str(tmp_path))
+    assert sorted(shown["charts"]) == ["clv", "renewal", "value-concentration"]
+    for chart in shown["charts"].values():
+        assert chart["width"] > 100 and chart["shapes"] >= 6, chart
+    table = pd.read_csv(tmp_path / "sbg.csv")
+    active = table[table.churned == 0]
+    assert len(active) == alive[-1]
+    renewal = active.renewal_probability
+    assert (f"{len(table) - len(active)} of {len(table)} customers had left ('cancel') by {as_of}; the "
+            f"{len(active)} still subscribed renew with a median probability of {100 * renewal.median():.1f}% a period "
+            f"({100 * renewal.min():.1f}% to {100 * renewal.max():.1f}%)") in page
+    values = np.sort(active.clv.to_numpy())[::-1]
+    top = values[: int(0.2 * len(values) + 0.5)].sum() / values.sum()
+    assert f"The top 20% of subscribers hold {100 * top:.1f}% of the expected value over their expected remaining " \
+           f"lifetime ({values.sum():.0f} in all" in page

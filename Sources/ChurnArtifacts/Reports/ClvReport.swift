@@ -1,29 +1,50 @@
 import ChurnIO
 import Foundation
 
-/// The lifetime-value page of `churnkit clv --report`: how P(alive) and the
-/// discounted CLV spread over the customers, with sentences in plain words
-/// (how concentrated the value is, how many customers are probably gone).
+/// The lifetime-value page of `churnkit clv --report`: how P(alive) (or,
+/// for subscriptions, the renewal probability) and the discounted CLV spread
+/// over the customers, with sentences in plain words (how concentrated the
+/// value is, how many customers are probably gone or at risk).
 public struct ClvReport: Sendable, ReportPage {
+  /// Which business and models the figures come from.
+  public enum Models: Sendable {
+    /// Non-contractual: a repeat-purchase model ("BG/NBD", "Pareto/NBD")
+    /// and Gamma-Gamma, CLV over `months` months; `probabilities` are
+    /// P(alive).
+    case repeatPurchase(model: String, months: Int)
+    /// Subscriptions: the shifted-beta-geometric model, CLV over the
+    /// expected remaining lifetime; `probabilities` are the renewal
+    /// probabilities of those still subscribed, of `customers` in all.
+    case subscription(periodDays: Int, churnEvent: String, customers: Int)
+  }
+
   public let title: String
   public let asOf: String
-  public let pAlive: [Double]
+  public let models: Models
+  public let probabilities: [Double]
   /// Per customer; nil where the models give none (no amounts, or a spend
   /// with no finite expectation).
   public let clv: [Double?]
-  public let months: Int
-  public let monthlyDiscountRate: Double
+  /// Per month (repeat purchases) or per period (subscriptions).
+  public let discountRate: Double
 
   public init(
-    asOf: String, pAlive: [Double], clv: [Double?], months: Int, monthlyDiscountRate: Double,
+    asOf: String, models: Models, probabilities: [Double], clv: [Double?], discountRate: Double,
     title: String = "Customer lifetime value"
   ) {
-    (self.asOf, self.pAlive, self.clv, self.months) = (asOf, pAlive, clv, months)
-    self.monthlyDiscountRate = monthlyDiscountRate
+    (self.asOf, self.models, self.probabilities, self.clv) = (asOf, models, probabilities, clv)
+    self.discountRate = discountRate
     self.title = title
   }
 
-  public var chartIDs: [String] { ["p-alive"] + (values.isEmpty ? [] : ["clv", "value-concentration"]) }
+  public var chartIDs: [String] {
+    [probabilityChartID] + (values.isEmpty ? [] : ["clv", "value-concentration"])
+  }
+
+  var probabilityChartID: String {
+    if case .subscription = models { return "renewal" }
+    return "p-alive"
+  }
 
   /// The CLVs the models give, largest first.
   var values: [Double] { clv.compactMap { $0 }.filter(\.isFinite).sorted(by: >) }
@@ -42,15 +63,33 @@ public struct ClvReport: Sendable, ReportPage {
 
   public var sentences: [String] {
     var out: [String] = []
-    let gone = pAlive.filter { $0 < 0.5 }.count
-    out.append(
-      "\(gone) of \(pAlive.count) customers (\(HTML.percent(Double(gone) / Double(max(1, pAlive.count))))) are more likely gone than still buying (P(alive) below 50%) as of \(asOf)."
-    )
+    let n = probabilities.count
+    switch models {
+    case .repeatPurchase:
+      let gone = probabilities.filter { $0 < 0.5 }.count
+      out.append(
+        "\(gone) of \(n) customers (\(HTML.percent(Double(gone) / Double(max(1, n))))) are more likely gone than still buying (P(alive) below 50%) as of \(asOf)."
+      )
+    case .subscription(_, let churnEvent, let customers):
+      let sorted = probabilities.sorted()
+      let median = sorted.isEmpty ? .nan : (sorted[(n - 1) / 2] + sorted[n / 2]) / 2
+      out.append(
+        "\(customers - n) of \(customers) customers had left ('\(churnEvent)') by \(asOf); the \(n) still subscribed renew with a median probability of \(HTML.percent(median)) a period (\(HTML.percent(sorted.first ?? .nan)) to \(HTML.percent(sorted.last ?? .nan)))."
+      )
+    }
     if let top = valueShare(ofTop: 0.2) {
       let total = values.reduce(0, +)
-      out.append(
-        "The top 20% of customers hold \(HTML.percent(top)) of the expected value over the next \(months) months (\(HTML.number(total, 0)) in all, discounted at \(HTML.percent(monthlyDiscountRate, 1)) a month)."
-      )
+      let over: String
+      switch models {
+      case .repeatPurchase(_, let months):
+        over =
+          "over the next \(months) months (\(HTML.number(total, 0)) in all, discounted at \(HTML.percent(discountRate, 1)) a month)"
+      case .subscription(let days, _, _):
+        over =
+          "over their expected remaining lifetime (\(HTML.number(total, 0)) in all, discounted at \(HTML.percent(discountRate, 2)) per period of \(days) days)"
+      }
+      let who = { if case .subscription = models { return "subscribers" } else { return "customers" } }()
+      out.append("The top 20% of \(who) hold \(HTML.percent(top)) of the expected value \(over).")
     } else {
       out.append("No lifetime value could be computed (no amounts, or a spend with no finite expectation).")
     }
@@ -63,14 +102,26 @@ public struct ClvReport: Sendable, ReportPage {
     var page = HTML.pageStart(title: title, css: JourneyReport.css + ModelReport.css)
     page += """
       <header><h1>\(HTML.escape(title))</h1>
-      <p class="lede">BG/NBD and Gamma-Gamma fitted on the purchases to \(HTML.escape(asOf)), \(pAlive.count) customers.</p>
+      <p class="lede">\(HTML.escape(lede))</p>
       <ul class="summary" id="summary">\(sentences.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></header>
 
       """
-    page += section(
-      "Still buying?",
-      "How many customers have each probability of still being a customer (P(alive)). Those who bought on one day only count as alive: in BG/NBD a customer can only leave after a repeat purchase.",
-      histogram(id: "p-alive", values: pAlive, upper: 1, xTitle: "P(alive)", percent: true))
+    switch models {
+    case .repeatPurchase(let model, _):
+      let oneDay =
+        model == "BG/NBD"
+        ? " Those who bought on one day only count as alive: in BG/NBD a customer can only leave after a repeat purchase."
+        : ""
+      page += section(
+        "Still buying?",
+        "How many customers have each probability of still being a customer (P(alive)).\(oneDay)",
+        histogram(id: "p-alive", values: probabilities, upper: 1, xTitle: "P(alive)", percent: true))
+    case .subscription:
+      page += section(
+        "Who will renew?",
+        "How many of the customers still subscribed have each probability of renewing at their next period: it rises with the periods they have already stayed, as those likely to leave leave first.",
+        histogram(id: "renewal", values: probabilities, upper: 1, xTitle: "renewal probability", percent: true))
+    }
     if !values.isEmpty {
       let upper = JourneyReport.niceCeiling(quantile(0.99))
       page += section(
@@ -81,6 +132,16 @@ public struct ClvReport: Sendable, ReportPage {
         "How concentrated the value is", sentences[1], concentrationChart())
     }
     return page + HTML.pageEnd(footer: "ChurnKit \(ChurnKitVersion.current)")
+  }
+
+  var lede: String {
+    switch models {
+    case .repeatPurchase(let model, _):
+      return "\(model) and Gamma-Gamma fitted on the purchases to \(asOf), \(probabilities.count) customers."
+    case .subscription(let days, let churnEvent, let customers):
+      return
+        "The shifted-beta-geometric retention model fitted on \(customers) subscriptions to \(asOf) (periods of \(days) days, leaving by '\(churnEvent)')."
+    }
   }
 
   /// numpy's linear quantile of the values.

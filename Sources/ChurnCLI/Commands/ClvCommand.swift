@@ -102,8 +102,8 @@ enum ClvCommand: Command {
     try outputs.add(rows(summary, perCustomer, horizonDays: Double(horizon.days)), to: arguments.value("out")!)
     if let page = arguments.value("report") {
       let report = ClvReport(
-        asOf: asOf.description, pAlive: perCustomer.map(\.pAlive), clv: perCustomer.map(\.clv), months: months,
-        monthlyDiscountRate: rate)
+        asOf: asOf.description, models: .repeatPurchase(model: bgnbd == nil ? "Pareto/NBD" : "BG/NBD", months: months),
+        probabilities: perCustomer.map(\.pAlive), clv: perCustomer.map(\.clv), discountRate: rate)
       try outputs.add(report.html(), to: page)
     }
     if arguments.flag("json") { try outputs.add(try JSONOutput.text(fit), to: "-") }

@@ -1,3 +1,4 @@
+import ChurnArtifacts
 import ChurnData
 import ChurnIO
 import ChurnModels
@@ -25,6 +26,22 @@ enum ContractualClv {
       shiftedBetaGeometric: model)
     let outputs = PendingOutputs(console: console)
     try outputs.add(rows(summary, model, rate: rate), to: arguments.value("out")!)
+    if let page = arguments.value("report") {
+      let active = summary.customerIDs.indices.filter { !summary.churned[$0] }
+      let report = ClvReport(
+        asOf: asOf.description,
+        models: .subscription(
+          periodDays: period.days, churnEvent: churnEvent, customers: summary.customerIDs.count),
+        probabilities: active.map { model.renewalProbability(after: Double(summary.periods[$0])) },
+        clv: active.map { i in
+          summary.valuePerPeriod.flatMap { values in
+            model.discountedExpectedResidualLifetime(after: Double(summary.periods[i]), discountRate: rate).map {
+              values[i] * $0
+            }
+          }
+        }, discountRate: rate)
+      try outputs.add(report.html(), to: page)
+    }
     if arguments.flag("json") { try outputs.add(try JSONOutput.text(fit), to: "-") }
     try outputs.commit()
     let text = fit.text(summary)
