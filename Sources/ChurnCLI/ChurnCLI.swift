@@ -17,7 +17,7 @@ public enum ChurnCLI {
 
   static let commands: [any Command.Type] = [
     ValidateCommand.self, FeaturesCommand.self, TrainCommand.self, EvaluateCommand.self, ScoreCommand.self,
-    ReportCommand.self, ExportCommand.self, JourneyCommand.self, RecommendCommand.self,
+    ReportCommand.self, ExportCommand.self, JourneyCommand.self, TouchpointsCommand.self, RecommendCommand.self,
     SurvivalCommand.self, ClvCommand.self, GenerateCommand.self,
   ]
 

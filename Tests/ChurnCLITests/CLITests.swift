@@ -120,6 +120,8 @@ struct CLIHelpTests {
           export                  Export a saved model as a coefficient table, SQL or
                                   PMML.
           journey                 Estimate how customers move between lifecycle stages.
+          touchpoints             Transitions between touchpoints in sessions, and where
+                                  they end.
           recommend               Plan each customer's next best action within
                                   capacities and a budget.
           survival                Fit a time-to-churn model (Cox); report hazard ratios
@@ -138,8 +140,8 @@ struct CLIHelpTests {
   }
 
   @Test(arguments: [
-    "validate", "features", "train", "evaluate", "score", "export", "journey", "recommend", "survival", "clv",
-    "generate",
+    "validate", "features", "train", "evaluate", "score", "export", "journey", "touchpoints", "recommend", "survival",
+    "clv", "generate",
   ])
   func everyCommandHasHelpWithAnExample(_ command: String) {
     // Each option name once: a shared option must not shadow a command's own.
@@ -242,8 +244,9 @@ struct ValidateCommandTests {
 /// The examples in every command's help write only new files: none names a
 /// shipped file or folder as its output.
 @Test(arguments: [
-  "validate", "features", "train", "evaluate", "report", "score", "export", "journey", "recommend", "clv", "survival",
-  "generate",
+  "validate", "features", "train", "evaluate", "report", "score", "export", "journey", "touchpoints", "recommend",
+  "clv",
+  "survival", "generate",
 ])
 func helpExamplesLeaveShippedFilesAlone(_ command: String) {
   let help = run([command, "--help"])

@@ -1,0 +1,131 @@
+import ChurnArtifacts
+import ChurnData
+import ChurnIO
+import ChurnModels
+import Foundation
+
+/// `churnkit touchpoints`: the transition graph between event types within
+/// sessions — where customers go next, how long it takes, where they loop
+/// and where they drop.
+enum TouchpointsCommand: Command {
+  static let spec = CommandSpec(
+    name: "touchpoints",
+    abstract: "Transitions between touchpoints in sessions, and where they end.",
+    discussion: """
+      Cuts each customer's events into sessions (a new session after a \
+      silence longer than --session-gap) and counts every transition from \
+      one event type to the next within a session, from the session's \
+      start and to its end: per transition, how many, their share of all \
+      transitions out of the first event type, the customers who made one, \
+      the median time between the two events, and the loops (A to B and \
+      back to A). \
+      The summary lists the strongest transitions and the event types \
+      where sessions most often end; --out writes every transition as CSV \
+      and --json the graph. Needs no stage column. docs/touchpoints.md \
+      explains each figure.
+      """,
+    options: [
+      .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true),
+      .init(
+        name: "session-gap", valueName: "time",
+        help: "A longer silence starts a new session: seconds, or with s, min, h or d (e.g. 30min, 2h).",
+        defaultValue: "30min"),
+      .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),
+      .init(name: "out", valueName: "file", help: "Every transition as CSV, or - for standard output."),
+      .init(name: "json", valueName: nil, help: "Print the graph as JSON on standard output."),
+      .init(
+        name: "no-formula-escape", valueName: nil,
+        help:
+          "Write event names as they are in the CSV. By default one that starts with =, +, -, @, tab or CR gets a leading ' so that a spreadsheet shows it instead of running it as a formula."
+      ),
+    ] + MappingOptions.options,
+    examples: [
+      "churnkit touchpoints --events training-data/events.csv --session-gap 1d --out transitions.csv",
+      "churnkit touchpoints --events clicks.csv --id-column user_id --session-gap 30min --json",
+    ])
+
+  static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
+    var estimator = TouchpointGraph.Estimator()
+    estimator.sessionGapSeconds = try sessionGap(arguments.value("session-gap")!)
+    let top = try arguments.integer("top", in: 0...100_000)
+    var issues = IssueLog(limit: 20)
+    var reader = try EventLogReader(
+      path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
+    let graph = try estimator.estimate(from: &reader, issues: &issues)
+    let outputs = PendingOutputs(console: console)
+    if let path = arguments.value("out") {
+      try outputs.add(rows(graph, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
+    }
+    if arguments.flag("json") { try outputs.add(try JSONOutput.text(graph), to: "-") }
+    try outputs.commit()
+    let text = render(graph, top: top)
+    if arguments.flag("json") || arguments.value("out") == "-" { console.err(text) } else { console.report(text) }
+    if let line = issues.summaryLine { console.err(line + "\n") }
+    return ExitStatus.success
+  }
+
+  /// "1800", "90s", "30min", "2h", "1d" → seconds (> 0).
+  static func sessionGap(_ text: String) throws(CLIError) -> Double {
+    let units: [(String, Double)] = [("min", 60), ("s", 1), ("h", 3600), ("d", 86_400)]
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let (digits, scale) =
+      units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
+    guard let n = Double(digits), n > 0, n.isFinite else {
+      throw .invalidValue(
+        option: "session-gap", value: text, reason: "expected a positive time: seconds, or e.g. 90s, 30min, 2h, 1d")
+    }
+    return n * scale
+  }
+
+  /// Every transition: from, to, transitions, share, customers,
+  /// median_seconds (empty for the session's start and end), loops.
+  static func rows(_ g: TouchpointGraph, neutralisingFormulas: Bool) -> String {
+    let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
+    var out = "from,to,transitions,share,customers,median_seconds,loops\n"
+    for e in g.edges {
+      out +=
+        [
+          csv(e.from), csv(e.to), String(e.transitions), CSVFormatting.number(e.share), String(e.customers),
+          e.medianSeconds.map(CSVFormatting.number) ?? "", String(e.loops),
+        ].joined(separator: ",") + "\n"
+    }
+    return out
+  }
+
+  static func render(_ g: TouchpointGraph, top: Int) -> String {
+    func pad(_ s: String, _ n: Int) -> String {
+      s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+    }
+    func time(_ s: Double?) -> String {
+      guard let s else { return "–" }
+      return s < 120
+        ? String(format: "%.0f s", s)
+        : s < 7200 ? String(format: "%.1f min", s / 60) : String(format: "%.1f h", s / 3600)
+    }
+    let name = { (s: String) in printable(s) }
+    var out =
+      "Touchpoints of \(g.customers) customers: \(g.events) events in \(g.sessions) sessions (a new session after \(time(g.sessionGapSeconds)) of silence)\n\n"
+    out +=
+      pad("from", 22) + pad("to", 22) + pad("transitions", 12) + pad("share", 8) + pad("customers", 10)
+      + pad("median time", 12) + "loops\n"
+    for e in g.edges.prefix(top) {
+      out +=
+        pad(name(e.from), 22) + pad(name(e.to), 22) + pad(String(e.transitions), 12)
+        + pad(String(format: "%.1f%%", e.share * 100), 8) + pad(String(e.customers), 10)
+        + pad(time(e.medianSeconds), 12)
+        + String(e.loops) + "\n"
+    }
+    if g.edges.count > top {
+      let rest = g.edges.dropFirst(top).reduce(0) { $0 + $1.transitions }
+      let all = g.edges.reduce(0) { $0 + $1.transitions }
+      out +=
+        "… \(g.edges.count - top) more transitions (\(String(format: "%.1f%%", Double(rest) / Double(all) * 100)) of all)\n"
+    }
+    out += "\nWhere sessions end (share of the transitions out of each event type):\n"
+    for e in g.dropOff.prefix(10) {
+      out += "  " + pad(name(e.from), 22) + String(format: "%5.1f%%  (%d sessions)\n", e.share * 100, e.transitions)
+    }
+    return out
+  }
+}
