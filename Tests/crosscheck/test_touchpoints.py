@@ -79,3 +79,34 @@ def test_bad_session_gap_is_a_clear_error(tmp_path):
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 64
     assert "Invalid value '30m' for '--session-gap': expected a positive time" in r.stderr
+
+
+def test_page_draws_the_graph_and_says_what_the_csv_says(tmp_path):
+    """`--report`: the page renders in Chromium, no script, the graph drawn
+    with its nodes and the 20 strongest transitions, and its sentences are
+    the CSV's numbers; an event name that is markup stays text."""
+    from test_journey_report import probe
+    raw = pd.read_csv(SHOP, dtype={"user_id": str})
+    raw.loc[raw.event == "product1", "event"] = "<script>alert(1)</script>"
+    raw.to_csv(tmp_path / "shop.csv", index=False)
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--out", tmp_path / "t.csv", "--report", tmp_path / "t.html"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "t.html").read_text()
+    shown = probe(text, str(tmp_path))
+    assert shown["scripts"] == 1  # the probe's own
+    assert shown["markupAsText"]
+    graph = shown["charts"]["touchpoint-graph"]
+    assert graph["width"] > 600 and graph["shapes"] >= 20 + 10
+    t = pd.read_csv(tmp_path / "t.csv")
+    inner = t[~t["from"].str.startswith("(") & ~t["to"].str.startswith("(") & (t["from"] != t["to"])].iloc[0]
+    page = shown["text"]
+    assert (f"The most taken step is {inner['from']} → {inner['to']}: {inner.transitions} times, "
+            f"{100 * inner.share:.1f}% of the moves out of {inner['from']}, by {inner.customers} customers.") in page
+    ends = t[(t["to"] == "(session end)") & (t["from"] != "(session start)") & (t.transitions >= 20)]
+    top = ends.sort_values(["share", "transitions"], ascending=False).iloc[0]
+    assert f"Sessions end most often after {top['from']} ({100 * top.share:.1f}% of its moves)" in page
+    loop = t.sort_values("loops", ascending=False).iloc[0]
+    assert f"The most frequent loop: {loop['from']} → {loop['to']} → {loop['from']}, {loop.loops} times" in page
+    assert "The 20 strongest of %d transitions" % len(t) in page

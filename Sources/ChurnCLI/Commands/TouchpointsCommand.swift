@@ -32,6 +32,10 @@ enum TouchpointsCommand: Command {
         defaultValue: "30min"),
       .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),
       .init(name: "out", valueName: "file", help: "Every transition as CSV, or - for standard output."),
+      .init(
+        name: "report", valueName: "file",
+        help: "Also write the touchpoint page: the graph drawn, every transition, where sessions end."),
+      .init(name: "title", valueName: "text", help: "Heading of the page.", defaultValue: "Touchpoint journeys"),
       .init(name: "json", valueName: nil, help: "Print the graph as JSON on standard output."),
       .init(
         name: "no-formula-escape", valueName: nil,
@@ -41,7 +45,7 @@ enum TouchpointsCommand: Command {
     ] + MappingOptions.options,
     examples: [
       "churnkit touchpoints --events training-data/events.csv --session-gap 1d --out transitions.csv",
-      "churnkit touchpoints --events clicks.csv --id-column user_id --session-gap 30min --json",
+      "churnkit touchpoints --events clicks.csv --id-column user_id --session-gap 30min --report touchpoints.html",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -56,6 +60,9 @@ enum TouchpointsCommand: Command {
     let outputs = PendingOutputs(console: console)
     if let path = arguments.value("out") {
       try outputs.add(rows(graph, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
+    }
+    if let page = arguments.value("report") {
+      try outputs.add(TouchpointReport(graph: graph, title: arguments.value("title")!).html(), to: page)
     }
     if arguments.flag("json") { try outputs.add(try JSONOutput.text(graph), to: "-") }
     try outputs.commit()

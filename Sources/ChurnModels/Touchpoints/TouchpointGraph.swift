@@ -37,12 +37,22 @@ public struct TouchpointGraph: Sendable, Codable {
     public let loops: Int
   }
 
+  /// An event type: how often it occurs and where, on average, it comes
+  /// in a session (1 = first).
+  public struct Node: Sendable, Codable, Equatable {
+    public let name: String
+    public let events: Int
+    public let meanStep: Double
+  }
+
   public let sessionGapSeconds: Double
   public let customers: Int
   public let sessions: Int
   public let events: Int
   /// Sorted by transitions, then names (UTF-8 order).
   public let edges: [Edge]
+  /// Every event type that occurs, by events (most first), then name.
+  public let nodes: [Node]
 
   /// Sessions that end at each event type, as a share of its transitions
   /// out: where customers drop.
@@ -88,7 +98,7 @@ public struct TouchpointGraph: Sendable, Codable {
       let names = (0..<reader.eventTypes.count).map { reader.eventTypes.string(Int32($0)) }
       return TouchpointGraph(
         sessionGapSeconds: sessionGapSeconds, customers: reader.customerCount, sessions: tally.sessions,
-        events: events.count, edges: tally.edges(names: names))
+        events: events.count, edges: tally.edges(names: names), nodes: tally.nodes(names: names))
     }
   }
 }
@@ -103,8 +113,14 @@ private struct Tally {
   var lastCustomer: [Int: Int] = [:]
   var seconds: [Int: [Double]] = [:]
   var loops: [Int: Int] = [:]
+  var occurrences: [Int]
+  var stepSums: [Double]
 
-  init(types: Int) { self.types = types }
+  init(types: Int) {
+    self.types = types
+    occurrences = [Int](repeating: 0, count: types)
+    stepSums = [Double](repeating: 0, count: types)
+  }
 
   var start: Int { types }
   var end: Int { types + 1 }
@@ -112,6 +128,10 @@ private struct Tally {
 
   mutating func addSession(types path: [Int], times: [Int64], customer: Int) {
     sessions += 1
+    for (i, t) in path.enumerated() {
+      occurrences[t] += 1
+      stepSums[t] += Double(i + 1)
+    }
     count(start, path[0], customer: customer, seconds: nil)
     for i in 1..<path.count {
       count(path[i - 1], path[i], customer: customer, seconds: Double(times[i] - times[i - 1]) / 1_000_000)
@@ -148,6 +168,14 @@ private struct Tally {
       if $0.transitions != $1.transitions { return $0.transitions > $1.transitions }
       if $0.from != $1.from { return $0.from.utf8.lexicographicallyPrecedes($1.from.utf8) }
       return $0.to.utf8.lexicographicallyPrecedes($1.to.utf8)
+    }
+  }
+
+  func nodes(names: [String]) -> [TouchpointGraph.Node] {
+    (0..<types).filter { occurrences[$0] > 0 }.map {
+      TouchpointGraph.Node(name: names[$0], events: occurrences[$0], meanStep: stepSums[$0] / Double(occurrences[$0]))
+    }.sorted {
+      $0.events != $1.events ? $0.events > $1.events : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
     }
   }
 
