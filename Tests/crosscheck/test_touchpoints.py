@@ -17,14 +17,16 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from test_features import CHURNKIT, ROOT
 
 SHOP = pathlib.Path(importlib.util.find_spec("retentioneering").origin).parent / "datasets/data/simple-onlineshop.csv"
 
 
-def pandas_graph(gap_seconds):
-    """The transition table by the definition, in pandas."""
+def sessions_of(gap_seconds):
+    """The log sorted by user and time (file order breaking ties), with a
+    session number that changes after a silence longer than the gap."""
     raw = pd.read_csv(SHOP, dtype={"user_id": str})
     raw["t"] = pd.to_datetime(raw.timestamp)
     raw["order"] = np.arange(len(raw))
@@ -32,6 +34,12 @@ def pandas_graph(gap_seconds):
     new_user = raw.user_id != raw.user_id.shift()
     gap = (raw.t - raw.t.shift()).dt.total_seconds()
     raw["session"] = (new_user | (gap > gap_seconds)).cumsum()
+    return raw
+
+
+def pandas_graph(gap_seconds):
+    """The transition table by the definition, in pandas."""
+    raw = sessions_of(gap_seconds)
     rows = []
     for _, s in raw.groupby("session", sort=False):
         events, times, user = list(s.event), list(s.t), s.user_id.iloc[0]
@@ -56,7 +64,7 @@ def test_transitions_equal_pandas_on_a_public_clickstream(tmp_path, gap, option)
     r = subprocess.run([CHURNKIT, "touchpoints", "--events", SHOP, "--id-column", "user_id", "--session-gap", option,
                         "--out", tmp_path / "t.csv", "--json"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    graph = json.loads(r.stdout)
+    graph = json.loads(r.stdout)["graph"]
     expected, sessions = pandas_graph(gap)
     assert graph["sessions"] == sessions and graph["customers"] == 3751 and graph["events"] == 32283
     ours = pd.read_csv(tmp_path / "t.csv").set_index(["from", "to"])
@@ -90,8 +98,8 @@ def test_page_draws_the_graph_and_says_what_the_csv_says(tmp_path):
     raw.loc[raw.event == "product1", "event"] = "<script>alert(1)</script>"
     raw.to_csv(tmp_path / "shop.csv", index=False)
     r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
-                        "--out", tmp_path / "t.csv", "--report", tmp_path / "t.html"], capture_output=True, text=True,
-                       cwd=ROOT)
+                        "--out", tmp_path / "t.csv", "--report", tmp_path / "t.html",
+                        "--funnel", "catalog,cart,payment_done"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     text = (tmp_path / "t.html").read_text()
     shown = probe(text, str(tmp_path))
@@ -110,3 +118,53 @@ def test_page_draws_the_graph_and_says_what_the_csv_says(tmp_path):
     loop = t.sort_values("loops", ascending=False).iloc[0]
     assert f"The most frequent loop: {loop['from']} → {loop['to']} → {loop['from']}, {loop.loops} times" in page
     assert "The 20 strongest of %d transitions" % len(t) in page
+    # The funnel: one bar per step, the end-to-end share with its interval.
+    assert shown["charts"]["funnel-1"]["shapes"] >= 3
+    reached, _ = pandas_funnel(["catalog", "cart", "payment_done"])
+    low, high = proportion_confint(reached[-1], reached[0], alpha=0.05, method="wilson")
+    assert (f"End to end, {100 * reached[-1] / reached[0]:.1f}% (95% interval {100 * low:.1f}% to "
+            f"{100 * high:.1f}%)") in page
+
+
+def pandas_funnel(steps, window=None):
+    """Units reaching each step, and per Monday of entry the units entering
+    and finishing: sessions (30-minute gaps), or users within `window`."""
+    raw = sessions_of(1800)
+    groups = raw.groupby("user_id" if window else "session", sort=False)
+    reached, weeks = [0] * len(steps), {}
+    for _, g in groups:
+        events, times = list(g.event), list(g.t)
+        if steps[0] not in events:
+            continue
+        i = events.index(steps[0])
+        t0, depth = times[i], 1
+        for e, t in zip(events[i + 1:], times[i + 1:]):
+            if depth == len(steps) or (window and (t - t0).total_seconds() > window):
+                break
+            if e == steps[depth]:
+                depth += 1
+        for k in range(depth):
+            reached[k] += 1
+        monday = (t0.normalize() - pd.Timedelta(days=t0.weekday())).strftime("%Y-%m-%d")
+        entered, done = weeks.get(monday, (0, 0))
+        weeks[monday] = (entered + 1, done + (depth == len(steps)))
+    return reached, weeks
+
+
+@pytest.mark.parametrize("window, option", [(None, []), (7 * 86400, ["--funnel-window", "7d"])])
+def test_funnels_equal_pandas(tmp_path, window, option):
+    steps = ["catalog", "cart", "delivery_choice", "payment_choice", "payment_done"]
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", SHOP, "--id-column", "user_id", "--funnel", ",".join(steps),
+                        "--funnel", "cart,payment_done", *option, "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    funnels = json.loads(r.stdout)["funnels"]
+    assert [f["steps"] for f in funnels] == [steps, ["cart", "payment_done"]]
+    for funnel in funnels:
+        reached, weeks = pandas_funnel(funnel["steps"], window)
+        assert funnel["reached"] == reached and funnel["unit"] == ("customers" if window else "sessions")
+        assert {w["start"]: (w["reached"][0], w["reached"][-1]) for w in funnel["byWeek"]} == weeks
+        for k in range(1, len(reached)):
+            c = funnel["conversion"][k]
+            low, high = proportion_confint(reached[k], reached[k - 1], alpha=0.05, method="wilson")
+            assert abs(c["share"] - reached[k] / reached[k - 1]) < 1e-15
+            assert abs(c["lower95"] - low) < 1e-12 and abs(c["upper95"] - high) < 1e-12

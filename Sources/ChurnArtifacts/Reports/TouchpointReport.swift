@@ -11,13 +11,15 @@ public struct TouchpointReport: Sendable, ReportPage {
   public let title: String
   /// Transitions drawn in the graph (the strongest).
   public var drawn = 20
+  /// Funnels to draw, each with its weekly table.
+  public var funnels: [Funnel] = []
 
   public init(graph: TouchpointGraph, title: String = "Touchpoint journeys") {
     self.graph = graph
     self.title = title
   }
 
-  public var chartIDs: [String] { ["touchpoint-graph"] }
+  public var chartIDs: [String] { ["touchpoint-graph"] + funnels.indices.map { "funnel-\($0 + 1)" } }
 
   // MARK: - Sentences
 
@@ -49,7 +51,8 @@ public struct TouchpointReport: Sendable, ReportPage {
     name == TouchpointGraph.sessionStart || name == TouchpointGraph.sessionEnd
   }
 
-  static func duration(_ seconds: Double?) -> String {
+  /// "24 s", "3.5 min", "2.0 h", "1.5 days".
+  public static func duration(_ seconds: Double?) -> String {
     guard let s = seconds else { return "–" }
     if s < 120 { return "\(HTML.number(s, 0)) s" }
     if s < 7200 { return "\(HTML.number(s / 60, 1)) min" }
@@ -73,11 +76,63 @@ public struct TouchpointReport: Sendable, ReportPage {
       "Where customers go next",
       "The \(shown.count) strongest of \(graph.edges.count) transitions (\(HTML.percent(share)) of all moves), line width by count. Event types sit left to right by their mean step in a session; blue moves forward, orange goes back, vermillion ends the session. The table below lists every transition.",
       TouchpointGraphDrawing(graph: graph, edges: shown).svg)
+    for (k, funnel) in funnels.enumerated() {
+      page += section(
+        "Funnel: " + funnel.steps.joined(separator: " → "),
+        funnelCaption(funnel), funnelChart(funnel, id: "funnel-\(k + 1)") + weekTable(funnel))
+    }
     page += section(
       "Transitions",
       "Every transition between consecutive events of a session, strongest first: its share of the moves out of the first event type, the customers who made it, the median time between the two events and the loops (back to the first event type right after).",
       transitionTable())
     return page + HTML.pageEnd(footer: "ChurnKit \(ChurnKitVersion.current)")
+  }
+
+  func funnelCaption(_ f: Funnel) -> String {
+    let unit =
+      f.windowSeconds.map {
+        "Customers who took the first step, counted when the later steps followed in order within \(Self.duration($0)) of it"
+      } ?? "Sessions that took the first step, counted when the later steps followed in order in the same session"
+    let overall = f.overall.map {
+      " End to end, \(HTML.percent($0.share)) (95% interval \(HTML.percent($0.lower95)) to \(HTML.percent($0.upper95)))."
+    }
+    return unit + "; each bar's label is the share of the step before, with its Wilson 95% interval." + (overall ?? "")
+  }
+
+  /// One bar per step, its length the units that reached it.
+  func funnelChart(_ f: Funnel, id: String) -> String {
+    let rowHeight = 34.0, labelWidth = 190.0, barMax = 520.0
+    let height = Double(f.steps.count) * rowHeight + 20
+    let most = Double(max(f.reached.first ?? 1, 1))
+    var svg =
+      "<svg id=\"\(id)\" viewBox=\"0 0 960 \(Int(height))\" width=\"100%\" role=\"img\" aria-labelledby=\"\(id)-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"\(id)-title\">\(HTML.escape("Funnel: " + f.steps.joined(separator: " → ")))</title>\n"
+    for (k, step) in f.steps.enumerated() {
+      let y = 10 + Double(k) * rowHeight
+      let w = max(1, barMax * Double(f.reached[k]) / most)
+      let share = f.conversion[k].map {
+        "\(HTML.percent($0.share)) [\(HTML.percent($0.lower95)), \(HTML.percent($0.upper95))]"
+      }
+      svg +=
+        "<text x=\"\(HTML.number(labelWidth - 10))\" y=\"\(HTML.number(y + 20))\" text-anchor=\"end\" class=\"label\">\(HTML.escape(step))</text>\n"
+      svg +=
+        "<rect class=\"bar\" x=\"\(HTML.number(labelWidth))\" y=\"\(HTML.number(y))\" width=\"\(HTML.number(w))\" height=\"\(HTML.number(rowHeight - 8))\" fill=\"\(HTML.categorical[0])\"><title>\(HTML.escape("\(step): \(f.reached[k]) \(f.unit)" + (share.map { ", \($0) of the step before" } ?? "")))</title></rect>\n"
+      svg +=
+        "<text x=\"\(HTML.number(labelWidth + w + 8))\" y=\"\(HTML.number(y + 20))\" text-anchor=\"start\" class=\"small\">\(HTML.escape("\(f.reached[k])" + (share.map { " · \($0)" } ?? "")))</text>\n"
+    }
+    return svg + "</svg>"
+  }
+
+  /// Per week of entry: units entering, reaching the last step, and the share.
+  func weekTable(_ f: Funnel) -> String {
+    var html =
+      "<table><thead><tr><th scope=\"col\">week from</th><th scope=\"col\">entered</th><th scope=\"col\">reached \(HTML.escape(f.steps.last!))</th><th scope=\"col\">share</th></tr></thead><tbody>\n"
+    for w in f.byWeek {
+      let (n, k) = (w.reached[0], w.reached[w.reached.count - 1])
+      let c = Funnel.wilson(k, n)
+      html +=
+        "<tr><td>\(HTML.escape(w.start))</td><td>\(n)</td><td>\(k)</td><td>\(HTML.percent(c.share)) [\(HTML.percent(c.lower95)), \(HTML.percent(c.upper95))]</td></tr>\n"
+    }
+    return html + "</tbody></table>"
   }
 
   func transitionTable() -> String {
@@ -98,10 +153,10 @@ public struct TouchpointReport: Sendable, ReportPage {
 struct TouchpointGraphDrawing {
   let graph: TouchpointGraph
   let edges: [TouchpointGraph.Edge]
-  let width = 960.0, height = 520.0
+  let width = 960.0
 
   var svg: String {
-    let position = layout()
+    let (position, height) = layout()
     let most = Double(edges.map(\.transitions).max() ?? 1)
     var out =
       "<svg id=\"touchpoint-graph\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-labelledby=\"touchpoint-graph-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"touchpoint-graph-title\">Touchpoint transition graph</title>\n"
@@ -153,8 +208,9 @@ struct TouchpointGraphDrawing {
 
   private func n(_ v: Double) -> String { HTML.number(v, 1) }
 
-  /// Pixel positions of the nodes the drawn edges touch.
-  func layout() -> [String: (x: Double, y: Double)] {
+  /// Pixel positions of the nodes the drawn edges touch, and the height
+  /// the lanes they use need.
+  func layout() -> (positions: [String: (x: Double, y: Double)], height: Double) {
     let names = Set(edges.flatMap { [$0.from, $0.to] })
     let steps = Dictionary(uniqueKeysWithValues: graph.nodes.map { ($0.name, $0.meanStep) })
     let inner = names.filter { !TouchpointReport.isBoundary($0) }.sorted {
@@ -164,9 +220,9 @@ struct TouchpointGraphDrawing {
     let lo = inner.compactMap { steps[$0] }.min() ?? 1, hi = inner.compactMap { steps[$0] }.max() ?? 1
     let (left, right) = (150.0, width - 150)
     func x(_ step: Double) -> Double { hi > lo ? left + (right - left) * (step - lo) / (hi - lo) : (left + right) / 2 }
-    // Lanes top to bottom; a node takes the first lane whose last node is
-    // far enough to its left.
-    let lanes = [0.5, 0.28, 0.72, 0.12, 0.88].map { 40 + (height - 80) * $0 }
+    // Lanes around the middle; a node takes the first lane whose last node
+    // is far enough to its left.
+    let lanes = [0.0, -100, 100, -190, 190]
     var laneEnd = [Double](repeating: -.infinity, count: lanes.count)
     var out: [String: (x: Double, y: Double)] = [:]
     for name in inner {
@@ -175,8 +231,10 @@ struct TouchpointGraphDrawing {
       out[name] = (px, lanes[lane])
       laneEnd[lane] = px
     }
-    if names.contains(TouchpointGraph.sessionStart) { out[TouchpointGraph.sessionStart] = (50, height / 2) }
-    if names.contains(TouchpointGraph.sessionEnd) { out[TouchpointGraph.sessionEnd] = (width - 50, height / 2) }
-    return out
+    if names.contains(TouchpointGraph.sessionStart) { out[TouchpointGraph.sessionStart] = (50, 0) }
+    if names.contains(TouchpointGraph.sessionEnd) { out[TouchpointGraph.sessionEnd] = (width - 50, 0) }
+    // Room for the loops above and the session ends' arcs below.
+    let top = -(out.values.map(\.y).min() ?? 0) + 90, bottom = (out.values.map(\.y).max() ?? 0) + 150
+    return (out.mapValues { ($0.x, $0.y + top) }, top + bottom)
   }
 }

@@ -31,6 +31,13 @@ enum TouchpointsCommand: Command {
         help: "A longer silence starts a new session: seconds, or with s, min, h or d (e.g. 30min, 2h).",
         defaultValue: "30min"),
       .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),
+      .init(
+        name: "funnel", valueName: "steps",
+        help: "A funnel of event types in order, comma-separated (e.g. catalog,cart,payment_done); repeatable.",
+        repeatable: true),
+      .init(
+        name: "funnel-window", valueName: "time",
+        help: "Count funnels per customer within this time of their first step (e.g. 7d) instead of per session."),
       .init(name: "out", valueName: "file", help: "Every transition as CSV, or - for standard output."),
       .init(
         name: "report", valueName: "file",
@@ -50,37 +57,82 @@ enum TouchpointsCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
-    var estimator = TouchpointGraph.Estimator()
-    estimator.sessionGapSeconds = try sessionGap(arguments.value("session-gap")!)
+    let gap = try sessionGap(arguments.value("session-gap")!)
     let top = try arguments.integer("top", in: 0...100_000)
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(
       path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
-    let graph = try estimator.estimate(from: &reader, issues: &issues)
+    let log = try SessionLog(reader: &reader, issues: &issues, sessionGapSeconds: gap)
+    let graph = TouchpointGraph(log)
+    let funnels = try self.funnels(arguments, log: log)
     let outputs = PendingOutputs(console: console)
     if let path = arguments.value("out") {
       try outputs.add(rows(graph, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
     }
     if let page = arguments.value("report") {
-      try outputs.add(TouchpointReport(graph: graph, title: arguments.value("title")!).html(), to: page)
+      var report = TouchpointReport(graph: graph, title: arguments.value("title")!)
+      report.funnels = funnels
+      try outputs.add(report.html(), to: page)
     }
-    if arguments.flag("json") { try outputs.add(try JSONOutput.text(graph), to: "-") }
+    if arguments.flag("json") {
+      try outputs.add(try JSONOutput.text(Document(graph: graph, funnels: funnels)), to: "-")
+    }
     try outputs.commit()
-    let text = render(graph, top: top)
+    let text = render(graph, top: top) + funnels.map(render).joined()
     if arguments.flag("json") || arguments.value("out") == "-" { console.err(text) } else { console.report(text) }
     if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
   }
 
+  /// What --json prints.
+  struct Document: Encodable {
+    let graph: TouchpointGraph
+    let funnels: [Funnel]
+  }
+
+  /// The --funnel options, counted per session or within --funnel-window.
+  static func funnels(_ arguments: ParsedArguments, log: SessionLog) throws -> [Funnel] {
+    let window = try arguments.value("funnel-window").map { try sessionGap($0, option: "funnel-window") }
+    return try arguments.values("funnel").map { text in
+      let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      do {
+        return try Funnel(steps: steps, windowSeconds: window, log: log)
+      } catch let error as FunnelError {
+        throw CLIError.invalidValue(option: "funnel", value: text, reason: error.description)
+      }
+    }
+  }
+
+  static func render(_ f: Funnel) -> String {
+    func pad(_ s: String, _ n: Int) -> String {
+      s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+    }
+    let within =
+      f.windowSeconds.map { "customers within \(TouchpointReport.duration($0)) of their first step" } ?? "sessions"
+    var out = "\nFunnel (\(within)):\n"
+    for (k, step) in f.steps.enumerated() {
+      out += "  " + pad(printable(step), 22) + pad(String(f.reached[k]), 9)
+      if let c = f.conversion[k] {
+        out += String(
+          format: "%5.1f%% of the step before [%.1f%%, %.1f%%]", c.share * 100, c.lower95 * 100, c.upper95 * 100)
+      }
+      out += "\n"
+    }
+    if let c = f.overall {
+      out += String(format: "  end to end %.1f%% [%.1f%%, %.1f%%]\n", c.share * 100, c.lower95 * 100, c.upper95 * 100)
+    }
+    return out
+  }
+
   /// "1800", "90s", "30min", "2h", "1d" → seconds (> 0).
-  static func sessionGap(_ text: String) throws(CLIError) -> Double {
+  static func sessionGap(_ text: String, option: String = "session-gap") throws(CLIError) -> Double {
     let units: [(String, Double)] = [("min", 60), ("s", 1), ("h", 3600), ("d", 86_400)]
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     let (digits, scale) =
       units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
     guard let n = Double(digits), n > 0, n.isFinite else {
       throw .invalidValue(
-        option: "session-gap", value: text, reason: "expected a positive time: seconds, or e.g. 90s, 30min, 2h, 1d")
+        option: option, value: text, reason: "expected a positive time: seconds, or e.g. 90s, 30min, 2h, 1d")
     }
     return n * scale
   }

@@ -95,6 +95,9 @@ struct ParsedArguments {
   /// The value of an option: the one given, else the spec's default.
   func value(_ name: String) -> String? { values[name]?.last ?? defaults[name] }
 
+  /// Every value of a repeatable option, in the order given.
+  func values(_ name: String) -> [String] { values[name] ?? [] }
+
   /// Whether the option (or flag) was given, rather than defaulted.
   func isGiven(_ name: String) -> Bool { values[name] != nil || flags.contains(name) }
 

@@ -16,7 +16,7 @@ import Foundation
 ///
 /// ```swift
 /// var reader = try EventLogReader(path: "clicks.csv", schema: EventSchema())
-/// let graph = try TouchpointGraph.Estimator().estimate(from: &reader, issues: &issues)
+/// let graph = TouchpointGraph(try SessionLog(reader: &reader, issues: &issues))
 /// graph.edges.first  // the strongest transition
 /// ```
 public struct TouchpointGraph: Sendable, Codable {
@@ -62,44 +62,74 @@ public struct TouchpointGraph: Sendable, Codable {
     }
   }
 
-  /// Builds the graph from an event log.
-  public struct Estimator: Sendable {
-    /// A longer silence than this starts a new session (default 30 minutes).
-    public var sessionGapSeconds = 1800.0
-
-    public init() {}
-
-    public func estimate(from reader: inout EventLogReader, issues: inout IssueLog) throws -> TouchpointGraph {
-      var events: [(customer: Int32, time: Int64, type: Int32, order: Int)] = []
-      var batch = EventBatch()
-      while try reader.nextBatch(into: &batch, issues: &issues) {
-        for i in 0..<batch.count {
-          events.append((batch.customer[i], batch.time[i], batch.event[i], events.count))
-        }
-      }
-      guard !events.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
-      // By customer, then time; the file's order breaks ties.
-      events.sort { ($0.customer, $0.time, $0.order) < ($1.customer, $1.time, $1.order) }
-      var tally = Tally(types: reader.eventTypes.count)
-      let gap = Int64(sessionGapSeconds * 1_000_000)
-      var start = 0
-      while start < events.count {
-        var end = start + 1
-        while end < events.count && events[end].customer == events[start].customer
-          && events[end].time - events[end - 1].time <= gap
-        {
-          end += 1
-        }
-        tally.addSession(
-          types: events[start..<end].map { Int($0.type) }, times: events[start..<end].map(\.time),
-          customer: Int(events[start].customer))
-        start = end
-      }
-      let names = (0..<reader.eventTypes.count).map { reader.eventTypes.string(Int32($0)) }
-      return TouchpointGraph(
-        sessionGapSeconds: sessionGapSeconds, customers: reader.customerCount, sessions: tally.sessions,
-        events: events.count, edges: tally.edges(names: names), nodes: tally.nodes(names: names))
+  /// The graph of a log's sessions.
+  public init(_ log: SessionLog) {
+    var tally = Tally(types: log.typeNames.count)
+    for s in log.sessions.indices {
+      let range = log.sessions[s]
+      tally.addSession(
+        types: log.types[range].map(Int.init), times: Array(log.times[range]),
+        customer: Int(log.customers[range.lowerBound]))
     }
+    self.init(
+      sessionGapSeconds: log.sessionGapSeconds, customers: log.customerCount, sessions: log.sessions.count,
+      events: log.times.count, edges: tally.edges(names: log.typeNames), nodes: tally.nodes(names: log.typeNames))
+  }
+
+  init(sessionGapSeconds: Double, customers: Int, sessions: Int, events: Int, edges: [Edge], nodes: [Node]) {
+    (self.sessionGapSeconds, self.customers, self.sessions, self.events) = (
+      sessionGapSeconds, customers, sessions, events
+    )
+    (self.edges, self.nodes) = (edges, nodes)
+  }
+}
+
+/// An event log as the touchpoint analyses read it: every event sorted by
+/// customer and time (the file's order breaking ties), cut into sessions
+/// wherever a customer's silence is longer than the gap.
+public struct SessionLog: Sendable {
+  public let sessionGapSeconds: Double
+  public let customerCount: Int
+  public let typeNames: [String]
+  /// Per event, in order.
+  public let customers: [Int32]
+  public let times: [Int64]
+  public let types: [Int32]
+  /// Each session's events, as a range of the arrays above.
+  public let sessions: [Range<Int>]
+
+  /// Reads the whole log; `sessionGapSeconds` > 0 (30 minutes is the
+  /// usual web-analytics choice).
+  public init(reader: inout EventLogReader, issues: inout IssueLog, sessionGapSeconds: Double = 1800) throws {
+    var events: [(customer: Int32, time: Int64, type: Int32, order: Int)] = []
+    var batch = EventBatch()
+    while try reader.nextBatch(into: &batch, issues: &issues) {
+      for i in 0..<batch.count {
+        events.append((batch.customer[i], batch.time[i], batch.event[i], events.count))
+      }
+    }
+    guard !events.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
+    events.sort { ($0.customer, $0.time, $0.order) < ($1.customer, $1.time, $1.order) }
+    let gap = Int64(sessionGapSeconds * 1_000_000)
+    var sessions: [Range<Int>] = []
+    var start = 0
+    while start < events.count {
+      var end = start + 1
+      while end < events.count && events[end].customer == events[start].customer
+        && events[end].time - events[end - 1].time <= gap
+      {
+        end += 1
+      }
+      sessions.append(start..<end)
+      start = end
+    }
+    self.sessionGapSeconds = sessionGapSeconds
+    customerCount = reader.customerCount
+    typeNames = (0..<reader.eventTypes.count).map { reader.eventTypes.string(Int32($0)) }
+    customers = events.map(\.customer)
+    times = events.map(\.time)
+    types = events.map(\.type)
+    self.sessions = sessions
   }
 }
 

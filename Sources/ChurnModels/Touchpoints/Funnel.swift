@@ -1,0 +1,134 @@
+import ChurnIO
+import Foundation
+
+/// A funnel over touchpoints: ordered steps (event types), and how many
+/// sessions — or customers, within a window — reach each one, as
+/// Amplitude's funnels count them.
+///
+/// - Within a session (no window): a session enters at its first event of
+///   step 1 and reaches step k when steps 2…k follow in order (not
+///   necessarily next to each other), each at the first occurrence after
+///   the one before.
+/// - Within a window W: a customer enters at their first event of step 1
+///   and reaches step k when steps 2…k follow in order within W of it,
+///   sessions or not.
+///
+/// Conversions come with Wilson 95% intervals, overall and per week of
+/// entry (weeks start on Monday, UTC).
+public struct Funnel: Sendable, Codable {
+  public let steps: [String]
+  /// nil: within a session.
+  public let windowSeconds: Double?
+  /// "sessions" or "customers".
+  public let unit: String
+  /// Units reaching each step.
+  public let reached: [Int]
+  /// reached[k] / reached[k − 1] (nil for the first step, or when none
+  /// reached the step before) with its Wilson interval.
+  public let conversion: [Conversion?]
+  public let byWeek: [Week]
+
+  public struct Conversion: Sendable, Codable, Equatable {
+    public let share: Double
+    public let lower95: Double
+    public let upper95: Double
+  }
+
+  public struct Week: Sendable, Codable, Equatable {
+    /// Monday of the week the units entered (YYYY-MM-DD).
+    public let start: String
+    public let reached: [Int]
+  }
+
+  /// The share reaching the last step of those who entered.
+  public var overall: Conversion? {
+    guard let first = reached.first, first > 0, let last = reached.last else { return nil }
+    return Self.wilson(last, first)
+  }
+
+  /// Counts the funnel of `steps` (at least two known event types).
+  public init(steps: [String], windowSeconds: Double?, log: SessionLog) throws(FunnelError) {
+    guard steps.count >= 2 else { throw .tooFewSteps(steps.joined(separator: ",")) }
+    let ids = try steps.map { step throws(FunnelError) -> Int32 in
+      guard let k = log.typeNames.firstIndex(of: step) else {
+        throw .unknownStep(step, suggestion: closestMatch(to: step, in: log.typeNames))
+      }
+      return Int32(k)
+    }
+    self.steps = steps
+    self.windowSeconds = windowSeconds
+    var entries: [(start: Int64, depth: Int)] = []
+    if let windowSeconds {
+      unit = "customers"
+      let window = Int64(windowSeconds * 1_000_000)
+      var start = 0
+      while start < log.times.count {
+        var end = start
+        while end < log.times.count && log.customers[end] == log.customers[start] { end += 1 }
+        if let entry = Self.walk(ids, log, start..<end, window: window) { entries.append(entry) }
+        start = end
+      }
+    } else {
+      unit = "sessions"
+      for range in log.sessions {
+        if let entry = Self.walk(ids, log, range, window: nil) { entries.append(entry) }
+      }
+    }
+    let reached = (0..<steps.count).map { k in entries.filter { $0.depth > k }.count }
+    self.reached = reached
+    conversion = reached.indices.map { k in
+      k == 0 || reached[k - 1] == 0 ? nil : Self.wilson(reached[k], reached[k - 1])
+    }
+    var weeks: [Int64: [Int]] = [:]
+    for e in entries {
+      let day = e.start >= 0 ? e.start / microsPerDay : (e.start - microsPerDay + 1) / microsPerDay
+      let monday = day - ((day + 3) % 7 + 7) % 7  // 1970-01-01 was a Thursday
+      var counts = weeks[monday] ?? [Int](repeating: 0, count: steps.count)
+      for k in 0..<e.depth { counts[k] += 1 }
+      weeks[monday] = counts
+    }
+    byWeek = weeks.keys.sorted().map { Week(start: formatDate($0 * microsPerDay), reached: weeks[$0]!) }
+  }
+
+  /// From the first event of step 1 in `range`: the time it happened and
+  /// how many steps followed in order (within `window` of it, if given).
+  private static func walk(
+    _ ids: [Int32], _ log: SessionLog, _ range: Range<Int>, window: Int64?
+  ) -> (start: Int64, depth: Int)? {
+    guard let first = range.first(where: { log.types[$0] == ids[0] }) else { return nil }
+    let t0 = log.times[first]
+    var depth = 1
+    var i = first + 1
+    while depth < ids.count && i < range.upperBound {
+      if let window, log.times[i] - t0 > window { break }
+      if log.types[i] == ids[depth] { depth += 1 }
+      i += 1
+    }
+    return (t0, depth)
+  }
+
+  /// The Wilson score interval of k successes in n at 95%.
+  public static func wilson(_ k: Int, _ n: Int) -> Conversion {
+    let z = 1.959_963_984_540_054
+    let (p, nn) = (Double(k) / Double(n), Double(n))
+    let centre = (p + z * z / (2 * nn)) / (1 + z * z / nn)
+    let half = z / (1 + z * z / nn) * (p * (1 - p) / nn + z * z / (4 * nn * nn)).squareRoot()
+    return Conversion(share: p, lower95: max(0, centre - half), upper95: min(1, centre + half))
+  }
+}
+
+/// A funnel that cannot be counted as given.
+public enum FunnelError: Error, CustomStringConvertible, Equatable {
+  case tooFewSteps(String)
+  case unknownStep(String, suggestion: String?)
+
+  public var description: String {
+    switch self {
+    case .tooFewSteps(let text):
+      return "a funnel needs at least two steps, comma-separated event types (got '\(text)')"
+    case .unknownStep(let name, let suggestion):
+      return "the funnel step '\(name)' is not an event type of the log"
+        + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+    }
+  }
+}
