@@ -168,3 +168,33 @@ def test_funnels_equal_pandas(tmp_path, window, option):
             low, high = proportion_confint(reached[k], reached[k - 1], alpha=0.05, method="wilson")
             assert abs(c["share"] - reached[k] / reached[k - 1]) < 1e-15
             assert abs(c["lower95"] - low) < 1e-12 and abs(c["upper95"] - high) < 1e-12
+
+
+def test_journey_page_draws_the_same_graph(tmp_path):
+    """`journey --touchpoints` on the public clickstream (stages from a
+    stage map, churn after 30 days of silence): the JSON carries the graph
+    `touchpoints --json` gives, and the journey page draws it in Chromium."""
+    from test_journey_report import probe
+    (tmp_path / "stages.json").write_text(json.dumps({
+        "stages": {"main": "awareness", "catalog": "awareness", "product1": "consideration",
+                   "product2": "consideration", "cart": "consideration", "payment_done": "purchase"},
+        "repeat": {"payment_done": "retention"}, "progression": "milestones"}))
+    common = ["--events", SHOP, "--id-column", "user_id", "--session-gap", "2min"]
+    r = subprocess.run([CHURNKIT, "journey", *common, "--stage-map", tmp_path / "stages.json",
+                        "--inactivity", "30d", "--touchpoints", "--out", tmp_path / "j.html", "--json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    alone = subprocess.run([CHURNKIT, "touchpoints", *common, "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert alone.returncode == 0, alone.stderr
+    assert json.loads(r.stdout)["touchpoints"] == json.loads(alone.stdout)["graph"]
+    expected, sessions = pandas_graph(120)
+    assert json.loads(r.stdout)["touchpoints"]["sessions"] == sessions
+    shown = probe((tmp_path / "j.html").read_text(), str(tmp_path))
+    assert shown["charts"]["touchpoint-graph"]["shapes"] >= 20 + 10
+    assert "The 20 strongest of %d transitions between event types within sessions (a new session after 2.0 min of silence" \
+        % len(expected) in shown["text"]
+    # Without --touchpoints the option is a mistake, said so.
+    r = subprocess.run([CHURNKIT, "journey", *common, "--stage-map", tmp_path / "stages.json",
+                        "--out", tmp_path / "k.html"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 64 and "it only applies with --touchpoints" in r.stderr
+    assert not (tmp_path / "k.html").exists()

@@ -27,6 +27,9 @@ public struct JourneyReport: Sendable, ReportPage {
   /// without stages listed under every stage), to name under each pain
   /// point; nil: no catalog given.
   public var actionsByStage: [String: [String]]?
+  /// The transition graph between touchpoints within sessions
+  /// (`journey --touchpoints`), drawn after the touchpoints by stage.
+  public var touchpoints: TouchpointGraph?
   /// Put before every element id, so that one segment's view can sit in
   /// the same page as the whole's.
   var idPrefix = ""
@@ -40,9 +43,10 @@ public struct JourneyReport: Sendable, ReportPage {
 
   /// Stable ids of the charts, in page order; tests check each is drawn.
   public var chartIDs: [String] {
-    ["flow", "funnel", "heatmap"] + (segments == nil ? [] : ["segments"]) + [
-      "retention", "dwell", "channels", "sentiment",
-    ]
+    ["flow", "funnel", "heatmap"] + (touchpoints == nil ? [] : ["touchpoint-graph"])
+      + (segments == nil ? [] : ["segments"]) + [
+        "retention", "dwell", "channels", "sentiment",
+      ]
   }
 
   public func html() -> String {
@@ -70,6 +74,11 @@ public struct JourneyReport: Sendable, ReportPage {
       "Touchpoints by stage",
       "The busiest touchpoints of each stage — event type and channel — with how customers felt there and how often it was the last thing a customer did in the stage before churning.",
       touchpointTable())
+    if let touchpoints {
+      page += section(
+        "Between touchpoints", TouchpointReport(graph: touchpoints).graphCaption,
+        TouchpointGraphDrawing(graph: touchpoints, edges: Array(touchpoints.edges.prefix(20))).svg)
+    }
     page += section(
       "Churn outlook", "Where a customer now in each stage is expected to be heading, and how soon.", outlookTable())
     if let segments {

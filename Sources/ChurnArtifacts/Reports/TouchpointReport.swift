@@ -69,13 +69,9 @@ public struct TouchpointReport: Sendable, ReportPage {
       <ul class="summary" id="summary">\(sentences.map { "<li>\(HTML.escape($0))</li>" }.joined())</ul></header>
 
       """
-    let shown = Array(graph.edges.prefix(drawn))
-    let all = graph.edges.reduce(0) { $0 + $1.transitions }
-    let share = Double(shown.reduce(0) { $0 + $1.transitions }) / Double(max(all, 1))
     page += section(
-      "Where customers go next",
-      "The \(shown.count) strongest of \(graph.edges.count) transitions (\(HTML.percent(share)) of all moves), line width by count. Event types sit left to right by their mean step in a session; blue moves forward, orange goes back, vermillion ends the session. The table below lists every transition.",
-      TouchpointGraphDrawing(graph: graph, edges: shown).svg)
+      "Where customers go next", graphCaption + " The table below lists every transition.",
+      TouchpointGraphDrawing(graph: graph, edges: Array(graph.edges.prefix(drawn))).svg)
     for (k, funnel) in funnels.enumerated() {
       page += section(
         "Funnel: " + funnel.steps.joined(separator: " → "),
@@ -86,6 +82,15 @@ public struct TouchpointReport: Sendable, ReportPage {
       "Every transition between consecutive events of a session, strongest first: its share of the moves out of the first event type, the customers who made it, the median time between the two events and the loops (back to the first event type right after).",
       transitionTable())
     return page + HTML.pageEnd(footer: "ChurnKit \(ChurnKitVersion.current)")
+  }
+
+  /// What the graph shows, with the share of all moves it draws.
+  var graphCaption: String {
+    let shown = graph.edges.prefix(drawn)
+    let all = graph.edges.reduce(0) { $0 + $1.transitions }
+    let share = Double(shown.reduce(0) { $0 + $1.transitions }) / Double(max(all, 1))
+    return
+      "The \(shown.count) strongest of \(graph.edges.count) transitions between event types within sessions (a new session after \(Self.duration(graph.sessionGapSeconds)) of silence; \(HTML.percent(share)) of all moves), line width by count. Event types sit left to right by their mean step in a session; blue moves forward, orange goes back, vermillion ends the session."
   }
 
   func funnelCaption(_ f: Funnel) -> String {

@@ -68,6 +68,13 @@ enum JourneyCommand: Command {
         name: "actions", valueName: "file",
         help: "An action catalog (as train --actions takes): name under each pain point the actions its stage allows."),
       .init(
+        name: "touchpoints", valueName: nil,
+        help:
+          "Also draw the transitions between event types within sessions (churnkit touchpoints; reads the log again)."),
+      .init(
+        name: "session-gap", valueName: "time",
+        help: "With --touchpoints: a longer silence starts a new session (e.g. 30min, 2h, 1d).", defaultValue: "30min"),
+      .init(
         name: "json", valueName: nil,
         help: "Print the model as JSON on standard output (the summary table goes to standard error)."),
       ObservationOption.journeyOption,
@@ -89,6 +96,8 @@ enum JourneyCommand: Command {
     let stageNote: String?
     /// Why the flow and the matrix seem to disagree, when they do.
     let flowNote: String?
+    /// With --touchpoints: the transitions between event types.
+    let touchpoints: TouchpointGraph?
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -114,6 +123,7 @@ enum JourneyCommand: Command {
         + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
     defer { phases.finish() }
     let (model, comparison) = try fit(estimator, reader: &reader, issues: &issues, arguments)
+    let touchpoints = try touchpointGraph(arguments, schema: reader.schema)
     let summary = render(model) + (comparison.map(render) ?? "")
     if toStdout { console.err(summary) } else { console.report(summary) }
     // Every file or none: a bad --model-out leaves the old --out as it was.
@@ -121,6 +131,7 @@ enum JourneyCommand: Command {
     if let path = arguments.value("out") {
       var report = JourneyReport(model: model, title: arguments.value("title")!, segments: comparison)
       report.stageNote = stageNote
+      report.touchpoints = touchpoints
       if let path = arguments.value("actions") {
         report.actionsByStage = try actionsByStage(path, stages: model.stages)
       }
@@ -132,13 +143,35 @@ enum JourneyCommand: Command {
       for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
       let document = Document(
         model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
-        flowNote: JourneyReport(model: model).flowDisagreement())
+        flowNote: JourneyReport(model: model).flowDisagreement(), touchpoints: touchpoints)
       let text = try JSONOutput.text(document)
       for path in modelPaths { try outputs.add(text, to: path) }
     }
     try outputs.commit()
     if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
+  }
+
+  /// With --touchpoints: the log read again into sessions, and its graph.
+  private static func touchpointGraph(
+    _ arguments: ParsedArguments, schema: EventSchema
+  ) throws -> TouchpointGraph? {
+    guard arguments.flag("touchpoints") else {
+      if arguments.isGiven("session-gap") {
+        throw CLIError.invalidValue(
+          option: "session-gap", value: arguments.value("session-gap")!, reason: "it only applies with --touchpoints")
+      }
+      return nil
+    }
+    let path = arguments.value("events")!
+    guard path != "-" else {
+      throw CLIError.invalidValue(
+        option: "touchpoints", value: "", reason: "it reads the event log again: give the log as a file, not -")
+    }
+    let gap = try TouchpointsCommand.sessionGap(arguments.value("session-gap")!)
+    var reader = try EventLogReader(path: path, schema: schema)
+    var ignored = IssueLog(limit: 0)  // the first pass reported the rows
+    return TouchpointGraph(try SessionLog(reader: &reader, issues: &ignored, sessionGapSeconds: gap))
   }
 
   /// The estimator the options describe (the stage source aside).
