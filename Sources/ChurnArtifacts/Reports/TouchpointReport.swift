@@ -13,13 +13,21 @@ public struct TouchpointReport: Sendable, ReportPage {
   public var drawn = 20
   /// Funnels to draw, each with its weekly table.
   public var funnels: [Funnel] = []
+  /// What changed and when (`--changes`), drawn after the graph.
+  public var changes: ShareChanges?
 
   public init(graph: TouchpointGraph, title: String = "Touchpoint journeys") {
     self.graph = graph
     self.title = title
   }
 
-  public var chartIDs: [String] { ["touchpoint-graph"] + funnels.indices.map { "funnel-\($0 + 1)" } }
+  public var chartIDs: [String] {
+    ["touchpoint-graph"] + (changes?.changes.prefix(shownChanges).indices.map { "change-\($0 + 1)" } ?? [])
+      + funnels.indices.map { "funnel-\($0 + 1)" }
+  }
+
+  /// Changes drawn, largest first (all are listed).
+  var shownChanges: Int { 6 }
 
   // MARK: - Sentences
 
@@ -72,6 +80,7 @@ public struct TouchpointReport: Sendable, ReportPage {
     page += section(
       "Where customers go next", graphCaption + " The table below lists every transition.",
       TouchpointGraphDrawing(graph: graph, edges: Array(graph.edges.prefix(drawn))).svg)
+    if let changes { page += changeSection(changes) }
     for (k, funnel) in funnels.enumerated() {
       page += section(
         "Funnel: " + funnel.steps.joined(separator: " → "),

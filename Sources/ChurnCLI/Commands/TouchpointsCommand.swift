@@ -21,8 +21,12 @@ enum TouchpointsCommand: Command {
       back to A). \
       The summary lists the strongest transitions and the event types \
       where sessions most often end; --out writes every transition as CSV \
-      and --json the graph. Needs no stage column. docs/touchpoints.md \
-      explains each figure.
+      and --json the graph. --funnel counts ordered funnels. --changes \
+      finds what changed, when and for whom: every transition share and \
+      funnel step, week by week against the weeks around it (and, with \
+      --segment, within and against each segment), the false discovery \
+      rate held across all tests. Needs no stage column. \
+      docs/touchpoints.md explains each figure.
       """,
     options: [
       .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true),
@@ -38,6 +42,19 @@ enum TouchpointsCommand: Command {
       .init(
         name: "funnel-window", valueName: "time",
         help: "Count funnels per customer within this time of their first step (e.g. 7d) instead of per session."),
+      .init(
+        name: "changes", valueName: nil,
+        help:
+          "Find what changed and when: every transition share and funnel step, week by week against the weeks around it (and, with --segment, each segment against the rest), the false discovery rate controlled across all tests."
+      ),
+      .init(name: "fdr", valueName: "rate", help: "With --changes: the false discovery rate.", defaultValue: "0.05"),
+      .init(
+        name: "changes-out", valueName: "file",
+        help: "With --changes: every test made as CSV (share, baseline, trials, z, p, q), or - for standard output."),
+      .init(name: "customers", valueName: "file", help: "Customers table, for --segment."),
+      .init(
+        name: "segment", valueName: "column",
+        help: "With --changes: also test within each value of this customers-table column, and each against the rest."),
       .init(name: "out", valueName: "file", help: "Every transition as CSV, or - for standard output."),
       .init(
         name: "report", valueName: "file",
@@ -53,6 +70,7 @@ enum TouchpointsCommand: Command {
     examples: [
       "churnkit touchpoints --events training-data/events.csv --session-gap 1d --out transitions.csv",
       "churnkit touchpoints --events clicks.csv --id-column user_id --session-gap 30min --report touchpoints.html",
+      "churnkit touchpoints --events training-data/events.csv --changes --customers training-data/customers.csv --segment plan",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -65,21 +83,30 @@ enum TouchpointsCommand: Command {
     let log = try SessionLog(reader: &reader, issues: &issues, sessionGapSeconds: gap)
     let graph = TouchpointGraph(log)
     let funnels = try self.funnels(arguments, log: log)
+    let changes = try self.changes(arguments, log: log, schema: reader.schema, issues: &issues)
     let outputs = PendingOutputs(console: console)
+    if let path = arguments.value("changes-out"), let changes {
+      try outputs.add(testRows(changes, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
+    }
     if let path = arguments.value("out") {
       try outputs.add(rows(graph, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
     }
     if let page = arguments.value("report") {
       var report = TouchpointReport(graph: graph, title: arguments.value("title")!)
       report.funnels = funnels
+      report.changes = changes
       try outputs.add(report.html(), to: page)
     }
     if arguments.flag("json") {
-      try outputs.add(try JSONOutput.text(Document(graph: graph, funnels: funnels)), to: "-")
+      try outputs.add(try JSONOutput.text(Document(graph: graph, funnels: funnels, changes: changes)), to: "-")
     }
     try outputs.commit()
-    let text = render(graph, top: top) + funnels.map(render).joined()
-    if arguments.flag("json") || arguments.value("out") == "-" { console.err(text) } else { console.report(text) }
+    let text = render(graph, top: top) + funnels.map(render).joined() + (changes.map(render) ?? "")
+    if arguments.flag("json") || [arguments.value("out"), arguments.value("changes-out")].contains("-") {
+      console.err(text)
+    } else {
+      console.report(text)
+    }
     if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
   }
@@ -88,6 +115,80 @@ enum TouchpointsCommand: Command {
   struct Document: Encodable {
     let graph: TouchpointGraph
     let funnels: [Funnel]
+    let changes: ShareChanges?
+  }
+
+  /// With --changes: the scan over every transition and funnel step.
+  static func changes(
+    _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema, issues: inout IssueLog
+  ) throws -> ShareChanges? {
+    guard arguments.flag("changes") else {
+      for name in ["changes-out", "segment", "fdr"] where arguments.isGiven(name) {
+        throw CLIError.invalidValue(
+          option: name, value: arguments.value(name)!, reason: "it only applies with --changes")
+      }
+      return nil
+    }
+    var scan = ShareChangeScan()
+    scan.fdr = try arguments.nonNegativeNumber("fdr", below: 1)!
+    guard scan.fdr > 0 else {
+      throw CLIError.invalidValue(
+        option: "fdr", value: arguments.value("fdr")!, reason: "expected a rate above 0 and below 1")
+    }
+    let window = try arguments.value("funnel-window").map { try sessionGap($0, option: "funnel-window") }
+    var series = ShareSeries.transitions(of: log)
+    for text in arguments.values("funnel") {
+      let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      series += try ShareSeries.funnelSteps(steps, windowSeconds: window, log: log)
+    }
+    return scan.scan(series, segments: try segments(arguments, log: log, schema: schema, issues: &issues))
+  }
+
+  /// --segment's column of --customers, by customer.
+  static func segments(
+    _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema, issues: inout IssueLog
+  ) throws -> CustomerSegments? {
+    guard let column = arguments.value("segment") else { return nil }
+    guard let path = arguments.value("customers") else {
+      throw CLIError.invalidValue(
+        option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
+    }
+    let table = try CustomerTable(path: path, idColumn: schema.customerID, issues: &issues)
+    guard let a = table.attributeNames.firstIndex(of: column) else {
+      throw CLIError.invalidValue(
+        option: "segment", value: column,
+        reason: "\(path) has no such column (columns: \(table.attributeNames.joined(separator: ", ")))")
+    }
+    return CustomerSegments(column: column, customerIDs: log.customerIDs) { id in
+      table.indexByID[id].map { table.values[a][$0] }
+    }
+  }
+
+  /// Every test of --changes: series, scope, week (empty: the segment
+  /// against the rest), share, baseline_share, trials, baseline_trials,
+  /// customers, z, p, q.
+  static func testRows(_ c: ShareChanges, neutralisingFormulas: Bool) -> String {
+    let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
+    var out = "series,scope,week,share,baseline_share,trials,baseline_trials,customers,z,p,q\n"
+    for t in c.tests {
+      let d = t.difference
+      out +=
+        [
+          csv(c.series[t.series]), csv(t.scope), t.week ?? "", CSVFormatting.number(d.share1),
+          CSVFormatting.number(d.share0), String(d.trials1), String(d.trials0), String(d.customers1),
+          CSVFormatting.number(d.z), CSVFormatting.number(d.pValue), CSVFormatting.number(t.q),
+        ].joined(separator: ",") + "\n"
+    }
+    return out
+  }
+
+  static func render(_ c: ShareChanges) -> String {
+    var out =
+      "\nWhat changed (\(c.tests.count) tests of \(c.series.count) shares, false discovery rate \(CSVFormatting.number(c.fdr * 100))%):\n"
+    if c.changes.isEmpty && c.segmentDifferences.isEmpty { out += "  nothing significant\n" }
+    for change in c.changes { out += "  " + ShareChangeWording.sentence(change) + "\n" }
+    for t in c.segmentDifferences { out += "  " + ShareChangeWording.sentence(t, series: c.series[t.series]) + "\n" }
+    return out
   }
 
   /// The --funnel options, counted per session or within --funnel-window.

@@ -48,32 +48,11 @@ public struct Funnel: Sendable, Codable {
 
   /// Counts the funnel of `steps` (at least two known event types).
   public init(steps: [String], windowSeconds: Double?, log: SessionLog) throws(FunnelError) {
-    guard steps.count >= 2 else { throw .tooFewSteps(steps.joined(separator: ",")) }
-    let ids = try steps.map { step throws(FunnelError) -> Int32 in
-      guard let k = log.typeNames.firstIndex(of: step) else {
-        throw .unknownStep(step, suggestion: closestMatch(to: step, in: log.typeNames))
-      }
-      return Int32(k)
-    }
+    let ids = try Self.stepIDs(steps, log: log)
     self.steps = steps
     self.windowSeconds = windowSeconds
-    var entries: [(start: Int64, depth: Int)] = []
-    if let windowSeconds {
-      unit = "customers"
-      let window = Int64(windowSeconds * 1_000_000)
-      var start = 0
-      while start < log.times.count {
-        var end = start
-        while end < log.times.count && log.customers[end] == log.customers[start] { end += 1 }
-        if let entry = Self.walk(ids, log, start..<end, window: window) { entries.append(entry) }
-        start = end
-      }
-    } else {
-      unit = "sessions"
-      for range in log.sessions {
-        if let entry = Self.walk(ids, log, range, window: nil) { entries.append(entry) }
-      }
-    }
+    unit = windowSeconds == nil ? "sessions" : "customers"
+    let entries = Self.entries(ids, windowSeconds: windowSeconds, log: log)
     let reached = (0..<steps.count).map { k in entries.filter { $0.depth > k }.count }
     self.reached = reached
     conversion = reached.indices.map { k in
@@ -81,13 +60,46 @@ public struct Funnel: Sendable, Codable {
     }
     var weeks: [Int64: [Int]] = [:]
     for e in entries {
-      let day = e.start >= 0 ? e.start / microsPerDay : (e.start - microsPerDay + 1) / microsPerDay
-      let monday = day - ((day + 3) % 7 + 7) % 7  // 1970-01-01 was a Thursday
+      let monday = Self.monday(ofDay: Self.day(e.start))
       var counts = weeks[monday] ?? [Int](repeating: 0, count: steps.count)
       for k in 0..<e.depth { counts[k] += 1 }
       weeks[monday] = counts
     }
     byWeek = weeks.keys.sorted().map { Week(start: formatDate($0 * microsPerDay), reached: weeks[$0]!) }
+  }
+
+  /// Every unit that entered the funnel: its customer, when it entered
+  /// and how many steps it reached.
+  static func entries(
+    _ ids: [Int32], windowSeconds: Double?, log: SessionLog
+  ) -> [(customer: Int32, start: Int64, depth: Int)] {
+    var entries: [(customer: Int32, start: Int64, depth: Int)] = []
+    if let windowSeconds {
+      let window = Int64(windowSeconds * 1_000_000)
+      var start = 0
+      while start < log.times.count {
+        var end = start
+        while end < log.times.count && log.customers[end] == log.customers[start] { end += 1 }
+        if let e = walk(ids, log, start..<end, window: window) { entries.append((log.customers[start], e.0, e.1)) }
+        start = end
+      }
+    } else {
+      for range in log.sessions {
+        if let e = walk(ids, log, range, window: nil) { entries.append((log.customers[range.lowerBound], e.0, e.1)) }
+      }
+    }
+    return entries
+  }
+
+  /// The event types of `steps`, or the error naming the unknown one.
+  static func stepIDs(_ steps: [String], log: SessionLog) throws(FunnelError) -> [Int32] {
+    guard steps.count >= 2 else { throw .tooFewSteps(steps.joined(separator: ",")) }
+    return try steps.map { step throws(FunnelError) -> Int32 in
+      guard let k = log.typeNames.firstIndex(of: step) else {
+        throw .unknownStep(step, suggestion: closestMatch(to: step, in: log.typeNames))
+      }
+      return Int32(k)
+    }
   }
 
   /// From the first event of step 1 in `range`: the time it happened and
@@ -106,6 +118,14 @@ public struct Funnel: Sendable, Codable {
     }
     return (t0, depth)
   }
+
+  /// Days since 1970-01-01 (UTC) of a time in microseconds.
+  static func day(_ micros: Int64) -> Int64 {
+    micros >= 0 ? micros / microsPerDay : (micros - microsPerDay + 1) / microsPerDay
+  }
+
+  /// The Monday on or before a day (1970-01-01 was a Thursday).
+  static func monday(ofDay day: Int64) -> Int64 { day - ((day + 3) % 7 + 7) % 7 }
 
   /// The Wilson score interval of k successes in n at 95%.
   public static func wilson(_ k: Int, _ n: Int) -> Conversion {

@@ -91,6 +91,8 @@ public struct SessionLog: Sendable {
   public let sessionGapSeconds: Double
   public let customerCount: Int
   public let typeNames: [String]
+  /// Customer ids by the numbers in `customers`.
+  public let customerIDs: [String]
   /// Per event, in order.
   public let customers: [Int32]
   public let times: [Int64]
@@ -126,6 +128,7 @@ public struct SessionLog: Sendable {
     self.sessionGapSeconds = sessionGapSeconds
     customerCount = reader.customerCount
     typeNames = (0..<reader.eventTypes.count).map { reader.eventTypes.string(Int32($0)) }
+    customerIDs = (0..<reader.customers.count).map { reader.customers.string(Int32($0)) }
     customers = events.map(\.customer)
     times = events.map(\.time)
     types = events.map(\.type)

@@ -1,0 +1,393 @@
+import ChurnIO
+import Foundation
+
+/// The customers' segments, from a column of the customers table.
+public struct CustomerSegments: Sendable {
+  public let column: String
+  public let names: [String]
+  /// By customer number; −1: the customer has no segment.
+  let ofCustomer: [Int32]
+
+  /// `segment(id)` gives a customer's value (nil or "": none).
+  public init(column: String, customerIDs: [String], segment: (String) -> String?) {
+    self.column = column
+    var index: [String: Int32] = [:]
+    var names: [String] = []
+    ofCustomer = customerIDs.map { id in
+      guard let value = segment(id), !value.isEmpty else { return -1 }
+      if let k = index[value] { return k }
+      index[value] = Int32(names.count)
+      names.append(value)
+      return Int32(names.count - 1)
+    }
+    self.names = names
+  }
+}
+
+/// What changed, when and for whom: every share (transition, funnel step)
+/// tested week by week against the surrounding weeks, for all customers
+/// and within each segment, and each segment against the rest; the false
+/// discovery rate controlled across all of those tests together
+/// (Benjamini–Hochberg); runs of significant weeks dated to the day by the
+/// most likely window of a different share (an epidemic change point).
+///
+/// ```swift
+/// let changes = ShareChangeScan().scan(ShareSeries.transitions(of: log), segments: nil)
+/// changes.changes.first  // the largest change, with its window
+/// ```
+public struct ShareChangeScan: Sendable {
+  /// The false discovery rate.
+  public var fdr = 0.05
+  /// Weeks on each side of a week that make its baseline.
+  public var baselineWeeks = 4
+  /// Trials a group needs for a test.
+  public var minimumTrials = 20
+
+  public init() {}
+
+  public func scan(_ series: [ShareSeries], segments: CustomerSegments?) -> ShareChanges {
+    // Two passes: the second leaves the weeks the first found changed out
+    // of every baseline (reaching further out for clean weeks), so that the
+    // weeks next to an incident, tested against a baseline that holds it,
+    // are not called changes the other way.
+    let firstPass = tests(series, segments: segments, leavingOut: [:])
+    let tests = tests(series, segments: segments, leavingOut: Self.changedWeeks(firstPass, fdr: fdr))
+    let windows = windows(series, tests: tests, segments: segments, changedWeeks: Self.changedWeeks(tests, fdr: fdr))
+    return ShareChanges(
+      fdr: fdr, baselineWeeks: baselineWeeks, segmentColumn: segments?.column, series: series.map(\.name),
+      tests: tests, changes: Self.attributed(windows, segments: segments))
+  }
+
+  /// The weeks of each series and scope whose test is significant.
+  private static func changedWeeks(_ tests: [ShareChanges.Test], fdr: Double) -> [String: Set<Int64>] {
+    var changed: [String: Set<Int64>] = [:]
+    for t in tests where t.weekDay != nil && t.q <= fdr {
+      changed[key(t.series, t.scopeIndex), default: []].insert(t.weekDay!)
+    }
+    return changed
+  }
+
+  /// Every test, with its q-value; baselines leave out `changedWeeks`.
+  private func tests(
+    _ series: [ShareSeries], segments: CustomerSegments?, leavingOut changedWeeks: [String: Set<Int64>]
+  ) -> [ShareChanges.Test] {
+    var tests: [ShareChanges.Test] = []
+    let scopes: [Int32] = [-1] + (segments.map { Array(0..<Int32($0.names.count)) } ?? [])
+    for (k, s) in series.enumerated() {
+      for scope in scopes {
+        tests += weeklyTests(
+          s, series: k, scope: scope, segments: segments, leavingOut: changedWeeks[Self.key(k, scope)] ?? [])
+      }
+      if let segments {
+        tests += segmentTests(s, series: k, segments: segments, designEffect: designEffect(s, -1, segments))
+      }
+    }
+    let q = benjaminiHochberg(tests.map(\.difference.pValue))
+    for i in tests.indices { tests[i].q = q[i] }
+    return tests
+  }
+
+  private static func key(_ series: Int, _ scope: Int32) -> String { "\(series) \(scope)" }
+
+  private func scopeName(_ scope: Int32, _ segments: CustomerSegments?) -> String {
+    guard scope >= 0, let segments else { return "all customers" }
+    return "\(segments.column)=\(segments.names[Int(scope)])"
+  }
+
+  private func inScope(_ s: ShareSeries, _ i: Int, _ scope: Int32, _ segments: CustomerSegments?) -> Bool {
+    scope < 0 || segments!.ofCustomer[Int(s.customers[i])] == scope
+  }
+
+  /// The series' design effect within a scope (see
+  /// `ClusteredShareDifference.designEffect`).
+  private func designEffect(_ s: ShareSeries, _ scope: Int32, _ segments: CustomerSegments?) -> Double {
+    var perCustomer: [Int32: (trials: Int, successes: Int)] = [:]
+    for i in 0..<s.trials where inScope(s, i, scope, segments) {
+      let c = perCustomer[s.customers[i]] ?? (0, 0)
+      perCustomer[s.customers[i]] = (c.trials + 1, c.successes + (s.successes[i] ? 1 : 0))
+    }
+    return ClusteredShareDifference.designEffect(perCustomer.values)
+  }
+
+  /// Each week against the `baselineWeeks` on either side of it, the
+  /// nearest ones not in `changed`.
+  private func weeklyTests(
+    _ s: ShareSeries, series: Int, scope: Int32, segments: CustomerSegments?, leavingOut changed: Set<Int64>
+  ) -> [ShareChanges.Test] {
+    var byWeek: [Int64: [Int32: (n: Int, k: Int)]] = [:]  // by Monday
+    for i in 0..<s.trials where inScope(s, i, scope, segments) {
+      let week = Funnel.monday(ofDay: Int64(s.days[i]))
+      var cell = byWeek[week, default: [:]][s.customers[i]] ?? (0, 0)
+      cell = (cell.n + 1, cell.k + (s.successes[i] ? 1 : 0))
+      byWeek[week, default: [:]][s.customers[i]] = cell
+    }
+    var tests: [ShareChanges.Test] = []
+    let deff = designEffect(s, scope, segments)
+    for week in byWeek.keys.sorted() {
+      var cells: [Int32: ClusteredShareDifference.Cell] = [:]
+      for (c, x) in byWeek[week]! { cells[c, default: .init()].trials1 += x.n; cells[c]!.successes1 += x.k }
+      for side in [-1, 1] {
+        let around = (1...3 * baselineWeeks).lazy.map { week + 7 * Int64(side * $0) }.filter { !changed.contains($0) }
+        for other in around.prefix(baselineWeeks) {
+          for (c, x) in byWeek[other] ?? [:] {
+            cells[c, default: .init()].trials0 += x.n
+            cells[c]!.successes0 += x.k
+          }
+        }
+      }
+      guard let d = ClusteredShareDifference(cells.values, designEffect: deff, minimumTrials: minimumTrials) else {
+        continue
+      }
+      tests.append(
+        .init(series: series, scope: scopeName(scope, segments), scopeIndex: scope, weekDay: week, difference: d))
+    }
+    return tests
+  }
+
+  /// Each segment against every other customer, over the whole log.
+  private func segmentTests(
+    _ s: ShareSeries, series: Int, segments: CustomerSegments, designEffect: Double
+  ) -> [ShareChanges.Test] {
+    (0..<segments.names.count).compactMap { k in
+      var cells: [Int32: ClusteredShareDifference.Cell] = [:]
+      for i in 0..<s.trials {
+        let c = s.customers[i]
+        let success = s.successes[i] ? 1 : 0
+        if segments.ofCustomer[Int(c)] == Int32(k) {
+          cells[c, default: .init()].trials1 += 1
+          cells[c]!.successes1 += success
+        } else {
+          cells[c, default: .init()].trials0 += 1
+          cells[c]!.successes0 += success
+        }
+      }
+      return ClusteredShareDifference(cells.values, designEffect: designEffect, minimumTrials: minimumTrials).map {
+        .init(
+          series: series, scope: "\(segments.column)=\(segments.names[k])", scopeIndex: Int32(k), weekDay: nil,
+          difference: $0)
+      }
+    }
+  }
+
+  /// Runs of significant weeks of one series in one scope, the same way
+  /// (one quiet week inside a run does not split it), each dated by its
+  /// most likely window.
+  private func windows(
+    _ series: [ShareSeries], tests: [ShareChanges.Test], segments: CustomerSegments?,
+    changedWeeks: [String: Set<Int64>]
+  ) -> [ShareChanges.Change] {
+    let significant = tests.filter { $0.weekDay != nil && $0.q <= fdr }
+    let groups = Dictionary(grouping: significant) { Self.key($0.series, $0.scopeIndex) }
+    var changes: [ShareChanges.Change] = []
+    for key in groups.keys.sorted() {
+      let weeks = groups[key]!.sorted { $0.weekDay! < $1.weekDay! }
+      var run = [weeks[0]]
+      for t in weeks.dropFirst().map(Optional.some) + [nil] {
+        if let t, t.weekDay! <= run.last!.weekDay! + 14, (t.difference.z > 0) == (run[0].difference.z > 0) {
+          run.append(t)
+          continue
+        }
+        let others = (changedWeeks[key] ?? []).subtracting(run.map(\.weekDay!))
+        if let c = change(run, series[run[0].series], segments: segments, leavingOut: others) { changes.append(c) }
+        if let t { run = [t] }
+      }
+    }
+    return changes
+  }
+
+  /// The window, to the day, whose share differs most likely from the
+  /// days around it (a binomial likelihood ratio maximised over its start
+  /// and end, each within a week of the run's first and last weeks; the
+  /// series' other changed weeks left out).
+  private func change(
+    _ run: [ShareChanges.Test], _ s: ShareSeries, segments: CustomerSegments?, leavingOut others: Set<Int64>
+  ) -> ShareChanges.Change? {
+    let (first, last) = (run.first!.weekDay!, run.last!.weekDay! + 6)
+    let lo = first - 7 * Int64(baselineWeeks)
+    let hi = last + 7 * Int64(baselineWeeks)
+    let days = Int(hi - lo + 1)
+    var n = [Int](repeating: 0, count: days + 1)
+    var k = [Int](repeating: 0, count: days + 1)
+    for i in 0..<s.trials where inScope(s, i, run[0].scopeIndex, segments) {
+      let d = Int64(s.days[i])
+      guard d >= lo && d <= hi, !others.contains(Funnel.monday(ofDay: d)) else { continue }
+      n[Int(d - lo) + 1] += 1
+      k[Int(d - lo) + 1] += s.successes[i] ? 1 : 0
+    }
+    for d in 0..<days { (n[d + 1], k[d + 1]) = (n[d + 1] + n[d], k[d + 1] + k[d]) }
+    let (total, hits) = (n[days], k[days])
+    func logLikelihood(_ k: Int, _ n: Int) -> Double {
+      guard n > 0 else { return 0 }
+      let p = Double(k) / Double(n)
+      return (k > 0 ? Double(k) * log(p) : 0) + (k < n ? Double(n - k) * log(1 - p) : 0)
+    }
+    var best: (ratio: Double, start: Int, end: Int)?
+    let starts = max(0, Int(first - lo) - 7)...Int(first - lo) + 6
+    let ends = Int(last - lo) - 6...min(days - 1, Int(last - lo) + 7)
+    let free = { (d: Int) in !others.contains(Funnel.monday(ofDay: lo + Int64(d))) }
+    for a in starts where free(a) {
+      for b in ends where b >= a && free(b) {
+        let (nIn, kIn) = (n[b + 1] - n[a], k[b + 1] - k[a])
+        guard nIn >= minimumTrials, total - nIn >= minimumTrials else { continue }
+        let ratio = logLikelihood(kIn, nIn) + logLikelihood(hits - kIn, total - nIn)
+        if best == nil || ratio > best!.ratio + 1e-9 { best = (ratio, a, b) }
+      }
+    }
+    guard let best else { return nil }
+    let (nIn, kIn) = (n[best.end + 1] - n[best.start], k[best.end + 1] - k[best.start])
+    let during = Double(kIn) / Double(nIn)
+    let baseline = Double(hits - kIn) / Double(total - nIn)
+    let (from, to) = (lo + Int64(best.start), lo + Int64(best.end))
+    var customers = Set<Int32>()
+    var weekly: [Int64: (n: Int, k: Int)] = [:]
+    for i in 0..<s.trials where inScope(s, i, run[0].scopeIndex, segments) {
+      let day = Int64(s.days[i])
+      if day >= from && day <= to { customers.insert(s.customers[i]) }
+      let cell = weekly[Funnel.monday(ofDay: day)] ?? (0, 0)
+      weekly[Funnel.monday(ofDay: day)] = (cell.n + 1, cell.k + (s.successes[i] ? 1 : 0))
+    }
+    let strongest = run.max { abs($0.difference.z) < abs($1.difference.z) }!
+    return .init(
+      series: s.name, kind: s.kind, scope: run[0].scope, firstDay: formatDate(from * microsPerDay),
+      lastDay: formatDate(to * microsPerDay), baselineShare: baseline, share: during, trials: nIn,
+      customers: customers.count, weeks: run.count, z: strongest.difference.z, q: run.map(\.q).min()!,
+      weeklyShares: weekly.keys.sorted().map {
+        .init(
+          week: formatDate($0 * microsPerDay), day: $0, trials: weekly[$0]!.n,
+          share: Double(weekly[$0]!.k) / Double(weekly[$0]!.n))
+      }, scopeIndex: run[0].scopeIndex, days: (from, to))
+  }
+
+  /// For whom: a change of all customers that some segments show and
+  /// others do not is told as the segments' changes; one every segment
+  /// shows is told once, for all.
+  static func attributed(_ changes: [ShareChanges.Change], segments: CustomerSegments?) -> [ShareChanges.Change] {
+    guard let segments, !segments.names.isEmpty else { return sorted(changes) }
+    func overlap(_ a: ShareChanges.Change, _ b: ShareChanges.Change) -> Bool {
+      a.series == b.series && (a.z > 0) == (b.z > 0) && a.days.0 <= b.days.1 && b.days.0 <= a.days.1
+    }
+    let all = changes.filter { $0.scopeIndex < 0 }
+    let bySegment = changes.filter { $0.scopeIndex >= 0 }
+    let kept = all.filter { c in
+      let shown = Set(bySegment.filter { overlap($0, c) }.map(\.scopeIndex))
+      return shown.isEmpty || shown.count == segments.names.count
+    }
+    let untold = bySegment.filter { c in !kept.contains { overlap($0, c) } }
+    return sorted(kept + untold)
+  }
+
+  /// Largest first: the trials moved (size of the change times trials).
+  static func sorted(_ changes: [ShareChanges.Change]) -> [ShareChanges.Change] {
+    changes.sorted {
+      let (a, b) = (
+        abs($0.share - $0.baselineShare) * Double($0.trials), abs($1.share - $1.baselineShare) * Double($1.trials)
+      )
+      return a != b ? a > b : ($0.series, $0.scope, $0.firstDay) < ($1.series, $1.scope, $1.firstDay)
+    }
+  }
+}
+
+/// What `ShareChangeScan` found: every test made, and the changes.
+public struct ShareChanges: Sendable, Encodable {
+  public struct Test: Sendable, Encodable {
+    /// Index into `ShareChanges.series`.
+    public let series: Int
+    /// "all customers" or "column=value".
+    public let scope: String
+    let scopeIndex: Int32
+    /// The Monday of the week tested against its baseline, in days; nil:
+    /// a segment against the rest over the whole log.
+    let weekDay: Int64?
+    public var week: String? { weekDay.map { formatDate($0 * microsPerDay) } }
+    public let difference: ClusteredShareDifference
+    /// Benjamini–Hochberg adjusted p-value over every test.
+    public internal(set) var q = 1.0
+
+    init(series: Int, scope: String, scopeIndex: Int32, weekDay: Int64?, difference: ClusteredShareDifference) {
+      (self.series, self.scope, self.scopeIndex, self.weekDay, self.difference) = (
+        series, scope, scopeIndex, weekDay, difference
+      )
+    }
+
+    enum CodingKeys: String, CodingKey { case series, scope, week, difference, q }
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(series, forKey: .series)
+      try c.encode(scope, forKey: .scope)
+      try c.encodeIfPresent(week, forKey: .week)
+      try c.encode(difference, forKey: .difference)
+      try c.encode(q, forKey: .q)
+    }
+  }
+
+  /// A share that moved for a while: from `baselineShare` around the
+  /// window to `share` within it.
+  public struct Change: Sendable, Encodable {
+    public let series: String
+    public let kind: ShareSeries.Kind
+    public let scope: String
+    public let firstDay: String
+    public let lastDay: String
+    public let baselineShare: Double
+    public let share: Double
+    /// Trials within the window, and the customers behind them.
+    public let trials: Int
+    public let customers: Int
+    /// Significant weeks in the run, its strongest z and smallest q.
+    public let weeks: Int
+    public let z: Double
+    public let q: Double
+    /// The share week by week over the whole log, in the change's scope.
+    public let weeklyShares: [WeekShare]
+    let scopeIndex: Int32
+    let days: (Int64, Int64)
+
+    public struct WeekShare: Sendable, Encodable, Equatable {
+      /// Monday, YYYY-MM-DD, and as days since 1970-01-01.
+      public let week: String
+      public let day: Int64
+      public let trials: Int
+      public let share: Double
+      enum CodingKeys: String, CodingKey { case week, trials, share }
+    }
+
+    /// The window's first and last days, as days since 1970-01-01.
+    public var window: (first: Int64, last: Int64) { days }
+
+    enum CodingKeys: String, CodingKey {
+      case series, kind, scope, firstDay, lastDay, baselineShare, share, trials, customers, weeks, z, q, weeklyShares
+    }
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(series, forKey: .series)
+      try c.encode(kind, forKey: .kind)
+      try c.encode(scope, forKey: .scope)
+      try c.encode(firstDay, forKey: .firstDay)
+      try c.encode(lastDay, forKey: .lastDay)
+      try c.encode(baselineShare, forKey: .baselineShare)
+      try c.encode(share, forKey: .share)
+      try c.encode(trials, forKey: .trials)
+      try c.encode(customers, forKey: .customers)
+      try c.encode(weeks, forKey: .weeks)
+      try c.encode(z, forKey: .z)
+      try c.encode(q, forKey: .q)
+      try c.encode(weeklyShares, forKey: .weeklyShares)
+    }
+  }
+
+  public let fdr: Double
+  public let baselineWeeks: Int
+  public let segmentColumn: String?
+  /// The shares tested, by the index tests carry.
+  public let series: [String]
+  public let tests: [Test]
+  /// Largest first.
+  public let changes: [Change]
+
+  /// Segments whose share differs from the rest's over the whole log.
+  public var segmentDifferences: [Test] {
+    tests.filter { $0.weekDay == nil && $0.q <= fdr }.sorted { $0.q < $1.q }
+  }
+
+  enum CodingKeys: String, CodingKey { case fdr, baselineWeeks, segmentColumn, series, tests, changes }
+}

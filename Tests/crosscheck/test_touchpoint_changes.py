@@ -1,0 +1,179 @@
+"""Cross-check: `churnkit touchpoints --changes` on the public online-shop
+clickstream retentioneering ships.
+
+- Every test's statistic equals statsmodels' pooled two-proportion z-test
+  divided by the square root of the series' design effect (its variance
+  clustered by customer over the binomial one, computed here in pandas),
+  recomputed from the log for a sample of weeks and a segment; the
+  q-values equal statsmodels' Benjamini–Hochberg over the whole family.
+- An incident planted in the public log (three weeks in which iOS
+  customers' checkout breaks: after `cart` comes `error_page` and the
+  session ends) is found with the right window (± 3 days), the right
+  segment and the right direction.
+- The same log with its sessions' dates shuffled (time says nothing) gives
+  no significant change at all.
+"""
+import hashlib
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportions_ztest
+
+from test_features import CHURNKIT, ROOT
+from test_touchpoints import SHOP, sessions_of
+
+PLATFORMS = ["ios", "android", "web"]
+
+
+def platform(user):
+    return PLATFORMS[int(hashlib.sha256(str(user).encode()).hexdigest(), 16) % 3]
+
+
+def customers_table(path, users):
+    pd.DataFrame({"user_id": users, "platform": [platform(u) for u in users]}).to_csv(path, index=False)
+
+
+def run(tmp_path, log, *extra):
+    customers_table(tmp_path / "customers.csv", sorted(pd.read_csv(log, dtype={"user_id": str}).user_id.unique()))
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", log, "--id-column", "user_id", "--changes",
+                        "--customers", tmp_path / "customers.csv", "--segment", "platform",
+                        "--changes-out", tmp_path / "tests.csv", "--json", *extra],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["changes"], pd.read_csv(tmp_path / "tests.csv", keep_default_na=False)
+
+
+def moves_out_of(a, gap=1800):
+    """Every move out of event type `a` within a session (to the next
+    event, or to the session's end), with its customer and day."""
+    raw = sessions_of(gap)
+    nxt = raw.event.shift(-1).where(raw.session.shift(-1) == raw.session, "(session end)")
+    moves = raw[raw.event == a].assign(to=nxt[raw.event == a])
+    moves["day"] = moves.t.dt.floor("D")
+    moves["week"] = (moves.day - pd.to_timedelta(moves.day.dt.dayofweek, unit="D")).dt.strftime("%Y-%m-%d")
+    return moves
+
+
+def design_effect(y, customers):
+    """The share's variance clustered by customer (G/(G − 1) corrected)
+    over its binomial variance, at least 1."""
+    frame = pd.DataFrame({"y": y, "c": customers})
+    p, n = frame.y.mean(), len(frame)
+    per = frame.groupby("c").y.agg(["sum", "size"])
+    g = len(per)
+    clustered = ((per["sum"] - p * per["size"]) ** 2).sum() / n ** 2 * g / (g - 1)
+    return max(1.0, clustered / (p * (1 - p) / n))
+
+
+def expected_z(y, group, deff):
+    z, _ = proportions_ztest([y[group].sum(), y[~group].sum()], [group.sum(), (~group).sum()])
+    return z / np.sqrt(deff)
+
+
+def test_tests_equal_statsmodels_z_tests_with_the_design_effect_and_bh(tmp_path):
+    changes, tests = run(tmp_path, SHOP)
+    assert len(tests) == len(changes["tests"]) > 500
+    # The q-values are Benjamini–Hochberg over the whole family.
+    assert np.allclose(tests.q, multipletests(tests.p, method="fdr_bh")[1], rtol=1e-9, atol=1e-15)
+    moves = moves_out_of("cart")
+    y_all = (moves.to == "delivery_choice").to_numpy().astype(float)
+    deff = design_effect(y_all, moves.user_id.to_numpy())
+    assert deff > 1.01  # a customer who reaches the cart again tends to go on the same way
+    weekly = tests[(tests.series == "cart → delivery_choice") & (tests.scope == "all customers")]
+    assert len(weekly) >= 15
+    # No week of it changed, so every baseline is the four weeks either side.
+    assert (weekly[weekly.week != ""].q > 0.05).all()
+    weeks = sorted(moves.week.unique())
+    for _, t in weekly.iloc[::3].iterrows():
+        k = weeks.index(t.week)
+        around = moves[moves.week.isin(weeks[max(0, k - 4):k + 5])]
+        group = (around.week == t.week).to_numpy()
+        y = (around.to == "delivery_choice").to_numpy().astype(float)
+        assert t.z == pytest.approx(expected_z(y, group, deff), rel=1e-9)
+        assert t.share == pytest.approx(y[group].mean(), rel=1e-12)
+        assert t.baseline_share == pytest.approx(y[~group].mean(), rel=1e-12)
+        assert (t.trials, t.baseline_trials) == (group.sum(), (~group).sum())
+        assert t.customers == around.user_id[group].nunique()
+    # Within a segment, the segment's own design effect; a segment against
+    # the rest over the whole log, the series'.
+    ios = moves[moves.user_id.map(platform) == "ios"]
+    t = tests[(tests.series == "cart → delivery_choice") & (tests.scope == "platform=ios") & (tests.week != "")].iloc[5]
+    k = weeks.index(t.week)
+    around = ios[ios.week.isin(weeks[max(0, k - 4):k + 5])]
+    y = (around.to == "delivery_choice").to_numpy().astype(float)
+    ios_deff = design_effect((ios.to == "delivery_choice").to_numpy().astype(float), ios.user_id.to_numpy())
+    assert t.z == pytest.approx(expected_z(y, (around.week == t.week).to_numpy(), ios_deff), rel=1e-9)
+    t = tests[(tests.series == "cart → delivery_choice") & (tests.scope == "platform=ios") & (tests.week == "")]
+    assert len(t) == 1
+    group = (moves.user_id.map(platform) == "ios").to_numpy()
+    assert t.z.iloc[0] == pytest.approx(expected_z(y_all, group, deff), rel=1e-9)
+
+
+def planted_incident(path, first="2020-03-30", last="2020-04-19"):
+    """iOS customers' checkout breaks from `first` to `last`: after each
+    `cart`, an `error_page`, and the session ends there."""
+    raw = sessions_of(1800)
+    window = (raw.t >= first) & (raw.t < pd.Timestamp(last) + pd.Timedelta(days=1))
+    ios = raw.user_id.map(platform) == "ios"
+    broken = window & ios & (raw.event == "cart")
+    hit = raw.session.isin(raw.session[broken])
+    first_break = raw[broken].groupby("session").order.min()
+    cut = hit & (raw.order > raw.session.map(first_break))
+    kept = raw[~cut.fillna(False)]
+    errors = raw[broken].drop_duplicates("session").copy()
+    errors["event"] = "error_page"
+    errors["timestamp"] = (errors.t + pd.Timedelta(seconds=5)).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    out = pd.concat([kept, errors]).sort_values(["user_id", "t", "order"])
+    out[["user_id", "event", "timestamp"]].to_csv(path, index=False)
+
+
+def test_a_planted_incident_is_found_with_its_window_and_segment(tmp_path):
+    planted_incident(tmp_path / "shop.csv")
+    changes, _ = run(tmp_path, tmp_path / "shop.csv", "--report", tmp_path / "t.html")
+    found = [c for c in changes["changes"] if c["series"] == "cart → delivery_choice"]
+    assert found, [c["series"] for c in changes["changes"]]
+    c = found[0]
+    assert c["scope"] == "platform=ios" and c["share"] < c["baselineShare"]
+    assert abs((pd.Timestamp(c["firstDay"]) - pd.Timestamp("2020-03-30")).days) <= 3
+    assert abs((pd.Timestamp(c["lastDay"]) - pd.Timestamp("2020-04-19")).days) <= 3
+    # The page says it in the same words as the summary, and draws it.
+    from test_journey_report import probe
+    shown = probe((tmp_path / "t.html").read_text(), str(tmp_path))
+    way = "fell" if c["share"] < c["baselineShare"] else "rose"
+    assert (f"{c['firstDay']} to {c['lastDay']}, platform=ios: cart → delivery_choice {way} from "
+            f"{100 * c['baselineShare']:.1f}% to {100 * c['share']:.1f}% (n = {c['trials']} by {c['customers']} "
+            "customers") in shown["text"]
+    assert shown["charts"]["change-1"]["shapes"] >= 10
+    # No other segment is said to have changed there.
+    assert not [c for c in changes["changes"] if c["series"] == "cart → delivery_choice"
+                and c["scope"] in ("platform=android", "platform=web", "all customers")]
+
+
+def test_nothing_is_found_when_time_says_nothing(tmp_path):
+    """Each session moved, whole, to the start time of another session
+    drawn at random (then, if it would overlap the customer's session
+    before, to two minutes after that one's end): the shares no longer
+    change with time."""
+    raw = sessions_of(1800)
+    span = raw.groupby("session").agg(user=("user_id", "first"), start=("t", "min"), end=("t", "max"))
+    span["new"] = np.random.default_rng(7).permutation(span.start.to_numpy())
+    span = span.sort_values(["user", "new"])
+    previous_end, user, starts = None, None, {}
+    for session, row in span.iterrows():
+        start = row.new
+        if row.user == user and start <= previous_end + pd.Timedelta(minutes=2):
+            start = previous_end + pd.Timedelta(minutes=2)
+        starts[session] = start
+        previous_end, user = start + (row.end - row.start), row.user
+    raw["t"] = raw.t - raw.session.map(span.start) + raw.session.map(starts)
+    raw["timestamp"] = raw.t.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    raw.sort_values(["user_id", "t", "order"])[["user_id", "event", "timestamp"]].to_csv(
+        tmp_path / "shop.csv", index=False)
+    changes, tests = run(tmp_path, tmp_path / "shop.csv", "--session-gap", "90s")
+    weekly = tests[tests.week != ""]
+    assert len(weekly) > 500
+    assert changes["changes"] == [], json.dumps(changes["changes"])[:3000]
