@@ -42,26 +42,79 @@ public struct ShareChangeScan: Sendable {
   public var baselineWeeks = 4
   /// Trials a group needs for a test.
   public var minimumTrials = 20
+  /// A week this significant alone (before the rate) stays out of the
+  /// second pass's baselines.
+  public var suspectPValue = 0.01
 
   public init() {}
 
   public func scan(_ series: [ShareSeries], segments: CustomerSegments?) -> ShareChanges {
-    // Two passes: the second leaves the weeks the first found changed out
-    // of every baseline (reaching further out for clean weeks), so that the
-    // weeks next to an incident, tested against a baseline that holds it,
-    // are not called changes the other way.
+    // Two passes: the second leaves the weeks the first found suspect (q
+    // within the rate, or p ≤ 0.01 alone) out of every baseline, reaching
+    // further out for clean weeks, so that the weeks next to an incident,
+    // even one too weak to pass the rate, are not tested against a
+    // baseline that holds it and called changes the other way.
     let firstPass = tests(series, segments: segments, leavingOut: [:])
-    let tests = tests(series, segments: segments, leavingOut: Self.changedWeeks(firstPass, fdr: fdr))
+    let tests = tests(
+      series, segments: segments, leavingOut: Self.changedWeeks(firstPass, fdr: fdr, orPValue: suspectPValue))
     let windows = windows(series, tests: tests, segments: segments, changedWeeks: Self.changedWeeks(tests, fdr: fdr))
     return ShareChanges(
       fdr: fdr, baselineWeeks: baselineWeeks, segmentColumn: segments?.column, series: series.map(\.name),
-      tests: tests, changes: Self.attributed(windows, segments: segments))
+      tests: tests, changes: Self.attributed(windows, segments: segments),
+      segmentDifferences: segments.map { distinctSegments(series, tests: tests, segments: $0) } ?? [])
+  }
+
+  /// The segments that differ from the rest, without their mirror images:
+  /// per share, the most different segment first; each next one is kept
+  /// only if it still differs (p at most the largest p the rate passed)
+  /// from the customers outside it and outside those kept — with one
+  /// segment far below, every other one is "above the rest" for no reason
+  /// of its own.
+  private func distinctSegments(
+    _ series: [ShareSeries], tests: [ShareChanges.Test], segments: CustomerSegments
+  ) -> [ShareChanges.Test] {
+    let passed = tests.filter { $0.q <= fdr }
+    guard let cutoff = passed.map(\.difference.pValue).max() else { return [] }
+    var kept: [ShareChanges.Test] = []
+    let candidates = Dictionary(grouping: passed.filter { $0.weekDay == nil }, by: \.series)
+    for k in candidates.keys.sorted() {
+      var shown: Set<Int32> = []
+      for t in candidates[k]!.sorted(by: { abs($0.difference.z) > abs($1.difference.z) }) {
+        if !shown.isEmpty {
+          let s = series[k]
+          var cells: [Int32: ClusteredShareDifference.Cell] = [:]
+          for i in 0..<s.trials {
+            let c = s.customers[i]
+            let segment = segments.ofCustomer[Int(c)]
+            if shown.contains(segment) { continue }
+            let success = s.successes[i] ? 1 : 0
+            if segment == t.scopeIndex {
+              cells[c, default: .init()].trials1 += 1
+              cells[c]!.successes1 += success
+            } else {
+              cells[c, default: .init()].trials0 += 1
+              cells[c]!.successes0 += success
+            }
+          }
+          let deff = designEffect(s, -1, segments)
+          guard
+            let d = ClusteredShareDifference(cells.values, designEffect: deff, minimumTrials: minimumTrials),
+            d.pValue <= cutoff
+          else { continue }
+        }
+        shown.insert(t.scopeIndex)
+        kept.append(t)
+      }
+    }
+    return kept.sorted { ($0.q, $0.series, $0.scope) < ($1.q, $1.series, $1.scope) }
   }
 
   /// The weeks of each series and scope whose test is significant.
-  private static func changedWeeks(_ tests: [ShareChanges.Test], fdr: Double) -> [String: Set<Int64>] {
+  private static func changedWeeks(
+    _ tests: [ShareChanges.Test], fdr: Double, orPValue p: Double = 0
+  ) -> [String: Set<Int64>] {
     var changed: [String: Set<Int64>] = [:]
-    for t in tests where t.weekDay != nil && t.q <= fdr {
+    for t in tests where t.weekDay != nil && (t.q <= fdr || t.difference.pValue <= p) {
       changed[key(t.series, t.scopeIndex), default: []].insert(t.weekDay!)
     }
     return changed
@@ -384,10 +437,11 @@ public struct ShareChanges: Sendable, Encodable {
   /// Largest first.
   public let changes: [Change]
 
-  /// Segments whose share differs from the rest's over the whole log.
-  public var segmentDifferences: [Test] {
-    tests.filter { $0.weekDay == nil && $0.q <= fdr }.sorted { $0.q < $1.q }
-  }
+  /// Segments whose share differs from the rest's over the whole log
+  /// (mirror images left out), most significant first.
+  public let segmentDifferences: [Test]
 
-  enum CodingKeys: String, CodingKey { case fdr, baselineWeeks, segmentColumn, series, tests, changes }
+  enum CodingKeys: String, CodingKey {
+    case fdr, baselineWeeks, segmentColumn, series, tests, changes, segmentDifferences
+  }
 }
