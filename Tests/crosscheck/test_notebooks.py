@@ -19,9 +19,12 @@ EXPORTED = os.path.join(ROOT, "notebooks-exported")
 
 
 def masked(markdown):
-    """Digits masked; lines that depend on the machine (BLAS) dropped."""
-    keep = [line for line in markdown.splitlines()
-            if not any(word in line for word in ("BLAS", "LAPACK", "libblas", "liblapack", "churnkit 0."))]
+    """Digits masked; lines that depend on the machine (BLAS) dropped, and
+    blank lines: a cell's standard output and error arrive as separate
+    streams, split where the process happened to flush, and the export
+    puts blank lines between them."""
+    keep = [line for line in markdown.splitlines() if line.strip()
+            and not any(word in line for word in ("BLAS", "LAPACK", "libblas", "liblapack", "churnkit 0."))]
     return [re.sub(r"\d+", "#", line).rstrip() for line in keep]
 
 

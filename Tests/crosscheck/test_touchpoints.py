@@ -37,9 +37,10 @@ def sessions_of(gap_seconds):
     return raw
 
 
-def pandas_graph(gap_seconds):
-    """The transition table by the definition, in pandas."""
-    raw = sessions_of(gap_seconds)
+def pandas_graph(gap_seconds, raw=None):
+    """The transition table by the definition, in pandas (sessions cut at
+    the gap, or those `raw`'s session column gives)."""
+    raw = sessions_of(gap_seconds) if raw is None else raw
     rows = []
     for _, s in raw.groupby("session", sort=False):
         events, times, user = list(s.event), list(s.t), s.user_id.iloc[0]
@@ -198,3 +199,32 @@ def test_journey_page_draws_the_same_graph(tmp_path):
                         "--out", tmp_path / "k.html"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 64 and "it only applies with --touchpoints" in r.stderr
     assert not (tmp_path / "k.html").exists()
+
+
+def test_sessions_from_a_session_column(tmp_path):
+    """`--session-column`: a session per customer and calendar day, given
+    as a column, equals pandas on those sessions; the gap option is then
+    refused, and so is the log on standard input."""
+    raw = sessions_of(1800)
+    raw["session"] = raw.user_id + "/" + raw.t.dt.strftime("%Y-%m-%d")
+    raw[["user_id", "event", "timestamp", "session"]].sample(frac=1, random_state=3).to_csv(
+        tmp_path / "shop.csv", index=False)
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--session-column", "session", "--out", tmp_path / "t.csv", "--json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    graph = json.loads(r.stdout)["graph"]
+    assert graph["sessionColumn"] == "session" and "sessions from the column session" in r.stderr
+    expected, sessions = pandas_graph(None, raw)
+    assert graph["sessions"] == sessions
+    ours = pd.read_csv(tmp_path / "t.csv").set_index(["from", "to"])
+    assert sorted(ours.index) == sorted(expected.index)
+    e = expected.loc[ours.index]
+    assert (ours.transitions == e.transitions).all() and (ours.loops == e.loops).all()
+    assert (ours.customers == e.customers).all()
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--session-column", "session", "--session-gap", "1h"], capture_output=True, text=True)
+    assert r.returncode == 64 and "give one or the other" in r.stderr
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--session-column", "sesion"], capture_output=True, text=True)
+    assert r.returncode != 0 and "session" in r.stderr and "sesion" in r.stderr

@@ -33,7 +33,7 @@ public struct TouchpointReport: Sendable, ReportPage {
 
   public var sentences: [String] {
     var out: [String] = [
-      "\(graph.events) events of \(graph.customers) customers in \(graph.sessions) sessions (a new session after \(Self.duration(graph.sessionGapSeconds)) of silence)."
+      "\(graph.events) events of \(graph.customers) customers in \(graph.sessions) sessions (\(Self.sessionRule(graph)))."
     ]
     if let step = graph.edges.first(where: { !Self.isBoundary($0.from) && !Self.isBoundary($0.to) && $0.from != $0.to })
     {
@@ -53,6 +53,13 @@ public struct TouchpointReport: Sendable, ReportPage {
       )
     }
     return out
+  }
+
+  /// How sessions were made: "a new session after 30.0 min of silence",
+  /// or "sessions from the column session_id".
+  public static func sessionRule(_ graph: TouchpointGraph) -> String {
+    graph.sessionColumn.map { "sessions from the column \($0)" }
+      ?? "a new session after \(duration(graph.sessionGapSeconds)) of silence"
   }
 
   static func isBoundary(_ name: String) -> Bool {
@@ -99,7 +106,7 @@ public struct TouchpointReport: Sendable, ReportPage {
     let all = graph.edges.reduce(0) { $0 + $1.transitions }
     let share = Double(shown.reduce(0) { $0 + $1.transitions }) / Double(max(all, 1))
     return
-      "The \(shown.count) strongest of \(graph.edges.count) transitions between event types within sessions (a new session after \(Self.duration(graph.sessionGapSeconds)) of silence; \(HTML.percent(share)) of all moves), line width by count. Event types sit left to right by their mean step in a session; blue moves forward, orange goes back, vermillion ends the session."
+      "The \(shown.count) strongest of \(graph.edges.count) transitions between event types within sessions (\(Self.sessionRule(graph)); \(HTML.percent(share)) of all moves), line width by count. Event types sit left to right by their mean step in a session; blue moves forward, orange goes back, vermillion ends the session."
   }
 
   func funnelCaption(_ f: Funnel) -> String {

@@ -75,6 +75,9 @@ enum JourneyCommand: Command {
         name: "session-gap", valueName: "time",
         help: "With --touchpoints: a longer silence starts a new session (e.g. 30min, 2h, 1d).", defaultValue: "30min"),
       .init(
+        name: "session-column", valueName: "name",
+        help: "With --touchpoints: sessions from this column of the log (a session id) instead of silences."),
+      .init(
         name: "json", valueName: nil,
         help: "Print the model as JSON on standard output (the summary table goes to standard error)."),
       ObservationOption.journeyOption,
@@ -157,9 +160,9 @@ enum JourneyCommand: Command {
     _ arguments: ParsedArguments, schema: EventSchema
   ) throws -> TouchpointGraph? {
     guard arguments.flag("touchpoints") else {
-      if arguments.isGiven("session-gap") {
+      for name in ["session-gap", "session-column"] where arguments.isGiven(name) {
         throw CLIError.invalidValue(
-          option: "session-gap", value: arguments.value("session-gap")!, reason: "it only applies with --touchpoints")
+          option: name, value: arguments.value(name)!, reason: "it only applies with --touchpoints")
       }
       return nil
     }
@@ -171,7 +174,10 @@ enum JourneyCommand: Command {
     let gap = try TouchpointsCommand.sessionGap(arguments.value("session-gap")!)
     var reader = try EventLogReader(path: path, schema: schema)
     var ignored = IssueLog(limit: 0)  // the first pass reported the rows
-    return TouchpointGraph(try SessionLog(reader: &reader, issues: &ignored, sessionGapSeconds: gap))
+    return TouchpointGraph(
+      try SessionLog(
+        reader: &reader, issues: &ignored, sessionGapSeconds: gap,
+        sessionColumn: try TouchpointsCommand.sessionColumn(arguments, schema: schema)))
   }
 
   /// The estimator the options describe (the stage source aside).

@@ -34,6 +34,9 @@ enum TouchpointsCommand: Command {
         name: "session-gap", valueName: "time",
         help: "A longer silence starts a new session: seconds, or with s, min, h or d (e.g. 30min, 2h).",
         defaultValue: "30min"),
+      .init(
+        name: "session-column", valueName: "name",
+        help: "Sessions from this column of the log (a session id) instead of silences; the log must be a file."),
       .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),
       .init(
         name: "funnel", valueName: "steps",
@@ -80,7 +83,9 @@ enum TouchpointsCommand: Command {
     var issues = IssueLog(limit: 20)
     var reader = try EventLogReader(
       path: arguments.value("events")!, schema: try MappingOptions.schema(from: arguments))
-    let log = try SessionLog(reader: &reader, issues: &issues, sessionGapSeconds: gap)
+    let log = try SessionLog(
+      reader: &reader, issues: &issues, sessionGapSeconds: gap,
+      sessionColumn: try sessionColumn(arguments, schema: reader.schema))
     let graph = TouchpointGraph(log)
     let funnels = try self.funnels(arguments, log: log)
     let changes = try self.changes(arguments, log: log, schema: reader.schema, issues: &issues)
@@ -109,6 +114,22 @@ enum TouchpointsCommand: Command {
     }
     if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
+  }
+
+  /// --session-column, read from the log (a file: it is read twice).
+  static func sessionColumn(_ arguments: ParsedArguments, schema: EventSchema) throws -> SessionColumn? {
+    guard let column = arguments.value("session-column") else { return nil }
+    if arguments.isGiven("session-gap") {
+      throw CLIError.invalidValue(
+        option: "session-gap", value: arguments.value("session-gap")!,
+        reason: "sessions come from --session-column; give one or the other")
+    }
+    let path = arguments.value("events")!
+    guard path != "-" else {
+      throw CLIError.invalidValue(
+        option: "session-column", value: column, reason: "the log is read twice: give it as a file, not -")
+    }
+    return try SessionColumn(path: path, column: column, delimiter: schema.delimiter)
   }
 
   /// What --json prints.
@@ -265,7 +286,7 @@ enum TouchpointsCommand: Command {
     }
     let name = { (s: String) in printable(s) }
     var out =
-      "Touchpoints of \(g.customers) customers: \(g.events) events in \(g.sessions) sessions (a new session after \(time(g.sessionGapSeconds)) of silence)\n\n"
+      "Touchpoints of \(g.customers) customers: \(g.events) events in \(g.sessions) sessions (\(TouchpointReport.sessionRule(g)))\n\n"
     out +=
       pad("from", 22) + pad("to", 22) + pad("transitions", 12) + pad("share", 8) + pad("customers", 10)
       + pad("median time", 12) + "loops\n"

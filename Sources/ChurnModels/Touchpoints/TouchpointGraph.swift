@@ -46,6 +46,9 @@ public struct TouchpointGraph: Sendable, Codable {
   }
 
   public let sessionGapSeconds: Double
+  /// The column sessions came from (`--session-column`); nil: sessions
+  /// were cut at silences longer than `sessionGapSeconds`.
+  public var sessionColumn: String?
   public let customers: Int
   public let sessions: Int
   public let events: Int
@@ -74,6 +77,7 @@ public struct TouchpointGraph: Sendable, Codable {
     self.init(
       sessionGapSeconds: log.sessionGapSeconds, customers: log.customerCount, sessions: log.sessions.count,
       events: log.times.count, edges: tally.edges(names: log.typeNames), nodes: tally.nodes(names: log.typeNames))
+    sessionColumn = log.sessionColumn
   }
 
   init(sessionGapSeconds: Double, customers: Int, sessions: Int, events: Int, edges: [Edge], nodes: [Node]) {
@@ -89,6 +93,8 @@ public struct TouchpointGraph: Sendable, Codable {
 /// wherever a customer's silence is longer than the gap.
 public struct SessionLog: Sendable {
   public let sessionGapSeconds: Double
+  /// The column sessions came from; nil: cut at silences.
+  public let sessionColumn: String?
   public let customerCount: Int
   public let typeNames: [String]
   /// Customer ids by the numbers in `customers`.
@@ -101,30 +107,62 @@ public struct SessionLog: Sendable {
   public let sessions: [Range<Int>]
 
   /// Reads the whole log; `sessionGapSeconds` > 0 (30 minutes is the
-  /// usual web-analytics choice).
-  public init(reader: inout EventLogReader, issues: inout IssueLog, sessionGapSeconds: Double = 1800) throws {
-    var events: [(customer: Int32, time: Int64, type: Int32, order: Int)] = []
+  /// usual web-analytics choice). With `sessionColumn`, sessions are the
+  /// column's values instead (per customer, in the order they began; the
+  /// gap is not used).
+  public init(
+    reader: inout EventLogReader, issues: inout IssueLog, sessionGapSeconds: Double = 1800,
+    sessionColumn: SessionColumn? = nil
+  ) throws {
+    var events: [(customer: Int32, time: Int64, type: Int32, session: Int32, order: Int)] = []
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
       for i in 0..<batch.count {
-        events.append((batch.customer[i], batch.time[i], batch.event[i], events.count))
+        let session = sessionColumn?.session(atLine: batch.line[i]) ?? -1
+        events.append((batch.customer[i], batch.time[i], batch.event[i], session, events.count))
       }
     }
     guard !events.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
-    events.sort { ($0.customer, $0.time, $0.order) < ($1.customer, $1.time, $1.order) }
-    let gap = Int64(sessionGapSeconds * 1_000_000)
     var sessions: [Range<Int>] = []
-    var start = 0
-    while start < events.count {
-      var end = start + 1
-      while end < events.count && events[end].customer == events[start].customer
-        && events[end].time - events[end - 1].time <= gap
-      {
-        end += 1
+    if sessionColumn != nil {
+      // A session's place is its first event's time.
+      var began: [Int64: Int64] = [:]
+      for e in events {
+        let key = Int64(e.customer) << 32 | Int64(UInt32(bitPattern: e.session))
+        began[key] = min(began[key] ?? .max, e.time)
       }
-      sessions.append(start..<end)
-      start = end
+      let start = { (e: (customer: Int32, time: Int64, type: Int32, session: Int32, order: Int)) in
+        began[Int64(e.customer) << 32 | Int64(UInt32(bitPattern: e.session))]!
+      }
+      events.sort {
+        ($0.customer, start($0), $0.session, $0.time, $0.order) < (
+          $1.customer, start($1), $1.session, $1.time, $1.order
+        )
+      }
+      var first = 0
+      for i in 1...events.count
+      where i == events.count || events[i].customer != events[first].customer
+        || events[i].session != events[first].session
+      {
+        sessions.append(first..<i)
+        first = i
+      }
+    } else {
+      events.sort { ($0.customer, $0.time, $0.order) < ($1.customer, $1.time, $1.order) }
+      let gap = Int64(sessionGapSeconds * 1_000_000)
+      var start = 0
+      while start < events.count {
+        var end = start + 1
+        while end < events.count && events[end].customer == events[start].customer
+          && events[end].time - events[end - 1].time <= gap
+        {
+          end += 1
+        }
+        sessions.append(start..<end)
+        start = end
+      }
     }
+    self.sessionColumn = sessionColumn?.column
     self.sessionGapSeconds = sessionGapSeconds
     customerCount = reader.customerCount
     typeNames = (0..<reader.eventTypes.count).map { reader.eventTypes.string(Int32($0)) }
