@@ -228,3 +228,46 @@ def test_sessions_from_a_session_column(tmp_path):
     r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
                         "--session-column", "sesion"], capture_output=True, text=True)
     assert r.returncode != 0 and "session" in r.stderr and "sesion" in r.stderr
+
+
+def pandas_step_matrix(paths, steps, centre=None):
+    """Share of paths at each step by event type, by the definition."""
+    counts = {}
+    kept = 0
+    for events in paths:
+        if centre is not None:
+            if centre not in events:
+                continue
+            origin, numbers = events.index(centre), range(-steps, steps + 1)
+        else:
+            origin, numbers = 0, range(1, steps + 1)
+        kept += 1
+        for step in numbers:
+            i = origin + step - (1 if centre is None else 0)
+            label = "(not started)" if i < 0 else "(ended)" if i >= len(events) else events[i]
+            counts.setdefault(label, {}).setdefault(step, 0)
+            counts[label][step] += 1
+    return {label: [by.get(s, 0) / kept for s in (range(-steps, steps + 1) if centre else range(1, steps + 1))]
+            for label, by in counts.items()}, kept
+
+
+@pytest.mark.parametrize("unit, centre", [("sessions", None), ("sessions", "cart"), ("customers", "payment_choice")])
+def test_step_matrix_equals_pandas(tmp_path, unit, centre):
+    args = [CHURNKIT, "touchpoints", "--events", SHOP, "--id-column", "user_id", "--step-matrix", "8",
+            "--step-matrix-unit", unit, "--json", "--report", tmp_path / "t.html"]
+    r = subprocess.run(args + (["--centre-on", centre] if centre else []), capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)["stepMatrix"]
+    raw = sessions_of(1800)
+    key = "session" if unit == "sessions" else "user_id"
+    paths = [list(g.event) for _, g in raw.groupby(key, sort=False)]
+    expected, kept = pandas_step_matrix(paths, 8, centre)
+    assert m["paths"] == kept and m["unit"] == unit
+    ours = {row["event"]: row["shares"] for row in m["rows"]}
+    assert set(ours) == set(expected)
+    for label, shares in expected.items():
+        assert np.allclose(ours[label], shares, rtol=1e-12, atol=0), label
+    # Every column adds up to 1; the page shows the table.
+    assert np.allclose(np.sum([row["shares"] for row in m["rows"]], axis=0), 1)
+    page = (tmp_path / "t.html").read_text()
+    assert '<table id="step-matrix"' in page and "Step by step" in page

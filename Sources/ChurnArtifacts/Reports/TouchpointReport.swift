@@ -15,6 +15,8 @@ public struct TouchpointReport: Sendable, ReportPage {
   public var funnels: [Funnel] = []
   /// What changed and when (`--changes`), drawn after the graph.
   public var changes: ShareChanges?
+  /// The step matrix (`--step-matrix`), after the funnels.
+  public var stepMatrix: StepMatrix?
 
   public init(graph: TouchpointGraph, title: String = "Touchpoint journeys") {
     self.graph = graph
@@ -93,6 +95,7 @@ public struct TouchpointReport: Sendable, ReportPage {
         "Funnel: " + funnel.steps.joined(separator: " → "),
         funnelCaption(funnel), funnelChart(funnel, id: "funnel-\(k + 1)") + weekTable(funnel))
     }
+    if let stepMatrix { page += stepMatrixSection(stepMatrix) }
     page += section(
       "Transitions",
       "Every transition between consecutive events of a session, strongest first: its share of the moves out of the first event type, the customers who made it, the median time between the two events and the loops (back to the first event type right after).",

@@ -46,6 +46,17 @@ enum TouchpointsCommand: Command {
         name: "funnel-window", valueName: "time",
         help: "Count funnels per customer within this time of their first step (e.g. 7d) instead of per session."),
       .init(
+        name: "step-matrix", valueName: "steps",
+        help:
+          "The step matrix over this many steps: at each step, the share of sessions (or customers) at each event type."
+      ),
+      .init(
+        name: "step-matrix-unit", valueName: "unit", help: "sessions or customers (whole histories).",
+        defaultValue: "sessions"),
+      .init(
+        name: "centre-on", valueName: "event",
+        help: "With --step-matrix: count steps from each path's first occurrence of this event (negative before)."),
+      .init(
         name: "changes", valueName: nil,
         help:
           "Find what changed and when: every transition share and funnel step, week by week against the weeks around it (and, with --segment, each segment against the rest), the false discovery rate controlled across all tests."
@@ -89,6 +100,7 @@ enum TouchpointsCommand: Command {
     let graph = TouchpointGraph(log)
     let funnels = try self.funnels(arguments, log: log)
     let changes = try self.changes(arguments, log: log, schema: reader.schema, issues: &issues)
+    let stepMatrix = try self.stepMatrix(arguments, log: log)
     let outputs = PendingOutputs(console: console)
     if let path = arguments.value("changes-out"), let changes {
       try outputs.add(testRows(changes, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
@@ -100,13 +112,18 @@ enum TouchpointsCommand: Command {
       var report = TouchpointReport(graph: graph, title: arguments.value("title")!)
       report.funnels = funnels
       report.changes = changes
+      report.stepMatrix = stepMatrix
       try outputs.add(report.html(), to: page)
     }
     if arguments.flag("json") {
-      try outputs.add(try JSONOutput.text(Document(graph: graph, funnels: funnels, changes: changes)), to: "-")
+      try outputs.add(
+        try JSONOutput.text(Document(graph: graph, funnels: funnels, changes: changes, stepMatrix: stepMatrix)), to: "-"
+      )
     }
     try outputs.commit()
-    let text = render(graph, top: top) + funnels.map(render).joined() + (changes.map(render) ?? "")
+    let text =
+      render(graph, top: top) + funnels.map(render).joined() + (stepMatrix.map(render) ?? "")
+      + (changes.map(render) ?? "")
     if arguments.flag("json") || [arguments.value("out"), arguments.value("changes-out")].contains("-") {
       console.err(text)
     } else {
@@ -137,6 +154,46 @@ enum TouchpointsCommand: Command {
     let graph: TouchpointGraph
     let funnels: [Funnel]
     let changes: ShareChanges?
+    let stepMatrix: StepMatrix?
+  }
+
+  /// --step-matrix, per session or customer, from the start or centred.
+  static func stepMatrix(_ arguments: ParsedArguments, log: SessionLog) throws -> StepMatrix? {
+    guard arguments.isGiven("step-matrix") else {
+      for name in ["step-matrix-unit", "centre-on"] where arguments.isGiven(name) {
+        throw CLIError.invalidValue(
+          option: name, value: arguments.value(name)!, reason: "it only applies with --step-matrix")
+      }
+      return nil
+    }
+    let steps = try arguments.integer("step-matrix", in: 1...100)
+    let unit = arguments.value("step-matrix-unit")!
+    guard ["sessions", "customers"].contains(unit) else {
+      throw CLIError.invalidValue(option: "step-matrix-unit", value: unit, reason: "expected sessions or customers")
+    }
+    do {
+      return try StepMatrix(log, steps: steps, byCustomer: unit == "customers", centre: arguments.value("centre-on"))
+    } catch {
+      throw CLIError.invalidValue(
+        option: "centre-on", value: arguments.value("centre-on") ?? "", reason: error.description)
+    }
+  }
+
+  static func render(_ m: StepMatrix) -> String {
+    func pad(_ s: String, _ n: Int) -> String {
+      s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+    }
+    var out =
+      "\nStep matrix (\(m.paths) \(m.unit)\(m.centre.map { ", step 0 at the first \(printable($0))" } ?? "")):\n"
+    out += pad("", 22) + m.steps.map { pad(String($0), 6) }.joined() + "\n"
+    for row in m.rows.prefix(12) {
+      out +=
+        pad(printable(row.event), 22)
+        + row.shares.map { pad($0 == 0 ? "·" : $0 < 0.005 ? "<1%" : String(format: "%.0f%%", $0 * 100), 6) }.joined()
+        + "\n"
+    }
+    if m.rows.count > 12 { out += "… \(m.rows.count - 12) more rows (--json, --report)\n" }
+    return out
   }
 
   /// With --changes: the scan over every transition and funnel step.

@@ -141,6 +141,8 @@ public struct Funnel: Sendable, Codable {
 public enum FunnelError: Error, CustomStringConvertible, Equatable {
   case tooFewSteps(String)
   case unknownStep(String, suggestion: String?)
+  /// An event to centre on (or the like) that the log does not have.
+  case unknownEvent(String, suggestion: String?)
 
   public var description: String {
     switch self {
@@ -149,6 +151,8 @@ public enum FunnelError: Error, CustomStringConvertible, Equatable {
     case .unknownStep(let name, let suggestion):
       return "the funnel step '\(name)' is not an event type of the log"
         + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+    case .unknownEvent(let name, let suggestion):
+      return "'\(name)' is not an event type of the log" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
     }
   }
 }
