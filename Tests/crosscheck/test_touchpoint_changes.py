@@ -111,6 +111,16 @@ def test_tests_equal_statsmodels_z_tests_with_the_design_effect_and_bh(tmp_path)
     assert len(t) == 1
     group = (moves.user_id.map(platform) == "ios").to_numpy()
     assert t.z.iloc[0] == pytest.approx(expected_z(y_all, group, deff), rel=1e-9)
+    # The public log's own change: when traffic jumps at the end of March,
+    # main → catalog goes from about 64% to 81% and stays there. It is told
+    # as a shift that lasts, not as a dip in the weeks before it (which is
+    # how a window against a baseline holding both levels reads it).
+    shifts = [c for c in changes["changes"] if c["series"] == "main → catalog" and c["scope"] == "all customers"]
+    assert len(shifts) == 1 and "lastDay" not in shifts[0], shifts
+    assert "2020-03-27" <= shifts[0]["firstDay"] <= "2020-04-03" and shifts[0]["share"] > shifts[0]["baselineShare"]
+    main = moves_out_of("main")
+    after = main[main.day >= shifts[0]["firstDay"]]
+    assert (after.to == "catalog").mean() > 0.78 and shifts[0]["share"] == pytest.approx((after.to == "catalog").mean(), abs=0.01)
 
 
 def planted_incident(path, first="2020-03-30", last="2020-04-19"):
@@ -152,13 +162,14 @@ def test_a_planted_incident_is_found_with_its_window_and_segment(tmp_path):
     # change from late March on is told otherwise (the weeks after are not
     # read as a rise back; the public log's own mid-March dip stays), and only iOS
     # differs from the rest (not the other platforms, mirror images of it).
-    cart = [c for c in changes["changes"] if c["series"].startswith("cart →") and c["lastDay"] >= "2020-03-27"]
+    cart = [c for c in changes["changes"] if c["series"].startswith("cart →")
+            and c.get("lastDay", "9999") >= "2020-03-27"]
     assert {c["series"].split(" (funnel")[0] for c in cart} >= {"cart → delivery_choice", "cart → error_page",
                                                             "cart → catalog", "cart → (session end)"}
     for c in cart:
         assert c["scope"] == "platform=ios"
         assert abs((pd.Timestamp(c["firstDay"]) - pd.Timestamp("2020-03-30")).days) <= 3, c
-        assert abs((pd.Timestamp(c["lastDay"]) - pd.Timestamp("2020-04-19")).days) <= 3, c
+        assert "lastDay" in c and abs((pd.Timestamp(c["lastDay"]) - pd.Timestamp("2020-04-19")).days) <= 3, c
     assert {t["scope"] for t in changes["segmentDifferences"]} == {"platform=ios"}
     # No other segment is said to have changed there.
     assert not [c for c in changes["changes"] if c["series"] == "cart → delivery_choice"
@@ -189,3 +200,55 @@ def test_nothing_is_found_when_time_says_nothing(tmp_path):
     weekly = tests[tests.week != ""]
     assert len(weekly) > 500
     assert changes["changes"] == [], json.dumps(changes["changes"])[:3000]
+
+
+def test_compare_a_segment_and_two_periods(tmp_path):
+    """`--compare platform=ios` on the planted log: the transitions out of
+    the cart differ (and equal the z-tests recomputed in pandas), the two
+    graphs count the sessions of each group; `--compare-periods` compares
+    the days given, and the page draws the differences and both graphs."""
+    from test_journey_report import probe
+    planted_incident(tmp_path / "shop.csv")
+    customers_table(tmp_path / "customers.csv",
+                    sorted(pd.read_csv(tmp_path / "shop.csv", dtype={"user_id": str}).user_id.unique()))
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--customers", tmp_path / "customers.csv", "--compare", "platform=ios", "--json",
+                        "--report", tmp_path / "t.html"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    c = json.loads(r.stdout)["comparison"]
+    raw = pd.read_csv(tmp_path / "shop.csv", dtype={"user_id": str})
+    raw["t"] = pd.to_datetime(raw.timestamp)
+    raw["order"] = np.arange(len(raw))
+    raw = raw.sort_values(["user_id", "t", "order"], kind="stable").reset_index(drop=True)
+    gap = (raw.t - raw.t.shift()).dt.total_seconds()
+    raw["session"] = ((raw.user_id != raw.user_id.shift()) | (gap > 1800)).cumsum()
+    ios = raw.user_id.map(platform) == "ios"
+    assert c["graphA"]["sessions"] == raw[ios].session.nunique()
+    assert c["graphB"]["sessions"] == raw[~ios].session.nunique()
+    found = {(d["from"], d["to"]) for d in c["differences"] if d["q"] <= 0.05}
+    assert {("cart", "error_page"), ("cart", "delivery_choice")} <= found
+    nxt = raw.event.shift(-1).where(raw.session.shift(-1) == raw.session, "(session end)")
+    cart = raw[raw.event == "cart"].assign(to=nxt[raw.event == "cart"])
+    y = (cart.to == "delivery_choice").to_numpy().astype(float)
+    group = (cart.user_id.map(platform) == "ios").to_numpy()
+    d = next(d for d in c["differences"] if (d["from"], d["to"]) == ("cart", "delivery_choice"))
+    assert d["z"] == pytest.approx(expected_z(y, group, design_effect(y, cart.user_id.to_numpy())), rel=1e-9)
+    assert (d["trialsA"], d["trialsB"]) == (group.sum(), (~group).sum())
+    shown = probe((tmp_path / "t.html").read_text(), str(tmp_path))
+    for chart in ("compare-differences", "compare-graph-a", "compare-graph-b"):
+        assert shown["charts"][chart]["shapes"] >= 8, chart
+    # Two periods: the outage's three weeks against the three before.
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--compare-periods", "2020-03-30..2020-04-19,2020-03-09..2020-03-29", "--json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    c = json.loads(r.stdout)["comparison"]
+    day = cart.t.dt.strftime("%Y-%m-%d")
+    a, b = day.between("2020-03-30", "2020-04-19"), day.between("2020-03-09", "2020-03-29")
+    d = next(d for d in c["differences"] if (d["from"], d["to"]) == ("cart", "error_page"))
+    ya = (cart.to[a] == "error_page").mean()
+    assert d["shareA"] == pytest.approx(ya, rel=1e-12) and d["shareB"] == 0 and d["q"] < 1e-6
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", tmp_path / "shop.csv", "--id-column", "user_id",
+                        "--compare-periods", "2020-03-01..2020-03-31,2020-03-15..2020-04-15"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 64 and "the two periods overlap" in r.stderr

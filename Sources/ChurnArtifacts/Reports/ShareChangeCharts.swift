@@ -37,9 +37,10 @@ extension TouchpointReport {
     svg +=
       "<text x=\"\(HTML.number(left))\" y=\"18\" class=\"label\">\(HTML.escape(title))</text>\n"
     do {
-      let (a, b) = c.window
+      let a = c.window.first
+      let b = c.lastDay == nil ? lastWeek + 6 : min(c.window.last, lastWeek + 6)
       svg +=
-        "<rect x=\"\(HTML.number(x(Double(a))))\" y=\"\(HTML.number(top))\" width=\"\(HTML.number(max(2, x(Double(b + 1)) - x(Double(a)))))\" height=\"\(HTML.number(height - top - bottom))\" fill=\"\(HTML.categorical[1])\" fill-opacity=\"0.25\"><title>\(HTML.escape("\(c.firstDay) to \(c.lastDay): \(HTML.percent(c.share)), against \(HTML.percent(c.baselineShare)) around it"))</title></rect>\n"
+        "<rect x=\"\(HTML.number(x(Double(a))))\" y=\"\(HTML.number(top))\" width=\"\(HTML.number(max(2, x(Double(b + 1)) - x(Double(a)))))\" height=\"\(HTML.number(height - top - bottom))\" fill=\"\(HTML.categorical[1])\" fill-opacity=\"0.25\"><title>\(HTML.escape("\(c.lastDay.map { "\(c.firstDay) to \($0)" } ?? "from \(c.firstDay) on"): \(HTML.percent(c.share)), against \(HTML.percent(c.baselineShare)) \(c.lastDay == nil ? "before" : "around it")"))</title></rect>\n"
     }
     for tick in [0.0, 0.5, 1.0] {
       svg +=

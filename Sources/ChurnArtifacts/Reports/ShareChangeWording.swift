@@ -8,8 +8,9 @@ public enum ShareChangeWording {
   /// from 61.0% to 28.0% (n = 412 by 380 customers; q < 0.0001)".
   public static func sentence(_ c: ShareChanges.Change) -> String {
     let way = c.share > c.baselineShare ? "rose" : "fell"
+    let when = c.lastDay.map { "\(c.firstDay) to \($0)" } ?? "From \(c.firstDay) on"
     return
-      "\(c.firstDay) to \(c.lastDay), \(c.scope): \(c.series) \(way) from \(percent(c.baselineShare)) to \(percent(c.share)) (n = \(c.trials) by \(c.customers) customers; \(q(c.q)))"
+      "\(when), \(c.scope): \(c.series) \(way) from \(percent(c.baselineShare)) to \(percent(c.share)) (n = \(c.trials) by \(c.customers) customers; \(q(c.q)))"
   }
 
   /// "platform=ios: cart → payment_choice 28.0% against 61.0% for the

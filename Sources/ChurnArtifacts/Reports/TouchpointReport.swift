@@ -17,6 +17,8 @@ public struct TouchpointReport: Sendable, ReportPage {
   public var changes: ShareChanges?
   /// The step matrix (`--step-matrix`), after the funnels.
   public var stepMatrix: StepMatrix?
+  /// A segment or period against another (`--compare`), after the changes.
+  public var comparison: GraphComparison?
 
   public init(graph: TouchpointGraph, title: String = "Touchpoint journeys") {
     self.graph = graph
@@ -25,6 +27,7 @@ public struct TouchpointReport: Sendable, ReportPage {
 
   public var chartIDs: [String] {
     ["touchpoint-graph"] + (changes?.changes.prefix(shownChanges).indices.map { "change-\($0 + 1)" } ?? [])
+      + (comparison == nil ? [] : ["compare-differences", "compare-graph-a", "compare-graph-b"])
       + funnels.indices.map { "funnel-\($0 + 1)" }
   }
 
@@ -90,6 +93,7 @@ public struct TouchpointReport: Sendable, ReportPage {
       "Where customers go next", graphCaption + " The table below lists every transition.",
       TouchpointGraphDrawing(graph: graph, edges: Array(graph.edges.prefix(drawn))).svg)
     if let changes { page += changeSection(changes) }
+    if let comparison { page += comparisonSection(comparison) }
     for (k, funnel) in funnels.enumerated() {
       page += section(
         "Funnel: " + funnel.steps.joined(separator: " → "),
@@ -177,13 +181,15 @@ public struct TouchpointReport: Sendable, ReportPage {
 struct TouchpointGraphDrawing {
   let graph: TouchpointGraph
   let edges: [TouchpointGraph.Edge]
+  var id = "touchpoint-graph"
+  var title = "Touchpoint transition graph"
   let width = 960.0
 
   var svg: String {
     let (position, height) = layout()
     let most = Double(edges.map(\.transitions).max() ?? 1)
     var out =
-      "<svg id=\"touchpoint-graph\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-labelledby=\"touchpoint-graph-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"touchpoint-graph-title\">Touchpoint transition graph</title>\n"
+      "<svg id=\"\(id)\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-labelledby=\"\(id)-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"\(id)-title\">\(HTML.escape(title))</title>\n"
     for (k, e) in edges.enumerated() {
       guard let a = position[e.from], let b = position[e.to] else { continue }
       let w = 1 + 13 * Double(e.transitions) / most

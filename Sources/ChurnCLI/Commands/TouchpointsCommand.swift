@@ -61,11 +61,23 @@ enum TouchpointsCommand: Command {
         help:
           "Find what changed and when: every transition share and funnel step, week by week against the weeks around it (and, with --segment, each segment against the rest), the false discovery rate controlled across all tests."
       ),
-      .init(name: "fdr", valueName: "rate", help: "With --changes: the false discovery rate.", defaultValue: "0.05"),
+      .init(
+        name: "fdr", valueName: "rate", help: "With --changes or --compare: the false discovery rate.",
+        defaultValue: "0.05"),
       .init(
         name: "changes-out", valueName: "file",
         help: "With --changes: every test made as CSV (share, baseline, trials, z, p, q), or - for standard output."),
-      .init(name: "customers", valueName: "file", help: "Customers table, for --segment."),
+      .init(
+        name: "compare", valueName: "column=value",
+        help:
+          "Compare one segment's sessions (a customers-table column's value) with the rest's: both graphs and every transition tested."
+      ),
+      .init(
+        name: "compare-periods", valueName: "dates",
+        help:
+          "Compare the sessions of one period with another's or the rest's: 2020-02-01..2020-02-29 or 2020-02-01..2020-02-29,2020-03-01..2020-03-31."
+      ),
+      .init(name: "customers", valueName: "file", help: "Customers table, for --segment and --compare."),
       .init(
         name: "segment", valueName: "column",
         help: "With --changes: also test within each value of this customers-table column, and each against the rest."),
@@ -101,6 +113,7 @@ enum TouchpointsCommand: Command {
     let funnels = try self.funnels(arguments, log: log)
     let changes = try self.changes(arguments, log: log, schema: reader.schema, issues: &issues)
     let stepMatrix = try self.stepMatrix(arguments, log: log)
+    let comparison = try compare(arguments, log: log, schema: reader.schema, issues: &issues)
     let outputs = PendingOutputs(console: console)
     if let path = arguments.value("changes-out"), let changes {
       try outputs.add(testRows(changes, neutralisingFormulas: !arguments.flag("no-formula-escape")), to: path)
@@ -113,16 +126,20 @@ enum TouchpointsCommand: Command {
       report.funnels = funnels
       report.changes = changes
       report.stepMatrix = stepMatrix
+      report.comparison = comparison
       try outputs.add(report.html(), to: page)
     }
     if arguments.flag("json") {
       try outputs.add(
-        try JSONOutput.text(Document(graph: graph, funnels: funnels, changes: changes, stepMatrix: stepMatrix)), to: "-"
+        try JSONOutput.text(
+          Document(
+            graph: graph, funnels: funnels, changes: changes, stepMatrix: stepMatrix, comparison: comparison)), to: "-"
       )
     }
     try outputs.commit()
     let text =
       render(graph, top: top) + funnels.map(render).joined() + (stepMatrix.map(render) ?? "")
+      + (comparison.map(render) ?? "")
       + (changes.map(render) ?? "")
     if arguments.flag("json") || [arguments.value("out"), arguments.value("changes-out")].contains("-") {
       console.err(text)
@@ -155,6 +172,96 @@ enum TouchpointsCommand: Command {
     let funnels: [Funnel]
     let changes: ShareChanges?
     let stepMatrix: StepMatrix?
+    let comparison: GraphComparison?
+  }
+
+  /// --fdr, for --changes and --compare.
+  static func fdr(_ arguments: ParsedArguments) throws -> Double {
+    let uses = ["changes", "compare", "compare-periods"].contains { arguments.isGiven($0) }
+    guard uses || !arguments.isGiven("fdr") else {
+      throw CLIError.invalidValue(
+        option: "fdr", value: arguments.value("fdr")!, reason: "it only applies with --changes or --compare")
+    }
+    let rate = try arguments.nonNegativeNumber("fdr", below: 1)!
+    guard rate > 0 else {
+      throw CLIError.invalidValue(
+        option: "fdr", value: arguments.value("fdr")!, reason: "expected a rate above 0 and below 1")
+    }
+    return rate
+  }
+
+  /// --compare COLUMN=VALUE or --compare-periods: two groups of sessions.
+  static func compare(
+    _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema, issues: inout IssueLog
+  ) throws -> GraphComparison? {
+    let fdr = try fdr(arguments)
+    if let text = arguments.value("compare") {
+      if arguments.isGiven("compare-periods") {
+        throw CLIError.invalidValue(
+          option: "compare-periods", value: arguments.value("compare-periods")!,
+          reason: "compare a segment or periods, not both")
+      }
+      let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, !parts[0].isEmpty else {
+        throw CLIError.invalidValue(option: "compare", value: text, reason: "expected column=value, e.g. platform=ios")
+      }
+      let segments = try segments(
+        column: parts[0], option: "compare", arguments, log: log, schema: schema, issues: &issues)
+      guard let k = segments.names.firstIndex(of: parts[1]) else {
+        let suggestion = closestMatch(to: parts[1], in: segments.names).map { " (did you mean '\($0)'?)" } ?? ""
+        throw CLIError.invalidValue(
+          option: "compare", value: text, reason: "no customer has \(parts[0]) '\(parts[1])'\(suggestion)")
+      }
+      return GraphComparison(log: log, a: text, b: "the rest", fdr: fdr) { customer, _ in
+        segments.segment(of: customer) == k
+      }
+    }
+    guard let text = arguments.value("compare-periods") else { return nil }
+    let periods = try text.split(separator: ",").map { try period(String($0), option: "compare-periods") }
+    guard periods.count == 1 || periods.count == 2 else {
+      throw CLIError.invalidValue(
+        option: "compare-periods", value: text, reason: "expected one period, or two separated by a comma")
+    }
+    let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let a = periods[0]
+    if periods.count == 1 {
+      return GraphComparison(log: log, a: names[0], b: "the rest", fdr: fdr) { _, day in a.contains(day) }
+    }
+    let b = periods[1]
+    guard !a.overlaps(b) else {
+      throw CLIError.invalidValue(option: "compare-periods", value: text, reason: "the two periods overlap")
+    }
+    return GraphComparison(log: log, a: names[0], b: names[1], fdr: fdr) { _, day in
+      a.contains(day) ? true : b.contains(day) ? false : nil
+    }
+  }
+
+  /// "2020-02-01..2020-02-29" → its days since 1970-01-01, both ends in.
+  static func period(_ text: String, option: String) throws(CLIError) -> ClosedRange<Int64> {
+    let ends = text.trimmingCharacters(in: .whitespaces).components(separatedBy: "..")
+    let days = ends.compactMap { end -> Int64? in
+      let bytes = Array(end.utf8)
+      guard bytes.count == 10, case .success(let t) = TimestampFormat.iso8601.parse(bytes[...]) else { return nil }
+      return t / microsPerDay
+    }
+    guard ends.count == 2, days.count == 2, days[0] <= days[1] else {
+      throw .invalidValue(
+        option: option, value: text, reason: "expected a period as FIRST..LAST dates, e.g. 2020-02-01..2020-02-29")
+    }
+    return days[0]...days[1]
+  }
+
+  static func render(_ c: GraphComparison) -> String {
+    let found = c.significant
+    var out =
+      "\nCompared: \(printable(c.a)) (\(c.graphA.sessions) sessions) against \(printable(c.b)) (\(c.graphB.sessions) sessions); \(c.differences.count) transitions tested, \(found.count) differ at a false discovery rate of \(CSVFormatting.number(c.fdr * 100))%:\n"
+    for d in found.prefix(20) {
+      out += String(
+        format: "  %@ → %@: %.1f%% against %.1f%% (z = %.1f, q = %.2g)\n", printable(d.from), printable(d.to),
+        d.shareA * 100, d.shareB * 100, d.z, d.q)
+    }
+    if found.count > 20 { out += "  … \(found.count - 20) more (--json, --report)\n" }
+    return out
   }
 
   /// --step-matrix, per session or customer, from the start or centred.
@@ -201,7 +308,7 @@ enum TouchpointsCommand: Command {
     _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema, issues: inout IssueLog
   ) throws -> ShareChanges? {
     guard arguments.flag("changes") else {
-      for name in ["changes-out", "segment", "fdr"] where arguments.isGiven(name) {
+      for name in ["changes-out", "segment"] where arguments.isGiven(name) {
         throw CLIError.invalidValue(
           option: name, value: arguments.value(name)!, reason: "it only applies with --changes")
       }
@@ -219,22 +326,25 @@ enum TouchpointsCommand: Command {
       let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
       series += try ShareSeries.funnelSteps(steps, windowSeconds: window, log: log)
     }
-    return scan.scan(series, segments: try segments(arguments, log: log, schema: schema, issues: &issues))
+    let segments = try arguments.value("segment").map {
+      try self.segments(column: $0, option: "segment", arguments, log: log, schema: schema, issues: &issues)
+    }
+    return scan.scan(series, segments: segments)
   }
 
-  /// --segment's column of --customers, by customer.
+  /// A column of --customers, by customer (for --segment or --compare).
   static func segments(
-    _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema, issues: inout IssueLog
-  ) throws -> CustomerSegments? {
-    guard let column = arguments.value("segment") else { return nil }
+    column: String, option: String, _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema,
+    issues: inout IssueLog
+  ) throws -> CustomerSegments {
     guard let path = arguments.value("customers") else {
       throw CLIError.invalidValue(
-        option: "segment", value: column, reason: "segments come from the customers table: add --customers FILE")
+        option: option, value: column, reason: "segments come from the customers table: add --customers FILE")
     }
     let table = try CustomerTable(path: path, idColumn: schema.customerID, issues: &issues)
     guard let a = table.attributeNames.firstIndex(of: column) else {
       throw CLIError.invalidValue(
-        option: "segment", value: column,
+        option: option, value: column,
         reason: "\(path) has no such column (columns: \(table.attributeNames.joined(separator: ", ")))")
     }
     return CustomerSegments(column: column, customerIDs: log.customerIDs) { id in

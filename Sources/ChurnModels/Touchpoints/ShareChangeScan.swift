@@ -8,6 +8,9 @@ public struct CustomerSegments: Sendable {
   /// By customer number; −1: the customer has no segment.
   let ofCustomer: [Int32]
 
+  /// The segment number of a customer (−1: none).
+  public func segment(of customer: Int32) -> Int { Int(ofCustomer[Int(customer)]) }
+
   /// `segment(id)` gives a customer's value (nil or "": none).
   public init(column: String, customerIDs: [String], segment: (String) -> String?) {
     self.column = column
@@ -286,6 +289,23 @@ public struct ShareChangeScan: Sendable {
         if best == nil || ratio > best!.ratio + 1e-9 { best = (ratio, a, b) }
       }
     }
+    // A shift that lasts (one change point) against the window (two): the
+    // window must be the better fit by more than BIC's price of its extra
+    // point, ½ log n, or the change is told as a shift from its day on.
+    var shift: (ratio: Double, day: Int)?
+    for t in max(1, Int(first - lo) - 7)...min(days - 1, Int(last - lo) + 7) where free(t) {
+      let (nBefore, kBefore) = (n[t], k[t])
+      guard nBefore >= minimumTrials, total - nBefore >= minimumTrials else { continue }
+      let ratio = logLikelihood(kBefore, nBefore) + logLikelihood(hits - kBefore, total - nBefore)
+      if shift == nil || ratio > shift!.ratio + 1e-9 { shift = (ratio, t) }
+    }
+    let lasts: Bool
+    if let shift, best == nil || best!.ratio - shift.ratio <= 0.5 * log(Double(total)) {
+      lasts = true
+      best = (shift.ratio, shift.day, days - 1)
+    } else {
+      lasts = false
+    }
     guard let best else { return nil }
     let (nIn, kIn) = (n[best.end + 1] - n[best.start], k[best.end + 1] - k[best.start])
     let during = Double(kIn) / Double(nIn)
@@ -302,8 +322,9 @@ public struct ShareChangeScan: Sendable {
     let strongest = run.max { abs($0.difference.z) < abs($1.difference.z) }!
     return .init(
       series: s.name, kind: s.kind, scope: run[0].scope, firstDay: formatDate(from * microsPerDay),
-      lastDay: formatDate(to * microsPerDay), baselineShare: baseline, share: during, trials: nIn,
-      customers: customers.count, weeks: run.count, z: strongest.difference.z, q: run.map(\.q).min()!,
+      lastDay: lasts ? nil : formatDate(to * microsPerDay), baselineShare: baseline, share: during, trials: nIn,
+      customers: customers.count, weeks: run.count,
+      z: abs(strongest.difference.z) * (during > baseline ? 1 : -1), q: run.map(\.q).min()!,
       weeklyShares: weekly.keys.sorted().map {
         .init(
           week: formatDate($0 * microsPerDay), day: $0, trials: weekly[$0]!.n,
@@ -380,13 +401,18 @@ public struct ShareChanges: Sendable, Encodable {
     public let kind: ShareSeries.Kind
     public let scope: String
     public let firstDay: String
-    public let lastDay: String
+    /// nil: a shift that lasts from `firstDay` on (to the end of the weeks
+    /// looked at); else the window's last day.
+    public let lastDay: String?
+    /// The share before the shift, or around the window.
     public let baselineShare: Double
     public let share: Double
     /// Trials within the window, and the customers behind them.
     public let trials: Int
     public let customers: Int
-    /// Significant weeks in the run, its strongest z and smallest q.
+    /// Significant weeks in the run, its strongest z (signed as the change
+    /// goes: a shift can go the other way from the weeks that found it)
+    /// and smallest q.
     public let weeks: Int
     public let z: Double
     public let q: Double
@@ -416,7 +442,7 @@ public struct ShareChanges: Sendable, Encodable {
       try c.encode(kind, forKey: .kind)
       try c.encode(scope, forKey: .scope)
       try c.encode(firstDay, forKey: .firstDay)
-      try c.encode(lastDay, forKey: .lastDay)
+      try c.encodeIfPresent(lastDay, forKey: .lastDay)
       try c.encode(baselineShare, forKey: .baselineShare)
       try c.encode(share, forKey: .share)
       try c.encode(trials, forKey: .trials)

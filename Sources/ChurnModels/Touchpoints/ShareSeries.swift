@@ -15,6 +15,9 @@ public struct ShareSeries: Sendable {
   /// (funnel catalog → cart → payment_done)".
   public let name: String
   public let kind: Kind
+  /// A transition's two event types (nil for a funnel step).
+  public internal(set) var from: String?
+  public internal(set) var to: String?
   var customers: [Int32] = []
   /// Days since 1970-01-01, UTC.
   var days: [Int32] = []
@@ -54,6 +57,7 @@ extension ShareSeries {
       where n >= minimum && n < moves.count {
         let target = to == end ? TouchpointGraph.sessionEnd : log.typeNames[to]
         var s = ShareSeries(name: "\(log.typeNames[from]) → \(target)", kind: .transition)
+        (s.from, s.to) = (log.typeNames[from], target)
         for m in moves { s.append(customer: m.customer, day: m.day, success: m.to == to) }
         series.append(s)
       }

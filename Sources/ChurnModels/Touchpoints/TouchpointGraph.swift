@@ -95,16 +95,16 @@ public struct SessionLog: Sendable {
   public let sessionGapSeconds: Double
   /// The column sessions came from; nil: cut at silences.
   public let sessionColumn: String?
-  public let customerCount: Int
+  public private(set) var customerCount: Int
   public let typeNames: [String]
   /// Customer ids by the numbers in `customers`.
   public let customerIDs: [String]
   /// Per event, in order.
-  public let customers: [Int32]
-  public let times: [Int64]
-  public let types: [Int32]
+  public private(set) var customers: [Int32]
+  public private(set) var times: [Int64]
+  public private(set) var types: [Int32]
   /// Each session's events, as a range of the arrays above.
-  public let sessions: [Range<Int>]
+  public private(set) var sessions: [Range<Int>]
 
   /// Reads the whole log; `sessionGapSeconds` > 0 (30 minutes is the
   /// usual web-analytics choice). With `sessionColumn`, sessions are the
@@ -171,6 +171,29 @@ public struct SessionLog: Sendable {
     times = events.map(\.time)
     types = events.map(\.type)
     self.sessions = sessions
+  }
+}
+
+extension SessionLog {
+  /// The sessions `keep` accepts (given each session's range), as a log
+  /// of their own: for one segment's or one period's graph.
+  public func subset(_ keep: (Range<Int>) -> Bool) -> SessionLog {
+    var copy = self
+    copy.customers = []
+    copy.times = []
+    copy.types = []
+    copy.sessions = []
+    var seen = Set<Int32>()
+    for range in sessions where keep(range) {
+      let start = copy.times.count
+      copy.customers += customers[range]
+      copy.times += times[range]
+      copy.types += types[range]
+      copy.sessions.append(start..<copy.times.count)
+      seen.insert(customers[range.lowerBound])
+    }
+    copy.customerCount = seen.count
+    return copy
   }
 }
 
