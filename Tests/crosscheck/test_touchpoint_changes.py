@@ -252,3 +252,56 @@ def test_compare_a_segment_and_two_periods(tmp_path):
                         "--compare-periods", "2020-03-01..2020-03-31,2020-03-15..2020-04-15"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 64 and "the two periods overlap" in r.stderr
+
+
+def generate_clickstream(path, *extra):
+    r = subprocess.run([CHURNKIT, "generate", "--clickstream", "--customers", "2000", "--out", path, *extra],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+
+
+def scan_clickstream(path):
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", path / "events.csv", "--changes", "--customers",
+                        path / "customers.csv", "--segment", "platform", "--json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["changes"]
+
+
+def test_the_generators_planted_incidents_are_found(tmp_path):
+    """`generate --clickstream` plants three incidents (truth.json): each
+    is found on its platform, its window within 3 days of the truth, and
+    the platform that browses more and buys less differs from the rest."""
+    generate_clickstream(tmp_path / "a")
+    generate_clickstream(tmp_path / "b")
+    for name in ("events.csv", "customers.csv", "truth.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    truth = json.loads((tmp_path / "a" / "truth.json").read_text())
+    changes = scan_clickstream(tmp_path / "a")
+    expected = {"checkout loops back to the cart": ("checkout → purchase", "fell"),
+                "payment fails: error page and support contacts": ("checkout → error_page", "rose")}
+    for incident in truth["incidents"]:
+        if incident["wholePeriod"]:
+            differs = {(changes["series"][t["series"]], t["scope"]) for t in changes["segmentDifferences"]}
+            assert ("product → cart", "platform=" + incident["platform"]) in differs
+            continue
+        series, way = expected[incident["name"]]
+        found = [c for c in changes["changes"] if c["series"] == series and "lastDay" in c
+                 and c["scope"] == "platform=" + incident["platform"]]
+        assert len(found) == 1, (incident["name"], [c["series"] + " " + c["scope"] for c in changes["changes"]])
+        c = found[0]
+        assert (c["share"] > c["baselineShare"]) == (way == "rose")
+        assert abs((pd.Timestamp(c["firstDay"]) - pd.Timestamp(incident["firstDay"])).days) <= 3
+        assert abs((pd.Timestamp(c["lastDay"]) - pd.Timestamp(incident["lastDay"])).days) <= 3
+        # Told for that platform alone, not for all customers.
+        assert not [c for c in changes["changes"] if c["series"] == series
+                    and c["scope"] != "platform=" + incident["platform"]
+                    and c["firstDay"] <= incident["lastDay"] and c.get("lastDay", "9999") >= incident["firstDay"]]
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_a_clickstream_without_incidents_shows_nothing(tmp_path, seed):
+    generate_clickstream(tmp_path, "--incidents", "none", "--seed", seed)
+    changes = scan_clickstream(tmp_path)
+    assert len(changes["tests"]) > 1000
+    assert changes["changes"] == [] and changes["segmentDifferences"] == []
