@@ -127,10 +127,13 @@ def test_page_draws_the_graph_and_says_what_the_csv_says(tmp_path):
             f"{100 * high:.1f}%)") in page
 
 
-def pandas_funnel(steps, window=None):
-    """Units reaching each step, and per Monday of entry the units entering
-    and finishing: sessions (30-minute gaps), or users within `window`."""
+def pandas_funnel(steps, window=None, daily=False, user_filter=None):
+    """Units reaching each step, and per Monday (or day) of entry the units
+    entering and finishing: sessions (30-minute gaps), or users within
+    `window`; only the users `user_filter` accepts, if given."""
     raw = sessions_of(1800)
+    if user_filter is not None:
+        raw = raw[raw.user_id.map(user_filter)]
     groups = raw.groupby("user_id" if window else "session", sort=False)
     reached, weeks = [0] * len(steps), {}
     for _, g in groups:
@@ -146,7 +149,7 @@ def pandas_funnel(steps, window=None):
                 depth += 1
         for k in range(depth):
             reached[k] += 1
-        monday = (t0.normalize() - pd.Timedelta(days=t0.weekday())).strftime("%Y-%m-%d")
+        monday = (t0.normalize() - pd.Timedelta(days=0 if daily else t0.weekday())).strftime("%Y-%m-%d")
         entered, done = weeks.get(monday, (0, 0))
         weeks[monday] = (entered + 1, done + (depth == len(steps)))
     return reached, weeks
@@ -163,7 +166,7 @@ def test_funnels_equal_pandas(tmp_path, window, option):
     for funnel in funnels:
         reached, weeks = pandas_funnel(funnel["steps"], window)
         assert funnel["reached"] == reached and funnel["unit"] == ("customers" if window else "sessions")
-        assert {w["start"]: (w["reached"][0], w["reached"][-1]) for w in funnel["byWeek"]} == weeks
+        assert {w["start"]: (w["reached"][0], w["reached"][-1]) for w in funnel["byPeriod"]} == weeks
         for k in range(1, len(reached)):
             c = funnel["conversion"][k]
             low, high = proportion_confint(reached[k], reached[k - 1], alpha=0.05, method="wilson")
@@ -271,3 +274,31 @@ def test_step_matrix_equals_pandas(tmp_path, unit, centre):
     assert np.allclose(np.sum([row["shares"] for row in m["rows"]], axis=0), 1)
     page = (tmp_path / "t.html").read_text()
     assert '<table id="step-matrix"' in page and "Step by step" in page
+
+
+def test_funnels_by_day_and_by_segment_equal_pandas(tmp_path):
+    """`--funnel-period day` and `--segment`: per day of entry and per
+    segment, the counts pandas gives, each segment's end-to-end share with
+    statsmodels' Wilson interval; the page has the segment table."""
+    from test_touchpoint_changes import customers_table, platform
+    users = sorted(pd.read_csv(SHOP, dtype={"user_id": str}).user_id.unique())
+    customers_table(tmp_path / "customers.csv", users)
+    steps = ["catalog", "cart", "payment_done"]
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", SHOP, "--id-column", "user_id", "--funnel",
+                        ",".join(steps), "--funnel-period", "day", "--customers", tmp_path / "customers.csv",
+                        "--segment", "platform", "--json", "--report", tmp_path / "t.html"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    funnel = json.loads(r.stdout)["funnels"][0]
+    _, days = pandas_funnel(steps, daily=True)
+    assert funnel["period"] == "day"
+    assert {d["start"]: (d["reached"][0], d["reached"][-1]) for d in funnel["byPeriod"]} == days
+    assert funnel["segmentColumn"] == "platform"
+    for segment in funnel["bySegment"]:
+        reached, _ = pandas_funnel(steps, user_filter=lambda u: platform(u) == segment["name"])
+        assert segment["reached"] == reached
+        low, high = proportion_confint(reached[-1], reached[0], alpha=0.05, method="wilson")
+        assert abs(segment["overall"]["lower95"] - low) < 1e-12 and abs(segment["overall"]["upper95"] - high) < 1e-12
+    assert sorted(s["name"] for s in funnel["bySegment"]) == ["android", "ios", "web"]
+    page = (tmp_path / "t.html").read_text()
+    assert '<table class="segments">' in page and ">platform</th>" in page

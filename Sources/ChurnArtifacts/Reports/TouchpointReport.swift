@@ -97,7 +97,7 @@ public struct TouchpointReport: Sendable, ReportPage {
     for (k, funnel) in funnels.enumerated() {
       page += section(
         "Funnel: " + funnel.steps.joined(separator: " → "),
-        funnelCaption(funnel), funnelChart(funnel, id: "funnel-\(k + 1)") + weekTable(funnel))
+        funnelCaption(funnel), funnelChart(funnel, id: "funnel-\(k + 1)") + segmentTable(funnel) + weekTable(funnel))
     }
     if let stepMatrix { page += stepMatrixSection(stepMatrix) }
     page += section(
@@ -150,11 +150,26 @@ public struct TouchpointReport: Sendable, ReportPage {
     return svg + "</svg>"
   }
 
-  /// Per week of entry: units entering, reaching the last step, and the share.
+  /// Per segment: units entering, reaching the last step, the share and
+  /// its interval (empty without segments).
+  func segmentTable(_ f: Funnel) -> String {
+    guard let column = f.segmentColumn, !f.bySegment.isEmpty else { return "" }
+    var html =
+      "<table class=\"segments\"><thead><tr><th scope=\"col\">\(HTML.escape(column))</th><th scope=\"col\">entered</th><th scope=\"col\">reached \(HTML.escape(f.steps.last!))</th><th scope=\"col\">end to end</th><th scope=\"col\">95% interval</th></tr></thead><tbody>\n"
+    for s in f.bySegment {
+      let interval = s.overall.map { "\(HTML.percent($0.lower95)) to \(HTML.percent($0.upper95))" } ?? "–"
+      html +=
+        "<tr><th scope=\"row\">\(HTML.escape(s.name))</th><td>\(s.reached[0])</td><td>\(s.reached[s.reached.count - 1])</td><td>\(s.overall.map { HTML.percent($0.share) } ?? "–")</td><td>\(interval)</td></tr>\n"
+    }
+    return html + "</tbody></table>\n"
+  }
+
+  /// Per week or day of entry: units entering, reaching the last step,
+  /// and the share.
   func weekTable(_ f: Funnel) -> String {
     var html =
-      "<table><thead><tr><th scope=\"col\">week from</th><th scope=\"col\">entered</th><th scope=\"col\">reached \(HTML.escape(f.steps.last!))</th><th scope=\"col\">share</th></tr></thead><tbody>\n"
-    for w in f.byWeek {
+      "<table><thead><tr><th scope=\"col\">\(f.period == "day" ? "day" : "week from")</th><th scope=\"col\">entered</th><th scope=\"col\">reached \(HTML.escape(f.steps.last!))</th><th scope=\"col\">share</th></tr></thead><tbody>\n"
+    for w in f.byPeriod {
       let (n, k) = (w.reached[0], w.reached[w.reached.count - 1])
       let c = Funnel.wilson(k, n)
       html +=

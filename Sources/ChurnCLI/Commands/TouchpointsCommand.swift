@@ -80,7 +80,12 @@ enum TouchpointsCommand: Command {
       .init(name: "customers", valueName: "file", help: "Customers table, for --segment and --compare."),
       .init(
         name: "segment", valueName: "column",
-        help: "With --changes: also test within each value of this customers-table column, and each against the rest."),
+        help:
+          "With --changes: also test within each value of this customers-table column, and each against the rest; with --funnel: count funnels per value."
+      ),
+      .init(
+        name: "funnel-period", valueName: "period", help: "Count funnels by week or by day of entry.",
+        defaultValue: "week"),
       .init(name: "out", valueName: "file", help: "Every transition as CSV, or - for standard output."),
       .init(
         name: "report", valueName: "file",
@@ -110,8 +115,11 @@ enum TouchpointsCommand: Command {
       reader: &reader, issues: &issues, sessionGapSeconds: gap,
       sessionColumn: try sessionColumn(arguments, schema: reader.schema))
     let graph = TouchpointGraph(log)
-    let funnels = try self.funnels(arguments, log: log)
-    let changes = try self.changes(arguments, log: log, schema: reader.schema, issues: &issues)
+    let segments = try arguments.value("segment").map {
+      try self.segments(column: $0, option: "segment", arguments, log: log, schema: reader.schema, issues: &issues)
+    }
+    let funnels = try self.funnels(arguments, log: log, segments: segments)
+    let changes = try self.changes(arguments, log: log, segments: segments)
     let stepMatrix = try self.stepMatrix(arguments, log: log)
     let comparison = try compare(arguments, log: log, schema: reader.schema, issues: &issues)
     let outputs = PendingOutputs(console: console)
@@ -305,10 +313,14 @@ enum TouchpointsCommand: Command {
 
   /// With --changes: the scan over every transition and funnel step.
   static func changes(
-    _ arguments: ParsedArguments, log: SessionLog, schema: EventSchema, issues: inout IssueLog
+    _ arguments: ParsedArguments, log: SessionLog, segments: CustomerSegments?
   ) throws -> ShareChanges? {
     guard arguments.flag("changes") else {
-      for name in ["changes-out", "segment"] where arguments.isGiven(name) {
+      if arguments.isGiven("segment") && !arguments.isGiven("funnel") {
+        throw CLIError.invalidValue(
+          option: "segment", value: arguments.value("segment")!, reason: "it only applies with --changes or --funnel")
+      }
+      for name in ["changes-out"] where arguments.isGiven(name) {
         throw CLIError.invalidValue(
           option: name, value: arguments.value(name)!, reason: "it only applies with --changes")
       }
@@ -325,9 +337,6 @@ enum TouchpointsCommand: Command {
     for text in arguments.values("funnel") {
       let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
       series += try ShareSeries.funnelSteps(steps, windowSeconds: window, log: log)
-    }
-    let segments = try arguments.value("segment").map {
-      try self.segments(column: $0, option: "segment", arguments, log: log, schema: schema, issues: &issues)
     }
     return scan.scan(series, segments: segments)
   }
@@ -380,12 +389,17 @@ enum TouchpointsCommand: Command {
   }
 
   /// The --funnel options, counted per session or within --funnel-window.
-  static func funnels(_ arguments: ParsedArguments, log: SessionLog) throws -> [Funnel] {
+  static func funnels(_ arguments: ParsedArguments, log: SessionLog, segments: CustomerSegments?) throws -> [Funnel] {
     let window = try arguments.value("funnel-window").map { try sessionGap($0, option: "funnel-window") }
+    let period = arguments.value("funnel-period")!
+    guard period == "week" || period == "day" else {
+      throw CLIError.invalidValue(option: "funnel-period", value: period, reason: "expected week or day")
+    }
     return try arguments.values("funnel").map { text in
       let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
       do {
-        return try Funnel(steps: steps, windowSeconds: window, log: log)
+        return try Funnel(
+          steps: steps, windowSeconds: window, log: log, daily: period == "day", segments: segments)
       } catch let error as FunnelError {
         throw CLIError.invalidValue(option: "funnel", value: text, reason: error.description)
       }
@@ -409,6 +423,12 @@ enum TouchpointsCommand: Command {
     }
     if let c = f.overall {
       out += String(format: "  end to end %.1f%% [%.1f%%, %.1f%%]\n", c.share * 100, c.lower95 * 100, c.upper95 * 100)
+    }
+    for s in f.bySegment {
+      let share = s.overall.map {
+        String(format: "%.1f%% [%.1f%%, %.1f%%]", $0.share * 100, $0.lower95 * 100, $0.upper95 * 100)
+      }
+      out += "  \(f.segmentColumn!)=\(printable(s.name)): \(s.reached[0]) entered, end to end \(share ?? "–")\n"
     }
     return out
   }

@@ -13,8 +13,8 @@ import Foundation
 ///   and reaches step k when steps 2…k follow in order within W of it,
 ///   sessions or not.
 ///
-/// Conversions come with Wilson 95% intervals, overall and per week of
-/// entry (weeks start on Monday, UTC).
+/// Conversions come with Wilson 95% intervals, overall, per week (weeks
+/// start on Monday, UTC) or day of entry, and per segment.
 public struct Funnel: Sendable, Codable {
   public let steps: [String]
   /// nil: within a session.
@@ -26,7 +26,12 @@ public struct Funnel: Sendable, Codable {
   /// reached[k] / reached[k − 1] (nil for the first step, or when none
   /// reached the step before) with its Wilson interval.
   public let conversion: [Conversion?]
-  public let byWeek: [Week]
+  /// "week" or "day": what `byPeriod` counts by.
+  public let period: String
+  public let byPeriod: [Period]
+  /// The customers-table column `bySegment` is by (nil: none).
+  public let segmentColumn: String?
+  public let bySegment: [Segment]
 
   public struct Conversion: Sendable, Codable, Equatable {
     public let share: Double
@@ -34,10 +39,17 @@ public struct Funnel: Sendable, Codable {
     public let upper95: Double
   }
 
-  public struct Week: Sendable, Codable, Equatable {
-    /// Monday of the week the units entered (YYYY-MM-DD).
+  public struct Period: Sendable, Codable, Equatable {
+    /// The day, or the Monday of the week, the units entered (YYYY-MM-DD).
     public let start: String
     public let reached: [Int]
+  }
+
+  public struct Segment: Sendable, Codable, Equatable {
+    public let name: String
+    public let reached: [Int]
+    /// End to end, with its Wilson interval (nil when none entered).
+    public let overall: Conversion?
   }
 
   /// The share reaching the last step of those who entered.
@@ -46,8 +58,12 @@ public struct Funnel: Sendable, Codable {
     return Self.wilson(last, first)
   }
 
-  /// Counts the funnel of `steps` (at least two known event types).
-  public init(steps: [String], windowSeconds: Double?, log: SessionLog) throws(FunnelError) {
+  /// Counts the funnel of `steps` (at least two known event types), by
+  /// week of entry or by day (`daily`), and by segment when given.
+  public init(
+    steps: [String], windowSeconds: Double?, log: SessionLog, daily: Bool = false,
+    segments: CustomerSegments? = nil
+  ) throws(FunnelError) {
     let ids = try Self.stepIDs(steps, log: log)
     self.steps = steps
     self.windowSeconds = windowSeconds
@@ -58,14 +74,35 @@ public struct Funnel: Sendable, Codable {
     conversion = reached.indices.map { k in
       k == 0 || reached[k - 1] == 0 ? nil : Self.wilson(reached[k], reached[k - 1])
     }
-    var weeks: [Int64: [Int]] = [:]
+    var periods: [Int64: [Int]] = [:]
     for e in entries {
-      let monday = Self.monday(ofDay: Self.day(e.start))
-      var counts = weeks[monday] ?? [Int](repeating: 0, count: steps.count)
+      let day = Self.day(e.start)
+      let start = daily ? day : Self.monday(ofDay: day)
+      var counts = periods[start] ?? [Int](repeating: 0, count: steps.count)
       for k in 0..<e.depth { counts[k] += 1 }
-      weeks[monday] = counts
+      periods[start] = counts
     }
-    byWeek = weeks.keys.sorted().map { Week(start: formatDate($0 * microsPerDay), reached: weeks[$0]!) }
+    period = daily ? "day" : "week"
+    byPeriod = periods.keys.sorted().map { Period(start: formatDate($0 * microsPerDay), reached: periods[$0]!) }
+    segmentColumn = segments?.column
+    bySegment = segments.map { Self.bySegment(entries, steps: steps.count, segments: $0) } ?? []
+  }
+
+  /// Units reaching each step, per segment (in the segments' order).
+  private static func bySegment(
+    _ entries: [(customer: Int32, start: Int64, depth: Int)], steps: Int, segments: CustomerSegments
+  ) -> [Segment] {
+    var counts = [[Int]](repeating: [Int](repeating: 0, count: steps), count: segments.names.count)
+    for e in entries {
+      let s = segments.segment(of: e.customer)
+      guard s >= 0 else { continue }
+      for k in 0..<e.depth { counts[s][k] += 1 }
+    }
+    return segments.names.indices.map { s in
+      Segment(
+        name: segments.names[s], reached: counts[s],
+        overall: counts[s][0] == 0 ? nil : wilson(counts[s][steps - 1], counts[s][0]))
+    }
   }
 
   /// Every unit that entered the funnel: its customer, when it entered
