@@ -8,7 +8,8 @@ import Foundation
 /// next steps for a while, for one platform, as a CX team meets them (a
 /// broken step that loops back, a failing payment with an error page and
 /// support contacts, a platform that browses more and buys less). Writes
-/// `events.csv` (the platform as the channel), `customers.csv` (with the
+/// `events.csv` (the platform as the channel, an amount on each
+/// purchase), `customers.csv` (with the
 /// platform) and `truth.json` (the chain and every incident).
 ///
 /// Each customer has their own random stream split from the seed, and the
@@ -59,17 +60,20 @@ public struct ClickstreamGenerator: Sendable {
     let population = (0..<customers).map(makeCustomer)
     var streams = population.map(\.rng)
     let events = try AtomicFileWriter(path: "\(directory)/events.csv")
-    try events.write("customer_id,timestamp,event,channel\n")
+    try events.write("customer_id,timestamp,event,channel,amount\n")
     var report = Report(customers: customers)
     for day in 0..<days {
-      var today: [(second: Int, customer: Int, sequence: Int, page: String)] = []
+      var today: [(second: Int, customer: Int, sequence: Int, page: String, amount: String)] = []
       for c in population where c.arrivalDay <= day {
         for _ in 0..<streams[c.index].nextPoisson(c.sessionsPerDay) {
           let pages = session(of: c, day: day, rng: &streams[c.index])
           var second = Int(streams[c.index].nextUniform() * 82_800)  // starts before 23:00
           for (k, page) in pages.enumerated() {
             if k > 0 { second += 1 + Int(-25 * log(max(streams[c.index].nextUniform(), 1e-12))) }
-            today.append((min(second, 86_399), c.index, today.count, page))
+            // A purchase's amount: log-normal around 40.
+            let amount =
+              page == "purchase" ? String(format: "%.2f", 40 * exp(0.5 * streams[c.index].nextNormal())) : ""
+            today.append((min(second, 86_399), c.index, today.count, page, amount))
           }
           report.sessions += 1
         }
@@ -80,7 +84,7 @@ public struct ClickstreamGenerator: Sendable {
       for e in today {
         let (h, m, s) = (e.second / 3600, e.second / 60 % 60, e.second % 60)
         text +=
-          "\(customerID(e.customer)),\(date)T\(Self.twoDigits(h)):\(Self.twoDigits(m)):\(Self.twoDigits(s))Z,\(e.page),\(Self.platforms[population[e.customer].platform])\n"
+          "\(customerID(e.customer)),\(date)T\(Self.twoDigits(h)):\(Self.twoDigits(m)):\(Self.twoDigits(s))Z,\(e.page),\(Self.platforms[population[e.customer].platform]),\(e.amount)\n"
       }
       try events.write(text)
       report.events += today.count

@@ -305,3 +305,50 @@ def test_a_clickstream_without_incidents_shows_nothing(tmp_path, seed):
     changes = scan_clickstream(tmp_path)
     assert len(changes["tests"]) > 1000
     assert changes["changes"] == [] and changes["segmentDifferences"] == []
+
+
+def test_the_journey_page_ranks_the_changes_among_its_pain_points(tmp_path):
+    """`journey --touchpoints --segment platform` on the generated
+    clickstream (stages from a stage map): the changes between touchpoints
+    are in the JSON, join the pain points ranked by the customers they
+    touched times the change in share, with what those customers spent,
+    and are drawn."""
+    from test_journey_report import probe
+    generate_clickstream(tmp_path)
+    (tmp_path / "stages.json").write_text(json.dumps({
+        "stages": {"home": "awareness", "catalog": "awareness", "product": "consideration",
+                   "cart": "consideration", "checkout": "consideration", "purchase": "purchase"},
+        "repeat": {"purchase": "retention"}, "progression": "milestones"}))
+    r = subprocess.run([CHURNKIT, "journey", "--events", tmp_path / "events.csv", "--stage-map",
+                        tmp_path / "stages.json", "--inactivity", "30d", "--customers", tmp_path / "customers.csv",
+                        "--segment", "platform", "--touchpoints", "--out", tmp_path / "j.html", "--json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    changes = json.loads(r.stdout)["touchpointChanges"]
+    ios = [c for c in changes["changes"] if c["series"] == "checkout → purchase" and c["scope"] == "platform=ios"]
+    assert len(ios) == 1
+    c = ios[0]
+    # What the touched customers spent in the window, recomputed.
+    events = pd.read_csv(tmp_path / "events.csv")
+    events["day"] = events.timestamp.str[:10]
+    window = events[(events.day >= c["firstDay"]) & (events.day <= c["lastDay"]) & (events.channel == "ios")]
+    touched = set(window[window.event == "checkout"].customer_id)
+    assert len(touched) == c["customers"]
+    spent = window[window.customer_id.isin(touched)].amount.sum()
+    assert c["revenue"] == pytest.approx(spent, rel=1e-9)
+    shown = probe((tmp_path / "j.html").read_text(), str(tmp_path))
+    assert shown["charts"]["change-1"]["shapes"] >= 10
+    import html
+    import re
+    page = (tmp_path / "j.html").read_text()
+    pain = page[page.index('<ol class="pain">'):page.index("</ol>", page.index('<ol class="pain">'))]
+    items = [(int(score), html.unescape(text)) for score, text in
+             re.findall(r'<li><span class="score">(\d+)</span> (.*?)</li>', pain)]
+    assert [s for s, _ in items] == sorted((s for s, _ in items), reverse=True)
+    way = "fell" if c["share"] < c["baselineShare"] else "rose"
+    told = [(s, t) for s, t in items if t.startswith(
+        f"Changed between touchpoints: {c['firstDay']} to {c['lastDay']}, platform=ios: checkout → purchase {way}")]
+    assert len(told) == 1
+    assert told[0][0] == round(c["customers"] * abs(c["share"] - c["baselineShare"]))
+    assert f"who spent {c['revenue']:.2f} in the window" in told[0][1]
+    assert any(t.startswith("Removing churn from") for _, t in items)  # the stages' own pain points stay

@@ -30,6 +30,9 @@ public struct JourneyReport: Sendable, ReportPage {
   /// The transition graph between touchpoints within sessions
   /// (`journey --touchpoints`), drawn after the touchpoints by stage.
   public var touchpoints: TouchpointGraph?
+  /// What changed in the touchpoint transitions: in the pain points, and
+  /// told and drawn after the graph.
+  public var touchpointChanges: ShareChanges?
   /// Put before every element id, so that one segment's view can sit in
   /// the same page as the whole's.
   var idPrefix = ""
@@ -44,6 +47,7 @@ public struct JourneyReport: Sendable, ReportPage {
   /// Stable ids of the charts, in page order; tests check each is drawn.
   public var chartIDs: [String] {
     ["flow", "funnel", "heatmap"] + (touchpoints == nil ? [] : ["touchpoint-graph"])
+      + (touchpointChanges.map { c in c.changes.prefix(6).indices.map { "change-\($0 + 1)" } } ?? [])
       + (segments == nil ? [] : ["segments"]) + [
         "retention", "dwell", "channels", "sentiment",
       ]
@@ -68,7 +72,10 @@ public struct JourneyReport: Sendable, ReportPage {
     page += section("Transition probabilities", transitionCaption(), heatmap())
     page += section(
       "Pain points",
-      "Where churn comes from, largest first: the number is how many customers it accounts for (how, at the end of the page).",
+      "Where churn comes from, largest first: the number is how many customers it accounts for (how, at the end of the page)"
+        + (touchpointChanges == nil
+          ? "."
+          : "; for a change between touchpoints, the customers it touched times the change in share — about how many went another way."),
       painPoints())
     page += section(
       "Touchpoints by stage",
@@ -78,6 +85,9 @@ public struct JourneyReport: Sendable, ReportPage {
       page += section(
         "Between touchpoints", TouchpointReport(graph: touchpoints).graphCaption,
         TouchpointGraphDrawing(graph: touchpoints, edges: Array(touchpoints.edges.prefix(20))).svg)
+      if let touchpointChanges {
+        page += TouchpointReport(graph: touchpoints).changeSection(touchpointChanges)
+      }
     }
     page += section(
       "Churn outlook", "Where a customer now in each stage is expected to be heading, and how soon.", outlookTable())
@@ -268,11 +278,28 @@ public struct JourneyReport: Sendable, ReportPage {
   func painPoints() -> String {
     let pain = model.painPoints
     var html = "<ol class=\"pain\">\n"
-    for point in pain.ranked {
-      html +=
+    // The stages' and touchpoints' pain points and the changes between
+    // touchpoints, by the customers they account for or touch.
+    var items: [(score: Double, html: String)] = pain.ranked.map { point in
+      (
+        point.customers,
         "<li><span class=\"score\">\(HTML.number(point.customers, 0))</span> \(HTML.escape(point.explanation))\(actionsNote(for: point.stage))</li>\n"
+      )
     }
-    if pain.ranked.isEmpty { html += "<li>No stage or touchpoint stands out.</li>\n" }
+    for change in touchpointChanges?.changes ?? [] {
+      // The customers touched, times how much the share moved: about how
+      // many of them went another way than they would have.
+      let affected = Double(change.customers) * abs(change.share - change.baselineShare)
+      items.append(
+        (
+          affected,
+          "<li><span class=\"score\">\(HTML.number(affected, 0))</span> \(HTML.escape("Changed between touchpoints: " + ShareChangeWording.sentence(change)))</li>\n"
+        ))
+    }
+    for item in items.enumerated().sorted(by: { ($1.element.score, $0.offset) < ($0.element.score, $1.offset) }) {
+      html += item.element.html
+    }
+    if items.isEmpty { html += "<li>No stage or touchpoint stands out.</li>\n" }
     html +=
       "</ol>\n<table><thead><tr><th scope=\"col\">stage</th><th scope=\"col\">churned from it</th><th scope=\"col\">removal effect</th><th scope=\"col\">median days before churn</th><th scope=\"col\">median days before moving on</th><th scope=\"col\">mean sentiment</th></tr></thead><tbody>\n"
     for row in pain.stages {

@@ -1,3 +1,4 @@
+import ChurnIO
 import ChurnModels
 import Foundation
 
@@ -10,7 +11,7 @@ public enum ShareChangeWording {
     let way = c.share > c.baselineShare ? "rose" : "fell"
     let when = c.lastDay.map { "\(c.firstDay) to \($0)" } ?? "From \(c.firstDay) on"
     return
-      "\(when), \(c.scope): \(c.series) \(way) from \(percent(c.baselineShare)) to \(percent(c.share)) (n = \(c.trials) by \(c.customers) customers; \(q(c.q)))"
+      "\(when), \(c.scope): \(c.series) \(way) from \(percent(c.baselineShare)) to \(percent(c.share)) (n = \(c.trials) by \(c.customers) customers\(spent(c)); \(q(c.q)))"
   }
 
   /// "platform=ios: cart → payment_choice 28.0% against 61.0% for the
@@ -19,6 +20,12 @@ public enum ShareChangeWording {
     let d = t.difference
     return
       "\(t.scope): \(series) \(percent(d.share1)) against \(percent(d.share0)) for the rest (n = \(d.trials1) by \(d.customers1) customers; \(q(t.q)))"
+  }
+
+  /// ", who spent 12345.60 then", when the log has amounts.
+  static func spent(_ c: ShareChanges.Change) -> String {
+    c.revenue.map { ", who spent \(NumberText.fixed($0, 2)) \(c.lastDay == nil ? "from then on" : "in the window")" }
+      ?? ""
   }
 
   static func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }

@@ -99,8 +99,10 @@ enum JourneyCommand: Command {
     let stageNote: String?
     /// Why the flow and the matrix seem to disagree, when they do.
     let flowNote: String?
-    /// With --touchpoints: the transitions between event types.
+    /// With --touchpoints: the transitions between event types, and what
+    /// changed in their shares (by --segment too, when given).
     let touchpoints: TouchpointGraph?
+    let touchpointChanges: ShareChanges?
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -126,7 +128,7 @@ enum JourneyCommand: Command {
         + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
     defer { phases.finish() }
     let (model, comparison) = try fit(estimator, reader: &reader, issues: &issues, arguments)
-    let touchpoints = try touchpointGraph(arguments, schema: reader.schema)
+    let (touchpoints, touchpointChanges) = try touchpointGraph(arguments, schema: reader.schema)
     let summary = render(model) + (comparison.map(render) ?? "")
     if toStdout { console.err(summary) } else { console.report(summary) }
     // Every file or none: a bad --model-out leaves the old --out as it was.
@@ -135,6 +137,7 @@ enum JourneyCommand: Command {
       var report = JourneyReport(model: model, title: arguments.value("title")!, segments: comparison)
       report.stageNote = stageNote
       report.touchpoints = touchpoints
+      report.touchpointChanges = touchpointChanges
       if let path = arguments.value("actions") {
         report.actionsByStage = try actionsByStage(path, stages: model.stages)
       }
@@ -146,7 +149,8 @@ enum JourneyCommand: Command {
       for t in [1, 30, 90, 365] { expm[String(t)] = try model.continuousTimeTransition(days: Double(t)) }
       let document = Document(
         model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
-        flowNote: JourneyReport(model: model).flowDisagreement(), touchpoints: touchpoints)
+        flowNote: JourneyReport(model: model).flowDisagreement(), touchpoints: touchpoints,
+        touchpointChanges: touchpointChanges)
       let text = try JSONOutput.text(document)
       for path in modelPaths { try outputs.add(text, to: path) }
     }
@@ -155,16 +159,17 @@ enum JourneyCommand: Command {
     return ExitStatus.success
   }
 
-  /// With --touchpoints: the log read again into sessions, and its graph.
+  /// With --touchpoints: the log read again into sessions, its graph, and
+  /// what changed in its transitions (within --segment's values too).
   private static func touchpointGraph(
     _ arguments: ParsedArguments, schema: EventSchema
-  ) throws -> TouchpointGraph? {
+  ) throws -> (TouchpointGraph?, ShareChanges?) {
     guard arguments.flag("touchpoints") else {
       for name in ["session-gap", "session-column"] where arguments.isGiven(name) {
         throw CLIError.invalidValue(
           option: name, value: arguments.value(name)!, reason: "it only applies with --touchpoints")
       }
-      return nil
+      return (nil, nil)
     }
     let path = arguments.value("events")!
     guard path != "-" else {
@@ -174,10 +179,16 @@ enum JourneyCommand: Command {
     let gap = try TouchpointsCommand.sessionGap(arguments.value("session-gap")!)
     var reader = try EventLogReader(path: path, schema: schema)
     var ignored = IssueLog(limit: 0)  // the first pass reported the rows
-    return TouchpointGraph(
-      try SessionLog(
-        reader: &reader, issues: &ignored, sessionGapSeconds: gap,
-        sessionColumn: try TouchpointsCommand.sessionColumn(arguments, schema: schema)))
+    let log = try SessionLog(
+      reader: &reader, issues: &ignored, sessionGapSeconds: gap,
+      sessionColumn: try TouchpointsCommand.sessionColumn(arguments, schema: schema))
+    let segments = try arguments.value("segment").map {
+      try TouchpointsCommand.segments(
+        column: $0, option: "segment", arguments, log: log, schema: schema, issues: &ignored)
+    }
+    var scan = ShareChangeScan()
+    scan.revenue = CustomerRevenue(log)
+    return (TouchpointGraph(log), scan.scan(ShareSeries.transitions(of: log), segments: segments))
   }
 
   /// The estimator the options describe (the stage source aside).

@@ -327,11 +327,8 @@ enum TouchpointsCommand: Command {
       return nil
     }
     var scan = ShareChangeScan()
-    scan.fdr = try arguments.nonNegativeNumber("fdr", below: 1)!
-    guard scan.fdr > 0 else {
-      throw CLIError.invalidValue(
-        option: "fdr", value: arguments.value("fdr")!, reason: "expected a rate above 0 and below 1")
-    }
+    scan.fdr = try fdr(arguments)
+    scan.revenue = CustomerRevenue(log)
     let window = try arguments.value("funnel-window").map { try sessionGap($0, option: "funnel-window") }
     var series = ShareSeries.transitions(of: log)
     for text in arguments.values("funnel") {

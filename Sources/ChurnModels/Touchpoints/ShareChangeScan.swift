@@ -48,6 +48,9 @@ public struct ShareChangeScan: Sendable {
   /// A week this significant alone (before the rate) stays out of the
   /// second pass's baselines.
   public var suspectPValue = 0.01
+  /// The customers' amounts by day, for the revenue a change touches
+  /// (nil: not reported).
+  public var revenue: CustomerRevenue?
 
   public init() {}
 
@@ -320,10 +323,11 @@ public struct ShareChangeScan: Sendable {
       weekly[Funnel.monday(ofDay: day)] = (cell.n + 1, cell.k + (s.successes[i] ? 1 : 0))
     }
     let strongest = run.max { abs($0.difference.z) < abs($1.difference.z) }!
+    let revenue = self.revenue.map { r in customers.reduce(0.0) { $0 + r.total(of: $1, from: from, through: to) } }
     return .init(
       series: s.name, kind: s.kind, scope: run[0].scope, firstDay: formatDate(from * microsPerDay),
       lastDay: lasts ? nil : formatDate(to * microsPerDay), baselineShare: baseline, share: during, trials: nIn,
-      customers: customers.count, weeks: run.count,
+      customers: customers.count, revenue: revenue, weeks: run.count,
       z: abs(strongest.difference.z) * (during > baseline ? 1 : -1), q: run.map(\.q).min()!,
       weeklyShares: weekly.keys.sorted().map {
         .init(
@@ -410,6 +414,9 @@ public struct ShareChanges: Sendable, Encodable {
     /// Trials within the window, and the customers behind them.
     public let trials: Int
     public let customers: Int
+    /// What those customers spent within the window (the amounts of their
+    /// events); nil when the log has no amounts.
+    public let revenue: Double?
     /// Significant weeks in the run, its strongest z (signed as the change
     /// goes: a shift can go the other way from the weeks that found it)
     /// and smallest q.
@@ -434,7 +441,8 @@ public struct ShareChanges: Sendable, Encodable {
     public var window: (first: Int64, last: Int64) { days }
 
     enum CodingKeys: String, CodingKey {
-      case series, kind, scope, firstDay, lastDay, baselineShare, share, trials, customers, weeks, z, q, weeklyShares
+      case series, kind, scope, firstDay, lastDay, baselineShare, share, trials, customers, revenue, weeks, z, q
+      case weeklyShares
     }
     public func encode(to encoder: any Encoder) throws {
       var c = encoder.container(keyedBy: CodingKeys.self)
@@ -447,6 +455,7 @@ public struct ShareChanges: Sendable, Encodable {
       try c.encode(share, forKey: .share)
       try c.encode(trials, forKey: .trials)
       try c.encode(customers, forKey: .customers)
+      try c.encodeIfPresent(revenue, forKey: .revenue)
       try c.encode(weeks, forKey: .weeks)
       try c.encode(z, forKey: .z)
       try c.encode(q, forKey: .q)
@@ -469,5 +478,25 @@ public struct ShareChanges: Sendable, Encodable {
 
   enum CodingKeys: String, CodingKey {
     case fdr, baselineWeeks, segmentColumn, series, tests, changes, segmentDifferences
+  }
+}
+
+/// Each customer's amounts by day, summed over a window on demand.
+public struct CustomerRevenue: Sendable {
+  /// Per customer number: (day, amount), by day.
+  private let byCustomer: [[(day: Int64, amount: Double)]]
+
+  /// nil when the log has no amounts.
+  public init?(_ log: SessionLog) {
+    guard let amounts = log.amounts else { return nil }
+    var byCustomer = [[(day: Int64, amount: Double)]](repeating: [], count: log.customerIDs.count)
+    for i in amounts.indices where !amounts[i].isNaN {
+      byCustomer[Int(log.customers[i])].append((Funnel.day(log.times[i]), amounts[i]))
+    }
+    self.byCustomer = byCustomer.map { $0.sorted { $0.day < $1.day } }
+  }
+
+  func total(of customer: Int32, from first: Int64, through last: Int64) -> Double {
+    byCustomer[Int(customer)].reduce(0) { $0 + ($1.day >= first && $1.day <= last ? $1.amount : 0) }
   }
 }

@@ -103,6 +103,8 @@ public struct SessionLog: Sendable {
   public private(set) var customers: [Int32]
   public private(set) var times: [Int64]
   public private(set) var types: [Int32]
+  /// Each event's amount (NaN where empty); nil when the log has none.
+  public private(set) var amounts: [Double]?
   /// Each session's events, as a range of the arrays above.
   public private(set) var sessions: [Range<Int>]
 
@@ -115,11 +117,13 @@ public struct SessionLog: Sendable {
     sessionColumn: SessionColumn? = nil
   ) throws {
     var events: [(customer: Int32, time: Int64, type: Int32, session: Int32, order: Int)] = []
+    var amounts: [Double] = []  // by file order
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
       for i in 0..<batch.count {
         let session = sessionColumn?.session(atLine: batch.line[i]) ?? -1
         events.append((batch.customer[i], batch.time[i], batch.event[i], session, events.count))
+        amounts.append(batch.amount[i])
       }
     }
     guard !events.isEmpty else { throw FeatureError.noEvents(path: reader.path) }
@@ -170,6 +174,7 @@ public struct SessionLog: Sendable {
     customers = events.map(\.customer)
     times = events.map(\.time)
     types = events.map(\.type)
+    self.amounts = amounts.contains { !$0.isNaN } ? events.map { amounts[$0.order] } : nil
     self.sessions = sessions
   }
 }
@@ -182,6 +187,7 @@ extension SessionLog {
     copy.customers = []
     copy.times = []
     copy.types = []
+    copy.amounts = amounts.map { _ in [] }
     copy.sessions = []
     var seen = Set<Int32>()
     for range in sessions where keep(range) {
@@ -189,6 +195,7 @@ extension SessionLog {
       copy.customers += customers[range]
       copy.times += times[range]
       copy.types += types[range]
+      if let amounts { copy.amounts! += amounts[range] }
       copy.sessions.append(start..<copy.times.count)
       seen.insert(customers[range.lowerBound])
     }
