@@ -183,7 +183,10 @@ def test_journey_page_draws_the_same_graph(tmp_path):
         "stages": {"main": "awareness", "catalog": "awareness", "product1": "consideration",
                    "product2": "consideration", "cart": "consideration", "payment_done": "purchase"},
         "repeat": {"payment_done": "retention"}, "progression": "milestones"}))
-    common = ["--events", SHOP, "--id-column", "user_id", "--session-gap", "2min"]
+    (tmp_path / "funnels.json").write_text(json.dumps(
+        {"funnels": [{"name": "checkout", "steps": ["cart", "delivery_choice", "payment_done"]}]}))
+    common = ["--events", SHOP, "--id-column", "user_id", "--session-gap", "2min",
+              "--funnel", "catalog,cart,payment_done", "--funnels", tmp_path / "funnels.json"]
     r = subprocess.run([CHURNKIT, "journey", *common, "--stage-map", tmp_path / "stages.json",
                         "--inactivity", "30d", "--touchpoints", "--out", tmp_path / "j.html", "--json"],
                        capture_output=True, text=True, cwd=ROOT)
@@ -191,10 +194,16 @@ def test_journey_page_draws_the_same_graph(tmp_path):
     alone = subprocess.run([CHURNKIT, "touchpoints", *common, "--json"], capture_output=True, text=True, cwd=ROOT)
     assert alone.returncode == 0, alone.stderr
     assert json.loads(r.stdout)["touchpoints"] == json.loads(alone.stdout)["graph"]
+    # The funnels, the same as on the touchpoint page, named from the file.
+    funnels = json.loads(r.stdout)["funnels"]
+    assert funnels == json.loads(alone.stdout)["funnels"]
+    assert [f.get("name") for f in funnels] == [None, "checkout"]
     expected, sessions = pandas_graph(120)
     assert json.loads(r.stdout)["touchpoints"]["sessions"] == sessions
     shown = probe((tmp_path / "j.html").read_text(), str(tmp_path))
     assert shown["charts"]["touchpoint-graph"]["shapes"] >= 20 + 10
+    assert shown["charts"]["funnel-1"]["shapes"] >= 3 and shown["charts"]["funnel-2"]["shapes"] >= 3
+    assert "Funnel: checkout (cart → delivery_choice → payment_done)" in shown["text"]
     assert "The 20 strongest of %d transitions between event types within sessions (a new session after 2.0 min of silence" \
         % len(expected) in shown["text"]
     # Without --touchpoints the option is a mistake, said so.
@@ -302,3 +311,19 @@ def test_funnels_by_day_and_by_segment_equal_pandas(tmp_path):
     assert sorted(s["name"] for s in funnel["bySegment"]) == ["android", "ios", "web"]
     page = (tmp_path / "t.html").read_text()
     assert '<table class="segments">' in page and ">platform</th>" in page
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('{"funnels": [{"name": "a", "step": ["cart", "catalog"]}]}', "unknown key 'step'"),
+    ('{"funnels": [{"name": "a"}]}', "steps"),
+    ('{"funnels": [{"name": "a", "steps": ["cart", "chekout"]}]}', "'chekout' is not an event type of the log"),
+    ('{"funnels": [{"name": "a", "steps": ["cart", "catalog"]}, {"name": "a", "steps": ["cart", "main"]}]}',
+     "used twice"),
+    ('{"funnels": [', "funnels.json"),
+])
+def test_a_bad_funnel_file_is_a_clear_error(tmp_path, content, fragment):
+    (tmp_path / "funnels.json").write_text(content)
+    r = subprocess.run([CHURNKIT, "touchpoints", "--events", SHOP, "--id-column", "user_id", "--funnels",
+                        tmp_path / "funnels.json", "--out", tmp_path / "t.csv"], capture_output=True, text=True)
+    assert r.returncode != 0 and fragment in r.stderr, r.stderr
+    assert "Fatal" not in r.stderr and not (tmp_path / "t.csv").exists()

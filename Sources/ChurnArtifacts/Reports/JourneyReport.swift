@@ -33,6 +33,9 @@ public struct JourneyReport: Sendable, ReportPage {
   /// What changed in the touchpoint transitions: in the pain points, and
   /// told and drawn after the graph.
   public var touchpointChanges: ShareChanges?
+  /// Funnels over touchpoints (`journey --touchpoints --funnel`), drawn
+  /// after the graph as on the touchpoint page.
+  public var funnels: [Funnel] = []
   /// Put before every element id, so that one segment's view can sit in
   /// the same page as the whole's.
   var idPrefix = ""
@@ -47,6 +50,7 @@ public struct JourneyReport: Sendable, ReportPage {
   /// Stable ids of the charts, in page order; tests check each is drawn.
   public var chartIDs: [String] {
     ["flow", "funnel", "heatmap"] + (touchpoints == nil ? [] : ["touchpoint-graph"])
+      + funnels.indices.map { "funnel-\($0 + 1)" }
       + (touchpointChanges.map { c in c.changes.prefix(6).indices.map { "change-\($0 + 1)" } } ?? [])
       + (segments == nil ? [] : ["segments"]) + [
         "retention", "dwell", "channels", "sentiment",
@@ -85,6 +89,9 @@ public struct JourneyReport: Sendable, ReportPage {
       page += section(
         "Between touchpoints", TouchpointReport(graph: touchpoints).graphCaption,
         TouchpointGraphDrawing(graph: touchpoints, edges: Array(touchpoints.edges.prefix(20))).svg)
+      var touchpointPage = TouchpointReport(graph: touchpoints)
+      touchpointPage.funnels = funnels
+      page += touchpointPage.funnelSections()
       if let touchpointChanges {
         page += TouchpointReport(graph: touchpoints).changeSection(touchpointChanges)
       }

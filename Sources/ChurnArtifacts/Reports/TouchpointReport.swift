@@ -94,17 +94,24 @@ public struct TouchpointReport: Sendable, ReportPage {
       TouchpointGraphDrawing(graph: graph, edges: Array(graph.edges.prefix(drawn))).svg)
     if let changes { page += changeSection(changes) }
     if let comparison { page += comparisonSection(comparison) }
-    for (k, funnel) in funnels.enumerated() {
-      page += section(
-        "Funnel: " + funnel.steps.joined(separator: " → "),
-        funnelCaption(funnel), funnelChart(funnel, id: "funnel-\(k + 1)") + segmentTable(funnel) + weekTable(funnel))
-    }
+    page += funnelSections()
     if let stepMatrix { page += stepMatrixSection(stepMatrix) }
     page += section(
       "Transitions",
       "Every transition between consecutive events of a session, strongest first: its share of the moves out of the first event type, the customers who made it, the median time between the two events and the loops (back to the first event type right after).",
       transitionTable())
     return page + HTML.pageEnd(footer: "ChurnKit \(ChurnKitVersion.current)")
+  }
+
+  /// One section per funnel: its bars, its segments, its weeks or days.
+  func funnelSections() -> String {
+    funnels.enumerated().map { k, funnel in
+      section(
+        "Funnel: "
+          + (funnel.name.map { "\($0) (\(funnel.steps.joined(separator: " → ")))" }
+            ?? funnel.steps.joined(separator: " → ")),
+        funnelCaption(funnel), funnelChart(funnel, id: "funnel-\(k + 1)") + segmentTable(funnel) + weekTable(funnel))
+    }.joined()
   }
 
   /// What the graph shows, with the share of all moves it draws.

@@ -78,6 +78,18 @@ enum JourneyCommand: Command {
         name: "session-column", valueName: "name",
         help: "With --touchpoints: sessions from this column of the log (a session id) instead of silences."),
       .init(
+        name: "funnel", valueName: "steps",
+        help:
+          "With --touchpoints: a funnel of event types in order, comma-separated; repeatable (as touchpoints --funnel).",
+        repeatable: true),
+      .init(name: "funnels", valueName: "file", help: "With --touchpoints: named funnels from a JSON file."),
+      .init(
+        name: "funnel-window", valueName: "time",
+        help: "With --funnel: count per customer within this time of the first step instead of per session."),
+      .init(
+        name: "funnel-period", valueName: "period", help: "With --funnel: count by week or by day of entry.",
+        defaultValue: "week"),
+      .init(
         name: "json", valueName: nil,
         help: "Print the model as JSON on standard output (the summary table goes to standard error)."),
       ObservationOption.journeyOption,
@@ -103,6 +115,7 @@ enum JourneyCommand: Command {
     /// changed in their shares (by --segment too, when given).
     let touchpoints: TouchpointGraph?
     let touchpointChanges: ShareChanges?
+    let funnels: [Funnel]
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -128,7 +141,7 @@ enum JourneyCommand: Command {
         + (estimator.bootstrapReplicates > 0 ? " and \(estimator.bootstrapReplicates) bootstrap resamples" : ""))
     defer { phases.finish() }
     let (model, comparison) = try fit(estimator, reader: &reader, issues: &issues, arguments)
-    let (touchpoints, touchpointChanges) = try touchpointGraph(arguments, schema: reader.schema)
+    let (touchpoints, touchpointChanges, funnels) = try touchpointGraph(arguments, schema: reader.schema)
     let summary = render(model) + (comparison.map(render) ?? "")
     if toStdout { console.err(summary) } else { console.report(summary) }
     // Every file or none: a bad --model-out leaves the old --out as it was.
@@ -138,6 +151,7 @@ enum JourneyCommand: Command {
       report.stageNote = stageNote
       report.touchpoints = touchpoints
       report.touchpointChanges = touchpointChanges
+      report.funnels = funnels
       if let path = arguments.value("actions") {
         report.actionsByStage = try actionsByStage(path, stages: model.stages)
       }
@@ -150,7 +164,7 @@ enum JourneyCommand: Command {
       let document = Document(
         model: model, continuousTimeTransition: expm, segments: comparison, stageNote: stageNote,
         flowNote: JourneyReport(model: model).flowDisagreement(), touchpoints: touchpoints,
-        touchpointChanges: touchpointChanges)
+        touchpointChanges: touchpointChanges, funnels: funnels)
       let text = try JSONOutput.text(document)
       for path in modelPaths { try outputs.add(text, to: path) }
     }
@@ -163,13 +177,14 @@ enum JourneyCommand: Command {
   /// what changed in its transitions (within --segment's values too).
   private static func touchpointGraph(
     _ arguments: ParsedArguments, schema: EventSchema
-  ) throws -> (TouchpointGraph?, ShareChanges?) {
+  ) throws -> (TouchpointGraph?, ShareChanges?, [Funnel]) {
     guard arguments.flag("touchpoints") else {
-      for name in ["session-gap", "session-column"] where arguments.isGiven(name) {
+      for name in ["session-gap", "session-column", "funnel", "funnels", "funnel-window", "funnel-period"]
+      where arguments.isGiven(name) {
         throw CLIError.invalidValue(
           option: name, value: arguments.value(name)!, reason: "it only applies with --touchpoints")
       }
-      return (nil, nil)
+      return (nil, nil, [])
     }
     let path = arguments.value("events")!
     guard path != "-" else {
@@ -186,9 +201,14 @@ enum JourneyCommand: Command {
       try TouchpointsCommand.segments(
         column: $0, option: "segment", arguments, log: log, schema: schema, issues: &ignored)
     }
+    let funnels = try TouchpointsCommand.funnels(arguments, log: log, segments: segments)
     var scan = ShareChangeScan()
     scan.revenue = CustomerRevenue(log)
-    return (TouchpointGraph(log), scan.scan(ShareSeries.transitions(of: log), segments: segments))
+    var series = ShareSeries.transitions(of: log)
+    for funnel in funnels {
+      series += try ShareSeries.funnelSteps(funnel.steps, windowSeconds: funnel.windowSeconds, log: log)
+    }
+    return (TouchpointGraph(log), scan.scan(series, segments: segments), funnels)
   }
 
   /// The estimator the options describe (the stage source aside).

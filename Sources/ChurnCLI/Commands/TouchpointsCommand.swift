@@ -43,6 +43,9 @@ enum TouchpointsCommand: Command {
         help: "A funnel of event types in order, comma-separated (e.g. catalog,cart,payment_done); repeatable.",
         repeatable: true),
       .init(
+        name: "funnels", valueName: "file",
+        help: #"Named funnels from a JSON file: {"funnels": [{"name": "checkout", "steps": ["cart", "purchase"]}]}."#),
+      .init(
         name: "funnel-window", valueName: "time",
         help: "Count funnels per customer within this time of their first step (e.g. 7d) instead of per session."),
       .init(
@@ -119,7 +122,7 @@ enum TouchpointsCommand: Command {
       try self.segments(column: $0, option: "segment", arguments, log: log, schema: reader.schema, issues: &issues)
     }
     let funnels = try self.funnels(arguments, log: log, segments: segments)
-    let changes = try self.changes(arguments, log: log, segments: segments)
+    let changes = try self.changes(arguments, log: log, segments: segments, funnels: funnels)
     let stepMatrix = try self.stepMatrix(arguments, log: log)
     let comparison = try compare(arguments, log: log, schema: reader.schema, issues: &issues)
     let outputs = PendingOutputs(console: console)
@@ -313,10 +316,10 @@ enum TouchpointsCommand: Command {
 
   /// With --changes: the scan over every transition and funnel step.
   static func changes(
-    _ arguments: ParsedArguments, log: SessionLog, segments: CustomerSegments?
+    _ arguments: ParsedArguments, log: SessionLog, segments: CustomerSegments?, funnels: [Funnel]
   ) throws -> ShareChanges? {
     guard arguments.flag("changes") else {
-      if arguments.isGiven("segment") && !arguments.isGiven("funnel") {
+      if arguments.isGiven("segment") && funnels.isEmpty {
         throw CLIError.invalidValue(
           option: "segment", value: arguments.value("segment")!, reason: "it only applies with --changes or --funnel")
       }
@@ -331,9 +334,8 @@ enum TouchpointsCommand: Command {
     scan.revenue = CustomerRevenue(log)
     let window = try arguments.value("funnel-window").map { try sessionGap($0, option: "funnel-window") }
     var series = ShareSeries.transitions(of: log)
-    for text in arguments.values("funnel") {
-      let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      series += try ShareSeries.funnelSteps(steps, windowSeconds: window, log: log)
+    for funnel in funnels {
+      series += try ShareSeries.funnelSteps(funnel.steps, windowSeconds: window, log: log)
     }
     return scan.scan(series, segments: segments)
   }
@@ -392,13 +394,23 @@ enum TouchpointsCommand: Command {
     guard period == "week" || period == "day" else {
       throw CLIError.invalidValue(option: "funnel-period", value: period, reason: "expected week or day")
     }
-    return try arguments.values("funnel").map { text in
-      let steps = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    var definitions: [(name: String?, steps: [String], text: String)] = arguments.values("funnel").map { text in
+      (nil, text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, text)
+    }
+    if let path = arguments.value("funnels") {
+      definitions += try FunnelDefinitions.load(path: path).funnels.map {
+        ($0.name, $0.steps, "\(path): \($0.name)")
+      }
+    }
+    return try definitions.map { d in
       do {
-        return try Funnel(
-          steps: steps, windowSeconds: window, log: log, daily: period == "day", segments: segments)
+        var funnel = try Funnel(
+          steps: d.steps, windowSeconds: window, log: log, daily: period == "day", segments: segments)
+        funnel.name = d.name
+        return funnel
       } catch let error as FunnelError {
-        throw CLIError.invalidValue(option: "funnel", value: text, reason: error.description)
+        throw CLIError.invalidValue(
+          option: d.name == nil ? "funnel" : "funnels", value: d.text, reason: error.description)
       }
     }
   }
@@ -409,7 +421,7 @@ enum TouchpointsCommand: Command {
     }
     let within =
       f.windowSeconds.map { "customers within \(TouchpointReport.duration($0)) of their first step" } ?? "sessions"
-    var out = "\nFunnel (\(within)):\n"
+    var out = "\nFunnel\(f.name.map { " " + printable($0) } ?? "") (\(within)):\n"
     for (k, step) in f.steps.enumerated() {
       out += "  " + pad(printable(step), 22) + pad(String(f.reached[k]), 9)
       if let c = f.conversion[k] {

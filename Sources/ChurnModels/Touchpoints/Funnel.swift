@@ -16,6 +16,8 @@ import Foundation
 /// Conversions come with Wilson 95% intervals, overall, per week (weeks
 /// start on Monday, UTC) or day of entry, and per segment.
 public struct Funnel: Sendable, Codable {
+  /// The funnel's name (from a funnel file), or nil.
+  public var name: String?
   public let steps: [String]
   /// nil: within a session.
   public let windowSeconds: Double?
