@@ -70,34 +70,18 @@ enum JourneyCommand: Command {
       .init(
         name: "touchpoints", valueName: nil,
         help:
-          "Also draw the transitions between event types within sessions (churnkit touchpoints; reads the log again)."),
-      .init(
-        name: "session-gap", valueName: "time",
-        help: "With --touchpoints: a longer silence starts a new session (e.g. 30min, 2h, 1d).", defaultValue: "30min"),
-      .init(
-        name: "session-column", valueName: "name",
-        help: "With --touchpoints: sessions from this column of the log (a session id) instead of silences."),
-      .init(
-        name: "funnel", valueName: "steps",
-        help:
-          "With --touchpoints: a funnel of event types in order, comma-separated; repeatable (as touchpoints --funnel).",
-        repeatable: true),
-      .init(name: "funnels", valueName: "file", help: "With --touchpoints: named funnels from a JSON file."),
-      .init(
-        name: "funnel-window", valueName: "time",
-        help: "With --funnel: count per customer within this time of the first step instead of per session."),
-      .init(
-        name: "funnel-period", valueName: "period", help: "With --funnel: count by week or by day of entry.",
-        defaultValue: "week"),
+          "Also draw the transitions between event types within sessions, what changed in them and the funnels below (as churnkit touchpoints; reads the log again)."
+      ),
       .init(
         name: "json", valueName: nil,
         help: "Print the model as JSON on standard output (the summary table goes to standard error)."),
       ObservationOption.journeyOption,
-    ] + MappingOptions.options,
+    ] + TouchpointsCommand.sessionOptions + TouchpointsCommand.funnelOptions + MappingOptions.options,
     renamedOptions: ["churn-event": "--churn-definition event:NAME"],
     examples: [
       "churnkit journey --events training-data/events.csv --churn-definition event:cancel --out journey.html --model-out journey.json",
       "churnkit journey --events training-data/events.csv --customers training-data/customers.csv --segment plan --churn-definition event:cancel --out journey.html",
+      "churnkit journey --events training-data/events.csv --churn-definition event:cancel --touchpoints --session-gap 1d --funnel visit,purchase --out journey.html",
     ])
 
   /// What --json writes: the model and e^(Qt) at the horizons.

@@ -29,25 +29,9 @@ enum TouchpointsCommand: Command {
       docs/touchpoints.md explains each figure.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true),
-      .init(
-        name: "session-gap", valueName: "time",
-        help: "A longer silence starts a new session: seconds, or with s, min, h or d (e.g. 30min, 2h).",
-        defaultValue: "30min"),
-      .init(
-        name: "session-column", valueName: "name",
-        help: "Sessions from this column of the log (a session id) instead of silences; the log must be a file."),
+      .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true)
+    ] + sessionOptions + funnelOptions + [
       .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),
-      .init(
-        name: "funnel", valueName: "steps",
-        help: "A funnel of event types in order, comma-separated (e.g. catalog,cart,payment_done); repeatable.",
-        repeatable: true),
-      .init(
-        name: "funnels", valueName: "file",
-        help: #"Named funnels from a JSON file: {"funnels": [{"name": "checkout", "steps": ["cart", "purchase"]}]}."#),
-      .init(
-        name: "funnel-window", valueName: "time",
-        help: "Count funnels per customer within this time of their first step (e.g. 7d) instead of per session."),
       .init(
         name: "step-matrix", valueName: "steps",
         help:
@@ -86,9 +70,6 @@ enum TouchpointsCommand: Command {
         help:
           "With --changes: also test within each value of this customers-table column, and each against the rest; with --funnel: count funnels per value."
       ),
-      .init(
-        name: "funnel-period", valueName: "period", help: "Count funnels by week or by day of entry.",
-        defaultValue: "week"),
       .init(name: "out", valueName: "file", help: "Every transition as CSV, or - for standard output."),
       .init(
         name: "report", valueName: "file",
@@ -106,6 +87,34 @@ enum TouchpointsCommand: Command {
       "churnkit touchpoints --events clicks.csv --id-column user_id --session-gap 30min --report touchpoints.html",
       "churnkit touchpoints --events training-data/events.csv --changes --customers training-data/customers.csv --segment plan",
     ])
+
+  /// How sessions are cut; `journey --touchpoints` takes them too.
+  static let sessionOptions: [CommandSpec.Option] = [
+    .init(
+      name: "session-gap", valueName: "time",
+      help: "A longer silence starts a new session: seconds, or with s, min, h or d (e.g. 30min, 2h).",
+      defaultValue: "30min"),
+    .init(
+      name: "session-column", valueName: "name",
+      help: "Sessions from this column of the log (a session id) instead of silences; the log must be a file."),
+  ]
+
+  /// The funnels over touchpoints; `journey --touchpoints` takes them too.
+  static let funnelOptions: [CommandSpec.Option] = [
+    .init(
+      name: "funnel", valueName: "steps",
+      help: "A funnel of event types in order, comma-separated (e.g. catalog,cart,payment_done); repeatable.",
+      repeatable: true),
+    .init(
+      name: "funnels", valueName: "file",
+      help: #"Named funnels from a JSON file: {"funnels": [{"name": "checkout", "steps": ["cart", "purchase"]}]}."#),
+    .init(
+      name: "funnel-window", valueName: "time",
+      help: "Count funnels per customer within this time of their first step (e.g. 7d) instead of per session."),
+    .init(
+      name: "funnel-period", valueName: "period", help: "Count funnels by week or by day of entry.",
+      defaultValue: "week"),
+  ]
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     if arguments.flag("json") && arguments.value("out") == "-" { throw CLIError.sharedStandardOutput("out", "json") }
