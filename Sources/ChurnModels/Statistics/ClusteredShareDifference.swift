@@ -42,6 +42,17 @@ public struct ClusteredShareDifference: Sendable, Codable, Equatable {
       (n1, k1, n0, k0) = (n1 + c.trials1, k1 + c.successes1, n0 + c.trials0, k0 + c.successes0)
       if c.trials1 > 0 { g1 += 1 }
     }
+    self.init(
+      trials1: n1, successes1: k1, customers1: g1, trials0: n0, successes0: k0, designEffect: designEffect,
+      minimumTrials: minimumTrials)
+  }
+
+  /// The same from the groups' totals (the design effect carries the
+  /// clustering, so the test needs no more).
+  public init?(
+    trials1 n1: Int, successes1 k1: Int, customers1 g1: Int, trials0 n0: Int, successes0 k0: Int,
+    designEffect: Double, minimumTrials: Int = 20
+  ) {
     let (n, k) = (n1 + n0, k1 + k0)
     guard n1 >= minimumTrials, n0 >= minimumTrials, k >= 5, n - k >= 5 else { return nil }
     let p1 = Double(k1) / Double(n1)

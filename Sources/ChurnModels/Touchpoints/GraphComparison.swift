@@ -44,23 +44,26 @@ public struct GraphComparison: Sendable, Encodable {
     graphB = TouchpointGraph(log.subset { group(log.customers[$0.lowerBound], day($0.lowerBound)) == false })
     var tested: [(series: ShareSeries, difference: ClusteredShareDifference)] = []
     for s in ShareSeries.transitions(of: log, minimum: minimumTrials) {
-      var cells: [Int32: ClusteredShareDifference.Cell] = [:]
-      var perCustomer: [Int32: (trials: Int, successes: Int)] = [:]
+      var inA = [Bool?](repeating: nil, count: s.trials)
+      var (n1, k1, g1, n0, k0) = (0, 0, 0, 0, 0)
+      var last: Int32 = -1
       for i in 0..<s.trials {
-        guard let inA = group(s.customers[i], Int64(s.days[i])) else { continue }
-        let (c, success) = (s.customers[i], s.successes[i] ? 1 : 0)
-        if inA {
-          cells[c, default: .init()].trials1 += 1
-          cells[c]!.successes1 += success
+        inA[i] = group(s.customers[i], Int64(s.days[i]))
+        guard let a = inA[i] else { continue }
+        let success = s.successes[i] ? 1 : 0
+        if a {
+          (n1, k1) = (n1 + 1, k1 + success)
+          if s.customers[i] != last { g1 += 1 }
+          last = s.customers[i]
         } else {
-          cells[c, default: .init()].trials0 += 1
-          cells[c]!.successes0 += success
+          (n0, k0) = (n0 + 1, k0 + success)
         }
-        let t = perCustomer[c] ?? (0, 0)
-        perCustomer[c] = (t.trials + 1, t.successes + success)
       }
-      let deff = ClusteredShareDifference.designEffect(perCustomer.values)
-      if let d = ClusteredShareDifference(cells.values, designEffect: deff, minimumTrials: minimumTrials) {
+      let deff = ClusteredShareDifference.designEffect(s.perCustomer { inA[$0] != nil })
+      if let d = ClusteredShareDifference(
+        trials1: n1, successes1: k1, customers1: g1, trials0: n0, successes0: k0, designEffect: deff,
+        minimumTrials: minimumTrials)
+      {
         tested.append((s, d))
       }
     }

@@ -61,24 +61,16 @@ public struct ShareChangeScan: Sendable {
       var shown: Set<Int32> = []
       for t in candidates[k]!.sorted(by: { abs($0.difference.z) > abs($1.difference.z) }) {
         if !shown.isEmpty {
-          let s = series[k]
-          var cells: [Int32: ClusteredShareDifference.Cell] = [:]
-          for i in 0..<s.trials {
-            let c = s.customers[i]
-            let segment = segments.ofCustomer[Int(c)]
-            if shown.contains(segment) { continue }
-            let success = s.successes[i] ? 1 : 0
-            if segment == t.scopeIndex {
-              cells[c, default: .init()].trials1 += 1
-              cells[c]!.successes1 += success
-            } else {
-              cells[c, default: .init()].trials0 += 1
-              cells[c]!.successes0 += success
-            }
-          }
-          let deff = designEffect(s, -1, segments)
+          // The segment against the customers outside it and outside
+          // those already told.
+          let totals = series[k].totals(by: segments)
+          let rest = totals.indices.filter { $0 != Int(t.scopeIndex) && !shown.contains(Int32($0)) }
+          let a = totals[Int(t.scopeIndex)]
           guard
-            let d = ClusteredShareDifference(cells.values, designEffect: deff, minimumTrials: minimumTrials),
+            let d = ClusteredShareDifference(
+              trials1: a.n, successes1: a.k, customers1: a.customers, trials0: rest.reduce(0) { $0 + totals[$1].n },
+              successes0: rest.reduce(0) { $0 + totals[$1].k }, designEffect: designEffect(series[k], -1, segments),
+              minimumTrials: minimumTrials),
             d.pValue <= cutoff
           else { continue }
         }
@@ -134,12 +126,7 @@ public struct ShareChangeScan: Sendable {
   /// The series' design effect within a scope (see
   /// `ClusteredShareDifference.designEffect`).
   private func designEffect(_ s: ShareSeries, _ scope: Int32, _ segments: CustomerSegments?) -> Double {
-    var perCustomer: [Int32: (trials: Int, successes: Int)] = [:]
-    for i in 0..<s.trials where inScope(s, i, scope, segments) {
-      let c = perCustomer[s.customers[i]] ?? (0, 0)
-      perCustomer[s.customers[i]] = (c.trials + 1, c.successes + (s.successes[i] ? 1 : 0))
-    }
-    return ClusteredShareDifference.designEffect(perCustomer.values)
+    ClusteredShareDifference.designEffect(s.perCustomer { inScope(s, $0, scope, segments) })
   }
 
   /// Each week against the `baselineWeeks` on either side of it, the
@@ -147,30 +134,37 @@ public struct ShareChangeScan: Sendable {
   private func weeklyTests(
     _ s: ShareSeries, series: Int, scope: Int32, segments: CustomerSegments?, leavingOut changed: Set<Int64>
   ) -> [ShareChanges.Test] {
-    var byWeek: [Int64: [Int32: (n: Int, k: Int)]] = [:]  // by Monday
+    // Per week (by Monday): trials, successes, and the customers behind them.
+    var byWeek: [Int64: (n: Int, k: Int, customers: Int)] = [:]
+    var weeksOfCustomer: [Int64] = []  // the weeks the current customer was counted in
+    var last: Int32 = -1
     for i in 0..<s.trials where inScope(s, i, scope, segments) {
       let week = Funnel.monday(ofDay: Int64(s.days[i]))
-      var cell = byWeek[week, default: [:]][s.customers[i]] ?? (0, 0)
-      cell = (cell.n + 1, cell.k + (s.successes[i] ? 1 : 0))
-      byWeek[week, default: [:]][s.customers[i]] = cell
+      if s.customers[i] != last { (last, weeksOfCustomer) = (s.customers[i], []) }
+      byWeek[week, default: (0, 0, 0)].n += 1
+      byWeek[week]!.k += s.successes[i] ? 1 : 0
+      if !weeksOfCustomer.contains(week) {
+        weeksOfCustomer.append(week)
+        byWeek[week]!.customers += 1
+      }
     }
     var tests: [ShareChanges.Test] = []
     let deff = designEffect(s, scope, segments)
     for week in byWeek.keys.sorted() {
-      var cells: [Int32: ClusteredShareDifference.Cell] = [:]
-      for (c, x) in byWeek[week]! { cells[c, default: .init()].trials1 += x.n; cells[c]!.successes1 += x.k }
+      let tested = byWeek[week]!
+      var (n0, k0) = (0, 0)
       for side in [-1, 1] {
         let around = (1...3 * baselineWeeks).lazy.map { week + 7 * Int64(side * $0) }.filter { !changed.contains($0) }
         for other in around.prefix(baselineWeeks) {
-          for (c, x) in byWeek[other] ?? [:] {
-            cells[c, default: .init()].trials0 += x.n
-            cells[c]!.successes0 += x.k
-          }
+          guard let x = byWeek[other] else { continue }
+          (n0, k0) = (n0 + x.n, k0 + x.k)
         }
       }
-      guard let d = ClusteredShareDifference(cells.values, designEffect: deff, minimumTrials: minimumTrials) else {
-        continue
-      }
+      guard
+        let d = ClusteredShareDifference(
+          trials1: tested.n, successes1: tested.k, customers1: tested.customers, trials0: n0, successes0: k0,
+          designEffect: deff, minimumTrials: minimumTrials)
+      else { continue }
       tests.append(
         .init(series: series, scope: scopeName(scope, segments), scopeIndex: scope, weekDay: week, difference: d))
     }
@@ -181,22 +175,15 @@ public struct ShareChangeScan: Sendable {
   private func segmentTests(
     _ s: ShareSeries, series: Int, segments: CustomerSegments, designEffect: Double
   ) -> [ShareChanges.Test] {
-    (0..<segments.names.count).compactMap { k in
-      var cells: [Int32: ClusteredShareDifference.Cell] = [:]
-      for i in 0..<s.trials {
-        let c = s.customers[i]
-        let success = s.successes[i] ? 1 : 0
-        if segments.ofCustomer[Int(c)] == Int32(k) {
-          cells[c, default: .init()].trials1 += 1
-          cells[c]!.successes1 += success
-        } else {
-          cells[c, default: .init()].trials0 += 1
-          cells[c]!.successes0 += success
-        }
-      }
-      return ClusteredShareDifference(cells.values, designEffect: designEffect, minimumTrials: minimumTrials).map {
+    let totals = s.totals(by: segments)
+    let (n, k) = totals.reduce((0, 0)) { ($0.0 + $1.n, $0.1 + $1.k) }
+    return (0..<segments.names.count).compactMap { j in
+      ClusteredShareDifference(
+        trials1: totals[j].n, successes1: totals[j].k, customers1: totals[j].customers, trials0: n - totals[j].n,
+        successes0: k - totals[j].k, designEffect: designEffect, minimumTrials: minimumTrials
+      ).map {
         .init(
-          series: series, scope: "\(segments.column)=\(segments.names[k])", scopeIndex: Int32(k), weekDay: nil,
+          series: series, scope: "\(segments.column)=\(segments.names[j])", scopeIndex: Int32(j), weekDay: nil,
           difference: $0)
       }
     }

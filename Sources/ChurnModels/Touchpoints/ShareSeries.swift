@@ -34,6 +34,41 @@ public struct ShareSeries: Sendable {
   }
 
   var trials: Int { successes.count }
+
+  /// Each customer's trials and successes among the observations `keep`
+  /// accepts. Both builders add observations customer after customer
+  /// (sessions come in customer order), so a customer's are contiguous.
+  func perCustomer(_ keep: (Int) -> Bool) -> [(trials: Int, successes: Int)] {
+    var out: [(trials: Int, successes: Int)] = []
+    var last: Int32 = -1
+    for i in 0..<trials where keep(i) {
+      if customers[i] != last || out.isEmpty {
+        out.append((0, 0))
+        last = customers[i]
+      }
+      out[out.count - 1].trials += 1
+      out[out.count - 1].successes += successes[i] ? 1 : 0
+    }
+    return out
+  }
+
+  /// Trials, successes and customers per segment (the last entry: customers
+  /// without one).
+  func totals(by segments: CustomerSegments) -> [(n: Int, k: Int, customers: Int)] {
+    var out = [(n: Int, k: Int, customers: Int)](repeating: (0, 0, 0), count: segments.names.count + 1)
+    var last: Int32 = -1
+    for i in 0..<trials {
+      let s = segments.segment(of: customers[i])
+      let slot = s < 0 ? segments.names.count : s
+      out[slot].n += 1
+      out[slot].k += successes[i] ? 1 : 0
+      if customers[i] != last {
+        out[slot].customers += 1
+        last = customers[i]
+      }
+    }
+    return out
+  }
 }
 
 extension ShareSeries {
