@@ -13,15 +13,6 @@ import Foundation
 /// when its share is near 0 or 1 those shrink, and a week with 1 success
 /// in 59 against a 13% baseline came out at z = −4.5 instead of −2.7.)
 public struct ClusteredShareDifference: Sendable, Codable, Equatable {
-  /// Trials and successes of one customer in each group.
-  public struct Cell: Sendable {
-    public var trials1 = 0
-    public var successes1 = 0
-    public var trials0 = 0
-    public var successes0 = 0
-    public init() {}
-  }
-
   public let share1: Double
   public let share0: Double
   public let trials1: Int
@@ -33,22 +24,10 @@ public struct ClusteredShareDifference: Sendable, Codable, Equatable {
   /// Two-sided.
   public let pValue: Double
 
-  /// nil when either group has fewer than `minimumTrials` trials, or
+  /// From the groups' totals (the design effect carries the clustering,
+  /// so the test needs no more); nil when either group has fewer than `minimumTrials` trials, or
   /// there are fewer than 5 successes or 5 failures in all: no test worth
   /// making.
-  public init?(_ cells: some Collection<Cell>, designEffect: Double, minimumTrials: Int = 20) {
-    var (n1, k1, n0, k0, g1) = (0, 0, 0, 0, 0)
-    for c in cells {
-      (n1, k1, n0, k0) = (n1 + c.trials1, k1 + c.successes1, n0 + c.trials0, k0 + c.successes0)
-      if c.trials1 > 0 { g1 += 1 }
-    }
-    self.init(
-      trials1: n1, successes1: k1, customers1: g1, trials0: n0, successes0: k0, designEffect: designEffect,
-      minimumTrials: minimumTrials)
-  }
-
-  /// The same from the groups' totals (the design effect carries the
-  /// clustering, so the test needs no more).
   public init?(
     trials1 n1: Int, successes1 k1: Int, customers1 g1: Int, trials0 n0: Int, successes0 k0: Int,
     designEffect: Double, minimumTrials: Int = 20
