@@ -315,6 +315,17 @@ CALLS = [
     ("export-unknown-format", ["export", "--model", "model.json", "--format", "xlsx"], None),
     ("export-unknown-dialect", ["export", "--model", "model.json", "--format", "sql", "--dialect", "oracle"], None),
     ("generate-negative", ["generate", "--customers", "-5", "--out", "out.file"], None),
+    ("generate-incidents-alone", ["generate", "--incidents", "none", "--out", "out.file"], None),
+    ("touchpoints-funnel-period-alone", ["touchpoints", "--events", "good.csv", "--funnel-period", "day",
+                                         "--out", "out.file"], None),
+    ("touchpoints-unknown-funnel-step", ["touchpoints", "--events", "good.csv", "--funnel", "login,purchse",
+                                         "--out", "out.file"], None),
+    ("touchpoints-compare-no-value", ["touchpoints", "--events", "good.csv", "--compare", "plan",
+                                      "--out", "out.file"], None),
+    ("touchpoints-period-backwards", ["touchpoints", "--events", "good.csv", "--compare-periods",
+                                      "2024-06-30..2024-06-01", "--out", "out.file"], None),
+    ("touchpoints-fdr-zero", ["touchpoints", "--events", "good.csv", "--changes", "--fdr", "0",
+                              "--out", "out.file"], None),
 ]
 
 
@@ -332,6 +343,13 @@ def config_cases():
 
 
 EXPECTED_OTHER = {
+    "generate-incidents-alone": (64, "Invalid value 'none' for '--incidents': it only applies with --clickstream"),
+    "touchpoints-funnel-period-alone": (64, "'--funnel-period': it only applies with --funnel or --funnels"),
+    "touchpoints-unknown-funnel-step": (
+        64, "the funnel step 'purchse' is not an event type of the log (did you mean 'purchase'?)"),
+    "touchpoints-compare-no-value": (64, "Invalid value 'plan' for '--compare': expected column=value"),
+    "touchpoints-period-backwards": (64, "expected a period as FIRST..LAST dates"),
+    "touchpoints-fdr-zero": (64, "Invalid value '0' for '--fdr': expected a rate above 0 and below 1"),
     "model-not-json": (1, "damaged.json is not a ChurnKit model file: not valid JSON at line 1, column 3"),
     "model-empty": (1, "damaged.json is not a ChurnKit model file: the file is empty (expected JSON)"),
     "model-truncated": (1, "damaged.json is not a ChurnKit model file: not valid JSON: the text ends before"),

@@ -355,6 +355,10 @@ enum TouchpointsCommand: Command {
         ($0.name, $0.steps, "\(path): \($0.name)")
       }
     }
+    for name in ["funnel-window", "funnel-period"] where definitions.isEmpty && arguments.isGiven(name) {
+      throw CLIError.invalidValue(
+        option: name, value: arguments.value(name)!, reason: "it only applies with --funnel or --funnels")
+    }
     return try definitions.map { d in
       do {
         var funnel = try Funnel(
