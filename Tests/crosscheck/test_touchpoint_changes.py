@@ -278,6 +278,8 @@ def test_the_generators_planted_incidents_are_found(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     truth = json.loads((tmp_path / "a" / "truth.json").read_text())
     changes = scan_clickstream(tmp_path / "a")
+    # The same log, the same bytes (to the last bit of what customers spent).
+    assert scan_clickstream(tmp_path / "b") == changes
     expected = {"checkout loops back to the cart": ("checkout → purchase", "fell"),
                 "payment fails: error page and support contacts": ("checkout → error_page", "rose")}
     for incident in truth["incidents"]:

@@ -188,10 +188,7 @@ enum JourneyCommand: Command {
     let funnels = try TouchpointsCommand.funnels(arguments, log: log, segments: segments)
     var scan = ShareChangeScan()
     scan.revenue = CustomerRevenue(log)
-    var series = ShareSeries.transitions(of: log)
-    for funnel in funnels {
-      series += try ShareSeries.funnelSteps(funnel.steps, windowSeconds: funnel.windowSeconds, log: log)
-    }
+    let series = try ShareSeries.all(of: log, funnels: funnels)
     return (TouchpointGraph(log), scan.scan(series, segments: segments), funnels)
   }
 

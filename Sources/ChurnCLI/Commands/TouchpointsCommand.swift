@@ -312,12 +312,7 @@ enum TouchpointsCommand: Command {
     var scan = ShareChangeScan()
     scan.fdr = try fdr(arguments)
     scan.revenue = CustomerRevenue(log)
-    let window = try arguments.value("funnel-window").map { try sessionGap($0, option: "funnel-window") }
-    var series = ShareSeries.transitions(of: log)
-    for funnel in funnels {
-      series += try ShareSeries.funnelSteps(funnel.steps, windowSeconds: window, log: log)
-    }
-    return scan.scan(series, segments: segments)
+    return scan.scan(try ShareSeries.all(of: log, funnels: funnels), segments: segments)
   }
 
   /// A column of --customers, by customer (for --segment or --compare).

@@ -5,8 +5,9 @@ import Foundation
 /// tested week by week against the surrounding weeks, for all customers
 /// and within each segment, and each segment against the rest; the false
 /// discovery rate controlled across all of those tests together
-/// (Benjamini–Hochberg); runs of significant weeks dated to the day by the
-/// most likely window of a different share (an epidemic change point).
+/// (Benjamini–Hochberg); runs of significant weeks dated to the day, as a
+/// window of a different share (an epidemic change point) or a shift that
+/// lasts, whichever the likelihood prefers.
 ///
 /// ```swift
 /// let changes = ShareChangeScan().scan(ShareSeries.transitions(of: log), segments: nil)
@@ -59,18 +60,18 @@ public struct ShareChangeScan: Sendable {
     let candidates = Dictionary(grouping: passed.filter { $0.weekDay == nil }, by: \.series)
     for k in candidates.keys.sorted() {
       var shown: Set<Int32> = []
+      let totals = series[k].totals(by: segments)
+      let deff = designEffect(series[k], -1, segments)
       for t in candidates[k]!.sorted(by: { abs($0.difference.z) > abs($1.difference.z) }) {
         if !shown.isEmpty {
           // The segment against the customers outside it and outside
           // those already told.
-          let totals = series[k].totals(by: segments)
           let rest = totals.indices.filter { $0 != Int(t.scopeIndex) && !shown.contains(Int32($0)) }
           let a = totals[Int(t.scopeIndex)]
           guard
             let d = ClusteredShareDifference(
               trials1: a.n, successes1: a.k, customers1: a.customers, trials0: rest.reduce(0) { $0 + totals[$1].n },
-              successes0: rest.reduce(0) { $0 + totals[$1].k }, designEffect: designEffect(series[k], -1, segments),
-              minimumTrials: minimumTrials),
+              successes0: rest.reduce(0) { $0 + totals[$1].k }, designEffect: deff, minimumTrials: minimumTrials),
             d.pValue <= cutoff
           else { continue }
         }
@@ -215,86 +216,50 @@ public struct ShareChangeScan: Sendable {
     return changes
   }
 
-  /// The window, to the day, whose share differs most likely from the
-  /// days around it (a binomial likelihood ratio maximised over its start
-  /// and end, each within a week of the run's first and last weeks; the
-  /// series' other changed weeks left out).
+  /// The change a run of significant weeks shows, dated to the day: the
+  /// window whose share differs most likely from the days around it, or a
+  /// shift that lasts (see `DailyShares`), over the run and the
+  /// `baselineWeeks` on either side, the series' other changed weeks left
+  /// out.
   private func change(
     _ run: [ShareChanges.Test], _ s: ShareSeries, segments: CustomerSegments?, leavingOut others: Set<Int64>
   ) -> ShareChanges.Change? {
     let (first, last) = (run.first!.weekDay!, run.last!.weekDay! + 6)
-    let lo = first - 7 * Int64(baselineWeeks)
-    let hi = last + 7 * Int64(baselineWeeks)
-    let days = Int(hi - lo + 1)
-    var n = [Int](repeating: 0, count: days + 1)
-    var k = [Int](repeating: 0, count: days + 1)
-    for i in 0..<s.trials where inScope(s, i, run[0].scopeIndex, segments) {
-      let d = Int64(s.days[i])
-      guard d >= lo && d <= hi, !others.contains(Funnel.monday(ofDay: d)) else { continue }
-      n[Int(d - lo) + 1] += 1
-      k[Int(d - lo) + 1] += s.successes[i] ? 1 : 0
+    let scope = run[0].scopeIndex
+    let counted = { (i: Int) in
+      self.inScope(s, i, scope, segments) && !others.contains(Funnel.monday(ofDay: Int64(s.days[i])))
     }
-    for d in 0..<days { (n[d + 1], k[d + 1]) = (n[d + 1] + n[d], k[d + 1] + k[d]) }
-    let (total, hits) = (n[days], k[days])
-    func logLikelihood(_ k: Int, _ n: Int) -> Double {
-      guard n > 0 else { return 0 }
-      let p = Double(k) / Double(n)
-      return (k > 0 ? Double(k) * log(p) : 0) + (k < n ? Double(n - k) * log(1 - p) : 0)
+    let daily = DailyShares(
+      s, from: first - 7 * Int64(baselineWeeks), through: last + 7 * Int64(baselineWeeks), counting: counted,
+      isBound: { !others.contains(Funnel.monday(ofDay: $0)) })
+    guard let shape = daily.likeliestChange(firstWeek: first, lastDay: last, minimumTrials: minimumTrials) else {
+      return nil
     }
-    var best: (ratio: Double, start: Int, end: Int)?
-    let starts = max(0, Int(first - lo) - 7)...Int(first - lo) + 6
-    let ends = Int(last - lo) - 6...min(days - 1, Int(last - lo) + 7)
-    let free = { (d: Int) in !others.contains(Funnel.monday(ofDay: lo + Int64(d))) }
-    for a in starts where free(a) {
-      for b in ends where b >= a && free(b) {
-        let (nIn, kIn) = (n[b + 1] - n[a], k[b + 1] - k[a])
-        guard nIn >= minimumTrials, total - nIn >= minimumTrials else { continue }
-        let ratio = logLikelihood(kIn, nIn) + logLikelihood(hits - kIn, total - nIn)
-        if best == nil || ratio > best!.ratio + 1e-9 { best = (ratio, a, b) }
-      }
-    }
-    // A shift that lasts (one change point) against the window (two): the
-    // window must be the better fit by more than BIC's price of its extra
-    // point, ½ log n, or the change is told as a shift from its day on.
-    var shift: (ratio: Double, day: Int)?
-    for t in max(1, Int(first - lo) - 7)...min(days - 1, Int(last - lo) + 7) where free(t) {
-      let (nBefore, kBefore) = (n[t], k[t])
-      guard nBefore >= minimumTrials, total - nBefore >= minimumTrials else { continue }
-      let ratio = logLikelihood(kBefore, nBefore) + logLikelihood(hits - kBefore, total - nBefore)
-      if shift == nil || ratio > shift!.ratio + 1e-9 { shift = (ratio, t) }
-    }
-    let lasts: Bool
-    if let shift, best == nil || best!.ratio - shift.ratio <= 0.5 * log(Double(total)) {
-      lasts = true
-      best = (shift.ratio, shift.day, days - 1)
-    } else {
-      lasts = false
-    }
-    guard let best else { return nil }
-    let (nIn, kIn) = (n[best.end + 1] - n[best.start], k[best.end + 1] - k[best.start])
-    let during = Double(kIn) / Double(nIn)
-    let baseline = Double(hits - kIn) / Double(total - nIn)
-    let (from, to) = (lo + Int64(best.start), lo + Int64(best.end))
+    let (during, baseline, trials) = daily.shares(shape)
+    let (from, to) = (daily.start + Int64(shape.start), daily.start + Int64(shape.end))
     var customers = Set<Int32>()
     var weekly: [Int64: (n: Int, k: Int)] = [:]
-    for i in 0..<s.trials where inScope(s, i, run[0].scopeIndex, segments) {
+    for i in 0..<s.trials where inScope(s, i, scope, segments) {
       let day = Int64(s.days[i])
-      if day >= from && day <= to { customers.insert(s.customers[i]) }
+      if day >= from && day <= to && counted(i) { customers.insert(s.customers[i]) }
       let cell = weekly[Funnel.monday(ofDay: day)] ?? (0, 0)
       weekly[Funnel.monday(ofDay: day)] = (cell.n + 1, cell.k + (s.successes[i] ? 1 : 0))
     }
     let strongest = run.max { abs($0.difference.z) < abs($1.difference.z) }!
-    let revenue = self.revenue.map { r in customers.reduce(0.0) { $0 + r.total(of: $1, from: from, through: to) } }
+    // In customer order: a Set's order changes from run to run, and so would the sum's last bits.
+    let revenue = self.revenue.map { r in
+      customers.sorted().reduce(0.0) { $0 + r.total(of: $1, from: from, through: to) }
+    }
     return .init(
       series: s.name, kind: s.kind, scope: run[0].scope, firstDay: formatDate(from * microsPerDay),
-      lastDay: lasts ? nil : formatDate(to * microsPerDay), baselineShare: baseline, share: during, trials: nIn,
-      customers: customers.count, revenue: revenue, weeks: run.count,
+      lastDay: shape.lasts ? nil : formatDate(to * microsPerDay), baselineShare: baseline, share: during,
+      trials: trials, customers: customers.count, revenue: revenue, weeks: run.count,
       z: abs(strongest.difference.z) * (during > baseline ? 1 : -1), q: run.map(\.q).min()!,
       weeklyShares: weekly.keys.sorted().map {
         .init(
           week: formatDate($0 * microsPerDay), day: $0, trials: weekly[$0]!.n,
           share: Double(weekly[$0]!.k) / Double(weekly[$0]!.n))
-      }, scopeIndex: run[0].scopeIndex, days: (from, to))
+      }, scopeIndex: scope, days: (from, to))
   }
 
   /// For whom: a change of all customers that some segments show and
@@ -323,5 +288,89 @@ public struct ShareChangeScan: Sendable {
       )
       return a != b ? a > b : ($0.series, $0.scope, $0.firstDay) < ($1.series, $1.scope, $1.firstDay)
     }
+  }
+}
+
+/// One series' trials and successes day by day over some weeks (cumulated,
+/// so that any stretch of days sums in constant time), and the two shapes
+/// a change can take in them.
+struct DailyShares {
+  /// The first day (days since 1970-01-01).
+  let start: Int64
+  /// n[d], k[d]: trials and successes before day `start + d`.
+  private var n: [Int]
+  private var k: [Int]
+  /// Days that may begin or end a change (not in a week left out).
+  private let free: (Int) -> Bool
+
+  /// A change: days `start...end` (offsets from `start`), and whether it
+  /// lasts to the end of the days looked at.
+  struct Shape {
+    let start: Int
+    let end: Int
+    let lasts: Bool
+  }
+
+  /// The days `first...last` of the observations `counted` accepts;
+  /// `isBound(day)` says whether a change may begin or end on a day.
+  init(
+    _ s: ShareSeries, from first: Int64, through last: Int64, counting counted: (Int) -> Bool,
+    isBound: @escaping (Int64) -> Bool
+  ) {
+    start = first
+    let days = Int(last - first + 1)
+    n = [Int](repeating: 0, count: days + 1)
+    k = [Int](repeating: 0, count: days + 1)
+    for i in 0..<s.trials where counted(i) {
+      let d = Int64(s.days[i])
+      guard d >= first && d <= last else { continue }
+      n[Int(d - first) + 1] += 1
+      k[Int(d - first) + 1] += s.successes[i] ? 1 : 0
+    }
+    for d in 0..<days { (n[d + 1], k[d + 1]) = (n[d + 1] + n[d], k[d + 1] + k[d]) }
+    free = { d in isBound(first + Int64(d)) }
+  }
+
+  var days: Int { n.count - 1 }
+
+  /// Share within the shape, share outside it, trials within.
+  func shares(_ shape: Shape) -> (during: Double, baseline: Double, trials: Int) {
+    let (nIn, kIn) = (n[shape.end + 1] - n[shape.start], k[shape.end + 1] - k[shape.start])
+    return (Double(kIn) / Double(nIn), Double(k[days] - kIn) / Double(n[days] - nIn), nIn)
+  }
+
+  /// The log-likelihood of one share inside days a...b and another outside.
+  private func twoShares(_ a: Int, _ b: Int) -> Double {
+    let (nIn, kIn) = (n[b + 1] - n[a], k[b + 1] - k[a])
+    return Self.logLikelihood(kIn, nIn) + Self.logLikelihood(k[days] - kIn, n[days] - nIn)
+  }
+
+  static func logLikelihood(_ k: Int, _ n: Int) -> Double {
+    guard n > 0 else { return 0 }
+    let p = Double(k) / Double(n)
+    return (k > 0 ? Double(k) * log(p) : 0) + (k < n ? Double(n - k) * log(1 - p) : 0)
+  }
+
+  /// The likeliest window (start and end each within a week of the run's
+  /// first week and last day) and the likeliest lasting shift (one change
+  /// day in the same range); the window must fit better by more than BIC's
+  /// price of its extra change point, ½ log n, or the change is a shift.
+  func likeliestChange(firstWeek: Int64, lastDay: Int64, minimumTrials: Int) -> Shape? {
+    let (first, last) = (Int(firstWeek - start), Int(lastDay - start))
+    let enough = { (nIn: Int) in nIn >= minimumTrials && n[days] - nIn >= minimumTrials }
+    var window: (ratio: Double, shape: Shape)?
+    for a in max(0, first - 7)...first + 6 where free(a) {
+      for b in last - 6...min(days - 1, last + 7) where b >= a && free(b) && enough(n[b + 1] - n[a]) {
+        let ratio = twoShares(a, b)
+        if window == nil || ratio > window!.ratio + 1e-9 { window = (ratio, Shape(start: a, end: b, lasts: false)) }
+      }
+    }
+    var shift: (ratio: Double, shape: Shape)?
+    for t in max(1, first - 7)...min(days - 1, last + 7) where free(t) && enough(n[days] - n[t]) {
+      let ratio = twoShares(t, days - 1)
+      if shift == nil || ratio > shift!.ratio + 1e-9 { shift = (ratio, Shape(start: t, end: days - 1, lasts: true)) }
+    }
+    if let shift, window == nil || window!.ratio - shift.ratio <= 0.5 * log(Double(n[days])) { return shift.shape }
+    return window?.shape
   }
 }

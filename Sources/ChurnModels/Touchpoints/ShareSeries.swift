@@ -100,6 +100,17 @@ extension ShareSeries {
     return series
   }
 
+  /// What the change scan follows: every transition, then each funnel's
+  /// steps (counted as the funnel counts them: per session or within its
+  /// window).
+  public static func all(of log: SessionLog, funnels: [Funnel]) throws(FunnelError) -> [ShareSeries] {
+    var series = transitions(of: log)
+    for funnel in funnels {
+      series += try funnelSteps(funnel.steps, windowSeconds: funnel.windowSeconds, log: log)
+    }
+    return series
+  }
+
   /// Each step of a funnel after the first: of the units (sessions, or
   /// customers within the window) that reached the step before, those
   /// that went on, dated by the day they entered the funnel.
