@@ -172,11 +172,59 @@ def cox_model():
     return model
 
 
+def train_with(spec_json, extra=()):
+    work = tempfile.mkdtemp()
+    spec = os.path.join(work, "spec.json")
+    with open(spec, "w") as f:
+        json.dump(spec_json, f)
+    model = os.path.join(work, "model.json")
+    subprocess.run([CHURNKIT, "train", "--events", EVENTS, "--customers", CUSTOMERS, "--cutoff", "2025-06-30",
+                    "--horizon", "90d", "--churn-definition", "event:cancel", "--spec", spec, "--l2", "1",
+                    "--out", model, *extra], check=True, capture_output=True)
+    return model
+
+
+@pytest.fixture(scope="module")
+def repeat_model():
+    """A model with the buy-till-you-die features (`repeat_purchase`: BG/NBD
+    and Gamma-Gamma fitted at the training cutoff), counts under `log1p`.
+    On the sample the dropout probability does not vary across customers:
+    BG/NBD's limit with a common dropout, whose expectation is closed."""
+    model = train_with({"repeat_purchase": {"clv_months": 6}, "log1p": True, "interventions": ["discount_offer"]})
+    resolved = json.load(open(model))["model"]["featureSpec"]["repeat_purchase"]
+    assert resolved["parameters"]["common_dropout"] > 0 and resolved["parameters"]["p"] > 0
+    names = json.load(open(model))["model"]["features"]
+    assert {"p_alive", "log1p_expected_purchases_90d", "log1p_clv", "no_purchase_yet"} <= set(names)
+    return model
+
+
+@pytest.fixture(scope="module")
+def repeat_extreme_model():
+    """Parameters far from the sample's (given in the spec, so not fitted):
+    frequent purchases (α = 0.6 days), a beta(0.7, 0.45) dropout whose series
+    terms change sign, a 365-day horizon, and customers who bought nothing
+    yet: the series needs thousands of terms for new customers."""
+    parameters = {"r": 2.5, "alpha": 0.6, "a": 0.7, "b": 0.45, "p": 3.0, "q": 4.0, "v": 50.0}
+    model = train_with({"repeat_purchase": {"parameters": parameters, "clv_months": 12, "horizon_days": 365}})
+    names = json.load(open(model))["model"]["features"]
+    assert "no_purchase_yet" in names and "expected_purchases_365d" in names
+    return model
+
+
+@pytest.fixture(scope="module")
+def repeat_cdnow_model():
+    """lifetimes' BG/NBD parameters for CDNOW (weeks turned into days): the
+    hypergeometric series summed in SQL."""
+    parameters = {"r": 0.243, "alpha": 4.414 * 7, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "v": 15.44}
+    return train_with({"repeat_purchase": {"parameters": parameters}})
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled", "log1p", "cox"])
+@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-09-30", "pooled", "log1p", "cox", "repeat", "repeat_cdnow",
+                                   "repeat_extreme"])
 def test_sql_features_equal_churnkit_features(dialect, as_of, request, engines):
     model = MODEL
-    if as_of in ("pooled", "log1p", "cox"):
+    if as_of in ("pooled", "log1p", "cox", "repeat", "repeat_cdnow", "repeat_extreme"):
         model, as_of = request.getfixturevalue(f"{as_of}_model"), "2025-09-30"
     ours = churnkit_features(as_of, model)
     columns, rows = engines(dialect)(export("sql-features", dialect, as_of, model))

@@ -6,7 +6,8 @@ import ChurnData
 /// Covers every feature family of `docs/features.md` — recency, frequency
 /// (overall and per event type), amounts, trends, active-day gaps, channel
 /// mix, stage, days in stage and the stage chain's churn probability,
-/// sentiment, interventions and static
+/// buy-till-you-die (`RepeatPurchaseSQL.swift`), Cox's risk, sentiment,
+/// interventions and static
 /// attributes (categorical and date columns; numeric static columns are not
 /// covered and are refused) — for SQLite, DuckDB, PostgreSQL and Spark SQL,
 /// each tested in its engine. Input: `events(customer_id, timestamp, event, channel, amount,
@@ -15,13 +16,9 @@ import ChurnData
 public enum FeatureSQL {
   public enum Failure: Error, CustomStringConvertible {
     case unsupportedStaticColumn(String)
-    case unsupportedFeature(String)
 
     public var description: String {
       switch self {
-      case .unsupportedFeature(let family):
-        return
-          "feature SQL does not cover the '\(family)' features yet: score this model with `churnkit score`, or train one without them for SQL"
       case .unsupportedStaticColumn(let c):
         return "feature SQL does not cover the numeric static column '\(c)'"
       }
@@ -239,9 +236,9 @@ struct FeatureQuery {
   /// One expression per feature. Each is cast to DOUBLE when selected
   /// (DuckDB would otherwise compute some in DECIMAL and round them).
   func featureColumns() throws -> [String] {
-    if spec.repeatPurchase != nil { throw FeatureSQL.Failure.unsupportedFeature("repeat_purchase") }
-    return try recencyAndFrequencyColumns() + amountAndTrendColumns() + gapColumns() + channelColumns() + stageColumns()
-      + sentimentColumns() + interventionColumns() + staticColumns()
+    try recencyAndFrequencyColumns() + amountAndTrendColumns() + gapColumns() + channelColumns() + stageColumns()
+      + (spec.repeatPurchase.map(repeatPurchaseColumns) ?? []) + sentimentColumns() + interventionColumns()
+      + staticColumns()
   }
 
   private func recencyAndFrequencyColumns() -> [String] {
@@ -398,6 +395,7 @@ struct FeatureQuery {
     let time = eventMicros(q("timestamp"))
     let dayIndex = wholeDays("age")
     let gapMean = "\(dbl("g.dmax - g.dmin")) / \(dbl("g.n - 1"))"
+    let repeatPurchase = spec.repeatPurchase.map { ",\n" + repeatPurchaseCTEs($0).joined(separator: ",\n") } ?? ""
     return """
       WITH ev AS (
         SELECT \(q("customer_id")) AS customer_id, \(time) AS t, \(q("event")) AS event,
@@ -428,14 +426,14 @@ struct FeatureQuery {
         SELECT customer_id, t, sentiment, MAX(t) OVER (PARTITION BY customer_id) AS mt
         FROM hist WHERE sentiment IS NOT NULL
       ),
-      sl AS (SELECT customer_id, MIN(sentiment) AS v FROM sentiment_latest WHERE t = mt GROUP BY customer_id)
+      sl AS (SELECT customer_id, MIN(sentiment) AS v FROM sentiment_latest WHERE t = mt GROUP BY customer_id)\(repeatPurchase)
       SELECT a.customer_id AS \(q("customer_id")), \(lit(cutoff.description)) AS \(q("cutoff")),
       \(selected)
       FROM a
         LEFT JOIN g ON g.customer_id = a.customer_id
         LEFT JOIN gv ON gv.customer_id = a.customer_id
         LEFT JOIN gf ON gf.customer_id = a.customer_id
-        LEFT JOIN sl ON sl.customer_id = a.customer_id\(joinsCustomers ? "\n    LEFT JOIN \(q("customers")) AS cu ON cu.\(q("customer_id")) = a.customer_id" : "")
+        LEFT JOIN sl ON sl.customer_id = a.customer_id\(spec.repeatPurchase == nil ? "" : "\n    LEFT JOIN rp ON rp.customer_id = a.customer_id")\(joinsCustomers ? "\n    LEFT JOIN \(q("customers")) AS cu ON cu.\(q("customer_id")) = a.customer_id" : "")
       WHERE \(eligible)
       ORDER BY a.customer_id
       """
