@@ -93,9 +93,13 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   }
 
   /// The value's standard error from the stage chain's uncertainty (the
-  /// customer's own revenue rate taken as known); nil where not estimated.
-  public func standardError(features x: [Double], stage: Int?, columns: Columns) -> Double? {
-    guard columns.value == nil else { return nil }
+  /// customer's own revenue rate taken as known), or for the `clv` feature
+  /// the one its fits give (`clvStandardError`, computed with the
+  /// features); nil where not estimated.
+  public func standardError(
+    features x: [Double], stage: Int?, columns: Columns, clvStandardError: Double? = nil
+  ) -> Double? {
+    guard columns.value == nil else { return isRepeatPurchaseValue ? clvStandardError : nil }
     let se = stage.map { s in expectedDaysStandardError?[s] } ?? expectedDaysWithoutStageStandardError
     return se.map { revenuePerDay(x, columns) * $0 }
   }
@@ -136,12 +140,15 @@ public struct CustomerValue: Sendable, Codable, Equatable {
     }
   }
 
+  /// Whether the value is the repeat-purchase models' `clv` feature.
+  var isRepeatPurchaseValue: Bool { source == .feature && (feature == "clv" || feature == "log1p_clv") }
+
   /// One line on what the value is, for summaries: "revenue × expected
   /// days alive within 1095 days (stage chain), discounted at 1% a month".
   public var description: String {
     let discount = monthlyDiscountRate.map { "discounted at \(NumberText.percent($0)) a month" }
     switch source {
-    case .feature where feature == "clv" || feature == "log1p_clv":
+    case .feature where isRepeatPurchaseValue:
       return "the repeat-purchase models' lifetime value (feature 'clv': BG/NBD × Gamma-Gamma)"
         + (discount.map { ", " + $0 } ?? "")
     case .feature: return "the feature '\(feature ?? "")', as given"

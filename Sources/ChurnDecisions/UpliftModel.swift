@@ -239,11 +239,14 @@ public struct UpliftModel: Sendable, Codable {
     return nil
   }
 
-  /// Every action's figures and the choice for one customer.
-  public func decide(features x: [Double], columns: Columns) -> Decision {
+  /// Every action's figures and the choice for one customer; with the
+  /// `clv` feature as the value, its standard error comes from the
+  /// features' computation (`FeatureSet.clvStandardError`) when known.
+  public func decide(features x: [Double], columns: Columns, clvStandardError: Double? = nil) -> Decision {
     let s = stage(of: x, columns: columns)
     let value = self.value.of(features: x, stage: s, columns: columns.value)
-    let valueSE = self.value.standardError(features: x, stage: s, columns: columns.value)
+    let valueSE = self.value.standardError(
+      features: x, stage: s, columns: columns.value, clvStandardError: clvStandardError)
     let outlook = learner.fitted.outlook(for: x, stage: s, in: self, columns: columns)
     var options: [Option] = []
     for (a, action) in catalog.actions.enumerated() {

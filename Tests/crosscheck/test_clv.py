@@ -107,6 +107,66 @@ def test_predictions_equal_lifetimes_formulas_at_our_parameters(runs):
     assert close(ours["clv"], clv) < 1e-9
 
 
+def test_standard_errors_are_the_inverse_information_and_the_delta_method(runs, cdnow_work):
+    """The fits' covariances (`--json` logCovariance) are the inverse of the
+    observed information that autograd differentiates exactly from
+    lifetimes' own likelihoods, at our parameters (1e-5); the parameters'
+    standard errors printed are their square roots by the delta method
+    (lifetimes' `standard_errors_`); and each customer's `clv_se` is
+    √(∇ᵀΣ∇) with the gradient of lifetimes' `customer_lifetime_value` by
+    central differences in the log-parameters, the two fits independent."""
+    from autograd import hessian
+    ours, fit, summary = runs
+    s = summary.loc[ours.index]
+    b, g = fit["bgnbd"], fit["gammaGamma"]
+    x, tx, T, m = s["frequency"].to_numpy(), s["recency"].to_numpy(), s["T"].to_numpy(), s["monetary_value"].to_numpy()
+    n = len(s)
+    theta_b = np.log([b["r"], b["alpha"], b["a"], b["b"]])
+    h = hessian(BetaGeoFitter._negative_log_likelihood)(theta_b, x, tx, T, np.ones(n), 0.0)
+    cov_b = np.linalg.inv(h) / n
+    assert np.max(np.abs(np.array(b["logCovariance"]) - cov_b) / np.sqrt(np.outer(np.diag(cov_b), np.diag(cov_b)))) < 1e-5
+    repeat = (x > 0) & (m > 0)
+    theta_g = np.log([g["p"], g["q"], g["v"]])
+    h = hessian(GammaGammaFitter._negative_log_likelihood)(theta_g, x[repeat], m[repeat], np.ones(repeat.sum()), 0.0)
+    cov_g = np.linalg.inv(h) / repeat.sum()
+    assert np.max(np.abs(np.array(g["logCovariance"]) - cov_g) / np.sqrt(np.outer(np.diag(cov_g), np.diag(cov_g)))) < 1e-5
+
+    def models(tb, tg):
+        bgf, ggf = BetaGeoFitter(), GammaGammaFitter()
+        bgf.params_ = pd.Series(dict(zip(["r", "alpha", "a", "b"], np.exp(tb))))
+        bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+        ggf.params_ = pd.Series(dict(zip(["p", "q", "v"], np.exp(tg))))
+        return bgf, ggf
+
+    pick = np.arange(0, n, 97)  # 243 customers: every kind of history
+    xs, txs, Ts, ms = (pd.Series(a[pick]) for a in (x, tx, T, m))
+
+    def clv(tb, tg):
+        bgf, ggf = models(tb, tg)
+        return ggf.customer_lifetime_value(bgf, xs, txs, Ts, ms, time=12, discount_rate=0.01, freq="D").to_numpy()
+
+    def gradient(theta, f):
+        rows = []
+        for j in range(len(theta)):
+            e = np.zeros(len(theta))
+            e[j] = 1e-5
+            rows.append((f(theta + e) - f(theta - e)) / 2e-5)
+        return np.array(rows)  # parameters × customers
+
+    gb = gradient(theta_b, lambda t: clv(t, theta_g))
+    gg = gradient(theta_g, lambda t: clv(theta_b, t))
+    se = np.sqrt(np.einsum("ic,ij,jc->c", gb, cov_b, gb) + np.einsum("ic,ij,jc->c", gg, cov_g, gg))
+    mine = ours["clv_se"].to_numpy()[pick]
+    assert np.max(np.abs(mine / se - 1)) < 1e-5, (mine[:5], se[:5])
+    # The summary prints the parameters' standard errors, lifetimes' way.
+    r = subprocess.run([CHURNKIT, "clv", "--events", cdnow_work[0] / "cdnow.csv", *MAPPING, "--as-of", "1997-09-30",
+                        "--out", "-"], capture_output=True, text=True)
+    expected = np.exp(theta_b) * np.sqrt(np.diag(cov_b))
+    line = next(l for l in r.stderr.splitlines() if "standard errors" in l and " a " in l)
+    printed = dict(zip(line.split()[2::2], map(float, line.split()[3::2])))
+    assert np.allclose([printed[k] for k in ["r", "alpha", "a", "b"]], expected, rtol=1e-3), (printed, expected)
+
+
 def test_pareto_nbd_is_the_maximum_of_lifetimes_likelihood_and_predicts_with_its_formulas(cdnow_work):
     work, summary = cdnow_work
     ours, fit = run_clv(work, "--model", "pareto-nbd")
@@ -358,8 +418,10 @@ def test_clv_report_renders_and_says_what_the_csv_says(tmp_path):
 def test_a_repeat_purchase_spec_values_customers_by_their_clv(tmp_path):
     """With the `repeat_purchase` family in the spec (a non-contractual
     business), next best action values each customer by the BG/NBD ×
-    Gamma-Gamma `clv` feature — the same number `features` writes — with no
-    standard error claimed, and `recommend` says so with the discount rate."""
+    Gamma-Gamma `clv` feature — the same number `features` writes — with its
+    standard error from both fits' covariances (the delta method, computed
+    here from the resolved spec by numpy on the customers' purchase
+    summaries), and `recommend` says so with the discount rate."""
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"interventions": ["discount_offer", "loyalty_call", "onboarding_help"],
                                 "stage_churn": {}, "repeat_purchase": {"discount_rate": 0.02}}))
@@ -385,11 +447,74 @@ def test_a_repeat_purchase_spec_values_customers_by_their_clv(tmp_path):
     both = ours.index.intersection(clv.index)
     assert len(both) > 1000 and (clv.loc[both] > 0).sum() > 500, (len(both), len(ours), len(clv))
     assert np.allclose(ours.loc[both, "customer_value"], clv.loc[both], rtol=1e-12, atol=1e-9)
-    assert ours["customer_value_se"].isna().all() and ours["expected_net_value_se"].isna().all()
+    check_clv_standard_errors(ours, saved["featureSpec"]["repeat_purchase"], "2025-12-30", monthly_rate=0.02)
     r = subprocess.run([CHURNKIT, "recommend", "--model", model, *data, "--as-of", "2025-12-30", "--budget", "2000",
                         "--out", tmp_path / "plan.csv"], check=True, capture_output=True, text=True, cwd=ROOT)
     assert ("Customer value: the repeat-purchase models' lifetime value (feature 'clv': BG/NBD × Gamma-Gamma), "
             "discounted at 2.0% a month") in r.stdout
+
+
+def check_clv_standard_errors(scores, family, as_of, monthly_rate):
+    """Each scored customer's `customer_value_se` against the delta method
+    on BG/NBD's common-dropout limit (the sample's fit) × Gamma-Gamma, from
+    their purchase days to the end of `as_of`: first P(alive) and the value
+    themselves, to show the summaries are the same."""
+    k = family["parameters"]
+    assert "a" not in k and len(k["log_covariance"]) == 3 and len(k["spend_log_covariance"]) == 3
+    ev = pd.read_csv(pathlib.Path(ROOT) / "training-data" / "events.csv", usecols=["customer_id", "timestamp", "event", "amount"])
+    ev = ev[ev.event == "purchase"]
+    ev["day"] = pd.to_datetime(ev.timestamp).dt.tz_localize(None).dt.floor("D")
+    ev = ev[ev.day <= pd.Timestamp(as_of)]
+    days = ev.groupby(["customer_id", "day"]).amount.sum(min_count=1).fillna(0).reset_index()
+    first = days.groupby("customer_id").day.transform("min")
+    days["repeat"] = days.day > first
+    g = days.groupby("customer_id")
+    x = g.repeat.sum().astype(float)
+    tx = (g.day.max() - g.day.min()).dt.days.astype(float)
+    T = (pd.Timestamp(as_of) - g.day.min()).dt.days.astype(float)
+    spend = days[days.repeat].groupby("customer_id").amount.sum().reindex(x.index, fill_value=0.0)
+    m = np.where(x > 0, spend / x.where(x > 0, 1), 0.0)
+
+    def purchases(theta, t):
+        r, alpha, odds = np.exp(theta)
+        pi = odds / (1 + odds)
+        dead = np.where(x > 0, odds * ((alpha + T) / (alpha + tx)) ** (r + x), 0.0)
+        return (1 - ((alpha + T) / (alpha + T + pi * t)) ** (r + x)) / pi / (1 + dead), 1 / (1 + dead)
+
+    def spend_per_purchase(theta):
+        p, q, v = np.exp(theta)
+        return p * (v + x * m) / (p * x + q - 1)
+
+    def discounted(theta):
+        cumulative = [purchases(theta, 30.0 * month)[0] for month in range(13)]
+        return sum((cumulative[j] - cumulative[j - 1]) / (1 + monthly_rate) ** j for j in range(1, 13))
+
+    tb = np.log([k["r"], k["alpha"], k["common_dropout"] / (1 - k["common_dropout"])])
+    tg = np.log([k["p"], k["q"], k["v"]])
+    clv = spend_per_purchase(tg) * discounted(tb)
+    both = scores.index.intersection(x.index)
+    assert len(both) > 1000
+    close = lambda a, e: np.max(np.abs(np.asarray(a) - np.asarray(e)) / np.maximum(1e-9, np.abs(np.asarray(e))))
+    assert close(scores.loc[both, "customer_value"], clv.loc[both]) < 1e-9
+
+    def gradient(theta, f):
+        rows = []
+        for j in range(len(theta)):
+            e = np.zeros(len(theta))
+            e[j] = 1e-5
+            rows.append((f(theta + e) - f(theta - e)) / 2e-5)
+        return np.array(rows)
+
+    gb = gradient(tb, lambda t: spend_per_purchase(tg) * discounted(t))
+    gg = gradient(tg, lambda t: spend_per_purchase(t) * discounted(tb))
+    cb, cg = np.array(k["log_covariance"]), np.array(k["spend_log_covariance"])
+    se = pd.Series(np.sqrt(np.einsum("ic,ij,jc->c", gb, cb, gb) + np.einsum("ic,ij,jc->c", gg, cg, gg)), index=x.index)
+    assert close(scores.loc[both, "customer_value_se"], se.loc[both]) < 1e-5
+    # Customers with no purchase yet have no value and no standard error.
+    assert scores.loc[scores.index.difference(x.index), "customer_value_se"].isna().all()
+    treated = scores[scores.next_best_action != "none"]
+    assert len(treated) > 0 and np.allclose(treated.expected_net_value_se,
+                                            treated.expected_uplift.abs() * treated.customer_value_se, rtol=1e-9)
 
 
 def test_subscription_report_renders_and_says_what_the_csv_says(tmp_path):

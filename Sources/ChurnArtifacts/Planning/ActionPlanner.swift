@@ -68,7 +68,9 @@ public struct ActionPlanner: Sendable {
     var features: [[Double]] = []
     features.reserveCapacity(rows.count)
     for row in rows { features.append(run.features.values(of: row)) }
-    let decisions = features.map { uplift.decide(features: $0, columns: columns) }
+    let decisions = zip(features, rows).map { x, row in
+      uplift.decide(features: x, columns: columns, clvStandardError: run.features.clvStandardError(of: row))
+    }
     let predictor = model.predictor
     let values = decisions.map { d in d.options.map { $0.ineligibleBecause == nil ? $0.netValue : -.infinity } }
     let catalog = uplift.catalog

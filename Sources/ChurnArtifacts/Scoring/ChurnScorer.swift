@@ -236,10 +236,11 @@ public struct ChurnScorer: Sendable {
     for (k, column) in stageColumns.enumerated() where values[column] == 1 { e.stage = k }
   }
 
-  /// The next best action of a scored row, when the model has an uplift part.
-  func action(_ values: [Double]) -> ActionChoice? {
+  /// The next best action of a scored row, when the model has an uplift
+  /// part (`clvStandardError`: of the row's `clv` feature, when known).
+  func action(_ values: [Double], clvStandardError: Double? = nil) -> ActionChoice? {
     guard let columns = actionColumns, let uplift else { return nil }
-    let d = uplift.decide(features: values, columns: columns)
+    let d = uplift.decide(features: values, columns: columns, clvStandardError: clvStandardError)
     return ActionChoice(
       best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",
       uplift: d.action.map { d.options[$0].uplift } ?? 0, netValue: d.action.map { d.options[$0].netValue } ?? 0,
@@ -249,7 +250,7 @@ public struct ChurnScorer: Sendable {
   }
 
   /// Scores one feature vector (in the model's feature order).
-  public func score(customerID: String, values: [Double]) -> Score {
+  public func score(customerID: String, values: [Double], clvStandardError: Double? = nil) -> Score {
     var e = makeEvaluation()
     evaluate(values, into: &e)
     let reasons = (0..<e.reasonCount).map { k in
@@ -261,6 +262,6 @@ public struct ChurnScorer: Sendable {
     return Score(
       customerID: customerID, probability: e.probability, riskBand: e.riskBand,
       reasons: reasons, stage: e.stage < 0 ? nil : stageFeatures[e.stage].stage, baselineLogOdds: baselineLogOdds,
-      contributions: e.contributions, action: action(values))
+      contributions: e.contributions, action: action(values, clvStandardError: clvStandardError))
   }
 }

@@ -21,6 +21,13 @@ protocol ScoreRowSource {
   /// How far into the piece the rows so far reach, and its size (in rows
   /// or bytes), to make room for the whole output at once.
   var progress: (done: Int, total: Int) { get }
+  /// The standard error of the current row's `clv` feature, where the
+  /// rows were computed from events (a feature file does not carry it).
+  var clvStandardError: Double? { get }
+}
+
+extension ScoreRowSource {
+  var clvStandardError: Double? { nil }
 }
 
 /// A piece scored: its output bytes and tally, and the error that stopped
@@ -52,10 +59,11 @@ func scorePiece<Source: ScoreRowSource>(
     case .csv:
       scorer.evaluate(values, into: &evaluation)
       source.appendKeys(to: &out, neutralisingFormulas: writer.neutralisesFormulas)
-      writer.appendCSVColumns(evaluation, values: values, action: scorer.action(values), extra: extra, to: &out)
+      let action = scorer.action(values, clvStandardError: source.clvStandardError)
+      writer.appendCSVColumns(evaluation, values: values, action: action, extra: extra, to: &out)
     case .jsonl:
       let (id, asOf) = source.keys()
-      let s = scorer.score(customerID: id, values: values)
+      let s = scorer.score(customerID: id, values: values, clvStandardError: source.clvStandardError)
       evaluation.probability = s.probability
       evaluation.riskBand = s.riskBand
       writer.appendJSONLine(s, asOf: asOf, extra: extra, to: &out)
@@ -109,6 +117,8 @@ struct FeatureSetRows: ScoreRowSource {
   func keys() -> (id: String, asOf: String) { (features.rows[current].customerID, asOf) }
 
   var progress: (done: Int, total: Int) { (current + 1 - rows.lowerBound, rows.count) }
+
+  var clvStandardError: Double? { features.clvStandardError(of: features.rows[current]) }
 }
 
 // MARK: - Feature files

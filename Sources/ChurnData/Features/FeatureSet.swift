@@ -165,6 +165,14 @@ public struct FeatureSet: Sendable {
     return out.values
   }
 
+  /// The standard error of a row's `clv` feature from the repeat-purchase
+  /// fits' uncertainty (nil without the family's spend model and
+  /// covariances, or before the customer's first purchase): the value's
+  /// uncertainty when the next best action takes `clv` as the value.
+  public func clvStandardError(of row: Row) -> Double? {
+    repeatPurchase?.clvStandardError(customer: row.customer, at: row.state)
+  }
+
   /// The feature matrix (n × p) and 0/1 labels of some rows, none censored.
   public func matrix(rows indexes: [Int]) -> (x: Matrix, y: [Double]) {
     var x = Matrix(rows: indexes.count, columns: featureNames.count)

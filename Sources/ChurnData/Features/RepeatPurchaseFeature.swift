@@ -92,6 +92,13 @@ public struct RepeatPurchaseParameters: Codable, Sendable, Equatable {
   public var p: Double?
   public var q: Double?
   public var v: Double?
+  /// The covariance of BG/NBD's log-parameters (ln r, ln α, ln a, ln b; or
+  /// ln r, ln α, ln π/(1 − π)) and of Gamma-Gamma's (ln p, ln q, ln v), from
+  /// the fits: they give `clv` a standard error when it is a customer's
+  /// value in the next best action. Absent in specs that fix the
+  /// parameters, and then the value has none.
+  public var logCovariance: [[Double]]?
+  public var spendLogCovariance: [[Double]]?
 
   public init(
     r: Double, alpha: Double, a: Double?, b: Double?, commonDropout: Double?, p: Double?, q: Double?, v: Double?
@@ -102,6 +109,7 @@ public struct RepeatPurchaseParameters: Codable, Sendable, Equatable {
 
   enum CodingKeys: String, CodingKey {
     case r, alpha, a, b, commonDropout = "common_dropout", p, q, v
+    case logCovariance = "log_covariance", spendLogCovariance = "spend_log_covariance"
   }
 
   /// Whether the spend model is there and usable.
@@ -130,12 +138,33 @@ public struct RepeatPurchaseParameters: Codable, Sendable, Equatable {
       throw .invalidSpec("'repeat_purchase.parameters' needs all of p, q and v, or none")
     }
     if let q, q <= 1 { throw .invalidSpec("'repeat_purchase.parameters.q' of \(q): must be above 1") }
+    try Self.validate(logCovariance, size: a == nil ? 3 : 4, name: "log_covariance")
+    try Self.validate(spendLogCovariance, size: 3, name: "spend_log_covariance")
+  }
+
+  /// A covariance matrix of the right size, symmetric, finite, with a
+  /// non-negative diagonal.
+  private static func validate(_ c: [[Double]]?, size: Int, name: String) throws(FeatureError) {
+    guard let c else { return }
+    let square = c.count == size && c.allSatisfy { $0.count == size }
+    guard square else {
+      throw .invalidSpec("'repeat_purchase.parameters.\(name)' must be a \(size) × \(size) matrix (a list of rows)")
+    }
+    for i in 0..<size {
+      for j in 0..<size where !c[i][j].isFinite || c[i][j] != c[j][i] || (i == j && c[i][i] < 0) {
+        throw .invalidSpec(
+          "'repeat_purchase.parameters.\(name)' is not a covariance matrix: row \(i + 1), column \(j + 1) holds \(c[i][j])"
+        )
+      }
+    }
   }
 }
 
 /// One cutoff's `repeat_purchase` values: for each customer who bought by
 /// then, their feature values (p_alive, expected purchases, clv when the
-/// spend model is there) in `RepeatPurchaseFeature.featureNames` order.
+/// spend model is there) in `RepeatPurchaseFeature.featureNames` order,
+/// then (with the spend model) the standard error of clv, NaN when not
+/// estimated — not a feature, the value's uncertainty for decisions.
 public struct RepeatPurchaseValues: Sendable {
   public var customerIDs: [String]
   /// `customerIDs.count × width`, row-major.
@@ -180,6 +209,14 @@ struct RepeatPurchaseColumns: Sendable {
   func hasPurchase(customer k: Int, at cutoff: Int) -> Bool {
     guard cutoff < perCutoff.count, (k + 1) * width <= perCutoff[cutoff].count, width > 0 else { return false }
     return !perCutoff[cutoff][k * width].isNaN
+  }
+
+  /// The standard error of the customer's `clv` at a cutoff (nil before a
+  /// first purchase, without the spend model or without the fits'
+  /// covariances).
+  func clvStandardError(customer k: Int, at cutoff: Int) -> Double? {
+    guard width == 4, let se = values(customer: k, at: cutoff)?[3], !se.isNaN else { return nil }
+    return se
   }
 
   /// The customer's values at a cutoff; nil before their first purchase.

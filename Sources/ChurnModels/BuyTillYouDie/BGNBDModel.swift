@@ -30,14 +30,14 @@ public struct BGNBDModel: Sendable {
       let q = limit.parameters
       return FittedBGNBD(
         r: q[0], alpha: q[1], a: nil, b: nil, commonDropout: q[2] / (1 + q[2]), logLikelihood: limit.logLikelihood,
-        customers: x.count, iterations: outcome.iterations + limit.iterations)
+        customers: x.count, iterations: outcome.iterations + limit.iterations, logCovariance: limit.logCovariance)
     }
     guard outcome.converged else {
       throw BuyTillYouDieError.notConverged(model: "BG/NBD", iterations: outcome.iterations)
     }
     return FittedBGNBD(
       r: p[0], alpha: p[1], a: p[2], b: p[3], commonDropout: nil, logLikelihood: outcome.logLikelihood,
-      customers: x.count, iterations: outcome.iterations)
+      customers: x.count, iterations: outcome.iterations, logCovariance: outcome.logCovariance)
   }
 }
 
@@ -58,6 +58,18 @@ public struct FittedBGNBD: Sendable, Codable, Equatable {
   public let logLikelihood: Double
   public let customers: Int
   public let iterations: Int
+  /// The covariance of the log-parameters (ln r, ln α, ln a, ln b; or
+  /// ln r, ln α, ln π/(1 − π) with a common dropout), the inverse observed
+  /// information at the maximum; nil when not estimated.
+  public var logCovariance: [[Double]]? = nil
+
+  /// The parameters' standard errors by the delta method (lifetimes'
+  /// `standard_errors_`), in the order of `logCovariance`.
+  public var standardErrors: [Double]? {
+    guard let c = logCovariance else { return nil }
+    let values = a.map { [r, alpha, $0, b!] } ?? [r, alpha, commonDropout! / (1 - commonDropout!)]
+    return values.indices.map { values[$0] * sqrt(c[$0][$0]) }
+  }
 
   /// The probability that the customer is still alive at the as-of day.
   public func probabilityAlive(frequency x: Double, recency tx: Double, age T: Double) -> Double {

@@ -19,7 +19,7 @@ public struct GammaGammaModel: Sendable {
     let p = outcome.parameters
     return FittedGammaGamma(
       p: p[0], q: p[1], v: p[2], logLikelihood: outcome.logLikelihood, customers: x.count,
-      iterations: outcome.iterations)
+      iterations: outcome.iterations, logCovariance: outcome.logCovariance)
   }
 }
 
@@ -31,6 +31,15 @@ public struct FittedGammaGamma: Sendable, Codable, Equatable {
   public let logLikelihood: Double
   public let customers: Int
   public let iterations: Int
+  /// The covariance of (ln p, ln q, ln v), the inverse observed information
+  /// at the maximum; nil when not estimated.
+  public var logCovariance: [[Double]]? = nil
+
+  /// The parameters' standard errors by the delta method (lifetimes'
+  /// `standard_errors_`).
+  public var standardErrors: [Double]? {
+    logCovariance.map { c in [p, q, v].indices.map { [p, q, v][$0] * sqrt(c[$0][$0]) } }
+  }
 
   /// The expected spend per purchase of a customer with `frequency` repeat
   /// purchases of mean `monetaryValue` (the population mean without any);

@@ -23,6 +23,10 @@ struct LogParameterNewton {
     var logLikelihood: Double
     var iterations: Int
     var converged: Bool
+    /// The covariance of the log-parameters at the maximum: the inverse of
+    /// the observed information −∂²ℓ/∂θ² (nil when not converged, or when
+    /// the information is not positive definite there).
+    var logCovariance: [[Double]]? = nil
   }
 
   func maximise(_ objective: @escaping Objective, from start: [Double]) -> Outcome {
@@ -42,7 +46,8 @@ struct LogParameterNewton {
         zip(gradient, newton).reduce(0, { $0 + $1.0 * $1.1 }) / 2 <= tolerance * max(1, abs(value))
       {
         return Outcome(
-          parameters: theta.map { exp($0) }, logLikelihood: value, iterations: iteration - 1, converged: true)
+          parameters: theta.map { exp($0) }, logLikelihood: value, iterations: iteration - 1, converged: true,
+          logCovariance: covariance(theta, inTheta))
       }
       // Without a Newton step, climb the gradient by at most a factor e in
       // any parameter: a raw gradient (thousands per customer sum) would
@@ -68,7 +73,9 @@ struct LogParameterNewton {
       if !accepted {
         // No step uphill: at the optimum to working precision, or stuck.
         let small = gradient.allSatisfy { abs($0) <= 1e-8 * max(1, abs(value)) }
-        return Outcome(parameters: theta.map { exp($0) }, logLikelihood: value, iterations: iteration, converged: small)
+        return Outcome(
+          parameters: theta.map { exp($0) }, logLikelihood: value, iterations: iteration, converged: small,
+          logCovariance: small ? covariance(theta, inTheta) : nil)
       }
     }
     return Outcome(parameters: theta.map { exp($0) }, logLikelihood: value, iterations: maxIterations, converged: false)
@@ -80,6 +87,32 @@ struct LogParameterNewton {
   private func newtonDirection(
     _ theta: [Double], _ gradient: [Double], _ inTheta: ([Double]) -> (Double, [Double])
   ) -> (direction: [Double]?, exact: Bool) {
+    let negativeHessian = observedInformation(theta, inTheta)
+    if let factor = try? Cholesky(negativeHessian) { return (try? factor.solve(gradient), true) }
+    // Not negative definite here (these likelihoods are not concave far
+    // from their maximum): damp it, Levenberg–Marquardt style, until it is.
+    // The step then bends towards the gradient and shrinks, instead of
+    // crawling along it on a ridge.
+    let k = theta.count
+    let scale = (0..<k).map { abs(negativeHessian[$0, $0]) }.max() ?? 1
+    var damping = 1e-6 * max(scale, 1e-12)
+    for _ in 0..<40 {
+      var damped = negativeHessian
+      for i in 0..<k { damped[i, i] += damping }
+      if let factor = try? Cholesky(damped) { return (try? factor.solve(gradient), false) }
+      damping *= 10
+    }
+    return (nil, false)
+  }
+
+  /// The inverse of the observed information at θ, as rows.
+  private func covariance(_ theta: [Double], _ inTheta: ([Double]) -> (Double, [Double])) -> [[Double]]? {
+    guard let inverse = try? Cholesky(observedInformation(theta, inTheta)).inverse() else { return nil }
+    return (0..<theta.count).map { inverse.row($0) }
+  }
+
+  /// −∂²ℓ/∂θ² by central differences of the analytic gradient, symmetrised.
+  private func observedInformation(_ theta: [Double], _ inTheta: ([Double]) -> (Double, [Double])) -> Matrix {
     let k = theta.count
     var negativeHessian = Matrix(rows: k, columns: k)
     for j in 0..<k {
@@ -99,19 +132,6 @@ struct LogParameterNewton {
         negativeHessian[j, i] = mean
       }
     }
-    if let factor = try? Cholesky(negativeHessian) { return (try? factor.solve(gradient), true) }
-    // Not negative definite here (these likelihoods are not concave far
-    // from their maximum): damp it, Levenberg–Marquardt style, until it is.
-    // The step then bends towards the gradient and shrinks, instead of
-    // crawling along it on a ridge.
-    let scale = (0..<k).map { abs(negativeHessian[$0, $0]) }.max() ?? 1
-    var damping = 1e-6 * max(scale, 1e-12)
-    for _ in 0..<40 {
-      var damped = negativeHessian
-      for i in 0..<k { damped[i, i] += damping }
-      if let factor = try? Cholesky(damped) { return (try? factor.solve(gradient), false) }
-      damping *= 10
-    }
-    return (nil, false)
+    return negativeHessian
   }
 }

@@ -30,7 +30,7 @@ public struct ParetoNBDModel: Sendable {
     return FittedParetoNBD(
       r: p[0], alpha: p[1], s: p[2], beta: p[3], logLikelihood: outcome.logLikelihood,
       customers: summary.frequency.count,
-      iterations: outcome.iterations)
+      iterations: outcome.iterations, logCovariance: outcome.logCovariance)
   }
 }
 
@@ -44,6 +44,15 @@ public struct FittedParetoNBD: Sendable, Codable, Equatable {
   public let logLikelihood: Double
   public let customers: Int
   public let iterations: Int
+  /// The covariance of (ln r, ln α, ln s, ln β), the inverse observed
+  /// information at the maximum (from differences of the numeric
+  /// gradient); nil when not estimated.
+  public var logCovariance: [[Double]]? = nil
+
+  /// The parameters' standard errors by the delta method.
+  public var standardErrors: [Double]? {
+    logCovariance.map { c in [r, alpha, s, beta].indices.map { [r, alpha, s, beta][$0] * sqrt(c[$0][$0]) } }
+  }
 
   /// The probability that the customer is still alive at the as-of day:
   /// 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀).

@@ -38,9 +38,12 @@ public struct RepeatPurchaseFeatureFitter: RepeatPurchaseFitting {
       spend = try GammaGammaModel().fit(summary)
       if spend!.q <= 1 { spend = nil }
     }
-    return RepeatPurchaseParameters(
+    var parameters = RepeatPurchaseParameters(
       r: purchases.r, alpha: purchases.alpha, a: purchases.a, b: purchases.b, commonDropout: purchases.commonDropout,
       p: spend?.p, q: spend?.q, v: spend?.v)
+    parameters.logCovariance = purchases.logCovariance
+    parameters.spendLogCovariance = spend?.logCovariance
+    return parameters
   }
 }
 
@@ -58,21 +61,24 @@ struct RepeatPurchaseModels {
     let k = feature.parameters!
     purchases = FittedBGNBD(
       r: k.r, alpha: k.alpha, a: k.a, b: k.b, commonDropout: k.commonDropout, logLikelihood: .nan, customers: 0,
-      iterations: 0)
+      iterations: 0, logCovariance: k.logCovariance)
     spend =
       k.hasSpend
-      ? FittedGammaGamma(p: k.p!, q: k.q!, v: k.v!, logLikelihood: .nan, customers: 0, iterations: 0) : nil
+      ? FittedGammaGamma(
+        p: k.p!, q: k.q!, v: k.v!, logLikelihood: .nan, customers: 0, iterations: 0,
+        logCovariance: k.spendLogCovariance) : nil
     horizonDays = Double(feature.horizonDays!)
     months = feature.clvMonths ?? RepeatPurchaseFeature.defaultClvMonths
     discountRate = feature.discountRate ?? RepeatPurchaseFeature.defaultDiscountRate
-    width = spend == nil ? 2 : 3
+    width = spend == nil ? 2 : 4
   }
 
-  /// P(alive), expected purchases and (with the spend model) CLV per
-  /// customer of the summary.
+  /// P(alive), expected purchases and (with the spend model) CLV and its
+  /// standard error per customer of the summary.
   func values(_ s: RepeatPurchaseSummary) throws -> RepeatPurchaseValues {
     var values = [Double]()
     values.reserveCapacity(s.customerIDs.count * width)
+    var errors = clvStandardErrors()
     for i in s.customerIDs.indices {
       let (x, tx, T) = (s.frequency[i], s.recency[i], s.age[i])
       values.append(purchases.probabilityAlive(frequency: x, recency: tx, age: T))
@@ -87,9 +93,22 @@ struct RepeatPurchaseModels {
           previous = cumulative
         }
         values.append(total)
+        values.append(
+          errors?.standardError(frequency: x, recency: tx, age: T, monetaryValue: s.monetaryValue[i]) ?? .nan)
       }
     }
     return RepeatPurchaseValues(customerIDs: s.customerIDs, values: values, width: width)
+  }
+
+  /// CLV's standard errors from both fits' covariances (delta method).
+  private func clvStandardErrors() -> ClvStandardErrors<FittedBGNBD>? {
+    guard let spend else { return nil }
+    let (months, rate) = (months, discountRate)
+    return ClvStandardErrors(purchases: purchases, spend: spend) { model, x, tx, T in
+      discountedExpectedPurchases(months: months, monthlyDiscountRate: rate) {
+        model.expectedPurchases(days: $0, frequency: x, recency: tx, age: T, radius: 0.999_999)
+      }
+    }
   }
 
   /// Expected purchases, the hypergeometric series summed to its end
