@@ -328,6 +328,15 @@ struct FeatureExtractorTests {
       "\(error)".contains(
         "unknown 'repeat_purchase' setting 'horizon_day' in the feature spec. Did you mean 'horizon_days'?")
     }
+    let covariance = try dir.write(
+      "covariance.json",
+      #"{"repeat_purchase": {"parameters": {"r": 0.2, "alpha": 30, "a": 0.8, "b": 2.4, "log_covariance": [[1, 0], [0, 1]]}}}"#
+    )
+    #expect {
+      try FeatureSpec.load(path: covariance)
+    } throws: { error in
+      "\(error)".contains("'repeat_purchase.parameters.log_covariance' must be a 4 × 4 matrix (a list of rows)")
+    }
     let cox = try dir.write("cox.json", #"{"cox_risk": {"horizon": 30}}"#)
     #expect {
       try FeatureSpec.load(path: cox)

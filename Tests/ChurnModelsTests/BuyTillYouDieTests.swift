@@ -6,6 +6,34 @@ import Testing
 /// The special functions and the buy-till-you-die log-likelihoods' analytic
 /// gradients, against independent computations.
 struct BuyTillYouDieTests {
+  /// The exponential rate λ's maximum likelihood: θ = ln λ has information
+  /// n at the maximum (−∂²ℓ/∂θ² = λ Σx = n), so its variance is 1/n.
+  @Test func covarianceIsTheInverseInformation() throws {
+    let x = [0.3, 1.7, 0.9, 2.4, 0.05, 1.1, 0.6]
+    let (n, sum) = (Double(x.count), x.reduce(0, +))
+    let outcome = LogParameterNewton().maximise({ p in (n * log(p[0]) - p[0] * sum, [n / p[0] - sum]) }, from: [1])
+    #expect(outcome.converged)
+    #expect(abs(outcome.parameters[0] / (n / sum) - 1) < 1e-8)
+    let variance = try #require(outcome.logCovariance)[0][0]
+    #expect(abs(variance * n - 1) < 1e-6)
+  }
+
+  /// Gamma-Gamma's mean spend without repeat purchases, p v / (q − 1): its
+  /// delta-method variance against the analytic gradient in the logs.
+  @Test func deltaMethodMatchesTheAnalyticGradient() throws {
+    let covariance = [[0.004, -0.001, -0.005], [-0.001, 0.0006, 0.0018], [-0.005, 0.0018, 0.008]]
+    var model = FittedGammaGamma(p: 6.3, q: 3.6, v: 15, logLikelihood: .nan, customers: 0, iterations: 0)
+    model.logCovariance = covariance
+    let (p, q, v) = (6.3, 3.6, 15.0)
+    let gradient = [p * v / (q - 1), -p * v * q / ((q - 1) * (q - 1)), p * v / (q - 1)]
+    var expected = 0.0
+    for i in 0..<3 { for j in 0..<3 { expected += gradient[i] * covariance[i][j] * gradient[j] } }
+    let variance = try #require(
+      deltaMethodVariance(model, of: { $0.expectedAverageSpend(frequency: 0, monetaryValue: 0) }))
+    #expect(abs(variance / expected - 1) < 1e-8)
+    #expect(abs(model.standardErrors![1] - q * sqrt(0.0006)) < 1e-12)
+  }
+
   @Test func digammaMatchesKnownValues() {
     let eulerGamma = 0.577_215_664_901_532_9
     #expect(abs(digamma(1) + eulerGamma) < 5e-14)
