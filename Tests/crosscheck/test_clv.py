@@ -544,3 +544,40 @@ def test_subscription_report_renders_and_says_what_the_csv_says(tmp_path):
     top = values[: int(0.2 * len(values) + 0.5)].sum() / values.sum()
     assert f"The top 20% of subscribers hold {100 * top:.1f}% of the expected value over their expected remaining " \
            f"lifetime ({values.sum():.0f} in all" in page
+
+
+def test_feature_sql_computes_the_repeat_purchase_features_on_cdnow(feature_runs):
+    """On the public log: a churn model trained with `repeat_purchase` at
+    1997-06-30, its feature SQL run in DuckDB over CDNOW's purchases at
+    1997-09-30 gives `churnkit features`' values (1e-9), the hypergeometric
+    series summed in SQL."""
+    import duckdb
+    work = feature_runs[0]
+    model = work / "sql-model.json"
+    r = subprocess.run([CHURNKIT, "train", "--events", work / "cdnow.csv", *MAPPING, "--cutoff", "1997-06-30",
+                        "--horizon", "90d", "--churn-definition", "inactivity", "--spec", work / "spec.json",
+                        "--l2", "1", "--out", model], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    saved = json.loads(model.read_text())["model"]
+    (work / "sql-spec.json").write_text(json.dumps(saved["featureSpec"]))
+    r = subprocess.run([CHURNKIT, "features", "--events", work / "cdnow.csv", *MAPPING, "--cutoff", "1997-09-30",
+                        "--horizon", "90d", "--churn-definition", "inactivity", "--spec", work / "sql-spec.json",
+                        "--out", work / "sql-features.csv"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ours = pd.read_csv(work / "sql-features.csv", dtype={"customer_id": str})
+    query = subprocess.run([CHURNKIT, "export", "--model", model, "--format", "sql-features", "--dialect", "duckdb",
+                            "--as-of", "1997-09-30"], check=True, capture_output=True, text=True).stdout
+    con = duckdb.connect()
+    con.execute(f"""CREATE TABLE events AS SELECT customer_id,
+        strftime(strptime(date, '%Y%m%d'), '%Y-%m-%dT%H:%M:%SZ') AS "timestamp", 'purchase' AS event,
+        CAST(NULL AS VARCHAR) AS channel, CAST(dollar_value AS DOUBLE) AS amount, CAST(NULL AS DOUBLE) AS sentiment,
+        CAST(NULL AS VARCHAR) AS stage
+        FROM read_csv('{work / "cdnow.csv"}', header=true, all_varchar=true)""")
+    cursor = con.execute(query)
+    columns = [d[0] for d in cursor.description]
+    theirs = pd.DataFrame(cursor.fetchall(), columns=columns)
+    assert columns == list(ours.columns[:-1]) and {"p_alive", "expected_purchases_90d", "clv"} <= set(columns)
+    assert len(theirs) == len(ours) > 4000 and (theirs.customer_id.to_numpy() == ours.customer_id.to_numpy()).all()
+    for name in columns[2:]:
+        a, e = theirs[name].to_numpy(dtype=float), ours[name].to_numpy(dtype=float)
+        assert np.max(np.abs(a - e) / np.maximum(1.0, np.abs(e))) <= 1e-9, name
