@@ -4,7 +4,7 @@ import PackageDescription
 // Dependencies point one way, down the pipeline (an arrow the design
 // forbids does not compile):
 //   churnkit → ChurnCLI → ChurnSimulation → ChurnArtifacts → ChurnDecisions
-//     → ChurnModels → ChurnData → ChurnIO → ByteStreams → CZlib, CGlibcExtras
+//     → ChurnModels → ChurnData → ChurnIO → ByteStreams → CZlib, CSQLite, CGlibcExtras
 //   ChurnModels, ChurnData → LinearAlgebra → CBLASLAPACK
 // Only LinearAlgebra and ByteStreams touch unsafe pointers, and both compile
 // with strict memory safety so every unsafe operation is marked and visible.
@@ -34,6 +34,11 @@ let package = Package(
       path: "Sources/CZlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    .systemLibrary(
+      name: "CSQLite",
+      path: "Sources/CSQLite",
+      providers: [.apt(["libsqlite3-dev"])]
+    ),
     .systemLibrary(name: "CGlibcExtras", path: "Sources/CGlibcExtras"),
 
     // MARK: - The only modules with unsafe code
@@ -44,7 +49,7 @@ let package = Package(
     ),
     .target(
       name: "ByteStreams",
-      dependencies: ["CZlib", "CGlibcExtras"],
+      dependencies: ["CZlib", "CSQLite", "CGlibcExtras"],
       swiftSettings: [.strictMemorySafety()]
     ),
 

@@ -6,7 +6,8 @@ import CZlib
 
 /// Reads a file (or standard input, named `-`) as raw bytes in chunks, and
 /// transparently inflates gzip data, recognised by its magic bytes rather than
-/// its file name.
+/// its file name. `sqlite:PATH?table=NAME` reads a SQLite table as CSV text
+/// (`SQLiteTableSource`).
 ///
 /// Memory stays bounded by the chunk size the caller passes, so files larger
 /// than memory can be streamed.
@@ -24,10 +25,17 @@ public final class ByteReader {
   private var inflater: GzipInflater?
   private var pending: [UInt8] = []  // bytes read while sniffing the magic
   private var pendingOffset = 0
+  private var table: SQLiteTableSource?
 
-  /// Opens `path`, or standard input when `path` is `-`.
+  /// Opens `path`, or standard input when `path` is `-`, or a SQLite table.
   public init(path: String) throws(ByteStreamError) {
     self.path = path
+    if let location = try SQLiteLocation(path) {
+      table = try SQLiteTableSource(location, shownAs: path)
+      descriptor = -1
+      ownsDescriptor = false
+      return
+    }
     if path == "-" {
       descriptor = 0
       ownsDescriptor = false
@@ -89,6 +97,7 @@ public final class ByteReader {
 
   /// Bytes as stored in the file, after any sniffed prefix.
   private func readRaw(into buffer: inout [UInt8], from start: Int) throws(ByteStreamError) -> Int {
+    if let table { return try table.read(into: &buffer, from: start) }
     if pendingOffset < pending.count {
       let n = min(pending.count - pendingOffset, buffer.count - start)
       buffer.replaceSubrange(start..<(start + n), with: pending[pendingOffset..<(pendingOffset + n)])

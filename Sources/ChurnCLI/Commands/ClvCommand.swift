@@ -29,7 +29,10 @@ enum ClvCommand: Command {
       still subscribed.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true),
+      .init(
+        name: "events", valueName: "file",
+        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME.",
+        isRequired: true),
       .init(name: "as-of", valueName: "date", help: "Use purchases up to the end of this day.", isRequired: true),
       .init(
         name: "purchase-event", valueName: "name", help: "The event type that is a purchase.",

@@ -17,7 +17,10 @@ enum FeaturesCommand: Command {
       empty and counted. See docs/features.md for every feature.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log CSV (or - for standard input).", isRequired: true),
+      .init(
+        name: "events", valueName: "file",
+        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME.",
+        isRequired: true),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Cutoff: a date (end of that day, UTC) or date-time."),
       .init(name: "cutoffs", valueName: "list", help: "Several cutoffs, comma-separated."),

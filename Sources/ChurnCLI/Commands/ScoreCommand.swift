@@ -23,15 +23,23 @@ enum ScoreCommand: Command {
       """,
     options: [
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true),
-      .init(name: "events", valueName: "file", help: "Event log (or - for standard input)."),
+      .init(
+        name: "events", valueName: "file",
+        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME."),
       .init(
         name: "features", valueName: "file",
         help: "Or: a feature file (as churnkit features writes), scored as it streams."),
-      .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
+      .init(
+        name: "customers", valueName: "file",
+        help: "Customers table (when the model uses it): a CSV file or sqlite:PATH?table=NAME."),
       .init(
         name: "as-of", valueName: "date",
         help: "Score as of this date (end of day, UTC) or date-time. Required with --events."),
-      .init(name: "out", valueName: "file", help: "Output file, or - for standard output.", isRequired: true),
+      .init(
+        name: "out", valueName: "file",
+        help:
+          "Output file, - for standard output, or a SQLite table as sqlite:PATH?table=NAME (created, or appended to in one transaction).",
+        isRequired: true),
       .init(name: "format", valueName: "format", help: "csv or jsonl.", defaultValue: "csv"),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
       InterventionsOption.option,
@@ -71,14 +79,15 @@ enum ScoreCommand: Command {
     guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
     let (run, _, issues) = try scoreEvents(events, asOf: asOf, model: model, arguments, console)
     let extra = try survivalColumns(events: events, asOf: asOf, arguments, console)
-    let neutralising = !arguments.flag("no-formula-escape")
     let tally: ScoreTally
     if out == "-" {
+      let neutralising = !arguments.flag("no-formula-escape")
       tally = run.write(format: format, neutralisingFormulas: neutralising, extra: extra) {
         console.out(String(decoding: $0, as: UTF8.self))
       }
     } else {
-      let writer = try AtomicFileWriter(path: out)
+      let writer = try ScoreDestination(out, format: format)
+      let neutralising = !arguments.flag("no-formula-escape") && !writer.isTable
       tally = try run.write(format: format, neutralisingFormulas: neutralising, extra: extra) {
         (bytes: [UInt8]) throws(ByteStreamError) in try writer.write(bytes)
       }
@@ -140,7 +149,8 @@ enum ScoreCommand: Command {
       let tally = try scorer.score(path: path, format: format) { console.out(String(decoding: $0, as: UTF8.self)) }
       return try finish(ScoreSummary(tally, asOf: asOf), arguments, console)
     }
-    let writer = try AtomicFileWriter(path: out)
+    let writer = try ScoreDestination(out, format: format)
+    if writer.isTable { scorer.neutralisesFormulas = false }
     let tally = try scorer.score(path: path, format: format) { try writer.write($0) }
     return try finish(ScoreSummary(tally, asOf: asOf, beside: { try writer.commit() }), arguments, console)
   }
@@ -152,5 +162,35 @@ enum ScoreCommand: Command {
       console.out(try JSONOutput.text(summary))
     }
     return ExitStatus.success
+  }
+}
+
+/// Where `score` writes: a file (a temporary file renamed into place) or a
+/// SQLite table (`sqlite:PATH?table=NAME`: one transaction, all rows or
+/// none; no formula escaping, which is for spreadsheets).
+struct ScoreDestination {
+  private let file: AtomicFileWriter?
+  private let table: SQLiteTableWriter?
+
+  init(_ out: String, format: ScoreFormat) throws {
+    if let location = try SQLiteLocation(out) {
+      guard format == .csv else {
+        throw CLIError.invalidValue(
+          option: "format", value: format.rawValue, reason: "a SQLite table takes the CSV columns: drop --format")
+      }
+      (file, table) = (nil, SQLiteTableWriter(location, shownAs: out))
+    } else {
+      (file, table) = (try AtomicFileWriter(path: out), nil)
+    }
+  }
+
+  var isTable: Bool { table != nil }
+
+  func write(_ bytes: [UInt8]) throws(ByteStreamError) {
+    if let file { try file.write(bytes) } else { table!.write(bytes) }
+  }
+
+  func commit() throws(ByteStreamError) {
+    if let file { try file.commit() } else { try table!.commit() }
   }
 }

@@ -29,7 +29,10 @@ enum TouchpointsCommand: Command {
       docs/touchpoints.md explains each figure.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log (or - for standard input).", isRequired: true)
+      .init(
+        name: "events", valueName: "file",
+        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME.",
+        isRequired: true)
     ] + sessionOptions + funnelOptions + [
       .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),
       .init(

@@ -35,7 +35,9 @@ enum TrainCommand: Command {
       and saves that in the model.
       """,
     options: [
-      .init(name: "events", valueName: "file", help: "Event log to train from."),
+      .init(
+        name: "events", valueName: "file",
+        help: "Event log to train from (a CSV file, or a SQLite table as sqlite:PATH?table=NAME)."),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Training cutoff (with --events)."),
       .init(

@@ -86,7 +86,7 @@ enum BinaryFormat {
     }
     if startsWith(Array("SQLite format 3".utf8)) {
       return (
-        "an SQLite database", "export a table: sqlite3 -header -csv '\(path)' 'SELECT * FROM events' > events.csv"
+        "an SQLite database", "read a table of it as sqlite:\(path)?table=NAME (e.g. sqlite:\(path)?table=events)"
       )
     }
     if startsWith([0x42, 0x5A, 0x68]) {
