@@ -4,7 +4,7 @@ import PackageDescription
 // Dependencies point one way, down the pipeline (an arrow the design
 // forbids does not compile):
 //   churnkit → ChurnCLI → ChurnSimulation → ChurnArtifacts → ChurnDecisions
-//     → ChurnModels → ChurnData → ChurnIO → ByteStreams → CZlib, CSQLite, CGlibcExtras
+//     → ChurnModels → ChurnData → ChurnIO → ByteStreams → CZlib, CSQLite, CLibPQ, CGlibcExtras
 //   ChurnModels, ChurnData → LinearAlgebra → CBLASLAPACK
 // Only LinearAlgebra and ByteStreams touch unsafe pointers, and both compile
 // with strict memory safety so every unsafe operation is marked and visible.
@@ -39,6 +39,11 @@ let package = Package(
       path: "Sources/CSQLite",
       providers: [.apt(["libsqlite3-dev"])]
     ),
+    .systemLibrary(
+      name: "CLibPQ",
+      path: "Sources/CLibPQ",
+      providers: [.apt(["libpq-dev"])]
+    ),
     .systemLibrary(name: "CGlibcExtras", path: "Sources/CGlibcExtras"),
 
     // MARK: - The only modules with unsafe code
@@ -49,7 +54,7 @@ let package = Package(
     ),
     .target(
       name: "ByteStreams",
-      dependencies: ["CZlib", "CSQLite", "CGlibcExtras"],
+      dependencies: ["CZlib", "CSQLite", "CLibPQ", "CGlibcExtras"],
       swiftSettings: [.strictMemorySafety()]
     ),
 

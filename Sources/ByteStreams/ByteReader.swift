@@ -7,7 +7,8 @@ import CZlib
 /// Reads a file (or standard input, named `-`) as raw bytes in chunks, and
 /// transparently inflates gzip data, recognised by its magic bytes rather than
 /// its file name. `sqlite:PATH?table=NAME` reads a SQLite table as CSV text
-/// (`SQLiteTableSource`).
+/// (`SQLiteTableSource`), `postgres://…?table=NAME` a PostgreSQL one
+/// (`PostgresTableSource`).
 ///
 /// Memory stays bounded by the chunk size the caller passes, so files larger
 /// than memory can be streamed.
@@ -26,12 +27,19 @@ public final class ByteReader {
   private var pending: [UInt8] = []  // bytes read while sniffing the magic
   private var pendingOffset = 0
   private var table: SQLiteTableSource?
+  private var postgres: PostgresTableSource?
 
   /// Opens `path`, or standard input when `path` is `-`, or a SQLite table.
   public init(path: String) throws(ByteStreamError) {
     self.path = path
     if let location = try SQLiteLocation(path) {
       table = try SQLiteTableSource(location, shownAs: path)
+      descriptor = -1
+      ownsDescriptor = false
+      return
+    }
+    if let location = try PostgresLocation(path) {
+      postgres = try PostgresTableSource(location)
       descriptor = -1
       ownsDescriptor = false
       return
@@ -98,6 +106,7 @@ public final class ByteReader {
   /// Bytes as stored in the file, after any sniffed prefix.
   private func readRaw(into buffer: inout [UInt8], from start: Int) throws(ByteStreamError) -> Int {
     if let table { return try table.read(into: &buffer, from: start) }
+    if let postgres { return try postgres.read(into: &buffer, from: start) }
     if pendingOffset < pending.count {
       let n = min(pending.count - pendingOffset, buffer.count - start)
       buffer.replaceSubrange(start..<(start + n), with: pending[pendingOffset..<(pendingOffset + n)])

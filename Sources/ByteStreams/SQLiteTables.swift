@@ -62,7 +62,7 @@ final class SQLiteTableSource {
 /// TEXT), an existing one must
 /// have the same columns and gets the rows appended. Any failure rolls
 /// back and leaves the table as it was.
-public final class SQLiteTableWriter {
+public final class SQLiteTableWriter: TableWriter {
   public let location: SQLiteLocation
   private var bytes: [UInt8] = []
   private let name: String
@@ -75,14 +75,7 @@ public final class SQLiteTableWriter {
   public func write(_ chunk: [UInt8]) { bytes.append(contentsOf: chunk) }
 
   public func commit() throws(ByteStreamError) {
-    let records = SQLiteTableWriter.records(bytes)
-    guard let header = records.first, !header.isEmpty else {
-      throw .writeFailed(path: name, reason: "there is nothing to write")
-    }
-    let rows = records.dropFirst()
-    let types = header.indices.map { j in
-      SQLiteTableWriter.columnType(header[j], rows.map { j < $0.count ? $0[j] : "" })
-    }
+    let (header, rows, types) = try ScoreTable.shape(bytes, name: name)
     let db = try SQLiteDatabase(path: location.path, writable: true)
     try db.execute("BEGIN IMMEDIATE")
     do {
@@ -112,7 +105,9 @@ public final class SQLiteTableWriter {
   }
 
   /// Creates the table, or checks that the existing one has these columns.
-  private func prepareTable(_ db: SQLiteDatabase, header: [String], types: [ColumnType]) throws(ByteStreamError) {
+  private func prepareTable(
+    _ db: SQLiteDatabase, header: [String], types: [ScoreTable.ColumnType]
+  ) throws(ByteStreamError) {
     let table = SQLiteDatabase.quoted(location.table)
     let info = try db.prepare("SELECT name FROM pragma_table_info(?)")
     try info.bind([.text(location.table)])
@@ -121,7 +116,8 @@ public final class SQLiteTableWriter {
       if case .text(let column) = info.value(0) { existing.append(column) }
     }
     if existing.isEmpty {
-      let columns = zip(header, types).map { "\(SQLiteDatabase.quoted($0)) \($1.rawValue)" }
+      let names: [ScoreTable.ColumnType: String] = [.integer: "INTEGER", .real: "REAL", .text: "TEXT"]
+      let columns = zip(header, types).map { "\(SQLiteDatabase.quoted($0)) \(names[$1]!)" }
       try db.execute("CREATE TABLE \(table) (\(columns.joined(separator: ", ")))")
     } else if existing.sorted() != header.sorted() {
       throw .writeFailed(
@@ -131,17 +127,37 @@ public final class SQLiteTableWriter {
       )
     }
   }
+}
 
-  enum ColumnType: String {
-    case integer = "INTEGER", real = "REAL", text = "TEXT"
+/// What a table of scores holds, shared by the SQLite and PostgreSQL
+/// writers: the CSV's records and each column's type.
+public enum ScoreTable {
+  public enum ColumnType: Sendable {
+    case integer, real, text
   }
 
-  /// TEXT for the keys, INTEGER or REAL when every value is one, else TEXT.
-  static func columnType(_ name: String, _ values: [String]) -> ColumnType {
+  /// Text for the keys (`customer_id`, `as_of`, `cutoff`), integer or real
+  /// when every value is one, else text.
+  public static func columnType(_ name: String, _ values: [String]) -> ColumnType {
     if ["customer_id", "as_of", "cutoff"].contains(name) { return .text }
     let present = values.filter { !$0.isEmpty }
     if present.allSatisfy({ Int64($0) != nil }) { return .integer }
     return present.allSatisfy { Double($0) != nil } ? .real : .text
+  }
+
+  /// The header and the rows of CSV text, each column's type.
+  static func shape(
+    _ bytes: [UInt8], name: String
+  ) throws(ByteStreamError) -> (
+    header: [String], rows: ArraySlice<[String]>, types: [ColumnType]
+  ) {
+    let all = records(bytes)
+    guard let header = all.first, !header.isEmpty else {
+      throw .writeFailed(path: name, reason: "there is nothing to write")
+    }
+    let rows = all.dropFirst()
+    let types = header.indices.map { j in columnType(header[j], rows.map { j < $0.count ? $0[j] : "" }) }
+    return (header, rows, types)
   }
 
   /// The records of CSV text (RFC 4180: quoted fields may hold commas,
@@ -186,4 +202,11 @@ public final class SQLiteTableWriter {
     }
     return records
   }
+}
+
+/// Scores written to a database table: bytes of CSV in, all rows or none
+/// at `commit()`.
+public protocol TableWriter: AnyObject {
+  func write(_ chunk: [UInt8])
+  func commit() throws(ByteStreamError)
 }

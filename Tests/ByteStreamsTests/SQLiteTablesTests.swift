@@ -61,3 +61,19 @@ struct SQLiteTablesTests {
     #expect(throws: ByteStreamError.self) { try SQLiteLocation("sqlite:?table=events") }
   }
 }
+
+/// PostgreSQL locations: the table taken out of the URI libpq sees, the
+/// password never in what is shown.
+struct PostgresLocationTests {
+  @Test func theTableIsTakenOutAndThePasswordHidden() throws {
+    let location = try #require(
+      try PostgresLocation("postgres://ana:p%40ss@db.example:5432/shop?sslmode=require&table=sales.events&password=x"))
+    #expect(location.connection == "postgres://ana:p%40ss@db.example:5432/shop?sslmode=require&password=x")
+    #expect(location.table == "sales.events")
+    #expect(location.shown == "postgres://ana:***@db.example:5432/shop?sslmode=require&table=sales.events&password=***")
+    #expect(try PostgresLocation("events.csv") == nil)
+    #expect(throws: ByteStreamError.self) { try PostgresLocation("postgresql://localhost/shop") }
+    let plain = try #require(try PostgresLocation("postgresql:///shop?table=events"))
+    #expect(plain.connection == "postgresql:///shop" && plain.shown == "postgresql:///shop?table=events")
+  }
+}

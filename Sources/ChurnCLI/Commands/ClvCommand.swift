@@ -31,7 +31,8 @@ enum ClvCommand: Command {
     options: [
       .init(
         name: "events", valueName: "file",
-        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME.",
+        help:
+          "Event log: a CSV file, - for standard input, or a table: sqlite:PATH?table=NAME, postgres://…?table=NAME.",
         isRequired: true),
       .init(name: "as-of", valueName: "date", help: "Use purchases up to the end of this day.", isRequired: true),
       .init(

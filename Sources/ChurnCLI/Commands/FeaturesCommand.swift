@@ -19,7 +19,8 @@ enum FeaturesCommand: Command {
     options: [
       .init(
         name: "events", valueName: "file",
-        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME.",
+        help:
+          "Event log: a CSV file, - for standard input, or a table: sqlite:PATH?table=NAME, postgres://…?table=NAME.",
         isRequired: true),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Cutoff: a date (end of that day, UTC) or date-time."),

@@ -25,20 +25,22 @@ enum ScoreCommand: Command {
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true),
       .init(
         name: "events", valueName: "file",
-        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME."),
+        help:
+          "Event log: a CSV file, - for standard input, or a table: sqlite:PATH?table=NAME, postgres://…?table=NAME."),
       .init(
         name: "features", valueName: "file",
         help: "Or: a feature file (as churnkit features writes), scored as it streams."),
       .init(
         name: "customers", valueName: "file",
-        help: "Customers table (when the model uses it): a CSV file or sqlite:PATH?table=NAME."),
+        help: "Customers table (when the model uses it): a CSV file, sqlite:PATH?table=NAME or postgres://…?table=NAME."
+      ),
       .init(
         name: "as-of", valueName: "date",
         help: "Score as of this date (end of day, UTC) or date-time. Required with --events."),
       .init(
         name: "out", valueName: "file",
         help:
-          "Output file, - for standard output, or a SQLite table as sqlite:PATH?table=NAME (created, or appended to in one transaction).",
+          "Output file, - for standard output, or a database table as sqlite:PATH?table=NAME or postgres://…?table=NAME (created, or appended to in one transaction).",
         isRequired: true),
       .init(name: "format", valueName: "format", help: "csv or jsonl.", defaultValue: "csv"),
       .init(name: "json", valueName: nil, help: "Print the run summary as JSON on standard output (with --out FILE)."),
@@ -166,22 +168,26 @@ enum ScoreCommand: Command {
 }
 
 /// Where `score` writes: a file (a temporary file renamed into place) or a
-/// SQLite table (`sqlite:PATH?table=NAME`: one transaction, all rows or
-/// none; no formula escaping, which is for spreadsheets).
+/// database table (`sqlite:PATH?table=NAME`, `postgres://…?table=NAME`:
+/// one transaction, all rows or none; no formula escaping, which is for
+/// spreadsheets).
 struct ScoreDestination {
   private let file: AtomicFileWriter?
-  private let table: SQLiteTableWriter?
+  private let table: (any TableWriter)?
 
   init(_ out: String, format: ScoreFormat) throws {
-    if let location = try SQLiteLocation(out) {
-      guard format == .csv else {
-        throw CLIError.invalidValue(
-          option: "format", value: format.rawValue, reason: "a SQLite table takes the CSV columns: drop --format")
-      }
-      (file, table) = (nil, SQLiteTableWriter(location, shownAs: out))
-    } else {
-      (file, table) = (try AtomicFileWriter(path: out), nil)
+    let table: (any TableWriter)? =
+      if let location = try SQLiteLocation(out) {
+        SQLiteTableWriter(location, shownAs: out)
+      } else if let location = try PostgresLocation(out) {
+        PostgresTableWriter(location)
+      } else { nil }
+    if table != nil && format != .csv {
+      throw CLIError.invalidValue(
+        option: "format", value: format.rawValue, reason: "a database table takes the CSV columns: drop --format")
     }
+    self.table = table
+    file = table == nil ? try AtomicFileWriter(path: out) : nil
   }
 
   var isTable: Bool { table != nil }

@@ -31,7 +31,8 @@ enum TouchpointsCommand: Command {
     options: [
       .init(
         name: "events", valueName: "file",
-        help: "Event log: a CSV file, - for standard input, or a SQLite table as sqlite:PATH?table=NAME.",
+        help:
+          "Event log: a CSV file, - for standard input, or a table: sqlite:PATH?table=NAME, postgres://…?table=NAME.",
         isRequired: true)
     ] + sessionOptions + funnelOptions + [
       .init(name: "top", valueName: "n", help: "Transitions listed in the summary.", defaultValue: "15"),

@@ -37,7 +37,7 @@ enum TrainCommand: Command {
     options: [
       .init(
         name: "events", valueName: "file",
-        help: "Event log to train from (a CSV file, or a SQLite table as sqlite:PATH?table=NAME)."),
+        help: "Event log to train from (a CSV file, or a table: sqlite:PATH?table=NAME, postgres://…?table=NAME)."),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
       .init(name: "cutoff", valueName: "date", help: "Training cutoff (with --events)."),
       .init(
