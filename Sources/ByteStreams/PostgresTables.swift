@@ -248,16 +248,12 @@ public final class PostgresTableWriter: TableWriter {
       WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2 ORDER BY ordinal_position
       """, [schema, name]
     ).compactMap { $0[0] }
-    if existing.isEmpty {
-      let names: [ScoreTable.ColumnType: String] = [.integer: "BIGINT", .real: "DOUBLE PRECISION", .text: "TEXT"]
-      let columns = zip(header, types).map { "\"\(doublingQuotes($0))\" \(names[$1]!)" }
-      try db.run("CREATE TABLE \(location.quotedTable) (\(columns.joined(separator: ", ")))")
-    } else if existing.sorted() != header.sorted() {
-      throw .writeFailed(
-        path: location.shown,
-        reason:
-          "the table '\(location.table)' exists with other columns (\(existing.joined(separator: ", "))); write to a new table or drop it first"
-      )
+    let names: [ScoreTable.ColumnType: String] = [.integer: "BIGINT", .real: "DOUBLE PRECISION", .text: "TEXT"]
+    if let create = try ScoreTable.creation(
+      of: location.quotedTable, named: location.table, existing: existing, header: header, types: types,
+      typeNames: names, shown: location.shown)
+    {
+      try db.run(create)
     }
   }
 }

@@ -115,16 +115,11 @@ public final class SQLiteTableWriter: TableWriter {
     while try info.step() {
       if case .text(let column) = info.value(0) { existing.append(column) }
     }
-    if existing.isEmpty {
-      let names: [ScoreTable.ColumnType: String] = [.integer: "INTEGER", .real: "REAL", .text: "TEXT"]
-      let columns = zip(header, types).map { "\(SQLiteDatabase.quoted($0)) \(names[$1]!)" }
-      try db.execute("CREATE TABLE \(table) (\(columns.joined(separator: ", ")))")
-    } else if existing.sorted() != header.sorted() {
-      throw .writeFailed(
-        path: name,
-        reason:
-          "the table '\(location.table)' exists with other columns (\(existing.joined(separator: ", "))); write to a new table or drop it first"
-      )
+    let names: [ScoreTable.ColumnType: String] = [.integer: "INTEGER", .real: "REAL", .text: "TEXT"]
+    if let create = try ScoreTable.creation(
+      of: table, named: location.table, existing: existing, header: header, types: types, typeNames: names, shown: name)
+    {
+      try db.execute(create)
     }
   }
 }
@@ -143,6 +138,27 @@ public enum ScoreTable {
     let present = values.filter { !$0.isEmpty }
     if present.allSatisfy({ Int64($0) != nil }) { return .integer }
     return present.allSatisfy { Double($0) != nil } ? .real : .text
+  }
+
+  /// The CREATE TABLE for a table that does not exist yet (`existing` is
+  /// empty); nil for one that has the header's columns; an error naming
+  /// the columns of one that has others.
+  static func creation(
+    of quotedTable: String, named table: String, existing: [String], header: [String], types: [ColumnType],
+    typeNames: [ColumnType: String], shown: String
+  ) throws(ByteStreamError) -> String? {
+    guard existing.isEmpty else {
+      guard existing.sorted() == header.sorted() else {
+        throw .writeFailed(
+          path: shown,
+          reason:
+            "the table '\(table)' exists with other columns (\(existing.joined(separator: ", "))); write to a new table or drop it first"
+        )
+      }
+      return nil
+    }
+    let columns = zip(header, types).map { "\"\(doublingQuotes($0))\" \(typeNames[$1]!)" }
+    return "CREATE TABLE \(quotedTable) (\(columns.joined(separator: ", ")))"
   }
 
   /// The header and the rows of CSV text, each column's type.
