@@ -142,3 +142,26 @@ def test_a_password_is_never_printed(server, tmp_path):
     r = churnkit("score", *DATA, "--events", location.replace("&table=no_such_table", ""), "--out", tmp_path / "x.csv")
     assert r.returncode != 0 and "name the table" in r.stderr and "s3cret" not in r.stderr, r.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_service_file_and_an_awkward_table_name(server, tmp_path):
+    """Connection settings from a service file (PGSERVICEFILE, as libpq
+    reads it), and a table whose name needs quoting (a double quote, a
+    space, a capital), written and read back."""
+    import os
+    con, at = server
+    params = dict(item.split("=", 1) for item in at("x").split("?", 1)[1].split("&"))
+    (tmp_path / "services").write_text(
+        f"[churnkit]\nhost={params['host']}\nuser={params['user']}\ndbname=postgres\n")
+    env = {**os.environ, "PGSERVICEFILE": str(tmp_path / "services")}
+    location = 'postgresql:///?service=churnkit&table=Odd "Name"'
+    r = subprocess.run([CHURNKIT, "score", *DATA, "--events", at("events"), "--customers", at("customers"),
+                        "--out", location], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0, r.stderr
+    with con.cursor() as cursor:
+        cursor.execute('SELECT COUNT(*) FROM "Odd ""Name"""')
+        n = cursor.fetchone()[0]
+    assert n > 3000
+    r = subprocess.run([CHURNKIT, "validate", "--events", location.replace('Odd "Name"', "events")],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0 and "0 errors" in r.stdout + r.stderr, r.stdout + r.stderr
