@@ -202,9 +202,9 @@ public struct UpliftModel: Sendable, Codable {
 
   /// Feature positions the decisions read.
   public struct Columns: Sendable {
-    let stages: [Int?]
-    let daysSinceTreatment: [Int?]
-    let conditions: [[Int]]
+    public let stages: [Int?]
+    public let daysSinceTreatment: [Int?]
+    public let conditions: [[Int]]
     let value: CustomerValue.Columns
     let names: [String]
   }

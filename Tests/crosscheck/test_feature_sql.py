@@ -249,3 +249,38 @@ def test_sql_score_equals_churnkit_score(dialect, engines):
         want_p, want_band = ours[cid]
         assert abs(p - want_p) <= 1e-9 * max(want_p, 1e-300) or abs(p - want_p) < 1e-15, (cid, p, want_p)
         assert band == want_band
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_sql_decide_equals_churnkit_score(dialect, engines):
+    """`export --format sql-decide`: the next best action decided in the
+    engine from the events (eligibility, each action's churn without and
+    with it over the horizon, uplift, net value, best and runner-up) equals
+    `churnkit score`'s action columns for every customer (1e-9)."""
+    out = os.path.join(tempfile.mkdtemp(), "scores.csv")
+    subprocess.run([CHURNKIT, "score", "--model", MODEL, "--events", EVENTS, "--customers", CUSTOMERS,
+                    "--as-of", "2025-09-30", "--out", out], check=True, capture_output=True)
+    ours = {r["customer_id"]: r for r in csv.DictReader(open(out))}
+    columns, rows = engines(dialect)(export("sql-decide", dialect, "2025-09-30"))
+    assert len(rows) == len(ours) > 1000
+    chosen = {}
+    for row in rows:
+        got, expected = dict(zip(columns, row)), ours[row[0]]
+        for name in ("next_best_action", "runner_up_action"):
+            assert (got[name] or "") == expected[name], (name, row[0], got[name], expected[name])
+        for name in ("expected_uplift", "expected_net_value", "expected_net_value_se", "customer_value",
+                     "customer_value_se"):
+            if expected[name] == "":
+                assert got[name] is None, (name, row[0], got[name])
+            else:
+                e = float(expected[name])
+                assert abs(got[name] - e) <= 1e-9 * max(1.0, abs(e)), (name, row[0], got[name], e)
+        chosen[got["next_best_action"]] = chosen.get(got["next_best_action"], 0) + 1
+    assert len(chosen) >= 3 and chosen["none"] < len(rows), chosen  # several actions chosen, not all "none"
+
+
+def test_sql_decide_needs_actions(pooled_model):
+    r = subprocess.run([CHURNKIT, "export", "--model", pooled_model, "--format", "sql-decide", "--dialect", "duckdb",
+                        "--as-of", "2025-09-30"], capture_output=True, text=True)
+    assert r.returncode != 0 and "the model has no actions: train it with --actions" in r.stderr, r.stderr
+    assert r.stdout == ""

@@ -19,9 +19,12 @@ enum ExportCommand: Command {
     options: [
       .init(name: "model", valueName: "file", help: "A model saved by churnkit train.", isRequired: true),
       .init(
-        name: "format", valueName: "format", help: "csv, json, sql, pmml, sql-features or sql-score.", isRequired: true),
+        name: "format", valueName: "format",
+        help: "csv, json, sql, pmml, sql-features, sql-score or sql-decide (the next best action from the events).",
+        isRequired: true),
       .init(
-        name: "as-of", valueName: "date", help: "Cutoff of sql-features and sql-score (features from the events table)."
+        name: "as-of", valueName: "date",
+        help: "Cutoff of sql-features, sql-score and sql-decide (features from the events table)."
       ),
       .init(
         name: "dialect", valueName: "dialect", help: "SQL dialect: sqlite, postgres, duckdb or spark.",
@@ -36,13 +39,14 @@ enum ExportCommand: Command {
     let dialect = try arguments.choice("dialect") as ModelExport.Dialect
     let model = try ChurnModel.load(path: modelPath)
     let text: String
-    if let whole = arguments.value("format"), whole == "sql-features" || whole == "sql-score" {
+    if let whole = arguments.value("format"), ["sql-features", "sql-score", "sql-decide"].contains(whole) {
       guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
       let cutoff = try Cutoff(parsing: asOf)
-      text =
-        whole == "sql-features"
-        ? try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect) + ";\n"
-        : try FeatureSQL.scores(model, cutoff: cutoff, dialect: dialect)
+      switch whole {
+      case "sql-features": text = try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect) + ";\n"
+      case "sql-score": text = try FeatureSQL.scores(model, cutoff: cutoff, dialect: dialect)
+      default: text = try DecisionSQL.decisions(model, cutoff: cutoff, dialect: dialect)
+      }
       try TextOutput.write(text, to: arguments.value("out")!, console: console)
       return ExitStatus.success
     }

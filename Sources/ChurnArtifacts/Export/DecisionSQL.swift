@@ -1,0 +1,265 @@
+import ChurnData
+import ChurnDecisions
+import ChurnModels
+import Foundation
+
+/// The next best action as SQL (`export --format sql-decide`): from the
+/// events table, each customer's features (the feature query), then per
+/// action its eligibility (stage, conditions, cooldown), churn without and
+/// with it over the horizon, expected uplift and net value, and the best
+/// and runner-up actions, as `churnkit score` decides them one customer at
+/// a time. Capacities and budgets stay in `churnkit recommend`.
+///
+/// Covers the hazard learner (the default): the period hazards chained
+/// over the horizon with each action's shrunk log-odds effect working for
+/// its duration. Models trained with `--learner s` or `t` are refused.
+public enum DecisionSQL {
+  public enum Failure: Error, CustomStringConvertible {
+    case noActions
+    case unsupportedLearner(String)
+
+    public var description: String {
+      switch self {
+      case .noActions:
+        return "the model has no actions: train it with --actions to export its decisions as SQL"
+      case .unsupportedLearner(let learner):
+        return
+          "sql-decide covers the hazard learner (the default); this model's uplift was learned with --learner \(learner): decide with `churnkit score`, or train with --learner hazard"
+      }
+    }
+  }
+
+  public static func decisions(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
+    guard var uplift = model.uplift else { throw Failure.noActions }
+    guard case .hazard(let fit) = uplift.learner else { throw Failure.unsupportedLearner(uplift.learner.kind.rawValue) }
+    try uplift.bind(features: model.features)
+    let features = try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect)
+    let query = DecisionQuery(
+      uplift: uplift, columns: try uplift.columns(for: model.features), fit: fit, names: model.features,
+      dialect: dialect)
+    return "-- ChurnKit: next best action at \(cutoff) from the events table (\(dialect.rawValue)).\n"
+      + "WITH \(ModelExport.identifier("features", dialect)) AS (\n\(features)\n),\n" + query.body() + ";\n"
+  }
+}
+
+/// The decision query's parts over the `features` CTE.
+struct DecisionQuery {
+  let uplift: UpliftModel
+  let columns: UpliftModel.Columns
+  let fit: HazardLearnerFit
+  let names: [String]
+  let dialect: ModelExport.Dialect
+
+  var actions: [ActionCatalog.Action] { uplift.catalog.actions }
+  func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
+  func n(_ v: Double) -> String { String(format: "%.17e", v) }
+  func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+  func x(_ j: Int) -> String { "f.\(q(names[j]))" }
+  var doubleType: String { dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE" }
+  var least: String { dialect == .sqlite ? "MIN" : "LEAST" }
+  var greatest: String { dialect == .sqlite ? "MAX" : "GREATEST" }
+  /// 1 − logistic(η) = 1 / (1 + e^η), η clamped where EXP would overflow.
+  func survival(_ eta: String) -> String { "1.0 / (1.0 + EXP(\(least)(\(greatest)(\(eta), -700.0), 700.0)))" }
+
+  func body() -> String {
+    """
+    d0 AS (
+      SELECT f.\(q("customer_id")) AS customer_id, f.\(q("cutoff")) AS cutoff,
+        \(stage()) AS stage_index,
+        \(baseLogOdds()) AS base\(actions.indices.map { ",\n    \(effect($0)) AS delta_\($0), \(effectVariance($0)) AS variance_\($0)" }.joined()),
+        \(daysAgoColumns())
+        \(eligibility())
+      FROM \(q("features")) AS f
+    ),
+    d1 AS (
+      SELECT d0.*, \(valueColumns())\(actions.indices.map { ",\n    \(shrunk($0)) AS effect_\($0)" }.joined())
+      FROM d0 JOIN \(q("features")) AS f ON f.\(q("customer_id")) = d0.customer_id
+    ),
+    d2 AS (
+      SELECT d1.*, \(churn(given: nil)) AS churn_without\(actions.indices.map { ",\n    \(churn(given: $0)) AS churn_with_\($0)" }.joined())
+      FROM d1
+    ),
+    d3 AS (
+      SELECT d2.*\(actions.indices.map { a in ",\n    churn_without - churn_with_\(a) AS uplift_\(a),\n    (churn_without - churn_with_\(a)) * value - \(n(actions[a].cost)) AS net_\(a)" }.joined())
+      FROM d2
+    ),
+    options AS (
+      \(actions.indices.map { a in "SELECT customer_id, \(a) AS a, eligible_\(a) AS eligible, uplift_\(a) AS uplift, net_\(a) AS net FROM d3" }.joined(separator: "\n  UNION ALL "))
+    ),
+    ranked AS (
+      SELECT customer_id, a, uplift, net,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY net DESC, a ASC) AS r
+      FROM options WHERE eligible = 1
+    )
+    SELECT d3.customer_id AS \(q("customer_id")), d3.cutoff AS \(q("cutoff")),
+      CASE WHEN r1.net > 0 THEN \(actionName("r1.a")) ELSE 'none' END AS \(q("next_best_action")),
+      CASE WHEN r1.net > 0 THEN r1.uplift ELSE 0.0 END AS \(q("expected_uplift")),
+      CASE WHEN r1.net > 0 THEN r1.net ELSE 0.0 END AS \(q("expected_net_value")),
+      CASE WHEN r1.net > 0 THEN ABS(r1.uplift) * d3.value_se END AS \(q("expected_net_value_se")),
+      d3.value AS \(q("customer_value")), d3.value_se AS \(q("customer_value_se")),
+      CASE WHEN r1.net > 0 THEN \(actionName("r2.a")) ELSE \(actionName("r1.a")) END AS \(q("runner_up_action"))\(actions.indices.map { a in ",\n  CASE WHEN d3.eligible_\(a) = 1 THEN d3.uplift_\(a) END AS \(q("uplift_\(actions[a].id)")),\n  CASE WHEN d3.eligible_\(a) = 1 THEN d3.net_\(a) END AS \(q("net_value_\(actions[a].id)"))" }.joined())
+    FROM d3
+      LEFT JOIN ranked AS r1 ON r1.customer_id = d3.customer_id AND r1.r = 1
+      LEFT JOIN ranked AS r2 ON r2.customer_id = d3.customer_id AND r2.r = 2
+    ORDER BY d3.customer_id
+    """
+  }
+
+  /// The action id of an index expression (NULL for NULL).
+  func actionName(_ index: String) -> String {
+    "CASE \(index)" + actions.enumerated().map { " WHEN \($0) THEN \(lit($1.id))" }.joined() + " END"
+  }
+
+  /// The stage's position: the first `stage_*` one-hot that is 1, else NULL.
+  func stage() -> String {
+    let cases = columns.stages.enumerated().compactMap { s, j in j.map { " WHEN \(x($0)) = 1 THEN \(s)" } }
+    return cases.isEmpty ? "CAST(NULL AS INTEGER)" : "CASE" + cases.joined() + " END"
+  }
+
+  /// The hazard model's log-odds over the features (terms 1…p in order).
+  func baseLogOdds() -> String {
+    var eta = n(fit.model.terms[0].coefficient)
+    for j in names.indices where j + 1 < fit.model.terms.count {
+      eta += "\n      + \(n(fit.model.terms[j + 1].coefficient)) * \(x(j))"
+    }
+    return eta
+  }
+
+  /// The terms (exposure, then exposure × each modifier) of action `a`.
+  private func terms(_ a: Int) -> [(term: Int, feature: Int?)] {
+    var base = names.count + 1
+    for b in 0..<a { base += 1 + fit.effectModifiers[b].count }
+    return [(base, nil)]
+      + fit.effectModifiers[a].enumerated().map { k, name in (base + 1 + k, names.firstIndex(of: name)!) }
+  }
+
+  /// δ = β_exposure + Σ β_k x_k.
+  func effect(_ a: Int) -> String {
+    terms(a).map { t, j in "\(n(fit.model.terms[t].coefficient))" + (j.map { " * \(x($0))" } ?? "") }
+      .joined(separator: " + ")
+  }
+
+  /// cᵀ V c with c = (1, x_k…): the variance of δ.
+  func effectVariance(_ a: Int) -> String {
+    let list = terms(a)
+    var parts: [String] = []
+    for (ti, ji) in list {
+      for (tj, jj) in list {
+        let factors = [ji.map(x), jj.map(x)].compactMap { $0 }
+        parts.append(([n(fit.model.covariance[ti][tj])] + factors).joined(separator: " * "))
+      }
+    }
+    return "\(greatest)(" + parts.joined(separator: " + ") + ", 0.0)"
+  }
+
+  /// δ_s + w (δ − δ_s), w = σ² / (σ² + v); δ_s the stage's log-odds prior
+  /// (δ itself without one).
+  func shrunk(_ a: Int) -> String {
+    let effects = uplift.effects[a]
+    let sigma2 = n(effects.heterogeneityVariance)
+    var prior = "CASE d0.stage_index"
+    for (s, stage) in effects.stages.enumerated() {
+      if let p = stage.logOddsPrior { prior += " WHEN \(s) THEN \(n(p))" }
+    }
+    prior += " ELSE d0.delta_\(a) END"
+    let weight =
+      "CASE WHEN \(sigma2) + d0.variance_\(a) > 0 THEN \(sigma2) / (\(sigma2) + d0.variance_\(a)) ELSE 0.0 END"
+    return "(\(prior)) + (\(weight)) * (d0.delta_\(a) - (\(prior)))"
+  }
+
+  /// Days since each action was last given (NULL: never, or no column).
+  func daysAgoColumns() -> String {
+    actions.indices.map { a in
+      "\(columns.daysSinceTreatment[a].map(x) ?? "CAST(NULL AS \(doubleType))") AS days_ago_\(a),"
+    }.joined(separator: "\n    ")
+  }
+
+  /// 1 when the action may be given: its stages, its conditions, its cooldown.
+  func eligibility() -> String {
+    actions.enumerated().map { a, action in
+      var tests: [String] = []
+      if !action.eligibleStages.isEmpty {
+        let allowed = uplift.stages.enumerated().filter { action.eligibleStages.contains($1) }.map { String($0.offset) }
+        tests.append(allowed.isEmpty ? "1 = 0" : "(\(stage())) IN (\(allowed.joined(separator: ", ")))")
+      }
+      for (condition, j) in zip(action.conditions, columns.conditions[a]) {
+        tests.append("\(x(j)) \(sqlOperator(condition.op)) \(n(condition.value))")
+      }
+      if action.cooldownDays > 0, let j = columns.daysSinceTreatment[a] {
+        tests.append("\(x(j)) >= \(n(Double(action.cooldownDays)))")
+      }
+      let all = tests.isEmpty ? "1 = 1" : tests.joined(separator: " AND ")
+      return "CASE WHEN \(all) THEN 1 ELSE 0 END AS eligible_\(a)"
+    }.joined(separator: ",\n    ")
+  }
+
+  func sqlOperator(_ op: ActionCatalog.Condition.Operator) -> String {
+    switch op {
+    case .less: "<"
+    case .lessOrEqual: "<="
+    case .greater: ">"
+    case .greaterOrEqual: ">="
+    case .equal: "="
+    case .notEqual: "<>"
+    }
+  }
+
+  /// The customer's value and its standard error, as `CustomerValue`.
+  func valueColumns() -> String {
+    let value = uplift.value
+    if value.source == .feature, let j = names.firstIndex(of: value.feature ?? "") {
+      let raw = x(j)
+      let plain =
+        (value.feature ?? "").hasPrefix("log1p_")
+        ? "CASE WHEN \(raw) < 0 THEN 1.0 - EXP(-\(raw)) ELSE EXP(\(raw)) - 1.0 END" : raw
+      return "\(plain) AS value, CAST(NULL AS \(doubleType)) AS value_se"
+    }
+    let amountName = names.contains("amount_sum_365d") ? "amount_sum_365d" : "log1p_amount_sum_365d"
+    let rawAmount = x(names.firstIndex(of: amountName)!)
+    let amount =
+      amountName.hasPrefix("log1p_")
+      ? "CASE WHEN \(rawAmount) < 0 THEN 1.0 - EXP(-\(rawAmount)) ELSE EXP(\(rawAmount)) - 1.0 END" : rawAmount
+    let tenure = x(names.firstIndex(of: "days_since_first_event")!)
+    let perDay = "\(greatest)(0.0, \(amount)) / \(greatest)(30.0, \(least)(365.0, \(tenure)))"
+    var days = "CASE d0.stage_index"
+    for (s, d) in value.expectedDays.enumerated() { days += " WHEN \(s) THEN \(n(d))" }
+    days += " ELSE \(n(value.expectedDaysWithoutStage)) END"
+    var se = "CAST(NULL AS \(doubleType))"
+    if let errors = value.expectedDaysStandardError, let without = value.expectedDaysWithoutStageStandardError {
+      se = "CASE d0.stage_index"
+      for (s, e) in errors.enumerated() { se += " WHEN \(s) THEN \(n(e))" }
+      se += " ELSE \(n(without)) END"
+      se = "(\(perDay)) * (\(se))"
+    }
+    return "(\(perDay)) * (\(days)) AS value, \(se) AS value_se"
+  }
+
+  /// 1 − Π_k (1 − h_k)^(len_k / P): the period hazards over the horizon,
+  /// each action already given working until its effect runs out, and the
+  /// action `given` (if any) given today.
+  func churn(given: Int?) -> String {
+    let period = Double(fit.periodDays), horizon = Double(uplift.horizonDays)
+    var factors: [String] = []
+    var start = 0.0
+    while start < horizon {
+      let end = min(start + period, horizon)
+      var eta = "base"
+      for b in actions.indices {
+        let effect = Double(fit.effectDays[b])
+        // exposure(start, end, daysAgo, effect) = max(0, min(end, effect − d) − max(start, −d)) / P
+        let past =
+          "COALESCE(\(greatest)(0.0, \(least)(\(n(end)), \(n(effect)) - days_ago_\(b)) - \(greatest)(\(n(start)), -days_ago_\(b))) / \(n(period)), 0.0)"
+        var exposure = past
+        if given == b {
+          let now = HazardLearnerFit.exposure(
+            period: start, end, givenDaysAgo: 0, effectDays: effect, periodDays: period)
+          exposure = "(\(past) + \(n(now)))"
+        }
+        eta += " + \(exposure) * effect_\(b)"
+      }
+      factors.append("POWER(\(survival(eta)), \(n((end - start) / period)))")
+      start = end
+    }
+    return "1.0 - " + factors.joined(separator: "\n      * ")
+  }
+}
