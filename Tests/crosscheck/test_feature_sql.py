@@ -251,17 +251,31 @@ def test_sql_score_equals_churnkit_score(dialect, engines):
         assert band == want_band
 
 
+@pytest.fixture(scope="module")
+def learner_models():
+    """The sample's actions learned by the S- and T-learners (the shipped
+    model has the hazard learner's)."""
+    return {learner: train_with({"interventions": ["discount_offer", "loyalty_call", "onboarding_help"],
+                                 "stage_churn": {}},
+                                ["--actions", os.path.join(ROOT, "models", "actions.json"), "--learner", learner])
+            for learner in ("s", "t")}
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_sql_decide_equals_churnkit_score(dialect, engines):
+@pytest.mark.parametrize("learner", ["hazard", "s", "t"])
+def test_sql_decide_equals_churnkit_score(dialect, learner, engines, learner_models):
     """`export --format sql-decide`: the next best action decided in the
     engine from the events (eligibility, each action's churn without and
     with it over the horizon, uplift, net value, best and runner-up) equals
-    `churnkit score`'s action columns for every customer (1e-9)."""
+    `churnkit score`'s action columns for every customer (1e-9), for each
+    learner."""
+    model = MODEL if learner == "hazard" else learner_models[learner]
+    assert json.load(open(model))["model"]["uplift"]["learner"] == learner
     out = os.path.join(tempfile.mkdtemp(), "scores.csv")
-    subprocess.run([CHURNKIT, "score", "--model", MODEL, "--events", EVENTS, "--customers", CUSTOMERS,
+    subprocess.run([CHURNKIT, "score", "--model", model, "--events", EVENTS, "--customers", CUSTOMERS,
                     "--as-of", "2025-09-30", "--out", out], check=True, capture_output=True)
     ours = {r["customer_id"]: r for r in csv.DictReader(open(out))}
-    columns, rows = engines(dialect)(export("sql-decide", dialect, "2025-09-30"))
+    columns, rows = engines(dialect)(export("sql-decide", dialect, "2025-09-30", model))
     assert len(rows) == len(ours) > 1000
     chosen = {}
     for row in rows:
@@ -284,3 +298,43 @@ def test_sql_decide_needs_actions(pooled_model):
                         "--as-of", "2025-09-30"], capture_output=True, text=True)
     assert r.returncode != 0 and "the model has no actions: train it with --actions" in r.stderr, r.stderr
     assert r.stdout == ""
+
+
+def test_sql_decide_with_stage_weights_on_a_larger_log(tmp_path):
+    """On the sample the T-learner's stage weights are all 0 (every
+    customer gets the stage's effect), so its own estimate is not used
+    there. On a generated log of 12,000 customers they are 0.2–0.4: the
+    T-learner's and the S-learner's decisions in DuckDB equal `churnkit
+    score`'s there too."""
+    subprocess.run([CHURNKIT, "generate", "--customers", "12000", "--seed", "7", "--out", tmp_path / "log"],
+                   check=True, capture_output=True)
+    events, customers = tmp_path / "log" / "events.csv", tmp_path / "log" / "customers.csv"
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE events AS SELECT * FROM read_csv('{events}', header=true, all_varchar=true)")
+    con.execute("ALTER TABLE events ALTER amount TYPE DOUBLE; ALTER TABLE events ALTER sentiment TYPE DOUBLE")
+    con.execute(f"CREATE TABLE customers AS SELECT * FROM read_csv('{customers}', header=true, all_varchar=true)")
+    for learner in ("t", "s"):
+        model = tmp_path / f"{learner}.json"
+        subprocess.run([CHURNKIT, "train", "--events", events, "--customers", customers, "--cutoff", "2025-06-30",
+                        "--horizon", "90d", "--churn-definition", "event:cancel", "--spec",
+                        os.path.join(ROOT, "models", "feature-spec.json"), "--actions",
+                        os.path.join(ROOT, "models", "actions.json"), "--learner", learner, "--l2", "1",
+                        "--out", model], check=True, capture_output=True)
+        weights = [s["customerWeight"] for e in json.load(open(model))["model"]["uplift"]["effects"]
+                   for s in e["stages"]]
+        if learner == "t":
+            assert max(weights) > 0.2, weights
+        subprocess.run([CHURNKIT, "score", "--model", model, "--events", events, "--customers", customers,
+                        "--as-of", "2025-09-30", "--out", tmp_path / "scores.csv"], check=True, capture_output=True)
+        ours = {r["customer_id"]: r for r in csv.DictReader(open(tmp_path / "scores.csv"))}
+        cursor = con.execute(export("sql-decide", "duckdb", "2025-09-30", str(model)))
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        assert len(rows) == len(ours) > 5000
+        for row in rows:
+            got, expected = dict(zip(columns, row)), ours[row[0]]
+            assert (got["next_best_action"], got["runner_up_action"] or "") == (
+                expected["next_best_action"], expected["runner_up_action"]), (learner, row[0])
+            for name in ("expected_uplift", "expected_net_value", "customer_value"):
+                e = float(expected[name])
+                assert abs(got[name] - e) <= 1e-9 * max(1.0, abs(e)), (learner, name, row[0], got[name], e)

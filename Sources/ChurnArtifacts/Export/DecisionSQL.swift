@@ -10,32 +10,32 @@ import Foundation
 /// and runner-up actions, as `churnkit score` decides them one customer at
 /// a time. Capacities and budgets stay in `churnkit recommend`.
 ///
-/// Covers the hazard learner (the default): the period hazards chained
-/// over the horizon with each action's shrunk log-odds effect working for
-/// its duration. Models trained with `--learner s` or `t` are refused.
+/// Each learner says in SQL what it says in `outlook`: the hazard learner
+/// (the default) chains its period hazards over the horizon with each
+/// action's shrunk log-odds effect working for its duration; the S-learner
+/// adds the shrunk effect to each action's model's log-odds; the T-learner
+/// shrinks the difference of its two models toward the stage's effect.
 public enum DecisionSQL {
   public enum Failure: Error, CustomStringConvertible {
     case noActions
-    case unsupportedLearner(String)
 
     public var description: String {
-      switch self {
-      case .noActions:
-        return "the model has no actions: train it with --actions to export its decisions as SQL"
-      case .unsupportedLearner(let learner):
-        return
-          "sql-decide covers the hazard learner (the default); this model's uplift was learned with --learner \(learner): decide with `churnkit score`, or train with --learner hazard"
-      }
+      "the model has no actions: train it with --actions to export its decisions as SQL"
     }
   }
 
   public static func decisions(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
     guard var uplift = model.uplift else { throw Failure.noActions }
-    guard case .hazard(let fit) = uplift.learner else { throw Failure.unsupportedLearner(uplift.learner.kind.rawValue) }
     try uplift.bind(features: model.features)
     let features = try FeatureSQL.features(model, cutoff: cutoff, dialect: dialect)
+    let outlook: any OutlookSQL =
+      switch uplift.learner {
+      case .hazard(let fit): HazardOutlookSQL(fit: fit)
+      case .s(let fit): SLearnerOutlookSQL(fit: fit)
+      case .t(let fit): TLearnerOutlookSQL(fit: fit)
+      }
     let query = DecisionQuery(
-      uplift: uplift, columns: try uplift.columns(for: model.features), fit: fit, names: model.features,
+      uplift: uplift, columns: try uplift.columns(for: model.features), outlook: outlook, names: model.features,
       dialect: dialect)
     return "-- ChurnKit: next best action at \(cutoff) from the events table (\(dialect.rawValue)).\n"
       + "WITH \(ModelExport.identifier("features", dialect)) AS (\n\(features)\n),\n" + query.body() + ";\n"
@@ -46,7 +46,7 @@ public enum DecisionSQL {
 struct DecisionQuery {
   let uplift: UpliftModel
   let columns: UpliftModel.Columns
-  let fit: HazardLearnerFit
+  let outlook: any OutlookSQL
   let names: [String]
   let dialect: ModelExport.Dialect
 
@@ -66,21 +66,20 @@ struct DecisionQuery {
     d0 AS (
       SELECT f.\(q("customer_id")) AS customer_id, f.\(q("cutoff")) AS cutoff,
         \(stage()) AS stage_index,
-        \(baseLogOdds()) AS base\(actions.indices.map { ",\n    \(effect($0)) AS delta_\($0), \(effectVariance($0)) AS variance_\($0)" }.joined()),
-        \(daysAgoColumns())
-        \(eligibility())
+        \(valueColumns()),
+        \((outlook.featureColumns(self) + [eligibility()]).joined(separator: ",\n    "))
       FROM \(q("features")) AS f
     ),
     d1 AS (
-      SELECT d0.*, \(valueColumns())\(actions.indices.map { ",\n    \(shrunk($0)) AS effect_\($0)" }.joined())
-      FROM d0 JOIN \(q("features")) AS f ON f.\(q("customer_id")) = d0.customer_id
+      SELECT d0.*\(outlook.effectColumns(self).map { ",\n    " + $0 }.joined())
+      FROM d0
     ),
     d2 AS (
-      SELECT d1.*, \(churn(given: nil)) AS churn_without\(actions.indices.map { ",\n    \(churn(given: $0)) AS churn_with_\($0)" }.joined())
+      SELECT d1.*\(outlook.churnColumns(self).map { ",\n    " + $0 }.joined())
       FROM d1
     ),
     d3 AS (
-      SELECT d2.*\(actions.indices.map { a in ",\n    churn_without - churn_with_\(a) AS uplift_\(a),\n    (churn_without - churn_with_\(a)) * value - \(n(actions[a].cost)) AS net_\(a)" }.joined())
+      SELECT d2.*\(actions.indices.map { a in ",\n    churn_without_\(a) - churn_with_\(a) AS uplift_\(a),\n    (churn_without_\(a) - churn_with_\(a)) * value - \(n(actions[a].cost)) AS net_\(a)" }.joined())
       FROM d2
     ),
     options AS (
@@ -116,40 +115,51 @@ struct DecisionQuery {
     return cases.isEmpty ? "CAST(NULL AS INTEGER)" : "CASE" + cases.joined() + " END"
   }
 
-  /// The hazard model's log-odds over the features (terms 1…p in order).
-  func baseLogOdds() -> String {
-    var eta = n(fit.model.terms[0].coefficient)
-    for j in names.indices where j + 1 < fit.model.terms.count {
-      eta += "\n      + \(n(fit.model.terms[j + 1].coefficient)) * \(x(j))"
+  /// A fit's log-odds over the features alone (terms 1…p in order; the
+  /// terms after them are actions' and are 0 here).
+  func logOdds(_ fit: LogisticRegressionFit) -> String {
+    var eta = n(fit.terms[0].coefficient)
+    for j in names.indices where j + 1 < fit.terms.count {
+      eta += "\n      + \(n(fit.terms[j + 1].coefficient)) * \(x(j))"
     }
     return eta
   }
 
-  /// The terms (exposure, then exposure × each modifier) of action `a`.
-  private func terms(_ a: Int) -> [(term: Int, feature: Int?)] {
-    var base = names.count + 1
-    for b in 0..<a { base += 1 + fit.effectModifiers[b].count }
-    return [(base, nil)]
-      + fit.effectModifiers[a].enumerated().map { k, name in (base + 1 + k, names.firstIndex(of: name)!) }
-  }
+  /// logistic(η), η clamped where EXP would overflow.
+  func logistic(_ eta: String) -> String { "1.0 / (1.0 + EXP(-\(least)(\(greatest)(\(eta), -700.0), 700.0)))" }
 
-  /// δ = β_exposure + Σ β_k x_k.
-  func effect(_ a: Int) -> String {
-    terms(a).map { t, j in "\(n(fit.model.terms[t].coefficient))" + (j.map { " * \(x($0))" } ?? "") }
-      .joined(separator: " + ")
-  }
-
-  /// cᵀ V c with c = (1, x_k…): the variance of δ.
-  func effectVariance(_ a: Int) -> String {
-    let list = terms(a)
-    var parts: [String] = []
+  /// An action's log-odds effect δ = β_base + Σ β_k x_k (its term, then
+  /// one term per effect modifier) and its variance cᵀ V c, c = (1, x_k…),
+  /// as columns `delta_a` and `variance_a`.
+  func linearEffect(_ fit: LogisticRegressionFit, at base: Int, modifiers: [String], action a: Int) -> [String] {
+    let list = [(base, nil)] + modifiers.enumerated().map { k, name in (base + 1 + k, names.firstIndex(of: name)) }
+    let delta = list.map { t, j in n(fit.terms[t].coefficient) + (j.map { " * \(x($0))" } ?? "") }
+    var variance: [String] = []
     for (ti, ji) in list {
       for (tj, jj) in list {
-        let factors = [ji.map(x), jj.map(x)].compactMap { $0 }
-        parts.append(([n(fit.model.covariance[ti][tj])] + factors).joined(separator: " * "))
+        variance.append(
+          ([n(fit.covariance[ti][tj])] + [ji.map(x), jj.map(x)].compactMap { $0 }).joined(separator: " * "))
       }
     }
-    return "\(greatest)(" + parts.joined(separator: " + ") + ", 0.0)"
+    return [
+      delta.joined(separator: " + ") + " AS delta_\(a)",
+      "\(greatest)(\(variance.joined(separator: " + ")), 0.0) AS variance_\(a)",
+    ]
+  }
+
+  /// The effect of action `a` when it has no model of its own, or the
+  /// T-learner's shrinkage target: the stage's effect (overall without a
+  /// stage); and the weight the customer's own estimate gets.
+  func stagePrior(_ a: Int) -> String {
+    let effects = uplift.effects[a]
+    return "CASE d0.stage_index" + effects.stages.enumerated().map { " WHEN \($0) THEN \(n($1.prior))" }.joined()
+      + " ELSE \(n(effects.overall)) END"
+  }
+
+  func stageWeight(_ a: Int) -> String {
+    "CASE d0.stage_index"
+      + uplift.effects[a].stages.enumerated().map { " WHEN \($0) THEN \(n($1.customerWeight))" }
+      .joined() + " ELSE 0.0 END"
   }
 
   /// δ_s + w (δ − δ_s), w = σ² / (σ² + v); δ_s the stage's log-odds prior
@@ -165,13 +175,6 @@ struct DecisionQuery {
     let weight =
       "CASE WHEN \(sigma2) + d0.variance_\(a) > 0 THEN \(sigma2) / (\(sigma2) + d0.variance_\(a)) ELSE 0.0 END"
     return "(\(prior)) + (\(weight)) * (d0.delta_\(a) - (\(prior)))"
-  }
-
-  /// Days since each action was last given (NULL: never, or no column).
-  func daysAgoColumns() -> String {
-    actions.indices.map { a in
-      "\(columns.daysSinceTreatment[a].map(x) ?? "CAST(NULL AS \(doubleType))") AS days_ago_\(a),"
-    }.joined(separator: "\n    ")
   }
 
   /// 1 when the action may be given: its stages, its conditions, its cooldown.
@@ -207,6 +210,7 @@ struct DecisionQuery {
   /// The customer's value and its standard error, as `CustomerValue`.
   func valueColumns() -> String {
     let value = uplift.value
+    let stageIndex = "(\(stage()))"
     if value.source == .feature, let j = names.firstIndex(of: value.feature ?? "") {
       let raw = x(j)
       let plain =
@@ -221,45 +225,144 @@ struct DecisionQuery {
       ? "CASE WHEN \(rawAmount) < 0 THEN 1.0 - EXP(-\(rawAmount)) ELSE EXP(\(rawAmount)) - 1.0 END" : rawAmount
     let tenure = x(names.firstIndex(of: "days_since_first_event")!)
     let perDay = "\(greatest)(0.0, \(amount)) / \(greatest)(30.0, \(least)(365.0, \(tenure)))"
-    var days = "CASE d0.stage_index"
+    var days = "CASE \(stageIndex)"
     for (s, d) in value.expectedDays.enumerated() { days += " WHEN \(s) THEN \(n(d))" }
     days += " ELSE \(n(value.expectedDaysWithoutStage)) END"
     var se = "CAST(NULL AS \(doubleType))"
     if let errors = value.expectedDaysStandardError, let without = value.expectedDaysWithoutStageStandardError {
-      se = "CASE d0.stage_index"
+      se = "CASE \(stageIndex)"
       for (s, e) in errors.enumerated() { se += " WHEN \(s) THEN \(n(e))" }
       se += " ELSE \(n(without)) END"
       se = "(\(perDay)) * (\(se))"
     }
     return "(\(perDay)) * (\(days)) AS value, \(se) AS value_se"
   }
+}
 
-  /// 1 − Π_k (1 − h_k)^(len_k / P): the period hazards over the horizon,
-  /// each action already given working until its effect runs out, and the
-  /// action `given` (if any) given today.
-  func churn(given: Int?) -> String {
-    let period = Double(fit.periodDays), horizon = Double(uplift.horizonDays)
+/// What a learner's `outlook` says, in SQL: columns over the features `f`
+/// (in `d0`, beside `stage_index` and the value), then over `d0` (`d1`),
+/// then `churn_without_a` and `churn_with_a` for every action (`d2`).
+protocol OutlookSQL {
+  func featureColumns(_ q: DecisionQuery) -> [String]
+  func effectColumns(_ q: DecisionQuery) -> [String]
+  func churnColumns(_ q: DecisionQuery) -> [String]
+}
+
+/// The hazard learner: the period hazards chained over the horizon, actions
+/// already given working until their effect runs out, and each action's
+/// shrunk log-odds effect added in proportion to the share of each period
+/// it works (`HazardLearnerFit.outlook`).
+struct HazardOutlookSQL: OutlookSQL {
+  let fit: HazardLearnerFit
+
+  func featureColumns(_ q: DecisionQuery) -> [String] {
+    var columns = ["\(q.logOdds(fit.model)) AS base"]
+    var term = q.names.count + 1
+    for a in q.actions.indices {
+      columns += q.linearEffect(fit.model, at: term, modifiers: fit.effectModifiers[a], action: a)
+      term += 1 + fit.effectModifiers[a].count
+      columns.append(
+        "\(q.columns.daysSinceTreatment[a].map(q.x) ?? "CAST(NULL AS \(q.doubleType))") AS days_ago_\(a)")
+    }
+    return columns
+  }
+
+  func effectColumns(_ q: DecisionQuery) -> [String] { q.actions.indices.map { "\(q.shrunk($0)) AS effect_\($0)" } }
+
+  func churnColumns(_ q: DecisionQuery) -> [String] {
+    let without = churn(q, given: nil)
+    return q.actions.indices.flatMap { a in
+      ["\(without) AS churn_without_\(a)", "\(churn(q, given: a)) AS churn_with_\(a)"]
+    }
+  }
+
+  /// 1 − Π_k (1 − h_k)^(len_k / P), with action `given` given today.
+  private func churn(_ q: DecisionQuery, given: Int?) -> String {
+    let period = Double(fit.periodDays), horizon = Double(q.uplift.horizonDays)
+    let (least, greatest, n) = (q.least, q.greatest, q.n)
     var factors: [String] = []
     var start = 0.0
     while start < horizon {
       let end = min(start + period, horizon)
       var eta = "base"
-      for b in actions.indices {
+      for b in q.actions.indices {
         let effect = Double(fit.effectDays[b])
-        // exposure(start, end, daysAgo, effect) = max(0, min(end, effect − d) − max(start, −d)) / P
-        let past =
+        // exposure(start, end, d, effect) = max(0, min(end, effect − d) − max(start, −d)) / P
+        var exposure =
           "COALESCE(\(greatest)(0.0, \(least)(\(n(end)), \(n(effect)) - days_ago_\(b)) - \(greatest)(\(n(start)), -days_ago_\(b))) / \(n(period)), 0.0)"
-        var exposure = past
         if given == b {
           let now = HazardLearnerFit.exposure(
             period: start, end, givenDaysAgo: 0, effectDays: effect, periodDays: period)
-          exposure = "(\(past) + \(n(now)))"
+          exposure = "(\(exposure) + \(n(now)))"
         }
         eta += " + \(exposure) * effect_\(b)"
       }
-      factors.append("POWER(\(survival(eta)), \(n((end - start) / period)))")
+      factors.append("POWER(\(q.survival(eta)), \(n((end - start) / period)))")
       start = end
     }
     return "1.0 - " + factors.joined(separator: "\n      * ")
+  }
+}
+
+/// The S-learner: each action's model without the action (its log-odds
+/// over the features), then with its shrunk effect added; an action
+/// without a model takes its stage's effect off the control model's churn.
+struct SLearnerOutlookSQL: OutlookSQL {
+  let fit: SLearnerFit
+
+  func featureColumns(_ q: DecisionQuery) -> [String] {
+    ["\(q.logOdds(fit.control)) AS base"]
+      + q.actions.indices.flatMap { a in
+        guard let treated = fit.treated[a] else { return [String]() }
+        return ["\(q.logOdds(treated)) AS eta_\(a)"]
+          + q.linearEffect(treated, at: q.names.count + 1, modifiers: fit.effectModifiers[a], action: a)
+      }
+  }
+
+  func effectColumns(_ q: DecisionQuery) -> [String] {
+    q.actions.indices.compactMap { fit.treated[$0] == nil ? nil : "\(q.shrunk($0)) AS effect_\($0)" }
+  }
+
+  func churnColumns(_ q: DecisionQuery) -> [String] {
+    q.actions.indices.flatMap { a in
+      fit.treated[a] == nil
+        ? [
+          "\(q.logistic("base")) AS churn_without_\(a)",
+          "\(q.logistic("base")) - (\(q.stagePrior(a).replacingOccurrences(of: "d0.", with: ""))) AS churn_with_\(a)",
+        ]
+        : [
+          "\(q.logistic("eta_\(a)")) AS churn_without_\(a)",
+          "\(q.logistic("eta_\(a) + effect_\(a)")) AS churn_with_\(a)",
+        ]
+    }
+  }
+}
+
+/// The T-learner: the control and each action's model, their difference
+/// shrunk toward the stage's effect by the stage's customer weight.
+struct TLearnerOutlookSQL: OutlookSQL {
+  let fit: TLearnerFit
+
+  func featureColumns(_ q: DecisionQuery) -> [String] {
+    ["\(q.logOdds(fit.control)) AS base"]
+      + q.actions.indices.compactMap { a in fit.treated[a].map { "\(q.logOdds($0)) AS eta_\(a)" } }
+  }
+
+  func effectColumns(_ q: DecisionQuery) -> [String] {
+    q.actions.indices.map { a in
+      let prior = q.stagePrior(a)
+      guard fit.treated[a] != nil else { return "\(prior) AS uplift_estimate_\(a)" }
+      let difference = "\(q.logistic("d0.base")) - \(q.logistic("d0.eta_\(a)"))"
+      return "(\(prior)) + (\(q.stageWeight(a))) * (\(difference) - (\(prior))) AS uplift_estimate_\(a)"
+    }
+  }
+
+  func churnColumns(_ q: DecisionQuery) -> [String] {
+    q.actions.indices.flatMap { a in
+      [
+        "\(q.logistic("base")) AS churn_without_\(a)",
+        "\(q.logistic("base")) - uplift_estimate_\(a) AS churn_with_\(a)",
+      ]
+    }
   }
 }
