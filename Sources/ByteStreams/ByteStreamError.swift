@@ -5,6 +5,15 @@ public enum ByteStreamError: Error, Equatable, CustomStringConvertible {
   case writeFailed(path: String, reason: String)
   case corruptCompressedData(path: String, reason: String)
 
+  /// What went wrong, without the path.
+  public var reason: String {
+    switch self {
+    case .cannotOpen(_, let reason), .readFailed(_, let reason), .writeFailed(_, let reason),
+      .corruptCompressedData(_, let reason):
+      return reason
+    }
+  }
+
   public var description: String {
     switch self {
     case .cannotOpen(let path, let reason): return "cannot open \(path): \(reason)"

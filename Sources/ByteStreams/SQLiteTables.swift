@@ -12,7 +12,11 @@ final class SQLiteTableSource {
   private var finished = false
 
   init(_ location: SQLiteLocation, shownAs name: String) throws(ByteStreamError) {
-    database = try SQLiteDatabase(path: location.path, writable: false)
+    do {
+      database = try SQLiteDatabase(path: location.path, writable: false)
+    } catch {
+      throw .cannotOpen(path: name, reason: "\(error.reason) (is '\(location.path)' a SQLite file?)")
+    }
     do {
       statement = try database.prepare("SELECT * FROM \(SQLiteDatabase.quoted(location.table))")
     } catch {

@@ -326,6 +326,18 @@ CALLS = [
                                       "2024-06-30..2024-06-01", "--out", "out.file"], None),
     ("touchpoints-fdr-zero", ["touchpoints", "--events", "good.csv", "--changes", "--fdr", "0",
                               "--out", "out.file"], None),
+    ("sqlite-location-no-table", ["features", "--events", "sqlite:good.db", "--cutoff", "2024-09-30", "--horizon",
+                                  "60d", "--out", "out.file"], None),
+    ("sqlite-missing-file", ["features", "--events", "sqlite:missing.db?table=events", "--cutoff", "2024-09-30",
+                             "--horizon", "60d", "--out", "out.file"], None),
+    ("sqlite-not-a-database", ["features", "--events", "sqlite:good.csv?table=events", "--cutoff", "2024-09-30",
+                               "--horizon", "60d", "--out", "out.file"], None),
+    ("postgres-location-no-table", ["features", "--events", "postgres://localhost/shop", "--cutoff", "2024-09-30",
+                                    "--horizon", "60d", "--out", "out.file"], None),
+    ("score-jsonl-into-a-table", ["score", "--model", "model.json", "--events", "good.csv", "--as-of", "2024-09-30",
+                                  "--format", "jsonl", "--out", "sqlite:out.db?table=scores"], None),
+    ("sql-decide-without-actions", ["export", "--model", "model.json", "--format", "sql-decide", "--as-of",
+                                    "2024-09-30"], None),
 ]
 
 
@@ -404,6 +416,12 @@ EXPECTED_OTHER = {
     "score-without-model": (1, "cannot read model nowhere.json"),
     "export-unknown-format": (64, "Invalid value 'xlsx' for '--format': expected one of csv, json, sql, pmml."),
     "export-unknown-dialect": (64, "Invalid value 'oracle' for '--dialect'"),
+    "sqlite-location-no-table": (1, "cannot open sqlite:good.db: write a SQLite table as sqlite:PATH?table=NAME"),
+    "sqlite-missing-file": (1, "cannot open sqlite:missing.db?table=events: unable to open database file"),
+    "sqlite-not-a-database": (1, "cannot open sqlite:good.csv?table=events: file is not a database"),
+    "postgres-location-no-table": (1, "cannot open postgres://localhost/shop: name the table"),
+    "score-jsonl-into-a-table": (64, "a database table takes the CSV columns: drop --format"),
+    "sql-decide-without-actions": (1, "the model has no actions: train it with --actions"),
     "generate-negative": (64, "Invalid value '-5' for '--customers': expected a whole number from 1 to 50000000."),
 }
 

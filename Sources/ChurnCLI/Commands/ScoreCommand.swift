@@ -73,6 +73,7 @@ enum ScoreCommand: Command {
         option: "json", value: "", reason: "the scores go to standard output; write them to a file with --out FILE")
     }
     let format = try arguments.choice("format") as ScoreFormat
+    try ScoreDestination.check(out, format: format)
     let model = try ChurnModel.load(path: modelPath)
     if let features = arguments.value("features") {
       return try scoreFeatureFile(features, model: model, format: format, out: out, arguments, console)
@@ -176,21 +177,26 @@ struct ScoreDestination {
   private let table: (any TableWriter)?
 
   init(_ out: String, format: ScoreFormat) throws {
-    let table: (any TableWriter)? =
+    try Self.check(out, format: format)
+    self.table =
       if let location = try SQLiteLocation(out) {
         SQLiteTableWriter(location, shownAs: out)
       } else if let location = try PostgresLocation(out) {
         PostgresTableWriter(location)
       } else { nil }
-    if table != nil && format != .csv {
-      throw CLIError.invalidValue(
-        option: "format", value: format.rawValue, reason: "a database table takes the CSV columns: drop --format")
-    }
-    self.table = table
     file = table == nil ? try AtomicFileWriter(path: out) : nil
   }
 
   var isTable: Bool { table != nil }
+
+  /// Before any work: a table location is well formed and takes CSV.
+  static func check(_ out: String, format: ScoreFormat) throws {
+    let isTable = try SQLiteLocation(out) != nil || PostgresLocation(out) != nil
+    if isTable && format != .csv {
+      throw CLIError.invalidValue(
+        option: "format", value: format.rawValue, reason: "a database table takes the CSV columns: drop --format")
+    }
+  }
 
   func write(_ bytes: [UInt8]) throws(ByteStreamError) {
     if let file { try file.write(bytes) } else { table!.write(bytes) }
