@@ -187,6 +187,15 @@ public struct UpliftModel: Sendable, Codable {
     /// The net value's standard error from the customer value's (|uplift| ×
     /// its SE); nil where the value's is not estimated.
     public let netValueStandardError: Double?
+
+    public init(
+      action: Int, ineligibleBecause: String?, churnWithout: Double, churnWith: Double, uplift: Double,
+      netValue: Double, netValueStandardError: Double?
+    ) {
+      (self.action, self.ineligibleBecause, self.churnWithout, self.churnWith) =
+        (action, ineligibleBecause, churnWithout, churnWith)
+      (self.uplift, self.netValue, self.netValueStandardError) = (uplift, netValue, netValueStandardError)
+    }
   }
 
   public struct Decision: Sendable {
@@ -198,6 +207,18 @@ public struct UpliftModel: Sendable, Codable {
     /// The value's standard error (nil: not estimated).
     public let valueStandardError: Double?
     public let options: [Option]
+
+    /// The decision over `options`: the eligible one with the largest net
+    /// value (ties to the earlier action) when it is positive, and the next.
+    public init(value: Double, valueStandardError: Double?, options: [Option]) {
+      let ranked = options.filter { $0.ineligibleBecause == nil }.sorted {
+        ($0.netValue, -$0.action) > ($1.netValue, -$1.action)
+      }
+      let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
+      let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
+      (action, self.runnerUp, self.value, self.valueStandardError, self.options) =
+        (best, runnerUp, value, valueStandardError, options)
+    }
   }
 
   /// Feature positions the decisions read.
@@ -270,12 +291,7 @@ public struct UpliftModel: Sendable, Codable {
           uplift: uplift, netValue: uplift * value - action.cost,
           netValueStandardError: valueSE.map { abs(uplift) * $0 }))
     }
-    let ranked = options.filter { $0.ineligibleBecause == nil }.sorted {
-      ($0.netValue, -$0.action) > ($1.netValue, -$1.action)
-    }
-    let best = ranked.first.flatMap { $0.netValue > 0 ? $0.action : nil }
-    let runnerUp = best == nil ? ranked.first?.action : (ranked.count > 1 ? ranked[1].action : nil)
-    return Decision(action: best, runnerUp: runnerUp, value: value, valueStandardError: valueSE, options: options)
+    return Decision(value: value, valueStandardError: valueSE, options: options)
   }
 
   /// The customer's log-odds effect of action `a` (S-learner, hazard

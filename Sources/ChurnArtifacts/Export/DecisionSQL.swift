@@ -35,7 +35,8 @@ public enum DecisionSQL {
       case .t(let fit): TLearnerOutlookSQL(fit: fit)
       }
     let query = DecisionQuery(
-      uplift: uplift, columns: try uplift.columns(for: model.features), outlook: outlook, names: model.features,
+      model: model, uplift: uplift, columns: try uplift.columns(for: model.features), outlook: outlook,
+      names: model.features,
       dialect: dialect)
     return "-- ChurnKit: next best action at \(cutoff) from the events table (\(dialect.rawValue)).\n"
       + "WITH \(ModelExport.identifier("features", dialect)) AS (\n\(features)\n),\n" + query.body() + ";\n"
@@ -44,6 +45,7 @@ public enum DecisionSQL {
 
 /// The decision query's parts over the `features` CTE.
 struct DecisionQuery {
+  let model: ChurnModel
   let uplift: UpliftModel
   let columns: UpliftModel.Columns
   let outlook: any OutlookSQL
@@ -66,6 +68,7 @@ struct DecisionQuery {
     d0 AS (
       SELECT f.\(q("customer_id")) AS customer_id, f.\(q("cutoff")) AS cutoff,
         \(stage()) AS stage_index,
+        \(churnProbability()) AS churn_probability,
         \(valueColumns()),
         \((outlook.featureColumns(self) + [eligibility()]).joined(separator: ",\n    "))
       FROM \(q("features")) AS f
@@ -91,17 +94,46 @@ struct DecisionQuery {
       FROM options WHERE eligible = 1
     )
     SELECT d3.customer_id AS \(q("customer_id")), d3.cutoff AS \(q("cutoff")),
+      \(stageName("d3.stage_index")) AS \(q("stage")), d3.churn_probability AS \(q("churn_probability")),
       CASE WHEN r1.net > 0 THEN \(actionName("r1.a")) ELSE 'none' END AS \(q("next_best_action")),
       CASE WHEN r1.net > 0 THEN r1.uplift ELSE 0.0 END AS \(q("expected_uplift")),
       CASE WHEN r1.net > 0 THEN r1.net ELSE 0.0 END AS \(q("expected_net_value")),
       CASE WHEN r1.net > 0 THEN ABS(r1.uplift) * d3.value_se END AS \(q("expected_net_value_se")),
       d3.value AS \(q("customer_value")), d3.value_se AS \(q("customer_value_se")),
-      CASE WHEN r1.net > 0 THEN \(actionName("r2.a")) ELSE \(actionName("r1.a")) END AS \(q("runner_up_action"))\(actions.indices.map { a in ",\n  CASE WHEN d3.eligible_\(a) = 1 THEN d3.uplift_\(a) END AS \(q("uplift_\(actions[a].id)")),\n  CASE WHEN d3.eligible_\(a) = 1 THEN d3.net_\(a) END AS \(q("net_value_\(actions[a].id)"))" }.joined())
+      CASE WHEN r1.net > 0 THEN \(actionName("r2.a")) ELSE \(actionName("r1.a")) END AS \(q("runner_up_action")),
+      \(perActionColumns())
     FROM d3
       LEFT JOIN ranked AS r1 ON r1.customer_id = d3.customer_id AND r1.r = 1
       LEFT JOIN ranked AS r2 ON r2.customer_id = d3.customer_id AND r2.r = 2
     ORDER BY d3.customer_id
     """
+  }
+
+  /// Per action: churn without and with it, and (NULL where it may not be
+  /// given) its uplift and net value.
+  func perActionColumns() -> String {
+    actions.enumerated().flatMap { a, action in
+      [
+        "d3.churn_without_\(a) AS \(q("churn_without_\(action.id)"))",
+        "d3.churn_with_\(a) AS \(q("churn_with_\(action.id)"))",
+        "CASE WHEN d3.eligible_\(a) = 1 THEN d3.uplift_\(a) END AS \(q("uplift_\(action.id)"))",
+        "CASE WHEN d3.eligible_\(a) = 1 THEN d3.net_\(a) END AS \(q("net_value_\(action.id)"))",
+      ]
+    }.joined(separator: ",\n  ")
+  }
+
+  /// The churn model's probability, as `churnkit score` gives it.
+  func churnProbability() -> String {
+    var linear = n(model.fit.intercept)
+    for (name, b) in zip(model.fit.featureNames, model.fit.coefficients) where b != 0 {
+      linear += "\n      + \(n(b)) * f.\(q(name))"
+    }
+    return logistic(linear)
+  }
+
+  /// The stage's name of an index expression (NULL for NULL).
+  func stageName(_ index: String) -> String {
+    "CASE \(index)" + uplift.stages.enumerated().map { " WHEN \($0) THEN \(lit($1))" }.joined() + " END"
   }
 
   /// The action id of an index expression (NULL for NULL).

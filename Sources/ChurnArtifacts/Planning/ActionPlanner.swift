@@ -72,13 +72,35 @@ public struct ActionPlanner: Sendable {
       uplift.decide(features: x, columns: columns, clvStandardError: run.features.clvStandardError(of: row))
     }
     let predictor = model.predictor
+    let customers = rows.indices.map { i in
+      Customer(
+        id: rows[i].customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
+        churnProbability: predictor.probability(features[i]))
+    }
+    return assign(decisions, customers: customers, budget: budget)
+  }
+
+  /// Assigns decisions made elsewhere — the rows of `export --format
+  /// sql-decide` run in a warehouse — under capacities and budget.
+  public func plan(_ table: DecisionTable, budget: Double? = nil) -> Plan {
+    assign(table.decisions, customers: table.customers, budget: budget)
+  }
+
+  /// Who a decision is for, as the plan shows them.
+  public struct Customer: Sendable {
+    public let id: String
+    public let stage: String?
+    public let churnProbability: Double
+  }
+
+  private func assign(_ decisions: [UpliftModel.Decision], customers: [Customer], budget: Double?) -> Plan {
     let values = decisions.map { d in d.options.map { $0.ineligibleBecause == nil ? $0.netValue : -.infinity } }
     let catalog = uplift.catalog
     let chosen = CapacityAssignment(
       values: values, capacities: catalog.actions.map(\.capacity), costs: catalog.actions.map(\.cost), budget: budget
     ).solve()
     var assignments: [Assignment] = []
-    for (i, row) in rows.enumerated() {
+    for (i, customer) in customers.enumerated() {
       let d = decisions[i]
       let a = chosen[i]
       var reason = uplift.reason(for: d)
@@ -93,12 +115,10 @@ public struct ActionPlanner: Sendable {
       }
       assignments.append(
         Assignment(
-          customerID: row.customerID, stage: uplift.stage(of: features[i], columns: columns).map { uplift.stages[$0] },
-          churnProbability: predictor.probability(features[i]), value: d.value, action: a, unconstrainedBest: d.action,
-          uplift: a.map { d.options[$0].uplift } ?? 0, netValue: a.map { d.options[$0].netValue } ?? 0,
-          valueStandardError: d.valueStandardError,
-          netValueStandardError: a.flatMap { d.options[$0].netValueStandardError },
-          reason: reason))
+          customerID: customer.id, stage: customer.stage, churnProbability: customer.churnProbability, value: d.value,
+          action: a, unconstrainedBest: d.action, uplift: a.map { d.options[$0].uplift } ?? 0,
+          netValue: a.map { d.options[$0].netValue } ?? 0, valueStandardError: d.valueStandardError,
+          netValueStandardError: a.flatMap { d.options[$0].netValueStandardError }, reason: reason))
     }
     let totals = catalog.actions.indices.map { a in
       let given = assignments.filter { $0.action == a }

@@ -24,9 +24,14 @@ enum RecommendCommand: Command {
       """,
     options: [
       .init(name: "model", valueName: "file", help: "A model trained with --actions.", isRequired: true),
-      .init(name: "events", valueName: "file", help: "Event log.", isRequired: true),
+      .init(name: "events", valueName: "file", help: "Event log (required unless --decisions)."),
       .init(name: "customers", valueName: "file", help: "Customers table (when the model uses it)."),
-      .init(name: "as-of", valueName: "date", help: "Decide as of this date or date-time.", isRequired: true),
+      .init(name: "as-of", valueName: "date", help: "Decide as of this date or date-time (required with --events)."),
+      .init(
+        name: "decisions", valueName: "file",
+        help:
+          "Or: the rows of `export --format sql-decide` run in a warehouse (a CSV file, sqlite:PATH?table=NAME or postgres://…?table=NAME), assigned under the capacities and --budget."
+      ),
       .init(name: "budget", valueName: "amount", help: "Total spend allowed (default: no limit)."),
       .init(name: "out", valueName: "file", help: "Write the assignment CSV (or - for standard output)."),
       .init(
@@ -52,6 +57,7 @@ enum RecommendCommand: Command {
           "Write text fields as they are. By default a CSV text field that starts with =, +, -, @, tab or CR gets a leading ' so that a spreadsheet shows it instead of running it as a formula."
       ),
     ] + MappingOptions.options,
+    exclusiveGroups: [["decisions", "events"], ["decisions", "truth"], ["decisions", "as-of"]],
     examples: [
       "churnkit recommend --model models/churn-model.json --events training-data/events.csv --customers training-data/customers.csv --as-of 2025-12-30 --budget 5000 --out plan.csv"
     ])
@@ -73,7 +79,6 @@ enum RecommendCommand: Command {
   }
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-    let asOf = arguments.value("as-of")!
     let budget = try arguments.nonNegativeNumber("budget")
     if arguments.value("out") == "-" && arguments.flag("json") {
       throw CLIError.invalidValue(
@@ -81,9 +86,13 @@ enum RecommendCommand: Command {
     }
     let model = try ChurnModel.load(path: arguments.value("model")!)
     let planner = try ActionPlanner(model: model)
+    if let decisions = arguments.value("decisions") {
+      return try planDecisions(decisions, planner: planner, model: model, budget: budget, arguments, console)
+    }
+    guard let events = arguments.value("events") else { throw CLIError.missingOneOf(["events", "decisions"]) }
+    guard let asOf = arguments.value("as-of") else { throw CLIError.missingOption("as-of") }
     let oracle = try arguments.value("truth").map(TruthOracle.load(path:))
-    let (run, table, issues) = try ScoreCommand.scoreEvents(
-      arguments.value("events")!, asOf: asOf, model: model, arguments, console)
+    let (run, table, issues) = try ScoreCommand.scoreEvents(events, asOf: asOf, model: model, arguments, console)
     let plan = planner.plan(run, budget: budget)
     var truth: PolicyTruthEvaluation?
     // The plan and the truth rows are saved together, or neither.
@@ -106,6 +115,30 @@ enum RecommendCommand: Command {
       actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)
     try report(summary, arguments, console)
     if let line = issues.summaryLine { console.err(line + "\n") }
+    return ExitStatus.success
+  }
+
+  /// `--decisions`: decisions made in a warehouse by the `sql-decide`
+  /// query, assigned here under the capacities and the budget.
+  private static func planDecisions(
+    _ path: String, planner: ActionPlanner, model: ChurnModel, budget: Double?, _ arguments: ParsedArguments,
+    _ console: Console
+  ) throws -> Int32 {
+    let uplift = model.uplift!
+    let table = try DecisionTable(path: path, uplift: uplift)
+    let plan = planner.plan(table, budget: budget)
+    if let out = arguments.value("out") {
+      let neutralising = !arguments.flag("no-formula-escape")
+      try TextOutput.write(
+        assignmentRows(plan, model: model, neutralisingFormulas: neutralising), to: out, console: console)
+    }
+    let summary = Summary(
+      asOf: table.cutoffs.isEmpty ? "(not given)" : table.cutoffs.joined(separator: ", "),
+      customers: plan.assignments.count, budget: budget, spend: plan.spend,
+      expectedNetValue: plan.netValue, value: uplift.value.description,
+      monthlyDiscountRate: uplift.value.monthlyDiscountRate, actions: plan.totals,
+      holdoutPolicyValues: uplift.evaluation.policies, truth: nil)
+    try report(summary, arguments, console)
     return ExitStatus.success
   }
 
