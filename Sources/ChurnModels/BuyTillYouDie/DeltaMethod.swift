@@ -94,14 +94,16 @@ public struct ClvStandardErrors<Purchases: LogParameterised> {
   )
     -> Double?
   {
+    guard purchases.logCovariance != nil, spend.logCovariance != nil else { return nil }
     let key = History(x: x, tx: tx, T: T)
-    if byHistory[key] == nil {
+    if byHistory.index(forKey: key) == nil {
       let f = discounted
-      byHistory[key] = f(purchases, x, tx, T).flatMap { d in
-        deltaMethodVariance(purchases, of: { f($0, x, tx, T) }).map { (d, $0) }
-      }
+      // updateValue, not subscript assignment: a nil (not computable) is kept, not a removal.
+      byHistory.updateValue(
+        f(purchases, x, tx, T).flatMap { d in deltaMethodVariance(purchases, of: { f($0, x, tx, T) }).map { (d, $0) } },
+        forKey: key)
     }
-    guard let (d, purchaseVariance) = byHistory[key]!,
+    guard let (d, purchaseVariance) = byHistory[key] ?? nil,
       let average = spend.expectedAverageSpend(frequency: x, monetaryValue: m),
       let spendVariance = deltaMethodVariance(spend, of: { $0.expectedAverageSpend(frequency: x, monetaryValue: m) })
     else { return nil }
