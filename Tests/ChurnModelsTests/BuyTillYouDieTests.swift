@@ -34,6 +34,32 @@ struct BuyTillYouDieTests {
     #expect(abs(model.standardErrors![1] - q * sqrt(0.0006)) < 1e-12)
   }
 
+  /// CLV's standard error: none without the fits' covariances (a spec that
+  /// gives its parameters), and with them the delta method, the same for
+  /// a history met twice (the second from the cache).
+  @Test func clvStandardErrorsNeedCovariances() throws {
+    var purchases = FittedBGNBD(
+      r: 0.25, alpha: 33, a: 0.72, b: 2.2, commonDropout: nil, logLikelihood: .nan, customers: 0, iterations: 0)
+    var spend = FittedGammaGamma(p: 6.3, q: 3.6, v: 15, logLikelihood: .nan, customers: 0, iterations: 0)
+    let discounted: ClvStandardErrors<FittedBGNBD>.DiscountedPurchases = { model, x, tx, T in
+      discountedExpectedPurchases(months: 12, monthlyDiscountRate: 0.01) {
+        model.expectedPurchases(days: $0, frequency: x, recency: tx, age: T, radius: 0.999_999)
+      }
+    }
+    var none = ClvStandardErrors(purchases: purchases, spend: spend, discounted: discounted)
+    let withoutCovariance = none.standardError(frequency: 2, recency: 30, age: 200, monetaryValue: 20)
+    let withoutAgain = none.standardError(frequency: 2, recency: 30, age: 200, monetaryValue: 20)
+    #expect(withoutCovariance == nil && withoutAgain == nil)
+    purchases.logCovariance = [
+      [0.0003, 0.0002, 0, 0], [0.0002, 0.0008, 0, 0], [0, 0, 0.005, 0.004], [0, 0, 0.004, 0.008],
+    ]
+    spend.logCovariance = [[0.004, -0.001, -0.005], [-0.001, 0.0006, 0.0018], [-0.005, 0.0018, 0.008]]
+    var errors = ClvStandardErrors(purchases: purchases, spend: spend, discounted: discounted)
+    let first = errors.standardError(frequency: 2, recency: 30, age: 200, monetaryValue: 20)
+    let again = errors.standardError(frequency: 2, recency: 30, age: 200, monetaryValue: 20)
+    #expect(first != nil && first! > 0 && first == again)
+  }
+
   @Test func digammaMatchesKnownValues() {
     let eulerGamma = 0.577_215_664_901_532_9
     #expect(abs(digamma(1) + eulerGamma) < 5e-14)
