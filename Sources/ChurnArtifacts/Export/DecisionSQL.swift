@@ -54,8 +54,8 @@ struct DecisionQuery {
 
   var actions: [ActionCatalog.Action] { uplift.catalog.actions }
   func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
-  func n(_ v: Double) -> String { String(format: "%.17e", v) }
-  func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+  func n(_ v: Double) -> String { ModelExport.doubleLiteral(v) }
+  func lit(_ s: String) -> String { ModelExport.textLiteral(s) }
   func x(_ j: Int) -> String { "f.\(q(names[j]))" }
   var doubleType: String { dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE" }
   var least: String { dialect == .sqlite ? "MIN" : "LEAST" }

@@ -78,7 +78,7 @@ struct FeatureQuery {
   var stages: [String] { spec.stages }
 
   func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
-  func lit(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+  func lit(_ s: String) -> String { ModelExport.textLiteral(s) }
   func dbl(_ x: String) -> String { "CAST(\(x) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))" }
   func days(_ x: String) -> String { "\(dbl("\(T) - \(x)")) / \(dbl(day))" }
   /// Text as it is stored, trimmed, "" when missing.

@@ -111,6 +111,13 @@ public enum ModelExport {
       """
   }
 
+  /// A double in exponent form, which every dialect reads as DOUBLE to the
+  /// last bit (DuckDB would read `0.25` as a DECIMAL).
+  static func doubleLiteral(_ v: Double) -> String { String(format: "%.17e", v) }
+
+  /// Text as a SQL string literal, inner quotes doubled.
+  static func textLiteral(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+
   /// A number as a SQL (and PMML) literal: full precision, never `inf` or `nan`.
   static func literal(_ v: Double) -> String {
     precondition(v.isFinite, "a model never holds a non-finite coefficient")

@@ -20,8 +20,7 @@ import Foundation
 extension FeatureQuery {
   static let maximumSeriesTerms = 2_000_000
 
-  /// A double as a literal every engine reads as DOUBLE, to the last bit.
-  func number(_ v: Double) -> String { String(format: "%.17e", v) }
+  func number(_ v: Double) -> String { ModelExport.doubleLiteral(v) }
 
   /// The purchase condition: the resolved purchase event, else every event
   /// but the interventions and the churn event (as the features count them).
