@@ -58,7 +58,7 @@ struct UpliftFitting {
       catalog: catalog, chosenModifiers: trainer.effectModifiers, modifierSignificance: trainer.modifierSignificance,
       windowDays: trainer.windowDays, horizon: horizon, snapshots: snapshots,
       estimator: LogisticRegression.keepingEveryTerm(l2: l2), observational: assignment == .observational,
-      weight: weight, eligible: eligible)
+      seed: seed, weight: weight, eligible: eligible)
     var learned = try learner.fit(data)
     try learned.bind(features: names)
     let effects = (0..<m).map { actionEffects($0, training, controls, weight: weight, learned: learned) }
@@ -100,7 +100,7 @@ struct UpliftFitting {
       learned.fitted.effectSpread(
         a, sample: sample.map(\.x), stages: sample.map(\.stage), priors: EffectPriors(stages: priors, overall: overall))
       ?? .none(stages: spec.stages.count)
-    return UpliftModel.ActionEffects(
+    var effects = UpliftModel.ActionEffects(
       action: catalog.actions[a].id, treatedRows: treatedRows.count, overall: overall, overallStandardError: overallSE,
       stages: spec.stages.indices.map { s in
         UpliftModel.StageEffect(
@@ -109,6 +109,32 @@ struct UpliftFitting {
           logOddsPrior: spread.logOddsPriors[s])
       },
       heterogeneityVariance: spread.heterogeneity)
+    if learned.fitted.logOddsScale != nil, !sample.isEmpty {
+      (effects.modifiers, effects.harmedShare) = modifierEffects(a, sample.map(\.x), learned: learned)
+    }
+    return effects
+  }
+
+  /// Action `a`'s modifiers with their coefficients and the spread of each
+  /// feature among `sample` (eligible customers), and the share of them
+  /// the model expects the action to harm.
+  private func modifierEffects(
+    _ a: Int, _ sample: [[Double]], learned: FittedLearner
+  ) -> (modifiers: [UpliftModel.ModifierEffect], harmedShare: Double?) {
+    let fitted = learned.fitted
+    let terms = fitted.modifierTerms(a)
+    let modifiers = zip(fitted.effectModifiers[a], terms).compactMap { name, term -> UpliftModel.ModifierEffect? in
+      guard let j = names.firstIndex(of: name) else { return nil }
+      let values = sample.map { $0[j] }
+      let mean = values.reduce(0, +) / Double(values.count), sd = SampleMoments.standardDeviation(values)
+      let binary = values.allSatisfy { $0 == 0 || $0 == 1 }
+      return UpliftModel.ModifierEffect(
+        feature: name, coefficient: term.coefficient, standardError: term.standardError,
+        low: binary ? 0 : mean - sd, high: binary ? 1 : mean + sd, binary: binary)
+    }
+    let effects = sample.compactMap { fitted.logOddsEffect(a, $0)?.delta }
+    let harmed = effects.isEmpty ? nil : Double(effects.filter { $0 > 0 }.count) / Double(effects.count)
+    return (modifiers, harmed)
   }
 
   /// Empirical Bayes: each stage's direct difference shrunk toward the
@@ -245,6 +271,7 @@ struct UpliftFitData {
   let snapshots: FeatureSet
   let estimator: LogisticRegression
   let observational: Bool
+  let seed: UInt64
   let weight: (UpliftTrainer.Row) -> Double
   let eligible: (Int, Int?) -> Bool
 
@@ -272,6 +299,19 @@ struct UpliftFitData {
       }
     }
     return kept
+  }
+
+  /// The behavioural features (not the candidate groups, tested apart, nor
+  /// the treatment history) a lasso keeps as an action's effect modifiers
+  /// on `rows` (where the action works), by name, in feature order.
+  func selectModifiers(_ rows: ModifierSelection.Rows) throws -> [String] {
+    var selection = ModifierSelection(names: names)
+    selection.excluded = Set(
+      catalog.actions.flatMap { ["treatment_count_\($0.id)", "days_since_treatment_\($0.id)"] }
+        + groups.flatMap(\.features))
+    selection.l2 = estimator.l2
+    selection.seed = seed
+    return try selection.select(rows).kept.map { names[$0] }
   }
 
   /// A churn model of `part` over the features.

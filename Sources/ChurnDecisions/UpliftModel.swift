@@ -74,6 +74,12 @@ public struct UpliftModel: Sendable, Codable {
     /// σ²: variance of true per-customer effects (method of moments, ≥ 0);
     /// on the log-odds scale for the S-learner.
     public var heterogeneityVariance: Double
+    /// What the effect varies with, and how much (log-odds learners; nil
+    /// in model files from before, or for the T-learner).
+    public var modifiers: [ModifierEffect]?
+    /// The share of eligible customers for whom the model expects the
+    /// action to raise churn (log-odds learners).
+    public var harmedShare: Double?
 
     public init(
       action: String, treatedRows: Int, overall: Double, overallStandardError: Double, stages: [StageEffect],
@@ -85,6 +91,32 @@ public struct UpliftModel: Sendable, Codable {
       self.overallStandardError = overallStandardError
       self.stages = stages
       self.heterogeneityVariance = heterogeneityVariance
+    }
+  }
+
+  /// One effect modifier of an action: its interaction coefficient on the
+  /// log-odds of churn (negative: the action prevents more churn the
+  /// higher the feature), and how far it moves the effect across customers.
+  public struct ModifierEffect: Sendable, Codable, Equatable {
+    public var feature: String
+    public var coefficient: Double
+    public var standardError: Double
+    /// The feature's mean less and plus one standard deviation among
+    /// eligible customers (percentiles would say nothing of a sparse
+    /// count); 0 and 1 for a 0/1 feature.
+    public var low: Double
+    public var high: Double
+    /// Whether the feature takes only the values 0 and 1 (a one-hot level).
+    public var binary: Bool
+
+    /// The change in the log-odds effect across those two customers.
+    public var effectChange: Double { coefficient * (high - low) }
+
+    /// "works better the lower sentiment_mean_30d", "works less well where plan_basic is 1".
+    public var reading: String {
+      binary
+        ? "works \(coefficient < 0 ? "better" : "less well") where \(feature) is 1"
+        : "works better the \(coefficient < 0 ? "higher" : "lower") \(feature)"
     }
   }
 

@@ -109,9 +109,13 @@ public struct LifecycleGenerator: Sendable {
     let region = Int(rng.next() % UInt64(model.regions.count))
     let acquisition = Int(rng.next() % UInt64(model.acquisitionChannels.count))
     let propensity = rng.nextNormal()
-    return SimulatedCustomer(
+    // Drawn only when the truth has it, so the standard files stay as they were.
+    let usage = model.usageSpread > 0 ? rng.nextNormal() : 0
+    var customer = SimulatedCustomer(
       index: k, rng: rng, arrivalDay: arrival, plan: plan, region: region, acquisition: acquisition,
       propensity: propensity)
+    customer.usage = usage
+    return customer
   }
 
   /// "2024-03-01T" for a day number.

@@ -1,3 +1,4 @@
+import ChurnIO
 import ChurnModels
 
 /// The process that `LifecycleGenerator` simulates, written down so later
@@ -30,10 +31,35 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
     public var effectOnChurnLogOdds: [String: Double]
     /// How long the effect lasts after the action, in days.
     public var effectDays: Int
+    /// How the effect changes with the customer's behaviour (nil: it
+    /// depends on the plan alone).
+    public var effectModifiers: EffectModifiers?
 
     enum CodingKeys: String, CodingKey {
       case id, label, cost, channel, eligibleStages = "eligible_stages"
       case effectOnChurnLogOdds = "effect_on_churn_log_odds", effectDays = "effect_days"
+      case effectModifiers = "effect_modifiers"
+    }
+  }
+
+  /// Terms added to an action's log-odds effect on the day's churn while
+  /// it works: per unit of the customer's latent satisfaction (the hidden
+  /// complaint propensity's negative, standard normal: sentiment and
+  /// support tickets reveal it only partly), of their tenure in years that
+  /// day, and of their latent usage (standard normal: it scales logins and
+  /// purchases). A positive sum makes the action raise churn: it harms.
+  public struct EffectModifiers: Codable, Sendable, Equatable {
+    public var satisfaction: Double
+    public var tenureYears: Double
+    public var usage: Double
+
+    enum CodingKeys: String, CodingKey {
+      case satisfaction, tenureYears = "tenure_years", usage
+    }
+
+    /// The change in the log-odds effect for one customer on one day.
+    public func effect(satisfaction s: Double, tenureYears t: Double, usage u: Double) -> Double {
+      satisfaction * s + tenureYears * t + usage * u
     }
   }
 
@@ -69,6 +95,10 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
   /// Daily probability that an eligible customer receives a random action
   /// (assignment is randomised, uniform over eligible actions).
   public var treatmentRate: Double
+  /// The spread σ of the latent usage on the log scale of login and
+  /// purchase rates (each × exp(σu − σ²/2)); nil: every customer uses the
+  /// product alike (the standard truth, whose files stay as they were).
+  public var usageSpread: Double?
   /// The full daily transition matrix (rows: from, columns: to, in `stages`
   /// order, last stage `churned` absorbing) for a reference customer: basic
   /// plan, no tickets, no sentiment, no action.
@@ -78,6 +108,7 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
     case stages, plans, planShares = "plan_shares", stageMoves = "stage_moves", churnHazard = "churn_hazard"
     case activityRates = "activity_rates", eventChannels = "event_channels", actions
     case treatmentRate = "treatment_rate", referenceTransitionMatrix = "reference_transition_matrix"
+    case usageSpread = "usage_spread"
   }
 
   /// The default process.
@@ -140,6 +171,32 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
     truth.referenceTransitionMatrix = truth.transitionMatrix(plan: "basic")
     return truth
   }()
+
+  /// The standard process with action effects that depend on behaviour:
+  /// per action a base effect per plan, and modifiers on satisfaction,
+  /// tenure and usage whose sizes and directions are drawn from `seed`, so
+  /// no learner can be tuned to one shape. Effects are drawn so that each
+  /// action helps on average yet harms some customers (satisfaction's and
+  /// usage's signs are random; a strong modifier turns the effect over).
+  public static func behavioural(seed: UInt64) -> LifecycleTruth {
+    var truth = LifecycleTruth.standard
+    truth.usageSpread = 0.6
+    var rng = SplitMix64(seed: seed ^ 0xBE4A_710E_FFEC_7A01)
+    func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * rng.nextUniform() }
+    func signed(_ low: Double, _ high: Double) -> Double {
+      let size = uniform(low, high)
+      return rng.nextUniform() < 0.5 ? -size : size
+    }
+    for a in truth.actions.indices {
+      let base = uniform(-0.9, -0.3)
+      var byPlan: [String: Double] = [:]
+      for plan in truth.plans { byPlan[plan] = base + uniform(-0.2, 0.2) }
+      truth.actions[a].effectOnChurnLogOdds = byPlan
+      truth.actions[a].effectModifiers = EffectModifiers(
+        satisfaction: signed(0.3, 0.8), tenureYears: uniform(-0.5, 0.5), usage: signed(0.15, 0.45))
+    }
+    return truth
+  }
 
   /// The daily transition matrix for a customer of `plan` with no tickets,
   /// no sentiment and no action: churn first, then the stage moves.

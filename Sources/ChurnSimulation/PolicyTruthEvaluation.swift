@@ -39,6 +39,9 @@ public struct PolicyTruthEvaluation: Sendable, Encodable {
     planOf customer: (String) -> String?
   ) throws -> [[Double]] {
     guard let uplift = model.uplift else { throw ModelUseError.noNextBestAction }
+    guard truth.actions.allSatisfy({ $0.effectModifiers == nil }) else {
+      throw TruthFileError.latentEffectModifiers
+    }
     let names = model.features
     func column(_ name: String) throws -> Int {
       guard let j = names.firstIndex(of: name) else {

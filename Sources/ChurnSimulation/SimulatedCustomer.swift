@@ -22,6 +22,10 @@ struct SimulationModel: Sendable {
   let channelShares: [[Double]]
   let actionEligible: [[Int]]  // per stage: action indexes
   let actionEffect: [[Double]]  // [action][plan]
+  let actionModifiers: [LifecycleTruth.EffectModifiers?]
+  /// σ of the latent usage (0: none drawn).
+  let usageSpread: Double
+  let loginEvent: Int
   let actionEvent: [Int]
   let actionChannel: [Int]
   let regions = ["north", "south", "east", "west"]
@@ -57,6 +61,9 @@ struct SimulationModel: Sendable {
       truth.actions.indices.filter { truth.actions[$0].eligibleStages.contains(stage) }
     }
     actionEffect = truth.actions.map { a in truth.plans.map { a.effectOnChurnLogOdds[$0] ?? 0 } }
+    actionModifiers = truth.actions.map(\.effectModifiers)
+    usageSpread = truth.usageSpread ?? 0
+    loginEvent = names.firstIndex(of: "login")!
     actionEvent = truth.actions.map { names.firstIndex(of: $0.id)! }
     actionChannel = truth.actions.map { channels.firstIndex(of: $0.channel) ?? 0 }
     purchase = stages.firstIndex(of: "purchase")!
@@ -120,8 +127,11 @@ struct SimulatedCustomer {
   let plan: Int
   let region: Int
   let acquisition: Int
-  /// Hidden propensity to complain (standard normal).
+  /// Hidden propensity to complain (standard normal); its negative is the
+  /// latent satisfaction some actions' effects depend on.
   let propensity: Double
+  /// Latent usage (standard normal; 0 when the truth has no usage spread).
+  var usage = 0.0
   var stage = 0
   var enteredStageDay = 0
   var ticketDays: [Int] = []
@@ -160,7 +170,10 @@ struct SimulatedCustomer {
     // Activity of the current stage.
     if stage == model.purchase && day == enteredStageDay { emit(model.purchaseEvent, amountCents: amount(model)) }
     for (event, rate) in model.activity[stage] {
-      let scaled = event == model.ticketEvent ? rate * exp(0.7 * propensity - 0.245) : rate
+      var scaled = event == model.ticketEvent ? rate * exp(0.7 * propensity - 0.245) : rate
+      if model.usageSpread > 0 && (event == model.loginEvent || event == model.purchaseEvent) {
+        scaled *= exp(model.usageSpread * usage - model.usageSpread * model.usageSpread / 2)
+      }
       for _ in 0..<rng.nextPoisson(scaled) {
         if event == model.ticketEvent {
           let v = -0.3 - 0.2 * propensity + 0.3 * rng.nextNormal()
@@ -193,7 +206,7 @@ struct SimulatedCustomer {
     logit += model.truth.churnHazard.supportTickets30dCoefficient * Double(ticketDays.count)
     logit += model.truth.churnHazard.meanSentiment30dCoefficient * meanSentiment
     for t in treatments where day - t.day < model.truth.actions[t.action].effectDays {
-      logit += model.actionEffect[t.action][plan]
+      logit += actionEffect(t.action, day: day, model: model)
     }
     if rng.nextUniform() < logistic(logit) {
       if stage >= model.purchase {
@@ -217,6 +230,15 @@ struct SimulatedCustomer {
       }
     }
     return false
+  }
+
+  /// Action `a`'s change in the day's churn log-odds for this customer.
+  func actionEffect(_ a: Int, day: Int, model: SimulationModel) -> Double {
+    let base = model.actionEffect[a][plan]
+    guard let modifiers = model.actionModifiers[a] else { return base }
+    return base
+      + modifiers.effect(
+        satisfaction: -propensity, tenureYears: Double(day - arrivalDay) / 365, usage: usage)
   }
 
   /// A purchase amount in cents: log-normal around the plan's mean.

@@ -7,6 +7,8 @@ public enum TruthFileError: Error, Equatable, Sendable, CustomStringConvertible 
   case lacksGeneratorSettings(path: String)
   /// The judge reads a feature the model does not have.
   case modelLacksFeature(String)
+  /// The truth's effects depend on latent states the hazard judge cannot see.
+  case latentEffectModifiers
 
   public var description: String {
     switch self {
@@ -16,6 +18,9 @@ public enum TruthFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case .lacksGeneratorSettings(let path):
       return "\(path) lacks the generator settings (customers, seed, days, start)"
     case .modelLacksFeature(let name): return "judging against truth.json needs the feature '\(name)'"
+    case .latentEffectModifiers:
+      return
+        "the true action effects in this truth.json depend on each customer's latent satisfaction and usage, which the hazard judge cannot see; use --truth-method simulate"
     }
   }
 }

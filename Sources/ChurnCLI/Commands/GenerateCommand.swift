@@ -30,12 +30,18 @@ enum GenerateCommand: Command {
       .init(
         name: "incidents", valueName: "set",
         help: "With --clickstream: standard (three incidents, see truth.json) or none.", defaultValue: "standard"),
+      .init(
+        name: "action-effects", valueName: "kind",
+        help:
+          "plan (each action's effect depends on the plan) or behavioural (also on latent satisfaction, tenure and latent usage, with sizes and directions drawn from the seed; some customers are harmed).",
+        defaultValue: "plan"),
       .init(name: "out", valueName: "dir", help: "Output directory.", isRequired: true),
       .init(name: "json", valueName: nil, help: "Print what was written as JSON on standard output."),
     ],
     examples: [
       "churnkit generate --customers 5000 --seed 42 --out my-data",
       "churnkit generate --clickstream --customers 2000 --out clicks",
+      "churnkit generate --customers 20000 --seed 7 --action-effects behavioural --out bench-data",
     ])
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -43,6 +49,11 @@ enum GenerateCommand: Command {
     let customers = try arguments.integer("customers", in: 1...50_000_000)
     let clickstream = arguments.flag("clickstream")
     let days = try arguments.integer("days", default: clickstream ? 150 : 730, in: 1...36_500)
+    if clickstream && arguments.isGiven("action-effects") {
+      throw CLIError.invalidValue(
+        option: "action-effects", value: arguments.value("action-effects")!,
+        reason: "a clickstream has no actions; leave out --clickstream or --action-effects")
+    }
     if !clickstream && arguments.isGiven("incidents") {
       throw CLIError.invalidValue(
         option: "incidents", value: arguments.value("incidents")!, reason: "it only applies with --clickstream")
@@ -79,6 +90,10 @@ enum GenerateCommand: Command {
     }
     var generator = LifecycleGenerator(customers: customers, seed: seed, days: days)
     generator.startDay = startDay
+    switch try arguments.choice("action-effects") as ActionEffects {
+    case .plan: break
+    case .behavioural: generator.truth = .behavioural(seed: seed)
+    }
     let report = try generator.write(to: out)
     if arguments.flag("json") {
       console.out(try JSONOutput.text(report))
@@ -88,4 +103,10 @@ enum GenerateCommand: Command {
     }
     return ExitStatus.success
   }
+}
+
+/// Whose behaviour the generated actions' effects depend on.
+enum ActionEffects: String, CaseIterable {
+  case plan
+  case behavioural
 }

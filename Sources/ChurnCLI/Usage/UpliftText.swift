@@ -32,9 +32,7 @@ enum UpliftText {
             "    log-odds effect\(scale) by stage: "
             + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
         }
-        let modifiers = u.learner.effectModifiers[a]
-        out += "    varies with: " + (modifiers.isEmpty ? "nothing significant" : modifiers.joined(separator: ", "))
-        out += " (spread of customer effects σ² \(String(format: "%.4f", e.heterogeneityVariance)))\n"
+        out += modifierLines(u.learner.effectModifiers[a], e)
       } else {
         out +=
           "    by stage (shrunk): "
@@ -46,6 +44,29 @@ enum UpliftText {
     let treated = u.effects.map(\.treatedRows).sorted()
     if !treated.isEmpty, let advice = u.learner.advice(medianTreatedRows: treated[treated.count / 2]) {
       out += "  \(advice)\n"
+    }
+    return out
+  }
+
+  /// What the effect varies with: per modifier its interaction coefficient,
+  /// standard error, how far it moves the effect across customers, and a
+  /// reading; then the share the model expects the action to harm.
+  private static func modifierLines(_ names: [String], _ e: UpliftModel.ActionEffects) -> String {
+    let spread = "spread of customer effects σ² \(String(format: "%.4f", e.heterogeneityVariance))"
+    guard !names.isEmpty else { return "    varies with: nothing the data show (\(spread))\n" }
+    guard let modifiers = e.modifiers, modifiers.count == names.count else {
+      return "    varies with: \(names.joined(separator: ", ")) (\(spread))\n"
+    }
+    var out =
+      "    varies with (\(spread); the interaction on the log-odds of churn per unit ± 1.96 SE, and how much the feature moves the effect across customers):\n"
+    let width = modifiers.map(\.feature.count).max() ?? 0
+    for m in modifiers.sorted(by: { abs($0.effectChange) > abs($1.effectChange) }) {
+      out +=
+        "      \(pad(m.feature, width)) \(String(format: "%+.4g ± %.2g", m.coefficient, 1.96 * m.standardError))  \(m.binary ? "0 → 1" : String(format: "±1 SD (%.3g)", (m.high - m.low) / 2)) moves the effect \(String(format: "%+.2f", m.effectChange)): \(m.reading)\n"
+    }
+    if let harmed = e.harmedShare, harmed > 0 {
+      out +=
+        "    expected to raise churn for \(String(format: "%.1f%%", harmed * 100)) of eligible customers; the plan does not give it to them\n"
     }
     return out
   }

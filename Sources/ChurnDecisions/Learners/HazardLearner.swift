@@ -24,8 +24,10 @@ struct HazardLearner: UpliftLearner {
   }
 
   /// Each action's effect duration (the catalog's, or the candidate with
-  /// the highest likelihood), then its effect modifiers (groups kept by a
-  /// Wald test, as the S-learner's), then the final fit.
+  /// the highest likelihood), then its effect modifiers (the user's, or the
+  /// groups of attributes and the stage a Wald test keeps, as the
+  /// S-learner's, and then the behavioural features a lasso on exposure ×
+  /// each of them keeps), then the final fit.
   func fit(_ data: UpliftFitData) throws -> FittedLearner {
     guard data.periods.contains(where: \.churned), data.periods.contains(where: { !$0.churned }) else {
       throw UpliftError.tooFewPeriods
@@ -35,16 +37,53 @@ struct HazardLearner: UpliftLearner {
     var modifiers = Array(repeating: [String](), count: data.actions)
     if let chosen = data.chosenModifiers {
       modifiers = Array(repeating: chosen, count: data.actions)
-    } else if !data.groups.isEmpty {
-      modifiers = Array(repeating: data.groups.flatMap(\.features), count: data.actions)
-      let full = try fitModel(design, data, effectDays: days, modifiers: modifiers)
-      modifiers = keptModifiers(full, data)
+    } else {
+      if !data.groups.isEmpty {
+        let every = Array(repeating: data.groups.flatMap(\.features), count: data.actions)
+        modifiers = keptGroups(try fitModel(design, data, effectDays: days, modifiers: every), data)
+      }
+      let grouped = try fitModel(design, data, effectDays: days, modifiers: modifiers)
+      let behavioural = try selectedModifiers(grouped, design, data, effectDays: days, modifiers: modifiers)
+      modifiers = zip(modifiers, behavioural).map { $0 + $1 }
     }
     var fitted = HazardLearnerFit(
       model: try fitModel(design, data, effectDays: days, modifiers: modifiers), periodDays: data.windowDays,
       effectDays: days, effectModifiers: modifiers)
     try fitted.bind(features: data.names)
     return .hazard(fitted)
+  }
+
+  /// Per action, the groups whose interactions with its exposure are
+  /// jointly significant in the fit with every candidate group.
+  private func keptGroups(_ full: LogisticRegressionFit, _ data: UpliftFitData) -> [[String]] {
+    let every = data.groups.flatMap(\.features).count
+    return (0..<data.actions).map { a in
+      data.significantModifiers(in: full, from: data.names.count + 1 + a * (1 + every) + 1)
+    }
+  }
+
+  /// Per action, the behavioural features a lasso keeps among its exposure
+  /// × each of them, on the periods it works in, with `fit` (the model
+  /// with `modifiers`) as the base.
+  private func selectedModifiers(
+    _ fit: LogisticRegressionFit, _ design: PeriodDesign, _ data: UpliftFitData, effectDays: [Int],
+    modifiers: [[String]]
+  ) throws -> [[String]] {
+    let n = design.periods.count, p = data.names.count
+    let f = design.exposures(effectDays: effectDays, periodDays: data.windowDays)
+    var fitted = HazardLearnerFit(
+      model: fit, periodDays: data.windowDays, effectDays: effectDays, effectModifiers: modifiers)
+    try fitted.bind(features: data.names)
+    return try (0..<data.actions).map { a in
+      var rows = ModifierSelection.Rows()
+      for i in 0..<n where f[i][a] > 0 {
+        let x = (0..<p).map { design.features[$0 * n + i] }
+        rows.append(
+          base: fitted.periodLogOdds(x, exposures: f[i]), multiplier: f[i][a], x: x,
+          churned: design.churned[i] == 1, weight: design.weights[i], customer: design.periods[i].customer)
+      }
+      return try data.selectModifiers(rows)
+    }
   }
 
   /// The catalog's durations; the actions it gives none for share one,
@@ -65,15 +104,6 @@ struct HazardLearner: UpliftLearner {
     }
     for a in open { days[a] = best!.days }
     return days
-  }
-
-  /// Per action, the groups whose interactions with its exposure are
-  /// jointly significant in the fit with every candidate.
-  private func keptModifiers(_ full: LogisticRegressionFit, _ data: UpliftFitData) -> [[String]] {
-    let every = data.groups.flatMap(\.features).count
-    return (0..<data.actions).map { a in
-      data.significantModifiers(in: full, from: data.names.count + 1 + a * (1 + every) + 1)
-    }
   }
 
   /// The period hazard over the features, then per action its exposure
@@ -186,6 +216,20 @@ public struct HazardLearnerFit: FittedUpliftLearner {
     var term = p + 1
     for b in 0..<a { term += 1 + modifierColumns[b].count }
     return term
+  }
+
+  /// The fitted log-odds of churn in a period with features x and the
+  /// actions' exposures f (no shrinkage): η(x) + Σ_b f_b δ_b(x).
+  func periodLogOdds(_ x: [Double], exposures f: [Double]) -> Double {
+    var eta = model.logOdds(x)
+    for b in f.indices where f[b] != 0 { eta += f[b] * (logOddsEffect(b, x)?.delta ?? 0) }
+    return eta
+  }
+
+  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term] {
+    let p = model.terms.count - 1 - effectModifiers.reduce(0) { $0 + 1 + $1.count }
+    let exposure = exposureTerm(a, features: p)
+    return Array(model.terms[(exposure + 1)..<(exposure + 1 + effectModifiers[a].count)])
   }
 
   func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {

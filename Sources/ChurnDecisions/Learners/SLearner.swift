@@ -4,8 +4,12 @@ import LinearAlgebra
 
 /// The S-learner: per action one churn model of its treated customers and
 /// the eligible untreated ones over the features, the treatment t and
-/// t × each effect modifier. The modifiers are the candidate groups whose
-/// interactions are jointly significant (Wald test), or the user's list.
+/// t × each effect modifier. The modifiers are the user's list, or the
+/// candidate groups (customers-table attributes, the stage) whose
+/// interactions are jointly significant (Wald test) and then the
+/// behavioural features a lasso on t × each of them keeps
+/// (`ModifierSelection`, the model with the kept groups as its base); the
+/// model is refitted with them all, without the lasso.
 struct SLearner: UpliftLearner {
   func fit(_ data: UpliftFitData) throws -> FittedLearner {
     var fitted = SLearnerFit(
@@ -18,15 +22,25 @@ struct SLearner: UpliftLearner {
         continue
       }
       let rows = part + data.controls.filter { data.eligible(a, $0.stage) }
-      fitted.effectModifiers[a] = data.groups.flatMap(\.features)
-      try fitted.bind(features: data.names)
-      var fit = try fitted.fitInteractions(a, rows, data)
-      if data.chosenModifiers == nil {
-        fitted.effectModifiers[a] = data.significantModifiers(in: fit, from: data.names.count + 2)
+      if let chosen = data.chosenModifiers {
+        fitted.effectModifiers[a] = chosen
+      } else {
+        fitted.effectModifiers[a] = data.groups.flatMap(\.features)
         try fitted.bind(features: data.names)
-        fit = try fitted.fitInteractions(a, rows, data)
+        let full = try fitted.fitInteractions(a, rows, data)
+        fitted.effectModifiers[a] = data.significantModifiers(in: full, from: data.names.count + 2)
+        try fitted.bind(features: data.names)
+        let grouped = try fitted.fitInteractions(a, rows, data)
+        var selection = ModifierSelection.Rows()
+        for row in part {
+          selection.append(
+            base: grouped.logOdds(fitted.interactionRow(row.x, treated: true, action: a)), multiplier: 1, x: row.x,
+            churned: row.churned, weight: 1, customer: row.customer)
+        }
+        fitted.effectModifiers[a] += try data.selectModifiers(selection)
       }
-      fitted.treated.append(fit)
+      try fitted.bind(features: data.names)
+      fitted.treated.append(try fitted.fitInteractions(a, rows, data))
     }
     return .s(fitted)
   }
@@ -68,6 +82,12 @@ public struct SLearnerFit: FittedUpliftLearner {
       rows.map { $0.churned ? 1 : 0 },
       featureNames: data.names + ["treated"] + effectModifiers[a].map { "treated × " + $0 },
       weights: data.normalisedWeights(rows))
+  }
+
+  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term] {
+    guard let fit = treated[a] else { return [] }
+    let first = fit.terms.count - effectModifiers[a].count
+    return Array(fit.terms[first...])
   }
 
   func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {

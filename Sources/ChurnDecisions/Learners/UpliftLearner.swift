@@ -30,6 +30,10 @@ protocol FittedUpliftLearner: Sendable, Codable {
   /// Resolves the effect modifiers' positions among the features; call
   /// once after loading or fitting.
   mutating func bind(features names: [String]) throws(UpliftError)
+  /// Per effect modifier of action `a` (in `effectModifiers` order), its
+  /// interaction term (empty: no model for the action, or a learner
+  /// without interaction terms).
+  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term]
   /// The action's log-odds effect for x and its sampling variance cᵀΣc
   /// (nil: the learner's effects are not on that scale, or it has no model
   /// for the action).
@@ -58,6 +62,7 @@ protocol FittedUpliftLearner: Sendable, Codable {
 
 extension FittedUpliftLearner {
   func effectDays(_ a: Int) -> Int? { nil }
+  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term] { [] }
   func advice(medianTreatedRows: Int) -> String? { nil }
 
   /// The spread of log-odds effects (S-learner, hazard learner): the

@@ -12,9 +12,11 @@ import LinearAlgebra
 /// the intercept, is never penalised.
 ///
 /// ```
-/// L(γ) = Σᵢ wᵢ [log(1 + e^ηᵢ) − yᵢ ηᵢ] + (λ/2) Σ_{j≥1} γⱼ²,   η = γ₀ + Σⱼ γⱼ (xⱼ − mⱼ)/sⱼ
-/// ∇L   = Zᵀ(w ∘ (p − y)) + λ γ₋₀,                            p = σ(η), Z = [1, (X − m)/s]
-/// ∇²L  = Zᵀ diag(w ∘ p ∘ (1 − p)) Z + λ I₋₀
+/// L(γ) = Σᵢ wᵢ [log(1 + e^ηᵢ) − yᵢ ηᵢ] + (λ/2) Σ_{j≥1} fⱼ γⱼ²,   η = γ₀ + Σⱼ γⱼ (xⱼ − mⱼ)/sⱼ
+/// ∇L   = Zᵀ(w ∘ (p − y)) + λ f ∘ γ₋₀,                            p = σ(η), Z = [1, (X − m)/s]
+/// ∇²L  = Zᵀ diag(w ∘ p ∘ (1 − p)) Z + λ diag(f)₋₀
+///
+/// (f: the columns' penalty factors, 1 unless given.)
 /// ```
 ///
 /// Xγ/s and Xᵀr are BLAS `dgemv` on X itself; ZᵀWZ is summed over blocks of
@@ -25,16 +27,22 @@ struct LogisticLoss: Sendable {
   let x: Matrix
   let y: [Double]
   let weights: [Double]
-  let l2: Double
+  /// λ per coefficient (the intercept's 0): λ × the column's penalty factor.
+  let l2PerTerm: [Double]
   let means: [Double]
   let scales: [Double]
   let partition: RowPartition
 
-  init(x: Matrix, y: [Double], weights: [Double], l2: Double, means: [Double], scales: [Double]) {
+  /// `penaltyFactors` scale λ per column (glmnet's `penalty.factor`; 0
+  /// leaves a column unpenalised); nil: 1 for every column.
+  init(
+    x: Matrix, y: [Double], weights: [Double], l2: Double, means: [Double], scales: [Double],
+    penaltyFactors: [Double]? = nil
+  ) {
     self.x = x
     self.y = y
     self.weights = weights
-    self.l2 = l2
+    self.l2PerTerm = [0] + (penaltyFactors ?? Array(repeating: 1, count: x.columns)).map { l2 * $0 }
     self.means = means
     self.scales = scales
     partition = RowPartition(rows: x.rows)
@@ -67,7 +75,7 @@ struct LogisticLoss: Sendable {
 
   /// L(γ), computed stably from η.
   func value(_ gamma: [Double], eta: [Double]) -> Double {
-    -logLikelihood(eta: eta) + 0.5 * l2 * penaltyNorm(gamma)
+    -logLikelihood(eta: eta) + 0.5 * penaltyNorm(gamma)
   }
 
   /// The unpenalised log-likelihood at η.
@@ -95,7 +103,7 @@ struct LogisticLoss: Sendable {
     for part in parts { for j in 0..<x.columns { xr[j] += part.xr[j] } }
     var g = [Double](repeating: 0, count: parameters)
     g[0] = residualSum
-    for j in 0..<x.columns { g[j + 1] = (xr[j] - means[j] * residualSum) / scales[j] + l2 * gamma[j + 1] }
+    for j in 0..<x.columns { g[j + 1] = (xr[j] - means[j] * residualSum) / scales[j] + l2PerTerm[j + 1] * gamma[j + 1] }
     return g
   }
 
@@ -106,7 +114,7 @@ struct LogisticLoss: Sendable {
     var h = parts[0]
     for part in parts.dropFirst() { for k in h.storage.indices { h.storage[k] += part.storage[k] } }
     h.symmetrizeFromLower()
-    for j in 1..<q { h[j, j] += l2 }
+    for j in 1..<q { h[j, j] += l2PerTerm[j] }
     return h
   }
 
@@ -139,7 +147,7 @@ struct LogisticLoss: Sendable {
 
   private func penaltyNorm(_ gamma: [Double]) -> Double {
     var s = 0.0
-    for j in 1..<parameters { s += gamma[j] * gamma[j] }
+    for j in 1..<parameters { s += l2PerTerm[j] * gamma[j] * gamma[j] }
     return s
   }
 }

@@ -32,6 +32,10 @@ public struct LogisticRegression: Sendable {
   public var l2: Double
   /// L1 penalty a: the objective gains a‖β‖₁ (elastic net with `l2`).
   public var l1: Double = 0
+  /// Per feature, the factor both penalties are multiplied by (glmnet's
+  /// `penalty.factor`): 0 leaves a feature unpenalised, as main effects
+  /// are while their interactions are selected. nil: 1 for every feature.
+  public var penaltyFactors: [Double]?
   public var classWeight: ClassWeight = .none
   public var standardize: Bool
   public var maxIterations: Int
@@ -56,6 +60,9 @@ public struct LogisticRegression: Sendable {
     if !(l2 >= 0) || !l2.isFinite { problems.append(.penalty(name: "L2", value: l2)) }
     if !(l1 >= 0) || !l1.isFinite { problems.append(.penalty(name: "L1", value: l1)) }
     if maxIterations < 1 { problems.append(.iterationLimit(maxIterations)) }
+    if let factors = penaltyFactors, let bad = factors.first(where: { !($0 >= 0) || !$0.isFinite }) {
+      problems.append(.penalty(name: "penalty factor", value: bad))
+    }
     return problems
   }
 
@@ -98,8 +105,10 @@ public struct LogisticRegression: Sendable {
       let perClass = [Double(n) / (2 * (Double(n) - positives)), Double(n) / (2 * positives)]
       for i in 0..<n { w[i] *= perClass[Int(y[i])] }
     }
+    precondition(penaltyFactors.map { $0.count == x.columns } ?? true, "fit: one penalty factor per feature")
     var design = x
     var names = featureNames
+    var factors = penaltyFactors
     var dropped: [DroppedFeature] = []
     var warnings: [FitWarning] = []
     if screensFeatures {
@@ -107,6 +116,7 @@ public struct LogisticRegression: Sendable {
       if !screen.dropped.isEmpty {
         design = x.selectingColumns(screen.kept)
         names = screen.kept.map { featureNames[$0] }
+        factors = penaltyFactors.map { f in screen.kept.map { f[$0] } }
         dropped = screen.dropped
       }
       guard !names.isEmpty else { throw .noFeatureLeft(dropped: dropped) }
@@ -118,7 +128,8 @@ public struct LogisticRegression: Sendable {
       }
     }
     let (means, scales) = standardization(of: design)
-    let loss = LogisticLoss(x: design, y: y, weights: w, l2: l2, means: means, scales: scales)
+    let loss = LogisticLoss(
+      x: design, y: y, weights: w, l2: l2, means: means, scales: scales, penaltyFactors: factors)
     var start = [Double](repeating: 0, count: names.count + 1)
     let rate = zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } / w.reduce(0, +)
     start[0] = log(rate / (1 - rate))
@@ -126,7 +137,8 @@ public struct LogisticRegression: Sendable {
     do throws(ModelError) {
       outcome =
         l1 > 0
-        ? try ProximalNewtonSolver(l1: l1, maxIterations: maxIterations).minimize(loss, start: start)
+        ? try ProximalNewtonSolver(l1: l1, penaltyFactors: factors, maxIterations: maxIterations).minimize(
+          loss, start: start)
         : try NewtonCholeskySolver(maxIterations: maxIterations).minimize(loss, start: start)
     } catch {
       if case .rankDeficient(let column) = error {

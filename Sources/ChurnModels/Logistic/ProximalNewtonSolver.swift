@@ -11,6 +11,9 @@ import LinearAlgebra
 /// separable minimization", Math. Program. 117, 2009).
 struct ProximalNewtonSolver {
   var l1: Double
+  /// Per column, the factor of `l1` (nil: 1 for every column; 0 leaves a
+  /// column unpenalised).
+  var penaltyFactors: [Double]?
   var maxIterations = 100
   var tolerance = 1e-12
 
@@ -18,9 +21,13 @@ struct ProximalNewtonSolver {
     let q = loss.parameters
     var gamma = start
     var eta = loss.linearPredictor(gamma)
-    func objective(_ b: [Double], _ e: [Double]) -> Double {
-      loss.value(b, eta: e) + l1 * b.dropFirst().reduce(0) { $0 + abs($1) }
+    let a = [0] + (penaltyFactors ?? Array(repeating: 1, count: q - 1)).map { l1 * $0 }
+    func penalty(_ b: [Double]) -> Double {
+      var total = 0.0
+      for j in 1..<q { total += a[j] * abs(b[j]) }
+      return total
     }
+    func objective(_ b: [Double], _ e: [Double]) -> Double { loss.value(b, eta: e) + penalty(b) }
     var value = objective(gamma, eta)
     for iteration in 1...maxIterations {
       let g = loss.gradient(gamma, eta: eta)
@@ -40,7 +47,7 @@ struct ProximalNewtonSolver {
             next = gamma[j] - c / hjj
           } else {
             let z = hjj * gamma[j] - c
-            next = z > l1 ? (z - l1) / hjj : (z < -l1 ? (z + l1) / hjj : 0)
+            next = z > a[j] ? (z - a[j]) / hjj : (z < -a[j] ? (z + a[j]) / hjj : 0)
           }
           let change = next - current
           if change != 0 {
@@ -51,10 +58,10 @@ struct ProximalNewtonSolver {
         }
         if largest <= 1e-14 * max(1, gamma.map(abs).max() ?? 0) { break }
       }
-      // Expected decrease: gᵀd + a(‖γ + d‖₁ − ‖γ‖₁); stop when negligible.
+      // Expected decrease: gᵀd + Σ aⱼ(|γⱼ + dⱼ| − |γⱼ|); stop when negligible.
       var l1Change = 0.0
-      for j in 1..<q { l1Change += abs(gamma[j] + d[j]) - abs(gamma[j]) }
-      let delta = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 } + l1 * l1Change
+      for j in 1..<q { l1Change += a[j] * (abs(gamma[j] + d[j]) - abs(gamma[j])) }
+      let delta = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 } + l1Change
       if -delta <= tolerance * max(1, abs(value)) {
         return NewtonCholeskySolver.Outcome(
           beta: gamma, hessian: h, iterations: iteration - 1, converged: true, warnings: [])
