@@ -158,6 +158,31 @@ struct LogisticRegressionTests {
     #expect(empty.coefficients == [0, 0, 0])
   }
 
+  /// A penalty factor of 0 leaves a feature out of both penalties: with
+  /// an L1 large enough to zero every penalised feature, the fit equals the
+  /// unpenalised fit on the unpenalised feature alone; factors of 1 are the
+  /// plain penalty.
+  @Test func penaltyFactorsLeaveAFeatureUnpenalised() throws {
+    let (x, y) = simulate(n: 2000, beta: [0.8, -0.5, 0.3], intercept: -0.4, seed: 12)
+    var lasso = LogisticRegression(l2: 1)
+    lasso.l1 = 1e6
+    lasso.penaltyFactors = [0, 1, 1]
+    let fit = try lasso.fit(x, y, featureNames: ["a", "b", "c"])
+    let alone = try LogisticRegression(l2: 0).fit(x.selectingColumns([0]), y, featureNames: ["a"])
+    #expect(fit.coefficients[1] == 0 && fit.coefficients[2] == 0)
+    #expect(abs(fit.coefficients[0] - alone.coefficients[0]) < 1e-7)
+    #expect(abs(fit.intercept - alone.intercept) < 1e-7)
+    var plain = LogisticRegression(l2: 2)
+    plain.l1 = 3
+    var ones = plain
+    ones.penaltyFactors = [1, 1, 1]
+    let a = try plain.fit(x, y, featureNames: ["a", "b", "c"]).terms.map(\.coefficient)
+    let b = try ones.fit(x, y, featureNames: ["a", "b", "c"]).terms.map(\.coefficient)
+    for (u, v) in zip(a, b) { #expect(abs(u - v) < 1e-10) }
+    ones.penaltyFactors = [1, -1, 1]
+    #expect(throws: ModelError.self) { try ones.fit(x, y, featureNames: ["a", "b", "c"]) }
+  }
+
   @Test func badLabelsAreRefused() {
     let x = Matrix(rows: 3, columns: 1, columnMajor: [1, 2, 3])
     #expect(throws: ModelError.singleClass(label: 1)) {

@@ -107,7 +107,7 @@ struct ModifierSelection {
     for (l, lambda) in lambdas.enumerated() where l <= chosen {
       let fit = try estimator(lambda, columns: design.columns).fit(
         design, rows.churned, featureNames: columnNames, weights: rows.weights)
-      let nonzero = Set(fit.terms.filter { $0.name != "base" && $0.coefficient != 0 }.map(\.name))
+      let nonzero = Set(fit.terms.dropFirst().filter { $0.name != "base" && $0.coefficient != 0 }.map(\.name))
       path.append((lambda, nonzero.count, means[l]))
       if l == chosen { kept = candidates.filter { nonzero.contains(names[$0]) } }
     }
@@ -140,7 +140,8 @@ struct ModifierSelection {
       }
       largest = max(largest, abs(g))
     }
-    return max(largest, 1e-6)
+    // A little above, so that no coefficient is left a rounding error from zero at the top of the path.
+    return max(largest * 1.001, 1e-6)
   }
 
   /// `pathLength` penalties from `largest` down to `smallestRatio` of it, evenly on the log scale.
