@@ -288,17 +288,24 @@ struct UpliftFitData {
 
   /// The candidate groups whose interaction terms in `fit` (one group
   /// after another from `firstTerm`) are jointly significant by a Wald test.
+  /// With several groups the test is Holm's step-down over them, so that
+  /// the chance of keeping any group whose effect does not vary stays at
+  /// `modifierSignificance` (five groups at 5% each kept a spurious one
+  /// for one action in three on generated logs).
   func significantModifiers(in fit: LogisticRegressionFit, from firstTerm: Int) -> [String] {
-    var kept: [String] = []
+    var pValues: [Double] = []
     var term = firstTerm
     for group in groups {
       let terms = Array(term..<(term + group.features.count))
       term += group.features.count
-      if UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot) < modifierSignificance {
-        kept += group.features
-      }
+      pValues.append(UpliftTrainer.waldPValue(fit, terms: terms, contrasts: group.oneHot))
     }
-    return kept
+    var significant = Set<Int>()
+    for (rank, g) in pValues.indices.sorted(by: { (pValues[$0], $0) < (pValues[$1], $1) }).enumerated() {
+      guard pValues[g] < modifierSignificance / Double(pValues.count - rank) else { break }
+      significant.insert(g)
+    }
+    return groups.indices.filter(significant.contains).flatMap { groups[$0].features }
   }
 
   /// The behavioural features (not the candidate groups, tested apart, nor

@@ -181,6 +181,9 @@ public struct LifecycleTruth: Codable, Sendable, Equatable {
   public static func behavioural(seed: UInt64) -> LifecycleTruth {
     var truth = LifecycleTruth.standard
     truth.usageSpread = 0.6
+    // A satisfaction survey about once a month after purchase, so that
+    // sentiment tells something of most customers' satisfaction, if noisily.
+    for stage in ["onboarding", "retention", "advocacy"] { truth.activityRates[stage]?["survey"] = 0.03 }
     var rng = SplitMix64(seed: seed ^ 0xBE4A_710E_FFEC_7A01)
     func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * rng.nextUniform() }
     func signed(_ low: Double, _ high: Double) -> Double {
