@@ -10,8 +10,11 @@ import LinearAlgebra
 /// does not penalise (its linear predictor: the main effects stay as they
 /// were fitted on every row). The penalty λ is chosen on customer folds by
 /// held-out log-likelihood — the uplift log-likelihood, since only the
-/// interactions vary — as the largest λ within one standard error of the
-/// best (so a modifier is kept only when the data insist).
+/// interactions vary. (The largest λ within one standard error of the
+/// best, glmnet's `lambda.1se`, kept too little: on generated logs with
+/// behaviour-dependent effects its plans reached 4–93% of the oracle's
+/// value where the best λ's reached 68–104%; the empirical Bayes shrinkage
+/// of each customer's effect tempers what noise the best λ lets in.)
 ///
 /// The learner then refits itself with the kept modifiers, unpenalised by
 /// the lasso, which gives their coefficients' standard errors.
@@ -98,10 +101,8 @@ struct ModifierSelection {
       }
     }
     let means = perFold.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
-    let errors = perFold.map { SampleMoments.standardDeviation($0) / Double(max($0.count, 1)).squareRoot() }
-    let best = means.indices.max { means[$0] < means[$1] } ?? 0
-    // The largest λ (the path runs from large to small) within one standard error of the best.
-    let chosen = means.indices.first { means[$0] >= means[best] - errors[best] } ?? best
+    // The λ with the best held-out log-likelihood (the largest of equals).
+    let chosen = means.indices.max { (means[$0], -$0) < (means[$1], -$1) } ?? 0
     var path: [(lambda: Double, kept: Int, heldOutLogLikelihood: Double)] = []
     var kept: [Int] = []
     for (l, lambda) in lambdas.enumerated() where l <= chosen {
