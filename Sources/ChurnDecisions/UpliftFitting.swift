@@ -109,7 +109,7 @@ struct UpliftFitting {
           logOddsPrior: spread.logOddsPriors[s])
       },
       heterogeneityVariance: spread.heterogeneity)
-    if learned.fitted.logOddsScale != nil, !sample.isEmpty {
+    if !sample.isEmpty {
       (effects.modifiers, effects.harmedShare) = modifierEffects(a, sample.map(\.x), learned: learned)
     }
     return effects
@@ -122,7 +122,7 @@ struct UpliftFitting {
     _ a: Int, _ sample: [[Double]], learned: FittedLearner
   ) -> (modifiers: [UpliftModel.ModifierEffect], harmedShare: Double?) {
     let fitted = learned.fitted
-    let terms = fitted.modifierTerms(a)
+    let terms = fitted.modifierCoefficients(a)
     let modifiers = zip(fitted.effectModifiers[a], terms).compactMap { name, term -> UpliftModel.ModifierEffect? in
       guard let j = names.firstIndex(of: name) else { return nil }
       let values = sample.map { $0[j] }
@@ -132,7 +132,7 @@ struct UpliftFitting {
         feature: name, coefficient: term.coefficient, standardError: term.standardError,
         low: binary ? 0 : mean - sd, high: binary ? 1 : mean + sd, binary: binary)
     }
-    let effects = sample.compactMap { fitted.logOddsEffect(a, $0)?.delta }
+    let effects = sample.compactMap { fitted.churnChange(a, $0) }
     let harmed = effects.isEmpty ? nil : Double(effects.filter { $0 > 0 }.count) / Double(effects.count)
     return (modifiers, harmed)
   }

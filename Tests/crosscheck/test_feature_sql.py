@@ -255,16 +255,16 @@ def test_sql_score_equals_churnkit_score(dialect, engines):
 
 @pytest.fixture(scope="module")
 def learner_models():
-    """The sample's actions learned by the S- and T-learners (the shipped
-    model has the hazard learner's)."""
+    """The sample's actions learned by the S-, T- and DR learners (the
+    shipped model has the hazard learner's)."""
     return {learner: train_with({"interventions": ["discount_offer", "loyalty_call", "onboarding_help"],
                                  "stage_churn": {}},
                                 ["--actions", os.path.join(ROOT, "models", "actions.json"), "--learner", learner])
-            for learner in ("s", "t")}
+            for learner in ("s", "t", "dr")}
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-@pytest.mark.parametrize("learner", ["hazard", "s", "t"])
+@pytest.mark.parametrize("learner", ["hazard", "s", "t", "dr"])
 def test_sql_decide_equals_churnkit_score(dialect, learner, engines, learner_models):
     """`export --format sql-decide`: the next best action decided in the
     engine from the events (eligibility, each action's churn without and
@@ -306,8 +306,9 @@ def test_sql_decide_with_stage_weights_on_a_larger_log(tmp_path):
     """On the sample the T-learner's stage weights are all 0 (every
     customer gets the stage's effect), so its own estimate is not used
     there. On a generated log of 12,000 customers they are 0.2–0.4: the
-    T-learner's and the S-learner's decisions in DuckDB equal `churnkit
-    score`'s there too."""
+    T-, S- and DR learners' decisions in DuckDB equal `churnkit score`'s
+    there too (the DR learner's effects a linear function of the features
+    its lasso kept)."""
     subprocess.run([CHURNKIT, "generate", "--customers", "12000", "--seed", "7", "--out", tmp_path / "log"],
                    check=True, capture_output=True)
     events, customers = tmp_path / "log" / "events.csv", tmp_path / "log" / "customers.csv"
@@ -315,7 +316,7 @@ def test_sql_decide_with_stage_weights_on_a_larger_log(tmp_path):
     con.execute(f"CREATE TABLE events AS SELECT * FROM read_csv('{events}', header=true, all_varchar=true)")
     con.execute("ALTER TABLE events ALTER amount TYPE DOUBLE; ALTER TABLE events ALTER sentiment TYPE DOUBLE")
     con.execute(f"CREATE TABLE customers AS SELECT * FROM read_csv('{customers}', header=true, all_varchar=true)")
-    for learner in ("t", "s"):
+    for learner in ("t", "s", "dr"):
         model = tmp_path / f"{learner}.json"
         subprocess.run([CHURNKIT, "train", "--events", events, "--customers", customers, "--cutoff", "2025-06-30",
                         "--horizon", "90d", "--churn-definition", "event:cancel", "--spec",
@@ -324,8 +325,10 @@ def test_sql_decide_with_stage_weights_on_a_larger_log(tmp_path):
                         "--out", model], check=True, capture_output=True)
         weights = [s["customerWeight"] for e in json.load(open(model))["model"]["uplift"]["effects"]
                    for s in e["stages"]]
-        if learner == "t":
+        if learner in ("t", "dr"):
             assert max(weights) > 0.2, weights
+        if learner == "dr":
+            assert any(e and e["features"] for e in json.load(open(model))["model"]["uplift"]["dr"]["effects"])
         subprocess.run([CHURNKIT, "score", "--model", model, "--events", events, "--customers", customers,
                         "--as-of", "2025-09-30", "--out", tmp_path / "scores.csv"], check=True, capture_output=True)
         ours = {r["customer_id"]: r for r in csv.DictReader(open(tmp_path / "scores.csv"))}

@@ -33,6 +33,7 @@ public enum DecisionSQL {
       case .hazard(let fit): HazardOutlookSQL(fit: fit)
       case .s(let fit): SLearnerOutlookSQL(fit: fit)
       case .t(let fit): TLearnerOutlookSQL(fit: fit)
+      case .dr(let fit): DROutlookSQL(fit: fit)
       }
     let query = DecisionQuery(
       model: model, uplift: uplift, columns: try uplift.columns(for: model.features), outlook: outlook,
@@ -386,6 +387,46 @@ struct TLearnerOutlookSQL: OutlookSQL {
       guard fit.treated[a] != nil else { return "\(prior) AS uplift_estimate_\(a)" }
       let difference = "\(q.logistic("d0.base")) - \(q.logistic("d0.eta_\(a)"))"
       return "(\(prior)) + (\(q.stageWeight(a))) * (\(difference) - (\(prior))) AS uplift_estimate_\(a)"
+    }
+  }
+
+  func churnColumns(_ q: DecisionQuery) -> [String] {
+    q.actions.indices.flatMap { a in
+      [
+        "\(q.logistic("base")) AS churn_without_\(a)",
+        "\(q.logistic("base")) - uplift_estimate_\(a) AS churn_with_\(a)",
+      ]
+    }
+  }
+}
+
+/// The DR learner: churn without an action from the control model, each
+/// action's effect a linear function of its features shrunk toward the
+/// stage's effect, kept where churn with it stays a probability
+/// (`DRLearnerFit.outlook`).
+struct DROutlookSQL: OutlookSQL {
+  let fit: DRLearnerFit
+
+  func featureColumns(_ q: DecisionQuery) -> [String] {
+    ["\(q.logOdds(fit.control)) AS base"]
+      + q.actions.indices.compactMap { a in
+        fit.effects[a].map { e in
+          var sum = q.n(e.intercept)
+          for (name, c) in zip(e.features, e.coefficients) {
+            sum += "\n      + \(q.n(c)) * \(q.x(q.names.firstIndex(of: name)!))"
+          }
+          return "\(sum) AS raw_\(a)"
+        }
+      }
+  }
+
+  func effectColumns(_ q: DecisionQuery) -> [String] {
+    q.actions.indices.map { a in
+      let prior = q.stagePrior(a)
+      guard fit.effects[a] != nil else { return "\(prior) AS uplift_estimate_\(a)" }
+      let shrunk = "(\(prior)) + (\(q.stageWeight(a))) * (d0.raw_\(a) - (\(prior)))"
+      let without = q.logistic("d0.base")
+      return "\(q.least)(\(q.greatest)(\(shrunk), \(without) - 1.0), \(without)) AS uplift_estimate_\(a)"
     }
   }
 

@@ -101,11 +101,16 @@ enum TrainCommand: Command {
       .init(
         name: "learner", valueName: "kind",
         help:
-          "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated) or hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment).",
+          "Uplift learner: s (treatment × effect-modifier interactions), t (a model per action and one for untreated), hazard (churn per period with each action's exposure; uses when churn happened and how long actions work; assumes random assignment) or dr (doubly robust: cross-fitted outcome and propensity models, the AIPW pseudo-outcome regressed on the features).",
         defaultDescription: "hazard; s with --assignment observational or --churn-definition inactivity"),
       .init(
         name: "uplift-holdout-out", valueName: "file",
         help: "Write the uplift holdout rows: action given, churn, each action's predicted uplift."),
+      .init(
+        name: "pseudo-outcomes-out", valueName: "file",
+        help:
+          "With --learner dr: write every training row's cross-fitted nuisance figures (churn without and with the action, propensity), its AIPW pseudo-outcome and its features, to audit the fit."
+      ),
       .init(
         name: "value-feature", valueName: "name",
         help:
@@ -205,6 +210,12 @@ enum TrainCommand: Command {
         baseline: try model.baseline(for: "next best action"))
       model.uplift = learned.model
       if let path = arguments.value("uplift-holdout-out") { try outputs.add(learned.holdout.csvText(), to: path) }
+      if let path = arguments.value("pseudo-outcomes-out") {
+        try outputs.add(
+          PseudoOutcome.csvText(
+            learned.model.learner.pseudoOutcomes, actions: learned.model.catalog.actions.map(\.id),
+            features: model.features), to: path)
+      }
     }
     if let file = arguments.value("interventions") { model.training.events = "\(arguments.value("events")!) + \(file)" }
     try requireConvergence(model.fit, arguments, console)
@@ -234,6 +245,11 @@ enum TrainCommand: Command {
     trainer.learner = try arguments.choice(
       "learner", default: UpliftTrainer.defaultLearner(assignment: trainer.assignment, churn: churn))
     try trainer.checkLearner(churn: churn)
+    if arguments.isGiven("pseudo-outcomes-out") && trainer.learner != .dr {
+      throw CLIError.invalidValue(
+        option: "pseudo-outcomes-out", value: arguments.value("pseudo-outcomes-out")!,
+        reason: "only the dr learner has pseudo-outcomes; add --learner dr")
+    }
     trainer.valueFeature = arguments.value("value-feature")
     trainer.windowDays = try Duration(parsing: arguments.value("uplift-window")!).days
     trainer.l2 = try arguments.nonNegativeNumber("uplift-l2")!

@@ -32,13 +32,16 @@ enum UpliftText {
             "    log-odds effect\(scale) by stage: "
             + stages.map { "\($0.stage) \(String(format: "%+.3f", $0.logOddsPrior!))" }.joined(separator: ", ") + "\n"
         }
-        out += modifierLines(u.learner.effectModifiers[a], e)
+        out += modifierLines(u.learner.effectModifiers[a], e, scale: "the log-odds of churn")
       } else {
         out +=
           "    by stage (shrunk): "
           + e.stages.filter { $0.treatedRows > 0 && $0.direct != nil }.map {
             "\($0.stage) \(pts($0.prior)) (weight \(String(format: "%.2f", $0.customerWeight)))"
           }.joined(separator: ", ") + "\n"
+        if u.learner.kind == .dr {
+          out += modifierLines(u.learner.effectModifiers[a], e, scale: "churn (probability)")
+        }
       }
     }
     let treated = u.effects.map(\.treatedRows).sorted()
@@ -51,14 +54,14 @@ enum UpliftText {
   /// What the effect varies with: per modifier its interaction coefficient,
   /// standard error, how far it moves the effect across customers, and a
   /// reading; then the share the model expects the action to harm.
-  private static func modifierLines(_ names: [String], _ e: UpliftModel.ActionEffects) -> String {
+  private static func modifierLines(_ names: [String], _ e: UpliftModel.ActionEffects, scale: String) -> String {
     let spread = "spread of customer effects σ² \(String(format: "%.4f", e.heterogeneityVariance))"
     guard !names.isEmpty else { return "    varies with: nothing the data show (\(spread))\n" }
     guard let modifiers = e.modifiers, modifiers.count == names.count else {
       return "    varies with: \(names.joined(separator: ", ")) (\(spread))\n"
     }
     var out =
-      "    varies with (\(spread); the interaction on the log-odds of churn per unit ± 1.96 SE, and how much the feature moves the effect across customers):\n"
+      "    varies with (\(spread); the change in its effect on \(scale) per unit ± 1.96 SE, and how much the feature moves the effect across customers):\n"
     let width = modifiers.map(\.feature.count).max() ?? 0
     for m in modifiers.sorted(by: { abs($0.effectChange) > abs($1.effectChange) }) {
       out +=
@@ -66,7 +69,7 @@ enum UpliftText {
     }
     if let harmed = e.harmedShare, harmed > 0 {
       out +=
-        "    expected to raise churn for \(String(format: "%.1f%%", harmed * 100)) of eligible customers; the plan does not give it to them\n"
+        "    before shrinkage its estimate raises churn for \(String(format: "%.1f%%", harmed * 100)) of eligible customers\n"
     }
     return out
   }

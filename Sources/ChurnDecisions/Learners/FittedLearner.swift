@@ -11,6 +11,9 @@ extension UpliftModel {
     /// One model of the churn hazard per period with each action's
     /// exposure, and exposure × effect modifiers, as inputs.
     case hazard
+    /// Cross-fitted outcome and propensity models, the AIPW pseudo-outcome
+    /// regressed on the features.
+    case dr
 
     /// The learner that fits models of this kind.
     var estimator: any UpliftLearner {
@@ -18,6 +21,7 @@ extension UpliftModel {
       case .t: TLearner()
       case .s: SLearner()
       case .hazard: HazardLearner()
+      case .dr: DRLearner()
       }
     }
   }
@@ -31,12 +35,14 @@ public enum FittedLearner: Sendable {
   case t(TLearnerFit)
   case s(SLearnerFit)
   case hazard(HazardLearnerFit)
+  case dr(DRLearnerFit)
 
   var fitted: any FittedUpliftLearner {
     switch self {
     case .t(let fit): fit
     case .s(let fit): fit
     case .hazard(let fit): fit
+    case .dr(let fit): fit
     }
   }
 
@@ -45,6 +51,7 @@ public enum FittedLearner: Sendable {
     case .t: .t
     case .s: .s
     case .hazard: .hazard
+    case .dr: .dr
     }
   }
 
@@ -59,7 +66,16 @@ public enum FittedLearner: Sendable {
     case .hazard(var fit):
       try fit.bind(features: names)
       self = .hazard(fit)
+    case .dr(var fit):
+      try fit.bind(features: names)
+      self = .dr(fit)
     }
+  }
+
+  /// The DR learner's training rows' pseudo-outcomes (empty for other learners or a loaded model).
+  public var pseudoOutcomes: [PseudoOutcome] {
+    if case .dr(let fit) = self { return fit.pseudoOutcomes }
+    return []
   }
 
   /// Per action, the features its effect varies with.
@@ -88,7 +104,7 @@ public enum FittedLearner: Sendable {
 // MARK: - The model file
 
 extension FittedLearner {
-  enum Key: String, CodingKey { case learner, t, s, hazard }
+  enum Key: String, CodingKey { case learner, t, s, hazard, dr }
 
   init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: Key.self)
@@ -96,6 +112,7 @@ extension FittedLearner {
     case .t: self = .t(try container.decode(TLearnerFit.self, forKey: .t))
     case .s: self = .s(try container.decode(SLearnerFit.self, forKey: .s))
     case .hazard: self = .hazard(try container.decode(HazardLearnerFit.self, forKey: .hazard))
+    case .dr: self = .dr(try container.decode(DRLearnerFit.self, forKey: .dr))
     }
   }
 
@@ -106,6 +123,7 @@ extension FittedLearner {
     case .t(let fit): try container.encode(fit, forKey: .t)
     case .s(let fit): try container.encode(fit, forKey: .s)
     case .hazard(let fit): try container.encode(fit, forKey: .hazard)
+    case .dr(let fit): try container.encode(fit, forKey: .dr)
     }
   }
 
@@ -139,6 +157,8 @@ extension FittedLearner {
       case .hazard(let fit):
         (control, treated) = (fit.model, Array(repeating: nil, count: fit.effectDays.count))
         hazard = Terms(periodDays: fit.periodDays, effectDays: fit.effectDays)
+      // Format 2 came before the DR learner: no file in it holds one (`learnerNow` refuses the tag).
+      case .dr(let fit): (control, treated) = (fit.control, Array(repeating: nil, count: fit.effects.count))
       }
     }
 
@@ -147,6 +167,9 @@ extension FittedLearner {
         switch learner {
         case .t: return .t(TLearnerFit(control: control, treated: treated))
         case .s: return .s(SLearnerFit(control: control, treated: treated, effectModifiers: effectModifiers))
+        case .dr:
+          throw DecodingError.dataCorrupted(
+            DecodingError.Context(codingPath: [], debugDescription: "format 2 came before the dr learner"))
         case .hazard:
           guard let hazard else {
             throw DecodingError.keyNotFound(

@@ -226,10 +226,12 @@ public struct HazardLearnerFit: FittedUpliftLearner {
     return eta
   }
 
-  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term] {
+  func modifierCoefficients(_ a: Int) -> [(coefficient: Double, standardError: Double)] {
     let p = model.terms.count - 1 - effectModifiers.reduce(0) { $0 + 1 + $1.count }
     let exposure = exposureTerm(a, features: p)
-    return Array(model.terms[(exposure + 1)..<(exposure + 1 + effectModifiers[a].count)])
+    return model.terms[(exposure + 1)..<(exposure + 1 + effectModifiers[a].count)].map {
+      ($0.coefficient, $0.standardError)
+    }
   }
 
   func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {

@@ -84,10 +84,10 @@ public struct SLearnerFit: FittedUpliftLearner {
       weights: data.normalisedWeights(rows))
   }
 
-  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term] {
+  func modifierCoefficients(_ a: Int) -> [(coefficient: Double, standardError: Double)] {
     guard let fit = treated[a] else { return [] }
     let first = fit.terms.count - effectModifiers[a].count
-    return Array(fit.terms[first...])
+    return fit.terms[first...].map { ($0.coefficient, $0.standardError) }
   }
 
   func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? {

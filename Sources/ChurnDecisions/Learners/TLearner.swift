@@ -35,6 +35,10 @@ public struct TLearnerFit: FittedUpliftLearner {
 
   func logOddsEffect(_ a: Int, _ x: [Double]) -> (delta: Double, variance: Double)? { nil }
 
+  func churnChange(_ a: Int, _ x: [Double]) -> Double? {
+    treated[a].map { $0.probability(x) - control.probability(x) }
+  }
+
   func outlook(for x: [Double], stage s: Int?, in model: UpliftModel, columns: UpliftModel.Columns) -> ChurnOutlook {
     let pControl = control.probability(x)
     return ChurnOutlook(
@@ -49,30 +53,15 @@ public struct TLearnerFit: FittedUpliftLearner {
       })
   }
 
-  /// σ² from the customers' deviations from their stage's effect beyond
-  /// their sampling variance; a stage's weight σ² / (σ² + v̄_s).
   func effectSpread(_ a: Int, sample: [[Double]], stages: [Int?], priors: EffectPriors) -> EffectSpread? {
     guard let fit = treated[a] else { return nil }
-    var spread = EffectSpread.none(stages: priors.stages.count)
-    var deviations: [Double] = [], variances: [Double] = []
-    var varianceByStage = [[Double]](repeating: [], count: priors.stages.count)
-    for (x, s) in zip(sample, stages) {
-      let raw = control.probability(x) - fit.probability(x)
-      let v = UpliftTrainer.probabilityVariance(control, x) + UpliftTrainer.probabilityVariance(fit, x)
-      deviations.append(raw - (s.map { priors.stages[$0] } ?? priors.overall))
-      variances.append(v)
-      if let s { varianceByStage[s].append(v) }
+    let estimates = sample.map { x in
+      (
+        effect: control.probability(x) - fit.probability(x),
+        variance: UpliftTrainer.probabilityVariance(control, x) + UpliftTrainer.probabilityVariance(fit, x)
+      )
     }
-    if deviations.count >= 2 {
-      let mean = deviations.reduce(0, +) / Double(deviations.count)
-      let spreadOfRaw = SampleMoments.variance(deviations)
-      spread.heterogeneity = max(0, spreadOfRaw + mean * mean - variances.reduce(0, +) / Double(variances.count))
-    }
-    for s in priors.stages.indices where !varianceByStage[s].isEmpty {
-      let v = varianceByStage[s].reduce(0, +) / Double(varianceByStage[s].count)
-      spread.customerWeights[s] = spread.heterogeneity / (spread.heterogeneity + v)
-    }
-    return spread
+    return probabilitySpread(estimates, stages: stages, priors: priors)
   }
 
   func heading(horizonDays: Int, windowDays: Int) -> String {

@@ -30,10 +30,15 @@ protocol FittedUpliftLearner: Sendable, Codable {
   /// Resolves the effect modifiers' positions among the features; call
   /// once after loading or fitting.
   mutating func bind(features names: [String]) throws(UpliftError)
-  /// Per effect modifier of action `a` (in `effectModifiers` order), its
-  /// interaction term (empty: no model for the action, or a learner
-  /// without interaction terms).
-  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term]
+  /// Per effect modifier of action `a` (in `effectModifiers` order), how
+  /// the action's effect on churn changes per unit of it (on the scale of
+  /// `effectScale`; negative: the action prevents more churn the higher
+  /// the feature) and its standard error (empty: no model for the action,
+  /// or no modifiers).
+  func modifierCoefficients(_ a: Int) -> [(coefficient: Double, standardError: Double)]
+  /// The action's change in churn for x as the learner estimates it before
+  /// shrinkage (positive: it raises churn); nil without a model for it.
+  func churnChange(_ a: Int, _ x: [Double]) -> Double?
   /// The action's log-odds effect for x and its sampling variance cᵀΣc
   /// (nil: the learner's effects are not on that scale, or it has no model
   /// for the action).
@@ -62,7 +67,8 @@ protocol FittedUpliftLearner: Sendable, Codable {
 
 extension FittedUpliftLearner {
   func effectDays(_ a: Int) -> Int? { nil }
-  func modifierTerms(_ a: Int) -> [LogisticRegressionFit.Term] { [] }
+  func modifierCoefficients(_ a: Int) -> [(coefficient: Double, standardError: Double)] { [] }
+  func churnChange(_ a: Int, _ x: [Double]) -> Double? { logOddsEffect(a, x)?.delta }
   func advice(medianTreatedRows: Int) -> String? { nil }
 
   /// The spread of log-odds effects (S-learner, hazard learner): the
