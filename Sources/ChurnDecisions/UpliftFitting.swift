@@ -321,6 +321,14 @@ struct UpliftFitData {
     return try selection.select(rows).kept.map { names[$0] }
   }
 
+  /// Action `a`'s treated rows, and those with the controls in its
+  /// eligible stages (nil: too few treated rows for a model of its own).
+  func actionRows(_ a: Int) -> (treated: [UpliftTrainer.Row], withControls: [UpliftTrainer.Row])? {
+    let treated = rows.filter { $0.action == a }
+    guard treated.count >= Self.minimumTreatedRows else { return nil }
+    return (treated, treated + controls.filter { eligible(a, $0.stage) })
+  }
+
   /// A churn model of `part` over the features.
   func fitOutcome(_ part: [UpliftTrainer.Row]) throws -> LogisticRegressionFit {
     try estimator.fit(

@@ -27,12 +27,10 @@ struct DRLearner: UpliftLearner {
   func fit(_ data: UpliftFitData) throws -> FittedLearner {
     var fitted = DRLearnerFit(control: try data.fitOutcome(data.controls), effects: [])
     for a in 0..<data.actions {
-      let part = data.rows.filter { $0.action == a }
-      guard part.count >= UpliftFitData.minimumTreatedRows else {
+      guard let (_, rows) = data.actionRows(a) else {
         fitted.effects.append(nil)
         continue
       }
-      let rows = part + data.controls.filter { data.eligible(a, $0.stage) }
       let pseudo = try pseudoOutcomes(a, rows, data)
       fitted.pseudoOutcomes += pseudo
       fitted.effects.append(try LinearEffect.fit(rows: rows, pseudo: pseudo, data: data))

@@ -16,12 +16,10 @@ struct SLearner: UpliftLearner {
       control: try data.fitOutcome(data.controls), treated: [],
       effectModifiers: Array(repeating: [], count: data.actions))
     for a in 0..<data.actions {
-      let part = data.rows.filter { $0.action == a }
-      guard part.count >= UpliftFitData.minimumTreatedRows else {
+      guard let (part, rows) = data.actionRows(a) else {
         fitted.treated.append(nil)
         continue
       }
-      let rows = part + data.controls.filter { data.eligible(a, $0.stage) }
       if let chosen = data.chosenModifiers {
         fitted.effectModifiers[a] = chosen
       } else {
