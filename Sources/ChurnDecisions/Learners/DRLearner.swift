@@ -49,26 +49,34 @@ struct DRLearner: UpliftLearner {
       let test = rows.indices.filter { fold[$0] == k }
       guard !test.isEmpty else { continue }
       let treated = train.filter { $0.action == a }, controls = train.filter { $0.action != a }
-      let withoutAction = try plainFit(controls, data)
-      let withAction = try plainFit(treated, data)
-      let propensity = try data.estimator.fit(
-        Matrix(rowMajor: train.map(\.x)), train.map { $0.action == a ? 1 : 0 }, featureNames: data.names)
+      let withoutAction = try nuisance(controls.map(\.x), controls.map { $0.churned ? 1 : 0 }, data)
+      let withAction = try nuisance(treated.map(\.x), treated.map { $0.churned ? 1 : 0 }, data)
+      let propensity = try nuisance(train.map(\.x), train.map { $0.action == a ? 1 : 0 }, data)
       for i in test {
         let row = rows[i]
-        let e = min(max(propensity.probability(row.x), Self.propensityClip), 1 - Self.propensityClip)
+        let e = min(max(propensity(row.x), Self.propensityClip), 1 - Self.propensityClip)
         result[i] = PseudoOutcome(
           customer: row.customer, action: a, fold: k, treated: row.action == a, churned: row.churned,
-          churnWithout: withoutAction.probability(row.x), churnWith: withAction.probability(row.x), propensity: e,
+          churnWithout: withoutAction(row.x), churnWith: withAction(row.x), propensity: e,
           features: row.x)
       }
     }
     return result.map { $0! }
   }
 
-  /// A churn model of `part`, unweighted (the pseudo-outcome does the weighting).
-  private func plainFit(_ part: [UpliftTrainer.Row], _ data: UpliftFitData) throws -> LogisticRegressionFit {
-    try data.estimator.fit(
-      Matrix(rowMajor: part.map(\.x)), part.map { $0.churned ? 1 : 0 }, featureNames: data.names)
+  /// A nuisance model of 0/1 `y` over the features, unweighted (the
+  /// pseudo-outcome does the weighting); where a fold's rows are all of
+  /// one class (a rare action's few treated without a churn) no model can
+  /// be fitted, and the smoothed rate (k + ½)/(n + 1) stands in.
+  private func nuisance(_ x: [[Double]], _ y: [Double], _ data: UpliftFitData) throws -> @Sendable ([Double]) -> Double
+  {
+    let events = y.reduce(0, +)
+    guard events > 0, events < Double(y.count) else {
+      let rate = (events + 0.5) / (Double(y.count) + 1)
+      return { _ in rate }
+    }
+    let fit = try data.estimator.fit(Matrix(rowMajor: x), y, featureNames: data.names)
+    return { fit.probability($0) }
   }
 }
 
@@ -161,8 +169,14 @@ public struct LinearEffect: Sendable, Codable, Equatable {
     }
     let chosen = errors.indices.min { (errors[$0], $0) < (errors[$1], $1) } ?? 0
     let lasso = PenalisedLeastSquares(l1: path[chosen], l2: data.estimator.l2).fit(whole)
-    let kept = lasso.coefficients.indices.filter { lasso.coefficients[$0] != 0 }
-    var effect = try refit(x, y, kept: kept)
+    var kept = lasso.coefficients.indices.filter { lasso.coefficients[$0] != 0 }
+    // More kept features than the rows can estimate: the action's mean effect alone.
+    if kept.count + 2 > rows.count { kept = [] }
+    var effect: LinearEffect
+    do { effect = try refit(x, y, kept: kept) } catch {
+      kept = []
+      effect = try refit(x, y, kept: [])
+    }
     effect.features = kept.map { data.names[$0] }
     effect.lambda = path[chosen]
     return effect
