@@ -128,17 +128,17 @@ struct ModifierSelection {
   private func largestLambda(_ design: Matrix, _ rows: Rows) -> Double {
     let baseOnly = try? LogisticRegression(l2: 0).fit(
       design.selectingColumns([0]), rows.churned, featureNames: ["base"], weights: rows.weights)
+    let residuals = (0..<design.rows).map { i in
+      rows.weights[i] * ((baseOnly?.probability([design[i, 0]]) ?? 0.5) - rows.churned[i])
+    }
     var largest = 0.0
     for j in 1..<design.columns {
-      let column = (0..<design.rows).map { design[$0, j] }
+      let column = design.column(j)
       let mean = column.reduce(0, +) / Double(column.count)
       let sd = (column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(column.count)).squareRoot()
       guard sd > 0 else { continue }
       var g = 0.0
-      for i in 0..<design.rows {
-        let p = baseOnly?.probability([design[i, 0]]) ?? 0.5
-        g += rows.weights[i] * (p - rows.churned[i]) * (column[i] - mean) / sd
-      }
+      for i in 0..<design.rows { g += residuals[i] * (column[i] - mean) / sd }
       largest = max(largest, abs(g))
     }
     // A little above, so that no coefficient is left a rounding error from zero at the top of the path.
