@@ -17,8 +17,8 @@ struct TreatmentHistory {
   /// Per customer: the first churn event (`.max`: none, and always with
   /// `--churn-definition inactivity`).
   let churnTime: [Int64]
-  /// Per customer, with `--churn-definition inactivity`: the times of their
-  /// activity events (`FeatureSpec.activityEvents`), in order; else empty.
+  /// Per customer: the times of their activity events
+  /// (`FeatureSpec.activityEvents`: by default every event but an action), in order.
   let activityTimes: [[Int64]]
   let definition: ChurnDefinition
   let dataStart: Int64
@@ -39,7 +39,6 @@ struct TreatmentHistory {
     var actionOfType: [Int] = []
     var isActivityType: [Bool] = []
     var churnType: Int32 = -1
-    let tracksActivity = definition == .inactivity
     var batch = EventBatch()
     while try reader.nextBatch(into: &batch, issues: &issues) {
       while actionOfType.count < reader.eventTypes.count {
@@ -52,7 +51,7 @@ struct TreatmentHistory {
       if treatments.count < customers {
         treatments += Array(repeating: [], count: customers - treatments.count)
         churnTime += Array(repeating: .max, count: customers - churnTime.count)
-        if tracksActivity { activityTimes += Array(repeating: [], count: customers - activityTimes.count) }
+        activityTimes += Array(repeating: [], count: customers - activityTimes.count)
       }
       for i in 0..<batch.count {
         let t = batch.time[i], c = Int(batch.customer[i]), e = batch.event[i]
@@ -60,7 +59,7 @@ struct TreatmentHistory {
         dataEnd = max(dataEnd, t)
         guard e >= 0 else { continue }
         if e == churnType { churnTime[c] = min(churnTime[c], t) }
-        if tracksActivity && isActivityType[Int(e)] { activityTimes[c].append(t) }
+        if isActivityType[Int(e)] { activityTimes[c].append(t) }
         let a = actionOfType[Int(e)]
         if a >= 0 { treatments[c].append((t, a)) }
       }
@@ -94,5 +93,19 @@ struct TreatmentHistory {
     case .inactivity:
       return ChurnDefinition.inactivityOutcome(activity: activityTimes[c], from: start, horizon: horizon)
     }
+  }
+
+  /// Whether customer `c` did anything of their own in (start, start +
+  /// horizon]: an activity event or their churn event.
+  func showsActivity(_ c: Int, after start: Int64, within horizon: Int64) -> Bool {
+    let end = start + horizon
+    if churnTime[c] > start && churnTime[c] <= end { return true }
+    let times = activityTimes[c]
+    var (lo, hi) = (0, times.count)  // the first time after start
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if times[mid] <= start { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < times.count && times[lo] <= end
   }
 }

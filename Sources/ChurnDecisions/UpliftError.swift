@@ -6,6 +6,7 @@ public enum UpliftError: Error, Equatable, Sendable, CustomStringConvertible {
     case effectModifier
     case actionCondition(action: String)
     case customerValue
+    case reachability
   }
 
   /// The model refers to a feature it does not have.
@@ -39,6 +40,8 @@ public enum UpliftError: Error, Equatable, Sendable, CustomStringConvertible {
       return "action '\(action)': the model has no feature '\(name)'"
     case .missingFeature(let name, .customerValue):
       return "the value feature '\(name)' is not among the model's features"
+    case .missingFeature(let name, .reachability):
+      return "the silence feature '\(name)' the reachability reads is not among the model's features"
     case .revenueFeaturesMissing:
       return
         "customer value from revenue needs the features amount_sum_365d and days_since_first_event (an amount column and a 365-day window); or give --value-feature"

@@ -35,6 +35,10 @@ public struct UpliftModel: Sendable, Codable {
   /// and advance rates within the horizon after the action against the
   /// stage's baseline.
   public var stageTransitions: [ActionStageEffect] = []
+  /// Who is still there to be reached: scales each option's expected gain
+  /// (nil: every customer counts as reachable, as with churn by inactivity
+  /// or a model saved before it).
+  public var reachability: Reachability?
   /// Read from a format-2 file: written back in that layout, so that its
   /// checksum can be verified.
   private var inFormatTwo = false
@@ -238,11 +242,15 @@ public struct UpliftModel: Sendable, Codable {
     public let value: Double
     /// The value's standard error (nil: not estimated).
     public let valueStandardError: Double?
+    /// The chance the customer is still there to be reached
+    /// (`Reachability`; 1 without one): it scales every option's gain.
+    public var reach = 1.0
     public let options: [Option]
 
     /// The decision over `options`: the eligible one with the largest net
     /// value (ties to the earlier action) when it is positive, and the next.
-    public init(value: Double, valueStandardError: Double?, options: [Option]) {
+    public init(value: Double, valueStandardError: Double?, reach: Double = 1, options: [Option]) {
+      self.reach = reach
       let ranked = options.filter { $0.ineligibleBecause == nil }.sorted {
         ($0.netValue, -$0.action) > ($1.netValue, -$1.action)
       }
@@ -259,6 +267,8 @@ public struct UpliftModel: Sendable, Codable {
     public let daysSinceTreatment: [Int?]
     public let conditions: [[Int]]
     let value: CustomerValue.Columns
+    /// Where the reachability's silence is read (empty: no reachability).
+    public let silence: [Int]
     let names: [String]
   }
 
@@ -283,7 +293,8 @@ public struct UpliftModel: Sendable, Codable {
     return Columns(
       stages: stages.map { index["stage_\($0)"] },
       daysSinceTreatment: catalog.actions.map { index["days_since_treatment_\($0.id)"] },
-      conditions: conditions, value: try value.columns(in: names), names: names)
+      conditions: conditions, value: try value.columns(in: names),
+      silence: try reachability?.columns(in: names) ?? [], names: names)
   }
 
   /// The stage of a feature vector (from the one-hot `stage_*` features).
@@ -301,6 +312,8 @@ public struct UpliftModel: Sendable, Codable {
     let valueSE = self.value.standardError(
       features: x, stage: s, columns: columns.value, clvStandardError: clvStandardError)
     let outlook = learner.fitted.outlook(for: x, stage: s, in: self, columns: columns)
+    let reach =
+      reachability.map { $0.probability(silenceDays: $0.silenceDays(x, columns: columns.silence), stage: s) } ?? 1
     var options: [Option] = []
     for (a, action) in catalog.actions.enumerated() {
       var reason: String?
@@ -320,10 +333,10 @@ public struct UpliftModel: Sendable, Codable {
       options.append(
         Option(
           action: a, ineligibleBecause: reason, churnWithout: pWithout, churnWith: min(1, max(0, pWith)),
-          uplift: uplift, netValue: uplift * value - action.cost,
-          netValueStandardError: valueSE.map { abs(uplift) * $0 }))
+          uplift: uplift, netValue: reach * uplift * value - action.cost,
+          netValueStandardError: valueSE.map { reach * abs(uplift) * $0 }))
     }
-    return Decision(value: value, valueStandardError: valueSE, options: options)
+    return Decision(value: value, valueStandardError: valueSE, reach: reach, options: options)
   }
 
   /// The customer's log-odds effect of action `a` (S-learner, hazard
@@ -341,10 +354,11 @@ public struct UpliftModel: Sendable, Codable {
 
   /// One line on the choice, e.g. "discount_offer: churn 12.0% → 7.9% (−4.1 pts) × value 830 − cost 10 = +24.0".
   public func reason(for d: Decision) -> String {
+    let reachText = d.reach < 0.995 ? " × \(NumberText.percent(d.reach, 0)) still reachable" : ""
     func figures(_ o: Option) -> String {
       let id = catalog.actions[o.action].id
       return
-        "\(id): the uplift model's churn within \(horizonDays)d \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0)) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
+        "\(id): the uplift model's churn within \(horizonDays)d \(NumberText.percent(o.churnWithout)) → \(NumberText.percent(o.churnWith)) (\(NumberText.signed(-o.uplift * 100, 1)) pts) × value \(NumberText.fixed(d.value, 0))\(reachText) − cost \(NumberText.compact(catalog.actions[o.action].cost)) = \(NumberText.signed(o.netValue, 1))"
     }
     if let a = d.action {
       var text = figures(d.options[a])
@@ -364,7 +378,7 @@ public struct UpliftModel: Sendable, Codable {
 extension UpliftModel {
   enum CodingKeys: String, CodingKey {
     case catalog, horizonDays, windowDays, assignment, effects, value, propensity, evaluation, stages
-    case stageTransitions
+    case stageTransitions, reachability
   }
 
   public init(from decoder: any Decoder) throws {
@@ -379,6 +393,7 @@ extension UpliftModel {
     evaluation = try container.decode(UpliftEvaluation.self, forKey: .evaluation)
     stages = try container.decode([String].self, forKey: .stages)
     stageTransitions = try container.decode([ActionStageEffect].self, forKey: .stageTransitions)
+    reachability = try container.decodeIfPresent(Reachability.self, forKey: .reachability)
     inFormatTwo = try FittedLearner.FormatTwo.isUsed(by: decoder)
     learner =
       inFormatTwo ? try FittedLearner.FormatTwo(from: decoder).learnerNow : try FittedLearner(from: decoder)
@@ -396,6 +411,7 @@ extension UpliftModel {
     try container.encode(evaluation, forKey: .evaluation)
     try container.encode(stages, forKey: .stages)
     try container.encode(stageTransitions, forKey: .stageTransitions)
+    try container.encodeIfPresent(reachability, forKey: .reachability)
     if inFormatTwo {
       try FittedLearner.FormatTwo(learner).encode(to: encoder)
     } else {

@@ -127,6 +127,8 @@ public struct UpliftTrainer: Sendable {
       return nil
     }
     let rows = treatedAndControlRows(set, history: history, horizon: horizon, stage: stage)
+    let reachability = reachability(
+      set, history: history, horizon: horizon, churn: baseline.churnDefinition, stage: stage)
 
     // Pass 3: the stage chain, for customer value and stage moves.
     let stageModel = try stageChain(events: path, schema: schema, baseline: baseline)
@@ -143,13 +145,15 @@ public struct UpliftTrainer: Sendable {
       }
       : []
     progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
-    let held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
+    var held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
+    held.model.reachability = reachability
     progress?("uplift: judging it on the holdout")
     let (evaluation, predictions) = try evaluate(
       held.model, rows: rows.filter(\.holdout), names: set.featureNames, baseline: baseline,
       propensity: held.propensity)
     progress?("uplift: refitting on all \(rows.count) rows")
     var model = try fitting.fit(rows, periods).model
+    model.reachability = reachability
     model.evaluation = evaluation
     model.stageTransitions = stageModel.actionEffects ?? []
     model.evaluation.holdout += "; the saved models are refitted on all rows"
@@ -231,6 +235,31 @@ public struct UpliftTrainer: Sendable {
           holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
     }
     return rows
+  }
+
+  /// Who is still there to be reached, from every snapshot row whose
+  /// horizon the log covers (nil with churn by inactivity, where a silence
+  /// is the churn the models already predict, or without silence features).
+  private func reachability(
+    _ set: FeatureSet, history: TreatmentHistory, horizon: Int, churn: ChurnDefinition, stage: ([Double]) -> Int?
+  ) -> Reachability? {
+    guard churn != .inactivity,
+      let silence = Reachability.silenceFeatures(in: set.featureNames, actions: catalog.actions.map(\.id))
+    else { return nil }
+    let columns = silence.compactMap { set.featureNames.firstIndex(of: $0) }
+    let span = Int64(horizon) * microsPerDay
+    var observations: [(stage: Int?, silenceDays: Double, active: Bool)] = []
+    for row in set.rows {
+      guard let c32 = history.customers.lookup(row.customerID) else { continue }
+      let c = Int(c32), T = row.cutoff.micros
+      guard T + span <= history.dataEnd, history.churnTime[c] > T else { continue }
+      let x = set.values(of: row)
+      observations.append(
+        (stage(x), columns.reduce(Double.infinity) { min($0, x[$1]) }, history.showsActivity(c, after: T, within: span))
+      )
+    }
+    return Reachability(
+      stages: set.spec.stages.count, horizonDays: horizon, silenceFeatures: silence, observations: observations)
   }
 
   /// The stage chain up to the training cutoff: expected lifetimes for the

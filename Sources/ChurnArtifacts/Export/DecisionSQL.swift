@@ -71,11 +71,13 @@ struct DecisionQuery {
         \(stage()) AS stage_index,
         \(churnProbability()) AS churn_probability,
         \(valueColumns()),
+        \(silenceColumn()) AS silence,
         \((outlook.featureColumns(self) + [eligibility()]).joined(separator: ",\n    "))
       FROM \(q("features")) AS f
     ),
     d1 AS (
-      SELECT d0.*\(outlook.effectColumns(self).map { ",\n    " + $0 }.joined())
+      SELECT d0.*,
+        \(reachColumn()) AS reach\(outlook.effectColumns(self).map { ",\n    " + $0 }.joined())
       FROM d0
     ),
     d2 AS (
@@ -83,7 +85,7 @@ struct DecisionQuery {
       FROM d1
     ),
     d3 AS (
-      SELECT d2.*\(actions.indices.map { a in ",\n    churn_without_\(a) - churn_with_\(a) AS uplift_\(a),\n    (churn_without_\(a) - churn_with_\(a)) * value - \(n(actions[a].cost)) AS net_\(a)" }.joined())
+      SELECT d2.*\(actions.indices.map { a in ",\n    churn_without_\(a) - churn_with_\(a) AS uplift_\(a),\n    (churn_without_\(a) - churn_with_\(a)) * reach * value - \(n(actions[a].cost)) AS net_\(a)" }.joined())
       FROM d2
     ),
     options AS (
@@ -99,8 +101,8 @@ struct DecisionQuery {
       CASE WHEN r1.net > 0 THEN \(actionName("r1.a")) ELSE 'none' END AS \(q("next_best_action")),
       CASE WHEN r1.net > 0 THEN r1.uplift ELSE 0.0 END AS \(q("expected_uplift")),
       CASE WHEN r1.net > 0 THEN r1.net ELSE 0.0 END AS \(q("expected_net_value")),
-      CASE WHEN r1.net > 0 THEN ABS(r1.uplift) * d3.value_se END AS \(q("expected_net_value_se")),
-      d3.value AS \(q("customer_value")), d3.value_se AS \(q("customer_value_se")),
+      CASE WHEN r1.net > 0 THEN ABS(r1.uplift) * d3.reach * d3.value_se END AS \(q("expected_net_value_se")),
+      d3.value AS \(q("customer_value")), d3.value_se AS \(q("customer_value_se")), d3.reach AS \(q("reachable")),
       CASE WHEN r1.net > 0 THEN \(actionName("r2.a")) ELSE \(actionName("r1.a")) END AS \(q("runner_up_action")),
       \(perActionColumns())
     FROM d3
@@ -238,6 +240,31 @@ struct DecisionQuery {
     case .equal: "="
     case .notEqual: "<>"
     }
+  }
+
+  /// Days since the customer's last event of their own (`Reachability`;
+  /// NULL without one).
+  func silenceColumn() -> String {
+    guard !columns.silence.isEmpty else { return "CAST(NULL AS \(doubleType))" }
+    let each = columns.silence.map(x)
+    return each.count == 1 ? each[0] : "\(least)(\(each.joined(separator: ", ")))"
+  }
+
+  /// The chance the customer is still reachable, over `d0`: the
+  /// reachability's share for their stage and silence bin (1.0 without one).
+  func reachColumn() -> String {
+    guard let reach = uplift.reachability else { return "1.0" }
+    let lower = [0] + Reachability.binEnds
+    func byBin(_ stage: Int?) -> String {
+      var text = "CASE"
+      for (b, end) in Reachability.binEnds.enumerated() {
+        text += " WHEN silence < \(n(end)) THEN \(n(reach.probability(silenceDays: lower[b], stage: stage)))"
+      }
+      return text + " ELSE \(n(reach.probability(silenceDays: lower[lower.count - 1], stage: stage))) END"
+    }
+    var text = "CASE"
+    for s in uplift.stages.indices { text += "\n      WHEN stage_index = \(s) THEN \(byBin(s))" }
+    return text + "\n      ELSE \(byBin(nil)) END"
   }
 
   /// The customer's value and its standard error, as `CustomerValue`.

@@ -28,6 +28,8 @@ public struct ActionPlanner: Sendable {
     public let stage: String?
     public let churnProbability: Double
     public let value: Double
+    /// The chance the customer is still there to be reached (1: no reachability).
+    public let reach: Double
     /// The action given (nil: none), and the one the customer would get
     /// without capacities and budget.
     public let action: Int?
@@ -52,10 +54,27 @@ public struct ActionPlanner: Sendable {
     public let netValue: Double
   }
 
+  /// Customers the reachability says have probably left, and what that did
+  /// to the plan.
+  public struct ReachSummary: Sendable, Codable {
+    /// Under a 50% chance of activity of their own within the horizon.
+    public let probablyGone: Int
+    /// Of them, given an action all the same (their gain pays even scaled).
+    public let probablyGoneTreated: Int
+    /// Customers an action would pay for were everyone reachable, who get
+    /// none because their chance scales the gain below the cost; and the
+    /// spend that would have been (before capacities and budget).
+    public let sparedByReach: Int
+    public let spendSpared: Double
+    public let horizonDays: Int
+  }
+
   public struct Plan: Sendable {
     public let assignments: [Assignment]
     public let totals: [ActionTotals]
     public let budget: Double?
+    /// nil: the model has no reachability.
+    public let reach: ReachSummary?
     /// Per customer (same order), the decision behind the assignment.
     public let decisions: [UpliftModel.Decision]
     public var spend: Double { totals.reduce(0) { $0 + $1.spend } }
@@ -116,6 +135,7 @@ public struct ActionPlanner: Sendable {
       assignments.append(
         Assignment(
           customerID: customer.id, stage: customer.stage, churnProbability: customer.churnProbability, value: d.value,
+          reach: d.reach,
           action: a, unconstrainedBest: d.action, uplift: a.map { d.options[$0].uplift } ?? 0,
           netValue: a.map { d.options[$0].netValue } ?? 0, valueStandardError: d.valueStandardError,
           netValueStandardError: a.flatMap { d.options[$0].netValueStandardError }, reason: reason))
@@ -127,6 +147,33 @@ public struct ActionPlanner: Sendable {
         spend: Double(given.count) * catalog.actions[a].cost, churnPrevented: given.reduce(0) { $0 + $1.uplift },
         netValue: given.reduce(0) { $0 + $1.netValue })
     }
-    return Plan(assignments: assignments, totals: totals, budget: budget, decisions: decisions)
+    return Plan(
+      assignments: assignments, totals: totals, budget: budget, reach: reachSummary(decisions, chosen),
+      decisions: decisions)
+  }
+
+  /// Who the reachability set aside: probably gone, and spared an action
+  /// that would have paid were they certainly there.
+  private func reachSummary(_ decisions: [UpliftModel.Decision], _ chosen: [Int?]) -> ReachSummary? {
+    guard let reachability = uplift.reachability else { return nil }
+    let costs = uplift.catalog.actions.map(\.cost)
+    var (gone, goneTreated, spared, spend) = (0, 0, 0, 0.0)
+    for (d, a) in zip(decisions, chosen) {
+      if d.reach < 0.5 {
+        gone += 1
+        if a != nil { goneTreated += 1 }
+      }
+      guard d.action == nil, d.reach < 1 else { continue }
+      let paying = d.options.filter { $0.ineligibleBecause == nil && $0.uplift * d.value - costs[$0.action] > 0 }
+      if let best = paying.max(by: {
+        ($0.uplift * d.value - costs[$0.action]) < ($1.uplift * d.value - costs[$1.action])
+      }) {
+        spared += 1
+        spend += costs[best.action]
+      }
+    }
+    return ReachSummary(
+      probablyGone: gone, probablyGoneTreated: goneTreated, sparedByReach: spared, spendSpared: spend,
+      horizonDays: reachability.horizonDays)
   }
 }

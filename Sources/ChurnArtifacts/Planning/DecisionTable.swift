@@ -35,6 +35,7 @@ public struct DecisionTable: Sendable {
       ])
     }
     let cutoffColumn = header.firstIndex(of: "cutoff")
+    let reachColumn = header.firstIndex(of: "reachable")  // absent in tables exported before it
     var cutoffs: [String] = []
     var customers: [ActionPlanner.Customer] = []
     var decisions: [UpliftModel.Decision] = []
@@ -58,6 +59,7 @@ public struct DecisionTable: Sendable {
         }
         let value = try number(valueColumn, required: true)!
         let valueSE = try number(valueSEColumn, required: false)
+        let reach = try reachColumn.flatMap { j throws(IngestError) in try number(j, required: false) } ?? 1
         var options: [UpliftModel.Option] = []
         for (a, c) in perAction.enumerated() {
           let net = try number(c[3], required: false)
@@ -66,14 +68,15 @@ public struct DecisionTable: Sendable {
             UpliftModel.Option(
               action: a, ineligibleBecause: net == nil ? "not eligible (the decisions table has no net value)" : nil,
               churnWithout: try number(c[0], required: true)!, churnWith: try number(c[1], required: true)!,
-              uplift: uplift, netValue: net ?? 0, netValueStandardError: valueSE.map { abs(uplift) * $0 }))
+              uplift: uplift, netValue: net ?? 0, netValueStandardError: valueSE.map { reach * abs(uplift) * $0 }))
         }
         let stage = chunk.string(record: r, field: stageColumn)
         customers.append(
           ActionPlanner.Customer(
             id: chunk.string(record: r, field: idColumn), stage: stage.isEmpty ? nil : stage,
             churnProbability: try number(probabilityColumn, required: true)!))
-        decisions.append(UpliftModel.Decision(value: value, valueStandardError: valueSE, options: options))
+        decisions.append(
+          UpliftModel.Decision(value: value, valueStandardError: valueSE, reach: reach, options: options))
         if let c = cutoffColumn, case let cutoff = chunk.string(record: r, field: c), !cutoffs.contains(cutoff) {
           cutoffs.append(cutoff)
         }

@@ -74,6 +74,8 @@ enum RecommendCommand: Command {
     let value: String
     let monthlyDiscountRate: Double?
     let actions: [ActionPlanner.ActionTotals]
+    /// Customers probably gone (nil: the model has no reachability).
+    let reachability: ActionPlanner.ReachSummary?
     let holdoutPolicyValues: [UpliftModel.PolicyValue]
     let truth: PolicyTruthEvaluation?
   }
@@ -112,7 +114,8 @@ enum RecommendCommand: Command {
     let summary = Summary(
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
       value: model.uplift!.value.description, monthlyDiscountRate: model.uplift!.value.monthlyDiscountRate,
-      actions: plan.totals, holdoutPolicyValues: model.uplift!.evaluation.policies, truth: truth)
+      actions: plan.totals, reachability: plan.reach, holdoutPolicyValues: model.uplift!.evaluation.policies,
+      truth: truth)
     try report(summary, arguments, console)
     if let line = issues.summaryLine { console.err(line + "\n") }
     return ExitStatus.success
@@ -136,7 +139,7 @@ enum RecommendCommand: Command {
       asOf: table.cutoffs.isEmpty ? "(not given)" : table.cutoffs.joined(separator: ", "),
       customers: plan.assignments.count, budget: budget, spend: plan.spend,
       expectedNetValue: plan.netValue, value: uplift.value.description,
-      monthlyDiscountRate: uplift.value.monthlyDiscountRate, actions: plan.totals,
+      monthlyDiscountRate: uplift.value.monthlyDiscountRate, actions: plan.totals, reachability: plan.reach,
       holdoutPolicyValues: uplift.evaluation.policies, truth: nil)
     try report(summary, arguments, console)
     return ExitStatus.success
@@ -200,12 +203,13 @@ enum RecommendCommand: Command {
   ) -> String {
     let csv = { CSVFormatting.escape($0, neutralisingFormula: neutralisingFormulas) }
     var text =
-      "customer_id,stage,churn_probability,value,value_se,action,expected_uplift,expected_net_value,expected_net_value_se,reason\n"
+      "customer_id,stage,churn_probability,value,value_se,reachable,action,expected_uplift,expected_net_value,expected_net_value_se,reason\n"
     for a in plan.assignments {
       text +=
         [
           csv(a.customerID), csv(a.stage ?? ""), a.churnProbability.description, a.value.description,
-          a.valueStandardError?.description ?? "", csv(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
+          a.valueStandardError?.description ?? "", a.reach.description,
+          csv(a.action.map { model.uplift!.catalog.actions[$0].id } ?? "none"),
           a.uplift.description, a.netValue.description, a.netValueStandardError?.description ?? "", csv(a.reason),
         ].joined(separator: ",") + "\n"
     }
@@ -246,6 +250,11 @@ enum RecommendCommand: Command {
       pad(String(format: "%.2f", s.spend), 12)
       + pad(String(format: "%.2f", s.actions.reduce(0) { $0 + $1.churnPrevented }), 17)
     out += String(format: "%.2f", s.expectedNetValue) + "\n"
+    if let r = s.reachability {
+      out +=
+        "\nProbably gone: \(r.probablyGone) customers have under a 50% chance of activity of their own within \(r.horizonDays)d (by stage and days silent); \(r.probablyGoneTreated) of them get an action. Each gain is scaled by that chance: \(r.sparedByReach) customers an action would pay for were they surely there get none"
+        + String(format: " (spend %.2f not planned).\n", r.spendSpared)
+    }
     out +=
       "\nValue per customer against no action on the training holdout (inverse propensity weighted, 95% interval):\n"
     for p in s.holdoutPolicyValues {

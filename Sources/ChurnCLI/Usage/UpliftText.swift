@@ -5,7 +5,15 @@ import Foundation
 /// propensity diagnostics, and the holdout evaluation.
 enum UpliftText {
   static func render(_ u: UpliftModel) -> String {
-    effects(u) + stageMoves(u) + propensity(u) + holdout(u)
+    effects(u) + stageMoves(u) + reachability(u) + propensity(u) + holdout(u)
+  }
+
+  /// Who is still there to be reached, per stage and silence.
+  private static func reachability(_ u: UpliftModel) -> String {
+    guard let r = u.reachability else { return "" }
+    return
+      "\nStill reachable: share with activity of their own within \(r.horizonDays)d, by stage and days silent (scales each action's gain):\n"
+      + r.lines(stageNames: u.stages).map { "  " + $0 + "\n" }.joined()
   }
 
   private static func pad(_ s: String, _ n: Int) -> String {
