@@ -5,7 +5,8 @@ import Foundation
 /// The interventions a business can make, with what each costs and who may
 /// receive it: the input of next-best-action decisions.
 ///
-/// A JSON array (or `{"actions": [...]}`), documented in `docs/actions.md`:
+/// A JSON array, or `{"actions": [...], "conversion_values": {...}}`,
+/// documented in `docs/actions.md`:
 ///
 /// ```json
 /// [{"id": "discount_offer", "label": "10% discount for three months", "cost": 10,
@@ -15,8 +16,45 @@ import Foundation
 /// ```
 public struct ActionCatalog: Codable, Sendable, Equatable {
   public var actions: [Action]
+  /// Per stage, what a customer with no value yet (a prospect without
+  /// revenue) is worth if kept: their value instead of 0 (empty: none).
+  public var conversionValues: [String: Double] = [:]
 
-  public init(actions: [Action]) { self.actions = actions }
+  public init(actions: [Action], conversionValues: [String: Double] = [:]) {
+    self.actions = actions
+    self.conversionValues = conversionValues
+  }
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case actions
+    case conversionValues = "conversion_values"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let any = try decoder.container(keyedBy: AnyKey.self)
+    let known = CodingKeys.allCases.map(\.stringValue)
+    for key in any.allKeys where !known.contains(key.stringValue) {
+      throw CatalogError(
+        "unknown key '\(key.stringValue)'"
+          + (closestMatch(to: key.stringValue, in: known).map { " (did you mean '\($0)'?)" } ?? ""))
+    }
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    actions = try c.decode([Action].self, forKey: .actions)
+    conversionValues = try c.decodeIfPresent([String: Double].self, forKey: .conversionValues) ?? [:]
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(actions, forKey: .actions)
+    if !conversionValues.isEmpty { try c.encode(conversionValues, forKey: .conversionValues) }
+  }
+
+  /// The value of a customer whose value is `value` in stage `stage`: a
+  /// conversion value where they have none yet and the catalog gives one.
+  public func value(_ value: Double, stage: String?) -> (value: Double, isConversionValue: Bool) {
+    guard value <= 0, let stage, let converted = conversionValues[stage] else { return (value, false) }
+    return (converted, true)
+  }
 
   /// One intervention. Its `id` is the event type that records it in the log.
   public struct Action: Codable, Sendable, Equatable {
@@ -135,14 +173,12 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     do {
       if let list = try? JSONDecoder().decode([Action].self, from: data) {
         catalog = ActionCatalog(actions: list)
-      } else if let object = try? JSONDecoder().decode([String: [Action]].self, from: data),
-        let list = object["actions"]
-      {
-        catalog = ActionCatalog(actions: list)
+      } else if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+        catalog = try JSONDecoder().decode(ActionCatalog.self, from: data)
       } else {
         // Decode again to get the precise message.
         _ = try JSONDecoder().decode([Action].self, from: data)
-        throw CatalogError("expected an array of actions")
+        throw CatalogError("expected an array of actions, or an object with \"actions\"")
       }
     } catch let error as CatalogError {
       throw CatalogError("\(path): \(error.description)")
@@ -177,11 +213,19 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
         throw CatalogError("action '\(a.id)': condition on '\(c.feature)' needs a finite value")
       }
     }
+    for (stage, v) in conversionValues.sorted(by: { $0.key < $1.key }) where !(v >= 0 && v.isFinite) {
+      throw CatalogError("conversion_values: the value for stage '\(stage)' must be a non-negative number")
+    }
   }
 
   /// Checks the catalog against a model's features and stages, naming the
   /// first unknown feature or stage (with the closest name).
   public func validate(features: [String], stages: [String]) throws(CatalogError) {
+    for s in conversionValues.keys.sorted() where !stages.contains(s) {
+      throw CatalogError(
+        "conversion_values: '\(s)' is not a stage (\(stages.joined(separator: ", ")))"
+          + (closestMatch(to: s, in: stages).map { " (did you mean '\($0)'?)" } ?? ""))
+    }
     for a in actions {
       for s in a.eligibleStages where !stages.contains(s) {
         throw CatalogError(

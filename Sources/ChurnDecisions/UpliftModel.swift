@@ -272,6 +272,15 @@ public struct UpliftModel: Sendable, Codable {
     let names: [String]
   }
 
+  /// What customer value means, with the catalog's conversion values:
+  /// "revenue per day × …; without value yet: awareness 40, consideration 80".
+  public var valueDescription: String {
+    let converted = stages.compactMap { s in catalog.conversionValues[s].map { "\(s) \(NumberText.compact($0))" } }
+    return value.description
+      + (converted.isEmpty
+        ? "" : "; customers without value yet, the catalog's conversion value: " + converted.joined(separator: ", "))
+  }
+
   /// Resolves the effect modifiers' positions; call once after loading.
   public mutating func bind(features names: [String]) throws(UpliftError) {
     try learner.bind(features: names)
@@ -308,9 +317,12 @@ public struct UpliftModel: Sendable, Codable {
   /// features' computation (`FeatureSet.clvStandardError`) when known.
   public func decide(features x: [Double], columns: Columns, clvStandardError: Double? = nil) -> Decision {
     let s = stage(of: x, columns: columns)
-    let value = self.value.of(features: x, stage: s, columns: columns.value)
-    let valueSE = self.value.standardError(
-      features: x, stage: s, columns: columns.value, clvStandardError: clvStandardError)
+    let (value, converted) = catalog.value(
+      self.value.of(features: x, stage: s, columns: columns.value), stage: s.map { stages[$0] })
+    let valueSE =
+      converted
+      ? nil
+      : self.value.standardError(features: x, stage: s, columns: columns.value, clvStandardError: clvStandardError)
     let outlook = learner.fitted.outlook(for: x, stage: s, in: self, columns: columns)
     let reach =
       reachability.map { $0.probability(silenceDays: $0.silenceDays(x, columns: columns.silence), stage: s) } ?? 1

@@ -21,7 +21,7 @@ struct RecommendCommandTests {
     let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
     #expect(
       lines[0].hasSuffix(
-        "next_best_action,expected_uplift,expected_net_value,expected_net_value_se,customer_value,customer_value_se,runner_up_action,action_reason"
+        "next_best_action,expected_uplift,expected_net_value,expected_net_value_se,customer_value,customer_value_se,reachable,runner_up_action,action_reason"
       ))
     let catalog =
       try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.root + "/models/actions.json")))
@@ -33,16 +33,18 @@ struct RecommendCommandTests {
       let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
       guard let k = fields.firstIndex(where: { ids.contains($0) && $0 != "" }), k >= 17 else { continue }
       let action = fields[k], uplift = Double(fields[k + 1])!, net = Double(fields[k + 2])!
-      let value = Double(fields[k + 4])!, valueSE = Double(fields[k + 5])!
+      let value = Double(fields[k + 4])!, valueSE = Double(fields[k + 5])!, reach = Double(fields[k + 6])!
       #expect(ids.contains(action))
       // The stage chain's bootstrap gives the value a standard error, which
-      // the net value carries in proportion to the uplift.
+      // the net value carries in proportion to the uplift and the chance the
+      // customer is still reachable.
+      #expect(reach >= 0 && reach <= 1, "\(line)")
       #expect(valueSE >= 0 && valueSE < value || value == 0, "\(line)")
       if action != "none" {
         treated += 1
         #expect(net > 0, "\(line)")
         let netSE = Double(fields[k + 3])!
-        #expect(abs(netSE - abs(uplift) * valueSE) <= 1e-9 * max(1, netSE), "\(line)")
+        #expect(abs(netSE - reach * abs(uplift) * valueSE) <= 1e-9 * max(1, netSE), "\(line)")
       } else {
         #expect(net == 0)
       }

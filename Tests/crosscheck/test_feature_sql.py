@@ -285,7 +285,7 @@ def test_sql_decide_equals_churnkit_score(dialect, learner, engines, learner_mod
         for name in ("next_best_action", "runner_up_action"):
             assert (got[name] or "") == expected[name], (name, row[0], got[name], expected[name])
         for name in ("expected_uplift", "expected_net_value", "expected_net_value_se", "customer_value",
-                     "customer_value_se"):
+                     "customer_value_se", "reachable"):
             if expected[name] == "":
                 assert got[name] is None, (name, row[0], got[name])
             else:
@@ -374,3 +374,40 @@ def test_recommend_assigns_the_decisions_a_warehouse_made(dialect, engines, tmp_
         assert (got["action"], got["stage"]) == (expected["action"], expected["stage"]), cid
         for name in ("churn_probability", "value", "expected_uplift", "expected_net_value"):
             assert abs(float(got[name]) - float(expected[name])) <= 1e-9 * max(1, abs(float(expected[name]))), (cid, name)
+
+
+def test_conversion_values_price_prospects_the_same_in_sql(engines, tmp_path):
+    """A catalog's `conversion_values` give customers without revenue their
+    stage's value: `churnkit score` and the `sql-decide` query run in DuckDB
+    agree on every customer's value, chance still reachable and net value,
+    and the prospects' values are the catalog's."""
+    catalog = tmp_path / "actions.json"
+    catalog.write_text(json.dumps({
+        "actions": [{"id": "discount_offer", "cost": 10, "cooldown_days": 90},
+                    {"id": "loyalty_call", "cost": 25, "eligible_stages": ["retention", "advocacy"]},
+                    {"id": "onboarding_help", "cost": 5, "eligible_stages": ["onboarding"]}],
+        "conversion_values": {"awareness": 300, "consideration": 900}}))
+    model = tmp_path / "model.json"
+    subprocess.run([CHURNKIT, "train", "--events", EVENTS, "--customers", CUSTOMERS, "--cutoff", "2025-06-30",
+                    "--horizon", "90d", "--churn-definition", "event:cancel", "--spec",
+                    os.path.join(ROOT, "models", "feature-spec.json"), "--l2", "1", "--learner", "s",
+                    "--actions", catalog, "--out", model], check=True, capture_output=True)
+    out = tmp_path / "scores.csv"
+    subprocess.run([CHURNKIT, "score", "--model", model, "--events", EVENTS, "--customers", CUSTOMERS,
+                    "--as-of", "2025-09-30", "--out", out], check=True, capture_output=True)
+    ours = {r["customer_id"]: r for r in csv.DictReader(open(out))}
+    prospects = [r for r in ours.values() if r["stage"] in ("awareness", "consideration")]
+    assert len(prospects) > 500
+    assert all(float(r["customer_value"]) == {"awareness": 300, "consideration": 900}[r["stage"]]
+               and r["customer_value_se"] == "" for r in prospects)
+    assert any(0 < float(r["reachable"]) < 1 for r in ours.values())
+    columns, rows = engines("duckdb")(export("sql-decide", "duckdb", "2025-09-30", str(model)))
+    assert len(rows) == len(ours)
+    for row in rows:
+        got, expected = dict(zip(columns, row)), ours[row[0]]
+        assert got["next_best_action"] == expected["next_best_action"], row[0]
+        for name in ("customer_value", "reachable", "expected_net_value", "expected_uplift"):
+            e = float(expected[name])
+            assert abs(got[name] - e) <= 1e-9 * max(1.0, abs(e)), (name, row[0], got[name], e)
+        if expected["customer_value_se"] == "":
+            assert got["customer_value_se"] is None, row[0]

@@ -77,6 +77,7 @@ struct DecisionQuery {
     ),
     d1 AS (
       SELECT d0.*,
+        \(conversionColumns()),
         \(reachColumn()) AS reach\(outlook.effectColumns(self).map { ",\n    " + $0 }.joined())
       FROM d0
     ),
@@ -267,7 +268,20 @@ struct DecisionQuery {
     return text + "\n      ELSE \(byBin(nil)) END"
   }
 
-  /// The customer's value and its standard error, as `CustomerValue`.
+  /// The value over `d0`: the catalog's conversion value for the stage
+  /// where the customer has none yet (its standard error then NULL).
+  func conversionColumns() -> String {
+    let converted = uplift.stages.enumerated().compactMap { s, name in
+      uplift.catalog.conversionValues[name].map { (s, $0) }
+    }
+    guard !converted.isEmpty else { return "base_value AS value, base_value_se AS value_se" }
+    let test = "base_value <= 0.0 AND stage_index IN (\(converted.map { String($0.0) }.joined(separator: ", ")))"
+    let values = converted.map { " WHEN \($0.0) THEN \(n($0.1))" }.joined()
+    return
+      "CASE WHEN \(test) THEN CASE stage_index\(values) END ELSE base_value END AS value,\n    CASE WHEN \(test) THEN CAST(NULL AS \(doubleType)) ELSE base_value_se END AS value_se"
+  }
+
+  /// The customer's value and its standard error before conversion values, as `CustomerValue`.
   func valueColumns() -> String {
     let value = uplift.value
     let stageIndex = "(\(stage()))"
@@ -276,7 +290,7 @@ struct DecisionQuery {
       let plain =
         (value.feature ?? "").hasPrefix("log1p_")
         ? "CASE WHEN \(raw) < 0 THEN 1.0 - EXP(-\(raw)) ELSE EXP(\(raw)) - 1.0 END" : raw
-      return "\(plain) AS value, CAST(NULL AS \(doubleType)) AS value_se"
+      return "\(plain) AS base_value, CAST(NULL AS \(doubleType)) AS base_value_se"
     }
     let amountName = names.contains("amount_sum_365d") ? "amount_sum_365d" : "log1p_amount_sum_365d"
     let rawAmount = x(names.firstIndex(of: amountName)!)
@@ -295,7 +309,7 @@ struct DecisionQuery {
       se += " ELSE \(n(without)) END"
       se = "(\(perDay)) * (\(se))"
     }
-    return "(\(perDay)) * (\(days)) AS value, \(se) AS value_se"
+    return "(\(perDay)) * (\(days)) AS base_value, \(se) AS base_value_se"
   }
 }
 

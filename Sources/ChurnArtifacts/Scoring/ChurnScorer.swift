@@ -130,6 +130,8 @@ public struct ChurnScorer: Sendable {
     /// The customer's value and its standard error (nil: not estimated).
     public let value: Double
     public let valueStandardError: Double?
+    /// The chance the customer is still there to be reached (1: no reachability).
+    public let reach: Double
     public let runnerUp: String?
     public let reason: String
   }
@@ -245,7 +247,8 @@ public struct ChurnScorer: Sendable {
       best: d.action.map { uplift.catalog.actions[$0].id } ?? "none",
       uplift: d.action.map { d.options[$0].uplift } ?? 0, netValue: d.action.map { d.options[$0].netValue } ?? 0,
       netValueStandardError: d.action.flatMap { d.options[$0].netValueStandardError }, value: d.value,
-      valueStandardError: d.valueStandardError, runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id },
+      valueStandardError: d.valueStandardError, reach: d.reach,
+      runnerUp: d.runnerUp.map { uplift.catalog.actions[$0].id },
       reason: uplift.reason(for: d))
   }
 

@@ -19,7 +19,7 @@ public enum ScoreFormat: String, Sendable, CaseIterable {
     if actions {
       header += [
         "next_best_action", "expected_uplift", "expected_net_value", "expected_net_value_se", "customer_value",
-        "customer_value_se", "runner_up_action", "action_reason",
+        "customer_value_se", "reachable", "runner_up_action", "action_reason",
       ]
     }
     header += extra.map { CSVFormatting.escape($0) }

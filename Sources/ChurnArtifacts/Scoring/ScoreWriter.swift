@@ -89,7 +89,7 @@ struct ScoreWriter: Sendable {
       CSVFormatting.appendShortest(a.uplift, to: &out)
       out.append(comma)
       CSVFormatting.appendShortest(a.netValue, to: &out)
-      for figure in [a.netValueStandardError, a.value, a.valueStandardError] {
+      for figure in [a.netValueStandardError, a.value, a.valueStandardError, a.reach] {
         out.append(comma)
         if let figure, figure.isFinite { CSVFormatting.appendShortest(figure, to: &out) }
       }
@@ -124,6 +124,7 @@ struct ScoreWriter: Sendable {
         ",\"expected_net_value\":\(JSONText.number(a.netValue)),\"expected_net_value_se\":\(a.netValueStandardError.map(JSONText.number) ?? "null")"
       line +=
         ",\"customer_value\":\(JSONText.number(a.value)),\"customer_value_se\":\(a.valueStandardError.map(JSONText.number) ?? "null")"
+      line += ",\"reachable\":\(JSONText.number(a.reach))"
       line += ",\"runner_up_action\":\(a.runnerUp.map(JSONText.string) ?? "null")"
       line += ",\"action_reason\":\(JSONText.string(a.reason))"
     }

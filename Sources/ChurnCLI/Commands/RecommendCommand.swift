@@ -113,7 +113,7 @@ enum RecommendCommand: Command {
     try outputs.commit()
     let summary = Summary(
       asOf: asOf, customers: plan.assignments.count, budget: budget, spend: plan.spend, expectedNetValue: plan.netValue,
-      value: model.uplift!.value.description, monthlyDiscountRate: model.uplift!.value.monthlyDiscountRate,
+      value: model.uplift!.valueDescription, monthlyDiscountRate: model.uplift!.value.monthlyDiscountRate,
       actions: plan.totals, reachability: plan.reach, holdoutPolicyValues: model.uplift!.evaluation.policies,
       truth: truth)
     try report(summary, arguments, console)
@@ -138,7 +138,7 @@ enum RecommendCommand: Command {
     let summary = Summary(
       asOf: table.cutoffs.isEmpty ? "(not given)" : table.cutoffs.joined(separator: ", "),
       customers: plan.assignments.count, budget: budget, spend: plan.spend,
-      expectedNetValue: plan.netValue, value: uplift.value.description,
+      expectedNetValue: plan.netValue, value: uplift.valueDescription,
       monthlyDiscountRate: uplift.value.monthlyDiscountRate, actions: plan.totals, reachability: plan.reach,
       holdoutPolicyValues: uplift.evaluation.policies, truth: nil)
     try report(summary, arguments, console)
