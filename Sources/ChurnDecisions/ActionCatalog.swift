@@ -173,7 +173,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     do {
       if let list = try? JSONDecoder().decode([Action].self, from: data) {
         catalog = ActionCatalog(actions: list)
-      } else if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+      } else if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["actions"] != nil {
         catalog = try JSONDecoder().decode(ActionCatalog.self, from: data)
       } else {
         // Decode again to get the precise message.

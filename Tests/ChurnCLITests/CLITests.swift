@@ -71,6 +71,18 @@ struct CLIErrorTests {
       id: "renamed option", arguments: ["journey", "--events", "e.csv", "--churn-event", "cancel"],
       firstLine: "Error: Option '--churn-event' is now '--churn-definition event:NAME'."),
     Case(
+      id: "uplift option without actions",
+      arguments: ["train", "--events", "e.csv", "--out", "m.json", "--pseudo-outcomes-out", "p.csv"],
+      firstLine:
+        "Error: Invalid value 'p.csv' for '--pseudo-outcomes-out': it is for learning uplift, which needs an action catalog: add --actions FILE (e.g. models/actions.json)."
+    ),
+    Case(
+      id: "actions with a feature table",
+      arguments: ["train", "--features", "f.csv", "--out", "m.json", "--actions", "a.json"],
+      firstLine:
+        "Error: Invalid value 'a.json' for '--actions': uplift is learned from the treatments in the event log: give the log with --events, not --features."
+    ),
+    Case(
       id: "generate bad start", arguments: ["generate", "--out", "/tmp/x", "--start", "2024-02-30"],
       firstLine: "Error: Invalid value '2024-02-30' for '--start': expected a date YYYY-MM-DD."),
   ]

@@ -509,7 +509,8 @@ def check_clv_standard_errors(scores, family, as_of, monthly_rate):
     assert scores.loc[scores.index.difference(x.index), "customer_value_se"].isna().all()
     treated = scores[scores.next_best_action != "none"]
     assert len(treated) > 0 and np.allclose(treated.expected_net_value_se,
-                                            treated.expected_uplift.abs() * treated.customer_value_se, rtol=1e-9)
+                                            treated.reachable * treated.expected_uplift.abs()
+                                            * treated.customer_value_se, rtol=1e-9)
 
 
 def test_subscription_report_renders_and_says_what_the_csv_says(tmp_path):

@@ -254,7 +254,7 @@ struct DecisionQuery {
   /// The chance the customer is still reachable, over `d0`: the
   /// reachability's share for their stage and silence bin (1.0 without one).
   func reachColumn() -> String {
-    guard let reach = uplift.reachability else { return "1.0" }
+    guard let reach = uplift.reachability else { return "CAST(1.0 AS \(doubleType))" }
     let lower = [0] + Reachability.binEnds
     func byBin(_ stage: Int?) -> String {
       var text = "CASE"
@@ -263,9 +263,9 @@ struct DecisionQuery {
       }
       return text + " ELSE \(n(reach.probability(silenceDays: lower[lower.count - 1], stage: stage))) END"
     }
-    var text = "CASE"
+    var text = "CAST(CASE"
     for s in uplift.stages.indices { text += "\n      WHEN stage_index = \(s) THEN \(byBin(s))" }
-    return text + "\n      ELSE \(byBin(nil)) END"
+    return text + "\n      ELSE \(byBin(nil)) END AS \(doubleType))"
   }
 
   /// The value over `d0`: the catalog's conversion value for the stage
@@ -278,7 +278,7 @@ struct DecisionQuery {
     let test = "base_value <= 0.0 AND stage_index IN (\(converted.map { String($0.0) }.joined(separator: ", ")))"
     let values = converted.map { " WHEN \($0.0) THEN \(n($0.1))" }.joined()
     return
-      "CASE WHEN \(test) THEN CASE stage_index\(values) END ELSE base_value END AS value,\n    CASE WHEN \(test) THEN CAST(NULL AS \(doubleType)) ELSE base_value_se END AS value_se"
+      "CASE WHEN \(test) THEN CAST(CASE stage_index\(values) END AS \(doubleType)) ELSE base_value END AS value,\n    CASE WHEN \(test) THEN CAST(NULL AS \(doubleType)) ELSE base_value_se END AS value_se"
   }
 
   /// The customer's value and its standard error before conversion values, as `CustomerValue`.

@@ -142,7 +142,30 @@ enum TrainCommand: Command {
       "churnkit train --features features.csv --label label --out my-model.json",
     ])
 
+  /// Options that only mean something when uplift is learned.
+  static let upliftOptions = [
+    "assignment", "learner", "uplift-holdout-out", "pseudo-outcomes-out", "value-feature", "discount-rate",
+    "uplift-l2", "uplift-window", "uplift-max-rows",
+  ]
+
+  /// Refuses uplift options that would be ignored: without --actions, or
+  /// --actions with a feature table (uplift is learned from the log).
+  static func checkUpliftOptions(_ arguments: ParsedArguments) throws {
+    if let actions = arguments.value("actions"), arguments.value("events") == nil {
+      throw CLIError.invalidValue(
+        option: "actions", value: actions,
+        reason: "uplift is learned from the treatments in the event log: give the log with --events, not --features")
+    }
+    if arguments.value("actions") == nil, let given = upliftOptions.first(where: arguments.isGiven) {
+      throw CLIError.invalidValue(
+        option: given, value: arguments.value(given) ?? "",
+        reason:
+          "it is for learning uplift, which needs an action catalog: add --actions FILE (e.g. models/actions.json)")
+    }
+  }
+
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+    try checkUpliftOptions(arguments)
     let l2 = try arguments.nonNegativeNumber("l2") ?? 0
     let l1 = try arguments.nonNegativeNumber("l1")!
     var estimator = LogisticRegression(
