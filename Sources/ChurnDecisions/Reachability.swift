@@ -86,8 +86,24 @@ public struct Reachability: Sendable, Codable, Equatable {
   /// The chance a customer of `stage`, silent for `silenceDays`, is reachable.
   public func probability(silenceDays: Double, stage: Int?) -> Double {
     let b = Self.bin(silenceDays: silenceDays)
-    guard let s = stage else { return pooledShare(bin: b) ?? 1 }
+    guard let s = stage, s < rows.count else { return pooledShare(bin: b) ?? 1 }
     return (0...b).reversed().lazy.compactMap { share(stage: s, bin: $0) }.first ?? 1
+  }
+
+  /// Why the tally cannot be used with `stages` stages (nil: it can): a
+  /// model file edited or truncated by hand.
+  public func shapeProblem(stages: Int) -> String? {
+    let bins = Self.binEnds.count + 1
+    guard rows.count == stages, active.count == stages else {
+      return "reachability: \(rows.count) stages of counts for \(stages) stages"
+    }
+    guard (rows + active + [pooledRows, pooledActive]).allSatisfy({ $0.count == bins }) else {
+      return "reachability: every stage needs \(bins) silence bins"
+    }
+    guard zip(rows.joined(), active.joined()).allSatisfy({ 0 <= $1 && $1 <= $0 }),
+      zip(pooledRows, pooledActive).allSatisfy({ 0 <= $1 && $1 <= $0 })
+    else { return "reachability: active counts must lie between 0 and the rows" }
+    return nil
   }
 
   /// The silence of a feature vector: the smallest of the silence columns.

@@ -128,7 +128,8 @@ public struct UpliftTrainer: Sendable {
     }
     let rows = treatedAndControlRows(set, history: history, horizon: horizon, stage: stage)
     let reachability = reachability(
-      set, history: history, horizon: horizon, churn: baseline.churnDefinition, stage: stage)
+      set, history: history, horizon: horizon, churn: baseline.churnDefinition, stageCount: spec.stages.count,
+      stage: stage)
 
     // Pass 3: the stage chain, for customer value and stage moves.
     let stageModel = try stageChain(events: path, schema: schema, baseline: baseline)
@@ -241,7 +242,8 @@ public struct UpliftTrainer: Sendable {
   /// horizon the log covers (nil with churn by inactivity, where a silence
   /// is the churn the models already predict, or without silence features).
   private func reachability(
-    _ set: FeatureSet, history: TreatmentHistory, horizon: Int, churn: ChurnDefinition, stage: ([Double]) -> Int?
+    _ set: FeatureSet, history: TreatmentHistory, horizon: Int, churn: ChurnDefinition, stageCount: Int,
+    stage: ([Double]) -> Int?
   ) -> Reachability? {
     guard churn != .inactivity,
       let silence = Reachability.silenceFeatures(in: set.featureNames, actions: catalog.actions.map(\.id))
@@ -259,7 +261,7 @@ public struct UpliftTrainer: Sendable {
       )
     }
     return Reachability(
-      stages: set.spec.stages.count, horizonDays: horizon, silenceFeatures: silence, observations: observations)
+      stages: stageCount, horizonDays: horizon, silenceFeatures: silence, observations: observations)
   }
 
   /// The stage chain up to the training cutoff: expected lifetimes for the

@@ -125,6 +125,15 @@ struct ModelFileCheck {
           problem: "'\(m)' is not among the model's features")
       }
     }
+    if let reach = uplift.reachability {
+      if let problem = reach.shapeProblem(stages: uplift.stages.count) {
+        throw .invalid(path: path, field: "uplift.reachability", problem: problem)
+      }
+      for f in reach.silenceFeatures where !names.contains(f) {
+        throw .invalid(
+          path: path, field: "uplift.reachability.silenceFeatures", problem: "'\(f)' is not among the model's features")
+      }
+    }
     for (a, effect) in uplift.effects.enumerated() {
       try require(
         effect.stages.count == uplift.stages.count, "uplift.effects[\(a)].stages",
