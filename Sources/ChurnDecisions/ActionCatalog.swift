@@ -31,13 +31,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
   }
 
   public init(from decoder: any Decoder) throws {
-    let any = try decoder.container(keyedBy: AnyKey.self)
-    let known = CodingKeys.allCases.map(\.stringValue)
-    for key in any.allKeys where !known.contains(key.stringValue) {
-      throw CatalogError(
-        "unknown key '\(key.stringValue)'"
-          + (closestMatch(to: key.stringValue, in: known).map { " (did you mean '\($0)'?)" } ?? ""))
-    }
+    try Self.refuseUnknownKeys(in: decoder, known: CodingKeys.allCases.map(\.stringValue))
     let c = try decoder.container(keyedBy: CodingKeys.self)
     actions = try c.decode([Action].self, forKey: .actions)
     conversionValues = try c.decodeIfPresent([String: Double].self, forKey: .conversionValues) ?? [:]
@@ -47,6 +41,16 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(actions, forKey: .actions)
     if !conversionValues.isEmpty { try c.encode(conversionValues, forKey: .conversionValues) }
+  }
+
+  /// Throws on the first key of the object being decoded that is not
+  /// `known`, with the closest known one.
+  static func refuseUnknownKeys(in decoder: any Decoder, known: [String]) throws {
+    for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
+      throw CatalogError(
+        "unknown key '\(key.stringValue)'"
+          + (closestMatch(to: key.stringValue, in: known).map { " (did you mean '\($0)'?)" } ?? ""))
+    }
   }
 
   /// The value of a customer whose value is `value` in stage `stage`: a
@@ -97,13 +101,7 @@ public struct ActionCatalog: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-      let any = try decoder.container(keyedBy: AnyKey.self)
-      let known = CodingKeys.allCases.map(\.stringValue)
-      for key in any.allKeys where !known.contains(key.stringValue) {
-        throw CatalogError(
-          "unknown key '\(key.stringValue)'"
-            + (closestMatch(to: key.stringValue, in: known).map { " (did you mean '\($0)'?)" } ?? ""))
-      }
+      try ActionCatalog.refuseUnknownKeys(in: decoder, known: CodingKeys.allCases.map(\.stringValue))
       let c = try decoder.container(keyedBy: CodingKeys.self)
       id = try c.decode(String.self, forKey: .id)
       label = try c.decodeIfPresent(String.self, forKey: .label) ?? id
