@@ -42,6 +42,9 @@ public struct CustomerValue: Sendable, Codable, Equatable {
   /// feature, a chain without a panel estimate or an older model).
   public var expectedDaysStandardError: [Double]? = nil
   public var expectedDaysWithoutStageStandardError: Double? = nil
+  /// For a log without stages: the constant daily churn hazard the
+  /// expected days come from (nil: the stage chain's).
+  public var dailyChurnHazard: Double? = nil
 
   public init(
     source: Source, feature: String? = nil, expectedDays: [Double], expectedDaysWithoutStage: Double, horizonDays: Int
@@ -140,6 +143,19 @@ public struct CustomerValue: Sendable, Codable, Equatable {
     }
   }
 
+  /// Expected days alive for a log without stages, the same in every
+  /// stage: Σ_{t=1}^{H} ((1 − h) v)^t for the daily churn hazard h and the
+  /// daily discount factor v.
+  public mutating func withoutStages(dailyChurnHazard h: Double, stages: Int, monthlyDiscountRate: Double) {
+    let q = (1 - min(max(h, 0), 1)) * Self.dailyDiscountFactor(monthlyRate: monthlyDiscountRate)
+    let days = q >= 1 ? Double(horizonDays) : q * (1 - pow(q, Double(horizonDays))) / (1 - q)
+    expectedDays = Array(repeating: days, count: stages)
+    if stages > 0 { expectedDays[stages - 1] = 0 }  // churned
+    expectedDaysWithoutStage = days
+    dailyChurnHazard = h
+    self.monthlyDiscountRate = monthlyDiscountRate
+  }
+
   /// Whether the value is the repeat-purchase models' `clv` feature.
   var isRepeatPurchaseValue: Bool { source == .feature && (feature == "clv" || feature == "log1p_clv") }
 
@@ -153,7 +169,10 @@ public struct CustomerValue: Sendable, Codable, Equatable {
         + (discount.map { ", " + $0 } ?? "")
     case .feature: return "the feature '\(feature ?? "")', as given"
     case .revenue:
-      return "revenue per day × expected days alive within \(horizonDays) days (stage chain)"
+      let lifetime =
+        dailyChurnHazard.map { "a constant churn hazard of \(String(format: "%.5f", $0)) a day: the log has no stages" }
+        ?? "stage chain"
+      return "revenue per day × expected days alive within \(horizonDays) days (\(lifetime))"
         + (discount.map { ", " + $0 } ?? ", undiscounted")
     }
   }

@@ -134,6 +134,18 @@ public struct Reachability: Sendable, Codable, Equatable {
   /// Per stage, one line of its shares by silence, e.g. "awareness: 0–7 d
   /// 92%, 7–14 d 61%, … (n = 4812)"; cells with too few rows say so.
   public func lines(stageNames: [String]) -> [String] {
+    let staged = stageLines(stageNames)
+    guard staged.isEmpty else { return staged }
+    let cells = pooledRows.indices.compactMap { b -> String? in
+      guard pooledRows[b] > 0 else { return nil }
+      let figure =
+        pooledShare(bin: b).map { NumberText.percent($0, 0) } ?? "too few rows (\(pooledRows[b])): taken as 100%"
+      return "\(Self.binLabel(b)) d \(figure)"
+    }
+    return ["every customer (no stages): " + cells.joined(separator: ", ") + " (n = \(pooledRows.reduce(0, +)))"]
+  }
+
+  private func stageLines(_ stageNames: [String]) -> [String] {
     stageNames.indices.compactMap { s in
       let n = rows[s].reduce(0, +)
       guard n > 0 else { return nil }

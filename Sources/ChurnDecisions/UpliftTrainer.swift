@@ -132,8 +132,13 @@ public struct UpliftTrainer: Sendable {
       stage: stage)
 
     // Pass 3: the stage chain, for customer value and stage moves.
-    let stageModel = try stageChain(events: path, schema: schema, baseline: baseline)
-    let value = try customerValue(stageModel, rows: rows, names: set.featureNames, spec: spec)
+    let stageModel = try hasStages(path, schema) ? stageChain(events: path, schema: schema, baseline: baseline) : nil
+    var value = try customerValue(stageModel, rows: rows, names: set.featureNames, spec: spec)
+    if stageModel == nil && value.source == .revenue {
+      value.withoutStages(
+        dailyChurnHazard: Self.dailyChurnHazard(history, horizonDays: horizon, through: baseline.firstCutoff),
+        stages: spec.stages.count, monthlyDiscountRate: monthlyDiscountRate)
+    }
 
     // Judged on the holdout when fitted without it, then refitted on every row.
     let estimator = learner.estimator
@@ -156,7 +161,7 @@ public struct UpliftTrainer: Sendable {
     var model = try fitting.fit(rows, periods).model
     model.reachability = reachability
     model.evaluation = evaluation
-    model.stageTransitions = stageModel.actionEffects ?? []
+    model.stageTransitions = stageModel?.actionEffects ?? []
     model.evaluation.holdout += "; the saved models are refitted on all rows"
     return (model, predictions)
   }
@@ -288,6 +293,33 @@ public struct UpliftTrainer: Sendable {
     return try chain.estimate(from: &reader, issues: &issues)
   }
 
+  /// Whether the log has a stage column: else there is no stage chain to learn.
+  private func hasStages(_ path: String, _ schema: EventSchema) throws -> Bool {
+    try EventLogReader(path: path, schema: schema).columns.stage != nil
+  }
+
+  /// Churns per customer-day at risk up to `cutoff`, from each customer's
+  /// first activity to their churn (a churn event, or with churn by
+  /// inactivity the day a silence reaches the horizon) or the cutoff: the
+  /// lifetime of a log without stages.
+  static func dailyChurnHazard(_ history: TreatmentHistory, horizonDays: Int, through cutoff: Cutoff?) -> Double {
+    let end = cutoff?.micros ?? history.dataEnd
+    let horizon = Int64(horizonDays) * microsPerDay
+    var churns = 0.0, days = 0.0
+    for c in history.activityTimes.indices {
+      guard let first = history.activityTimes[c].first, first <= end else { continue }
+      var churn = history.churnTime[c]
+      if history.definition == .inactivity {
+        let times = history.activityTimes[c]
+        churn = zip(times, times.dropFirst() + [Int64.max]).first { $1 - $0 > horizon }.map { $0.0 + horizon } ?? .max
+      }
+      let stop = min(churn, end)
+      days += Double(max(stop - first, 0)) / Double(microsPerDay)
+      if churn <= end { churns += 1 }
+    }
+    return days > 0 ? churns / days : 0
+  }
+
   /// Where the value comes from: `valueFeature`, else the `clv` feature of
   /// a repeat-purchase spec, else revenue × lifetime.
   func valueSource(names: [String], spec: FeatureSpec) -> (source: CustomerValue.Source, feature: String?) {
@@ -302,7 +334,7 @@ public struct UpliftTrainer: Sendable {
   /// expected days alive over `valueHorizonDays` in their stage (the rows'
   /// mean without one), with standard errors over the chain's bootstrap.
   private func customerValue(
-    _ stageModel: StageTransitionModel, rows: [Row], names: [String], spec: FeatureSpec
+    _ stageModel: StageTransitionModel?, rows: [Row], names: [String], spec: FeatureSpec
   ) throws -> CustomerValue {
     let (source, feature) = valueSource(names: names, spec: spec)
     var value = CustomerValue(
@@ -310,7 +342,7 @@ public struct UpliftTrainer: Sendable {
     if feature == "clv" || feature == "log1p_clv", let family = spec.repeatPurchase {
       value.monthlyDiscountRate = family.discountRate ?? RepeatPurchaseFeature.defaultDiscountRate
     }
-    if source == .revenue {
+    if source == .revenue, let stageModel {
       let v = CustomerValue.dailyDiscountFactor(monthlyRate: monthlyDiscountRate)
       let staged = rows.compactMap(\.stage)
       let perStage = { (p: [[Double]]) -> (days: [Double], unstaged: Double) in

@@ -350,3 +350,61 @@ def test_a_cancel_event_is_pointed_out_under_inactivity_churn(work):
     hint = "--churn-definition event:cancel labels churn by it"
     assert hint in ck(*args).stderr
     assert hint not in ck(*args, "--churn-definition", "event:cancel").stderr
+
+
+def test_next_best_action_on_a_log_without_stages(work):
+    """`train --actions` on the subscription simulator's log, which has no
+    stage column, with a randomly given `email` (a separate interventions
+    file, 30% of accounts a month, no effect): the customer value's lifetime
+    comes from a constant daily churn hazard — churns per account-day at
+    risk, from each account's first event of its own to its cancel or the
+    cutoff, recomputed here with pandas — every scored account's value is
+    its revenue per day times Σ ((1 − h) v)^t, and the plan, judged by the
+    model's own holdout, gives no email (it does nothing)."""
+    path, mapping, _ = subscriptions(work)
+    log = pd.read_csv(path, dtype={"account_id": str})
+    log["t"] = pd.to_datetime(log["event_time"])
+    first = log.groupby("account_id")["t"].min()
+    rng = np.random.default_rng(3)
+    emails = []
+    for account, start in first.items():
+        month = start
+        while month < pd.Timestamp("2020-12-31"):
+            if rng.random() < 0.3:
+                emails.append((account, (month + pd.Timedelta(seconds=int(rng.integers(0, 30 * 86400)))).strftime(
+                    "%Y-%m-%d %H:%M:%S"), "email"))
+            month += pd.Timedelta(days=30)
+    pd.DataFrame(emails, columns=["account_id", "event_time", "action"]).to_csv(work / "emails.csv", index=False)
+    (work / "email-spec.json").write_text('{"interventions": ["email"]}')
+    (work / "email.json").write_text('[{"id": "email", "cost": 1}]')
+    common = [*mapping, "--interventions", work / "emails.csv"]
+    run = ck("train", "--events", path, *common, "--spec", work / "email-spec.json", "--cutoff", "2020-06-30",
+             "--horizon", "60d", "--churn-definition", "event:cancel", "--actions", work / "email.json",
+             "--out", work / "email-model.json")
+    assert "every customer (no stages)" in run.stdout
+    value = json.load(open(work / "email-model.json"))["model"]["uplift"]["value"]
+    # The hazard, from the log up to the training cutoff.
+    cutoff = pd.Timestamp("2020-06-30 23:59:59.999999")
+    own = log[log["t"] <= cutoff]
+    start = own.groupby("account_id")["t"].min()
+    cancel = log[log["event_type"] == "cancel"].groupby("account_id")["t"].min().reindex(start.index)
+    stop = cancel.where(cancel <= cutoff, cutoff)
+    days = ((stop - start).dt.total_seconds() / 86400).clip(lower=0).sum()
+    hazard = (cancel <= cutoff).sum() / days
+    assert value["dailyChurnHazard"] == pytest.approx(hazard, rel=1e-9)
+    q = (1 - hazard) * np.exp(-np.log1p(0.01) / 30)
+    expected_days = q * (1 - q ** value["horizonDays"]) / (1 - q)
+    assert value["expectedDaysWithoutStage"] == pytest.approx(expected_days, rel=1e-9)
+    scores = work / "email-scores.csv"
+    ck("score", "--model", work / "email-model.json", "--events", path, *common, "--as-of", "2020-12-31",
+       "--out", scores)
+    scored = pd.read_csv(scores, dtype={"customer_id": str}).set_index("customer_id")
+    before = log[log["t"] <= pd.Timestamp("2020-12-31 23:59:59.999999")]
+    year = before[before["t"] > pd.Timestamp("2020-12-31 23:59:59.999999") - pd.Timedelta(days=365)]
+    revenue = year.groupby("account_id")["amount"].sum().reindex(scored.index).fillna(0)
+    tenure = ((pd.Timestamp("2020-12-31 23:59:59.999999") - before.groupby("account_id")["t"].min())
+              .dt.total_seconds() / 86400).reindex(scored.index)
+    per_day = revenue.clip(lower=0) / tenure.clip(lower=30, upper=365)
+    np.testing.assert_allclose(scored["customer_value"], per_day * expected_days, rtol=1e-6)
+    assert (scored["customer_value"] > 0).mean() > 0.9
+    assert (scored["next_best_action"] == "none").all()
