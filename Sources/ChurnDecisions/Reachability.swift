@@ -107,7 +107,7 @@ public struct Reachability: Sendable, Codable, Equatable {
   }
 
   /// The silence of a feature vector: the smallest of the silence columns.
-  public func silenceDays(_ x: [Double], columns: [Int]) -> Double {
+  public static func silenceDays(_ x: [Double], columns: [Int]) -> Double {
     columns.reduce(Double.infinity) { min($0, x[$1]) }
   }
 

@@ -98,14 +98,7 @@ struct TreatmentHistory {
   /// Whether customer `c` did anything of their own in (start, start +
   /// horizon]: an activity event or their churn event.
   func showsActivity(_ c: Int, after start: Int64, within horizon: Int64) -> Bool {
-    let end = start + horizon
-    if churnTime[c] > start && churnTime[c] <= end { return true }
-    let times = activityTimes[c]
-    var (lo, hi) = (0, times.count)  // the first time after start
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if times[mid] <= start { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < times.count && times[lo] <= end
+    (churnTime[c] > start && churnTime[c] <= start + horizon)
+      || ChurnDefinition.hasActivity(activityTimes[c], after: start, within: horizon)
   }
 }

@@ -325,7 +325,8 @@ public struct UpliftModel: Sendable, Codable {
       : self.value.standardError(features: x, stage: s, columns: columns.value, clvStandardError: clvStandardError)
     let outlook = learner.fitted.outlook(for: x, stage: s, in: self, columns: columns)
     let reach =
-      reachability.map { $0.probability(silenceDays: $0.silenceDays(x, columns: columns.silence), stage: s) } ?? 1
+      reachability.map { $0.probability(silenceDays: Reachability.silenceDays(x, columns: columns.silence), stage: s) }
+      ?? 1
     var options: [Option] = []
     for (a, action) in catalog.actions.enumerated() {
       var reason: String?

@@ -262,7 +262,7 @@ public struct UpliftTrainer: Sendable {
       guard T + span <= history.dataEnd, history.churnTime[c] > T else { continue }
       let x = set.values(of: row)
       observations.append(
-        (stage(x), columns.reduce(Double.infinity) { min($0, x[$1]) }, history.showsActivity(c, after: T, within: span))
+        (stage(x), Reachability.silenceDays(x, columns: columns), history.showsActivity(c, after: T, within: span))
       )
     }
     return Reachability(
@@ -308,11 +308,10 @@ public struct UpliftTrainer: Sendable {
     var churns = 0.0, days = 0.0
     for c in history.activityTimes.indices {
       guard let first = history.activityTimes[c].first, first <= end else { continue }
-      var churn = history.churnTime[c]
-      if history.definition == .inactivity {
-        let times = history.activityTimes[c]
-        churn = zip(times, times.dropFirst() + [Int64.max]).first { $1 - $0 > horizon }.map { $0.0 + horizon } ?? .max
-      }
+      let churn =
+        history.definition == .inactivity
+        ? ChurnDefinition.firstSilence(history.activityTimes[c], longerThan: horizon) ?? .max
+        : history.churnTime[c]
       let stop = min(churn, end)
       days += Double(max(stop - first, 0)) / Double(microsPerDay)
       if churn <= end { churns += 1 }

@@ -63,8 +63,7 @@ struct ReachabilityTests {
     ]
     let features = Reachability.silenceFeatures(in: names, actions: ["offer"])
     #expect(features == ["days_since_last_visit", "days_since_last_login"])
-    let r = Self.table()
-    #expect(r.silenceDays([1, 40, 2, 30, 5], columns: [1, 3]) == 30)
+    #expect(Reachability.silenceDays([1, 40, 2, 30, 5], columns: [1, 3]) == 30)
     #expect(Reachability.silenceFeatures(in: ["days_since_last_event"], actions: []) == ["days_since_last_event"])
     #expect(Reachability.silenceFeatures(in: ["days_since_last_event"], actions: ["offer"]) == nil)
   }

@@ -41,18 +41,25 @@ extension ChurnDefinition {
   /// ChurnDefinition.inactivityOutcome(activity: [10 * day], from: 20 * day, horizon: 30 * day)  // true
   /// ```
   public static func inactivityOutcome(activity times: [Int64], from start: Int64, horizon: Int64) -> Bool? {
-    /// The first index holding a time after `t`.
-    func firstAfter(_ t: Int64) -> Int {
-      var lo = 0, hi = times.count
-      while lo < hi {
-        let mid = (lo + hi) / 2
-        if times[mid] <= t { lo = mid + 1 } else { hi = mid }
-      }
-      return lo
+    guard hasActivity(times, after: start - horizon, within: horizon) else { return nil }
+    return !hasActivity(times, after: start, within: horizon)
+  }
+
+  /// Whether the sorted `times` hold one in (start, start + span].
+  public static func hasActivity(_ times: [Int64], after start: Int64, within span: Int64) -> Bool {
+    var lo = 0, hi = times.count  // the first index holding a time after start
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if times[mid] <= start { lo = mid + 1 } else { hi = mid }
     }
-    let recent = firstAfter(start - horizon)
-    guard recent < times.count, times[recent] <= start else { return nil }
-    let next = firstAfter(start)
-    return !(next < times.count && times[next] <= start + horizon)
+    return lo < times.count && times[lo] <= start + span
+  }
+
+  /// When a customer with these sorted activity times churns by
+  /// inactivity: the day their first silence longer than `horizon` reaches
+  /// it (after the last activity, the last time + horizon); nil without any.
+  public static func firstSilence(_ times: [Int64], longerThan horizon: Int64) -> Int64? {
+    for (a, b) in zip(times, times.dropFirst()) where b - a > horizon { return a + horizon }
+    return times.last.map { $0 + horizon }
   }
 }
