@@ -61,15 +61,18 @@ public struct Reachability: Sendable, Codable, Equatable {
     active = rows
     pooledRows = Array(repeating: 0, count: bins)
     pooledActive = pooledRows
-    for o in observations {
-      let b = Self.bin(silenceDays: o.silenceDays)
-      let hit = o.active ? 1 : 0
-      pooledRows[b] += 1
-      pooledActive[b] += hit
-      if let s = o.stage {
-        rows[s][b] += 1
-        active[s][b] += hit
-      }
+    for o in observations { add(stage: o.stage, silenceDays: o.silenceDays, active: o.active) }
+  }
+
+  /// Tallies one more snapshot row.
+  public mutating func add(stage: Int?, silenceDays: Double, active isActive: Bool) {
+    let b = Self.bin(silenceDays: silenceDays)
+    let hit = isActive ? 1 : 0
+    pooledRows[b] += 1
+    pooledActive[b] += hit
+    if let s = stage {
+      rows[s][b] += 1
+      active[s][b] += hit
     }
   }
 

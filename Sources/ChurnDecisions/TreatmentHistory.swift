@@ -17,14 +17,19 @@ struct TreatmentHistory {
   /// Per customer: the first churn event (`.max`: none, and always with
   /// `--churn-definition inactivity`).
   let churnTime: [Int64]
-  /// Per customer: the times of their activity events
-  /// (`FeatureSpec.activityEvents`: by default every event but an action), in order.
-  let activityTimes: [[Int64]]
+  /// Every customer's activity times, one after another (customer c's are
+  /// `activityTimes[activityStart[c]..<activityStart[c + 1]]`): one array
+  /// instead of one per customer, which on a large log is half the memory.
+  private let activityTimes: [Int64]
+  private let activityStart: [Int]
   let definition: ChurnDefinition
   let dataStart: Int64
   let dataEnd: Int64
   /// Customer ids, to find a feature row's customer.
   let customers: Interner
+  /// How many event types and channels the log names (to size later passes).
+  let eventTypeCount: Int
+  let channelCount: Int
 
   /// - Throws: when no event is one of `actions` (nothing to learn from).
   init(
@@ -73,12 +78,27 @@ struct TreatmentHistory {
     }
     self.treatments = treatments
     self.churnTime = churnTime
-    self.activityTimes = activityTimes
+    var start = [0]
+    start.reserveCapacity(activityTimes.count + 1)
+    for times in activityTimes { start.append(start.last! + times.count) }
+    self.activityStart = start
+    self.activityTimes = activityTimes.flatMap { $0 }
     self.definition = definition
     self.dataStart = dataStart
     self.dataEnd = dataEnd
     self.customers = reader.customers
+    eventTypeCount = reader.eventTypes.count
+    channelCount = reader.channels.count
   }
+
+  /// Customer `c`'s activity times (`FeatureSpec.activityEvents`: by
+  /// default every event but an action), in order.
+  func activity(_ c: Int) -> ArraySlice<Int64> {
+    activityTimes[activityStart[c]..<activityStart[c + 1]]
+  }
+
+  /// How many customers the log holds.
+  var customerCount: Int { activityStart.count - 1 }
 
   /// Whether customer `c` churned within `horizon` microseconds after
   /// `start`, as the churn model's labels define it (a churn event in
@@ -91,7 +111,7 @@ struct TreatmentHistory {
       guard churnTime[c] > start else { return nil }
       return churnTime[c] <= start + horizon
     case .inactivity:
-      return ChurnDefinition.inactivityOutcome(activity: activityTimes[c], from: start, horizon: horizon)
+      return ChurnDefinition.inactivityOutcome(activity: activity(c), from: start, horizon: horizon)
     }
   }
 
@@ -99,6 +119,6 @@ struct TreatmentHistory {
   /// horizon]: an activity event or their churn event.
   func showsActivity(_ c: Int, after start: Int64, within horizon: Int64) -> Bool {
     (churnTime[c] > start && churnTime[c] <= start + horizon)
-      || ChurnDefinition.hasActivity(activityTimes[c], after: start, within: horizon)
+      || ChurnDefinition.hasActivity(activity(c), after: start, within: horizon)
   }
 }

@@ -13,12 +13,11 @@ struct UpliftFitting {
   let trainer: UpliftTrainer
   let learner: any UpliftLearner
   let spec: FeatureSpec
-  /// The snapshot features (the hazard learner's periods point into them).
-  let snapshots: FeatureSet
+  /// The features' names, in the rows' order.
+  let names: [String]
   let horizon: Int
   let value: CustomerValue
 
-  private var names: [String] { snapshots.featureNames }
   private var catalog: ActionCatalog { trainer.catalog }
   private var m: Int { catalog.actions.count }
   private var assignment: UpliftModel.Assignment { trainer.assignment }
@@ -27,9 +26,12 @@ struct UpliftFitting {
   private var seed: UInt64 { trainer.seed }
 
   /// Whether action `a` may be given in stage `s`.
-  func eligible(_ a: Int, _ s: Int?) -> Bool {
-    let stages = catalog.actions[a].eligibleStages
-    return stages.isEmpty || (s.map { stages.contains(spec.stages[$0]) } ?? false)
+  func eligible(_ a: Int, _ s: Int?) -> Bool { Self.eligible(a, s, catalog: catalog, stages: spec.stages) }
+
+  /// Whether action `a` of `catalog` may be given in stage `s` of `stages`.
+  static func eligible(_ a: Int, _ s: Int?, catalog: ActionCatalog, stages: [String]) -> Bool {
+    let eligibleStages = catalog.actions[a].eligibleStages
+    return eligibleStages.isEmpty || (s.map { eligibleStages.contains(stages[$0]) } ?? false)
   }
 
   /// Fits every model on `training` (and, for the hazard learner, its
@@ -56,7 +58,7 @@ struct UpliftFitting {
     let data = UpliftFitData(
       rows: training, periods: periods, controls: controls, names: names, groups: candidateGroups(training),
       catalog: catalog, chosenModifiers: trainer.effectModifiers, modifierSignificance: trainer.modifierSignificance,
-      windowDays: trainer.windowDays, horizon: horizon, snapshots: snapshots,
+      windowDays: trainer.windowDays, horizon: horizon,
       estimator: LogisticRegression.keepingEveryTerm(l2: l2), observational: assignment == .observational,
       seed: seed, weight: weight, eligible: eligible)
     var learned = try learner.fit(data)
@@ -268,7 +270,6 @@ struct UpliftFitData {
   let modifierSignificance: Double
   let windowDays: Int
   let horizon: Int
-  let snapshots: FeatureSet
   let estimator: LogisticRegression
   let observational: Bool
   let seed: UInt64

@@ -54,10 +54,10 @@ public struct UpliftTrainer: Sendable {
   public var propensityClip = 0.005
   /// Control rows kept at most (a seeded uniform sample beyond that).
   public var maxControlRows = 60_000
-  /// Snapshot rows (customers × snapshot dates) built at most: beyond that
-  /// the models learn from a seeded sample of customers (`EventLogSample`),
-  /// so a large log fits in memory (every row holds all the features).
-  public var maxSnapshotRows = 1_500_000
+  /// Snapshot rows (customers × snapshot dates) built at once: the dates
+  /// are read in blocks of about this many rows, one pass over the log
+  /// each, so memory stays bounded while every customer is learned from.
+  public var maxSnapshotRows = 400_000
   public var bootstrapReplicates = 200
 
   public init(catalog: ActionCatalog) { self.catalog = catalog }
@@ -102,38 +102,17 @@ public struct UpliftTrainer: Sendable {
     let history = try TreatmentHistory(
       path: path, schema: schema, actions: catalog.actions.map(\.id), churn: baseline.churnDefinition, spec: spec)
 
-    // Pass 2: features at every snapshot (from a sample when too many).
+    // Pass 2 (one per block of snapshot dates): the rows the fits need.
     let grid = try snapshotGrid(history, horizon: horizon)
-    if history.customers.count * grid.count > maxSnapshotRows {
-      return try trainOnSample(
-        events: path, schema: schema, customers: table, baseline: baseline,
-        share: Double(maxSnapshotRows) / Double(history.customers.count * grid.count),
-        of: history.customers.count)
-    }
-    var extractor = FeatureExtractor(
-      spec: spec, cutoffs: grid, horizon: Duration(days: horizon), churnDefinition: baseline.churnDefinition)
-    extractor.useFeatureModels()
-    extractor.requiresKnownNames = false
-    progress?("uplift: snapshot features at \(grid.count) dates")
-    var issues = IssueLog(limit: 0)
-    var second = try EventLogReader(path: path, schema: schema)
-    let set = try extractor.extract(from: &second, customers: table, issues: &issues)
-    guard set.featureNames == baseline.features else {
-      throw UpliftError.featuresDiffer
-    }
-    let stageColumns = spec.stages.map { set.featureNames.firstIndex(of: "stage_\($0)") }
-    func stage(_ x: [Double]) -> Int? {
-      for (s, j) in stageColumns.enumerated() { if let j, x[j] == 1 { return s } }
-      return nil
-    }
-    let rows = treatedAndControlRows(set, history: history, horizon: horizon, stage: stage)
-    let reachability = reachability(
-      set, history: history, horizon: horizon, churn: baseline.churnDefinition, stageCount: spec.stages.count,
-      stage: stage)
+    let estimator = learner.estimator
+    let snapshots = try snapshotRows(
+      events: path, schema: schema, customers: table, baseline: baseline, history: history, grid: grid,
+      learnsFromPeriods: estimator.learnsFromPeriods)
+    let rows = snapshots.rows
 
     // Pass 3: the stage chain, for customer value and stage moves.
     let stageModel = try hasStages(path, schema) ? stageChain(events: path, schema: schema, baseline: baseline) : nil
-    var value = try customerValue(stageModel, rows: rows, names: set.featureNames, spec: spec)
+    var value = try customerValue(stageModel, rows: rows, names: snapshots.featureNames, spec: spec)
     if stageModel == nil && value.source == .revenue {
       value.withoutStages(
         dailyChurnHazard: Self.dailyChurnHazard(history, horizonDays: horizon, through: baseline.firstCutoff),
@@ -141,25 +120,19 @@ public struct UpliftTrainer: Sendable {
     }
 
     // Judged on the holdout when fitted without it, then refitted on every row.
-    let estimator = learner.estimator
     let fitting = UpliftFitting(
-      trainer: self, learner: estimator, spec: spec, snapshots: set, horizon: horizon, value: value)
-    let periods =
-      estimator.learnsFromPeriods
-      ? periodRows(set: set, history: history, horizon: horizon) { x in
-        catalog.actions.indices.contains { fitting.eligible($0, stage(x)) }
-      }
-      : []
+      trainer: self, learner: estimator, spec: spec, names: snapshots.featureNames, horizon: horizon, value: value)
+    let periods = snapshots.periods
     progress?("uplift: fitting the \(learner) learner on \(rows.filter { !$0.holdout }.count) training rows")
     var held = try fitting.fit(rows.filter { !$0.holdout }, periods.filter { !$0.holdout })
-    held.model.reachability = reachability
+    held.model.reachability = snapshots.reachability
     progress?("uplift: judging it on the holdout")
     let (evaluation, predictions) = try evaluate(
-      held.model, rows: rows.filter(\.holdout), names: set.featureNames, baseline: baseline,
+      held.model, rows: rows.filter(\.holdout), names: snapshots.featureNames, baseline: baseline,
       propensity: held.propensity)
     progress?("uplift: refitting on all \(rows.count) rows")
     var model = try fitting.fit(rows, periods).model
-    model.reachability = reachability
+    model.reachability = snapshots.reachability
     model.evaluation = evaluation
     model.stageTransitions = stageModel?.actionEffects ?? []
     model.evaluation.holdout += "; the saved models are refitted on all rows"
@@ -191,82 +164,6 @@ public struct UpliftTrainer: Sendable {
       throw UpliftError.logTooShort(horizonDays: horizon, windowDays: windowDays)
     }
     return stride(from: first, through: last, by: Int(window)).map(Cutoff.init(micros:))
-  }
-
-  /// Learns from a seeded sample of `share` of the customers, and says so.
-  private func trainOnSample(
-    events path: String, schema: EventSchema, customers table: CustomerTable?, baseline: ChurnBaseline,
-    share: Double, of customers: Int
-  ) throws -> (model: UpliftModel, holdout: HoldoutPredictions) {
-    let sample = try EventLogSample.write(events: path, schema: schema, share: share, seed: seed)
-    defer { sample.remove() }
-    var sampled = self
-    sampled.maxSnapshotRows = .max
-    var result = try sampled.trainWithHoldout(events: sample.path, schema: schema, customers: table, baseline: baseline)
-    result.model.evaluation.holdout +=
-      "; learned from a seeded \(NumberText.percent(share)) sample of the \(customers) customers"
-    return result
-  }
-
-  /// Per snapshot row: treated when a treatment falls in the window after
-  /// it (outcome from the treatment), else a control (a seeded share of
-  /// them, outcome from a pseudo treatment time drawn in the window); rows
-  /// whose horizon the log does not cover are left out.
-  private func treatedAndControlRows(
-    _ set: FeatureSet, history: TreatmentHistory, horizon: Int, stage: ([Double]) -> Int?
-  ) -> [Row] {
-    let window = Int64(windowDays) * microsPerDay
-    var rows: [Row] = []
-    let controlRate = min(1, Double(maxControlRows) / Double(max(set.rows.count, 1)))
-    for row in set.rows {
-      guard let c32 = history.customers.lookup(row.customerID) else { continue }
-      let c = Int(c32)
-      let T = row.cutoff.micros
-      let treatment = history.treatments[c].first { $0.time > T && $0.time <= T + window }
-      var key = SplitMix64(seed: Self.hash(row.customerID) ^ UInt64(bitPattern: T) ^ seed)
-      let start: Int64
-      if let treatment {
-        start = treatment.time
-      } else {
-        guard controlRate >= 1 || key.nextUniform() < controlRate else { continue }
-        start = T + Int64(key.nextUniform() * Double(window))
-      }
-      guard start + Int64(horizon) * microsPerDay <= history.dataEnd,
-        let churned = history.churned(c, from: start, horizon: Int64(horizon) * microsPerDay)
-      else { continue }
-      let x = set.values(of: row)
-      rows.append(
-        Row(
-          customer: row.customerID, action: treatment?.action ?? -1, churned: churned, stage: stage(x), x: x,
-          holdout: CustomerHoldout.contains(row.customerID, fraction: holdoutFraction, seed: seed)))
-    }
-    return rows
-  }
-
-  /// Who is still there to be reached, from every snapshot row whose
-  /// horizon the log covers (nil with churn by inactivity, where a silence
-  /// is the churn the models already predict, or without silence features).
-  private func reachability(
-    _ set: FeatureSet, history: TreatmentHistory, horizon: Int, churn: ChurnDefinition, stageCount: Int,
-    stage: ([Double]) -> Int?
-  ) -> Reachability? {
-    guard churn != .inactivity,
-      let silence = Reachability.silenceFeatures(in: set.featureNames, actions: catalog.actions.map(\.id))
-    else { return nil }
-    let columns = silence.compactMap { set.featureNames.firstIndex(of: $0) }
-    let span = Int64(horizon) * microsPerDay
-    var observations: [(stage: Int?, silenceDays: Double, active: Bool)] = []
-    for row in set.rows {
-      guard let c32 = history.customers.lookup(row.customerID) else { continue }
-      let c = Int(c32), T = row.cutoff.micros
-      guard T + span <= history.dataEnd, history.churnTime[c] > T else { continue }
-      let x = set.values(of: row)
-      observations.append(
-        (stage(x), Reachability.silenceDays(x, columns: columns), history.showsActivity(c, after: T, within: span))
-      )
-    }
-    return Reachability(
-      stages: stageCount, horizonDays: horizon, silenceFeatures: silence, observations: observations)
   }
 
   /// The stage chain up to the training cutoff: expected lifetimes for the
@@ -306,11 +203,12 @@ public struct UpliftTrainer: Sendable {
     let end = cutoff?.micros ?? history.dataEnd
     let horizon = Int64(horizonDays) * microsPerDay
     var churns = 0.0, days = 0.0
-    for c in history.activityTimes.indices {
-      guard let first = history.activityTimes[c].first, first <= end else { continue }
+    for c in 0..<history.customerCount {
+      let times = history.activity(c)
+      guard let first = times.first, first <= end else { continue }
       let churn =
         history.definition == .inactivity
-        ? ChurnDefinition.firstSilence(history.activityTimes[c], longerThan: horizon) ?? .max
+        ? ChurnDefinition.firstSilence(times, longerThan: horizon) ?? .max
         : history.churnTime[c]
       let stop = min(churn, end)
       days += Double(max(stop - first, 0)) / Double(microsPerDay)

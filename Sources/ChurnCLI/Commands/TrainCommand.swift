@@ -127,8 +127,9 @@ enum TrainCommand: Command {
         defaultValue: "14d"),
       .init(
         name: "uplift-max-rows", valueName: "n",
-        help: "Snapshot rows (customers × snapshot dates) for uplift at most; beyond, a seeded sample of customers.",
-        defaultValue: "1500000"),
+        help:
+          "Snapshot rows (customers × snapshot dates) built at once for uplift: memory, not which customers are used.",
+        defaultValue: "400000"),
       .init(name: "json", valueName: nil, help: "Print the fit and metrics as JSON on standard output."),
       InterventionsOption.option,
       ObservationOption.option,
@@ -213,9 +214,16 @@ enum TrainCommand: Command {
     var trainer = ChurnModelTrainer(extractor: extractor, estimator: estimator, holdout: holdout)
     trainer.crossValidation = crossValidation
     trainer.choosesPenaltyWhenFewEvents = !arguments.isGiven("l2") && !arguments.isGiven("l1")
-    let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
+    // Only what later steps need is kept of the outcome: the rows' scores
+    // and features only for a report page, so that uplift training does
+    // not carry them.
+    let (trained, reportScores, noteLines) = try { () throws -> (ChurnModel, ReportScores?, [String]) in
+      let outcome = try trainer.train(from: &reader, customers: table, issues: &issues)
+      let scores = arguments.isGiven("report") ? ReportScores(outcome.trainingScores, outcome.holdoutScores) : nil
+      return (outcome.model, scores, notes(outcome))
+    }()
     progress.finish()
-    var model = outcome.model
+    var model = trained
     // The model and the uplift holdout rows are saved together, or neither.
     let outputs = PendingOutputs(console: console)
     if var uplift {
@@ -242,10 +250,10 @@ enum TrainCommand: Command {
     }
     if let file = arguments.value("interventions") { model.training.events = "\(arguments.value("events")!) + \(file)" }
     try requireConvergence(model.fit, arguments, console)
-    if let page = arguments.value("report") {
+    if let page = arguments.value("report"), let reportScores {
       try outputs.add(
         try reportPage(
-          model, training: outcome.trainingScores, holdout: outcome.holdoutScores,
+          model, training: reportScores.training, holdout: reportScores.holdout,
           source: (arguments.value("events")! as NSString).lastPathComponent), to: page)
     }
     try outputs.add(try model.fileBytes(), to: out)
@@ -254,7 +262,8 @@ enum TrainCommand: Command {
       fit: model.fit, training: model.training.metrics, holdout: model.training.holdoutMetrics,
       path: model.training.crossValidationPath, arguments, console)
     if let uplift = model.uplift, !arguments.flag("json") { console.report("\n" + UpliftText.render(uplift)) }
-    notes(outcome, issues: issues, console)
+    for line in noteLines { console.err(line + "\n") }
+    if let line = issues.summaryLine { console.err(line + "\n") }
     console.err("saved \(out)\n")
     return ExitStatus.success
   }
@@ -282,16 +291,27 @@ enum TrainCommand: Command {
     return trainer
   }
 
-  /// What the user should know about the rows behind the fit.
-  private static func notes(_ outcome: ChurnModelTrainer.Outcome, issues: IssueLog, _ console: Console) {
-    if outcome.censoredRows > 0 {
-      console.err("skipped \(outcome.censoredRows) rows whose label is not yet observable\n")
+  /// The rows' scores and features behind a report page.
+  private struct ReportScores {
+    let training: LabelledScores
+    let holdout: LabelledScores?
+    init(_ training: LabelledScores, _ holdout: LabelledScores?) {
+      self.training = training
+      self.holdout = holdout
     }
-    console.err(outcome.observation + "\n")
-    if let hint = outcome.churnEventHint { console.err(hint + "\n") }
-    for note in outcome.vocabularyNotes { console.err(note + "\n") }
-    if let note = outcome.penaltyNote { console.err(note + "\n") }
-    if let line = issues.summaryLine { console.err(line + "\n") }
+  }
+
+  /// What the user should know about the rows behind the fit.
+  private static func notes(_ outcome: ChurnModelTrainer.Outcome) -> [String] {
+    var lines: [String] = []
+    if outcome.censoredRows > 0 {
+      lines.append("skipped \(outcome.censoredRows) rows whose label is not yet observable")
+    }
+    lines.append(outcome.observation)
+    if let hint = outcome.churnEventHint { lines.append(hint) }
+    lines += outcome.vocabularyNotes
+    if let note = outcome.penaltyNote { lines.append(note) }
+    return lines
   }
 
   private static func fromMatrix(

@@ -40,25 +40,29 @@ extension ChurnDefinition {
   /// let day: Int64 = 86_400_000_000
   /// ChurnDefinition.inactivityOutcome(activity: [10 * day], from: 20 * day, horizon: 30 * day)  // true
   /// ```
-  public static func inactivityOutcome(activity times: [Int64], from start: Int64, horizon: Int64) -> Bool? {
+  public static func inactivityOutcome(
+    activity times: some RandomAccessCollection<Int64>, from start: Int64, horizon: Int64
+  ) -> Bool? {
     guard hasActivity(times, after: start - horizon, within: horizon) else { return nil }
     return !hasActivity(times, after: start, within: horizon)
   }
 
   /// Whether the sorted `times` hold one in (start, start + span].
-  public static func hasActivity(_ times: [Int64], after start: Int64, within span: Int64) -> Bool {
-    var lo = 0, hi = times.count  // the first index holding a time after start
+  public static func hasActivity<Times: RandomAccessCollection<Int64>>(
+    _ times: Times, after start: Int64, within span: Int64
+  ) -> Bool {
+    var lo = 0, hi = times.count  // the first offset holding a time after start
     while lo < hi {
       let mid = (lo + hi) / 2
-      if times[mid] <= start { lo = mid + 1 } else { hi = mid }
+      if times[times.index(times.startIndex, offsetBy: mid)] <= start { lo = mid + 1 } else { hi = mid }
     }
-    return lo < times.count && times[lo] <= start + span
+    return lo < times.count && times[times.index(times.startIndex, offsetBy: lo)] <= start + span
   }
 
   /// When a customer with these sorted activity times churns by
   /// inactivity: the day their first silence longer than `horizon` reaches
   /// it (after the last activity, the last time + horizon); nil without any.
-  public static func firstSilence(_ times: [Int64], longerThan horizon: Int64) -> Int64? {
+  public static func firstSilence(_ times: some RandomAccessCollection<Int64>, longerThan horizon: Int64) -> Int64? {
     for (a, b) in zip(times, times.dropFirst()) where b - a > horizon { return a + horizon }
     return times.last.map { $0 + horizon }
   }

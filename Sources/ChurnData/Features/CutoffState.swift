@@ -25,7 +25,17 @@ struct CutoffState: Sendable {
 
   static let activeDayWords = 6  // 384 bits ≥ 365 days
 
-  init(cutoff: Int64, horizon: Duration, spec: FeatureSpec, stageCount: Int) {
+  /// Customers to make room for at the first `ensure` (0: grow by doubling).
+  private let reservedCustomers: Int
+
+  /// `reserve`: the log's customers and vocabulary slots when known (a
+  /// later pass over the same log), so that the records are allocated once
+  /// at their final size instead of grown and copied.
+  init(
+    cutoff: Int64, horizon: Duration, spec: FeatureSpec, stageCount: Int,
+    reserve: (customers: Int, types: Int, channels: Int)? = nil
+  ) {
+    reservedCustomers = reserve?.customers ?? 0
     self.cutoff = cutoff
     horizonEnd = cutoff + horizon.micros
     windows = spec.windows.map { Int64($0) * microsPerDay }
@@ -33,7 +43,7 @@ struct CutoffState: Sendable {
     sentimentWindows = spec.sentimentWindows.map { Int64($0) * microsPerDay }
     layout = CutoffLayout(
       windows: spec.windows.count, sentimentWindows: spec.sentimentWindows.count, stages: stageCount,
-      types: 8, channels: 4)
+      types: max(8, reserve?.types ?? 0), channels: max(4, reserve?.channels ?? 0))
   }
 
   /// Makes room for customers `0..<customers`, event types `0..<types` and
@@ -46,7 +56,7 @@ struct CutoffState: Sendable {
       relayout(to: grown)
     }
     if count > customers {
-      let n = max(count, customers * 2, 1024)
+      let n = max(count, customers * 2, 1024, reservedCustomers)
       let wideRecord = layout.wideTemplate
       let narrowRecord = layout.narrowTemplate
       wide.reserveCapacity(n * layout.wideStride)

@@ -35,6 +35,11 @@ public struct FeatureExtractor: Sendable {
   /// Called after each batch with the number of rows read so far (for a
   /// progress display; the library itself never prints).
   public var progress: (@Sendable (Int) -> Void)?
+  /// The log's size when an earlier pass over it knows it: the per-customer
+  /// state is then allocated once at that size rather than grown by
+  /// doubling (up to half of it unused, and copied at each step), which is
+  /// what a pass repeated at many cutoffs needs to stay small.
+  public var expectedLog: (customers: Int, eventTypes: Int, channels: Int)?
   /// Fits the stage chain behind a `stage_churn` feature whose
   /// probabilities the spec does not fix yet (the chain is a model, above
   /// the features: `StageChainChurnFitter` in practice).
@@ -69,10 +74,19 @@ public struct FeatureExtractor: Sendable {
     let stageIndex = spec.stages
     // Customers are split into partitions (customer id mod P), each with
     // its own state, so that events are added on all cores at once.
+    let partitionCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    let reserve = expectedLog.map {
+      (
+        customers: ($0.customers + partitionCount - 1) / partitionCount, types: $0.eventTypes + 1,
+        channels: $0.channels + 1
+      )
+    }
     let partitions = StatePartitions(
-      count: max(1, ProcessInfo.processInfo.activeProcessorCount),
+      count: partitionCount,
       make: {
-        cutoffs.map { CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count) }
+        cutoffs.map {
+          CutoffState(cutoff: $0.micros, horizon: horizon, spec: spec, stageCount: stageIndex.count, reserve: reserve)
+        }
       })
     var roles: [CutoffState.EventRole] = []
     var stageOfID: [Int] = []

@@ -146,8 +146,7 @@ struct PeriodDesign {
     let kept = (0..<p).filter { !history.contains(data.names[$0]) }
     var features = [Double](repeating: 0, count: n * p)
     for (i, period) in data.periods.enumerated() {
-      let x = data.snapshots.values(of: data.snapshots.rows[period.row])
-      for j in kept { features[j * n + i] = x[j] }
+      for j in kept { features[j * n + i] = period.x[j] }
     }
     self.features = features
     churned = data.periods.map { $0.churned ? 1.0 : 0.0 }
