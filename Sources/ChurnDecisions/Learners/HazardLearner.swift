@@ -113,11 +113,15 @@ struct HazardLearner: UpliftLearner {
   ) throws -> LogisticRegressionFit {
     let n = design.periods.count, p = data.names.count
     let f = design.exposures(effectDays: effectDays, periodDays: data.windowDays)
-    var storage = design.features
+    // Room for every column at once: grown column by column, the array
+    // would be copied at each doubling, up to twice its size at the peak.
+    var storage = [Double]()
+    storage.reserveCapacity(n * (p + effectDays.count + modifiers.reduce(0) { $0 + $1.count }))
+    storage += design.features
     for a in effectDays.indices {
-      storage += f.map { $0[a] }
+      storage += f.lazy.map { $0[a] }
       for j in try positions(of: modifiers[a], in: data.names) {
-        storage += (0..<n).map { f[$0][a] * design.features[j * n + $0] }
+        storage += (0..<n).lazy.map { f[$0][a] * design.features[j * n + $0] }
       }
     }
     let extra = data.catalog.actions.indices.flatMap { a in
