@@ -22,7 +22,7 @@ extension UpliftTrainer {
     let churned: Bool
     let treatments: [(action: Int, day: Double)]
     let holdout: Bool
-    /// 1 / sampling rate (periods with neither churn nor treatment are sampled).
+    /// 1 / sampling rate (`SnapshotKeeper`: periods past their caps are sampled).
     let weight: Double
   }
 }

@@ -28,10 +28,6 @@ extension UpliftTrainer {
     /// The hazard learner's customer-periods (empty for the other learners).
     var periods: [PeriodRow]
     var reachability: Reachability?
-    /// Every snapshot row the features gave, sampled or not.
-    var snapshotRows: Int
-    /// How many passes over the log the snapshot features took.
-    var passes: Int
   }
 
   /// Snapshot dates per block: as many as keep a block's rows (customers ×
@@ -65,7 +61,6 @@ extension UpliftTrainer {
         return catalog.actions.indices.contains { UpliftFitting.eligible($0, s, catalog: catalog, stages: spec.stages) }
       })
     let step = datesPerBlock(customers: history.customers.count)
-    var passes = 0
     for start in stride(from: 0, to: grid.count, by: step) {
       let block = Array(grid[start..<min(start + step, grid.count)])
       let dates = block.count == 1 ? "date \(start + 1)" : "dates \(start + 1)–\(start + block.count)"
@@ -79,14 +74,13 @@ extension UpliftTrainer {
       var issues = IssueLog(limit: 0)
       var reader = try EventLogReader(path: path, schema: schema)
       let set = try extractor.extract(from: &reader, customers: table, issues: &issues)
-      passes += 1
       guard set.featureNames == names else { throw UpliftError.featuresDiffer }
       for row in set.rows { keeper.add(row, values: { set.values(of: row) }) }
       keeper.prune()
     }
     return SnapshotRows(
       featureNames: names, rows: keeper.finishedRows(), periods: keeper.finishedPeriods(),
-      reachability: keeper.reachability, snapshotRows: keeper.snapshotRows, passes: passes)
+      reachability: keeper.reachability)
   }
 
   /// An empty reachability tally (nil with churn by inactivity, where a
@@ -163,20 +157,20 @@ struct SnapshotKeeper {
   /// The controls' sampling rate over `rows` snapshot rows.
   private func controlRate(_ rows: Int) -> Double { min(1, Double(maxControls) / Double(max(rows, 1))) }
 
-  /// The plain periods' sampling rate: `room` periods over `plain` ones.
-  private static func rate(room: Int, plain: Int) -> Double {
-    plain == 0 ? 1 : min(1, Double(room) / Double(plain))
+  /// A sampling rate that keeps `room` of `count` periods.
+  private static func rate(room: Int, count: Int) -> Double {
+    count == 0 ? 1 : min(1, Double(room) / Double(count))
   }
 
   /// The most the plain periods' final rate can be now: their room is at
   /// most three times `maxControlRows`, and their count can only grow.
-  private var plainRateBound: Double { Self.rate(room: 3 * maxControls, plain: plainPeriods) }
+  private var plainRateBound: Double { Self.rate(room: 3 * maxControls, count: plainPeriods) }
 
   /// The other periods' rate (those with a churn or a treatment still
   /// working, the ones that carry the effects): every one while they are
   /// at most twice `maxControlRows`, else a sample of that many (weights
   /// 1 / rate), so that the hazard fits stay a bounded size on any log.
-  private var otherRate: Double { Self.rate(room: 2 * maxControls, plain: otherPeriods) }
+  private var otherRate: Double { Self.rate(room: 2 * maxControls, count: otherPeriods) }
 
   mutating func add(_ row: FeatureSet.Row, values: () -> [Double]) {
     snapshotRows += 1
@@ -277,7 +271,7 @@ struct SnapshotKeeper {
   func finishedPeriods() -> [UpliftTrainer.PeriodRow] {
     let other = otherRate
     let kept = Int((Double(otherPeriods) * other).rounded())
-    let plainRate = Self.rate(room: max(maxControls * 3 - kept, maxControls), plain: plainPeriods)
+    let plainRate = Self.rate(room: max(maxControls * 3 - kept, maxControls), count: plainPeriods)
     return periodCandidates.compactMap { candidate in
       let rate = candidate.plain ? plainRate : other
       guard rate >= 1 || candidate.draw < rate else { return nil }
