@@ -33,6 +33,13 @@ public struct PostgresLocation: Equatable, Sendable {
     connection = String(parts[0]) + (rest.isEmpty ? "" : "?" + rest.joined(separator: "&"))
   }
 
+  /// A connection URI without a table (a session's, not a table's location).
+  public init(connecting text: String) {
+    connection = text
+    table = ""
+    shown = PostgresLocation.hidingPassword(text)
+  }
+
   /// `"name"`, or `"schema"."name"` for `schema.name`.
   var quotedTable: String {
     table.split(separator: ".", maxSplits: 1).map { "\"" + doublingQuotes(String($0)) + "\"" }.joined(separator: ".")
@@ -65,9 +72,9 @@ public struct PostgresLocation: Equatable, Sendable {
 
 /// A connection through libpq: statements with bound parameters, COPY in
 /// and out.
-@safe final class PostgresConnection {
+@safe public final class PostgresConnection {
   private let handle: OpaquePointer
-  let shown: String
+  public let shown: String
 
   init(_ location: PostgresLocation) throws(ByteStreamError) {
     shown = location.shown

@@ -42,16 +42,27 @@ public enum FeatureSQL {
   /// The SELECT producing `customer_id`, `cutoff` and the model's features
   /// (in order) for every eligible customer at `cutoff`, sorted by id.
   public static func features(_ model: ChurnModel, cutoff: Cutoff, dialect: ModelExport.Dialect) throws -> String {
-    let query = FeatureQuery(
-      spec: try model.specForEvents("feature SQL"), dialect: dialect, cutoff: cutoff,
-      churn: try ChurnDefinition(parsing: model.training.churnDefinition))
+    try features(
+      spec: try model.specForEvents("feature SQL"), names: model.features,
+      churn: try ChurnDefinition(parsing: model.training.churnDefinition),
+      activeWithinDays: model.training.activeWithinDays ?? model.training.horizonDays, cutoff: cutoff,
+      dialect: dialect)
+  }
+
+  /// The feature SELECT of a resolved spec whose columns are `names`, over
+  /// the events table `events` (its name as given: `schema.table` is
+  /// quoted part by part).
+  static func features(
+    spec: FeatureSpec, names allNames: [String], churn: ChurnDefinition, activeWithinDays: Int, cutoff: Cutoff,
+    dialect: ModelExport.Dialect, events: String = "events"
+  ) throws -> String {
+    let query = FeatureQuery(spec: spec, dialect: dialect, cutoff: cutoff, churn: churn, events: events)
     let columns = try query.featureColumns()
     // `cox_risk_{h}d` comes last, computed from the others around their query.
     let cox = query.spec.coxRisk
-    let names = cox == nil ? model.features : Array(model.features.dropLast())
-    precondition(
-      columns.count == names.count, "feature SQL: \(columns.count) columns for \(model.features.count) features")
-    let horizon = Int64(model.training.activeWithinDays ?? model.training.horizonDays) * 86_400_000_000
+    let names = cox == nil ? allNames : Array(allNames.dropLast())
+    precondition(columns.count == names.count, "feature SQL: \(columns.count) columns for \(allNames.count) features")
+    let horizon = Int64(activeWithinDays) * 86_400_000_000
     let select = query.select(
       columns, named: names, activeWithin: horizon, joinsCustomers: !(query.spec.staticEncodings ?? []).isEmpty)
     guard let cox else { return select }
@@ -67,6 +78,8 @@ struct FeatureQuery {
   let dialect: ModelExport.Dialect
   let cutoff: Cutoff
   let churn: ChurnDefinition
+  /// The events table's name as given.
+  var events = "events"
 
   var day: String { FeatureSQL.day }
   var sentinel: String { FeatureSQL.sentinel }
@@ -78,6 +91,8 @@ struct FeatureQuery {
   var stages: [String] { spec.stages }
 
   func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
+  /// A table's name quoted, `schema.table` part by part.
+  func table(_ name: String) -> String { name.split(separator: ".", maxSplits: 1).map { q(String($0)) }.joined(separator: ".") }
   func lit(_ s: String) -> String { ModelExport.textLiteral(s) }
   func dbl(_ x: String) -> String { "CAST(\(x) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))" }
   func days(_ x: String) -> String { "\(dbl("\(T) - \(x)")) / \(dbl(day))" }
@@ -147,12 +162,15 @@ struct FeatureQuery {
     } else {
       aggregates.append("0 AS churned_before")
     }
-    let activityCondition =
-      spec.activityEvents.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
-      ?? (spec.interventions.isEmpty
-        ? "1 = 1" : "event NOT IN (\(spec.interventions.map(lit).joined(separator: ", ")))")
     aggregates.append("MAX(CASE WHEN \(activityCondition) THEN t END) AS last_activity")
     return aggregates
+  }
+
+  /// Whether an event counts as the customer's own activity.
+  var activityCondition: String {
+    spec.activityEvents.map { "event IN (\($0.map(lit).joined(separator: ", ")))" }
+      ?? (spec.interventions.isEmpty
+        ? "1 = 1" : "event NOT IN (\(spec.interventions.map(lit).joined(separator: ", ")))")
   }
 
   private func windowAggregates() -> [String] {
@@ -400,7 +418,7 @@ struct FeatureQuery {
       WITH ev AS (
         SELECT \(q("customer_id")) AS customer_id, \(time) AS t, \(q("event")) AS event,
           \(q("channel")) AS channel, \(q("amount")) AS amount, \(q("sentiment")) AS sentiment, \(q("stage")) AS stage
-        FROM \(q("events"))
+        FROM \(table(events))
       ),
       hist AS (SELECT *, \(T) - t AS age FROM ev WHERE t <= \(T)),
       a AS (

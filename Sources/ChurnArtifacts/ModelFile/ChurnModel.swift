@@ -106,15 +106,7 @@ public struct ChurnModel: Codable, Sendable {
     public init(x: Matrix, scores: [Double], featureNames: [String]? = nil, neverDays: Double? = nil) {
       let n = max(x.rows, 1)
       featureMeans = (0..<x.columns).map { j in x.column(j).reduce(0, +) / Double(n) }
-      // Each cut lies halfway between two neighbouring training scores, so
-      // no training customer sits exactly on a band boundary (where the
-      // last bits of a warehouse's arithmetic could tip it either way).
-      let sorted = scores.sorted()
-      riskBandCuts = (1..<10).map { d in
-        guard sorted.count >= 2 else { return Double(d) / 10 }
-        let k = max(1, min(sorted.count - 1, sorted.count * d / 10))
-        return (sorted[k - 1] + sorted[k]) / 2
-      }
+      riskBandCuts = Self.riskBandCuts(scores)
       score = DistributionReference(values: scores)
       features = (0..<x.columns).map { DistributionReference(values: x.column($0)) }
       if let names = featureNames {
@@ -124,6 +116,30 @@ public struct ChurnModel: Codable, Sendable {
           guard !seen.isEmpty else { return never ?? 0 }
           return Quantiles.linear(seen, at: [0.5])[0]
         }
+      }
+    }
+
+    /// The same reference from parts computed elsewhere (a database):
+    /// each feature's mean, distribution and typical value.
+    init(
+      featureMeans: [Double], scores: [Double], features: [DistributionReference], typicalValues: [Double]
+    ) {
+      self.featureMeans = featureMeans
+      riskBandCuts = Self.riskBandCuts(scores)
+      score = DistributionReference(values: scores)
+      self.features = features
+      self.typicalValues = typicalValues
+    }
+
+    /// Each cut lies halfway between two neighbouring training scores, so
+    /// no training customer sits exactly on a band boundary (where the
+    /// last bits of a warehouse's arithmetic could tip it either way).
+    private static func riskBandCuts(_ scores: [Double]) -> [Double] {
+      let sorted = scores.sorted()
+      return (1..<10).map { d in
+        guard sorted.count >= 2 else { return Double(d) / 10 }
+        let k = max(1, min(sorted.count - 1, sorted.count * d / 10))
+        return (sorted[k - 1] + sorted[k]) / 2
       }
     }
 

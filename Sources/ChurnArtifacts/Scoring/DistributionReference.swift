@@ -18,15 +18,44 @@ public struct DistributionReference: Sendable, Codable, Equatable {
   /// The deciles of `values` (duplicates merged, so a 0/1 feature has two bins).
   public init(values: [Double]) {
     let sorted = values.filter { !$0.isNaN }.sorted()
-    var cuts: [Double] = []
-    if !sorted.isEmpty {
-      for d in 1..<10 {
-        let cut = sorted[min(sorted.count - 1, sorted.count * d / 10)]
-        if cut < sorted.last!, cuts.last.map({ cut > $0 }) ?? true { cuts.append(cut) }
-      }
-    }
-    self.cuts = cuts
+    cuts = Self.cuts(count: sorted.count) { sorted[$0] }
     shares = DistributionReference.shares(of: sorted, cuts: cuts)
+  }
+
+  /// The same reference from the sorted values' order statistics, for
+  /// values that stay in a database: `orderStatistics[k]` is the k-th
+  /// smallest (0-based) of `count` values at each of `ranks(count:)`, and
+  /// `countsAtMost(cuts)` says how many values are at most each cut.
+  init(
+    count: Int, orderStatistics: [Int: Double], countsAtMost: ([Double]) throws -> [Int]
+  ) rethrows {
+    let cuts = Self.cuts(count: count) { orderStatistics[$0]! }
+    let atMost = try countsAtMost(cuts)
+    let total = max(Double(count), 1)
+    self.cuts = cuts
+    shares = (0...cuts.count).map { k in
+      let upTo = k < cuts.count ? atMost[k] : count
+      return Double(upTo - (k > 0 ? atMost[k - 1] : 0)) / total
+    }
+  }
+
+  /// The ranks (0-based) of the sorted values the cuts are read from: the
+  /// nine deciles and the largest.
+  static func ranks(count n: Int) -> [Int] {
+    n == 0 ? [] : (1..<10).map { d in min(n - 1, n * d / 10) } + [n - 1]
+  }
+
+  /// Each decile of the sorted values (`value(rank)`) that is below the
+  /// largest and above the cut before it.
+  private static func cuts(count n: Int, value: (Int) -> Double) -> [Double] {
+    guard n > 0 else { return [] }
+    let largest = value(n - 1)
+    var cuts: [Double] = []
+    for d in 1..<10 {
+      let cut = value(min(n - 1, n * d / 10))
+      if cut < largest, cuts.last.map({ cut > $0 }) ?? true { cuts.append(cut) }
+    }
+    return cuts
   }
 
   /// The bin of a value.

@@ -39,6 +39,18 @@ enum TrainCommand: Command {
         name: "events", valueName: "file",
         help: "Event log to train from (a CSV file, or a table: sqlite:PATH?table=NAME, postgres://…?table=NAME)."),
       .init(name: "customers", valueName: "file", help: "Customers table for static attributes."),
+      .init(
+        name: "engine", valueName: "name",
+        help:
+          "Or train inside a database: sqlite or postgres. Features, labels and every Newton step's sums are computed there; only sums, counts and the rows' fitted probabilities come back (docs/warehouse.md)."
+      ),
+      .init(
+        name: "connection", valueName: "target",
+        help: "With --engine: the SQLite file, or the PostgreSQL URI (postgres://HOST/DATABASE; credentials as libpq finds them)."),
+      .init(
+        name: "table", valueName: "name",
+        help: "With --engine: the events table (customer_id, timestamp, event, channel, amount, sentiment, stage).",
+        defaultValue: "events"),
       .init(name: "cutoff", valueName: "date", help: "Training cutoff (with --events)."),
       .init(
         name: "cutoffs", valueName: "list",
@@ -136,11 +148,12 @@ enum TrainCommand: Command {
       ActiveWithinOption.option,
     ] + MappingOptions.options,
     exclusiveGroups: [
-      ["events", "features"], ["cv", "l2"], ["holdout", "holdout-cutoff"], ["cutoff", "cutoffs", "every"],
+      ["events", "features", "engine"], ["cv", "l2"], ["holdout", "holdout-cutoff"], ["cutoff", "cutoffs", "every"],
     ],
     examples: [
       "churnkit train --events training-data/events.csv --customers training-data/customers.csv --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out my-model.json",
       "churnkit train --features features.csv --label label --out my-model.json",
+      "churnkit train --engine sqlite --connection shop.db --table events --cutoff 2025-06-30 --horizon 90d --churn-definition event:cancel --l2 1 --holdout 0.3 --out my-model.json",
     ])
 
   /// Options that only mean something when uplift is learned.
@@ -180,12 +193,17 @@ enum TrainCommand: Command {
     }
     let seed = try HoldoutOption.seed(arguments)
     let holdoutFraction = try HoldoutOption.fraction(arguments)
+    if arguments.value("engine") != nil {
+      return try fromEngine(arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
+    }
     if arguments.value("events") != nil {
       return try fromEvents(
         arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction, seed: seed,
         console: console)
     }
-    guard let path = arguments.value("features") else { throw CLIError.missingOneOf(["events", "features"]) }
+    guard let path = arguments.value("features") else {
+      throw CLIError.missingOneOf(["events", "features", "engine"])
+    }
     return try fromMatrix(
       path, arguments, estimator: estimator, crossValidation: crossValidation, holdoutFraction: holdoutFraction,
       seed: seed, console: console)
@@ -381,7 +399,7 @@ enum TrainCommand: Command {
 
   /// A fit that did not converge is an error unless the user accepts it:
   /// the table is printed for diagnosis, nothing is saved.
-  private static func requireConvergence(
+  static func requireConvergence(
     _ fit: LogisticRegressionFit, _ arguments: ParsedArguments, _ console: Console
   ) throws {
     guard !fit.converged, !arguments.flag("allow-unconverged") else { return }
@@ -389,7 +407,7 @@ enum TrainCommand: Command {
     throw ModelError.notConverged(iterations: fit.iterations)
   }
 
-  private static func report(
+  static func report(
     fit: LogisticRegressionFit, training: BinaryMetrics, holdout: BinaryMetrics?, path: [CrossValidation.Point]?,
     _ arguments: ParsedArguments, _ console: Console
   ) throws {

@@ -220,6 +220,25 @@ public struct FeatureSet: Sendable {
 
   // MARK: - The features, in order (docs/features.md)
 
+  /// The feature names of a spec whose vocabularies are fixed (event
+  /// types, channels and their pools listed): what a query computing the
+  /// features in a database names its columns. No static attributes and no
+  /// feature that needs a fitted model (stage chain, repeat purchase, Cox).
+  package static func featureNames(ofResolved spec: FeatureSpec) -> [String] {
+    precondition(
+      spec.staticEncodings?.isEmpty ?? true && spec.stageChurn == nil && spec.repeatPurchase == nil
+        && spec.coxRisk == nil, "featureNames(ofResolved:): a spec without static or fitted features")
+    let types = spec.eventTypes ?? []
+    let channels = spec.channels ?? []
+    let slots = Slots(
+      types: CategoryColumns(own: types.map { _ in nil }, pooled: []),
+      interventions: spec.interventions.map { _ in nil },
+      channels: CategoryColumns(own: channels.map { _ in nil }, pooled: []), typeCount: 1, channelCount: 1)
+    var names = FeatureWriter(.names, log1p: spec.log1p == true)
+    writeNames(spec, slots, StaticFeatures.none, &names)
+    return names.names
+  }
+
   private static func writeNames(
     _ spec: FeatureSpec, _ slots: Slots, _ staticFeatures: StaticFeatures, _ out: inout FeatureWriter
   ) {

@@ -52,6 +52,15 @@ struct StaticFeatures: Sendable {
     return t
   }
 
+  /// No static attributes.
+  static var none: StaticFeatures { StaticFeatures() }
+
+  private init() {
+    encodings = []
+    columns = []
+    rowByID = [:]
+  }
+
   init(encodings: [StaticEncoding], table: CustomerTable?) throws(FeatureError) {
     self.encodings = encodings
     guard let table else {

@@ -6,26 +6,26 @@ struct BacktrackingLineSearch {
   var sufficientDecrease = 1e-4
   var maxHalvings = 40
 
-  struct Step {
+  struct Step<State> {
     var point: [Double]
-    var eta: [Double]
+    var state: State
     var value: Double
   }
 
   /// The accepted step, or nil when no step decreases the objective enough
   /// (at machine precision: the optimum). `acceptsAnyDecrease` also takes a
   /// step that merely does not increase it (when the decrement is tiny).
-  func search(
-    from point: [Double], along direction: [Double], value: Double, slope: Double, loss: LogisticLoss,
-    acceptsAnyDecrease: Bool = false, objective: ([Double], [Double]) -> Double
-  ) -> Step? {
+  func search<Loss: LogisticObjective>(
+    from point: [Double], along direction: [Double], value: Double, slope: Double, loss: Loss,
+    acceptsAnyDecrease: Bool = false, objective: ([Double], Loss.State) -> Double
+  ) throws(ModelError) -> Step<Loss.State>? {
     var t = 1.0
     for _ in 0..<maxHalvings {
       let trial = zip(point, direction).map { $0 + t * $1 }
-      let trialEta = loss.linearPredictor(trial)
-      let trialValue = objective(trial, trialEta)
+      let trialState = try loss.state(at: trial)
+      let trialValue = objective(trial, trialState)
       if trialValue <= value + sufficientDecrease * t * slope || (acceptsAnyDecrease && trialValue <= value) {
-        return Step(point: trial, eta: trialEta, value: trialValue)
+        return Step(point: trial, state: trialState, value: trialValue)
       }
       t *= 0.5
     }

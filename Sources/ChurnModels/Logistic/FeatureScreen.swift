@@ -7,10 +7,13 @@ import LinearAlgebra
 /// before Newton's method ever sees them. A penalty makes aliased and
 /// separating features estimable, so they are then kept (as scikit-learn
 /// and glmnet keep them).
-struct FeatureScreen {
+package struct FeatureScreen {
   /// Positions of the features to fit, in order.
   let kept: [Int]
   let dropped: [DroppedFeature]
+  /// Every column's mean and population standard deviation.
+  let means: [Double]
+  let deviations: [Double]
 
   /// A column whose standard deviation is at most this share of its mean
   /// (or exactly 0) is constant: what is left is rounding.
@@ -30,37 +33,51 @@ struct FeatureScreen {
     x: Matrix, y: [Double], weights: [Double], featureNames names: [String], penalised: Bool,
     checksSeparation: Bool = true, aliasTolerance: Double = FeatureScreen.aliasTolerance
   ) {
-    let n = x.rows
-    let (means, deviations) = columnMoments(of: x)
-    var scales = [Double](repeating: 1, count: x.columns)
+    self.init(
+      design: RowsInMemory(x: x, y: y, weights: weights), featureNames: names, penalised: penalised,
+      checksSeparation: checksSeparation, aliasTolerance: aliasTolerance)
+  }
+
+  /// The screen of a design seen through its summaries (`ScreenedDesign`):
+  /// rows in memory or in a database.
+  init<Design: ScreenedDesign>(
+    design: Design, featureNames names: [String], penalised: Bool, checksSeparation: Bool = true,
+    aliasTolerance: Double = FeatureScreen.aliasTolerance
+  ) throws(Design.Failure) {
+    let (means, deviations) = try design.moments()
+    self.means = means
+    self.deviations = deviations
+    var scales = [Double](repeating: 1, count: names.count)
     var varying: [Int] = []
     var dropped: [(position: Int, feature: DroppedFeature)] = []
-    for j in 0..<x.columns {
+    for j in names.indices {
       let sd = deviations[j]
       if sd == 0 || sd <= FeatureScreen.constantTolerance * abs(means[j]) {
-        dropped.append((j, DroppedFeature(name: names[j], reason: .constant, constant: n > 0 ? x[0, j] : 0)))
+        let constant = design.rows > 0 ? try design.firstValue(column: j) : 0
+        dropped.append((j, DroppedFeature(name: names[j], reason: .constant, constant: constant)))
       } else {
         scales[j] = sd
         varying.append(j)
       }
     }
     if !penalised {
-      varying = varying.filter { j in
-        guard checksSeparation,
-          let found = FeatureScreen.separation(x, column: j, y: y, weights: weights, name: names[j])
-        else {
-          return true
+      if checksSeparation {
+        var separable: [Int] = []
+        for j in varying {
+          guard let found = try design.separation(column: j, name: names[j]) else { continue }
+          dropped.append((j, found))
+          separable.append(j)
         }
-        dropped.append((j, found))
-        return false
+        varying.removeAll { separable.contains($0) }
       }
+      let gram = try design.gram(
+        of: varying, means: varying.map { means[$0] }, scales: varying.map { scales[$0] })
       dropped += FeatureScreen.aliased(
-        x, varying: varying, y: y, weights: weights, means: means, scales: scales, names: names,
-        tolerance: aliasTolerance)
+        gram: gram, varying: varying, means: means, scales: scales, names: names, tolerance: aliasTolerance)
     }
     dropped.sort { $0.position < $1.position }
     let droppedPositions = Set(dropped.map(\.position))
-    kept = (0..<x.columns).filter { !droppedPositions.contains($0) }
+    kept = names.indices.filter { !droppedPositions.contains($0) }
     self.dropped = dropped.map(\.feature)
   }
 
@@ -71,54 +88,25 @@ struct FeatureScreen {
     return abs(v - whole) <= 1e-7 * max(1, abs(v)) ? whole : v
   }
 
-  /// Whether column j alone separates the labels: the largest value among
-  /// rows of one label is at most the smallest among rows of the other
-  /// (rows of weight 0 do not count). The boundary reported is halfway
-  /// between the two (the shared value when they touch).
-  static func separation(_ x: Matrix, column j: Int, y: [Double], weights: [Double], name: String) -> DroppedFeature? {
-    var low = [Double.infinity, .infinity]
-    var high = [-Double.infinity, -.infinity]
-    let n = x.rows
-    for i in 0..<n where weights[i] > 0 {
-      let v = x.storage[j * n + i]
-      let k = y[i] == 1 ? 1 : 0
-      low[k] = min(low[k], v)
-      high[k] = max(high[k], v)
-    }
-    let labelAbove: Int
-    let boundary: Double
-    if high[0] <= low[1] {
-      (labelAbove, boundary) = (1, (high[0] + low[1]) / 2)
-    } else if high[1] <= low[0] {
-      (labelAbove, boundary) = (0, (high[1] + low[0]) / 2)
-    } else {
-      return nil
-    }
-    var above = 0
-    var below = 0
-    for i in 0..<n where weights[i] > 0 {
-      let v = x.storage[j * n + i]
-      if v > boundary { above += 1 } else if v < boundary { below += 1 }
-    }
-    return DroppedFeature(
-      name: name, reason: .separating, constant: boundary, labelAbove: labelAbove, rowsAbove: above, rowsBelow: below)
+  /// Where a feature alone would separate the labels, from its smallest
+  /// and largest value among rows of each label (`low[k]`, `high[k]`, rows
+  /// of weight 0 not counted): the largest among one label is at most the
+  /// smallest among the other. The boundary is halfway between the two
+  /// (the shared value when they touch); nil when the labels overlap.
+  package static func separatingBoundary(low: [Double], high: [Double]) -> (boundary: Double, labelAbove: Int)? {
+    if high[0] <= low[1] { return ((high[0] + low[1]) / 2, 1) }
+    if high[1] <= low[0] { return ((high[1] + low[0]) / 2, 0) }
+    return nil
   }
 
   /// The varying columns that are combinations of earlier ones, with the
-  /// combination on the original scale.
+  /// combination on the original scale, from the Gram matrix ZᵀWZ of the
+  /// standardised varying columns with the intercept.
   private static func aliased(
-    _ x: Matrix, varying: [Int], y: [Double], weights: [Double], means: [Double], scales: [Double], names: [String],
-    tolerance: Double
+    gram: Matrix, varying: [Int], means: [Double], scales: [Double], names: [String], tolerance: Double
   ) -> [(position: Int, feature: DroppedFeature)] {
-    let n = x.rows
     var dropped: [(position: Int, feature: DroppedFeature)] = []
-    // The Gram matrix ZᵀWZ of the standardised columns with the intercept:
-    // the Hessian at a constant linear predictor, up to a factor.
-    let design = varying.count == x.columns ? x : x.selectingColumns(varying)
-    let loss = LogisticLoss(
-      x: design, y: y, weights: weights, l2: 0, means: varying.map { means[$0] }, scales: varying.map { scales[$0] })
-    let dependence = ColumnDependence(
-      gram: loss.hessian(eta: [Double](repeating: 0, count: n)), tolerance: tolerance)
+    let dependence = ColumnDependence(gram: gram, tolerance: tolerance)
     for d in dependence.dependent where d.column > 0 {
       let j = varying[d.column - 1]
       // z_j = c₀ + Σ c_t z_t  ⇒  x_j = m_j + s_j c₀ + Σ (s_j c_t / s_t)(x_t − m_t).
@@ -148,6 +136,59 @@ struct FeatureScreen {
         ))
     }
     return dropped
+  }
+}
+
+/// What `FeatureScreen` reads of a design, wherever its rows are.
+package protocol ScreenedDesign {
+  associatedtype Failure: Error
+  var rows: Int { get }
+  /// Each column's mean and population standard deviation.
+  func moments() throws(Failure) -> (means: [Double], deviations: [Double])
+  /// A value of column j (what a constant column holds).
+  func firstValue(column j: Int) throws(Failure) -> Double
+  /// Column j as a separating feature, or nil (`FeatureScreen.separatingBoundary`).
+  func separation(column j: Int, name: String) throws(Failure) -> DroppedFeature?
+  /// ZᵀWZ of the intercept and the standardised `columns` at η = 0 (the
+  /// Hessian of an unpenalised fit there), both triangles filled.
+  func gram(of columns: [Int], means: [Double], scales: [Double]) throws(Failure) -> Matrix
+}
+
+/// A design matrix, its labels and row weights in memory.
+struct RowsInMemory: ScreenedDesign {
+  let x: Matrix
+  let y: [Double]
+  let weights: [Double]
+
+  var rows: Int { x.rows }
+  func moments() -> (means: [Double], deviations: [Double]) { columnMoments(of: x) }
+  func firstValue(column j: Int) -> Double { x[0, j] }
+
+  func separation(column j: Int, name: String) -> DroppedFeature? {
+    var low = [Double.infinity, .infinity]
+    var high = [-Double.infinity, -.infinity]
+    let n = x.rows
+    for i in 0..<n where weights[i] > 0 {
+      let v = x.storage[j * n + i]
+      let k = y[i] == 1 ? 1 : 0
+      low[k] = min(low[k], v)
+      high[k] = max(high[k], v)
+    }
+    guard let (boundary, labelAbove) = FeatureScreen.separatingBoundary(low: low, high: high) else { return nil }
+    var above = 0
+    var below = 0
+    for i in 0..<n where weights[i] > 0 {
+      let v = x.storage[j * n + i]
+      if v > boundary { above += 1 } else if v < boundary { below += 1 }
+    }
+    return DroppedFeature(
+      name: name, reason: .separating, constant: boundary, labelAbove: labelAbove, rowsAbove: above, rowsBelow: below)
+  }
+
+  func gram(of columns: [Int], means: [Double], scales: [Double]) -> Matrix {
+    let design = columns.count == x.columns ? x : x.selectingColumns(columns)
+    let loss = LogisticLoss(x: design, y: y, weights: weights, l2: 0, means: means, scales: scales)
+    return loss.hessian(eta: [Double](repeating: 0, count: x.rows))
   }
 }
 

@@ -130,29 +130,38 @@ public struct LogisticRegression: Sendable {
     let (means, scales) = standardization(of: design)
     let loss = LogisticLoss(
       x: design, y: y, weights: w, l2: l2, means: means, scales: scales, penaltyFactors: factors)
-    var start = [Double](repeating: 0, count: names.count + 1)
     let rate = zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } / w.reduce(0, +)
+    let outcome = try minimize(loss, baseRate: rate, names: names, factors: factors) { column in
+      design.storage[(column * n)..<((column + 1) * n)].allSatisfy { $0 == design.storage[column * n] }
+    }
+    // Intercept-only model: p̄ = weighted base rate.
+    let null = zip(y, w).reduce(0) { $0 + $1.1 * ($1.0 * log(rate) + (1 - $1.0) * log(1 - rate)) }
+    return try LogisticRegressionFit(
+      outcome: outcome, rows: n, likelihood: (loss.logLikelihood(eta: loss.linearPredictor(outcome.beta)), null),
+      means: means, scales: scales, featureNames: names, l2: l2, l1: l1, standardized: standardize,
+      dropped: dropped, warnings: warnings)
+  }
+
+  /// Newton (or proximal Newton with an L1 penalty) from the base rate's
+  /// log-odds; a design found rank deficient is reported by the feature's
+  /// name (`isConstant(j)`: whether fitted feature j is constant).
+  func minimize<Loss: LogisticObjective>(
+    _ loss: Loss, baseRate rate: Double, names: [String], factors: [Double]?, isConstant: (Int) -> Bool
+  ) throws(ModelError) -> NewtonCholeskySolver.Outcome {
+    var start = [Double](repeating: 0, count: names.count + 1)
     start[0] = log(rate / (1 - rate))
-    let outcome: NewtonCholeskySolver.Outcome
     do throws(ModelError) {
-      outcome =
-        l1 > 0
+      return l1 > 0
         ? try ProximalNewtonSolver(l1: l1, penaltyFactors: factors, maxIterations: maxIterations).minimize(
           loss, start: start)
         : try NewtonCholeskySolver(maxIterations: maxIterations).minimize(loss, start: start)
     } catch {
       if case .rankDeficient(let column) = error {
         let name = column == 0 ? "(intercept)" : names[column - 1]
-        let isConstant =
-          column > 0
-          && design.storage[((column - 1) * n)..<(column * n)].allSatisfy { $0 == design.storage[(column - 1) * n] }
-        throw isConstant ? .constantColumn(name: name) : .collinearColumn(name: name)
+        throw column > 0 && isConstant(column - 1) ? .constantColumn(name: name) : .collinearColumn(name: name)
       }
       throw error
     }
-    return try LogisticRegressionFit(
-      outcome: outcome, loss: loss, means: means, scales: scales, featureNames: names, l2: l2, l1: l1,
-      standardized: standardize, dropped: dropped, warnings: warnings)
   }
 
   /// Centre and scale (population standard deviation, as scikit-learn's

@@ -69,10 +69,13 @@ public struct LogisticRegressionFit: Sendable, Codable {
       intercept: intercept, coefficients: names.map { position[$0].map { terms[$0].coefficient } ?? 0 })
   }
 
+  /// - Parameters:
+  ///   - likelihood: the fit's log-likelihood and the intercept-only
+  ///     model's, over `rows` rows.
   init(
-    outcome: NewtonCholeskySolver.Outcome, loss: LogisticLoss, means: [Double], scales: [Double],
-    featureNames: [String], l2: Double, l1: Double, standardized: Bool, dropped: [DroppedFeature] = [],
-    warnings screeningWarnings: [FitWarning] = []
+    outcome: NewtonCholeskySolver.Outcome, rows: Int, likelihood: (fitted: Double, null: Double), means: [Double],
+    scales: [Double], featureNames: [String], l2: Double, l1: Double, standardized: Bool,
+    dropped: [DroppedFeature] = [], warnings screeningWarnings: [FitWarning] = []
   ) throws(ModelError) {
     self.dropped = dropped.isEmpty ? nil : dropped
     let p = featureNames.count
@@ -105,15 +108,9 @@ public struct LogisticRegressionFit: Sendable, Codable {
     self.scales = scales
     self.l2 = l2
     self.l1 = l1
-    rows = loss.rows
-    let eta = loss.linearPredictor(gamma)
-    logLikelihood = loss.logLikelihood(eta: eta)
-    // Intercept-only model: p̄ = weighted base rate.
-    let totalWeight = loss.weights.reduce(0, +)
-    let rate = zip(loss.y, loss.weights).reduce(0) { $0 + $1.0 * $1.1 } / totalWeight
-    nullLogLikelihood = zip(loss.y, loss.weights).reduce(0) {
-      $0 + $1.1 * ($1.0 * log(rate) + (1 - $1.0) * log(1 - rate))
-    }
+    self.rows = rows
+    logLikelihood = likelihood.fitted
+    nullLogLikelihood = likelihood.null
     iterations = outcome.iterations
     converged = outcome.converged
     var warnings = screeningWarnings + outcome.warnings

@@ -18,6 +18,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
   /// A combination of features separates the labels: fitted probabilities
   /// reached 0 or 1 (|η| > 23) and the likelihood has no finite maximum.
   case separated(iterations: Int, saturatedRows: Int)
+  /// The rows' summaries could not be read (a database query failed).
+  case summaries(String)
 
   public var description: String {
     switch self {
@@ -31,6 +33,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case .collinearColumn(let name):
       return "feature '\(name)' is a linear combination of the features before it: drop it, or add an L2 penalty (--l2)"
     case .numericalFailure(let what): return "numerical failure: \(what)"
+    case .summaries(let what): return what
     case .configuration(let problem): return problem.description
     case .noPenaltyFitsEveryFold:
       return "cross-validation could not fit any penalty of the grid on every fold"

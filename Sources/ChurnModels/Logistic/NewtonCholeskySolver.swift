@@ -23,14 +23,14 @@ struct NewtonCholeskySolver {
     var warnings: [FitWarning]
   }
 
-  func minimize(_ loss: LogisticLoss, start: [Double]) throws(ModelError) -> Outcome {
+  func minimize<Loss: LogisticObjective>(_ loss: Loss, start: [Double]) throws(ModelError) -> Outcome {
     var beta = start
-    var eta = loss.linearPredictor(beta)
-    var value = loss.value(beta, eta: eta)
+    var state = try loss.state(at: beta)
+    var value = loss.value(beta, at: state)
     var warnings: [FitWarning] = []
     for iteration in 1...maxIterations {
-      let g = loss.gradient(beta, eta: eta)
-      var h = loss.hessian(eta: eta)
+      let g = loss.gradient(beta, at: state)
+      var h = loss.hessian(at: state)
       // Inner solve H Δ = −g. A Hessian that is not positive definite at
       // the start means collinear columns; later, weights p(1 − p) that
       // vanished: the labels are separated and the optimum is at infinity.
@@ -43,7 +43,7 @@ struct NewtonCholeskySolver {
         throw error
       } catch {
         if case .notPositiveDefinite(let k) = error as? LinearAlgebraError {
-          let saturated = eta.count { abs($0) > 23 }
+          let saturated = loss.saturatedRows(at: state)
           if iteration > 1 && saturated > 0 {
             throw ModelError.separated(iterations: iteration - 1, saturatedRows: saturated)
           }
@@ -60,22 +60,22 @@ struct NewtonCholeskySolver {
         for k in beta.indices { beta[k] += step[k] }
         return Outcome(beta: beta, hessian: h, iterations: iteration, converged: true, warnings: warnings)
       }
-      if let accepted = BacktrackingLineSearch().search(
+      if let accepted = try BacktrackingLineSearch().search(
         from: beta, along: step, value: value, slope: slope, loss: loss, acceptsAnyDecrease: decrement < 1e-10,
-        objective: { loss.value($0, eta: $1) })
+        objective: { loss.value($0, at: $1) })
       {
         beta = accepted.point
-        eta = accepted.eta
+        state = accepted.state
         value = accepted.value
       } else {
         // No decrease is possible at machine precision: we are at the optimum.
-        h = loss.hessian(eta: eta)
+        h = loss.hessian(at: state)
         return Outcome(beta: beta, hessian: h, iterations: iteration, converged: decrement < 1e-8, warnings: warnings)
       }
     }
     warnings.append(.notConverged(iterations: maxIterations))
     return Outcome(
-      beta: beta, hessian: loss.hessian(eta: eta), iterations: maxIterations, converged: false, warnings: warnings)
+      beta: beta, hessian: loss.hessian(at: state), iterations: maxIterations, converged: false, warnings: warnings)
   }
 
   /// A column of the starting Hessian that is a combination of the columns

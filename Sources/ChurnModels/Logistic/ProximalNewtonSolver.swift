@@ -17,21 +17,23 @@ struct ProximalNewtonSolver {
   var maxIterations = 100
   var tolerance = 1e-12
 
-  func minimize(_ loss: LogisticLoss, start: [Double]) throws(ModelError) -> NewtonCholeskySolver.Outcome {
+  func minimize<Loss: LogisticObjective>(
+    _ loss: Loss, start: [Double]
+  ) throws(ModelError) -> NewtonCholeskySolver.Outcome {
     let q = loss.parameters
     var gamma = start
-    var eta = loss.linearPredictor(gamma)
+    var state = try loss.state(at: gamma)
     let a = [0] + (penaltyFactors ?? Array(repeating: 1, count: q - 1)).map { l1 * $0 }
     func penalty(_ b: [Double]) -> Double {
       var total = 0.0
       for j in 1..<q { total += a[j] * abs(b[j]) }
       return total
     }
-    func objective(_ b: [Double], _ e: [Double]) -> Double { loss.value(b, eta: e) + penalty(b) }
-    var value = objective(gamma, eta)
+    func objective(_ b: [Double], _ s: Loss.State) -> Double { loss.value(b, at: s) + penalty(b) }
+    var value = objective(gamma, state)
     for iteration in 1...maxIterations {
-      let g = loss.gradient(gamma, eta: eta)
-      let h = loss.hessian(eta: eta)
+      let g = loss.gradient(gamma, at: state)
+      let h = loss.hessian(at: state)
       // Coordinate descent on the penalised quadratic model, in d = γ' − γ.
       var d = [Double](repeating: 0, count: q)
       var hd = [Double](repeating: 0, count: q)  // H d, kept up to date
@@ -66,19 +68,19 @@ struct ProximalNewtonSolver {
         return NewtonCholeskySolver.Outcome(
           beta: gamma, hessian: h, iterations: iteration - 1, converged: true, warnings: [])
       }
-      if let accepted = BacktrackingLineSearch().search(
+      if let accepted = try BacktrackingLineSearch().search(
         from: gamma, along: d, value: value, slope: delta, loss: loss, objective: objective)
       {
         gamma = accepted.point
-        eta = accepted.eta
+        state = accepted.state
         value = accepted.value
       } else {
         return NewtonCholeskySolver.Outcome(
-          beta: gamma, hessian: loss.hessian(eta: eta), iterations: iteration, converged: true, warnings: [])
+          beta: gamma, hessian: loss.hessian(at: state), iterations: iteration, converged: true, warnings: [])
       }
     }
     return NewtonCholeskySolver.Outcome(
-      beta: gamma, hessian: loss.hessian(eta: eta), iterations: maxIterations, converged: false,
+      beta: gamma, hessian: loss.hessian(at: state), iterations: maxIterations, converged: false,
       warnings: [.notConverged(iterations: maxIterations)])
   }
 }
