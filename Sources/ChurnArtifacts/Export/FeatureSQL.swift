@@ -92,7 +92,9 @@ struct FeatureQuery {
 
   func q(_ name: String) -> String { ModelExport.identifier(name, dialect) }
   /// A table's name quoted, `schema.table` part by part.
-  func table(_ name: String) -> String { name.split(separator: ".", maxSplits: 1).map { q(String($0)) }.joined(separator: ".") }
+  func table(_ name: String) -> String {
+    name.split(separator: ".", maxSplits: 1).map { q(String($0)) }.joined(separator: ".")
+  }
   func lit(_ s: String) -> String { ModelExport.textLiteral(s) }
   func dbl(_ x: String) -> String { "CAST(\(x) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))" }
   func days(_ x: String) -> String { "\(dbl("\(T) - \(x)")) / \(dbl(day))" }

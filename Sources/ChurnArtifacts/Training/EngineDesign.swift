@@ -18,7 +18,8 @@ final class EngineDesign: SummarisedLogisticDesign {
   private var cachedMoments: (means: [Double], deviations: [Double])?
   private var classRanges: (low: [[Double]], high: [[Double]])?
 
-  init(session: any SQLSession, dialect: ModelExport.Dialect, table: String, featureNames: [String]) throws(ModelError) {
+  init(session: any SQLSession, dialect: ModelExport.Dialect, table: String, featureNames: [String]) throws(ModelError)
+  {
     self.session = session
     self.dialect = dialect
     self.table = table
@@ -29,7 +30,9 @@ final class EngineDesign: SummarisedLogisticDesign {
   }
 
   func column(_ j: Int) -> String { ModelExport.identifier(featureNames[j], dialect) }
-  func number(_ v: Double) -> String { "CAST(\(ModelExport.literal(v)) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))" }
+  func number(_ v: Double) -> String {
+    "CAST(\(ModelExport.literal(v)) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))"
+  }
 
   // MARK: - What the screen reads
 

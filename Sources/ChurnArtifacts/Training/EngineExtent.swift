@@ -23,7 +23,9 @@ struct EngineExtent {
       FROM (SELECT \(time) AS t FROM \(query.table(trainer.table))) AS ev
       """)
     rows = Int(values[0] ?? 0)
-    guard rows > 0, let first = values[1], let last = values[2] else { throw FeatureError.noEvents(path: trainer.shown) }
+    guard rows > 0, let first = values[1], let last = values[2] else {
+      throw FeatureError.noEvents(path: trainer.shown)
+    }
     (self.first, self.last) = (Int64(first), Int64(last))
     let datesOnly = (values[3] ?? 0) == 0
     let lastDayEnd = (self.last / microsPerDay + 1) * microsPerDay - 1
@@ -54,6 +56,7 @@ struct EngineExtent {
     let ends =
       (observedEnd + 1) % microsPerDay == 0
       ? "\(Cutoff(micros: observedEnd)) (end of day)" : formatISO8601(observedEnd)
-    return "the data ends \(ends); labels for \(horizon.days)d exist up to cutoff \(latestLabelledCutoff(horizon: horizon))"
+    return
+      "the data ends \(ends); labels for \(horizon.days)d exist up to cutoff \(latestLabelledCutoff(horizon: horizon))"
   }
 }

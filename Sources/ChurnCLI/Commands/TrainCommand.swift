@@ -46,7 +46,9 @@ enum TrainCommand: Command {
       ),
       .init(
         name: "connection", valueName: "target",
-        help: "With --engine: the SQLite file, or the PostgreSQL URI (postgres://HOST/DATABASE; credentials as libpq finds them)."),
+        help:
+          "With --engine: the SQLite file, or the PostgreSQL URI (postgres://HOST/DATABASE; credentials as libpq finds them)."
+      ),
       .init(
         name: "table", valueName: "name",
         help: "With --engine: the events table (customer_id, timestamp, event, channel, amount, sentiment, stage).",
@@ -194,7 +196,8 @@ enum TrainCommand: Command {
     let seed = try HoldoutOption.seed(arguments)
     let holdoutFraction = try HoldoutOption.fraction(arguments)
     if arguments.value("engine") != nil {
-      return try fromEngine(arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
+      return try fromEngine(
+        arguments, estimator: estimator, holdoutFraction: holdoutFraction, seed: seed, console: console)
     }
     if arguments.value("events") != nil {
       return try fromEvents(
