@@ -1,7 +1,7 @@
 /// A connection to a SQL database in which ChurnKit runs its queries where
 /// the data lives (`train --engine`): statements, result rows as text, and
-/// a list of values written into a temporary table. SQLite and PostgreSQL
-/// conform; what a session creates is temporary and ends with it, so a
+/// a list of values written into a temporary table. SQLite, PostgreSQL and
+/// DuckDB (through its shell) conform; what a session creates is temporary and ends with it, so a
 /// failure leaves nothing behind in the database.
 public protocol SQLSession: AnyObject {
   /// The database, for messages (never a password).
@@ -16,14 +16,15 @@ public protocol SQLSession: AnyObject {
   func createTemporaryTable(_ name: String, column: String, values: [String]) throws(ByteStreamError)
 }
 
-/// Opens a session: a SQLite file (read-only apart from temporary tables)
-/// or a PostgreSQL connection URI (`postgres://…`, credentials as libpq
+/// Opens a session: a SQLite or DuckDB file (read-only apart from
+/// temporary tables) or a PostgreSQL connection URI (`postgres://…`, credentials as libpq
 /// finds them).
 public func openSQLSession(engine: String, connection: String) throws(ByteStreamError) -> any SQLSession {
   switch engine {
   case "sqlite": return try SQLiteDatabase(path: connection, writable: false)
   case "postgres": return try PostgresConnection(PostgresLocation(connecting: connection))
-  default: throw .cannotOpen(path: connection, reason: "unknown engine '\(engine)': use sqlite or postgres")
+  case "duckdb": return try DuckDBSession(path: connection)
+  default: throw .cannotOpen(path: connection, reason: "unknown engine '\(engine)': use sqlite, postgres or duckdb")
   }
 }
 

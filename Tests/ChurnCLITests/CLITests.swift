@@ -66,7 +66,7 @@ struct CLIErrorTests {
       firstLine: "Error: --events and --features cannot be used together."),
     Case(
       id: "neither events nor features", arguments: ["train", "--out", "m.json"],
-      firstLine: "Error: One of --events or --features is required."),
+      firstLine: "Error: One of --events, --features or --engine is required."),
     Case(
       id: "renamed option", arguments: ["journey", "--events", "e.csv", "--churn-event", "cancel"],
       firstLine: "Error: Option '--churn-event' is now '--churn-definition event:NAME'."),

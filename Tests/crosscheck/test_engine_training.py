@@ -1,4 +1,4 @@
-"""Cross-check: `churnkit train --engine sqlite|postgres` builds the features
+"""Cross-check: `churnkit train --engine sqlite|postgres|duckdb` builds the features
 and labels inside the database and fits with one aggregate query per Newton
 step, and gives the same model file as `churnkit train` on the same events
 in memory: every coefficient, standard error, metric and reference figure to
@@ -9,13 +9,19 @@ with a penalty; several cutoffs with a later-cutoff holdout and no penalty)
 and a public one, CDNOW (lifetimes; date-only, churn by inactivity, the
 default options). The PostgreSQL server is started by the tests on a
 private socket (engines.py); the SQLite file is written by Python's
-sqlite3."""
+sqlite3, the DuckDB file by Python's duckdb and read by DuckDB's shell (PyPI
+`duckdb-cli`, in the venv)."""
 import contextlib
 import csv
+import io
 import json
+import os
 import pathlib
 import sqlite3
 import subprocess
+import sys
+
+import duckdb
 
 import lifetimes.datasets
 import pandas as pd
@@ -33,8 +39,12 @@ SMALL_SPEC = {**SPEC, "windows": [30, 90], "event_types": ["login", "purchase", 
               "sentiment_windows": [90]}
 
 
+# The venv's `duckdb` shell on PATH for `--engine duckdb`.
+ENVIRONMENT = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+
+
 def ck(*args, ok=True):
-    run = subprocess.run([CHURNKIT, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run([CHURNKIT, *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=ENVIRONMENT)
     if ok:
         assert run.returncode == 0, run.stderr
     return run
@@ -82,9 +92,28 @@ def postgres():
             for table, rows in (("events", sample_rows()), ("cdnow", cdnow_rows())):
                 cursor.execute(f'CREATE TABLE {table} (customer_id text, "timestamp" text, event text, '
                                'channel text, amount double precision, sentiment double precision, stage text)')
-                cursor.executemany(f"INSERT INTO {table} VALUES (%s,%s,%s,%s,%s,%s,%s)", rows)
+                text = io.StringIO()
+                csv.writer(text).writerows([["" if v is None else v for v in row] for row in rows])
+                text.seek(0)
+                cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", text)
         con.close()
         yield f"postgresql:///{args['dbname']}?host={args['host']}&user={args['user']}"
+
+
+@pytest.fixture(scope="module")
+def duckdb_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("engine") / "shop.duckdb"
+    con = duckdb.connect(str(path))
+    for table, rows in (("events", sample_rows()), ("cdnow", cdnow_rows())):
+        text = path.parent / f"{table}.csv"
+        write_csv(text, rows)
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{text}', header = true, all_varchar = true)")
+        con.execute(f"ALTER TABLE {table} ALTER amount TYPE DOUBLE; ALTER TABLE {table} ALTER sentiment TYPE DOUBLE")
+    con.close()
+    return path
+
+
+CONNECTIONS = {"sqlite": "sqlite_file", "postgres": "postgres", "duckdb": "duckdb_file"}
 
 
 @pytest.fixture(scope="module")
@@ -143,9 +172,9 @@ def files(tmp_path_factory):
     return {"spec": spec, "small": small, "cdnow": cdnow}
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+@pytest.mark.parametrize("engine", ["sqlite", "postgres", "duckdb"])
 def test_sample_with_a_customer_holdout_and_a_penalty(engine, request, files, tmp_path):
-    connection = request.getfixturevalue("sqlite_file" if engine == "sqlite" else "postgres")
+    connection = request.getfixturevalue(CONNECTIONS[engine])
     model, trained = both_ways(
         tmp_path, connection, engine, "events", SAMPLE,
         ["--cutoff", "2025-06-30", "--horizon", "90d", "--churn-definition", "event:cancel", "--spec",
@@ -165,9 +194,9 @@ def test_sample_at_several_cutoffs_unpenalised_with_a_later_holdout(sqlite_file,
     assert {d["reason"] for d in model["fit"]["dropped"]} >= {"aliased", "constant"}, model["fit"]["dropped"]
 
 
-@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+@pytest.mark.parametrize("engine", ["sqlite", "postgres", "duckdb"])
 def test_cdnow_date_only_by_inactivity_with_the_defaults(engine, request, files, tmp_path):
-    connection = request.getfixturevalue("sqlite_file" if engine == "sqlite" else "postgres")
+    connection = request.getfixturevalue(CONNECTIONS[engine])
     model, trained = both_ways(tmp_path, connection, engine, "cdnow", files["cdnow"],
                                ["--cutoff", "1997-09-30", "--horizon", "90d", "--holdout", "0.25"])
     # The date-only log ends at the end of its last day: nobody is censored.
@@ -175,7 +204,7 @@ def test_cdnow_date_only_by_inactivity_with_the_defaults(engine, request, files,
     assert 0 < model["training"]["baseRate"] < 1
 
 
-def test_what_the_engine_cannot_do_is_refused_before_anything_is_written(sqlite_file, tmp_path):
+def test_what_the_engine_cannot_do_is_refused_before_anything_is_written(sqlite_file, duckdb_file, tmp_path):
     out = tmp_path / "model.json"
     base = ["train", "--engine", "sqlite", "--connection", sqlite_file, "--cutoff", "2025-06-30", "--horizon", "90d",
             "--churn-definition", "event:cancel", "--out", out]
@@ -190,9 +219,13 @@ def test_what_the_engine_cannot_do_is_refused_before_anything_is_written(sqlite_
         run = ck(*base, *extra, ok=False)
         assert run.returncode != 0 and words in run.stderr, run.stderr
         assert not out.exists()
-    run = ck("train", "--engine", "duckdb", "--connection", "x.duckdb", "--cutoff", "2025-06-30", "--horizon", "90d",
+    run = ck("train", "--engine", "spark", "--connection", "x", "--cutoff", "2025-06-30", "--horizon", "90d",
              "--out", out, ok=False)
     assert run.returncode != 0 and "sql-features" in run.stderr
+    # A DuckDB error (here: no such table) comes back as the shell printed it.
+    run = ck("train", "--engine", "duckdb", "--connection", duckdb_file, "--table", "nope", "--cutoff", "2025-06-30",
+             "--horizon", "90d", "--l2", "1", "--out", out, ok=False)
+    assert run.returncode != 0 and "nope" in run.stderr, run.stderr
     # Few events per feature and no penalty: the in-memory trainer would
     # choose one by cross-validation; the engine says so instead of fitting.
     run = ck("train", "--engine", "sqlite", "--connection", sqlite_file, "--cutoff", "2025-06-30", "--horizon",

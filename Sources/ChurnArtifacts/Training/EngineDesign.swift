@@ -30,8 +30,17 @@ final class EngineDesign: SummarisedLogisticDesign {
   }
 
   func column(_ j: Int) -> String { ModelExport.identifier(featureNames[j], dialect) }
-  func number(_ v: Double) -> String {
-    "CAST(\(ModelExport.literal(v)) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))"
+  func number(_ v: Double) -> String { Self.number(v, dialect) }
+
+  /// A double as SQL, exactly: DuckDB reads a plain literal such as
+  /// 0.39215686274509803 as a DECIMAL and rounds it on the way to DOUBLE, so
+  /// there it goes as text, which every engine converts correctly rounded.
+  static func number(_ v: Double, _ dialect: ModelExport.Dialect) -> String {
+    switch dialect {
+    case .duckdb: return "CAST('\(ModelExport.literal(v))' AS DOUBLE)"
+    case .postgres: return "CAST(\(ModelExport.literal(v)) AS DOUBLE PRECISION)"
+    case .sqlite, .spark: return "CAST(\(ModelExport.literal(v)) AS DOUBLE)"
+    }
   }
 
   // MARK: - What the screen reads

@@ -59,12 +59,13 @@ struct EngineReference {
     let c = design.column(j)
     let never = FeaturePhrases.isNeverable(design.featureNames[j]) ? neverDays : nil
     let filter = never.map { "WHERE \(c) < \(design.number($0))" } ?? ""
+    let half = design.dialect == .duckdb ? "(cnt - 1) // 2" : "(cnt - 1) / 2"
     let rows = try design.session.rows(
       """
       SELECT r, cnt, v FROM (
         SELECT \(c) AS v, ROW_NUMBER() OVER (ORDER BY \(c)) AS r, COUNT(*) OVER () AS cnt
         FROM \(design.table) \(filter)
-      ) AS o WHERE r = (cnt - 1) / 2 + 1 OR r = (cnt - 1) / 2 + 2
+      ) AS o WHERE r = \(half) + 1 OR r = \(half) + 2
       ORDER BY r
       """)
     guard let first = rows.first, let count = first[1].flatMap({ Int($0) }), count > 0 else { return never ?? 0 }

@@ -266,9 +266,7 @@ public struct EngineTrainer {
     return (scores, labels)
   }
 
-  private func literal(_ v: Double) -> String {
-    "CAST(\(ModelExport.literal(v)) AS \(dialect == .postgres ? "DOUBLE PRECISION" : "DOUBLE"))"
-  }
+  private func literal(_ v: Double) -> String { EngineDesign.number(v, dialect) }
 }
 
 /// Why `train --engine` cannot go on.

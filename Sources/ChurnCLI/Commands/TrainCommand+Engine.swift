@@ -16,11 +16,11 @@ extension TrainCommand {
     console: Console
   ) throws -> Int32 {
     let engine = arguments.value("engine")!
-    guard let dialect = ModelExport.Dialect(rawValue: engine), dialect == .sqlite || dialect == .postgres else {
+    guard let dialect = ModelExport.Dialect(rawValue: engine), dialect != .spark else {
       throw CLIError.invalidValue(
         option: "engine", value: engine,
         reason:
-          "train runs inside sqlite or postgres; for DuckDB or Spark, run `churnkit export --format sql-features` there (docs/warehouse.md)"
+          "train runs inside sqlite, postgres or duckdb; for Spark, run `churnkit export --format sql-features` there and train on its output with --features (docs/warehouse.md)"
       )
     }
     guard let connection = arguments.value("connection") else { throw CLIError.missingOption("connection") }
@@ -38,9 +38,9 @@ extension TrainCommand {
     let table = arguments.value("table")!
     // As --events would name the same table.
     let shown =
-      dialect == .sqlite
-      ? "sqlite:\(session.shown)?table=\(table)"
-      : session.shown + (session.shown.contains("?") ? "&" : "?") + "table=\(table)"
+      dialect == .postgres
+      ? session.shown + (session.shown.contains("?") ? "&" : "?") + "table=\(table)"
+      : "\(engine):\(session.shown)?table=\(table)"
     var trainer = EngineTrainer(
       session: session, dialect: dialect, table: table, shown: shown,
       spec: extractor.spec, cutoffs: extractor.cutoffs, horizon: extractor.horizon,

@@ -42,7 +42,7 @@ enum TrainCommand: Command {
       .init(
         name: "engine", valueName: "name",
         help:
-          "Or train inside a database: sqlite or postgres. Features, labels and every Newton step's sums are computed there; only sums, counts and the rows' fitted probabilities come back (docs/warehouse.md)."
+          "Or train inside a database: sqlite, postgres or duckdb (its shell `duckdb` on PATH). Features, labels and every Newton step's sums are computed there; only sums, counts and the rows' fitted probabilities come back (docs/warehouse.md)."
       ),
       .init(
         name: "connection", valueName: "target",
