@@ -132,7 +132,7 @@ public final class DuckDBSession: SQLSession {
 
   /// The fields of one CSV record (RFC 4180); nil when a quoted field is
   /// still open at the end (it goes on on the next line).
-  static func fields(of record: String) -> [String]? {
+  package static func fields(of record: String) -> [String]? {
     var fields: [String] = []
     var field = ""
     var quoted = false
