@@ -215,10 +215,15 @@ def test_what_the_engine_cannot_do_is_refused_before_anything_is_written(sqlite_
         (["--customers", ROOT + "/training-data/customers.csv"], "without --engine"),
         (["--l2", "1", "--table", "nope"], "nope"),
         (["--cv", "5"], "without --engine"),
+        (["--l2", "1", "--id-column", "account"], "rename them in a view"),
     ):
         run = ck(*base, *extra, ok=False)
         assert run.returncode != 0 and words in run.stderr, run.stderr
         assert not out.exists()
+    # The database options alone are refused, not ignored.
+    run = ck("train", "--events", SAMPLE, "--connection", sqlite_file, "--cutoff", "2025-06-30", "--horizon", "90d",
+             "--out", out, ok=False)
+    assert run.returncode != 0 and "add --engine" in run.stderr, run.stderr
     run = ck("train", "--engine", "spark", "--connection", "x", "--cutoff", "2025-06-30", "--horizon", "90d",
              "--out", out, ok=False)
     assert run.returncode != 0 and "sql-features" in run.stderr

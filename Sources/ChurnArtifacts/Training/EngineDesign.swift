@@ -43,6 +43,19 @@ final class EngineDesign: SummarisedLogisticDesign {
     }
   }
 
+  /// `logistic(η)` in SQL as ChurnKit computes it — 1/(1 + e^−η) for η ≥ 0,
+  /// e^η/(1 + e^η) below — with exp kept in range (PostgreSQL refuses to
+  /// overflow or underflow).
+  static func logistic(_ eta: String) -> String {
+    let e = expOfMinusAbs(eta)
+    return "CASE WHEN \(eta) >= 0 THEN 1 / (1 + \(e)) ELSE \(e) / (1 + \(e)) END"
+  }
+
+  /// e^−|η|, its argument bounded at −700.
+  static func expOfMinusAbs(_ eta: String) -> String {
+    "EXP(-(CASE WHEN ABS(\(eta)) > 700 THEN 700 ELSE ABS(\(eta)) END))"
+  }
+
   // MARK: - What the screen reads
 
   /// Means, then the population deviations about them: the two passes of
@@ -178,15 +191,13 @@ struct EngineObjective: LogisticObjective {
   }
 
   /// The query around some aggregates: z, η, p, the row's log-likelihood,
-  /// residual and weight, with exp kept in range (PostgreSQL refuses to
-  /// overflow or underflow).
+  /// residual and weight.
   private func query(_ gamma: [Double], _ aggregates: String) -> String {
     let standardised = columns.enumerated().map { k, j in
       "(\(design.column(j)) - \(design.number(means[k]))) / \(design.number(scales[k])) AS z\(k)"
     }
     let eta = ([design.number(gamma[0])] + columns.indices.map { "\(design.number(gamma[$0 + 1])) * z\($0)" })
       .joined(separator: " + ")
-    let expNegative = "EXP(-(CASE WHEN ABS(eta) > 700 THEN 700 ELSE ABS(eta) END))"  // e^{-|η|}
     // Materialised, so that the engine does not substitute these
     // expressions into every aggregate (SQLite's planner then compares the
     // huge trees pairwise).
@@ -195,8 +206,7 @@ struct EngineObjective: LogisticObjective {
         SELECT z.*, p - y AS r, p * (1 - p) AS w,
           y * eta - (CASE WHEN eta > 0 THEN eta ELSE 0 END) - LN(1 + e) AS ll
         FROM (
-          SELECT s.*, \(expNegative) AS e,
-            CASE WHEN eta >= 0 THEN 1 / (1 + \(expNegative)) ELSE \(expNegative) / (1 + \(expNegative)) END AS p
+          SELECT s.*, \(EngineDesign.expOfMinusAbs("eta")) AS e, \(EngineDesign.logistic("eta")) AS p
           FROM (SELECT y, \(columns.indices.map { "z\($0)" }.joined(separator: ", ")), \(eta) AS eta FROM (
             SELECT y, \(standardised.joined(separator: ", ")) FROM \(design.table)) AS t) AS s
         ) AS z

@@ -34,7 +34,7 @@ public struct EngineTrainer {
   /// cross-validation (`CrossValidation.whenFewEvents`), which does not run
   /// in the database.
   public var choosesPenaltyWhenFewEvents = false
-  /// Called with each phase as it starts ("features", "Newton step 3" …).
+  /// Called with each phase as it starts ("features and labels in the database" …).
   public var progress: ((String) -> Void)?
 
   public init(
@@ -85,7 +85,7 @@ public struct EngineTrainer {
     try createRows(spec: resolved, names: names, cutoffs: allCutoffs, dataEnd: extent.observedEnd)
     let split = try splitRows(trainingCutoffs: cutoffs.count)
     let design = try EngineDesign(session: session, dialect: dialect, table: "churnkit_training", featureNames: names)
-    try checkLabels(design, extent: extent)
+    try checkLabels(design, censored: split.censored, extent: extent)
     try checkEventsPerFeature(design, features: names.count)
     progress?("fitting: one aggregate query per Newton step")
     let fit = try estimator.fit(summarised: design, featureNames: names)
@@ -115,14 +115,18 @@ public struct EngineTrainer {
   /// What the database path does not compute (yet): features that need a
   /// model fitted on the events, customers-table attributes, class weights.
   private func checkSupported() throws {
-    let unsupported =
-      [
-        spec.stageChurn == nil ? nil : "stage_churn", spec.repeatPurchase == nil ? nil : "repeat_purchase",
-        spec.coxRisk == nil ? nil : "cox_risk", (spec.staticEncodings ?? []).isEmpty ? nil : "static attributes",
-      ].compactMap { $0 }
-    if let first = unsupported.first {
+    let fitted = [
+      spec.stageChurn == nil ? nil : "stage_churn", spec.repeatPurchase == nil ? nil : "repeat_purchase",
+      spec.coxRisk == nil ? nil : "cox_risk",
+    ].compactMap { $0 }
+    if let first = fitted.first {
       throw EngineTrainingError.unsupported(
         "the spec asks for \(first), which needs a model fitted on the events in memory: train without --engine, or drop it from the spec"
+      )
+    }
+    if !(spec.staticEncodings ?? []).isEmpty {
+      throw EngineTrainingError.unsupported(
+        "the spec has static attributes, which come from a customers table: train without --engine, or drop them from the spec"
       )
     }
     if estimator.classWeight != .none {
@@ -213,14 +217,11 @@ public struct EngineTrainer {
   }
 
   /// Both label classes among the training rows, or the reason and the remedy.
-  private func checkLabels(_ design: EngineDesign, extent: EngineExtent) throws {
+  private func checkLabels(_ design: EngineDesign, censored: Int, extent: EngineExtent) throws {
     guard design.positives == 0 || design.positives == design.rows else { return }
-    let censored =
-      try EngineDesign.numbers(
-        session, "SELECT COUNT(*) FROM churnkit_rows WHERE y IS NULL AND k < \(cutoffs.count)")[0] ?? 0
     throw TrainingError.oneLabelClass(
       TrainingError.LabelCounts(
-        churned: design.positives, retained: design.rows - design.positives, censored: Int(censored),
+        churned: design.positives, retained: design.rows - design.positives, censored: censored,
         cutoffs: cutoffs, observation: extent.observationText(horizon: horizon),
         latestLabelledCutoff: extent.latestLabelledCutoff(horizon: horizon),
         observedUntil: Cutoff(micros: extent.observedEnd), horizonDays: horizon.days,
@@ -244,12 +245,10 @@ public struct EngineTrainer {
       "\(literal(b)) * \(ModelExport.identifier(name, dialect))"
     }
     let eta = ([literal(predictor.intercept)] + terms).joined(separator: " + ")
-    // `logistic`: 1/(1 + e^−η) for η ≥ 0, e^η/(1 + e^η) below (exp kept in range).
-    let e = "EXP(CASE WHEN ABS(eta) > 700 THEN -700 ELSE -ABS(eta) END)"
     let order = dialect == .postgres ? "customer_id COLLATE \"C\"" : "customer_id"
     let rows = try session.rows(
       """
-      SELECT CASE WHEN eta >= 0 THEN 1 / (1 + \(e)) ELSE \(e) / (1 + \(e)) END, y
+      SELECT \(EngineDesign.logistic("eta")), y
       FROM (SELECT \(eta) AS eta, y, k, customer_id FROM \(table)) AS s
       ORDER BY k, \(order)
       """)
@@ -258,7 +257,7 @@ public struct EngineTrainer {
     scores.reserveCapacity(rows.count)
     for row in rows {
       guard let p = row[0].flatMap(Double.init), let y = row[1].flatMap(Double.init) else {
-        throw EngineTrainingError.unsupported("the database returned a row without a probability or label")
+        throw EngineTrainingError.unexpectedResult("the database returned a row without a probability or label")
       }
       scores.append(p)
       labels.append(y)
@@ -271,11 +270,14 @@ public struct EngineTrainer {
 
 /// Why `train --engine` cannot go on.
 public enum EngineTrainingError: Error, CustomStringConvertible {
+  /// What the database path does not compute, and what to do instead.
   case unsupported(String)
+  /// An answer of the database that cannot be read.
+  case unexpectedResult(String)
 
   public var description: String {
     switch self {
-    case .unsupported(let what): return what
+    case .unsupported(let what), .unexpectedResult(let what): return what
     }
   }
 }

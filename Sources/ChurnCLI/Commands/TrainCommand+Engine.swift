@@ -6,8 +6,34 @@ import ChurnModels
 extension TrainCommand {
   /// Options of an event log read in memory that `--engine` cannot honour.
   static let inMemoryOnly = [
-    "customers", "actions", "report", "cv", "interventions", "features", "predictions-out", "weight-column",
+    "customers", "actions", "report", "cv", "interventions", "predictions-out", "weight-column",
   ]
+
+  /// Refuses what `--engine` would ignore: options of a log read in memory,
+  /// a column mapping (the table's columns have fixed names), and
+  /// `--connection` or `--table` without `--engine`.
+  static func checkEngineOptions(_ arguments: ParsedArguments) throws {
+    let engineOnly = ["connection", "table"]
+    guard arguments.value("engine") != nil else {
+      if let given = engineOnly.first(where: arguments.isGiven) {
+        throw CLIError.invalidValue(
+          option: given, value: arguments.value(given) ?? "", reason: "it names the database of --engine: add --engine")
+      }
+      return
+    }
+    if let given = inMemoryOnly.first(where: arguments.isGiven) {
+      throw CLIError.invalidValue(
+        option: given, value: arguments.value(given) ?? "",
+        reason: "it needs the events in memory: train without --engine to use it")
+    }
+    if let given = MappingOptions.options.map(\.name).first(where: arguments.isGiven) {
+      throw CLIError.invalidValue(
+        option: given, value: arguments.value(given) ?? "",
+        reason:
+          "the table's columns are read by their names (customer_id, timestamp, event, channel, amount, sentiment, stage): rename them in a view"
+      )
+    }
+  }
 
   /// `train --engine`: the same model as from the events in memory, built
   /// inside the database (`EngineTrainer`).
@@ -25,11 +51,6 @@ extension TrainCommand {
     }
     guard let connection = arguments.value("connection") else { throw CLIError.missingOption("connection") }
     guard let out = arguments.value("out") else { throw CLIError.missingOption("out") }
-    if let given = inMemoryOnly.first(where: arguments.isGiven) {
-      throw CLIError.invalidValue(
-        option: given, value: arguments.value(given) ?? "",
-        reason: "it needs the events in memory: train without --engine to use it")
-    }
     let extractor = try ExtractorOptions.extractor(arguments)
     var holdout = ChurnModelTrainer.Holdout.none
     if let f = holdoutFraction { holdout = .customers(fraction: f, seed: seed) }

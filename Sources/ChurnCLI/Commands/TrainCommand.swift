@@ -182,6 +182,7 @@ enum TrainCommand: Command {
 
   static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
     try checkUpliftOptions(arguments)
+    try checkEngineOptions(arguments)
     let l2 = try arguments.nonNegativeNumber("l2") ?? 0
     let l1 = try arguments.nonNegativeNumber("l1")!
     var estimator = LogisticRegression(
